@@ -1,0 +1,41 @@
+# Quick start: `make run` (install, migrate, start the bot) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint typecheck check messages bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/chibo run
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy bot handlers storage
+
+check: lint typecheck test
+
+# Re-extract msgids from the code and merge them into both catalogs.
+messages: install
+	$(BIN)/pybabel extract --no-location --omit-header -k _ -k N_ -o locales/messages.pot bot handlers storage
+	$(BIN)/pybabel update --no-fuzzy-matching --omit-header -i locales/messages.pot -d locales -D messages
+
+bench: install
+	$(BIN)/python -m bench.updates
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

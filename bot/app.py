@@ -1,0 +1,170 @@
+"""Wiring: `build_application(settings)` is the one place the bot is put together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.context import SETTINGS_KEY, ChiboContext
+from bot.i18n import LANGUAGES, N_, translator
+from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
+from bot.settings import Settings
+from bot.webhook import start_webhook_server, webhook_app
+from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
+from handlers.language import language_handlers
+from handlers.members import member_handlers, show_branch_members
+from handlers.menu import Show, menu_handlers, show_help
+from handlers.onboarding import onboarding_handlers
+from handlers.profile import profile_handlers, show_me
+from storage.db import create_engine, session_factory
+
+log = logging.getLogger(__name__)
+
+# Handler groups, in the order PTB runs them for each update.
+GROUP_ACTOR = -1  # who is this, which language
+GROUP_FEATURES = 0  # the first matching feature handler answers
+COMMANDS = (
+    ("menu", N_("Main menu")),
+    ("me", N_("What the bot stores about me")),
+    ("language", N_("Change the language")),
+    ("help", N_("Help")),
+    ("start", N_("Link my Telegram account")),
+)
+
+
+@dataclass
+class Chibo:
+    """The running bot: PTB application, database, and the update inbox runner."""
+
+    settings: Settings
+    application: Application[Any, ChiboContext, Any, Any, Any, Any]
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    runner: UpdateRunner
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Connects to Telegram and registers the command list in both languages."""
+        await self.application.initialize()
+        await self.application.start()
+        await self._register_commands()
+
+    async def _register_commands(self) -> None:
+        bot = self.application.bot
+        for language in LANGUAGES:
+            _ = translator(language)
+            commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
+            await bot.set_my_commands(commands, language_code=language)
+            if language == self.settings.default_locale:
+                await bot.set_my_commands(commands)
+
+    async def run_polling(self) -> None:
+        """Long polling until cancelled."""
+        await self.application.bot.delete_webhook()
+        poller = Poller(self.application, self.sessions, self.runner, self.settings)
+        await self._run_together(self.runner.run(), poller.run())
+
+    async def run_webhook(self) -> None:
+        """Webhook mode until cancelled; the secret token is required."""
+        settings = self.settings
+        secret = settings.webhook_secret_token
+        if not settings.webhook_url or secret is None:
+            raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET_TOKEN")
+        app = webhook_app(
+            settings.webhook_path, secret.get_secret_value(), self.sessions, self.runner
+        )
+        server = await start_webhook_server(app, settings.webhook_listen, settings.webhook_port)
+        try:
+            await self.application.bot.set_webhook(
+                settings.webhook_url, secret_token=secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            await self.runner.run()
+        finally:
+            await server.cleanup()
+
+    async def _run_together(self, *coros: Any) -> None:
+        self._tasks = [asyncio.ensure_future(c) for c in coros]
+        try:
+            done, _pending = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+        finally:
+            await self._cancel_tasks()
+
+    async def _cancel_tasks(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+
+    async def stop(self) -> None:
+        await self._cancel_tasks()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+        await self.engine.dispose()
+
+
+def build_application(settings: Settings) -> Chibo:
+    """Builds the bot from settings; nothing is created at import time."""
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    application = (
+        Application.builder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.file_base_url)
+        .context_types(CONTEXT_TYPES)
+        .updater(None)  # updates come through our durable inbox, not PTB's in-memory queue
+        .build()
+    )
+    application.bot_data[SETTINGS_KEY] = settings
+    _add_handlers(application)
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    runner = UpdateRunner(application, sessions, settings)
+    return Chibo(settings, application, engine, sessions, runner)
+
+
+def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:
+    features: dict[str, Show] = {
+        "me": show_me,
+        "help": show_help,
+        "members": show_branch_members,
+    }
+    feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
+        *onboarding_handlers(),
+        *language_handlers(),
+        *profile_handlers(),
+        *member_handlers(),
+        *menu_handlers(features),
+        # Anything left: commands in groups, and buttons we do not know (forged or stale).
+        CommandHandler(
+            [name for name, _ in COMMANDS], answer_private_only, filters=filters.ChatType.GROUPS
+        ),
+        CallbackQueryHandler(_unknown_button),
+    ]
+    application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
+    application.add_handlers(feature_handlers, group=GROUP_FEATURES)
+    application.add_error_handler(on_error)
+
+
+async def _unknown_button(update: Update, context: ChiboContext) -> None:
+    await refuse(update, context, "unknown_button")

@@ -1,0 +1,71 @@
+"""The `chibo` command line: run the bot, migrate, and administer units, rosters and roles."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import click
+
+from bot.cli_admin import invite, role, roster, unit
+from bot.cli_support import fail, load_settings, migrate
+from bot.logs import setup_logging
+from bot.settings import Settings
+
+
+@click.group()
+def main() -> None:
+    """chibo: the Telegram bot of party branches. Settings come from the environment or .env."""
+
+
+@main.command()
+@click.option("--webhook", is_flag=True, help="Receive updates by webhook instead of polling.")
+def run(webhook: bool) -> None:
+    """Apply migrations and start the bot (long polling by default)."""
+    settings, _ = load_settings()
+    if settings.bot_token is None:
+        fail(_("BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (send /newbot), "
+               "then put the token it gives you in the file .env in this folder as "
+               "BOT_TOKEN=123456:ABC... or in the environment variable BOT_TOKEN."))
+    if webhook and (not settings.webhook_url or settings.webhook_secret_token is None):
+        fail(_("Webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET_TOKEN to be set."))
+    setup_logging(settings.log_level, settings.bot_token.get_secret_value())  # type: ignore[union-attr]
+    migrate(settings)
+    click.echo(_("Starting the bot. Press Ctrl+C to stop."))
+    asyncio.run(_serve(settings, webhook))
+
+
+async def _serve(settings: Settings, webhook: bool) -> None:
+    from bot.app import build_application  # the bot's modules load only when it runs
+
+    chibo = build_application(settings)
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, main_task.cancel)  # type: ignore[union-attr]
+    try:
+        await chibo.start()
+        await (chibo.run_webhook() if webhook else chibo.run_polling())
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await chibo.stop()
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to the database in DATABASE_URL."""
+    settings, _ = load_settings()
+    migrate(settings)
+    click.echo(_("The database is up to date."))
+
+
+for command in (unit, roster, role, invite):
+    main.add_command(command)

@@ -1,0 +1,60 @@
+"""Runtime configuration, read from environment variables or a `.env` file."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/chibo.sqlite3"
+PUBLIC_BOT_API = "https://api.telegram.org/bot"
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; see README.md for the meaning of each."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_api_base_url: str = PUBLIC_BOT_API
+    telegram_api_file_url: str | None = None
+    default_locale: str = "vi"
+    time_zone: str = "Asia/Ho_Chi_Minh"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_path: str = "/telegram"
+    webhook_secret_token: SecretStr | None = None
+    inbox_retention_days: int = Field(default=7, ge=0)
+    inbox_max_attempts: int = Field(default=3, ge=1)
+    invite_valid_days: int = Field(default=14, ge=1)
+    poll_timeout_seconds: int = Field(default=25, ge=0)
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def inbox_retention(self) -> timedelta:
+        return timedelta(days=self.inbox_retention_days)
+
+    @property
+    def file_base_url(self) -> str:
+        """The Bot API's file URL, derived from the base URL unless set."""
+        if self.telegram_api_file_url:
+            return self.telegram_api_file_url
+        base = self.telegram_api_base_url
+        return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
+
+    def sqlite_path(self) -> Path | None:
+        """The database file when the database is SQLite, so its folder can be created."""
+        prefix = "sqlite+aiosqlite:///"
+        if not self.database_url.startswith(prefix):
+            return None
+        rest = self.database_url[len(prefix) :]
+        return None if rest in ("", ":memory:") else Path(rest)

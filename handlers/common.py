@@ -1,0 +1,95 @@
+"""What every feature shares: loading the actor, refusing politely, parsing button data."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import CallbackQuery, Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot.access import Actor
+from bot.context import ChiboContext, current_scope
+from bot.i18n import pick_language, translator
+from storage import audit
+from storage.members import member_for_account, touch_account
+
+log = logging.getLogger(__name__)
+
+Context = ChiboContext
+CONTEXT_TYPES = ContextTypes(context=ChiboContext)
+
+
+async def load_actor(update: Update, context: ChiboContext) -> None:
+    """Runs before every handler: who is this, in which language do they read?"""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    account = await touch_account(context.db, user.id, user.language_code)
+    member = await member_for_account(context.db, user.id)
+    context.account = account
+    context.member = member
+    context.actor = Actor.of(user.id, member)
+    language = pick_language(account.language, user.language_code, context.settings.default_locale)
+    context._ = translator(language, context.settings.tz)
+
+
+def is_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+def callback_args(query: CallbackQuery, count: int) -> list[int] | None:
+    """The integer arguments after the prefix of button data, or None if malformed."""
+    parts = (query.data or "").split(":")
+    if len(parts) != count + 1:
+        return None
+    try:
+        return [int(part) for part in parts[1:]]
+    except ValueError:
+        return None
+
+
+async def refuse(update: Update, context: ChiboContext, reason: str) -> None:
+    """A polite, translated refusal that writes nothing but the audit row."""
+    _ = context._
+    text = _("Sorry, this button is not for you or is no longer valid.")
+    query = update.callback_query
+    prefix = (query.data or "").split(":", 1)[0][:16] if query else ""
+    log.warning("refused %s (%s) in update %s", prefix or "message", reason, update.update_id)
+    await audit.record(
+        context.db,
+        "refused",
+        actor_member_id=context.actor.member_id,
+        actor_telegram_id=context.actor.telegram_id,
+        details={"reason": reason, "button": prefix},
+    )
+    if query is not None:
+        await query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+
+
+async def answer_private_only(update: Update, context: ChiboContext) -> None:
+    """Group chats get no personal data: point the person to a private chat."""
+    _ = context._
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(
+            _("For your privacy I only answer in a private chat with me.")
+        )
+
+
+async def on_error(update: object, context: ChiboContext) -> None:
+    """Marks the update failed (so the runner rolls back) and, on the last try, apologises."""
+    scope = current_scope.get(None)
+    if scope is not None:
+        scope.failure = context.error
+    log.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
+    if scope is None or not scope.final_attempt or not isinstance(update, Update):
+        return
+    message: Message | None = update.effective_message
+    if message is not None:
+        await message.reply_text(context._("Sorry, something went wrong. Please try again."))
+
+

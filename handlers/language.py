@@ -1,0 +1,49 @@
+"""Choosing the language: Vietnamese by default, English on request, remembered."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.i18n import LANGUAGES, translator
+from handlers.common import Context, refuse
+from handlers.onboarding import next_step
+
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+async def choose_language(update: Update, context: Context) -> None:
+    """/language: the person sees one button per language."""
+    _ = context._
+    buttons = [
+        [InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=f"lang:{code}")]
+        for code in LANGUAGES
+    ]
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(
+            _("Choose your language:"), reply_markup=InlineKeyboardMarkup(buttons)
+        )
+
+
+async def on_language(update: Update, context: Context) -> None:
+    """A language button: stored for this account, then the person's next step in it."""
+    query = update.callback_query
+    account = context.account
+    if query is None or account is None:
+        return
+    code = (query.data or "").removeprefix("lang:")
+    if code not in LANGUAGES:
+        await refuse(update, context, "language")
+        return
+    account.language = code
+    context._ = translator(code, context.settings.tz)
+    await query.answer()
+    await query.edit_message_text(context._("Language: {name}", name=LANGUAGE_NAMES[code]))
+    await next_step(update, context)
+
+
+def language_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [
+        CommandHandler("language", choose_language, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(on_language, pattern=r"^lang:"),
+    ]

@@ -1,0 +1,198 @@
+"""Branch members for the committee: who has linked Telegram, reset a link, make an invite."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.access import Action, can, can_on_member
+from bot.i18n import Translator, pick_language, translator
+from handlers.common import Context, callback_args, refuse
+from storage import audit
+from storage.invites import create_invite
+from storage.members import branch_members, get_account, get_member, unbind_member
+from storage.models import Member, Unit
+from storage.units import branches_under
+
+PAGE_SIZE = 10
+
+
+async def show_branch_members(update: Update, context: Context) -> None:
+    """The committee member sees their branch's list, or first picks one of their branches."""
+    _ = context._
+    paths = {g.unit_path for g in context.actor.grants}
+    branches = [
+        b for b in await branches_under(context.db, paths)
+        if can(context.actor, Action.VIEW_MEMBERS, b.path)
+    ]
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if not branches:
+        await chat.send_message(_("There are no branches under your roles yet."))
+    elif len(branches) == 1:
+        text, markup = await _member_page(context, branches[0], 0)
+        await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    else:
+        buttons = [[InlineKeyboardButton(b.name, callback_data=f"mb:{b.id}:0")] for b in branches]
+        await chat.send_message(_("Choose a branch:"), reply_markup=InlineKeyboardMarkup(buttons))
+
+
+async def on_member_page(update: Update, context: Context) -> None:
+    """A branch or page button: the list, if the presser has a role over that branch."""
+    query = update.callback_query
+    args = callback_args(query, 2) if query else None
+    unit = await context.db.get(Unit, args[0]) if args else None
+    if query is None or args is None or unit is None or not unit.is_branch:
+        await refuse(update, context, "member_page")
+        return
+    if not can(context.actor, Action.VIEW_MEMBERS, unit.path):
+        await refuse(update, context, "member_page_forbidden")
+        return
+    await query.answer()
+    text, markup = await _member_page(context, unit, max(args[1], 0))
+    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _member_page(
+    context: Context, unit: Unit, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    _ = context._
+    members = await branch_members(context.db, unit.id)
+    linked = sum(1 for m in members if m.telegram_user_id)
+    shown = members[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    lines = [_("<b>{branch}</b>: {linked} of {total} members linked to Telegram",
+               branch=escape(unit.name), linked=linked, total=len(members))]
+    for number, member in enumerate(shown, start=page * PAGE_SIZE + 1):
+        mark = "✅" if member.telegram_user_id else "⏳"
+        lines.append(f"{number}. {mark} {escape(member.full_name)}")
+    manage = can(context.actor, Action.MANAGE_MEMBERS, unit.path)
+    rows = [[_member_button(m, _)] for m in shown] if manage else []
+    nav = _nav_row(unit, page, len(members), _)
+    if nav:
+        rows.append(nav)
+    return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
+
+
+def _member_button(member: Member, _: Translator) -> InlineKeyboardButton:
+    if member.telegram_user_id:
+        return InlineKeyboardButton(
+            _("🔓 Reset link: {name}", name=member.full_name), callback_data=f"ub:{member.id}"
+        )
+    return InlineKeyboardButton(
+        _("🔗 Invite link: {name}", name=member.full_name), callback_data=f"inv:{member.id}"
+    )
+
+
+def _nav_row(unit: Unit, page: int, total: int, _: Translator) -> list[InlineKeyboardButton]:
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(_("◀ Previous"), callback_data=f"mb:{unit.id}:{page - 1}"))
+    if (page + 1) * PAGE_SIZE < total:
+        row.append(InlineKeyboardButton(_("Next ▶"), callback_data=f"mb:{unit.id}:{page + 1}"))
+    return row
+
+
+async def _managed_member(update: Update, context: Context) -> Member | None:
+    """The member named by the button, if the presser may manage them; else a refusal."""
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    member = await get_member(context.db, args[0]) if args else None
+    if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
+        await refuse(update, context, "manage_member")
+        return None
+    return member
+
+
+async def on_unbind_ask(update: Update, context: Context) -> None:
+    """The secretary is asked to confirm resetting a member's Telegram link."""
+    _ = context._
+    member = await _managed_member(update, context)
+    query = update.callback_query
+    if member is None or query is None or query.message is None:
+        return
+    await query.answer()
+    button = InlineKeyboardButton(_("Yes, reset the link"), callback_data=f"ubok:{member.id}")
+    await query.message.reply_text(
+        _("Reset the Telegram link of <b>{name}</b>? They will need to link again with /start.",
+          name=escape(member.full_name)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup([[button]]),
+    )
+
+
+async def on_unbind_confirm(update: Update, context: Context) -> None:
+    """The member's link is reset; the old account is told."""
+    _ = context._
+    member = await _managed_member(update, context)
+    query = update.callback_query
+    if member is None or query is None:
+        return
+    await query.answer()
+    old_account = await unbind_member(context.db, member)
+    if old_account is None:
+        await query.edit_message_text(_("This member is not linked."))
+        return
+    await audit.record(
+        context.db, "unbind", actor_member_id=context.actor.member_id,
+        actor_telegram_id=context.actor.telegram_id, unit_id=member.branch_id,
+        object_type="member", object_id=member.id,
+    )
+    await query.edit_message_text(
+        _("The link of <b>{name}</b> was reset.", name=escape(member.full_name)),
+        parse_mode=ParseMode.HTML,
+    )
+    await _tell_unlinked(context, old_account)
+
+
+async def _tell_unlinked(context: Context, account_id: int) -> None:
+    account = await get_account(context.db, account_id)
+    settings = context.settings
+    language = pick_language(
+        account.language if account else None,
+        account.telegram_language if account else None,
+        settings.default_locale,
+    )
+    _ = translator(language, settings.tz)  # the old account's language, not the secretary's
+    try:
+        await context.bot.send_message(
+            account_id, _("Your Telegram account was unlinked by your branch secretary.")
+        )
+    except TelegramError:
+        pass  # blocked or gone: the reset stands either way
+
+
+async def on_invite(update: Update, context: Context) -> None:
+    """The secretary gets a one-time link to forward to the member."""
+    _ = context._
+    member = await _managed_member(update, context)
+    query = update.callback_query
+    if member is None or query is None or query.message is None:
+        return
+    await query.answer()
+    valid = timedelta(days=context.settings.invite_valid_days)
+    invite = await create_invite(context.db, member, context.now(), valid)
+    await audit.record(
+        context.db, "invite_created", actor_member_id=context.actor.member_id,
+        unit_id=member.branch_id, object_type="member", object_id=member.id,
+    )
+    link = f"https://t.me/{context.bot.username}?start={invite.code}"
+    await query.message.reply_text(
+        _("One-time link for <b>{name}</b>, valid until {date}:\n{link}",
+          name=escape(member.full_name), date=_.date_text(invite.expires_at), link=link),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+def member_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [
+        CallbackQueryHandler(on_member_page, pattern=r"^mb:"),
+        CallbackQueryHandler(on_unbind_ask, pattern=r"^ub:"),
+        CallbackQueryHandler(on_unbind_confirm, pattern=r"^ubok:"),
+        CallbackQueryHandler(on_invite, pattern=r"^inv:"),
+    ]

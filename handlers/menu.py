@@ -1,0 +1,126 @@
+"""The main menu: a reply keyboard whose entries depend on the member's roles."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+
+from bot.access import Action, Actor, can, can_anywhere
+from bot.i18n import LANGUAGES, N_, Translator, translator
+from handlers.common import Context
+
+Show = Callable[[Update, Context], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    label: str  # an English msgid, translated when shown
+    action: Action
+
+
+ENTRIES = (
+    Entry("residence", N_("🏠 Residence ties"), Action.USE_MENU),
+    Entry("plan", N_("📝 Yearly plan"), Action.USE_MENU),
+    Entry("meetings", N_("📅 Meetings"), Action.USE_MENU),
+    Entry("surveys", N_("🗳 Surveys"), Action.USE_MENU),
+    Entry("members", N_("👥 Branch members"), Action.VIEW_MEMBERS),
+    Entry("notices", N_("📣 Send a notice"), Action.SEND_NOTICES),
+    Entry("reports", N_("📊 Reports"), Action.VIEW_REPORTS),
+    Entry("me", N_("👤 My data"), Action.VIEW_OWN_RECORD),
+    Entry("help", N_("❓ Help"), Action.USE_MENU),
+)
+
+
+def visible(actor: Actor, entry: Entry) -> bool:
+    if entry.action in (Action.USE_MENU, Action.VIEW_OWN_RECORD):
+        return can(actor, entry.action)
+    return can_anywhere(actor, entry.action)
+
+
+def menu_entries(actor: Actor) -> list[Entry]:
+    return [entry for entry in ENTRIES if visible(actor, entry)]
+
+
+def menu_keyboard(actor: Actor, _: Translator) -> ReplyKeyboardMarkup:
+    labels = [KeyboardButton(_(entry.label)) for entry in menu_entries(actor)]
+    rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
+
+
+def entry_for_text(text: str) -> Entry | None:
+    """The entry whose label, in any language, is `text` (an old keyboard may be in another)."""
+    for language in LANGUAGES:
+        tr = translator(language)
+        for entry in ENTRIES:
+            if tr(entry.label) == text:
+                return entry
+    return None
+
+
+async def show_menu(update: Update, context: Context) -> None:
+    """The member sees the main menu keyboard; someone not yet linked is sent to /start."""
+    _ = context._
+    message = update.effective_message
+    if message is None:
+        return
+    if not can(context.actor, Action.USE_MENU):
+        await message.reply_text(_("You are not linked to a member yet. Send /start to begin."))
+        return
+    await message.reply_text(
+        _("Main menu. Choose what you want to do:"),
+        reply_markup=menu_keyboard(context.actor, _),
+    )
+
+
+async def show_help(update: Update, context: Context) -> None:
+    """The member sees what the bot does and its commands."""
+    _ = context._
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(
+            _(
+                "I help party members and branch committees with their work.\n\n"
+                "/menu - the main menu\n/me - what I store about you\n"
+                "/language - change the language\n/start - link your Telegram account\n"
+                "/help - this help"
+            )
+        )
+
+
+async def on_menu_text(update: Update, context: Context, features: dict[str, Show]) -> None:
+    """A menu button press (or any other text): run the entry if the member may use it."""
+    _ = context._
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    entry = entry_for_text(message.text)
+    if not can(context.actor, Action.USE_MENU):
+        await message.reply_text(_("You are not linked to a member yet. Send /start to begin."))
+        return
+    if entry is None or not visible(context.actor, entry):
+        await message.reply_text(
+            _("I did not understand that. Please use the menu below."),
+            reply_markup=menu_keyboard(context.actor, _),
+        )
+        return
+    show = features.get(entry.key)
+    if show is None:  # entries of features still to be built
+        await message.reply_text(_("This part is coming soon."))
+        return
+    await show(update, context)
+
+
+def menu_handlers(features: dict[str, Show]) -> list[BaseHandler[Update, Context, None]]:
+    private = filters.ChatType.PRIVATE
+
+    async def on_text(update: Update, context: Context) -> None:
+        await on_menu_text(update, context, features)
+
+    return [
+        CommandHandler("menu", show_menu, filters=private),
+        CommandHandler("help", show_help, filters=private),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
+    ]

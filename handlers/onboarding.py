@@ -1,0 +1,200 @@
+"""Onboarding: greeting, privacy notice and consent, then binding by contact or invite link."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.i18n import Translator
+from handlers.common import Context
+from handlers.menu import menu_keyboard
+from storage import audit
+from storage.invites import InviteProblem, redeem_invite
+from storage.members import BindOutcome, BindResult, bind_by_phone, member_for_account
+
+OTHER_LANGUAGE = {"vi": ("en", "English"), "en": ("vi", "Tiếng Việt")}
+
+
+def privacy_text(_: Translator) -> str:
+    return _(
+        "<b>Welcome to chibo</b>, the assistant of your party branch.\n\n"
+        "<b>What I store:</b> your name, phone number, party card number and date of birth from "
+        "your branch roster, your Telegram account, your language, and what you submit here "
+        "(residence ties, plans, self-assessments, meeting answers, survey answers).\n"
+        "<b>Why:</b> for your branch's party work under the Party Charter and Resolution 21.\n"
+        "<b>Who sees it:</b> you, and the committees with a role over your branch. Other members "
+        "never see your data.\n"
+        "You can see everything I store about you with /me.\n\n"
+        "Do you agree?"
+    )
+
+
+def consent_buttons(_: Translator) -> InlineKeyboardMarkup:
+    other_code, other_name = OTHER_LANGUAGE[_.language]
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_("✅ I agree"), callback_data="consent:yes")],
+            [InlineKeyboardButton(_("❌ I do not agree"), callback_data="consent:no")],
+            [InlineKeyboardButton(other_name, callback_data=f"lang:{other_code}")],
+        ]
+    )
+
+
+def contact_keyboard(_: Translator) -> ReplyKeyboardMarkup:
+    button = KeyboardButton(_("📱 Share my phone number"), request_contact=True)
+    return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+
+
+async def next_step(update: Update, context: Context) -> None:
+    """Sends whatever the person needs next: the menu, the privacy notice, or the phone request."""
+    _ = context._
+    chat = update.effective_chat
+    account = context.account
+    if chat is None or account is None:
+        return
+    if context.member is not None:
+        await chat.send_message(
+            _("Hello, {name}! Here is your menu.", name=escape(context.member.full_name)),
+            parse_mode=ParseMode.HTML,
+            reply_markup=menu_keyboard(context.actor, _),
+        )
+    elif account.consent_at is None:
+        await chat.send_message(
+            privacy_text(_), parse_mode=ParseMode.HTML, reply_markup=consent_buttons(_)
+        )
+    elif account.pending_invite:
+        await _redeem(update, context, account.pending_invite)
+    else:
+        await chat.send_message(
+            _("Please share your phone number with the button below so I can find you on "
+              "your branch roster."),
+            reply_markup=contact_keyboard(_),
+        )
+
+
+async def start(update: Update, context: Context) -> None:
+    """/start [invite]: the greeting, or the menu for a member already linked."""
+    account = context.account
+    if account is None:
+        return
+    code = (context.args or [""])[0][:64]
+    if code and context.member is None:
+        account.pending_invite = code  # kept until consent, so the link still works after it
+    await next_step(update, context)
+
+
+async def on_consent(update: Update, context: Context) -> None:
+    """The person agrees (or not) to the privacy notice."""
+    _ = context._
+    query = update.callback_query
+    account = context.account
+    if query is None or account is None:
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(reply_markup=None)
+    if query.data != "consent:yes":
+        await query.message.reply_text(  # type: ignore[union-attr]
+            _("Without your consent I cannot link you. Send /start when you change your mind.")
+        )
+        return
+    if account.consent_at is None:
+        account.consent_at = context.now()
+        await audit.record(context.db, "consent", actor_telegram_id=account.user_id)
+    await next_step(update, context)
+
+
+async def on_contact(update: Update, context: Context) -> None:
+    """A shared contact: bound to the roster entry with that phone if it is the sender's own."""
+    _ = context._
+    message = update.effective_message
+    account = context.account
+    if message is None or message.contact is None or account is None:
+        return
+    if account.consent_at is None or context.member is not None:
+        await next_step(update, context)
+        return
+    if message.contact.user_id != account.user_id:
+        await message.reply_text(
+            _("Please share your own phone number with the button below, not someone else's."),
+            reply_markup=contact_keyboard(_),
+        )
+        return
+    result = await bind_by_phone(context.db, account, message.contact.phone_number, context.now())
+    await _after_bind(update, context, result, "phone")
+
+
+async def _redeem(update: Update, context: Context, code: str) -> None:
+    _ = context._
+    account = context.account
+    chat = update.effective_chat
+    if account is None or chat is None:
+        return
+    account.pending_invite = None
+    result = await redeem_invite(context.db, account, code, context.now())
+    if isinstance(result, InviteProblem):
+        problems = {
+            InviteProblem.INVALID: _("This invite link is not valid."),
+            InviteProblem.EXPIRED: _("This invite link has expired."),
+            InviteProblem.USED: _("This invite link has already been used."),
+        }
+        await chat.send_message(
+            problems[result] + "\n" + _("Ask your secretary for a new one, or share your phone "
+                                        "number with the button below."),
+            reply_markup=contact_keyboard(_),
+        )
+        return
+    await _after_bind(update, context, result, "invite")
+
+
+async def _after_bind(update: Update, context: Context, result: BindResult, method: str) -> None:
+    _ = context._
+    chat = update.effective_chat
+    account = context.account
+    if chat is None or account is None:
+        return
+    if result.outcome == BindOutcome.BOUND and result.member is not None:
+        await audit.record(
+            context.db, "bind", actor_member_id=result.member.id, actor_telegram_id=account.user_id,
+            unit_id=result.member.branch_id, object_type="member", object_id=result.member.id,
+            details={"method": method},
+        )
+        context.member = await member_for_account(context.db, account.user_id)
+        context.actor = type(context.actor).of(account.user_id, context.member)
+        assert context.member is not None
+        await chat.send_message(
+            _("Done! You are linked as <b>{name}</b>, branch <b>{branch}</b>.",
+              name=escape(context.member.full_name), branch=escape(context.member.branch.name)),
+            parse_mode=ParseMode.HTML,
+            reply_markup=menu_keyboard(context.actor, _),
+        )
+        return
+    texts = {
+        BindOutcome.UNKNOWN_PHONE: _("This phone number is not on any branch roster. Please ask "
+                                     "your branch secretary to add you."),
+        BindOutcome.MEMBER_TAKEN: _("This member is already linked to another Telegram account. "
+                                    "Please ask your branch secretary to reset the link."),
+        BindOutcome.ACCOUNT_TAKEN: _("Your Telegram account is already linked to a member."),
+        BindOutcome.INACTIVE: _("Your membership record is not active. Please contact your "
+                                "branch secretary."),
+        BindOutcome.ALREADY_BOUND: _("You are already linked."),
+    }
+    await chat.send_message(texts[result.outcome])
+
+
+
+def onboarding_handlers() -> list[BaseHandler[Update, Context, None]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("start", start, filters=private),
+        CallbackQueryHandler(on_consent, pattern=r"^consent:(yes|no)$"),
+        MessageHandler(private & filters.CONTACT, on_contact),
+    ]

@@ -1,0 +1,69 @@
+"""The durable update inbox: raw updates stored before Telegram is told we have them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxUpdate
+
+
+async def store_updates(session: AsyncSession, payloads: Iterable[dict[str, Any]]) -> int:
+    """Stores raw updates, ignoring ones already stored (Telegram may deliver twice)."""
+    rows = [{"update_id": int(p["update_id"]), "payload": p, "attempts": 0} for p in payloads]
+    if not rows:
+        return 0
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def last_update_id(session: AsyncSession) -> int | None:
+    return await session.scalar(select(func.max(InboxUpdate.update_id)))
+
+
+async def pending(session: AsyncSession, limit: int = 100) -> list[InboxUpdate]:
+    """Unprocessed updates in the order Telegram numbered them."""
+    query = (
+        select(InboxUpdate)
+        .where(InboxUpdate.processed_at.is_(None))
+        .order_by(InboxUpdate.update_id)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
+
+
+async def mark_processed(session: AsyncSession, update_id: int, now: datetime) -> None:
+    await session.execute(
+        update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(processed_at=now)
+    )
+
+
+async def mark_failed(
+    session: AsyncSession, update_id: int, error: str, now: datetime, max_attempts: int
+) -> bool:
+    """Counts a failed attempt; after `max_attempts` the update is set aside. True if set aside."""
+    row = await session.get(InboxUpdate, update_id)
+    if row is None:
+        return True
+    row.attempts += 1
+    row.last_error = error[:255]
+    if row.attempts >= max_attempts:
+        row.processed_at = now
+        return True
+    return False
+
+
+async def prune(session: AsyncSession, before: datetime) -> int:
+    """Deletes processed updates older than `before`: they hold personal data."""
+    result = await session.execute(
+        delete(InboxUpdate).where(InboxUpdate.processed_at.is_not(None), InboxUpdate.processed_at < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,63 @@
+"""One-time invite codes: a deep link that binds an account to a member without a phone match."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.members import BindOutcome, BindResult, bind_member, get_member
+from storage.models import InviteCode, Member, TelegramAccount
+
+
+class InviteProblem(enum.StrEnum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+async def create_invite(
+    session: AsyncSession, member: Member, now: datetime, valid_for: timedelta
+) -> InviteCode:
+    # 16 url-safe bytes fit Telegram's 64-character start parameter with room to spare.
+    invite = InviteCode(
+        code=secrets.token_urlsafe(16), member_id=member.id, expires_at=now + valid_for
+    )
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+def _aware(value: datetime, like: datetime) -> datetime:
+    # SQLite hands back naive datetimes; compare as UTC.
+    return value.replace(tzinfo=like.tzinfo) if value.tzinfo is None else value
+
+
+async def check_invite(session: AsyncSession, code: str, now: datetime) -> InviteProblem | None:
+    invite = await session.get(InviteCode, code) if code else None
+    if invite is None:
+        return InviteProblem.INVALID
+    if invite.used_at is not None:
+        return InviteProblem.USED
+    if _aware(invite.expires_at, now) <= now:
+        return InviteProblem.EXPIRED
+    return None
+
+
+async def redeem_invite(
+    session: AsyncSession, account: TelegramAccount, code: str, now: datetime
+) -> BindResult | InviteProblem:
+    problem = await check_invite(session, code, now)
+    if problem is not None:
+        return problem
+    invite = await session.get(InviteCode, code)
+    assert invite is not None  # checked above
+    member = await get_member(session, invite.member_id)
+    if member is None:
+        return InviteProblem.INVALID
+    result = await bind_member(session, account, member, now)
+    if result.outcome == BindOutcome.BOUND:
+        invite.used_at = now
+    return result

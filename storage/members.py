@@ -1,0 +1,117 @@
+"""Members, their Telegram accounts and the binding between the two."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import Member, MemberStatus, RoleAssignment, TelegramAccount
+from storage.text import normalize_phone
+
+
+class BindOutcome(enum.StrEnum):
+    BOUND = "bound"
+    ALREADY_BOUND = "already_bound"
+    UNKNOWN_PHONE = "unknown_phone"
+    MEMBER_TAKEN = "member_taken"
+    ACCOUNT_TAKEN = "account_taken"
+    INACTIVE = "inactive"
+
+
+@dataclass(frozen=True)
+class BindResult:
+    outcome: BindOutcome
+    member: Member | None = None
+
+
+async def get_account(session: AsyncSession, user_id: int) -> TelegramAccount | None:
+    return await session.get(TelegramAccount, user_id)
+
+
+async def touch_account(
+    session: AsyncSession, user_id: int, telegram_language: str | None
+) -> TelegramAccount:
+    """The account row for a Telegram user, created on first contact."""
+    account = await session.get(TelegramAccount, user_id)
+    if account is None:
+        account = TelegramAccount(user_id=user_id, telegram_language=telegram_language)
+        session.add(account)
+        await session.flush()
+    elif telegram_language and account.telegram_language != telegram_language:
+        account.telegram_language = telegram_language
+    return account
+
+
+def _with_roles() -> tuple[Any, ...]:
+    return (
+        selectinload(Member.roles).selectinload(RoleAssignment.unit),
+        selectinload(Member.branch),
+    )
+
+
+async def member_for_account(session: AsyncSession, user_id: int) -> Member | None:
+    query = select(Member).where(Member.telegram_user_id == user_id).options(*_with_roles())
+    return await session.scalar(query)
+
+
+async def get_member(session: AsyncSession, member_id: int) -> Member | None:
+    query = select(Member).where(Member.id == member_id).options(*_with_roles())
+    return await session.scalar(query)
+
+
+async def find_member(session: AsyncSession, person: str) -> Member | None:
+    """A member by phone (any usual format) or by party card number."""
+    phone = normalize_phone(person)
+    if phone:
+        found = await session.scalar(select(Member).where(Member.phone == phone))
+        if found:
+            return found
+    return await session.scalar(select(Member).where(Member.party_card_no == person.strip()))
+
+
+async def branch_members(session: AsyncSession, branch_id: int) -> list[Member]:
+    query = select(Member).where(Member.branch_id == branch_id).order_by(Member.name_folded)
+    return list(await session.scalars(query))
+
+
+async def bind_member(
+    session: AsyncSession, account: TelegramAccount, member: Member, now: datetime
+) -> BindResult:
+    """Binds one account to one member; a taken member or account needs the secretary."""
+    if member.telegram_user_id == account.user_id:
+        return BindResult(BindOutcome.ALREADY_BOUND, member)
+    if member.telegram_user_id is not None:
+        return BindResult(BindOutcome.MEMBER_TAKEN, member)
+    if await member_for_account(session, account.user_id):
+        return BindResult(BindOutcome.ACCOUNT_TAKEN, member)
+    if member.status != MemberStatus.ACTIVE:
+        return BindResult(BindOutcome.INACTIVE, member)
+    member.telegram_user_id = account.user_id
+    member.bound_at = now
+    await session.flush()
+    return BindResult(BindOutcome.BOUND, member)
+
+
+async def bind_by_phone(
+    session: AsyncSession, account: TelegramAccount, raw_phone: str, now: datetime
+) -> BindResult:
+    phone = normalize_phone(raw_phone)
+    member = await session.scalar(select(Member).where(Member.phone == phone)) if phone else None
+    if member is None:
+        return BindResult(BindOutcome.UNKNOWN_PHONE)
+    return await bind_member(session, account, member, now)
+
+
+async def unbind_member(session: AsyncSession, member: Member) -> int | None:
+    """Frees a member's binding so they can bind a new account; returns the old account id."""
+    old = member.telegram_user_id
+    member.telegram_user_id = None
+    member.bound_at = None
+    await session.flush()
+    return old

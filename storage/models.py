@@ -1,0 +1,180 @@
+"""The data model: organisation tree, members, roles, accounts, invites, inbox, audit log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class Role(enum.StrEnum):
+    """Leadership roles scoped to a unit; a role on a committee covers every unit under it.
+
+    Plain membership is not a role: every member belongs to exactly one branch (`branch_id`).
+    """
+
+    COMMITTEE_MEMBER = "committee_member"
+    DEPUTY_SECRETARY = "deputy_secretary"
+    SECRETARY = "secretary"
+
+
+class MemberStatus(enum.StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Plain strings in the database: no native enum type to migrate on PostgreSQL.
+    return Enum(cls, name=name, native_enum=False, length=32, values_callable=_values)
+
+
+def _values(cls: type[enum.Enum]) -> list[str]:
+    return [str(m.value) for m in cls]
+
+
+class Unit(Base):
+    """A party committee (đảng bộ) or a branch (chi bộ); `path` lists ancestor ids."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    name_folded: Mapped[str] = mapped_column(String(255), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    is_branch: Mapped[bool] = mapped_column(default=False)
+    # "/1/4/9/": ancestors then self, so "is under" is a prefix test in one query.
+    path: Mapped[str] = mapped_column(String(512), index=True, default="/")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class TelegramAccount(Base):
+    """A Telegram user who has talked to the bot, bound to a member or not yet."""
+
+    __tablename__ = "telegram_accounts"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str | None] = mapped_column(String(8))
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
+    consent_at: Mapped[datetime | None]
+    pending_invite: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Member(Base):
+    """A party member (đảng viên) on a branch roster."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(255))
+    name_folded: Mapped[str] = mapped_column(String(255), index=True)
+    phone: Mapped[str] = mapped_column(String(32), unique=True)
+    party_card_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("telegram_accounts.user_id"), unique=True
+    )
+    status: Mapped[MemberStatus] = mapped_column(
+        _enum(MemberStatus, "member_status"), default=MemberStatus.ACTIVE
+    )
+    bound_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    branch: Mapped[Unit] = relationship(lazy="raise")
+    account: Mapped[TelegramAccount | None] = relationship(lazy="raise")
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="member", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class RoleAssignment(Base):
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("member_id", "unit_id", "role", name="uq_role_assignment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    member: Mapped[Member] = relationship(back_populates="roles", lazy="raise")
+    unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class InviteCode(Base):
+    """A one-time deep-link code that binds a Telegram account to a member."""
+
+    __tablename__ = "invite_codes"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class InboxUpdate(Base):
+    """A raw Telegram update, stored before Telegram is told we have it."""
+
+    __tablename__ = "inbox_updates"
+    __table_args__ = (Index("ix_inbox_pending", "processed_at", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    processed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Exception class only: messages can carry personal data.
+    last_error: Mapped[str | None] = mapped_column(String(255))
+
+
+class AuditEntry(Base):
+    """Who did what to which object, for the committee's records."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_label: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,187 @@
+"""Reading a roster file (CSV or XLSX) into checked rows, before anything is stored."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from storage.models import Role
+from storage.text import clean_name, fold, normalize_phone
+
+HEADERS = {
+    "full_name": "full_name", "ho va ten": "full_name", "ho ten": "full_name",
+    "phone": "phone", "so dien thoai": "phone", "dien thoai": "phone",
+    "party_card_no": "party_card_no", "so the dang vien": "party_card_no", "so the": "party_card_no",
+    "date_of_birth": "date_of_birth", "ngay sinh": "date_of_birth",
+    "role": "role", "chuc vu": "role",
+}  # fmt: skip
+REQUIRED = ("full_name", "phone")
+ROLES: dict[str, Role | None] = {
+    "": None, "member": None, "dang vien": None,
+    "committee_member": Role.COMMITTEE_MEMBER, "chi uy vien": Role.COMMITTEE_MEMBER,
+    "deputy_secretary": Role.DEPUTY_SECRETARY, "pho bi thu": Role.DEPUTY_SECRETARY,
+    "secretary": Role.SECRETARY, "bi thu": Role.SECRETARY,
+}  # fmt: skip
+DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with one line of the file; `code` is translated by the caller."""
+
+    line: int
+    code: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    full_name: str
+    phone: str
+    party_card_no: str | None
+    date_of_birth: date | None
+    role: Role | None
+
+
+@dataclass
+class Roster:
+    rows: list[RosterRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class RosterFileError(ValueError):
+    """The file as a whole cannot be read (format, encoding, headers)."""
+
+    def __init__(self, code: str, value: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.value = value
+
+
+def read_roster(path: Path, today: date) -> Roster:
+    table = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
+    return check_table(table, today)
+
+
+def _read_csv(path: Path) -> list[list[Any]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")  # Excel adds a BOM; accept both
+    except UnicodeDecodeError as error:
+        raise RosterFileError("not_utf8") from error
+    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
+    return [row for row in csv.reader(io.StringIO(text), dialect)]
+
+
+def _read_xlsx(path: Path) -> list[list[Any]]:
+    from openpyxl import load_workbook  # imported here: only the XLSX path needs it
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises several unrelated types for a bad file
+        raise RosterFileError("not_xlsx") from error
+    try:
+        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def check_table(table: list[list[Any]], today: date) -> Roster:
+    """Rows checked one by one; every problem is kept so the secretary sees them all at once."""
+    columns = _columns(table[0] if table else [])
+    roster = Roster()
+    seen_phone: dict[str, int] = {}
+    seen_card: dict[str, int] = {}
+    for index, raw in enumerate(table[1:], start=2):
+        cells = {name: _cell(raw, col) for name, col in columns.items()}
+        if not any(cells.values()):
+            continue  # blank lines between blocks are common in hand-made sheets
+        row, problems = _check_row(index, cells, today)
+        roster.problems.extend(problems)
+        if row is None:
+            continue
+        for key, seen, code in ((row.phone, seen_phone, "duplicate_phone"),
+                                (row.party_card_no, seen_card, "duplicate_card")):  # fmt: skip
+            if key and key in seen:
+                roster.problems.append(Problem(index, code, str(seen[key])))
+            elif key:
+                seen[key] = index
+        roster.rows.append(row)
+    return roster
+
+
+def _columns(header: list[Any]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for col, title in enumerate(header):
+        name = HEADERS.get(fold(str(title or "")).replace("_", " ").strip()) or HEADERS.get(
+            str(title or "").strip().lower()
+        )
+        if name and name not in columns:
+            columns[name] = col
+    missing = [name for name in REQUIRED if name not in columns]
+    if missing:
+        raise RosterFileError("missing_columns", ", ".join(missing))
+    return columns
+
+
+def _cell(raw: list[Any], col: int) -> Any:
+    value = raw[col] if col < len(raw) else None
+    if isinstance(value, str):
+        value = value.strip()
+    return value if value not in ("", None) else None
+
+
+def _check_row(line: int, cells: dict[str, Any], today: date) -> tuple[RosterRow | None, list[Problem]]:
+    problems: list[Problem] = []
+    name = clean_name(str(cells.get("full_name") or ""))
+    if not name:
+        problems.append(Problem(line, "name_missing"))
+    phone_raw = _text(cells.get("phone"))
+    phone = normalize_phone(phone_raw)
+    if phone is None:
+        problems.append(Problem(line, "phone_invalid", phone_raw))
+    born, born_ok = _date(cells.get("date_of_birth"), today)
+    if not born_ok:
+        problems.append(Problem(line, "date_invalid", _text(cells.get("date_of_birth"))))
+    role_raw = _text(cells.get("role"))
+    role_key = fold(role_raw).replace("_", " ")
+    known = role_key in ROLES or role_raw.lower() in ROLES
+    if not known:
+        problems.append(Problem(line, "role_unknown", role_raw))
+    if problems or phone is None:
+        return None, problems
+    role = ROLES.get(role_key, ROLES.get(role_raw.lower()))
+    card = _text(cells.get("party_card_no")) or None
+    return RosterRow(line, name, phone, card, born, role), []
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # Excel stores card and phone numbers as numbers
+    return "" if value is None else clean_name(str(value))
+
+
+def _date(value: Any, today: date) -> tuple[date | None, bool]:
+    if value is None:
+        return None, True
+    if isinstance(value, datetime):
+        parsed: date | None = value.date()
+    elif isinstance(value, date):
+        parsed = value
+    else:
+        parsed = _parse_date(str(value).strip())
+    ok = parsed is not None and date(1900, 1, 1) <= parsed <= today
+    return (parsed if ok else None), ok
+
+
+def _parse_date(text: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None

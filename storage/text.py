@@ -1,0 +1,50 @@
+"""Normalising what people type: names in NFC, folded forms for search, phone numbers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+
+_SPACES = re.compile(r"\s+")
+# Zero-width and bidi marks sneak in from copy-paste and some keyboards.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e"))
+
+
+def clean_text(value: str) -> str:
+    """NFC, without control or zero-width characters; newlines are kept."""
+    value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
+    return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def clean_name(value: str) -> str:
+    """A person's or unit's name: clean, NFC, single spaces, no leading or trailing space."""
+    return _SPACES.sub(" ", clean_text(value)).strip()
+
+
+def fold(value: str) -> str:
+    """Lower case without tone marks, as a person searching would match: 'Đặng' -> 'dang'."""
+    decomposed = unicodedata.normalize("NFD", clean_name(value))
+    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return bare.replace("đ", "d").replace("Đ", "D").casefold()
+
+
+def normalize_phone(raw: str, region: str = "VN") -> str | None:
+    """E.164 form ('+84912345678') of a phone as people write it, or None if it is not one."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str) -> str:
+    """The national form people recognise: '0912 345 678'."""
+    number = phonenumbers.parse(e164, None)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
