@@ -12,9 +12,9 @@ from storage.text import clean_name, fold
 class UnitError(ValueError):
     """A unit operation that cannot be done; `code` names the reason for translation."""
 
-    def __init__(self, code: str, **values: object) -> None:
-        super().__init__(code)
-        self.code = code
+    def __init__(self, reason: str, **values: object) -> None:
+        super().__init__(reason)
+        self.code = reason
         self.values = values
 
 

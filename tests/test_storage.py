@@ -1,0 +1,84 @@
+"""Storage rules on a real database: binding, invites, the inbox, units."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from storage import inbox
+from storage.db import transaction
+from storage.invites import InviteProblem, create_invite, redeem_invite
+from storage.members import BindOutcome, bind_by_phone, member_for_account, touch_account
+from storage.models import InboxUpdate, Member
+from storage.units import UnitError, add_unit, branches_under
+from tests.factories import member, tree
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+async def test_binding_rules(sessions) -> None:
+    async with transaction(sessions) as session:
+        units = await tree(session)
+        await member(session, units["CB1"], "An", "0912345678")
+        first = await touch_account(session, 1, "vi")
+        second = await touch_account(session, 2, "vi")
+        assert (await bind_by_phone(session, first, "+84 912 345 678", NOW)).outcome == BindOutcome.BOUND
+        assert (await bind_by_phone(session, first, "0912345678", NOW)).outcome == BindOutcome.ALREADY_BOUND
+        assert (await bind_by_phone(session, second, "0912345678", NOW)).outcome == BindOutcome.MEMBER_TAKEN
+        assert (await bind_by_phone(session, second, "0900000000", NOW)).outcome == BindOutcome.UNKNOWN_PHONE
+    async with transaction(sessions) as session:
+        bound = await member_for_account(session, 1)
+        assert bound is not None and bound.full_name == "An" and bound.branch.code == "CB1"
+        assert await member_for_account(session, 2) is None
+
+
+async def test_invite_is_one_time_and_expires(sessions) -> None:
+    async with transaction(sessions) as session:
+        units = await tree(session)
+        an = await member(session, units["CB1"], "An", "0912345678")
+        bình = await member(session, units["CB1"], "Bình", "0912345679")
+        code = (await create_invite(session, an, NOW, timedelta(days=1))).code
+        old = (await create_invite(session, bình, NOW - timedelta(days=2), timedelta(days=1))).code
+    async with transaction(sessions) as session:
+        account = await touch_account(session, 10, None)
+        result = await redeem_invite(session, account, code, NOW)
+        assert not isinstance(result, InviteProblem) and result.outcome == BindOutcome.BOUND
+        other = await touch_account(session, 11, None)
+        assert await redeem_invite(session, other, code, NOW) == InviteProblem.USED
+        assert await redeem_invite(session, other, old, NOW) == InviteProblem.EXPIRED
+        assert await redeem_invite(session, other, "nope", NOW) == InviteProblem.INVALID
+        stored = await session.scalar(select(Member).where(Member.id == an.id))
+        assert stored is not None and stored.telegram_user_id == 10
+
+
+async def test_inbox_is_idempotent_ordered_and_pruned(sessions) -> None:
+    async with transaction(sessions) as session:
+        await inbox.store_updates(session, [{"update_id": 7}, {"update_id": 5}])
+        await inbox.store_updates(session, [{"update_id": 5, "again": True}])
+    async with transaction(sessions) as session:
+        assert [r.update_id for r in await inbox.pending(session)] == [5, 7]
+        assert (await session.get(InboxUpdate, 5)).payload == {"update_id": 5}  # type: ignore[union-attr]
+        assert await inbox.last_update_id(session) == 7
+        await inbox.mark_processed(session, 5, NOW - timedelta(days=30))
+        assert not await inbox.mark_failed(session, 7, "Boom", NOW, max_attempts=2)
+    async with transaction(sessions) as session:
+        assert [r.update_id for r in await inbox.pending(session)] == [7]
+        assert await inbox.mark_failed(session, 7, "Boom", NOW, max_attempts=2)
+        assert await inbox.prune(session, NOW - timedelta(days=7)) == 1
+    async with transaction(sessions) as session:
+        assert await inbox.pending(session) == []
+        assert [r.update_id for r in await session.scalars(select(InboxUpdate))] == [7]
+
+
+async def test_unit_tree(sessions) -> None:
+    async with transaction(sessions) as session:
+        units = await tree(session)
+        under_hu = await branches_under(session, {units["HU"].path})
+        assert [u.code for u in under_hu] == ["CB1", "CB2"]
+        for bad in (("HU", "again", None), ("X", "x", "CB1"), ("Y", "y", "NOPE")):
+            try:
+                await add_unit(session, bad[0], bad[1], bad[2], False)
+            except UnitError:
+                continue
+            raise AssertionError(f"{bad} was accepted")
