@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base
+from tests.fakebot import FakeBotApi
+from tests.harness import RunningBot, bot_settings
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -94,3 +96,20 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
     engine = create_engine(database_url)
     yield session_factory(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    server = FakeBotApi()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def bot(fake: FakeBotApi, database_url: str) -> AsyncIterator[RunningBot]:
+    """The real bot, polling the fake Bot API server, on a fresh database."""
+    running = RunningBot(fake, bot_settings(fake, database_url))
+    await running.start()
+    yield running
+    await running.stop()

@@ -1,0 +1,81 @@
+"""Running the real bot against the fake Bot API server, with a real database file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import Chibo, build_application
+from bot.settings import Settings
+from storage import audit
+from storage.db import create_engine, session_factory, transaction
+from storage.models import AuditEntry, Member
+from tests.fakebot import FakeBotApi
+
+TOKEN = "123456:TEST-TOKEN-never-real"
+
+
+def bot_settings(fake: FakeBotApi, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "bot_token": TOKEN,
+        "database_url": database_url,
+        "telegram_api_base_url": fake.base_url,
+        "telegram_api_file_url": fake.base_file_url,
+        "poll_timeout_seconds": 2,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@dataclass
+class RunningBot:
+    """The bot polling the fake server in the test's event loop."""
+
+    fake: FakeBotApi
+    settings: Settings
+    chibo: Chibo | None = None
+    task: asyncio.Task[None] | None = None
+    _engine_sessions: list[async_sessionmaker[AsyncSession]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        self.chibo = build_application(self.settings)
+        await self.chibo.start()
+        self.task = asyncio.create_task(self.chibo.run_polling())
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        if self.chibo is not None:
+            await self.chibo.stop()
+        self.task, self.chibo = None, None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    @contextlib.asynccontextmanager
+    async def db(self) -> AsyncIterator[AsyncSession]:
+        """A transaction of the test's own, beside the bot's."""
+        engine = create_engine(self.settings.database_url)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                yield session
+        finally:
+            await engine.dispose()
+
+    async def member(self, member_id: int) -> Member:
+        async with self.db() as session:
+            found = await session.scalar(select(Member).where(Member.id == member_id))
+            assert found is not None
+            return found
+
+    async def audit(self, action: str) -> list[AuditEntry]:
+        async with self.db() as session:
+            return await audit.entries(session, action)

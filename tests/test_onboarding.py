@@ -1,0 +1,152 @@
+"""Onboarding on the phone: consent, contact match, invite links, both languages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from storage.invites import create_invite
+from storage.members import get_account
+from tests.factories import member, tree
+from tests.harness import RunningBot
+
+PHONE = "0912345678"
+
+
+async def seed_member(bot: RunningBot, name: str = "Nguyễn Văn An", phone: str = PHONE) -> int:
+    async with bot.db() as session:
+        units = await tree(session)
+        return (await member(session, units["CB1"], name, phone)).id
+
+
+async def test_contact_binds_in_vietnamese(bot: RunningBot) -> None:
+    member_id = await seed_member(bot)
+    user = bot.fake.user(501, first_name="An", language_code="vi")
+    await user.send_text("/start")
+    notice = await user.wait_for_message()
+    assert "Chào mừng đồng chí đến với chibo" in notice.text
+    assert notice.parse_mode == "HTML"
+    assert notice.buttons() == ["✅ Tôi đồng ý", "❌ Tôi không đồng ý", "English"]
+
+    await user.press("✅ Tôi đồng ý")
+    ask = await user.wait_for_message()
+    assert ask.keyboard() == ["📱 Chia sẻ số điện thoại của tôi"]
+    assert ask.reply_markup["keyboard"][0][0]["request_contact"] is True
+
+    await user.share_contact("+84 912 345 678")
+    done = await user.wait_for_message()
+    assert done.text == "Xong! Đồng chí đã được liên kết là <b>Nguyễn Văn An</b>, chi bộ <b>Chi bộ Khu phố 1</b>."
+    assert "👤 Thông tin của tôi" in done.keyboard()
+    assert "👥 Đảng viên chi bộ" not in done.keyboard()
+
+    stored = await bot.member(member_id)
+    assert stored.telegram_user_id == 501
+    async with bot.db() as session:
+        account = await get_account(session, 501)
+        assert account is not None and account.consent_at is not None
+    assert len(await bot.audit("consent")) == 1
+    assert [e.details for e in await bot.audit("bind")] == [{"method": "phone"}]
+
+
+async def test_english_is_chosen_and_remembered(bot: RunningBot) -> None:
+    await seed_member(bot)
+    user = bot.fake.user(502, first_name="An", language_code="vi")
+    await user.send_text("/start")
+    await user.wait_for_message()
+    await user.press("English")
+    notice = await user.wait_for_message()
+    assert notice.text.startswith("<b>Welcome to chibo</b>")
+    assert user.messages[0].text == "Language: English"  # the pressed message was edited
+    await user.press("✅ I agree")
+    await user.wait_for_message()
+    await user.share_contact(PHONE)
+    done = await user.wait_for_message()
+    assert done.text.startswith("Done! You are linked as <b>Nguyễn Văn An</b>")
+    assert "👤 My data" in done.keyboard()
+
+    await user.send_text("/start")
+    again = await user.wait_for_message()
+    assert again.text == "Hello, Nguyễn Văn An! Here is your menu."
+
+
+async def test_english_telegram_user_gets_english(bot: RunningBot) -> None:
+    user = bot.fake.user(503, language_code="en")
+    await user.send_text("/start")
+    assert (await user.wait_for_message()).text.startswith("<b>Welcome to chibo</b>")
+
+
+async def consented(bot: RunningBot, user_id: int) -> object:
+    user = bot.fake.user(user_id, language_code="vi")
+    await user.send_text("/start")
+    await user.wait_for_message()
+    await user.press("✅ Tôi đồng ý")
+    await user.wait_for_message()
+    return user
+
+
+async def test_someone_elses_contact_binds_nothing(bot: RunningBot) -> None:
+    member_id = await seed_member(bot)
+    user = await consented(bot, 504)
+    await user.share_contact(PHONE, contact_user_id=999)  # type: ignore[attr-defined]
+    reply = await user.wait_for_message()  # type: ignore[attr-defined]
+    assert "số điện thoại của chính mình" in reply.text
+    assert (await bot.member(member_id)).telegram_user_id is None
+    assert await bot.audit("bind") == []
+
+
+async def test_unknown_phone_binds_nothing(bot: RunningBot) -> None:
+    member_id = await seed_member(bot)
+    user = await consented(bot, 505)
+    await user.share_contact("0987000111")  # type: ignore[attr-defined]
+    reply = await user.wait_for_message()  # type: ignore[attr-defined]
+    assert reply.text.startswith("Số điện thoại này không có trong danh sách chi bộ nào")
+    assert (await bot.member(member_id)).telegram_user_id is None
+
+
+async def test_member_already_bound_needs_the_secretary(bot: RunningBot) -> None:
+    member_id = await seed_member(bot)
+    first = await consented(bot, 506)
+    await first.share_contact(PHONE)  # type: ignore[attr-defined]
+    await first.wait_for_message()  # type: ignore[attr-defined]
+    second = await consented(bot, 507)
+    await second.share_contact(PHONE)  # type: ignore[attr-defined]
+    reply = await second.wait_for_message()  # type: ignore[attr-defined]
+    assert "đã được liên kết với một tài khoản Telegram khác" in reply.text
+    assert (await bot.member(member_id)).telegram_user_id == 506
+
+
+async def test_invite_link_binds_once(bot: RunningBot) -> None:
+    member_id = await seed_member(bot)
+    async with bot.db() as session:
+        target = await session.get(type(await bot.member(member_id)), member_id)
+        assert target is not None
+        code = (await create_invite(session, target, datetime.now(UTC), timedelta(days=3))).code
+    user = bot.fake.user(508, language_code="vi")
+    await user.send_text(f"/start {code}")
+    await user.wait_for_message()
+    await user.press("✅ Tôi đồng ý")
+    done = await user.wait_for_message()
+    assert done.text.startswith("Xong! Đồng chí đã được liên kết là <b>Nguyễn Văn An</b>")
+    assert (await bot.member(member_id)).telegram_user_id == 508
+    assert [e.details for e in await bot.audit("bind")] == [{"method": "invite"}]
+
+    other = bot.fake.user(509, language_code="vi")
+    await other.send_text(f"/start {code}")
+    await other.wait_for_message()
+    await other.press("✅ Tôi đồng ý")
+    used = await other.wait_for_message()
+    assert used.text.startswith("Liên kết mời đã được sử dụng.")
+    assert used.keyboard() == ["📱 Chia sẻ số điện thoại của tôi"]
+
+
+async def test_refusing_consent_binds_nothing(bot: RunningBot) -> None:
+    await seed_member(bot)
+    user = bot.fake.user(510, language_code="vi")
+    await user.send_text("/start")
+    await user.wait_for_message()
+    await user.press("❌ Tôi không đồng ý")
+    reply = await user.wait_for_message()
+    assert "Khi chưa có sự đồng ý" in reply.text
+    await user.share_contact(PHONE)
+    again = await user.wait_for_message()  # asked for consent again, not bound
+    assert again.buttons()[0] == "✅ Tôi đồng ý"
+    assert await bot.audit("bind") == []
