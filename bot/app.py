@@ -90,7 +90,8 @@ class Chibo:
         server = await start_webhook_server(app, settings.webhook_listen, settings.webhook_port)
         try:
             await self.application.bot.set_webhook(
-                settings.webhook_url, secret_token=secret.get_secret_value(),
+                settings.webhook_url,
+                secret_token=secret.get_secret_value(),
                 allowed_updates=ALLOWED_UPDATES,
             )
             await self.runner.run()

@@ -25,12 +25,16 @@ def run(webhook: bool) -> None:
     """Apply migrations and start the bot (long polling by default)."""
     settings, _ = load_settings()
     if settings.bot_token is None:
-        fail(_("BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (send /newbot), "
-               "then put the token it gives you in the file .env in this folder as "
-               "BOT_TOKEN=123456:ABC... or in the environment variable BOT_TOKEN."))
+        fail(
+            _(
+                "BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (send /newbot), "
+                "then put the token it gives you in the file .env in this folder as "
+                "BOT_TOKEN=123456:ABC... or in the environment variable BOT_TOKEN."
+            )
+        )
     if webhook and (not settings.webhook_url or settings.webhook_secret_token is None):
         fail(_("Webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET_TOKEN to be set."))
-    setup_logging(settings.log_level, settings.bot_token.get_secret_value())  # type: ignore[union-attr]
+    setup_logging(settings.log_level, settings.bot_token.get_secret_value())
     migrate(settings)
     click.echo(_("Starting the bot. Press Ctrl+C to stop."))
     asyncio.run(_serve(settings, webhook))

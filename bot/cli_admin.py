@@ -22,19 +22,21 @@ from storage.units import UnitError, add_unit, depth, get_unit, list_units
 
 PROBLEMS = {
     "name_missing": N_("line {line}: the full name is missing"),
-    "phone_invalid": N_("line {line}: \"{value}\" is not a valid phone number"),
-    "date_invalid": N_("line {line}: \"{value}\" is not a valid date of birth (dd/mm/yyyy)"),
-    "role_unknown": N_("line {line}: unknown role \"{value}\""),
+    "phone_invalid": N_('line {line}: "{value}" is not a valid phone number'),
+    "date_invalid": N_('line {line}: "{value}" is not a valid date of birth (dd/mm/yyyy)'),
+    "role_unknown": N_('line {line}: unknown role "{value}"'),
     "duplicate_phone": N_("line {line}: the same phone number as line {value}"),
     "duplicate_card": N_("line {line}: the same party card number as line {value}"),
     "other_branch": N_("line {line}: this member is on the roster of another branch"),
     "phone_taken": N_("line {line}: the phone number belongs to another member"),
 }
 FILE_PROBLEMS = {
-    "not_utf8": N_("The file is not UTF-8 text. Save it as \"CSV UTF-8\" or as XLSX."),
+    "not_utf8": N_('The file is not UTF-8 text. Save it as "CSV UTF-8" or as XLSX.'),
     "not_xlsx": N_("The file cannot be read as an XLSX workbook."),
-    "missing_columns": N_("The file has no column for: {value}. The first row must hold the "
-                          "column names (for example \"Họ và tên\", \"Số điện thoại\")."),
+    "missing_columns": N_(
+        "The file has no column for: {value}. The first row must hold the "
+        'column names (for example "Họ và tên", "Số điện thoại").'
+    ),
     "unit_exists": N_("A unit with the code {code} already exists."),
     "parent_missing": N_("There is no unit with the code {code}."),
     "parent_is_branch": N_("The unit {code} is a branch; branches cannot contain units."),
@@ -105,12 +107,21 @@ def roster_import(file: Path, branch_code: str, dry_run: bool) -> None:
         lines += [_problem_text(p, _) for p in sorted(summary.problems, key=lambda p: p.line)]
         fail("\n".join(lines))
     verdict = _("Check passed, nothing stored (dry run).") if dry_run else _("Import finished.")
-    click.echo(verdict + " " + _("Added: {added}, updated: {updated}, unchanged: {unchanged}.",
-                                 added=summary.added, updated=summary.updated,
-                                 unchanged=summary.unchanged))
+    click.echo(
+        verdict
+        + " "
+        + _(
+            "Added: {added}, updated: {updated}, unchanged: {unchanged}.",
+            added=summary.added,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+        )
+    )
 
 
-def _import(settings: Any, parsed: Roster, code: str, dry_run: bool, _: Translator) -> ImportSummary:
+def _import(
+    settings: Any, parsed: Roster, code: str, dry_run: bool, _: Translator
+) -> ImportSummary:
     async def work(session: AsyncSession) -> ImportSummary:
         branch = await get_unit(session, code)
         if branch is None or not branch.is_branch:
@@ -119,8 +130,13 @@ def _import(settings: Any, parsed: Roster, code: str, dry_run: bool, _: Translat
             summary = await import_roster(session, branch, parsed, bar.update)
         if summary.problems or dry_run:
             raise Rollback(summary)
-        await audit.record(session, "roster_imported", actor_label="cli", unit_id=branch.id,
-                           details={"added": summary.added, "updated": summary.updated})
+        await audit.record(
+            session,
+            "roster_imported",
+            actor_label="cli",
+            unit_id=branch.id,
+            details={"added": summary.added, "updated": summary.updated},
+        )
         return summary
 
     try:
@@ -176,9 +192,15 @@ def _change_role(person: str, role_value: Role, unit_code: str, grant: bool) -> 
         if not await change(session, member, role_value, target):
             return _("Nothing to change.")
         action = "role_granted" if grant else "role_revoked"
-        await audit.record(session, action, actor_label="cli", unit_id=target.id,
-                           object_type="member", object_id=member.id,
-                           details={"role": role_value.value})
+        await audit.record(
+            session,
+            action,
+            actor_label="cli",
+            unit_id=target.id,
+            object_type="member",
+            object_id=member.id,
+            details={"role": role_value.value},
+        )
         return _("Done: {name}.", name=member.full_name)
 
     click.echo(run_in_transaction(settings, work))
@@ -203,8 +225,14 @@ def invite_create(person: str, bot_username: str | None) -> None:
             return None
         valid = timedelta(days=settings.invite_valid_days)
         created = await create_invite(session, member, datetime.now(UTC), valid)
-        await audit.record(session, "invite_created", actor_label="cli", unit_id=member.branch_id,
-                           object_type="member", object_id=member.id)
+        await audit.record(
+            session,
+            "invite_created",
+            actor_label="cli",
+            unit_id=member.branch_id,
+            object_type="member",
+            object_id=member.id,
+        )
         return created.code, created.expires_at.astimezone(settings.tz).date()
 
     result = run_in_transaction(settings, work)

@@ -36,7 +36,9 @@ class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     """PTB's context plus what every chibo handler needs."""
 
     def __init__(
-        self, application: Application[Any, Any, Any, Any, Any, Any], chat_id: int | None = None,
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
         user_id: int | None = None,
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)

@@ -20,7 +20,7 @@ DEFAULT_LANGUAGE = "vi"
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def N_(msgid: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(msgid: str) -> str:
     """Marks a msgid for extraction where it is translated later (menu labels, enums)."""
     return msgid
 

@@ -9,6 +9,7 @@ either leaves the update pending (handled after restart) or done (never handled 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -53,10 +54,8 @@ class UpdateRunner:
         while True:
             await self.drain()
             await self._prune_if_due()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=PRUNE_EVERY_SECONDS)
-            except TimeoutError:
-                pass
             self.wake.clear()
 
     async def drain(self) -> int:
@@ -139,7 +138,9 @@ class Poller:
         while True:
             try:
                 updates = await self.bot.get_updates(
-                    offset=offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES,
+                    offset=offset,
+                    timeout=self.timeout,
+                    allowed_updates=ALLOWED_UPDATES,
                     read_timeout=self.timeout + 10,
                 )
             except InvalidToken:
@@ -148,7 +149,9 @@ class Poller:
                 await asyncio.sleep(_seconds(error.retry_after))
                 continue
             except TelegramError as error:
-                log.warning("getUpdates failed (%s); retrying in %.0f s", type(error).__name__, backoff)
+                log.warning(
+                    "getUpdates failed (%s); retrying in %.0f s", type(error).__name__, backoff
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.access import Actor
@@ -40,6 +42,31 @@ def is_private(update: Update) -> bool:
     return chat is not None and chat.type == ChatType.PRIVATE
 
 
+async def ack(query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
+    """Answers a button press; a second answer (an update handled again after a crash) is
+    refused by Telegram, and must not fail the handler's work."""
+    with contextlib.suppress(BadRequest):
+        await query.answer(text, show_alert=show_alert)
+
+
+async def edit_text(query: CallbackQuery, text: str, **kwargs: Any) -> None:
+    """Edits the pressed message; "not modified" (already edited before a crash) is fine."""
+    try:
+        await query.edit_message_text(text, **kwargs)
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """Removes the inline keyboard of the pressed message, tolerating a repeat."""
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
+
+
 def callback_args(query: CallbackQuery, count: int) -> list[int] | None:
     """The integer arguments after the prefix of button data, or None if malformed."""
     parts = (query.data or "").split(":")
@@ -66,7 +93,7 @@ async def refuse(update: Update, context: ChiboContext, reason: str) -> None:
         details={"reason": reason, "button": prefix},
     )
     if query is not None:
-        await query.answer(text, show_alert=True)
+        await ack(query, text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
 
@@ -91,5 +118,3 @@ async def on_error(update: object, context: ChiboContext) -> None:
     message: Message | None = update.effective_message
     if message is not None:
         await message.reply_text(context._("Sorry, something went wrong. Please try again."))
-
-

@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import LANGUAGES, translator
-from handlers.common import Context, refuse
+from handlers.common import Context, ack, edit_text, refuse
 from handlers.onboarding import next_step
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
@@ -37,8 +37,8 @@ async def on_language(update: Update, context: Context) -> None:
         return
     account.language = code
     context._ = translator(code, context.settings.tz)
-    await query.answer()
-    await query.edit_message_text(context._("Language: {name}", name=LANGUAGE_NAMES[code]))
+    await ack(query)
+    await edit_text(query, context._("Language: {name}", name=LANGUAGE_NAMES[code]))
     await next_step(update, context)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from html import escape
 
@@ -12,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_on_member
 from bot.i18n import Translator, pick_language, translator
-from handlers.common import Context, callback_args, refuse
+from handlers.common import Context, ack, callback_args, edit_text, refuse
 from storage import audit
 from storage.invites import create_invite
 from storage.members import branch_members, get_account, get_member, unbind_member
@@ -27,7 +28,8 @@ async def show_branch_members(update: Update, context: Context) -> None:
     _ = context._
     paths = {g.unit_path for g in context.actor.grants}
     branches = [
-        b for b in await branches_under(context.db, paths)
+        b
+        for b in await branches_under(context.db, paths)
         if can(context.actor, Action.VIEW_MEMBERS, b.path)
     ]
     chat = update.effective_chat
@@ -54,9 +56,9 @@ async def on_member_page(update: Update, context: Context) -> None:
     if not can(context.actor, Action.VIEW_MEMBERS, unit.path):
         await refuse(update, context, "member_page_forbidden")
         return
-    await query.answer()
+    await ack(query)
     text, markup = await _member_page(context, unit, max(args[1], 0))
-    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 async def _member_page(
@@ -66,8 +68,14 @@ async def _member_page(
     members = await branch_members(context.db, unit.id)
     linked = sum(1 for m in members if m.telegram_user_id)
     shown = members[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    lines = [_("<b>{branch}</b>: {linked} of {total} members linked to Telegram",
-               branch=escape(unit.name), linked=linked, total=len(members))]
+    lines = [
+        _(
+            "<b>{branch}</b>: {linked} of {total} members linked to Telegram",
+            branch=escape(unit.name),
+            linked=linked,
+            total=len(members),
+        )
+    ]
     for number, member in enumerate(shown, start=page * PAGE_SIZE + 1):
         mark = "✅" if member.telegram_user_id else "⏳"
         lines.append(f"{number}. {mark} {escape(member.full_name)}")
@@ -114,13 +122,15 @@ async def on_unbind_ask(update: Update, context: Context) -> None:
     _ = context._
     member = await _managed_member(update, context)
     query = update.callback_query
-    if member is None or query is None or query.message is None:
+    if member is None or query is None or update.effective_chat is None:
         return
-    await query.answer()
+    await ack(query)
     button = InlineKeyboardButton(_("Yes, reset the link"), callback_data=f"ubok:{member.id}")
-    await query.message.reply_text(
-        _("Reset the Telegram link of <b>{name}</b>? They will need to link again with /start.",
-          name=escape(member.full_name)),
+    await update.effective_chat.send_message(
+        _(
+            "Reset the Telegram link of <b>{name}</b>? They will need to link again with /start.",
+            name=escape(member.full_name),
+        ),
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup([[button]]),
     )
@@ -133,17 +143,22 @@ async def on_unbind_confirm(update: Update, context: Context) -> None:
     query = update.callback_query
     if member is None or query is None:
         return
-    await query.answer()
+    await ack(query)
     old_account = await unbind_member(context.db, member)
     if old_account is None:
-        await query.edit_message_text(_("This member is not linked."))
+        await edit_text(query, _("This member is not linked."))
         return
     await audit.record(
-        context.db, "unbind", actor_member_id=context.actor.member_id,
-        actor_telegram_id=context.actor.telegram_id, unit_id=member.branch_id,
-        object_type="member", object_id=member.id,
+        context.db,
+        "unbind",
+        actor_member_id=context.actor.member_id,
+        actor_telegram_id=context.actor.telegram_id,
+        unit_id=member.branch_id,
+        object_type="member",
+        object_id=member.id,
     )
-    await query.edit_message_text(
+    await edit_text(
+        query,
         _("The link of <b>{name}</b> was reset.", name=escape(member.full_name)),
         parse_mode=ParseMode.HTML,
     )
@@ -159,12 +174,11 @@ async def _tell_unlinked(context: Context, account_id: int) -> None:
         settings.default_locale,
     )
     _ = translator(language, settings.tz)  # the old account's language, not the secretary's
-    try:
+    # Blocked or gone: the reset stands either way.
+    with contextlib.suppress(TelegramError):
         await context.bot.send_message(
             account_id, _("Your Telegram account was unlinked by your branch secretary.")
         )
-    except TelegramError:
-        pass  # blocked or gone: the reset stands either way
 
 
 async def on_invite(update: Update, context: Context) -> None:
@@ -172,19 +186,27 @@ async def on_invite(update: Update, context: Context) -> None:
     _ = context._
     member = await _managed_member(update, context)
     query = update.callback_query
-    if member is None or query is None or query.message is None:
+    if member is None or query is None or update.effective_chat is None:
         return
-    await query.answer()
+    await ack(query)
     valid = timedelta(days=context.settings.invite_valid_days)
     invite = await create_invite(context.db, member, context.now(), valid)
     await audit.record(
-        context.db, "invite_created", actor_member_id=context.actor.member_id,
-        unit_id=member.branch_id, object_type="member", object_id=member.id,
+        context.db,
+        "invite_created",
+        actor_member_id=context.actor.member_id,
+        unit_id=member.branch_id,
+        object_type="member",
+        object_id=member.id,
     )
     link = f"https://t.me/{context.bot.username}?start={invite.code}"
-    await query.message.reply_text(
-        _("One-time link for <b>{name}</b>, valid until {date}:\n{link}",
-          name=escape(member.full_name), date=_.date_text(invite.expires_at), link=link),
+    await update.effective_chat.send_message(
+        _(
+            "One-time link for <b>{name}</b>, valid until {date}:\n{link}",
+            name=escape(member.full_name),
+            date=_.date_text(invite.expires_at),
+            link=link,
+        ),
         parse_mode=ParseMode.HTML,
     )
 

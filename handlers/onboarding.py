@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import Translator
-from handlers.common import Context
+from handlers.common import Context, ack, drop_buttons
 from handlers.menu import menu_keyboard
 from storage import audit
 from storage.invites import InviteProblem, redeem_invite
@@ -75,8 +75,10 @@ async def next_step(update: Update, context: Context) -> None:
         await _redeem(update, context, account.pending_invite)
     else:
         await chat.send_message(
-            _("Please share your phone number with the button below so I can find you on "
-              "your branch roster."),
+            _(
+                "Please share your phone number with the button below so I can find you on "
+                "your branch roster."
+            ),
             reply_markup=contact_keyboard(_),
         )
 
@@ -99,11 +101,12 @@ async def on_consent(update: Update, context: Context) -> None:
     account = context.account
     if query is None or account is None:
         return
-    await query.answer()
-    await query.edit_message_reply_markup(reply_markup=None)
+    await ack(query)
+    await drop_buttons(query)
     if query.data != "consent:yes":
-        await query.message.reply_text(  # type: ignore[union-attr]
-            _("Without your consent I cannot link you. Send /start when you change your mind.")
+        await query.get_bot().send_message(
+            account.user_id,
+            _("Without your consent I cannot link you. Send /start when you change your mind."),
         )
         return
     if account.consent_at is None:
@@ -147,8 +150,12 @@ async def _redeem(update: Update, context: Context, code: str) -> None:
             InviteProblem.USED: _("This invite link has already been used."),
         }
         await chat.send_message(
-            problems[result] + "\n" + _("Ask your secretary for a new one, or share your phone "
-                                        "number with the button below."),
+            problems[result]
+            + "\n"
+            + _(
+                "Ask your secretary for a new one, or share your phone "
+                "number with the button below."
+            ),
             reply_markup=contact_keyboard(_),
         )
         return
@@ -163,32 +170,44 @@ async def _after_bind(update: Update, context: Context, result: BindResult, meth
         return
     if result.outcome == BindOutcome.BOUND and result.member is not None:
         await audit.record(
-            context.db, "bind", actor_member_id=result.member.id, actor_telegram_id=account.user_id,
-            unit_id=result.member.branch_id, object_type="member", object_id=result.member.id,
+            context.db,
+            "bind",
+            actor_member_id=result.member.id,
+            actor_telegram_id=account.user_id,
+            unit_id=result.member.branch_id,
+            object_type="member",
+            object_id=result.member.id,
             details={"method": method},
         )
         context.member = await member_for_account(context.db, account.user_id)
         context.actor = type(context.actor).of(account.user_id, context.member)
         assert context.member is not None
         await chat.send_message(
-            _("Done! You are linked as <b>{name}</b>, branch <b>{branch}</b>.",
-              name=escape(context.member.full_name), branch=escape(context.member.branch.name)),
+            _(
+                "Done! You are linked as <b>{name}</b>, branch <b>{branch}</b>.",
+                name=escape(context.member.full_name),
+                branch=escape(context.member.branch.name),
+            ),
             parse_mode=ParseMode.HTML,
             reply_markup=menu_keyboard(context.actor, _),
         )
         return
     texts = {
-        BindOutcome.UNKNOWN_PHONE: _("This phone number is not on any branch roster. Please ask "
-                                     "your branch secretary to add you."),
-        BindOutcome.MEMBER_TAKEN: _("This member is already linked to another Telegram account. "
-                                    "Please ask your branch secretary to reset the link."),
+        BindOutcome.UNKNOWN_PHONE: _(
+            "This phone number is not on any branch roster. Please ask "
+            "your branch secretary to add you."
+        ),
+        BindOutcome.MEMBER_TAKEN: _(
+            "This member is already linked to another Telegram account. "
+            "Please ask your branch secretary to reset the link."
+        ),
         BindOutcome.ACCOUNT_TAKEN: _("Your Telegram account is already linked to a member."),
-        BindOutcome.INACTIVE: _("Your membership record is not active. Please contact your "
-                                "branch secretary."),
+        BindOutcome.INACTIVE: _(
+            "Your membership record is not active. Please contact your branch secretary."
+        ),
         BindOutcome.ALREADY_BOUND: _("You are already linked."),
     }
     await chat.send_message(texts[result.outcome])
-
 
 
 def onboarding_handlers() -> list[BaseHandler[Update, Context, None]]:

@@ -13,6 +13,7 @@ from handlers.common import Context
 from storage.models import Member, Role, TelegramAccount
 from storage.text import display_phone
 
+
 def role_name(role: Role, _: Translator) -> str:
     names = {
         Role.SECRETARY: _("Secretary"),
@@ -34,8 +35,11 @@ def member_record(member: Member, account: TelegramAccount, _: Translator) -> st
         _("Date of birth: {value}", value=_.date_text(member.date_of_birth)),
         _("Branch: {value}", value=escape(member.branch.name)),
         _("Roles: {value}", value=roles),
-        _("Telegram account: {value}, linked on {date}", value=account.user_id,
-          date=_.date_text(member.bound_at)),
+        _(
+            "Telegram account: {value}, linked on {date}",
+            value=account.user_id,
+            date=_.date_text(member.bound_at),
+        ),
         _("Language: {value}", value=_.language),
         _("Consent given on: {value}", value=_.date_text(account.consent_at)),
     ]

@@ -19,8 +19,10 @@ async def store_updates(session: AsyncSession, payloads: Iterable[dict[str, Any]
     rows = [{"update_id": int(p["update_id"]), "payload": p, "attempts": 0} for p in payloads]
     if not rows:
         return 0
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
+    )
     result = await session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -64,6 +66,8 @@ async def mark_failed(
 async def prune(session: AsyncSession, before: datetime) -> int:
     """Deletes processed updates older than `before`: they hold personal data."""
     result = await session.execute(
-        delete(InboxUpdate).where(InboxUpdate.processed_at.is_not(None), InboxUpdate.processed_at < before)
+        delete(InboxUpdate).where(
+            InboxUpdate.processed_at.is_not(None), InboxUpdate.processed_at < before
+        )
     )
     return int(getattr(result, "rowcount", 0) or 0)

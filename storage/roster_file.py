@@ -15,7 +15,8 @@ from storage.text import clean_name, fold, normalize_phone
 HEADERS = {
     "full_name": "full_name", "ho va ten": "full_name", "ho ten": "full_name",
     "phone": "phone", "so dien thoai": "phone", "dien thoai": "phone",
-    "party_card_no": "party_card_no", "so the dang vien": "party_card_no", "so the": "party_card_no",
+    "party_card_no": "party_card_no", "so the dang vien": "party_card_no",
+    "so the": "party_card_no",
     "date_of_birth": "date_of_birth", "ngay sinh": "date_of_birth",
     "role": "role", "chuc vu": "role",
 }  # fmt: skip
@@ -135,7 +136,9 @@ def _cell(raw: list[Any], col: int) -> Any:
     return value if value not in ("", None) else None
 
 
-def _check_row(line: int, cells: dict[str, Any], today: date) -> tuple[RosterRow | None, list[Problem]]:
+def _check_row(
+    line: int, cells: dict[str, Any], today: date
+) -> tuple[RosterRow | None, list[Problem]]:
     problems: list[Problem] = []
     name = clean_name(str(cells.get("full_name") or ""))
     if not name:

@@ -9,7 +9,9 @@ import phonenumbers
 
 _SPACES = re.compile(r"\s+")
 # Zero-width and bidi marks sneak in from copy-paste and some keyboards.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e"))
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e")
+)
 
 
 def clean_text(value: str) -> str:

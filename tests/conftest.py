@@ -27,6 +27,8 @@ def in_thread(fn: Callable[..., T], *args: Any) -> T:
     """Runs blocking setup (Alembic, asyncio.run) off the test's event loop."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(fn, *args).result()
+
+
 T = TypeVar("T")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

@@ -50,7 +50,13 @@ def test_vietnamese_is_default_and_english_on_request() -> None:
 
 @pytest.mark.parametrize(
     ("stored", "telegram", "expected"),
-    [(None, None, "vi"), (None, "en-US", "en"), ("vi", "en", "vi"), (None, "fr", "vi"), ("en", None, "en")],
+    [
+        (None, None, "vi"),
+        (None, "en-US", "en"),
+        ("vi", "en", "vi"),
+        (None, "fr", "vi"),
+        ("en", None, "en"),
+    ],
 )
 def test_language_choice(stored: str | None, telegram: str | None, expected: str) -> None:
     assert pick_language(stored, telegram, "vi") == expected

@@ -13,15 +13,42 @@ async def seed(bot: RunningBot) -> dict[str, int]:
     async with bot.db() as session:
         u = await tree(session)
         ids = {
-            "son": (await member(session, u["CB1"], "Trần Sơn", "0911000001", telegram_id=601,
-                                 role=Role.SECRETARY)).id,
-            "an": (await member(session, u["CB1"], "Lê <An> & Co", "0911000002", telegram_id=602)).id,
+            "son": (
+                await member(
+                    session,
+                    u["CB1"],
+                    "Trần Sơn",
+                    "0911000001",
+                    telegram_id=601,
+                    role=Role.SECRETARY,
+                )
+            ).id,
+            "an": (
+                await member(session, u["CB1"], "Lê <An> & Co", "0911000002", telegram_id=602)
+            ).id,
             "binh": (await member(session, u["CB1"], "Phạm Bình", "0911000003")).id,
             "dung": (await member(session, u["CB2"], "Vũ Dũng", "0911000004", telegram_id=604)).id,
-            "ha": (await member(session, u["CB2"], "Đỗ Hà", "0911000005", telegram_id=605,
-                                role=Role.COMMITTEE_MEMBER)).id,
-            "phuong": (await member(session, u["CB2"], "Ngô Phương", "0911000006", telegram_id=606,
-                                    role=Role.DEPUTY_SECRETARY, role_unit=u["HU"])).id,
+            "ha": (
+                await member(
+                    session,
+                    u["CB2"],
+                    "Đỗ Hà",
+                    "0911000005",
+                    telegram_id=605,
+                    role=Role.COMMITTEE_MEMBER,
+                )
+            ).id,
+            "phuong": (
+                await member(
+                    session,
+                    u["CB2"],
+                    "Ngô Phương",
+                    "0911000006",
+                    telegram_id=606,
+                    role=Role.DEPUTY_SECRETARY,
+                    role_unit=u["HU"],
+                )
+            ).id,
         }
     return ids
 
@@ -71,7 +98,10 @@ async def test_me_shows_escaped_record_only_in_private(bot: RunningBot) -> None:
     group = bot.fake.group(-100500, "Chi bộ 1")
     await an.send_text("/me", chat=group)
     reply = await group.wait_for_message()
-    assert reply.text == "Để bảo vệ thông tin cá nhân, tôi chỉ trả lời trong cuộc trò chuyện riêng với tôi."
+    assert (
+        reply.text
+        == "Để bảo vệ thông tin cá nhân, tôi chỉ trả lời trong cuộc trò chuyện riêng với tôi."
+    )
     assert "0911" not in reply.text
 
 

@@ -42,8 +42,11 @@ def test_nfd_name_is_stored_nfc_with_collapsed_spaces() -> None:
 def test_english_headers_roles_and_dates() -> None:
     header = ["full_name", "phone", "party_card_no", "date_of_birth", "role"]
     roster = check_table(
-        [header, ["An", "0912345678", "93.001", "05/03/1961", "secretary"],
-         ["Bình", "0912345679", "", "1990-12-31", "Phó bí thư"]],
+        [
+            header,
+            ["An", "0912345678", "93.001", "05/03/1961", "secretary"],
+            ["Bình", "0912345679", "", "1990-12-31", "Phó bí thư"],
+        ],
         TODAY,
     )
     assert roster.problems == []
@@ -53,31 +56,45 @@ def test_english_headers_roles_and_dates() -> None:
 
 def test_every_bad_row_is_named() -> None:
     roster = check_table(
-        [HEADER,
-         ["An", "0912345678", "1", "", ""],
-         ["", "12345", "", "31/02/1990", "Thủ quỹ"],
-         ["Cường", "+84912345678", "1", "", ""]],
+        [
+            HEADER,
+            ["An", "0912345678", "1", "", ""],
+            ["", "12345", "", "31/02/1990", "Thủ quỹ"],
+            ["Cường", "+84912345678", "1", "", ""],
+        ],
         TODAY,
     )
     found = {(p.line, p.code) for p in roster.problems}
     assert found == {
-        (3, "name_missing"), (3, "phone_invalid"), (3, "date_invalid"), (3, "role_unknown"),
-        (4, "duplicate_phone"), (4, "duplicate_card"),
+        (3, "name_missing"),
+        (3, "phone_invalid"),
+        (3, "date_invalid"),
+        (3, "role_unknown"),
+        (4, "duplicate_phone"),
+        (4, "duplicate_card"),
     }
 
 
 async def test_import_adds_then_reimport_updates_without_duplicates(sessions) -> None:
     async with transaction(sessions) as session:
         units = await tree(session)
-        first = check_table([HEADER, ["An", "0912345678", "A1", "", "Bí thư"],
-                             ["Bình", "0912345679", "", "", ""]], TODAY)
+        first = check_table(
+            [HEADER, ["An", "0912345678", "A1", "", "Bí thư"], ["Bình", "0912345679", "", "", ""]],
+            TODAY,
+        )
         summary = await import_roster(session, units["CB1"], first)
         assert (summary.added, summary.updated, summary.unchanged) == (2, 0, 0)
     async with transaction(sessions) as session:
         # Same card, new phone and spelling: an update of the same member, not a new one.
-        second = check_table([HEADER, ["Nguyễn Văn An", "0987654321", "A1", "", "Bí thư"],
-                              ["Bình", "+84 912 345 679", "", "", ""],
-                              ["Chi", "0912000111", "", "", ""]], TODAY)
+        second = check_table(
+            [
+                HEADER,
+                ["Nguyễn Văn An", "0987654321", "A1", "", "Bí thư"],
+                ["Bình", "+84 912 345 679", "", "", ""],
+                ["Chi", "0912000111", "", "", ""],
+            ],
+            TODAY,
+        )
         summary = await import_roster(session, units["CB1"], second)
         assert (summary.added, summary.updated, summary.unchanged) == (1, 1, 1)
     async with transaction(sessions) as session:
@@ -92,7 +109,9 @@ async def test_import_adds_then_reimport_updates_without_duplicates(sessions) ->
 async def test_member_of_another_branch_is_a_problem(sessions) -> None:
     async with transaction(sessions) as session:
         units = await tree(session)
-        await import_roster(session, units["CB1"], check_table([HEADER, ["An", "0912345678"]], TODAY))
+        await import_roster(
+            session, units["CB1"], check_table([HEADER, ["An", "0912345678"]], TODAY)
+        )
     async with transaction(sessions) as session:
         other = await add_unit(session, "CB3", "Chi bộ 3", "HU", True)
         summary = await import_roster(

@@ -23,10 +23,18 @@ async def test_binding_rules(sessions) -> None:
         await member(session, units["CB1"], "An", "0912345678")
         first = await touch_account(session, 1, "vi")
         second = await touch_account(session, 2, "vi")
-        assert (await bind_by_phone(session, first, "+84 912 345 678", NOW)).outcome == BindOutcome.BOUND
-        assert (await bind_by_phone(session, first, "0912345678", NOW)).outcome == BindOutcome.ALREADY_BOUND
-        assert (await bind_by_phone(session, second, "0912345678", NOW)).outcome == BindOutcome.MEMBER_TAKEN
-        assert (await bind_by_phone(session, second, "0900000000", NOW)).outcome == BindOutcome.UNKNOWN_PHONE
+        assert (
+            await bind_by_phone(session, first, "+84 912 345 678", NOW)
+        ).outcome == BindOutcome.BOUND
+        assert (
+            await bind_by_phone(session, first, "0912345678", NOW)
+        ).outcome == BindOutcome.ALREADY_BOUND
+        assert (
+            await bind_by_phone(session, second, "0912345678", NOW)
+        ).outcome == BindOutcome.MEMBER_TAKEN
+        assert (
+            await bind_by_phone(session, second, "0900000000", NOW)
+        ).outcome == BindOutcome.UNKNOWN_PHONE
     async with transaction(sessions) as session:
         bound = await member_for_account(session, 1)
         assert bound is not None and bound.full_name == "An" and bound.branch.code == "CB1"

@@ -281,6 +281,7 @@ def answer_callback_query(fake: FakeBotApi, params: Params, files: Files) -> Any
     query_id = str(params.get("callback_query_id", ""))
     if query_id not in fake.callback_query_ids:
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
+    fake.callback_query_ids.discard(query_id)  # Telegram accepts one answer per query
     answer = CallbackAnswer(
         callback_query_id=query_id,
         text=params.get("text"),
