@@ -15,7 +15,7 @@ from bot.access import Actor
 from bot.context import ChiboContext, current_scope
 from bot.i18n import pick_language, translator
 from storage import audit
-from storage.members import member_for_account, touch_account
+from storage.members import account_and_member
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,7 @@ async def load_actor(update: Update, context: ChiboContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    account = await touch_account(context.db, user.id, user.language_code)
-    member = await member_for_account(context.db, user.id)
+    account, member = await account_and_member(context.db, user.id, user.language_code)
     context.account = account
     context.member = member
     context.actor = Actor.of(user.id, member)

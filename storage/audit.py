@@ -32,8 +32,7 @@ async def record(
         object_id=None if object_id is None else str(object_id),
         details=details,
     )
-    session.add(entry)
-    await session.flush()
+    session.add(entry)  # written with the caller's other changes, at its next flush or commit
     return entry
 
 

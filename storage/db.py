@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
@@ -48,8 +51,24 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+# SQLite has one writer at a time. Waiting for it on SQLite's busy handler means sleeping in
+# steps of 1 to 100 ms; waiting on an asyncio lock in this process hands over at once.
+_writer_locks: WeakKeyDictionary[Any, asyncio.Lock] = WeakKeyDictionary()
+
+
+def _writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        return None
+    key = engine.sync_engine
+    if key not in _writer_locks:
+        _writer_locks[key] = asyncio.Lock()
+    return _writer_locks[key]
+
+
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One unit of work: commits when the block ends, rolls back when it raises."""
-    async with sessions() as session, session.begin():
+    lock = _writer_lock(sessions)
+    async with lock or contextlib.nullcontext(), sessions() as session, session.begin():
         yield session

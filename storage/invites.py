@@ -26,7 +26,6 @@ async def create_invite(
         code=secrets.token_urlsafe(16), member_id=member.id, expires_at=now + valid_for
     )
     session.add(invite)
-    await session.flush()
     return invite
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from storage.models import Member, MemberStatus, RoleAssignment, TelegramAccount
 from storage.text import normalize_phone
@@ -48,21 +48,44 @@ async def touch_account(
     return account
 
 
+async def account_and_member(
+    session: AsyncSession, user_id: int, telegram_language: str | None
+) -> tuple[TelegramAccount, Member | None]:
+    """The account of a Telegram user (created on first contact) and its member, if bound.
+
+    One statement: this runs before every handler.
+    """
+    query = (
+        select(TelegramAccount, Member)
+        .outerjoin(Member, Member.telegram_user_id == TelegramAccount.user_id)
+        .where(TelegramAccount.user_id == user_id)
+        .options(*_with_roles())
+    )
+    row = (await session.execute(query)).unique().one_or_none()
+    if row is None:
+        return await touch_account(session, user_id, telegram_language), None
+    account, member = row
+    if telegram_language and account.telegram_language != telegram_language:
+        account.telegram_language = telegram_language
+    return account, member
+
+
 def _with_roles() -> tuple[Any, ...]:
+    # Joined, not select-in: one statement instead of four, on every update.
     return (
-        selectinload(Member.roles).selectinload(RoleAssignment.unit),
-        selectinload(Member.branch),
+        joinedload(Member.roles).joinedload(RoleAssignment.unit),
+        joinedload(Member.branch),
     )
 
 
 async def member_for_account(session: AsyncSession, user_id: int) -> Member | None:
     query = select(Member).where(Member.telegram_user_id == user_id).options(*_with_roles())
-    return await session.scalar(query)
+    return (await session.scalars(query)).unique().one_or_none()
 
 
 async def get_member(session: AsyncSession, member_id: int) -> Member | None:
     query = select(Member).where(Member.id == member_id).options(*_with_roles())
-    return await session.scalar(query)
+    return (await session.scalars(query)).unique().one_or_none()
 
 
 async def find_member(session: AsyncSession, person: str) -> Member | None:

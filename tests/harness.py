@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Chibo, build_application
 from bot.settings import Settings
-from storage import audit
+from storage import audit, inbox
 from storage.db import create_engine, session_factory, transaction
 from storage.models import AuditEntry, Member
 from tests.fakebot import FakeBotApi
@@ -60,9 +60,26 @@ class RunningBot:
         await self.stop()
         await self.start()
 
+    async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Waits until every update sent so far is handled and committed.
+
+        The bot replies inside the handler and commits after it, so a reply seen by a test
+        does not yet mean its writes are visible (on PostgreSQL a read does not wait).
+        """
+
+        async def handled() -> bool:
+            if self.fake.pending_updates:
+                return False
+            async with self.db(settle=False) as session:
+                return not await inbox.pending(session, limit=1)
+
+        await self.fake.wait_until(handled, timeout)
+
     @contextlib.asynccontextmanager
-    async def db(self) -> AsyncIterator[AsyncSession]:
-        """A transaction of the test's own, beside the bot's."""
+    async def db(self, settle: bool = True) -> AsyncIterator[AsyncSession]:
+        """A transaction of the test's own, after the bot has handled what it was sent."""
+        if settle:
+            await self.settle()
         engine = create_engine(self.settings.database_url)
         try:
             async with transaction(session_factory(engine)) as session:

@@ -64,7 +64,7 @@ async def test_hard_kill_mid_update_loses_nothing_and_applies_once(
         await fake.wait_until(lambda: fake.count("editMessageReplyMarkup") >= 1, timeout=10)
         process.kill()
         await process.wait()
-        async with checker.db() as session:
+        async with checker.db(settle=False) as session:
             stored = await session.get(InboxUpdate, consent["update_id"])
             assert stored is not None and stored.processed_at is None  # kept, not yet applied
             account = await session.get(TelegramAccount, 701)
@@ -142,11 +142,11 @@ async def test_webhook_requires_the_secret_and_stores_before_answering(webhook_b
         for headers in ({}, {SECRET_HEADER: "wrong"}):
             async with http.post(url, json=update, headers=headers) as response:
                 assert response.status == 403
-        async with running.db() as session:
+        async with running.db(settle=False) as session:
             assert await session.get(InboxUpdate, 9001) is None
         async with http.post(url, json=update, headers={SECRET_HEADER: "s3cret-token"}) as response:
             assert response.status == 200
-        async with running.db() as session:
+        async with running.db(settle=False) as session:
             assert await session.get(InboxUpdate, 9001) is not None  # stored when 200 came
         greeting = await user.wait_for_message()
         assert "Chào mừng đồng chí đến với chibo" in greeting.text

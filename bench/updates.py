@@ -1,0 +1,159 @@
+"""Update throughput: the full chibo stack beside a bare python-telegram-bot echo bot.
+
+Both run against the same fake Bot API server on 127.0.0.1, in this process. The stack's
+interaction is a secretary's button press that makes an invite link: durable inbox ->
+actor and role lookup -> access check -> two rows written -> answer + reply, one
+transaction per update. The bare bot answers each text message with one sendMessage.
+
+    python -m bench.updates [--updates N] [--users M]
+
+Ends with: updates: stack_per_s=... bare_per_s=... ratio=...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from storage.db import create_engine, session_factory, transaction
+from storage.migrate import upgrade
+from storage.models import Role
+from tests.factories import member, tree
+from tests.fakebot import FakeBotApi
+from tests.harness import TOKEN, RunningBot, bot_settings
+
+
+async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.message and update.message.text:
+        await update.message.reply_text(update.message.text)
+
+
+async def answer_and_reply(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query and query.message:
+        await query.answer()
+        await query.get_bot().send_message(query.message.chat.id, "ok")
+
+
+async def measure_bare(updates: int, users: int, buttons: bool) -> float:
+    """Plain PTB: echo each text (`buttons` False) or answer + reply to each button press."""
+    async with FakeBotApi() as fake:
+        app = (
+            Application.builder()
+            .token(TOKEN)
+            .base_url(fake.base_url)
+            .base_file_url(fake.base_file_url)
+            .build()
+        )
+        app.add_handler(MessageHandler(filters.TEXT, echo))
+        app.add_handler(CallbackQueryHandler(answer_and_reply))
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=2)
+        chats = [fake.user(10_000 + i) for i in range(users)]
+        if buttons:
+            for chat in chats:
+                await app.bot.send_message(chat.chat_id, "menu")
+        before = fake.count("sendMessage")
+        started = time.perf_counter()
+        for i in range(updates):
+            chat = chats[i % users]
+            await (chat.press_data("x") if buttons else chat.send_text(f"hello {i}"))
+        await fake.wait_until(lambda: fake.count("sendMessage") - before >= updates, timeout=600)
+        elapsed = time.perf_counter() - started
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+    return updates / elapsed
+
+
+async def seed(url: str, users: int) -> list[tuple[int, int]]:
+    """Each of `users` secretaries (one branch each) with one member not yet linked."""
+    engine = create_engine(url)
+    pairs = []
+    async with transaction(session_factory(engine)) as session:
+        units = await tree(session)
+        for i in range(users):
+            from storage.units import add_unit
+
+            branch = await add_unit(session, f"B{i}", f"Chi bộ {i}", "HU", True)
+            await member(
+                session,
+                branch,
+                f"Bí thư {i}",
+                f"0912{i:06d}",
+                telegram_id=20_000 + i,
+                role=Role.SECRETARY,
+            )
+            target = await member(session, branch, f"Đảng viên {i}", f"0913{i:06d}")
+            pairs.append((20_000 + i, target.id))
+        assert units
+    await engine.dispose()
+    return pairs
+
+
+async def measure_stack(updates: int, users: int, folder: Path, url: str | None = None) -> float:
+    """The full stack; on a fresh SQLite file unless `url` names an empty database."""
+    url = url or f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(upgrade, url).result()
+    pairs = await seed(url, users)
+    async with FakeBotApi() as fake:
+        running = RunningBot(fake, bot_settings(fake, url))
+        await running.start()
+        chats = [fake.user(user_id, language_code="vi") for user_id, _ in pairs]
+        for chat in chats:  # each secretary has a message to press a button on
+            await chat.send_text("/menu")
+        await fake.wait_until(lambda: all(c.messages for c in chats), timeout=60)
+        sent_before = fake.count("sendMessage")
+        started = time.perf_counter()
+        for i in range(updates):
+            _user_id, target = pairs[i % users]
+            await chats[i % users].press_data(f"inv:{target}")
+        await fake.wait_until(
+            lambda: fake.count("sendMessage") - sent_before >= updates, timeout=600
+        )
+        elapsed = time.perf_counter() - started
+        await running.stop()
+    return updates / elapsed
+
+
+async def main(updates: int, users: int, url: str | None) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        stack = await measure_stack(updates, users, Path(folder), url)
+    bare = await measure_bare(updates, users, buttons=False)
+    bare_buttons = await measure_bare(updates, users, buttons=True)
+    database = "PostgreSQL" if url and url.startswith("postgresql") else "SQLite"
+    print(
+        f"stack: {updates} button presses on {database} (inbox, access check, 2 rows written, "
+        "2 Bot API calls)"
+    )
+    print(f"bare:  {updates} text messages echoed by python-telegram-bot (1 Bot API call)")
+    print(
+        f"same-calls baseline: bare PTB answering {updates} button presses with the stack's "
+        f"2 Bot API calls: {bare_buttons:.1f}/s, stack/that={stack / bare_buttons:.2f}"
+    )
+    print(f"updates: stack_per_s={stack:.1f} bare_per_s={bare:.1f} ratio={stack / bare:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--database-url", help="an EMPTY database to use instead of SQLite")
+    args = parser.parse_args()
+    asyncio.run(main(args.updates, args.users, args.database_url))
