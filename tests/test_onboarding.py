@@ -152,3 +152,27 @@ async def test_refusing_consent_binds_nothing(bot: RunningBot) -> None:
     again = await user.wait_for_message()  # asked for consent again, not bound
     assert again.buttons()[0] == "✅ Tôi đồng ý"
     assert await bot.audit("bind") == []
+
+
+async def test_commands_are_registered_in_both_languages(bot: RunningBot) -> None:
+    commands = {
+        key[1]: [c["description"] for c in value] for key, value in bot.fake.commands.items()
+    }
+    assert "Menu chính" in commands["vi"]
+    assert "Main menu" in commands["en"]
+    assert commands[""] == commands["vi"]  # the default list is Vietnamese
+
+
+async def test_failed_handler_is_rolled_back_and_retried(bot: RunningBot) -> None:
+    from tests.fakebot import ServerError
+
+    await seed_member(bot)
+    user = bot.fake.user(511, language_code="vi")
+    await user.send_text("/start")
+    await user.wait_for_message()
+    # The reply after consent fails once: the consent must not be half-stored, then apply once.
+    bot.fake.inject("sendMessage", ServerError(502), times=1, chat_id=511)
+    await user.press("✅ Tôi đồng ý")
+    ask = await user.wait_for_message()
+    assert ask.keyboard() == ["📱 Chia sẻ số điện thoại của tôi"]
+    assert len(await bot.audit("consent")) == 1

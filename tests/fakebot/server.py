@@ -49,7 +49,9 @@ WEBHOOK_CONFLICT = (
 
 
 class FakeBotApi:
-    def __init__(self, bot_username: str = "chibo_test_bot", bot_id: int = 1000) -> None:
+    def __init__(
+        self, bot_username: str = "chibo_test_bot", bot_id: int = 1000, port: int = 0
+    ) -> None:
         bot_user = {"id": bot_id, "is_bot": True, "first_name": "Chibo", "username": bot_username}
         self.store = MessageStore(bot_user)
         self.updates = UpdateQueue()
@@ -71,6 +73,7 @@ class FakeBotApi:
         self._pulse: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        self._wanted_port = port  # 0: any free port (tests); fixed for `python -m tests.fakebot`
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -81,7 +84,7 @@ class FakeBotApi:
         # access_log=None: benchmarks push thousands of requests, logging would dominate.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self._wanted_port)
         await site.start()
         self._port = int(self._runner.addresses[0][1])
 
