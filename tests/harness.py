@@ -15,9 +15,20 @@ from bot.settings import Settings
 from storage import audit, inbox
 from storage.db import create_engine, session_factory, transaction
 from storage.models import AuditEntry, Member
-from tests.fakebot import FakeBotApi
+from tests.fakebot import FakeBotApi, FakeUser, SentMessage
 
 TOKEN = "123456:TEST-TOKEN-never-real"
+
+
+async def start_and_agree(
+    fake: FakeBotApi, user_id: int, start: str = "/start"
+) -> tuple[FakeUser, SentMessage]:
+    """A Vietnamese-speaking user sends `start`, agrees to the privacy notice; and the reply."""
+    user = fake.user(user_id, language_code="vi")
+    await user.send_text(start)
+    await user.wait_for_message()
+    await user.press("✅ Tôi đồng ý")
+    return user, await user.wait_for_message()
 
 
 def bot_settings(fake: FakeBotApi, database_url: str, **overrides: object) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage.models import Role
 from tests.factories import member, tree
-from tests.harness import RunningBot
+from tests.harness import RunningBot, start_and_agree
 
 
 async def seed(bot: RunningBot) -> dict[str, int]:
@@ -132,11 +132,8 @@ async def test_secretary_makes_an_invite_link(bot: RunningBot) -> None:
     link = await son.wait_for_message()
     assert "https://t.me/chibo_test_bot?start=" in link.text
     code = link.text.rsplit("start=", 1)[1].strip()
-    binh = bot.fake.user(603, language_code="vi")
-    await binh.send_text(f"/start {code}")
-    await binh.wait_for_message()
-    await binh.press("✅ Tôi đồng ý")
-    assert "Phạm Bình" in (await binh.wait_for_message()).text
+    _binh, done = await start_and_agree(bot.fake, 603, f"/start {code}")
+    assert "Phạm Bình" in done.text
 
 
 async def test_deputy_of_committee_picks_among_its_branches(bot: RunningBot) -> None:

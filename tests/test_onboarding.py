@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from storage.invites import create_invite
 from storage.members import get_account
+from storage.models import Member
 from tests.factories import member, tree
-from tests.harness import RunningBot
+from tests.fakebot import FakeUser
+from tests.harness import RunningBot, start_and_agree
 
 PHONE = "0912345678"
 
@@ -76,20 +78,15 @@ async def test_english_telegram_user_gets_english(bot: RunningBot) -> None:
     assert (await user.wait_for_message()).text.startswith("<b>Welcome to chibo</b>")
 
 
-async def consented(bot: RunningBot, user_id: int) -> object:
-    user = bot.fake.user(user_id, language_code="vi")
-    await user.send_text("/start")
-    await user.wait_for_message()
-    await user.press("✅ Tôi đồng ý")
-    await user.wait_for_message()
-    return user
+async def consented(bot: RunningBot, user_id: int) -> FakeUser:
+    return (await start_and_agree(bot.fake, user_id))[0]
 
 
 async def test_someone_elses_contact_binds_nothing(bot: RunningBot) -> None:
     member_id = await seed_member(bot)
     user = await consented(bot, 504)
-    await user.share_contact(PHONE, contact_user_id=999)  # type: ignore[attr-defined]
-    reply = await user.wait_for_message()  # type: ignore[attr-defined]
+    await user.share_contact(PHONE, contact_user_id=999)
+    reply = await user.wait_for_message()
     assert "số điện thoại của chính mình" in reply.text
     assert (await bot.member(member_id)).telegram_user_id is None
     assert await bot.audit("bind") == []
@@ -98,8 +95,8 @@ async def test_someone_elses_contact_binds_nothing(bot: RunningBot) -> None:
 async def test_unknown_phone_binds_nothing(bot: RunningBot) -> None:
     member_id = await seed_member(bot)
     user = await consented(bot, 505)
-    await user.share_contact("0987000111")  # type: ignore[attr-defined]
-    reply = await user.wait_for_message()  # type: ignore[attr-defined]
+    await user.share_contact("0987000111")
+    reply = await user.wait_for_message()
     assert reply.text.startswith("Số điện thoại này không có trong danh sách chi bộ nào")
     assert (await bot.member(member_id)).telegram_user_id is None
 
@@ -107,11 +104,11 @@ async def test_unknown_phone_binds_nothing(bot: RunningBot) -> None:
 async def test_member_already_bound_needs_the_secretary(bot: RunningBot) -> None:
     member_id = await seed_member(bot)
     first = await consented(bot, 506)
-    await first.share_contact(PHONE)  # type: ignore[attr-defined]
-    await first.wait_for_message()  # type: ignore[attr-defined]
+    await first.share_contact(PHONE)
+    await first.wait_for_message()
     second = await consented(bot, 507)
-    await second.share_contact(PHONE)  # type: ignore[attr-defined]
-    reply = await second.wait_for_message()  # type: ignore[attr-defined]
+    await second.share_contact(PHONE)
+    reply = await second.wait_for_message()
     assert "đã được liên kết với một tài khoản Telegram khác" in reply.text
     assert (await bot.member(member_id)).telegram_user_id == 506
 
@@ -119,23 +116,15 @@ async def test_member_already_bound_needs_the_secretary(bot: RunningBot) -> None
 async def test_invite_link_binds_once(bot: RunningBot) -> None:
     member_id = await seed_member(bot)
     async with bot.db() as session:
-        target = await session.get(type(await bot.member(member_id)), member_id)
+        target = await session.get(Member, member_id)
         assert target is not None
         code = (await create_invite(session, target, datetime.now(UTC), timedelta(days=3))).code
-    user = bot.fake.user(508, language_code="vi")
-    await user.send_text(f"/start {code}")
-    await user.wait_for_message()
-    await user.press("✅ Tôi đồng ý")
-    done = await user.wait_for_message()
+    _user, done = await start_and_agree(bot.fake, 508, f"/start {code}")
     assert done.text.startswith("Xong! Đồng chí đã được liên kết là <b>Nguyễn Văn An</b>")
     assert (await bot.member(member_id)).telegram_user_id == 508
     assert [e.details for e in await bot.audit("bind")] == [{"method": "invite"}]
 
-    other = bot.fake.user(509, language_code="vi")
-    await other.send_text(f"/start {code}")
-    await other.wait_for_message()
-    await other.press("✅ Tôi đồng ý")
-    used = await other.wait_for_message()
+    _other, used = await start_and_agree(bot.fake, 509, f"/start {code}")
     assert used.text.startswith("Liên kết mời đã được sử dụng.")
     assert used.keyboard() == ["📱 Chia sẻ số điện thoại của tôi"]
 
