@@ -93,6 +93,8 @@ class Chibo:
                 settings.webhook_url,
                 secret_token=secret.get_secret_value(),
                 allowed_updates=ALLOWED_UPDATES,
+                # One connection: Telegram then posts updates in order, one at a time.
+                max_connections=1,
             )
             await self.runner.run()
         finally:

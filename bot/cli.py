@@ -9,6 +9,7 @@ import signal
 import click
 
 from bot.cli_admin import invite, role, roster, unit
+from bot.cli_members import member
 from bot.cli_support import fail, load_settings, migrate
 from bot.logs import setup_logging
 from bot.settings import Settings
@@ -71,5 +72,5 @@ def db_upgrade() -> None:
     click.echo(_("The database is up to date."))
 
 
-for command in (unit, roster, role, invite):
+for command in (unit, roster, member, role, invite):
     main.add_command(command)

@@ -29,10 +29,23 @@ PROBLEMS = {
     "duplicate_card": N_("line {line}: the same party card number as line {value}"),
     "other_branch": N_("line {line}: this member is on the roster of another branch"),
     "phone_taken": N_("line {line}: the phone number belongs to another member"),
+    "same_member": N_("line {line}: the same member as line {value}"),
+    "card_mismatch": N_(
+        "line {line}: the member with this phone number has a different party card number"
+    ),
+    "value_too_long": N_('line {line}: the value in column "{value}" is too long'),
+    "formula_not_computed": N_(
+        'line {line}: the formula in column "{value}" has no computed value; open the file '
+        "in Excel or LibreOffice, save it and try again"
+    ),
 }
 FILE_PROBLEMS = {
     "not_utf8": N_('The file is not UTF-8 text. Save it as "CSV UTF-8" or as XLSX.'),
     "not_xlsx": N_("The file cannot be read as an XLSX workbook."),
+    "no_delimiter": N_(
+        "The columns of the file cannot be told apart. The first row must hold the column "
+        "names, separated by commas, semicolons or tabs."
+    ),
     "missing_columns": N_(
         "The file has no column for: {value}. The first row must hold the "
         'column names (for example "Họ và tên", "Số điện thoại").'
@@ -185,9 +198,11 @@ def _change_role(person: str, role_value: Role, unit_code: str, grant: bool) -> 
         member = await find_member(session, person)
         target = await get_unit(session, unit_code)
         if member is None:
-            return _("No member has the phone or party card number {person}.", person=person)
+            raise Rollback(
+                _("No member has the phone or party card number {person}.", person=person)
+            )
         if target is None:
-            return _("There is no unit with the code {code}.", code=unit_code)
+            raise Rollback(_("There is no unit with the code {code}.", code=unit_code))
         change = grant_role if grant else revoke_role
         if not await change(session, member, role_value, target):
             return _("Nothing to change.")
@@ -203,7 +218,10 @@ def _change_role(person: str, role_value: Role, unit_code: str, grant: bool) -> 
         )
         return _("Done: {name}.", name=member.full_name)
 
-    click.echo(run_in_transaction(settings, work))
+    try:
+        click.echo(run_in_transaction(settings, work))
+    except Rollback as error:  # scripts must see a failed grant in the exit code
+        fail(str(error.result))
 
 
 @click.group()

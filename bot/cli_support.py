@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from bot.i18n import Translator, translator
 from bot.settings import Settings
@@ -32,16 +33,21 @@ def migrate(settings: Settings) -> None:
 def run_in_transaction(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Runs `work(session)` in one transaction on a migrated database."""
     migrate(settings)
+    try:
+        return asyncio.run(_run(settings, work))
+    except DBAPIError:
+        # The driver's message quotes the statement's values (names, phones): never print it.
+        _ = translator(settings.default_locale, settings.tz)
+        fail(_("The database refused the change; nothing was stored."))
 
-    async def main() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            async with transaction(session_factory(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
 
-    return asyncio.run(main())
+async def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
 
 
 def fail(message: str) -> NoReturn:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,8 @@ class UpdateScope:
     # On the last attempt the member is told something went wrong; earlier ones retry quietly.
     final_attempt: bool = True
     failure: BaseException | None = None
+    # Run once the update's transaction has committed (e.g. waking the outbox sender).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
 # Set by the update runner around each update; handlers reach it through `context.db`.

@@ -2,8 +2,14 @@
 
 Telegram considers an update delivered once a later getUpdates asks past it, so the poller
 asks past an update only after the update is committed to the inbox. The runner handles stored
-updates in order, each in one transaction that also marks the update done: a crash at any point
-either leaves the update pending (handled after restart) or done (never handled again).
+updates in order, each in one transaction that first claims the update and then holds the
+handler's writes: a crash at any point either leaves the update pending (handled after
+restart) or done (never handled again), and a second runner skips what the first claimed.
+
+Failures: when Telegram or the database is briefly unavailable (network errors, 5xx, 429,
+a locked database) the runner waits and handles the same update again, so nothing is lost and
+order is kept; such attempts are not counted. A handler that fails by itself is retried
+`INBOX_MAX_ATTEMPTS` times, then set aside as failed (kept, never pruned, logged).
 """
 
 from __future__ import annotations
@@ -11,27 +17,61 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
-from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.context import UpdateScope, current_scope
 from bot.settings import Settings
 from storage import inbox
 from storage.db import transaction
+from storage.members import prune_unconsented_accounts
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 PRUNE_EVERY_SECONDS = 3600.0
+MAX_PAUSE_SECONDS = 60.0
 
 
 class HandlerFailed(Exception):
-    """A handler raised; its writes are rolled back and the update is retried later."""
+    """A handler raised; its writes are rolled back."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Telegram or the database is unavailable: wait, then handle the same update again."""
+
+    seconds: float
+
+
+def transient_pause(error: BaseException, streak: int) -> Pause | None:
+    """A pause for errors that pass by themselves (the update is not at fault), else None."""
+    cause = error.__cause__ if isinstance(error, HandlerFailed) else error
+    if isinstance(cause, RetryAfter):
+        return Pause(_seconds(cause.retry_after))
+    if isinstance(cause, NetworkError) or database_unavailable(cause):  # 5xx, timeouts too
+        return Pause(min(2.0**streak * 0.5, MAX_PAUSE_SECONDS))
+    return None
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Locked, restarting or unreachable - unlike a bad value, which fails every time."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | DisconnectionError)
 
 
 class UpdateRunner:
@@ -48,18 +88,23 @@ class UpdateRunner:
         self.settings = settings
         self.wake = asyncio.Event()
         self._last_prune = 0.0
+        self._streak = 0  # transient failures in a row, for the back-off
 
     async def run(self) -> None:
         """Handles pending updates whenever woken, until cancelled."""
         while True:
-            await self.drain()
-            await self._prune_if_due()
+            try:
+                await self.drain()
+                await self._prune_if_due()
+            except SQLAlchemyError as error:  # the database is down or locked: wait, go on
+                await self._pause(transient_pause(error, self._streak) or Pause(1.0), error)
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=PRUNE_EVERY_SECONDS)
             self.wake.clear()
 
     async def drain(self) -> int:
-        """Handles every pending update; returns how many were handled."""
+        """Handles every pending update in order; returns how many were handled."""
         handled = 0
         while True:
             async with transaction(self.sessions) as session:
@@ -69,22 +114,46 @@ class UpdateRunner:
                 return handled
             for update_id, payload, attempts in batch:
                 final = attempts + 1 >= self.settings.inbox_max_attempts
-                await self._handle(update_id, payload, final)
+                if not await self._handle(update_id, payload, final):
+                    break  # failed: read the batch again, starting with this update
                 handled += 1
 
-    async def _handle(self, update_id: int, payload: dict[str, Any], final: bool) -> None:
+    async def _handle(self, update_id: int, payload: dict[str, Any], final: bool) -> bool:
+        """Handles one update; False when it must be tried again first."""
+        scope: UpdateScope | None = None
         try:
             async with transaction(self.sessions) as session:
-                await self._dispatch(UpdateScope(session=session, final_attempt=final), payload)
-                await inbox.mark_processed(session, update_id, datetime.now(UTC))
-        except Exception as error:  # any failure: roll back, count it, move on
-            # Class name only: exception texts can carry personal data.
-            name = type(error.__cause__ or error).__name__
-            log.warning("update %s failed: %s", update_id, name)
-            async with transaction(self.sessions) as session:
-                await inbox.mark_failed(
-                    session, update_id, name, datetime.now(UTC), self.settings.inbox_max_attempts
-                )
+                if not await inbox.claim(session, update_id, datetime.now(UTC)):
+                    return True  # another runner has it, or had it
+                scope = UpdateScope(session=session, final_attempt=final)
+                await self._dispatch(scope, payload)
+        except Exception as error:  # any failure: rolled back; pause or count it
+            await self._failed(update_id, error)
+            return False
+        self._streak = 0
+        for callback in scope.after_commit if scope else ():
+            callback()
+        return True
+
+    async def _failed(self, update_id: int, error: Exception) -> None:
+        pause = transient_pause(error, self._streak)
+        if pause is not None:
+            await self._pause(pause, error)
+            return
+        # Class name only: exception texts can carry personal data.
+        name = type(error.__cause__ or error).__name__
+        async with transaction(self.sessions) as session:
+            set_aside = await inbox.mark_failed(
+                session, update_id, name, datetime.now(UTC), self.settings.inbox_max_attempts
+            )
+        if set_aside:
+            log.error("update %s set aside after repeated failures (%s)", update_id, name)
+
+    async def _pause(self, pause: Pause, error: BaseException) -> None:
+        cause = error.__cause__ if isinstance(error, HandlerFailed) else error
+        log.warning("waiting %.1f s: %s", pause.seconds, type(cause).__name__)
+        self._streak += 1
+        await asyncio.sleep(pause.seconds)
 
     async def _dispatch(self, scope: UpdateScope, payload: dict[str, Any]) -> None:
         token = current_scope.set(scope)
@@ -101,10 +170,12 @@ class UpdateRunner:
         if loop_time - self._last_prune < PRUNE_EVERY_SECONDS and self._last_prune:
             return
         self._last_prune = loop_time
+        cutoff = datetime.now(UTC) - self.settings.inbox_retention
         async with transaction(self.sessions) as session:
-            pruned = await inbox.prune(session, datetime.now(UTC) - self.settings.inbox_retention)
-        if pruned:
-            log.info("pruned %d processed updates", pruned)
+            pruned = await inbox.prune(session, cutoff)
+            strangers = await prune_unconsented_accounts(session, cutoff)
+        if pruned or strangers:
+            log.info("pruned %d handled updates, %d accounts without consent", pruned, strangers)
 
 
 async def store_and_wake(
@@ -131,9 +202,7 @@ class Poller:
         self.timeout = settings.poll_timeout_seconds
 
     async def run(self) -> None:
-        async with transaction(self.sessions) as session:
-            last = await inbox.last_update_id(session)
-        offset = None if last is None else last + 1
+        offset = await self._first_offset()
         backoff = 1.0
         while True:
             try:
@@ -143,22 +212,30 @@ class Poller:
                     allowed_updates=ALLOWED_UPDATES,
                     read_timeout=self.timeout + 10,
                 )
+                if updates:  # not stored -> not acknowledged: Telegram sends them again
+                    await store_and_wake(self.sessions, self.runner, [u.to_dict() for u in updates])
+                    offset = updates[-1].update_id + 1
             except InvalidToken:
                 raise
             except RetryAfter as error:
                 await asyncio.sleep(_seconds(error.retry_after))
                 continue
-            except TelegramError as error:
-                log.warning(
-                    "getUpdates failed (%s); retrying in %.0f s", type(error).__name__, backoff
-                )
+            except (TelegramError, SQLAlchemyError) as error:
+                log.warning("polling failed (%s); again in %.0f s", type(error).__name__, backoff)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
+                backoff = min(backoff * 2, MAX_PAUSE_SECONDS)
                 continue
             backoff = 1.0
-            if updates:
-                await store_and_wake(self.sessions, self.runner, [u.to_dict() for u in updates])
-                offset = updates[-1].update_id + 1
+
+    async def _first_offset(self) -> int | None:
+        while True:
+            try:
+                async with transaction(self.sessions) as session:
+                    last = await inbox.last_update_id(session)
+                return None if last is None else last + 1
+            except SQLAlchemyError as error:
+                log.warning("database unavailable (%s); again in 5 s", type(error).__name__)
+                await asyncio.sleep(5.0)
 
 
 def _seconds(value: object) -> float:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/chibo.sqlite3"
 PUBLIC_BOT_API = "https://api.telegram.org/bot"
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -29,11 +31,26 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     webhook_path: str = "/telegram"
     webhook_secret_token: SecretStr | None = None
-    inbox_retention_days: int = Field(default=7, ge=0)
+    # At least a day: handled rows are what make a redelivered update a no-op.
+    inbox_retention_days: int = Field(default=7, ge=1)
     inbox_max_attempts: int = Field(default=3, ge=1)
     invite_valid_days: int = Field(default=14, ge=1)
     poll_timeout_seconds: int = Field(default=25, ge=0)
     log_level: str = "INFO"
+
+    @field_validator("bot_token", "webhook_secret_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `WEBHOOK_SECRET_TOKEN=` in a .env must not turn into an empty secret that every
+        # request without the header matches.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_secret_token")
+    @classmethod
+    def _telegram_secret_format(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("1-256 characters: letters, digits, _ and - (Telegram's rule)")
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

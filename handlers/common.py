@@ -8,8 +8,8 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.access import Actor
 from bot.context import ChiboContext, current_scope
@@ -28,12 +28,18 @@ async def load_actor(update: Update, context: ChiboContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
+    settings = context.settings
+    if not is_private(update) and update.callback_query is None:
+        # Group chats only get a pointer to the private chat: no account is stored for them.
+        language = pick_language(None, user.language_code, settings.default_locale)
+        context._ = translator(language, settings.tz)
+        return
     account, member = await account_and_member(context.db, user.id, user.language_code)
     context.account = account
     context.member = member
     context.actor = Actor.of(user.id, member)
-    language = pick_language(account.language, user.language_code, context.settings.default_locale)
-    context._ = translator(language, context.settings.tz)
+    language = pick_language(account.language, user.language_code, settings.default_locale)
+    context._ = translator(language, settings.tz)
 
 
 def is_private(update: Update) -> bool:
@@ -42,9 +48,9 @@ def is_private(update: Update) -> bool:
 
 
 async def ack(query: CallbackQuery, text: str | None = None, show_alert: bool = False) -> None:
-    """Answers a button press; a second answer (an update handled again after a crash) is
-    refused by Telegram, and must not fail the handler's work."""
-    with contextlib.suppress(BadRequest):
+    """Answers a button press. Failing to (a second answer after a crash is refused; Telegram
+    may be briefly down) only leaves a spinner, and must not undo the handler's work."""
+    with contextlib.suppress(TelegramError):
         await query.answer(text, show_alert=show_alert)
 
 
@@ -66,15 +72,20 @@ async def drop_buttons(query: CallbackQuery) -> None:
             raise
 
 
-def callback_args(query: CallbackQuery, count: int) -> list[int] | None:
+MAX_ROW_ID = 2**31 - 1  # database ids are 32-bit; a forged larger one must not reach a query
+MAX_TELEGRAM_ID = 2**52  # Telegram's user ids fit in 52 bits
+
+
+def callback_args(query: CallbackQuery, count: int, limit: int = MAX_ROW_ID) -> list[int] | None:
     """The integer arguments after the prefix of button data, or None if malformed."""
     parts = (query.data or "").split(":")
     if len(parts) != count + 1:
         return None
     try:
-        return [int(part) for part in parts[1:]]
+        values = [int(part) for part in parts[1:]]
     except ValueError:
         return None
+    return values if all(0 <= value <= limit for value in values) else None
 
 
 async def refuse(update: Update, context: ChiboContext, reason: str) -> None:
@@ -111,9 +122,13 @@ async def on_error(update: object, context: ChiboContext) -> None:
     scope = current_scope.get(None)
     if scope is not None:
         scope.failure = context.error
-    log.error("handler failed: %s", type(context.error).__name__, exc_info=context.error)
-    if scope is None or not scope.final_attempt or not isinstance(update, Update):
-        return
-    message: Message | None = update.effective_message
-    if message is not None:
-        await message.reply_text(context._("Sorry, something went wrong. Please try again."))
+    # The class only: exception texts (SQL parameters, Telegram answers) hold personal data.
+    log.error("handler failed: %s", type(context.error).__name__)
+    if scope is not None and scope.final_attempt and isinstance(update, Update):
+        message: Message | None = update.effective_message
+        if message is not None:
+            with contextlib.suppress(TelegramError):
+                await message.reply_text(
+                    context._("Sorry, something went wrong. Please try again.")
+                )
+    raise ApplicationHandlerStop  # later handler groups must not run on a half-loaded update

@@ -13,7 +13,15 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_on_member
 from bot.i18n import Translator, pick_language, translator
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.common import (
+    MAX_ROW_ID,
+    MAX_TELEGRAM_ID,
+    Context,
+    ack,
+    callback_args,
+    edit_text,
+    refuse,
+)
 from storage import audit
 from storage.invites import create_invite
 from storage.members import branch_members, get_account, get_member, unbind_member
@@ -106,13 +114,21 @@ def _nav_row(unit: Unit, page: int, total: int, _: Translator) -> list[InlineKey
     return row
 
 
-async def _managed_member(update: Update, context: Context) -> Member | None:
-    """The member named by the button, if the presser may manage them; else a refusal."""
+async def _managed_member(update: Update, context: Context, count: int = 1) -> Member | None:
+    """The member named by the button, if the presser may manage them; else a refusal.
+
+    A second argument, when present, is the Telegram account the button was made for: a
+    confirmation made before the member re-linked must not reset the new link.
+    """
     query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    member = await get_member(context.db, args[0]) if args else None
+    args = callback_args(query, count, MAX_TELEGRAM_ID) if query else None
+    valid = args is not None and args[0] <= MAX_ROW_ID
+    member = await get_member(context.db, args[0]) if args and valid else None
     if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
         await refuse(update, context, "manage_member")
+        return None
+    if args and len(args) > 1 and member.telegram_user_id != args[1]:
+        await refuse(update, context, "stale_button")
         return None
     return member
 
@@ -125,7 +141,11 @@ async def on_unbind_ask(update: Update, context: Context) -> None:
     if member is None or query is None or update.effective_chat is None:
         return
     await ack(query)
-    button = InlineKeyboardButton(_("Yes, reset the link"), callback_data=f"ubok:{member.id}")
+    if member.telegram_user_id is None:
+        await update.effective_chat.send_message(_("This member is not linked."))
+        return
+    data = f"ubok:{member.id}:{member.telegram_user_id}"
+    button = InlineKeyboardButton(_("Yes, reset the link"), callback_data=data)
     await update.effective_chat.send_message(
         _(
             "Reset the Telegram link of <b>{name}</b>? They will need to link again with /start.",
@@ -139,12 +159,12 @@ async def on_unbind_ask(update: Update, context: Context) -> None:
 async def on_unbind_confirm(update: Update, context: Context) -> None:
     """The member's link is reset; the old account is told."""
     _ = context._
-    member = await _managed_member(update, context)
+    member = await _managed_member(update, context, count=2)
     query = update.callback_query
     if member is None or query is None:
         return
     await ack(query)
-    old_account = await unbind_member(context.db, member)
+    old_account = await unbind_member(context.db, member, context.now())
     if old_account is None:
         await edit_text(query, _("This member is not linked."))
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import Action, Actor, can, can_anywhere
@@ -45,10 +45,21 @@ def menu_entries(actor: Actor) -> list[Entry]:
     return [entry for entry in ENTRIES if visible(actor, entry)]
 
 
-def menu_keyboard(actor: Actor, _: Translator) -> ReplyKeyboardMarkup:
+def menu_keyboard(actor: Actor, _: Translator) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    """The menu for the actor's roles; none at all for someone who may not use it."""
     labels = [KeyboardButton(_(entry.label)) for entry in menu_entries(actor)]
+    if not labels:
+        return ReplyKeyboardRemove()
     rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
+
+
+def not_a_member_text(context: Context) -> str:
+    """Why the menu is not there: not linked yet, or the membership record is inactive."""
+    _ = context._
+    if context.member is not None:
+        return _("Your membership record is not active. Please contact your branch secretary.")
+    return _("You are not linked to a member yet. Send /start to begin.")
 
 
 def entry_for_text(text: str) -> Entry | None:
@@ -68,7 +79,7 @@ async def show_menu(update: Update, context: Context) -> None:
     if message is None:
         return
     if not can(context.actor, Action.USE_MENU):
-        await message.reply_text(_("You are not linked to a member yet. Send /start to begin."))
+        await message.reply_text(not_a_member_text(context), reply_markup=ReplyKeyboardRemove())
         return
     await message.reply_text(
         _("Main menu. Choose what you want to do:"),
@@ -98,7 +109,7 @@ async def on_menu_text(update: Update, context: Context, features: dict[str, Sho
         return
     entry = entry_for_text(message.text)
     if not can(context.actor, Action.USE_MENU):
-        await message.reply_text(_("You are not linked to a member yet. Send /start to begin."))
+        await message.reply_text(not_a_member_text(context), reply_markup=ReplyKeyboardRemove())
         return
     if entry is None or not visible(context.actor, entry):
         await message.reply_text(

@@ -9,6 +9,7 @@ from telegram import (
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
     Update,
 )
 from telegram.constants import ParseMode
@@ -16,10 +17,17 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.i18n import Translator
 from handlers.common import Context, ack, drop_buttons
-from handlers.menu import menu_keyboard
+from handlers.menu import menu_keyboard, not_a_member_text
 from storage import audit
 from storage.invites import InviteProblem, redeem_invite
-from storage.members import BindOutcome, BindResult, bind_by_phone, member_for_account
+from storage.members import (
+    BindOutcome,
+    BindResult,
+    bind_by_phone,
+    member_for_account,
+    unbind_member,
+)
+from storage.models import TelegramAccount
 
 OTHER_LANGUAGE = {"vi": ("en", "English"), "en": ("vi", "Tiếng Việt")}
 
@@ -61,7 +69,9 @@ async def next_step(update: Update, context: Context) -> None:
     account = context.account
     if chat is None or account is None:
         return
-    if context.member is not None:
+    if context.member is not None and not context.actor.active:
+        await chat.send_message(not_a_member_text(context), reply_markup=ReplyKeyboardRemove())
+    elif context.member is not None:
         await chat.send_message(
             _("Hello, {name}! Here is your menu.", name=escape(context.member.full_name)),
             parse_mode=ParseMode.HTML,
@@ -104,15 +114,34 @@ async def on_consent(update: Update, context: Context) -> None:
     await ack(query)
     await drop_buttons(query)
     if query.data != "consent:yes":
+        await _withdraw_consent(context, account)
         await query.get_bot().send_message(
             account.user_id,
             _("Without your consent I cannot link you. Send /start when you change your mind."),
+            reply_markup=ReplyKeyboardRemove(),
         )
         return
     if account.consent_at is None:
         account.consent_at = context.now()
         await audit.record(context.db, "consent", actor_telegram_id=account.user_id)
     await next_step(update, context)
+
+
+async def _withdraw_consent(context: Context, account: TelegramAccount) -> None:
+    """A "no" (even on an old notice) withdraws consent, and with it the link to the member."""
+    if account.consent_at is None:
+        return
+    account.consent_at = None
+    member = context.member
+    if member is not None:
+        await unbind_member(context.db, member, context.now())
+    await audit.record(
+        context.db,
+        "consent_withdrawn",
+        actor_telegram_id=account.user_id,
+        object_type="member" if member else None,
+        object_id=member.id if member else None,
+    )
 
 
 async def on_contact(update: Update, context: Context) -> None:
@@ -148,6 +177,7 @@ async def _redeem(update: Update, context: Context, code: str) -> None:
             InviteProblem.INVALID: _("This invite link is not valid."),
             InviteProblem.EXPIRED: _("This invite link has expired."),
             InviteProblem.USED: _("This invite link has already been used."),
+            InviteProblem.REVOKED: _("This invite link was replaced by a newer one or cancelled."),
         }
         await chat.send_message(
             problems[result]

@@ -31,21 +31,28 @@ async def last_update_id(session: AsyncSession) -> int | None:
     return await session.scalar(select(func.max(InboxUpdate.update_id)))
 
 
+def _waiting() -> Any:
+    return InboxUpdate.processed_at.is_(None) & InboxUpdate.failed_at.is_(None)
+
+
 async def pending(session: AsyncSession, limit: int = 100) -> list[InboxUpdate]:
-    """Unprocessed updates in the order Telegram numbered them."""
-    query = (
-        select(InboxUpdate)
-        .where(InboxUpdate.processed_at.is_(None))
-        .order_by(InboxUpdate.update_id)
-        .limit(limit)
-    )
+    """Updates still to handle, in the order Telegram numbered them."""
+    query = select(InboxUpdate).where(_waiting()).order_by(InboxUpdate.update_id).limit(limit)
     return list(await session.scalars(query))
 
 
-async def mark_processed(session: AsyncSession, update_id: int, now: datetime) -> None:
-    await session.execute(
-        update(InboxUpdate).where(InboxUpdate.update_id == update_id).values(processed_at=now)
+async def claim(session: AsyncSession, update_id: int, now: datetime) -> bool:
+    """Marks an update handled in the caller's transaction; False if it already was.
+
+    On PostgreSQL a second runner claiming the same row waits for the first one's
+    transaction and then finds nothing to claim, so no update is applied twice.
+    """
+    result = await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id == update_id, _waiting())
+        .values(processed_at=now)
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def mark_failed(
@@ -58,13 +65,13 @@ async def mark_failed(
     row.attempts += 1
     row.last_error = error[:255]
     if row.attempts >= max_attempts:
-        row.processed_at = now
+        row.failed_at = now  # kept for a person to look at; never pruned
         return True
     return False
 
 
 async def prune(session: AsyncSession, before: datetime) -> int:
-    """Deletes processed updates older than `before`: they hold personal data."""
+    """Deletes handled updates older than `before`: they hold personal data."""
     result = await session.execute(
         delete(InboxUpdate).where(
             InboxUpdate.processed_at.is_not(None), InboxUpdate.processed_at < before

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.members import BindOutcome, BindResult, bind_member, get_member
+from storage.members import BindOutcome, BindResult, bind_member, get_member, revoke_invites
 from storage.models import InviteCode, Member, TelegramAccount
 
 
@@ -16,11 +16,13 @@ class InviteProblem(enum.StrEnum):
     INVALID = "invalid"
     EXPIRED = "expired"
     USED = "used"
+    REVOKED = "revoked"
 
 
 async def create_invite(
     session: AsyncSession, member: Member, now: datetime, valid_for: timedelta
 ) -> InviteCode:
+    await revoke_invites(session, member.id, now)  # one live link per member
     # 16 url-safe bytes fit Telegram's 64-character start parameter with room to spare.
     invite = InviteCode(
         code=secrets.token_urlsafe(16), member_id=member.id, expires_at=now + valid_for
@@ -40,6 +42,8 @@ async def check_invite(session: AsyncSession, code: str, now: datetime) -> Invit
         return InviteProblem.INVALID
     if invite.used_at is not None:
         return InviteProblem.USED
+    if invite.revoked_at is not None:
+        return InviteProblem.REVOKED
     if _aware(invite.expires_at, now) <= now:
         return InviteProblem.EXPIRED
     return None
@@ -59,4 +63,5 @@ async def redeem_invite(
     result = await bind_member(session, account, member, now)
     if result.outcome == BindOutcome.BOUND:
         invite.used_at = now
+        await revoke_invites(session, member.id, now, keep=code)
     return result

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.models import Member, MemberStatus, RoleAssignment, TelegramAccount
+from storage.models import InviteCode, Member, MemberStatus, RoleAssignment, TelegramAccount
 from storage.text import normalize_phone
 
 
@@ -128,13 +128,49 @@ async def bind_by_phone(
     member = await session.scalar(select(Member).where(Member.phone == phone)) if phone else None
     if member is None:
         return BindResult(BindOutcome.UNKNOWN_PHONE)
-    return await bind_member(session, account, member, now)
+    result = await bind_member(session, account, member, now)
+    if result.outcome == BindOutcome.BOUND:
+        await revoke_invites(session, member.id, now)
+    return result
 
 
-async def unbind_member(session: AsyncSession, member: Member) -> int | None:
-    """Frees a member's binding so they can bind a new account; returns the old account id."""
+async def revoke_invites(
+    session: AsyncSession, member_id: int, now: datetime, keep: str | None = None
+) -> None:
+    """Voids a member's unused invite links (but `keep`)."""
+    await session.execute(
+        update(InviteCode)
+        .where(
+            InviteCode.member_id == member_id,
+            InviteCode.used_at.is_(None),
+            InviteCode.revoked_at.is_(None),
+            InviteCode.code != (keep or ""),
+        )
+        .values(revoked_at=now)
+    )
+
+
+async def unbind_member(session: AsyncSession, member: Member, now: datetime) -> int | None:
+    """Frees a member's binding so they can bind a new account; returns the old account id.
+
+    Unused invite links die with the old binding: a reset usually follows a lost phone.
+    """
     old = member.telegram_user_id
     member.telegram_user_id = None
     member.bound_at = None
+    await revoke_invites(session, member.id, now)
     await session.flush()
     return old
+
+
+async def prune_unconsented_accounts(session: AsyncSession, before: datetime) -> int:
+    """Forgets Telegram users who never agreed to the privacy notice nor were linked."""
+    linked = select(Member.telegram_user_id).where(Member.telegram_user_id.is_not(None))
+    result = await session.execute(
+        delete(TelegramAccount).where(
+            TelegramAccount.consent_at.is_(None),
+            TelegramAccount.created_at < before,
+            TelegramAccount.user_id.not_in(linked),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -148,6 +148,9 @@ class InviteCode(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # A newer invite, a binding or a reset makes older links void: a forwarded old link
+    # must not bind whoever opens it later.
+    revoked_at: Mapped[datetime | None]
 
 
 class InboxUpdate(Base):
@@ -160,6 +163,7 @@ class InboxUpdate(Base):
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[datetime] = mapped_column(server_default=func.now())
     processed_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # set aside after repeated handler failures
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Exception class only: messages can carry personal data.
     last_error: Mapped[str | None] = mapped_column(String(255))

@@ -23,7 +23,9 @@ class ImportSummary:
 
 
 @dataclass
-class _Known:
+class _Stored:
+    """Members as stored before the import: every row is matched against this, not a mix."""
+
     by_phone: dict[str, Member]
     by_card: dict[str, Member]
 
@@ -36,37 +38,82 @@ async def import_roster(
 ) -> ImportSummary:
     """Adds or updates the members of `roster` in `branch`.
 
-    Rows that conflict with stored members (another branch, a phone taken by someone else)
-    are reported like file problems; the caller rolls back when any problem is reported.
+    Every row is first matched to a stored member (party card number, else phone) before
+    anything changes, so one row cannot redirect another's match. Conflicts with stored members
+    are reported with the file's own problems, all in one round; the caller rolls back when any
+    problem is reported, and nothing is applied here then.
     """
-    summary = ImportSummary(problems=list(roster.problems))
+    stored = await _stored_members(session)
+    matches, conflicts = _resolve(branch, roster.rows, stored)
+    summary = ImportSummary(problems=[*roster.problems, *conflicts])
     if summary.problems:
         return summary
-    known = await _known_members(session)
     for row in roster.rows:
-        await _apply_row(session, branch, row, known, summary)
+        await _apply_row(session, branch, row, matches.get(row.line), summary)
         progress(1)
     await session.flush()
     return summary
 
 
-async def _known_members(session: AsyncSession) -> _Known:
+async def _stored_members(session: AsyncSession) -> _Stored:
     members = list(await session.scalars(select(Member)))
-    return _Known(
+    return _Stored(
         by_phone={m.phone: m for m in members},
         by_card={m.party_card_no: m for m in members if m.party_card_no},
     )
 
 
+def _resolve(
+    branch: Unit, rows: list[RosterRow], stored: _Stored
+) -> tuple[dict[int, Member], list[Problem]]:
+    """The stored member of each row (by line), and the rows that cannot be applied safely."""
+    matches: dict[int, Member] = {}
+    claimed: dict[int, RosterRow] = {}  # member id -> the first row that matched it
+    problems: list[Problem] = []
+    for row in rows:
+        member = _match(row, stored)
+        if member is None:
+            continue  # a new member; duplicates inside the file are found by check_table
+        problems += _conflicts(branch, row, member, stored)
+        first = claimed.setdefault(member.id, row)
+        if first is not row and not _same_keys(first, row):
+            problems.append(Problem(row.line, "same_member", str(first.line)))
+        matches[row.line] = member
+    return matches, problems
+
+
+def _match(row: RosterRow, stored: _Stored) -> Member | None:
+    by_card = stored.by_card.get(row.party_card_no) if row.party_card_no else None
+    return by_card or stored.by_phone.get(row.phone)
+
+
+def _conflicts(branch: Unit, row: RosterRow, member: Member, stored: _Stored) -> list[Problem]:
+    problems = []
+    if member.branch_id != branch.id:
+        problems.append(Problem(row.line, "other_branch"))
+    phone_owner = stored.by_phone.get(row.phone)
+    if phone_owner is not None and phone_owner is not member:
+        problems.append(Problem(row.line, "phone_taken"))
+    if row.party_card_no and member.party_card_no not in (None, row.party_card_no):
+        # Matched by phone only (a card match has this card): the phone moved to someone else,
+        # or the card number is mistyped; either way the row is not this member as stored.
+        problems.append(Problem(row.line, "card_mismatch"))  # the stored card is not shown
+    return problems
+
+
+def _same_keys(first: RosterRow, row: RosterRow) -> bool:
+    """Rows sharing a phone or card are already reported by check_table as duplicates."""
+    same_card = row.party_card_no is not None and first.party_card_no == row.party_card_no
+    return first.phone == row.phone or same_card
+
+
 async def _apply_row(
-    session: AsyncSession, branch: Unit, row: RosterRow, known: _Known, summary: ImportSummary
+    session: AsyncSession,
+    branch: Unit,
+    row: RosterRow,
+    member: Member | None,
+    summary: ImportSummary,
 ) -> None:
-    by_card = known.by_card.get(row.party_card_no) if row.party_card_no else None
-    member = by_card or known.by_phone.get(row.phone)
-    problem = _conflict(branch, row, member, known)
-    if problem:
-        summary.problems.append(problem)
-        return
     status = "unchanged"
     if member is None:
         member = _new_member(branch, row)
@@ -75,21 +122,9 @@ async def _apply_row(
         status = "added"
     elif _update(member, row):
         status = "updated"
-    known.by_phone[member.phone] = member
     if row.role and await grant_role(session, member, row.role, branch) and status == "unchanged":
         status = "updated"
     setattr(summary, status, getattr(summary, status) + 1)
-
-
-def _conflict(branch: Unit, row: RosterRow, member: Member | None, known: _Known) -> Problem | None:
-    if member is None:
-        return None
-    if member.branch_id != branch.id:
-        return Problem(row.line, "other_branch")
-    phone_owner = known.by_phone.get(row.phone)
-    if phone_owner is not None and phone_owner is not member:
-        return Problem(row.line, "phone_taken")
-    return None
 
 
 def _new_member(branch: Unit, row: RosterRow) -> Member:

@@ -28,6 +28,9 @@ ROLES: dict[str, Role | None] = {
     "secretary": Role.SECRETARY, "bi thu": Role.SECRETARY,
 }  # fmt: skip
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+# Column sizes in storage.models.Member: longer values are refused by PostgreSQL (not SQLite).
+MAX_LENGTHS = {"full_name": 255, "party_card_no": 32}
+DELIMITERS = ",;\t"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,18 @@ class Roster:
     problems: list[Problem] = field(default_factory=list)
 
 
+class Uncomputed:
+    """An XLSX formula cell saved without its result (files written by tools, not Excel)."""
+
+    def __repr__(self) -> str:
+        return "UNCOMPUTED"
+
+
+UNCOMPUTED = Uncomputed()
+# Checks that would misreport a cell whose value is unknown rather than empty.
+_EMPTY_CHECKS = {"name_missing": "full_name", "phone_invalid": "phone"}
+
+
 class RosterFileError(ValueError):
     """The file as a whole cannot be read (format, encoding, headers)."""
 
@@ -74,15 +89,35 @@ def _read_csv(path: Path) -> list[list[Any]]:
         text = path.read_bytes().decode("utf-8-sig")  # Excel adds a BOM; accept both
     except UnicodeDecodeError as error:
         raise RosterFileError("not_utf8") from error
-    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
+    if not text.strip():
+        return []
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=DELIMITERS)
+    except csv.Error:  # rows of different lengths: hand-made files leave optional columns off
+        dialect = _header_dialect(text.splitlines()[0])
     return [row for row in csv.reader(io.StringIO(text), dialect)]
 
 
+def _header_dialect(header: str) -> type[csv.Dialect]:
+    """The delimiter used most in the header line, which names every column."""
+    counts = sorted(((header.count(d), d) for d in DELIMITERS), reverse=True)
+    (best, delimiter), (runner_up, _) = counts[0], counts[1]
+    if best == 0 or best == runner_up:  # a tie is a guess, and a wrong guess misreads every row
+        raise RosterFileError("no_delimiter")
+    return type("HeaderDialect", (csv.excel,), {"delimiter": delimiter})
+
+
 def _read_xlsx(path: Path) -> list[list[Any]]:
+    # Read twice: cached results, and the formulas, to tell "empty" from "never computed".
+    values, formulas = _xlsx_rows(path, data_only=True), _xlsx_rows(path, data_only=False)
+    return [_computed_row(row, raw) for row, raw in zip(values, formulas, strict=False)]
+
+
+def _xlsx_rows(path: Path, data_only: bool) -> list[list[Any]]:
     from openpyxl import load_workbook  # imported here: only the XLSX path needs it
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(path, read_only=True, data_only=data_only)
     except Exception as error:  # openpyxl raises several unrelated types for a bad file
         raise RosterFileError("not_xlsx") from error
     try:
@@ -91,19 +126,38 @@ def _read_xlsx(path: Path) -> list[list[Any]]:
         book.close()
 
 
+def _computed_row(values: list[Any], raw: list[Any]) -> list[Any]:
+    """Cached values, with UNCOMPUTED where a formula has none (read as None otherwise)."""
+    return [
+        UNCOMPUTED if value is None and _is_formula(raw[col] if col < len(raw) else None) else value
+        for col, value in enumerate(values)
+    ]
+
+
+def _is_formula(raw: Any) -> bool:
+    from openpyxl.worksheet.formula import ArrayFormula  # only the XLSX path needs it
+
+    return isinstance(raw, ArrayFormula) or (isinstance(raw, str) and raw.startswith("="))
+
+
 def check_table(table: list[list[Any]], today: date) -> Roster:
     """Rows checked one by one; every problem is kept so the secretary sees them all at once."""
-    columns = _columns(table[0] if table else [])
+    header = table[0] if table else []
+    columns = _columns(header)
+    titles = {name: str(header[col]).strip() for name, col in columns.items()}
     roster = Roster()
     seen_phone: dict[str, int] = {}
     seen_card: dict[str, int] = {}
     for index, raw in enumerate(table[1:], start=2):
         cells = {name: _cell(raw, col) for name, col in columns.items()}
-        if not any(cells.values()):
+        pending = [name for name, value in cells.items() if value is UNCOMPUTED]
+        if not pending and not any(cells.values()):
             continue  # blank lines between blocks are common in hand-made sheets
-        row, problems = _check_row(index, cells, today)
-        roster.problems.extend(problems)
-        if row is None:
+        roster.problems += [Problem(index, "formula_not_computed", titles[n]) for n in pending]
+        known = {name: None if name in pending else value for name, value in cells.items()}
+        row, problems = _check_row(index, known, today, titles)
+        roster.problems += [p for p in problems if _EMPTY_CHECKS.get(p.code) not in pending]
+        if row is None or pending:
             continue
         for key, seen, code in ((row.phone, seen_phone, "duplicate_phone"),
                                 (row.party_card_no, seen_card, "duplicate_card")):  # fmt: skip
@@ -137,7 +191,7 @@ def _cell(raw: list[Any], col: int) -> Any:
 
 
 def _check_row(
-    line: int, cells: dict[str, Any], today: date
+    line: int, cells: dict[str, Any], today: date, titles: dict[str, str]
 ) -> tuple[RosterRow | None, list[Problem]]:
     problems: list[Problem] = []
     name = clean_name(str(cells.get("full_name") or ""))
@@ -155,11 +209,21 @@ def _check_row(
     known = role_key in ROLES or role_raw.lower() in ROLES
     if not known:
         problems.append(Problem(line, "role_unknown", role_raw))
+    card = _text(cells.get("party_card_no")) or None
+    problems += _too_long(line, {"full_name": name, "party_card_no": card}, titles)
     if problems or phone is None:
         return None, problems
     role = ROLES.get(role_key, ROLES.get(role_raw.lower()))
-    card = _text(cells.get("party_card_no")) or None
     return RosterRow(line, name, phone, card, born, role), []
+
+
+def _too_long(line: int, values: dict[str, str | None], titles: dict[str, str]) -> list[Problem]:
+    """The value is not named: it may be personal data, and the column says enough."""
+    return [
+        Problem(line, "value_too_long", titles.get(name, name))
+        for name, value in values.items()
+        if value and len(value) > MAX_LENGTHS[name]
+    ]
 
 
 def _text(value: Any) -> str:

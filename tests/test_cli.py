@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from click.testing import CliRunner
 
@@ -53,14 +54,23 @@ def test_units_roles_and_invites(sqlite_url: str, tmp_path) -> None:
     assert revoked.output.strip() == "Đã xong: An."
     unknown = cli(sqlite_url, "role", "grant", "0999999999", "secretary", "--unit", "CB1")
     assert "Không có đảng viên nào" in unknown.output
+    assert unknown.exit_code == 1
+    assert cli(sqlite_url, "role", "grant", "A1", "secretary", "--unit", "NOPE").exit_code == 1
+
+    assert cli(sqlite_url, "member", "status", "A1", "inactive").output.strip() == "Đã xong: An."
+    assert cli(sqlite_url, "member", "status", "0999999999", "inactive").exit_code == 1
 
     invite = cli(sqlite_url, "invite", "create", "--member", "A1", "--bot-username", "chibo_bot")
     assert invite.exit_code == 0
     assert invite.output.startswith("https://t.me/chibo_bot?start=")
 
 
-def test_token_is_redacted_from_logs(caplog) -> None:
+def test_token_is_redacted_from_logs() -> None:
     token = "123456:SECRET-abc"
+    try:
+        raise RuntimeError(f"GET https://api.telegram.org/bot{token}/getMe failed")
+    except RuntimeError:
+        exc_info = sys.exc_info()
     record = logging.LogRecord(
         "httpx",
         logging.INFO,
@@ -68,8 +78,8 @@ def test_token_is_redacted_from_logs(caplog) -> None:
         1,
         "POST https://api.telegram.org/bot%s/getMe",
         (token,),
-        None,
+        exc_info,
     )
-    RedactToken(token).filter(record)
-    assert token not in record.getMessage()
-    assert "<BOT_TOKEN>" in record.getMessage()
+    text = RedactToken(token).format(record)
+    assert token not in text
+    assert text.count("<BOT_TOKEN>") >= 2  # the message and the traceback

@@ -176,10 +176,20 @@ async def test_forged_and_stale_buttons_are_refused_and_write_nothing(bot: Runni
     # A committee member may look at CB2 but not reset links there.
     await assert_refused(bot, 605, f"ubok:{ids['dung']}")
     # Garbage, unknown members, stale flows.
-    for data in ("zzz", "ubok:abc", "ubok:99999", "mb:1", "consent:maybe", "lang:xx"):
+    for data in (
+        "zzz",
+        "ubok:abc",
+        "ubok:99999:1",
+        "mb:1",
+        "consent:maybe",
+        "lang:xx",
+        "ub:99999999999999999999",
+        "mb:-1:0",
+        f"ubok:{ids['son']}:1",
+    ):
         await assert_refused(bot, 601, data)
     assert (await bot.member(ids["son"])).telegram_user_id == 601
     assert (await bot.member(ids["dung"])).telegram_user_id == 604
     assert await bot.audit("unbind") == []
     assert await bot.audit("invite_created") == []
-    assert len(await bot.audit("refused")) == 12
+    assert len(await bot.audit("refused")) == 15

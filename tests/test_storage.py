@@ -9,8 +9,16 @@ from sqlalchemy import select
 from storage import inbox
 from storage.db import transaction
 from storage.invites import InviteProblem, create_invite, redeem_invite
-from storage.members import BindOutcome, bind_by_phone, member_for_account, touch_account
-from storage.models import InboxUpdate, Member
+from storage.members import (
+    BindOutcome,
+    bind_by_phone,
+    get_account,
+    member_for_account,
+    prune_unconsented_accounts,
+    touch_account,
+    unbind_member,
+)
+from storage.models import InboxUpdate, Member, TelegramAccount
 from storage.units import UnitError, add_unit, branches_under
 from tests.factories import member, tree
 
@@ -60,23 +68,66 @@ async def test_invite_is_one_time_and_expires(sessions) -> None:
         assert stored is not None and stored.telegram_user_id == 10
 
 
-async def test_inbox_is_idempotent_ordered_and_pruned(sessions) -> None:
+async def test_inbox_is_idempotent_ordered_claimed_once_and_pruned(sessions) -> None:
     async with transaction(sessions) as session:
-        await inbox.store_updates(session, [{"update_id": 7}, {"update_id": 5}])
+        await inbox.store_updates(session, [{"update_id": 7}, {"update_id": 5}, {"update_id": 9}])
         await inbox.store_updates(session, [{"update_id": 5, "again": True}])
     async with transaction(sessions) as session:
-        assert [r.update_id for r in await inbox.pending(session)] == [5, 7]
-        assert (await session.get(InboxUpdate, 5)).payload == {"update_id": 5}  # type: ignore[union-attr]
-        assert await inbox.last_update_id(session) == 7
-        await inbox.mark_processed(session, 5, NOW - timedelta(days=30))
+        assert [r.update_id for r in await inbox.pending(session)] == [5, 7, 9]
+        stored = await session.get(InboxUpdate, 5)
+        assert stored is not None and stored.payload == {"update_id": 5}
+        assert await inbox.last_update_id(session) == 9
+        assert await inbox.claim(session, 5, NOW - timedelta(days=30))
+        assert not await inbox.claim(session, 5, NOW)  # a second runner gets nothing
         assert not await inbox.mark_failed(session, 7, "Boom", NOW, max_attempts=2)
     async with transaction(sessions) as session:
-        assert [r.update_id for r in await inbox.pending(session)] == [7]
-        assert await inbox.mark_failed(session, 7, "Boom", NOW, max_attempts=2)
+        assert [r.update_id for r in await inbox.pending(session)] == [7, 9]
+        assert await inbox.mark_failed(session, 7, "Boom", NOW - timedelta(days=30), max_attempts=2)
+        assert not await inbox.claim(session, 7, NOW)  # set aside: not handled later either
         assert await inbox.prune(session, NOW - timedelta(days=7)) == 1
     async with transaction(sessions) as session:
-        assert await inbox.pending(session) == []
-        assert [r.update_id for r in await session.scalars(select(InboxUpdate))] == [7]
+        assert [r.update_id for r in await inbox.pending(session)] == [9]
+        kept = {r.update_id: r for r in await session.scalars(select(InboxUpdate))}
+        assert set(kept) == {7, 9}  # the failed one is kept for a person to look at
+        assert kept[7].failed_at is not None and kept[7].last_error == "Boom"
+
+
+async def test_newer_invite_binding_and_reset_void_old_links(sessions) -> None:
+    async with transaction(sessions) as session:
+        units = await tree(session)
+        an = await member(session, units["CB1"], "An", "0912345678")
+        first = (await create_invite(session, an, NOW, timedelta(days=3))).code
+        second = (await create_invite(session, an, NOW, timedelta(days=3))).code
+        third = (await create_invite(session, an, NOW, timedelta(days=3))).code
+    async with transaction(sessions) as session:
+        account = await touch_account(session, 20, None)
+        assert await redeem_invite(session, account, first, NOW) == InviteProblem.REVOKED
+        result = await redeem_invite(session, account, third, NOW)
+        assert not isinstance(result, InviteProblem) and result.outcome == BindOutcome.BOUND
+        assert await redeem_invite(session, account, second, NOW) == InviteProblem.REVOKED
+        stale = (await create_invite(session, an, NOW, timedelta(days=3))).code
+        bound = await member_for_account(session, 20)
+        assert bound is not None
+        await unbind_member(session, bound, NOW)
+        other = await touch_account(session, 21, None)
+        assert await redeem_invite(session, other, stale, NOW) == InviteProblem.REVOKED
+
+
+async def test_accounts_without_consent_are_forgotten(sessions) -> None:
+    old = NOW - timedelta(days=30)
+    async with transaction(sessions) as session:
+        units = await tree(session)
+        await touch_account(session, 30, "vi")  # only said /start
+        await member(session, units["CB1"], "An", "0912345678", telegram_id=31)
+        agreed = await touch_account(session, 32, "vi")
+        agreed.consent_at = NOW
+        for account in await session.scalars(select(TelegramAccount)):
+            account.created_at = old
+    async with transaction(sessions) as session:
+        assert await prune_unconsented_accounts(session, NOW - timedelta(days=7)) == 1
+        assert await get_account(session, 30) is None
+        assert await get_account(session, 31) is not None
+        assert await get_account(session, 32) is not None
 
 
 async def test_unit_tree(sessions) -> None:
