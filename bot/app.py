@@ -20,6 +20,7 @@ from telegram.ext import (
 )
 
 from bot.context import SETTINGS_KEY, ChiboContext
+from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
 from bot.i18n import LANGUAGES, N_, translator
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.settings import Settings
@@ -48,13 +49,15 @@ COMMANDS = (
 
 @dataclass
 class Chibo:
-    """The running bot: PTB application, database, and the update inbox runner."""
+    """The running bot: PTB application, database, the update inbox runner and the outbox
+    sender (handlers wake it with `bot.delivery.wake_sender_after_commit`)."""
 
     settings: Settings
     application: Application[Any, ChiboContext, Any, Any, Any, Any]
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     runner: UpdateRunner
+    sender: OutboxSender
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -76,7 +79,7 @@ class Chibo:
         """Long polling until cancelled."""
         await self.application.bot.delete_webhook()
         poller = Poller(self.application, self.sessions, self.runner, self.settings)
-        await self._run_together(self.runner.run(), poller.run())
+        await self._run_together(self.runner.run(), poller.run(), self.sender.run())
 
     async def run_webhook(self) -> None:
         """Webhook mode until cancelled; the secret token is required."""
@@ -96,7 +99,7 @@ class Chibo:
                 # One connection: Telegram then posts updates in order, one at a time.
                 max_connections=1,
             )
-            await self.runner.run()
+            await self._run_together(self.runner.run(), self.sender.run())
         finally:
             await server.cleanup()
 
@@ -143,7 +146,9 @@ def build_application(settings: Settings) -> Chibo:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     runner = UpdateRunner(application, sessions, settings)
-    return Chibo(settings, application, engine, sessions, runner)
+    sender = OutboxSender(sender_bot(settings), sessions, settings)
+    application.bot_data[SENDER_KEY] = sender
+    return Chibo(settings, application, engine, sessions, runner, sender)
 
 
 def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:

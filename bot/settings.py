@@ -36,6 +36,19 @@ class Settings(BaseSettings):
     inbox_max_attempts: int = Field(default=3, ge=1)
     invite_valid_days: int = Field(default=14, ge=1)
     poll_timeout_seconds: int = Field(default=25, ge=0)
+    # Delivery outbox (bot/delivery.py). Telegram allows about 30 messages a second overall;
+    # paid broadcasts (allow_paid_broadcast, charged in Stars per message) up to 1000.
+    outbox_per_second: int = Field(default=30, ge=1)
+    outbox_paid_broadcast: bool = False
+    outbox_paid_per_second: int = Field(default=1000, ge=1)
+    # Rows claimed ('sending') at once: the most a hard kill can make the bot send twice.
+    outbox_window: int = Field(default=200, ge=1)
+    outbox_concurrency: int = Field(default=100, ge=1)  # Bot API requests in flight
+    outbox_max_attempts: int = Field(default=5, ge=1)
+    outbox_backoff_seconds: float = Field(default=2.0, gt=0)  # doubles with each attempt
+    outbox_backoff_max_seconds: float = Field(default=600.0, gt=0)
+    outbox_send_timeout_seconds: float = Field(default=20.0, gt=0)
+    outbox_poll_seconds: float = Field(default=2.0, gt=0)  # fallback when nobody wakes it
     log_level: str = "INFO"
 
     @field_validator("bot_token", "webhook_secret_token", mode="before")
@@ -59,6 +72,11 @@ class Settings(BaseSettings):
     @property
     def inbox_retention(self) -> timedelta:
         return timedelta(days=self.inbox_retention_days)
+
+    @property
+    def outbox_rate(self) -> int:
+        """Messages a second the sender allows itself overall."""
+        return self.outbox_paid_per_second if self.outbox_paid_broadcast else self.outbox_per_second
 
     @property
     def file_base_url(self) -> str:

@@ -1,4 +1,5 @@
-"""The data model: organisation tree, members, roles, accounts, invites, inbox, audit log."""
+"""The data model: organisation tree, members, roles, accounts, invites, inbox, audit log,
+and the delivery outbox."""
 
 from __future__ import annotations
 
@@ -93,6 +94,8 @@ class TelegramAccount(Base):
     consent_at: Mapped[datetime | None]
     pending_invite: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Set when Telegram answers 403 (the person blocked the bot); cleared by a later delivery.
+    blocked_at: Mapped[datetime | None]
 
 
 class Member(Base):
@@ -185,3 +188,56 @@ class AuditEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class DeliveryStatus(enum.StrEnum):
+    """An outbox row's life: pending -> sending -> sent | failed | unreachable.
+
+    A row left 'sending' by a crash goes back to 'pending' when the sender starts.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"  # 403: the person blocked the bot
+
+
+class Broadcast(Base):
+    """One message to many people (a notice, an invitation...): its rows share this id."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[datetime | None]  # every row final
+    # The creator's delivery report entered the outbox (in the transaction that finished it).
+    report_sent_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """A message to send: stored first, then sent by the one sender, its outcome recorded."""
+
+    __tablename__ = "outbox_messages"
+    # The sender claims due rows: pending, next_attempt_at passed, oldest first.
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    method: Mapped[str] = mapped_column(String(32))  # sendMessage | sendDocument | sendPhoto
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Exception class only: messages can carry personal data.
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,0 +1,125 @@
+"""One outbox row to the Bot API, and what its answer means for the row."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.settings import Settings
+from storage.models import DeliveryStatus
+from storage.outbox import Claimed, Outcome
+
+log = logging.getLogger(__name__)
+
+
+async def send_row(bot: Bot, row: Claimed, paid: bool, patience: float) -> Message:
+    """Sends the row's message, waiting `patience` seconds for Telegram; raises what
+    python-telegram-bot raises."""
+    payload = row.payload
+    common: dict[str, Any] = {
+        "chat_id": row.chat_id,
+        "parse_mode": payload.get("parse_mode"),
+        "reply_markup": _markup(payload.get("reply_markup")),
+        "read_timeout": patience,
+        "write_timeout": patience,
+    }
+    if paid:  # only sent when on: it is charged per message
+        common["allow_paid_broadcast"] = True
+    if row.method == "sendDocument":
+        return await bot.send_document(
+            document=payload["document"], caption=payload.get("caption"), **common
+        )
+    if row.method == "sendPhoto":
+        return await bot.send_photo(
+            photo=payload["photo"], caption=payload.get("caption"), **common
+        )
+    return await bot.send_message(text=payload["text"], **common)
+
+
+def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    if not data:
+        return None
+    if "inline_keyboard" in data:
+        return InlineKeyboardMarkup.de_json(data, None)
+    return ReplyKeyboardMarkup.de_json(data, None)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The row's outcome, and how long all sending must pause (Telegram's RetryAfter)."""
+
+    outcome: Outcome
+    pause_seconds: float = 0.0
+
+
+def delivered(row: Claimed, message: Message, now: datetime) -> Outcome:
+    return Outcome(
+        id=row.id,
+        chat_id=row.chat_id,
+        broadcast_id=row.broadcast_id,
+        status=DeliveryStatus.SENT,
+        attempts=row.attempts + 1,
+        next_attempt_at=now,
+        sent_at=now,
+        telegram_message_id=message.message_id,
+    )
+
+
+def later(row: Claimed, seconds: float, now: datetime, error: str | None = None) -> Outcome:
+    """Back to pending, due in `seconds`, without counting an attempt."""
+    return _outcome(
+        row, DeliveryStatus.PENDING, row.attempts, now + timedelta(seconds=seconds), error
+    )
+
+
+def judge(error: Exception, row: Claimed, settings: Settings, now: datetime) -> Verdict:
+    """What a failed send means: pause, retry with backoff, or a final status."""
+    name = type(error).__name__  # class only: messages can carry personal data
+    attempts = row.attempts + 1
+    if isinstance(error, RetryAfter):
+        seconds = _retry_after(error)
+        return Verdict(later(row, seconds, now, name), pause_seconds=seconds)
+    if isinstance(error, Forbidden):
+        return Verdict(_outcome(row, DeliveryStatus.UNREACHABLE, attempts, now, name))
+    # BadRequest (chat not found, bad markup...) is a NetworkError subclass, but final.
+    transient = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    if not transient or attempts >= settings.outbox_max_attempts:
+        if not transient:
+            log.warning("outbox row %s failed for good: %s", row.id, name)
+        return Verdict(_outcome(row, DeliveryStatus.FAILED, attempts, now, name))
+    delay = min(
+        settings.outbox_backoff_seconds * 2 ** (attempts - 1), settings.outbox_backoff_max_seconds
+    )
+    due = now + timedelta(seconds=delay)
+    return Verdict(_outcome(row, DeliveryStatus.PENDING, attempts, due, name))
+
+
+def _outcome(
+    row: Claimed, status: DeliveryStatus, attempts: int, due: datetime, error: str | None
+) -> Outcome:
+    return Outcome(
+        id=row.id,
+        chat_id=row.chat_id,
+        broadcast_id=row.broadcast_id,
+        status=status,
+        attempts=attempts,
+        next_attempt_at=due,
+        last_error=error,
+    )
+
+
+def _retry_after(error: RetryAfter) -> float:
+    """Seconds to wait. PTB 22 warns that `retry_after` becomes a timedelta; both are fine."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)
