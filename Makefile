@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck check messages bench clean
+.PHONY: install run test lint typecheck check messages bench bench-broadcast clean
 
 install: $(STAMP)
 
@@ -36,6 +36,9 @@ messages: install
 
 bench: install
 	$(BIN)/python -m bench.updates
+
+bench-broadcast: install
+	$(BIN)/python -m bench.broadcast
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
