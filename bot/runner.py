@@ -8,8 +8,9 @@ restart) or done (never handled again), and a second runner skips what the first
 
 Failures: when Telegram or the database is briefly unavailable (network errors, 5xx, 429,
 a locked database) the runner waits and handles the same update again, so nothing is lost and
-order is kept; such attempts are not counted. A handler that fails by itself is retried
-`INBOX_MAX_ATTEMPTS` times, then set aside as failed (kept, never pruned, logged).
+order is kept; such attempts are not counted (unless the pauses go on for about two minutes).
+A handler that fails by itself is retried `INBOX_MAX_ATTEMPTS` times, then set aside as
+failed (kept, never pruned, logged).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 PRUNE_EVERY_SECONDS = 3600.0
 MAX_PAUSE_SECONDS = 60.0
+# Pauses in a row before a "transient" failure counts as an attempt after all (about two
+# minutes): an error that never clears must not stall every member behind one update.
+MAX_PAUSES_PER_ATTEMPT = 8
 
 
 class HandlerFailed(Exception):
@@ -137,9 +141,10 @@ class UpdateRunner:
 
     async def _failed(self, update_id: int, error: Exception) -> None:
         pause = transient_pause(error, self._streak)
-        if pause is not None:
+        if pause is not None and self._streak < MAX_PAUSES_PER_ATTEMPT:
             await self._pause(pause, error)
             return
+        self._streak = 0
         # Class name only: exception texts can carry personal data.
         name = type(error.__cause__ or error).__name__
         async with transaction(self.sessions) as session:

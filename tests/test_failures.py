@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
+from telegram.error import TimedOut
 
+import bot.runner as runner_module
 import handlers.common
 from bot.settings import Settings
 from storage.models import InboxUpdate, MemberStatus, TelegramAccount
@@ -141,3 +143,26 @@ def test_webhook_secret_empty_is_unset_and_format_checked() -> None:
     assert Settings(_env_file=None, webhook_secret_token="").webhook_secret_token is None  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
         Settings(_env_file=None, webhook_secret_token="has spaces!")  # type: ignore[call-arg]
+
+
+async def test_an_error_that_never_clears_does_not_stall_everyone(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner_module, "MAX_PAUSES_PER_ATTEMPT", 2)  # instead of ~2 minutes
+    real = handlers.common.account_and_member
+
+    async def times_out_for_851(session, user_id, language):  # type: ignore[no-untyped-def]
+        if user_id == 851:
+            raise TimedOut()
+        return await real(session, user_id, language)
+
+    monkeypatch.setattr(handlers.common, "account_and_member", times_out_for_851)
+    await bot.fake.user(851, language_code="vi").send_text("/start")
+    other = bot.fake.user(852, language_code="vi")
+    await other.send_text("/start")
+    assert "Chào mừng" in (await other.wait_for_message(timeout=30)).text
+    async with bot.db() as session:
+        failed = list(
+            await session.scalars(select(InboxUpdate).where(InboxUpdate.failed_at.is_not(None)))
+        )
+        assert [row.last_error for row in failed] == ["TimedOut"]
