@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-from telegram.warnings import PTBDeprecationWarning
 
+from bot.retry import retry_after_seconds
 from bot.settings import Settings
 from storage.models import DeliveryStatus
 from storage.outbox import Claimed, Outcome
@@ -84,7 +83,7 @@ def judge(error: Exception, row: Claimed, settings: Settings, now: datetime) -> 
     name = type(error).__name__  # class only: messages can carry personal data
     attempts = row.attempts + 1
     if isinstance(error, RetryAfter):
-        seconds = _retry_after(error)
+        seconds = retry_after_seconds(error)
         return Verdict(later(row, seconds, now, name), pause_seconds=seconds)
     if isinstance(error, Forbidden):
         return Verdict(_outcome(row, DeliveryStatus.UNREACHABLE, attempts, now, name))
@@ -113,13 +112,3 @@ def _outcome(
         next_attempt_at=due,
         last_error=error,
     )
-
-
-def _retry_after(error: RetryAfter) -> float:
-    """Seconds to wait. PTB 22 warns that `retry_after` becomes a timedelta; both are fine."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)

@@ -35,6 +35,7 @@ from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.context import UpdateScope, current_scope
+from bot.retry import retry_after_seconds
 from bot.settings import Settings
 from storage import inbox
 from storage.db import transaction
@@ -65,7 +66,7 @@ def transient_pause(error: BaseException, streak: int) -> Pause | None:
     """A pause for errors that pass by themselves (the update is not at fault), else None."""
     cause = error.__cause__ if isinstance(error, HandlerFailed) else error
     if isinstance(cause, RetryAfter):
-        return Pause(_seconds(cause.retry_after))
+        return Pause(retry_after_seconds(cause))
     if isinstance(cause, NetworkError) or database_unavailable(cause):  # 5xx, timeouts too
         return Pause(min(2.0**streak * 0.5, MAX_PAUSE_SECONDS))
     return None
@@ -223,7 +224,7 @@ class Poller:
             except InvalidToken:
                 raise
             except RetryAfter as error:
-                await asyncio.sleep(_seconds(error.retry_after))
+                await asyncio.sleep(retry_after_seconds(error))
                 continue
             except (TelegramError, SQLAlchemyError) as error:
                 log.warning("polling failed (%s); again in %.0f s", type(error).__name__, backoff)
@@ -241,8 +242,3 @@ class Poller:
             except SQLAlchemyError as error:
                 log.warning("database unavailable (%s); again in 5 s", type(error).__name__)
                 await asyncio.sleep(5.0)
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
