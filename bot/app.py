@@ -26,9 +26,12 @@ from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.settings import Settings
 from bot.webhook import start_webhook_server, webhook_app
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
+from handlers.drafts import draft_handlers
 from handlers.language import language_handlers
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import Show, menu_handlers, show_help
+from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
+from handlers.notice_status import notice_status_handlers
 from handlers.onboarding import onboarding_handlers
 from handlers.profile import profile_handlers, show_me
 from storage.db import create_engine, session_factory
@@ -37,7 +40,8 @@ log = logging.getLogger(__name__)
 
 # Handler groups, in the order PTB runs them for each update.
 GROUP_ACTOR = -1  # who is this, which language
-GROUP_FEATURES = 0  # the first matching feature handler answers
+GROUP_DRAFTS = 0  # a message continuing an open draft (stored flow state) goes there
+GROUP_FEATURES = 1  # the first matching feature handler answers
 COMMANDS = (
     ("menu", N_("Main menu")),
     ("me", N_("What the bot stores about me")),
@@ -156,12 +160,15 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "me": show_me,
         "help": show_help,
         "members": show_branch_members,
+        "notices": show_notices,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
         *onboarding_handlers(),
         *language_handlers(),
         *profile_handlers(),
         *member_handlers(),
+        *notice_compose_handlers(),
+        *notice_status_handlers(),
         *menu_handlers(features),
         # Anything left: commands in groups, and buttons we do not know (forged or stale).
         CommandHandler(
@@ -170,6 +177,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         CallbackQueryHandler(_unknown_button),
     ]
     application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
+    application.add_handlers(draft_handlers({"notice": on_notice_input}), group=GROUP_DRAFTS)
     application.add_handlers(feature_handlers, group=GROUP_FEATURES)
     application.add_error_handler(on_error)
 

@@ -49,6 +49,9 @@ class Translator:
             value = self.local(value)
         return value.strftime("%d/%m/%Y") if value else "—"
 
+    def time_text(self, value: datetime | None) -> str:
+        return self.local(value).strftime("%H:%M") if value else "—"
+
     def datetime_text(self, value: datetime | None) -> str:
         return self.local(value).strftime("%d/%m/%Y %H:%M") if value else "—"
 

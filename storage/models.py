@@ -1,5 +1,5 @@
 """The data model: organisation tree, members, roles, accounts, invites, inbox, audit log,
-and the delivery outbox."""
+the delivery outbox, drafts (flow state) and notices."""
 
 from __future__ import annotations
 
@@ -241,3 +241,57 @@ class OutboxMessage(Base):
     # Exception class only: messages can carry personal data.
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class FlowState(Base):
+    """A half-finished conversation (a notice draft, later a plan or a survey): one per
+    Telegram user, so a restart or a second worker continues where the person was."""
+
+    __tablename__ = "flow_states"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class AttachmentKind(enum.StrEnum):
+    DOCUMENT = "document"
+    PHOTO = "photo"
+
+
+class Notice(Base):
+    """A notice (thông báo) a secretary sent to a unit's members; `unit_id` is the audience:
+    a branch, or a committee for all the branches under it."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str] = mapped_column(Text)  # the message text, or the attachment's caption
+    # Telegram's file_id of the secretary's upload: sent again by id, never downloaded.
+    attachment_file_id: Mapped[str | None] = mapped_column(String(255))
+    attachment_kind: Mapped[AttachmentKind | None] = mapped_column(
+        _enum(AttachmentKind, "attachment_kind")
+    )
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class NoticeReceipt(Base):
+    """One audience member of a notice; no outbox row means they were never linked."""
+
+    __tablename__ = "notice_receipts"
+    __table_args__ = (UniqueConstraint("notice_id", "member_id", name="uq_notice_receipt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
+    acknowledged_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship(lazy="raise")

@@ -175,6 +175,26 @@ class FakeUser(FakeChat):
             contact["last_name"] = self.last_name
         return self._fake.push_update({"message": self._message_json(chat, contact=contact)})
 
+    async def send_media(
+        self,
+        kind: str,
+        caption: str | None = None,
+        file_name: str = "file.bin",
+        content: bytes = b"data",
+        chat: FakeChat | None = None,
+    ) -> dict[str, Any]:
+        """Enqueue a photo or document message, its file stored on the fake (getFile works)."""
+        stored = self._fake.store.add_file(file_name, content, None)
+        ref = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+        content_json: dict[str, Any] = (
+            {"photo": [{**ref, "width": 320, "height": 320}]}
+            if kind == "photo"
+            else {"document": {**ref, "file_name": file_name}}
+        )
+        if caption is not None:
+            content_json["caption"] = caption
+        return self._fake.push_update({"message": self._message_json(chat, **content_json)})
+
     async def press(
         self, label: str, message: SentMessage | None = None, chat: FakeChat | None = None
     ) -> dict[str, Any]:

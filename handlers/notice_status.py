@@ -1,0 +1,203 @@
+"""After a notice is sent: the list of notices, each one's status, reminders, and the
+members' "Received" button."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.access import UNIT_ACTIONS, Action, can_anywhere
+from bot.delivery import wake_sender_after_commit
+from bot.i18n import Translator
+from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.notice_common import (
+    acknowledge_markup,
+    audience_name,
+    excerpt,
+    may_send,
+    reminder_message,
+)
+from storage import audit, outbox
+from storage.models import Member, Notice
+from storage.notices import (
+    NoticeStatus,
+    acknowledge,
+    get_notice,
+    notice_status,
+    receipt_of,
+    recent_notices,
+    reminder_recipients,
+)
+
+MAX_NAMES = 60  # a status longer than Telegram's 4096 characters would not be sent
+LIST_EXCERPT = 40
+
+
+async def on_list(update: Update, context: Context) -> None:
+    """The secretary sees the latest notices to their units, each a button to its status."""
+    _ = context._
+    query = update.callback_query
+    if query is None or not can_anywhere(context.actor, Action.SEND_NOTICES):
+        await refuse(update, context, "notice_list")
+        return
+    await ack(query)
+    allowed = UNIT_ACTIONS[Action.SEND_NOTICES]
+    paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
+    notices = await recent_notices(context.db, paths)
+    if not notices:
+        await edit_text(query, _("No notices have been sent yet."))
+        return
+    rows = [[_list_button(n, _)] for n in notices]
+    await edit_text(
+        query, _("📋 Notices sent (latest first):"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+def _list_button(notice: Notice, _: Translator) -> InlineKeyboardButton:
+    text = " ".join(notice.text.split())  # a button label is one line
+    label = f"{_.date_text(notice.created_at)} · {excerpt(text, _, LIST_EXCERPT)}"
+    return InlineKeyboardButton(label, callback_data=f"nst:{notice.id}")
+
+
+async def _managed_notice(update: Update, context: Context, reason: str) -> Notice | None:
+    """The notice named by the button, if the presser may send notices to its unit."""
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    notice = await get_notice(context.db, args[0]) if args else None
+    if notice is None or not may_send(context.actor, notice.unit):
+        await refuse(update, context, reason)
+        return None
+    return notice
+
+
+async def on_status(update: Update, context: Context) -> None:
+    """The secretary sees who got the notice, who acknowledged it, and who did not."""
+    _ = context._
+    notice = await _managed_notice(update, context, "notice_status")
+    query = update.callback_query
+    if notice is None or query is None:
+        return
+    await ack(query)
+    status = await notice_status(context.db, notice.id)
+    rows = []
+    if status.not_acknowledged:
+        remind = _("🔔 Remind ({count})", count=len(status.not_acknowledged))
+        rows.append([InlineKeyboardButton(remind, callback_data=f"nrm:{notice.id}")])
+    rows.append(
+        [
+            InlineKeyboardButton(_("🔄 Refresh"), callback_data=f"nst:{notice.id}"),
+            InlineKeyboardButton(_("📋 Notices sent"), callback_data="nlist"),
+        ]
+    )
+    text = _status_text(notice, status, _)
+    markup = InlineKeyboardMarkup(rows)
+    await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def _status_text(notice: Notice, status: NoticeStatus, _: Translator) -> str:
+    """Counts, then the names to chase; user text escaped (HTML)."""
+    lines = [
+        _(
+            "<b>Notice of {time}</b> to {audience}",
+            time=_.datetime_text(notice.created_at),
+            audience=escape(audience_name(notice.unit, _)),
+        ),
+        f"<i>{escape(excerpt(notice.text, _, 200))}</i>",
+        "",
+        _("Members: {count}", count=status.total),
+        _("Delivered: {count}", count=status.delivered),
+        _("Acknowledged: {count}", count=status.acknowledged),
+        _("Not delivered, blocked the bot: {count}", count=len(status.blocked)),
+        _("Not delivered, never linked: {count}", count=len(status.never_linked)),
+    ]
+    if status.sending:
+        lines.append(_("Still being sent: {count}", count=status.sending))
+    if status.failed:
+        lines.append(_("Failed: {count}", count=status.failed))
+    lines += _names(_("Not acknowledged yet:"), status.not_acknowledged, _)
+    lines += _names(_("Blocked the bot:"), status.blocked, _)
+    lines += _names(_("Never linked to Telegram:"), status.never_linked, _)
+    return "\n".join(lines)
+
+
+def _names(title: str, members: list[Member], _: Translator) -> list[str]:
+    if not members:
+        return []
+    lines = ["", f"<b>{title}</b>"] + [f"• {escape(m.full_name)}" for m in members[:MAX_NAMES]]
+    if len(members) > MAX_NAMES:
+        lines.append(_("… and {count} more", count=len(members) - MAX_NAMES))
+    return lines
+
+
+async def on_remind(update: Update, context: Context) -> None:
+    """Members who got the notice and have not acknowledged it get a reminder."""
+    _ = context._
+    notice = await _managed_notice(update, context, "notice_remind")
+    query, chat = update.callback_query, update.effective_chat
+    if notice is None or query is None or chat is None:
+        return
+    recipients = await reminder_recipients(context.db, notice.id)
+    if not recipients:
+        await ack(query, _("Everyone who got the notice has acknowledged it."), show_alert=True)
+        return
+    await ack(query)
+    messages = [reminder_message(notice, r, context.settings) for r in recipients]
+    await outbox.enqueue_broadcast(
+        context.db, "notice_reminder", messages, unit_id=notice.unit_id, now=context.now()
+    )
+    await audit.record(
+        context.db,
+        "notice_reminded",
+        actor_member_id=context.actor.member_id,
+        unit_id=notice.unit_id,
+        object_type="notice",
+        object_id=notice.id,
+        details={"recipients": len(messages)},
+    )
+    wake_sender_after_commit(context.bot_data)
+    await chat.send_message(
+        _("🔔 A reminder is on its way to {count} members.", count=len(messages))
+    )
+
+
+async def on_acknowledge(update: Update, context: Context) -> None:
+    """The member confirms they received the notice; the button then shows when."""
+    _ = context._
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    member_id = context.actor.member_id
+    receipt = await receipt_of(context.db, args[0], member_id) if args and member_id else None
+    if query is None or receipt is None:
+        await refuse(update, context, "notice_not_yours")
+        return
+    first = acknowledge(receipt, context.now())
+    when = receipt.acknowledged_at
+    if first:
+        await audit.record(
+            context.db,
+            "notice_acknowledged",
+            actor_member_id=member_id,
+            object_type="notice",
+            object_id=receipt.notice_id,
+        )
+    await ack(query, _("Thank you, your confirmation is recorded."))
+    label = _("✅ Received at {time} {date}", time=_.time_text(when), date=_.date_text(when))
+    markup = InlineKeyboardMarkup.de_json(acknowledge_markup(receipt.notice_id, label), None)
+    try:
+        await query.edit_message_reply_markup(reply_markup=markup)
+    except BadRequest as error:  # pressed again: already shows the time
+        if "not modified" not in error.message.lower():
+            raise
+
+
+def notice_status_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [
+        CallbackQueryHandler(on_list, pattern=r"^nlist$"),
+        CallbackQueryHandler(on_status, pattern=r"^nst:"),
+        CallbackQueryHandler(on_remind, pattern=r"^nrm:"),
+        CallbackQueryHandler(on_acknowledge, pattern=r"^nack:"),
+    ]
