@@ -18,7 +18,7 @@ from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base
 from tests.fakebot import FakeBotApi
-from tests.harness import RunningBot, bot_settings
+from tests.harness import FAST_SENDER, RunningBot, bot_settings
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -106,6 +106,15 @@ async def fake() -> AsyncIterator[FakeBotApi]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def fast_bot(fake: FakeBotApi, database_url: str) -> AsyncIterator[RunningBot]:
+    """The real bot with a quick outbox sender, for tests of what it delivers."""
+    running = RunningBot(fake, bot_settings(fake, database_url, **FAST_SENDER))
+    await running.start()
+    yield running
+    await running.stop()
 
 
 @pytest.fixture

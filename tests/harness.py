@@ -18,6 +18,12 @@ from storage.models import AuditEntry, Member
 from tests.fakebot import FakeBotApi, FakeUser, SentMessage
 
 TOKEN = "123456:TEST-TOKEN-never-real"
+# The outbox sender's retries and polls, shortened so delivery tests take seconds.
+FAST_SENDER: dict[str, object] = {
+    "outbox_backoff_seconds": 0.05,
+    "outbox_poll_seconds": 0.2,
+    "outbox_send_timeout_seconds": 0.5,
+}
 
 
 async def start_and_agree(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from storage import outbox
 from storage.models import Broadcast, DeliveryStatus, OutboxMessage, TelegramAccount
 from tests.fakebot import FakeBotApi, RetryAfter, ServerError, Timeout
-from tests.harness import RunningBot, bot_settings
+from tests.harness import FAST_SENDER, RunningBot, bot_settings
 from tests.outbox_helpers import (
     SECRETARY_ID,
     Branch,
@@ -26,19 +25,10 @@ from tests.outbox_helpers import (
 )
 from tests.test_inbox_runtime import START_TIMEOUT, spawn_bot
 
-FAST = {
-    "outbox_backoff_seconds": 0.05,
-    "outbox_poll_seconds": 0.2,
-    "outbox_send_timeout_seconds": 0.5,
-}
-
 
 @pytest.fixture
-async def running(fake: FakeBotApi, database_url: str) -> AsyncIterator[RunningBot]:
-    bot = RunningBot(fake, bot_settings(fake, database_url, **FAST))
-    await bot.start()
-    yield bot
-    await bot.stop()
+def running(fast_bot: RunningBot) -> RunningBot:
+    return fast_bot
 
 
 async def seed(running: RunningBot, count: int, **options: object) -> Branch:
@@ -170,7 +160,9 @@ async def test_server_errors_and_timeouts_are_retried_then_delivered(
 async def test_max_attempts_then_failed_and_counted_in_the_report(
     fake: FakeBotApi, database_url: str
 ) -> None:
-    running = RunningBot(fake, bot_settings(fake, database_url, **FAST, outbox_max_attempts=3))
+    running = RunningBot(
+        fake, bot_settings(fake, database_url, **FAST_SENDER, outbox_max_attempts=3)
+    )
     await running.start()
     try:
         branch = await seed(running, 4)

@@ -3,7 +3,6 @@ remind; and every way of reaching someone else's notice refused."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -23,9 +22,8 @@ from storage.models import (
 )
 from storage.notices import add_notice, enqueue_notice
 from tests.factories import member, tree
-from tests.fakebot import FakeBotApi, FakeUser, SentMessage
-from tests.harness import RunningBot, bot_settings
-from tests.test_delivery import FAST
+from tests.fakebot import FakeUser, SentMessage
+from tests.harness import RunningBot
 from tests.test_menus_and_buttons import assert_refused
 
 NOTICE = (
@@ -35,11 +33,8 @@ SON, AN, CUONG, DAO, DUNG, HA, PHUONG = 601, 602, 603, 604, 611, 612, 613
 
 
 @pytest.fixture
-async def bot(fake: FakeBotApi, database_url: str) -> AsyncIterator[RunningBot]:
-    running = RunningBot(fake, bot_settings(fake, database_url, **FAST))
-    await running.start()
-    yield running
-    await running.stop()
+def bot(fast_bot: RunningBot) -> RunningBot:
+    return fast_bot
 
 
 async def seed(bot: RunningBot) -> dict[str, int]:
