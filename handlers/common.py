@@ -6,7 +6,7 @@ import contextlib
 import logging
 from typing import Any
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -63,13 +63,18 @@ async def edit_text(query: CallbackQuery, text: str, **kwargs: Any) -> None:
             raise
 
 
-async def drop_buttons(query: CallbackQuery) -> None:
-    """Removes the inline keyboard of the pressed message, tolerating a repeat."""
+async def edit_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
+    """Replaces the inline keyboard of the pressed message, tolerating a repeat."""
     try:
-        await query.edit_message_reply_markup(reply_markup=None)
+        await query.edit_message_reply_markup(reply_markup=markup)
     except BadRequest as error:
         if "not modified" not in error.message.lower():
             raise
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """Removes the inline keyboard of the pressed message, tolerating a repeat."""
+    await edit_buttons(query, None)
 
 
 MAX_ROW_ID = 2**31 - 1  # database ids are 32-bit; a forged larger one must not reach a query

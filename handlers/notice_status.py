@@ -7,13 +7,12 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import UNIT_ACTIONS, Action, can_anywhere
+from bot.access import UNIT_ACTIONS, Action, can, can_anywhere
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse
 from handlers.notice_common import (
     acknowledge_markup,
     audience_name,
@@ -170,7 +169,13 @@ async def on_acknowledge(update: Update, context: Context) -> None:
     query = update.callback_query
     args = callback_args(query, 1) if query else None
     member_id = context.actor.member_id
-    receipt = await receipt_of(context.db, args[0], member_id) if args and member_id else None
+    # A member made inactive since keeps the message, but the button no longer counts.
+    allowed = can(context.actor, Action.USE_MENU)
+    receipt = (
+        await receipt_of(context.db, args[0], member_id)
+        if args and allowed and member_id is not None
+        else None
+    )
     if query is None or receipt is None:
         await refuse(update, context, "notice_not_yours")
         return
@@ -187,11 +192,7 @@ async def on_acknowledge(update: Update, context: Context) -> None:
     await ack(query, _("Thank you, your confirmation is recorded."))
     label = _("✅ Received at {time} {date}", time=_.time_text(when), date=_.date_text(when))
     markup = InlineKeyboardMarkup.de_json(acknowledge_markup(receipt.notice_id, label), None)
-    try:
-        await query.edit_message_reply_markup(reply_markup=markup)
-    except BadRequest as error:  # pressed again: already shows the time
-        if "not modified" not in error.message.lower():
-            raise
+    await edit_buttons(query, markup)  # pressed again: it already shows the time
 
 
 def notice_status_handlers() -> list[BaseHandler[Update, Context, None]]:

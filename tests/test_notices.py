@@ -15,6 +15,8 @@ from storage.models import (
     AttachmentKind,
     Broadcast,
     FlowState,
+    Member,
+    MemberStatus,
     Notice,
     NoticeReceipt,
     OutboxMessage,
@@ -184,7 +186,7 @@ async def acknowledged_at(bot: RunningBot, member_id: int) -> datetime | None:
 
 
 async def test_photo_with_caption_is_sent_by_file_id_and_acknowledged(bot: RunningBot) -> None:
-    await seed(bot)
+    ids = await seed(bot)
     son = user(bot, SON)
     await start_notice(bot, son)
     await son.send_media("photo", caption="Lịch học nghị quyết tháng 12")
@@ -202,6 +204,13 @@ async def test_photo_with_caption_is_sent_by_file_id_and_acknowledged(bot: Runni
     assert photo.text == "Lịch học nghị quyết tháng 12" and photo.buttons() == ["✅ Đã nhận"]
     await user(bot, AN).press("✅ Đã nhận", message=photo)
     await bot.fake.wait_until(lambda: photo.buttons()[0].startswith("✅ Đã nhận lúc "))
+    # A member made inactive since keeps the message, but cannot acknowledge any more.
+    async with bot.db() as session:
+        dao = await session.get(Member, ids["dao"])
+        assert dao is not None
+        dao.status = MemberStatus.INACTIVE
+    await assert_refused(bot, DAO, f"nack:{notice.id}")
+    assert await acknowledged_at(bot, ids["dao"]) is None
 
 
 async def test_too_long_text_names_the_limit_and_keeps_the_draft(bot: RunningBot) -> None:
