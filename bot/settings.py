@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     outbox_backoff_max_seconds: float = Field(default=600.0, gt=0)
     outbox_send_timeout_seconds: float = Field(default=20.0, gt=0)
     outbox_poll_seconds: float = Field(default=2.0, gt=0)  # fallback when nobody wakes it
+    # Stored scheduler (bot/scheduler.py): reminders and meeting-time triggers.
+    scheduler_poll_seconds: float = Field(default=30.0, gt=0)  # fallback when nobody wakes it
+    scheduler_max_attempts: int = Field(default=5, ge=1)  # a failing job is then set aside
+    scheduler_backoff_seconds: float = Field(default=30.0, gt=0)  # doubles with each attempt
     log_level: str = "INFO"
 
     @field_validator("bot_token", "webhook_secret_token", mode="before")
