@@ -19,6 +19,8 @@ class Action(enum.StrEnum):
     MANAGE_MEMBERS = "manage_members"
     VIEW_REPORTS = "view_reports"
     SEND_NOTICES = "send_notices"
+    # Create surveys, see their results and who has not answered, remind them.
+    MANAGE_SURVEYS = "manage_surveys"
 
 
 # Which roles allow which unit-scoped action; a role covers its unit and every unit under it.
@@ -27,6 +29,8 @@ UNIT_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_REPORTS: frozenset(Role),
     Action.MANAGE_MEMBERS: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
     Action.SEND_NOTICES: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    # "A secretary or committee creates a survey": every committee role.
+    Action.MANAGE_SURVEYS: frozenset(Role),
 }
 
 

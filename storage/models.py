@@ -1,5 +1,5 @@
 """The data model: organisation tree, members, roles, accounts, invites, inbox, audit log,
-the delivery outbox, drafts (flow state), notices and scheduled jobs."""
+the delivery outbox, drafts (flow state), notices, scheduled jobs and surveys."""
 
 from __future__ import annotations
 
@@ -317,3 +317,58 @@ class ScheduledJob(Base):
     failed_at: Mapped[datetime | None]  # gave up after the last attempt; kept for a person
     last_error: Mapped[str | None] = mapped_column(String(255))  # exception class only
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Survey(Base):
+    """A survey (phiếu khảo sát) to the members of a unit (a branch, or a committee for all
+    its branches), or only to those holding a role there; `questions` is fixed once sent."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    # None: every member; "leaders": secretaries, deputies and committee members.
+    audience_role: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(255))
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    # An anonymous survey's results stay hidden until this many members have answered.
+    min_responses: Mapped[int] = mapped_column(Integer, default=5)
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]  # closed early, or by the closing job
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class SurveyParticipation(Base):
+    """That a member has submitted a survey: refuses a second answer and finds who to remind.
+    Of an anonymous survey, this is all that is known about the member."""
+
+    __tablename__ = "survey_participations"
+    __table_args__ = (UniqueConstraint("survey_id", "member_id", name="uq_survey_participation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    submitted_at: Mapped[datetime]
+
+
+class SurveyResponse(Base):
+    """One submitted set of answers, `{question position: value}`.
+
+    Anonymous surveys: `member_id` is NULL, the id is random and there is no timestamp, so
+    nothing orders or dates a response against the participation rows. The table has no
+    SQLite rowid (WITHOUT ROWID): rows are kept in the random id's order, not insertion order.
+    """
+
+    __tablename__ = "survey_responses"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # named surveys only
+    answers: Mapped[dict[str, Any]]
