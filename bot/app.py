@@ -35,6 +35,10 @@ from handlers.notice_compose import notice_compose_handlers, on_notice_input, sh
 from handlers.notice_status import notice_status_handlers
 from handlers.onboarding import onboarding_handlers
 from handlers.profile import profile_handlers, show_me
+from handlers.survey_answer import on_answer_input, survey_answer_handlers
+from handlers.survey_create import on_new_input, survey_create_handlers
+from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
+from handlers.survey_menu import show_surveys, survey_menu_handlers
 from storage.db import create_engine, session_factory
 
 log = logging.getLogger(__name__)
@@ -164,7 +168,7 @@ def build_application(settings: Settings) -> Chibo:
 
 def _jobs() -> dict[str, JobFn]:
     """The stored jobs' functions, by kind (see bot/scheduler.py)."""
-    return {}
+    return {OPEN_JOB: run_open, CLOSE_JOB: run_close}
 
 
 def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:
@@ -173,6 +177,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "help": show_help,
         "members": show_branch_members,
         "notices": show_notices,
+        "surveys": show_surveys,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
         *onboarding_handlers(),
@@ -181,6 +186,9 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *member_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
+        *survey_create_handlers(),
+        *survey_answer_handlers(),
+        *survey_menu_handlers(),
         *menu_handlers(features),
         # Anything left: commands in groups, and buttons we do not know (forged or stale).
         CommandHandler(
@@ -189,7 +197,16 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         CallbackQueryHandler(_unknown_button),
     ]
     application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
-    application.add_handlers(draft_handlers({"notice": on_notice_input}), group=GROUP_DRAFTS)
+    application.add_handlers(
+        draft_handlers(
+            {
+                "notice": on_notice_input,
+                "survey_new": on_new_input,
+                "survey_answer": on_answer_input,
+            }
+        ),
+        group=GROUP_DRAFTS,
+    )
     application.add_handlers(feature_handlers, group=GROUP_FEATURES)
     application.add_error_handler(on_error)
 

@@ -1,0 +1,164 @@
+"""What the survey handlers share: permissions, names of kinds and audiences, answers as a
+person reads them, problems as sentences, and the invitation members get."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+
+from bot.access import Action, Actor, can
+from bot.i18n import N_, Translator
+from bot.settings import Settings
+from handlers.common import Context, callback_args, refuse
+from handlers.notice_common import reader_translator
+from storage.models import Survey, Unit
+from storage.notices import Recipient
+from storage.outbox import NewMessage, text_payload
+from storage.survey_questions import Answer, Kind, Problem, Question, format_number
+from storage.surveys import LEADERS, get_survey, utc
+
+NEW_FLOW = "survey_new"
+ANSWER_FLOW = "survey_answer"
+
+KIND_NAMES = {
+    Kind.SINGLE: N_("One choice"),
+    Kind.MULTIPLE: N_("Several choices"),
+    Kind.RATING: N_("Rating"),
+    Kind.YESNO: N_("Yes / no"),
+    Kind.TEXT: N_("Short text"),
+    Kind.LONGTEXT: N_("Long text"),
+    Kind.NUMBER: N_("Number"),
+    Kind.DATE: N_("Date"),
+}
+
+ANSWER_PROBLEMS = {
+    "empty": N_("Please type an answer."),
+    "too_long": N_("The answer is too long: at most {limit} characters, please."),
+    "not_a_number": N_("Please send a number, for example 12 or 3,5."),
+    "number_too_small": N_("The number must be at least {min}."),
+    "number_too_large": N_("The number must be at most {max}."),
+    "not_a_date": N_("Please send a date as dd/mm/yyyy, for example 05/12/2026."),
+    "use_buttons": N_("Please answer with the buttons above."),
+    "choose_at_least": N_("Please choose at least {count}."),
+    "choose_at_most": N_("Please choose at most {count}."),
+}
+
+
+def may_manage(actor: Actor, unit: Unit | None) -> bool:
+    return unit is not None and can(actor, Action.MANAGE_SURVEYS, unit.path)
+
+
+def problem_text(problem: Problem, _: Translator) -> str:
+    return _(ANSWER_PROBLEMS[problem.code], **problem.values)
+
+
+def audience_text(unit: Unit, audience_role: str | None, _: Translator) -> str:
+    """ "Chi bộ Khu phố 1", "all branches of ...", or their committee members only."""
+    name = unit.name if unit.is_branch else _("all branches of {name}", name=unit.name)
+    if audience_role == LEADERS:
+        return _("committee members of {audience}", audience=name)
+    return name
+
+
+def answer_text(question: Question, value: Answer | None, _: Translator) -> str:
+    """An answer as the member or the committee reads it; a dash when skipped."""
+    if value is None or value == []:
+        return _("— (skipped)")
+    if question.kind == Kind.SINGLE and isinstance(value, int):
+        return question.options[value]
+    if question.kind == Kind.MULTIPLE and isinstance(value, list):
+        return "; ".join(question.options[i] for i in value)
+    if question.kind == Kind.YESNO:
+        return _("Yes") if value is True else _("No")
+    if question.kind == Kind.DATE and isinstance(value, str):
+        year, month, day = value.split("-")
+        return f"{day}/{month}/{year}"
+    if question.kind == Kind.NUMBER and isinstance(value, int | float):
+        return format_number(value)
+    return str(value)
+
+
+def question_hint(question: Question, _: Translator) -> str:
+    """How to answer: what the buttons or the typed answer should be."""
+    if question.kind == Kind.MULTIPLE:
+        return _("Choose one or more, then press Next.")
+    if question.kind == Kind.RATING:
+        if question.labels:
+            return _(
+                "1 = {low}, {scale} = {high}",
+                low=question.labels[0],
+                scale=question.scale,
+                high=question.labels[1],
+            )
+        return _("From 1 to {scale}.", scale=question.scale)
+    hints = {
+        Kind.TEXT: _("Type your answer (a few words)."),
+        Kind.LONGTEXT: _("Type your answer."),
+        Kind.NUMBER: _("Type a number."),
+        Kind.DATE: _("Type a date as dd/mm/yyyy."),
+    }
+    return hints.get(question.kind, "")
+
+
+def closes_text(survey: Survey, _: Translator) -> str:
+    if survey.closes_at is None:
+        return _("no closing time")
+    return _("closes {time}", time=_.datetime_text(utc(survey.closes_at)))
+
+
+def answer_markup(survey_id: int, label: str) -> dict[str, Any]:
+    """The Bot API JSON of the invitation's one button."""
+    return {"inline_keyboard": [[{"text": label, "callback_data": f"sva:{survey_id}"}]]}
+
+
+def invitation_message(
+    survey: Survey, recipient: Recipient, settings: Settings, reminder: bool = False
+) -> NewMessage:
+    """The invitation (or reminder) in the member's language; sent as plain text."""
+    _ = reader_translator(recipient.account, settings)
+    head = _("🔔 Reminder: please answer the survey") if reminder else _("🗳 New survey")
+    lines = [
+        f"{head}: {survey.title}",
+        _(
+            "{count} questions, {closes}.",
+            count=len(survey.questions),
+            closes=closes_text(survey, _),
+        ),
+        _anonymity_text(survey, _),
+    ]
+    markup = answer_markup(survey.id, _("✍️ Answer"))
+    chat_id = recipient.member.telegram_user_id or 0
+    payload = text_payload("\n".join(lines), reply_markup=markup)
+    return NewMessage(chat_id, payload, member_id=recipient.member.id)
+
+
+def _anonymity_text(survey: Survey, _: Translator) -> str:
+    if survey.anonymous:
+        return _("Anonymous: your answers are stored without your name.")
+    return _("Named: the committee sees who answered what.")
+
+
+MESSAGE_LIMIT = 4000  # under Telegram's 4096, leaving room for HTML entities' expansion
+
+
+def chunks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The text split at line ends into pieces Telegram accepts (a long line is cut)."""
+    pieces: list[str] = [""]
+    for line in text.split("\n"):
+        line = line[:limit]
+        if pieces[-1] and len(pieces[-1]) + len(line) + 1 > limit:
+            pieces.append("")
+        pieces[-1] = f"{pieces[-1]}\n{line}" if pieces[-1] else line
+    return pieces
+
+
+async def managed_survey(update: Update, context: Context, reason: str) -> Survey | None:
+    """The survey named by the button, if the presser may manage surveys of its unit."""
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    survey = await get_survey(context.db, args[0]) if args else None
+    if survey is None or not may_manage(context.actor, survey.unit):
+        await refuse(update, context, reason)
+        return None
+    return survey

@@ -1,0 +1,172 @@
+"""The surveys menu: members see the surveys waiting for their answer; secretaries and
+committee members also create surveys, follow who has answered and remind the others."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.access import UNIT_ACTIONS, Action, can_anywhere
+from bot.delivery import wake_sender_after_commit
+from bot.i18n import Translator
+from handlers.common import Context, ack, edit_text, refuse
+from handlers.survey_common import NEW_FLOW, audience_text, closes_text, managed_survey
+from handlers.survey_jobs import send_reminders
+from handlers.survey_results import on_results
+from storage import audit
+from storage.flows import get_flow
+from storage.models import Survey
+from storage.notices import Recipient
+from storage.surveys import (
+    is_open,
+    non_respondents,
+    open_surveys_for,
+    participation_count,
+    recent_surveys,
+    remaining,
+    survey_audience,
+)
+
+MAX_NAMES = 60  # names listed on a status; more would pass Telegram's 4096 characters
+LIST_TITLE = 40
+
+
+async def show_surveys(update: Update, context: Context) -> None:
+    """The member sees the surveys to answer; a manager also the buttons to create and follow."""
+    _ = context._
+    chat, member = update.effective_chat, context.member
+    if chat is None or member is None or context.actor.branch_path is None:
+        return
+    waiting = await open_surveys_for(
+        context.db, member.id, context.actor.branch_path, context.now()
+    )
+    rows = [[InlineKeyboardButton(f"✍️ {s.title}", callback_data=f"sva:{s.id}")] for s in waiting]
+    text = (
+        _("🗳 Surveys waiting for your answer:")
+        if waiting
+        else _("🗳 No survey is waiting for your answer.")
+    )
+    if can_anywhere(context.actor, Action.MANAGE_SURVEYS):
+        draft = await get_flow(context.db, context.actor.telegram_id, NEW_FLOW)
+        new = _("✍️ Continue the survey draft") if draft and draft.step != "file" else _("➕ New survey")
+        rows.append([InlineKeyboardButton(new, callback_data="svnew")])
+        rows.append([InlineKeyboardButton(_("📄 New survey from a file"), callback_data="svfile")])
+        rows.append([InlineKeyboardButton(_("📋 Surveys sent"), callback_data="svlist")])
+    await chat.send_message(text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+
+
+async def on_list(update: Update, context: Context) -> None:
+    """The manager sees the latest surveys of their units, each a button to its status."""
+    _ = context._
+    query = update.callback_query
+    if query is None or not can_anywhere(context.actor, Action.MANAGE_SURVEYS):
+        await refuse(update, context, "survey_list")
+        return
+    await ack(query)
+    allowed = UNIT_ACTIONS[Action.MANAGE_SURVEYS]
+    paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
+    surveys = await recent_surveys(context.db, paths)
+    if not surveys:
+        await edit_text(query, _("No surveys have been sent yet."))
+        return
+    rows = [[_list_button(s, _)] for s in surveys]
+    await edit_text(
+        query, _("📋 Surveys sent (latest first):"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+def _list_button(survey: Survey, _: Translator) -> InlineKeyboardButton:
+    title = (
+        survey.title if len(survey.title) <= LIST_TITLE else survey.title[: LIST_TITLE - 1] + "…"
+    )
+    label = f"{_.date_text(survey.created_at)} · {title}"
+    return InlineKeyboardButton(label, callback_data=f"svc:{survey.id}")
+
+
+async def on_card(update: Update, context: Context) -> None:
+    """The manager sees how many answered and (named surveys) who has not, with buttons for
+    results and reminders."""
+    _ = context._
+    survey = await managed_survey(update, context, "survey_card")
+    query = update.callback_query
+    if survey is None or query is None:
+        return
+    await ack(query)
+    audience = await survey_audience(context.db, survey)
+    waiting = await non_respondents(context.db, survey)
+    answered = await participation_count(context.db, survey.id)
+    rows = [[InlineKeyboardButton(_("📊 Results"), callback_data=f"svr:{survey.id}")]]
+    reachable = remaining(waiting)
+    if reachable and is_open(survey, context.now()):
+        remind = _("🔔 Remind ({count})", count=len(reachable))
+        rows.append([InlineKeyboardButton(remind, callback_data=f"svrm:{survey.id}")])
+    rows.append(
+        [
+            InlineKeyboardButton(_("🔄 Refresh"), callback_data=f"svc:{survey.id}"),
+            InlineKeyboardButton(_("📋 Surveys sent"), callback_data="svlist"),
+        ]
+    )
+    text = _card_text(context, survey, answered, len(audience), waiting)
+    await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
+
+
+def _card_text(
+    context: Context, survey: Survey, answered: int, total: int, waiting: list[Recipient]
+) -> str:
+    _ = context._
+    state = _("open") if is_open(survey, context.now()) else _("closed")
+    kind = _("anonymous") if survey.anonymous else _("named")
+    lines = [
+        f"<b>{escape(survey.title)}</b>",
+        _("To: {audience}", audience=escape(audience_text(survey.unit, survey.audience_role, _))),
+        f"{kind} · {state} · {closes_text(survey, _)}",
+        _("Answered: {answered} of {total}", answered=answered, total=total),
+    ]
+    if not survey.anonymous and waiting:
+        lines += ["", _("Not answered yet:")]
+        lines += [f"• {escape(r.member.full_name)}" for r in waiting[:MAX_NAMES]]
+        if len(waiting) > MAX_NAMES:
+            lines.append(_("… and {count} more", count=len(waiting) - MAX_NAMES))
+    elif waiting:
+        lines.append(
+            _("Not answered yet: {count} (anonymous survey: no names)", count=len(waiting))
+        )
+    return "\n".join(lines)
+
+
+async def on_remind(update: Update, context: Context) -> None:
+    """A reminder goes to each member who has not answered (through the outbox)."""
+    _ = context._
+    survey = await managed_survey(update, context, "survey_remind")
+    query = update.callback_query
+    if survey is None or query is None:
+        return
+    if not is_open(survey, context.now()):
+        await ack(
+            query, _("This survey is closed; answers are no longer accepted."), show_alert=True
+        )
+        return
+    count = await send_reminders(context.db, survey, context.settings, context.now())
+    wake_sender_after_commit(context.bot_data)
+    await audit.record(
+        context.db,
+        "survey_reminded",
+        actor_member_id=context.actor.member_id,
+        unit_id=survey.unit_id,
+        object_type="survey",
+        object_id=survey.id,
+        details={"recipients": count},
+    )
+    await ack(query, _("🔔 A reminder goes to {count} members.", count=count), show_alert=True)
+
+
+def survey_menu_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [
+        CallbackQueryHandler(on_list, pattern=r"^svlist$"),
+        CallbackQueryHandler(on_card, pattern=r"^svc:"),
+        CallbackQueryHandler(on_results, pattern=r"^svr:"),
+        CallbackQueryHandler(on_remind, pattern=r"^svrm:"),
+    ]
