@@ -5,7 +5,8 @@ Every button re-checks that the person may still manage surveys of the draft's u
 
 from __future__ import annotations
 
-from datetime import datetime
+import copy
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
@@ -98,7 +99,7 @@ async def _draft_at(update: Update, context: Context, step: str) -> Draft | None
         return None
     await ack(query)
     await drop_buttons(query)
-    return dict(draft.data)
+    return copy.deepcopy(draft.data)
 
 
 async def on_audience(update: Update, context: Context) -> None:
@@ -181,7 +182,9 @@ async def on_new_input(update: Update, context: Context, draft: FlowState) -> No
         await clear_flow(context.db, draft.user_id)
         await refuse(update, context, "survey_draft_forbidden")
         return
-    data = dict(draft.data)
+    # A deep copy: the draft's nested question is changed in place, and the JSON column only
+    # sees a value that differs from the one it loaded.
+    data = copy.deepcopy(draft.data)
     if draft.step == "file":
         await _on_file(update, context, message, data)
         return
@@ -228,7 +231,7 @@ async def on_launch(update: Update, context: Context) -> None:
             count=sent,
             audience=audience,
         )
-    status = InlineKeyboardButton(_("📊 Status"), callback_data=f"svc:{survey.id}")
+    status = InlineKeyboardButton(_("📊 Survey status"), callback_data=f"svc:{survey.id}")
     await edit_text(
         query, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup([[status]])
     )
@@ -237,8 +240,8 @@ async def on_launch(update: Update, context: Context) -> None:
 async def _launch(context: Context, data: Draft, unit: Unit) -> tuple[Survey, int | None]:
     """Stores the survey and its jobs; the invitations sent now (None: at its opening)."""
     now = context.now()
-    opens = datetime.fromisoformat(data["opens_at"]) if data.get("opens_at") else now
-    closes = datetime.fromisoformat(data["closes_at"]) if data.get("closes_at") else None
+    opens = _utc(data.get("opens_at")) or now
+    closes = _utc(data.get("closes_at"))
     survey = await add_survey(context.db, _new_survey(context, data, unit, max(opens, now), closes))
     sent = None
     if opens <= now:
@@ -263,6 +266,11 @@ async def _launch(context: Context, data: Draft, unit: Unit) -> tuple[Survey, in
         details={"questions": len(survey.questions), "anonymous": survey.anonymous},
     )
     return survey, sent
+
+
+def _utc(iso: str | None) -> datetime | None:
+    """A stored draft time, in UTC (SQLite keeps the clock time and drops the zone)."""
+    return datetime.fromisoformat(iso).astimezone(UTC) if iso else None
 
 
 def _new_survey(

@@ -51,7 +51,11 @@ async def show_surveys(update: Update, context: Context) -> None:
     )
     if can_anywhere(context.actor, Action.MANAGE_SURVEYS):
         draft = await get_flow(context.db, context.actor.telegram_id, NEW_FLOW)
-        new = _("✍️ Continue the survey draft") if draft and draft.step != "file" else _("➕ New survey")
+        new = (
+            _("✍️ Continue the survey draft")
+            if draft and draft.step != "file"
+            else _("➕ New survey")
+        )
         rows.append([InlineKeyboardButton(new, callback_data="svnew")])
         rows.append([InlineKeyboardButton(_("📄 New survey from a file"), callback_data="svfile")])
         rows.append([InlineKeyboardButton(_("📋 Surveys sent"), callback_data="svlist")])

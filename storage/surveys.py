@@ -64,6 +64,7 @@ def is_open(survey: Survey, now: datetime) -> bool:
 
 
 async def add_survey(session: AsyncSession, new: NewSurvey) -> Survey:
+    """The survey row, flushed, with its unit loaded (the audience is found through it)."""
     survey = Survey(
         unit_id=new.unit_id,
         audience_role=new.audience_role,
@@ -71,10 +72,15 @@ async def add_survey(session: AsyncSession, new: NewSurvey) -> Survey:
         questions=[q.to_json() for q in new.questions],
         anonymous=new.anonymous,
         min_responses=new.min_responses,
-        opens_at=new.opens_at,
-        closes_at=new.closes_at,
+        # In UTC: SQLite keeps the clock time and drops the zone.
+        opens_at=new.opens_at.astimezone(UTC),
+        closes_at=new.closes_at.astimezone(UTC) if new.closes_at else None,
         created_by_member_id=new.created_by_member_id,
     )
+    unit = await session.get(Unit, new.unit_id)
+    if unit is None:
+        raise LookupError(new.unit_id)
+    survey.unit = unit
     session.add(survey)
     await session.flush()
     return survey
