@@ -151,7 +151,10 @@ async def test_answers_survive_a_restart_and_a_second_answer_is_refused(bot: Run
     await answer_press(bot, user, "Chiều")
     await bot.settle()
     await bot.restart()
-    resumed = await answer_press(bot, user, "✍️ Trả lời")
+    await user.send_text("🗳 Khảo sát")  # the menu lists the survey waiting for an answer
+    waiting = await user.wait_for_message()
+    assert waiting.text == "🗳 Phiếu khảo sát đang chờ đồng chí trả lời:"
+    resumed = await answer_press(bot, user, "✍️ Góp ý sinh hoạt chi bộ")
     assert "Câu 3/3" in (resumed.text or "")
     await user.send_text("Ổn")
     review = await user.wait_for_message()
@@ -167,6 +170,10 @@ async def test_answers_survive_a_restart_and_a_second_answer_is_refused(bot: Run
     await user.press_data(f"sa:{survey_id}:0:0", message=stale_yes)
     await user.press("✍️ Trả lời", message=invite)
     await bot.settle()
+    await user.send_text("🗳 Khảo sát")
+    assert (await user.wait_for_message()).text == (
+        "🗳 Hiện không có phiếu khảo sát nào chờ đồng chí trả lời."
+    )
     async with bot.db() as session:
         responses = list(await session.scalars(select(SurveyResponse)))
         participations = await session.scalar(select(func.count()).select_from(SurveyParticipation))

@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.scheduler import JobContext
 from bot.settings import Settings
 from bot.survey_chart import ChartQuestion, render_charts
-from handlers.survey_jobs import run_close
+from handlers.survey_jobs import run_close, run_open
 from storage.db import transaction
 from storage.models import OutboxMessage, Role, SurveyParticipation, SurveyResponse
 from storage.survey_file import FileProblem, read_survey_file
 from storage.survey_questions import Kind, Problem, Question, choice_problem, parse_typed
 from storage.survey_results import tally
 from storage.surveys import (
+    LEADERS,
     NewSurvey,
     add_survey,
     answer_columns,
@@ -280,3 +281,34 @@ async def test_the_closing_job_closes_and_tells_the_creator(
     assert closed is not None and closed.closed_at is not None
     assert message is not None and message.chat_id == 990
     assert "Phiếu khảo sát “Góp ý” đã đóng: 0/1 đồng chí đã trả lời" in message.payload["text"]
+
+
+async def test_a_committee_only_survey_invites_role_holders_when_its_opening_job_runs(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with transaction(sessions) as session:
+        units = await tree(session)
+        cb1, cb2 = units["CB1"], units["CB2"]
+        await member(session, cb1, "Trần Sơn", "0913000001", telegram_id=991, role=Role.SECRETARY)
+        await member(session, cb1, "Lê An", "0913000002", telegram_id=992)
+        await member(
+            session, cb2, "Ngô Phương", "0913000003", telegram_id=993,
+            role=Role.DEPUTY_SECRETARY, role_unit=units["HU"],
+        )  # fmt: skip
+        await member(session, units["CB9"], "Lý Thôn", "0913000004", telegram_id=994,
+                     role=Role.SECRETARY)  # fmt: skip
+        later = datetime.now(UTC) + timedelta(days=1)
+        new = NewSurvey(
+            units["HU"].id, "Chi ủy", [Question("Có?", Kind.YESNO)], False, 5, later,
+            audience_role=LEADERS,
+        )  # fmt: skip
+        survey = await add_survey(session, new)
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        payload = {"survey_id": survey.id}
+        await run_open(JobContext(session, settings, later, "survey_open", "k", payload))
+        await run_open(JobContext(session, settings, later, "survey_open", "k", payload))
+    async with transaction(sessions) as session:
+        chats = sorted(await session.scalars(select(OutboxMessage.chat_id)))
+        opened = await get_survey(session, survey.id)
+    assert chats == [991, 993]  # once each: a second run sends nothing
+    assert opened is not None and opened.broadcast_id is not None

@@ -1,0 +1,113 @@
+"""Moving within a survey: ticking options of a multiple-choice question, Next, Skip, Back,
+and changing one answer from the review."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from handlers.common import Context, ack, callback_args, drop_buttons, edit_text, refuse
+from handlers.survey_answer_state import (
+    advance,
+    answering,
+    current_question,
+    move_to,
+    save_draft,
+    show_current,
+)
+from handlers.survey_answer_view import answered_view, question_view
+from handlers.survey_common import problem_text
+from storage.survey_questions import Kind, choice_problem, valid_button_answer
+
+
+async def on_toggle(update: Update, context: Context) -> None:
+    """A multiple-choice option is ticked or unticked (saved at once)."""
+    found = await current_question(update, context, 3)
+    query = update.callback_query
+    if found is None or query is None:
+        return
+    state, (_sid, index, value) = found
+    question = state.questions[index]
+    if question.kind != Kind.MULTIPLE or not valid_button_answer(question, value):
+        await refuse(update, context, "survey_bad_value")
+        return
+    await ack(query)
+    picked = set(state.data.get("picked", [])) ^ {value}
+    data = {**state.data, "picked": sorted(picked)}
+    state.draft = await save_draft(context, data, "question")
+    text, markup = question_view(state.survey, state.questions, data, context._)
+    await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def on_next(update: Update, context: Context) -> None:
+    """The ticked options are the answer, if their number is allowed."""
+    found = await current_question(update, context, 2)
+    query = update.callback_query
+    if found is None or query is None:
+        return
+    state, (_sid, index) = found
+    question = state.questions[index]
+    picked = sorted(set(state.data.get("picked", [])))
+    problem = choice_problem(question, picked) if question.kind == Kind.MULTIPLE else None
+    if question.kind != Kind.MULTIPLE or problem is not None:
+        await ack(query, problem_text(problem, context._) if problem else None, show_alert=True)
+        return
+    await ack(query)
+    total = len(state.questions)
+    await edit_text(
+        query,
+        answered_view(state.survey, question, picked or None, index, total, context._),
+        parse_mode=ParseMode.HTML,
+    )
+    await advance(update, context, state, picked or None)
+
+
+async def on_skip(update: Update, context: Context) -> None:
+    """An optional question is left unanswered."""
+    found = await current_question(update, context, 2)
+    query = update.callback_query
+    if found is None or query is None:
+        return
+    state, (_sid, index) = found
+    if state.questions[index].required:
+        await refuse(update, context, "survey_skip_required")
+        return
+    await ack(query)
+    await drop_buttons(query)
+    await advance(update, context, state, None)
+
+
+async def on_back(update: Update, context: Context) -> None:
+    """The previous question again (from the review: the last one); its answer is kept."""
+    query = update.callback_query
+    args = callback_args(query, 2) if query else None
+    state = await answering(update, context, args[0]) if args else None
+    if state is None or query is None or args is None:
+        if args is None:
+            await refuse(update, context, "survey_back")
+        return
+    current = len(state.questions) if state.draft.step == "review" else state.index
+    await ack(query)
+    if args[1] != current or current == 0:
+        await show_current(update, context, state)
+        return
+    await drop_buttons(query)
+    await move_to(update, context, state, {**state.data, "editing": False}, current - 1)
+
+
+async def on_edit(update: Update, context: Context) -> None:
+    """From the review, one answer is changed; then the review comes back."""
+    query = update.callback_query
+    args = callback_args(query, 2) if query else None
+    state = await answering(update, context, args[0]) if args else None
+    if state is None or query is None or args is None:
+        if args is None:
+            await refuse(update, context, "survey_edit")
+        return
+    if state.draft.step != "review" or args[1] >= len(state.questions):
+        await ack(query)
+        await show_current(update, context, state)
+        return
+    await ack(query)
+    await drop_buttons(query)
+    await move_to(update, context, state, {**state.data, "editing": True}, args[1])

@@ -1,0 +1,174 @@
+"""A member's survey in progress: the draft (a `flow_states` row), the checks every answer
+passes (in the audience, not answered yet, still open), and moving between questions.
+
+Every answer is saved in the draft as it is given, so leaving or a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from handlers.common import Context, ack, callback_args, refuse
+from handlers.survey_answer_view import question_view, review_view
+from handlers.survey_common import ANSWER_FLOW, chunks
+from storage.flows import clear_flow, get_flow, save_flow
+from storage.models import FlowState, Survey
+from storage.survey_questions import Kind, Question, questions_of
+from storage.surveys import get_survey, has_answered, in_audience, is_open
+
+
+@dataclass
+class Answering:
+    """A member's open survey: the survey, its questions and the stored draft."""
+
+    survey: Survey
+    questions: list[Question]
+    draft: FlowState
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.draft.data
+
+    @property
+    def index(self) -> int:
+        return int(self.data["index"])
+
+
+async def survey_for_member(update: Update, context: Context, survey_id: int) -> Survey | None:
+    """The survey if it is for this member and open; otherwise the member is told why, and a
+    draft of it is dropped (it would otherwise catch every message they type)."""
+    survey = await get_survey(context.db, survey_id)
+    member_id = context.actor.member_id
+    if survey is None or member_id is None or not context.actor.is_member:
+        reason: str | None = "survey_not_found"
+    elif not await in_audience(context.db, survey, member_id):
+        reason = "survey_not_audience"
+    else:
+        reason = await _closed_reason(context, survey, member_id)
+    if reason is None:
+        return survey
+    await clear_flow_of(context, survey_id)
+    if reason.startswith("survey_"):
+        await refuse(update, context, reason)
+    else:
+        await tell(update, reason)
+    return None
+
+
+async def _closed_reason(context: Context, survey: Survey, member_id: int) -> str | None:
+    """What the member is told when they may no longer answer; None if they may."""
+    _ = context._
+    if await has_answered(context.db, survey.id, member_id):
+        return _("You have already answered this survey; answers cannot be changed.")
+    if not is_open(survey, context.now()):
+        return _("This survey is closed; answers are no longer accepted.")
+    return None
+
+
+async def tell(update: Update, text: str) -> None:
+    """An alert on a button press, a reply to a message."""
+    if update.callback_query is not None:
+        await ack(update.callback_query, text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+
+
+async def clear_flow_of(context: Context, survey_id: int) -> None:
+    draft = await get_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
+    if draft is not None and draft.data.get("survey_id") == survey_id:
+        await clear_flow(context.db, draft.user_id)
+
+
+async def answering(update: Update, context: Context, survey_id: int) -> Answering | None:
+    """The member's draft of this survey, for a button of its questions; stale ones refused."""
+    survey = await survey_for_member(update, context, survey_id)
+    if survey is None:
+        return None
+    draft = await get_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
+    if draft is None or draft.data.get("survey_id") != survey.id:
+        await refuse(update, context, "survey_no_draft")
+        return None
+    return Answering(survey, questions_of(survey.questions), draft)
+
+
+async def save_draft(context: Context, data: dict[str, Any], step: str) -> FlowState:
+    user_id = context.actor.telegram_id
+    return await save_flow(context.db, user_id, ANSWER_FLOW, step, data, context.now())
+
+
+async def show_current(update: Update, context: Context, state: Answering) -> None:
+    """Sends the current question, or the review screen after the last one."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if state.draft.step == "review":
+        text, markup = review_view(state.survey, state.questions, state.data["answers"], context._)
+        *first, last = chunks(text)
+        for piece in first:
+            await chat.send_message(piece, parse_mode=ParseMode.HTML)
+        await chat.send_message(last, parse_mode=ParseMode.HTML, reply_markup=markup)
+        return
+    text, markup = question_view(state.survey, state.questions, state.data, context._)
+    await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def advance(update: Update, context: Context, state: Answering, answer: Any) -> None:
+    """Stores the answer (None: skipped) and moves on: the next question, or the review
+    after the last one or when the member came from the review to change one answer."""
+    data = dict(state.data)
+    answers = dict(data["answers"])
+    if answer is None:
+        answers.pop(str(state.index), None)
+    else:
+        answers[str(state.index)] = answer
+    data["answers"] = answers
+    following = state.index + 1
+    review = following >= len(state.questions) or bool(data.get("editing"))
+    await move_to(update, context, state, data, following, review)
+
+
+async def move_to(
+    update: Update,
+    context: Context,
+    state: Answering,
+    data: dict[str, Any],
+    index: int,
+    review: bool = False,
+) -> None:
+    """Shows question `index` (or the review) and remembers it in the draft."""
+    if review:
+        data["editing"] = False
+    data["index"] = min(index, len(state.questions) - 1)
+    data["picked"] = picked_of(state.questions[data["index"]], data)
+    state.draft = await save_draft(context, data, "review" if review else "question")
+    await show_current(update, context, state)
+
+
+def picked_of(question: Question, data: dict[str, Any]) -> list[int]:
+    """The options already chosen of a multiple-choice question, for its toggles."""
+    if question.kind != Kind.MULTIPLE:
+        return []
+    value = data["answers"].get(str(data["index"]))
+    return list(value) if isinstance(value, list) else []
+
+
+async def current_question(
+    update: Update, context: Context, count: int
+) -> tuple[Answering, list[int]] | None:
+    """The draft and the button's arguments, if the button belongs to the current question."""
+    query = update.callback_query
+    args = callback_args(query, count) if query else None
+    state = await answering(update, context, args[0]) if args else None
+    if state is None or args is None or query is None:
+        if args is None:
+            await refuse(update, context, "survey_button")
+        return None
+    if state.draft.step != "question" or args[1] != state.index:
+        await ack(query)  # an older question's button: show where the member really is
+        await show_current(update, context, state)
+        return None
+    return state, args
