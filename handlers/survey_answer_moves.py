@@ -47,10 +47,13 @@ async def on_next(update: Update, context: Context) -> None:
         return
     state, (_sid, index) = found
     question = state.questions[index]
+    if question.kind != Kind.MULTIPLE:
+        await refuse(update, context, "survey_bad_value")
+        return
     picked = sorted(set(state.data.get("picked", [])))
-    problem = choice_problem(question, picked) if question.kind == Kind.MULTIPLE else None
-    if question.kind != Kind.MULTIPLE or problem is not None:
-        await ack(query, problem_text(problem, context._) if problem else None, show_alert=True)
+    problem = choice_problem(question, picked)
+    if problem is not None:
+        await ack(query, problem_text(problem, context._), show_alert=True)
         return
     await ack(query)
     total = len(state.questions)

@@ -43,7 +43,9 @@ async def show_surveys(update: Update, context: Context) -> None:
     waiting = await open_surveys_for(
         context.db, member.id, context.actor.branch_path, context.now()
     )
-    rows = [[InlineKeyboardButton(f"✍️ {s.title}", callback_data=f"sva:{s.id}")] for s in waiting]
+    rows = [
+        [InlineKeyboardButton(f"✍️ {_short(s.title)}", callback_data=f"sva:{s.id}")] for s in waiting
+    ]
     text = (
         _("🗳 Surveys waiting for your answer:")
         if waiting
@@ -82,11 +84,13 @@ async def on_list(update: Update, context: Context) -> None:
     )
 
 
+def _short(title: str) -> str:
+    """A title short enough for a button label."""
+    return title if len(title) <= LIST_TITLE else title[: LIST_TITLE - 1] + "…"
+
+
 def _list_button(survey: Survey, _: Translator) -> InlineKeyboardButton:
-    title = (
-        survey.title if len(survey.title) <= LIST_TITLE else survey.title[: LIST_TITLE - 1] + "…"
-    )
-    label = f"{_.date_text(survey.created_at)} · {title}"
+    label = f"{_.date_text(survey.created_at)} · {_short(survey.title)}"
     return InlineKeyboardButton(label, callback_data=f"svc:{survey.id}")
 
 
