@@ -3,6 +3,7 @@ review, then submit; after submitting the answers are locked."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from telegram import Update
@@ -49,7 +50,13 @@ async def on_start(update: Update, context: Context) -> None:
     await ack(query)
     draft = await get_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
     if draft is None or draft.data.get("survey_id") != survey.id:
-        data = {"survey_id": survey.id, "index": 0, "answers": {}, "picked": []}
+        data = {
+            "survey_id": survey.id,
+            "index": 0,
+            "answers": {},
+            "picked": [],
+            "started_at": context.now().isoformat(),
+        }
         draft = await save_draft(context, data, "question")
     await show_current(update, context, Answering(survey, questions_of(survey.questions), draft))
 
@@ -96,8 +103,14 @@ async def on_submit(update: Update, context: Context) -> None:
     await ack(query, alert if missing else None, show_alert=bool(missing))
     if missing:
         return
+    started = state.data.get("started_at")
     await submit(
-        context.db, state.survey, context.actor.member_id, state.data["answers"], context.now()
+        context.db,
+        state.survey,
+        context.actor.member_id,
+        state.data["answers"],
+        context.now(),
+        datetime.fromisoformat(started) if started else None,
     )
     await edit_text(
         query,

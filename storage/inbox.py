@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,5 +76,21 @@ async def prune(session: AsyncSession, before: datetime) -> int:
         delete(InboxUpdate).where(
             InboxUpdate.processed_at.is_not(None), InboxUpdate.processed_at < before
         )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def redact_from_user(session: AsyncSession, user_id: int, since: datetime) -> int:
+    """Blanks the payloads of a user's handled updates received since `since` (their answers
+    to an anonymous survey): a handled row is only kept for its id, to ignore a redelivery."""
+    sender = or_(
+        # As float: Telegram ids pass 32 bits, and SQLite's JSON gives an integer, not text.
+        InboxUpdate.payload[("message", "from", "id")].as_float() == float(user_id),
+        InboxUpdate.payload[("callback_query", "from", "id")].as_float() == float(user_id),
+    )
+    result = await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.processed_at.is_not(None), InboxUpdate.received_at >= since, sender)
+        .values(payload={"redacted": True})
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -3,7 +3,8 @@ rows of answers.
 
 Anonymity: a submission writes a participation row (member, time: to refuse a second answer
 and to remind the others) and a response row with no member, no time and a random id, then
-deletes the member's draft, all in the caller's one transaction. Nothing in the response
+deletes the member's draft and blanks the raw updates (button presses, typed answers) the
+inbox kept of the answering, all in the caller's one transaction. Nothing in the response
 (id, order, time) lets anyone join it back to the participation.
 """
 
@@ -12,13 +13,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from storage import inbox
 from storage.flows import clear_flow
 from storage.models import (
     Member,
@@ -36,6 +38,8 @@ from storage.survey_questions import Answer, Kind, Question, questions_of
 LEADERS = "leaders"
 RECENT_SURVEYS = 10
 NAMED_COLUMNS = ("member_name", "branch_name")
+# A typed answer can reach the inbox shortly before its draft was started.
+INBOX_MARGIN = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -148,9 +152,15 @@ async def open_surveys_for(
 
 
 async def submit(
-    session: AsyncSession, survey: Survey, member_id: int, answers: dict[str, Any], now: datetime
+    session: AsyncSession,
+    survey: Survey,
+    member_id: int,
+    answers: dict[str, Any],
+    now: datetime,
+    started_at: datetime | None = None,
 ) -> None:
-    """Records the answers and the participation, and deletes the member's draft.
+    """Records the answers and the participation, and deletes the member's draft; for an
+    anonymous survey also the raw updates that carried the answers (since `started_at`).
 
     The caller checks first that the member has not answered; the unique participation
     constraint stops a concurrent second submission.
@@ -167,6 +177,9 @@ async def submit(
     account = await session.scalar(select(Member.telegram_user_id).where(Member.id == member_id))
     if account is not None:
         await clear_flow(session, account)
+    if account is not None and survey.anonymous:
+        since = (started_at or now) - INBOX_MARGIN
+        await inbox.redact_from_user(session, account, since.astimezone(UTC))
     await session.flush()
 
 

@@ -3,12 +3,13 @@ below the threshold, results with a chart, and reminders that reach only non-res
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from storage.models import SurveyResponse
+from storage.models import InboxUpdate, SurveyResponse
 from storage.survey_questions import Kind, Question
 from storage.surveys import get_survey, submit
 from tests.fakebot import SentMessage
@@ -90,9 +91,17 @@ async def test_anonymous_results_stay_hidden_below_the_threshold_then_come_with_
     await answer_press(bot, giang, "✍️ Trả lời")
     await answer_press(bot, giang, "Có")
     await answer_press(bot, giang, "Chiều")
-    review = await answer_press(bot, giang, "⏭ Bỏ qua")
+    await giang.send_text("Ý kiến riêng của Giang")
+    review = await giang.wait_for_message()
     await giang.press("✅ Gửi phiếu", message=review)
     await bot.settle()
+    async with bot.db() as session:
+        payloads = [json.dumps(p, ensure_ascii=False) for p in await session.scalars(
+            select(InboxUpdate.payload))]  # fmt: skip
+    # The inbox kept the handled updates, but not what Giang answered.
+    assert not any("Ý kiến riêng" in p for p in payloads)
+    assert not any(f'"data": "sa:{survey_id}:' in p for p in payloads)
+    assert sum(p == '{"redacted": true}' for p in payloads) >= 4
     await son.press("📊 Kết quả", message=card)
     chat = bot.fake.chat(SON)
     # Other messages (the invitation's delivery report) may arrive in between.
@@ -102,7 +111,9 @@ async def test_anonymous_results_stay_hidden_below_the_threshold_then_come_with_
     assert "Số người trả lời: 5" in (results.text or "")
     assert "• Có: 3 (60%)" in (results.text or "") and "• Không: 2 (40%)" in (results.text or "")
     assert "• Sáng: 4 (80%)" in (results.text or "") and "• Chiều: 1 (20%)" in (results.text or "")
-    assert "— Ý kiến số 4" in (results.text or "")
+    assert "— Ý kiến số 4" in (results.text or "") and "— Ý kiến riêng của Giang" in (
+        results.text or ""
+    )
     assert chart.kind == "photo" and (chart.file_bytes or b"").startswith(b"\x89PNG")
     async with bot.db() as session:
         responses = list(await session.scalars(select(SurveyResponse)))
