@@ -37,7 +37,8 @@ from storage.schedule import schedule
 from storage.survey_questions import questions_of
 from storage.surveys import NewSurvey, add_survey
 
-EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "docs" / "survey-example.yaml"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+EXAMPLE_FILES = (DOCS / "survey-example.yaml", DOCS / "survey-example.xlsx")
 
 
 async def _start(update: Update, context: Context, from_file: bool) -> Draft | None:
@@ -73,13 +74,14 @@ async def on_from_file(update: Update, context: Context) -> None:
         return
     await save_flow(context.db, context.actor.telegram_id, NEW_FLOW, "file", data, context.now())
     text = _(
-        "Send me the survey file (YAML). Start from the example below: change the title, "
-        "the settings and the questions, keep the layout."
+        "Send me the survey file: YAML or an Excel workbook (.xlsx). Start from one of the "
+        "examples below: change the title, the settings and the questions, keep the layout."
     )
     cancel = InlineKeyboardButton(_("❌ Cancel"), callback_data="swx")
     await chat.send_message(text, reply_markup=InlineKeyboardMarkup([[cancel]]))
-    if EXAMPLE_FILE.exists():
-        await chat.send_document(EXAMPLE_FILE.read_bytes(), filename=EXAMPLE_FILE.name)
+    for example in EXAMPLE_FILES:
+        if example.exists():
+            await chat.send_document(example.read_bytes(), filename=example.name)
 
 
 async def _draft_at(update: Update, context: Context, step: str) -> Draft | None:

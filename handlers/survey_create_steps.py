@@ -8,7 +8,7 @@ min_responses.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from html import escape
 from typing import Any
 
@@ -21,6 +21,7 @@ from handlers.common import Context
 from handlers.survey_common import KIND_NAMES, NEW_FLOW, audience_text, chunks, may_manage
 from storage.flows import save_flow
 from storage.models import Unit
+from storage.survey_file import END_OF_DAY
 from storage.survey_questions import (
     MAX_OPTIONS,
     MAX_QUESTIONS,
@@ -130,7 +131,7 @@ async def _prompt(
     if step == "closes":
         text = _(
             "Until when may members answer? Send a date and time as dd/mm/yyyy HH:MM, or only "
-            "a date (it then closes at the end of that day)."
+            "a date (it then closes at 23:59 that day)."
         )
         return text, [[(_("No closing time"), "swo")], _cancel(_)]
     unit = await context.db.get(Unit, int(data["unit_id"]))
@@ -272,9 +273,7 @@ def _set_closes(data: Draft, text: str, context: Context) -> str | None:
         day = None
     if day is None:
         return _("Please send a date and time as dd/mm/yyyy HH:MM, for example 15/12/2026 17:00.")
-    tz = context.settings.tz
-    closes = datetime.combine(day, clock or time(0, 0), tz)
-    closes += timedelta(days=1) if clock is None else timedelta(0)  # end of that day
+    closes = datetime.combine(day, clock or END_OF_DAY, context.settings.tz)
     if closes <= context.now():
         return _("The closing time must be in the future.")
     data["closes_at"] = closes.isoformat()

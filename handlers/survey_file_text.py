@@ -9,13 +9,15 @@ from telegram import Message
 
 from bot.i18n import N_, Translator
 from handlers.common import Context
-from storage.survey_file import MAX_FILE_BYTES, FileProblem, read_survey_file
+from storage.survey_file import MAX_FILE_BYTES, FileProblem, SurveySpec, read_survey_file
+from storage.survey_xlsx import MAX_XLSX_BYTES, read_survey_xlsx
 
 MAX_LISTED = 30  # problems listed in one message; the rest are counted
 
 FILE_PROBLEMS = {
     "file_too_large": N_("The file is too large (at most {limit} KB)."),
     "not_utf8": N_("The file is not UTF-8 text. Save it as UTF-8 and send it again."),
+    "not_xlsx": N_("The file is not an Excel workbook (.xlsx) that can be read."),
     "not_yaml": N_("The file is not valid YAML here (check the indentation, colons and dashes)."),
     "not_a_mapping": N_("Expected “key: value” lines here."),
     "unknown_key": N_("Unknown key “{key}”."),
@@ -54,12 +56,13 @@ async def read_document(
     document = message.document
     if document is None:
         return _("Please send the survey as a file (a document), not as a message.")
-    if document.file_size and document.file_size > MAX_FILE_BYTES:
+    limit = MAX_XLSX_BYTES if _is_xlsx(document.file_name, b"") else MAX_FILE_BYTES
+    if document.file_size and document.file_size > limit:
         too_large = FILE_PROBLEMS["file_too_large"]
-        return _(too_large, limit=MAX_FILE_BYTES // 1000)
+        return _(too_large, limit=limit // 1000)
     file = await document.get_file()
     content = bytes(await file.download_as_bytearray())
-    spec = read_survey_file(content, context.settings.tz)
+    spec = _read(document.file_name, content, context)
     if isinstance(spec, list):
         return spec
     if spec.closes_at is not None and spec.closes_at <= context.now():
@@ -74,6 +77,18 @@ async def read_document(
         "opens_at": spec.opens_at.isoformat() if spec.opens_at else None,
         "closes_at": spec.closes_at.isoformat() if spec.closes_at else None,
     }
+
+
+def _is_xlsx(file_name: str | None, content: bytes) -> bool:
+    return (file_name or "").lower().endswith(".xlsx") or content.startswith(b"PK\x03\x04")
+
+
+def _read(
+    file_name: str | None, content: bytes, context: Context
+) -> SurveySpec | list[FileProblem]:
+    if _is_xlsx(file_name, content):
+        return read_survey_xlsx(content, context.settings.tz)
+    return read_survey_file(content, context.settings.tz)
 
 
 def file_problems_text(problems: list[FileProblem], _: Translator) -> str:

@@ -1,5 +1,6 @@
-"""Reading a survey file (YAML, see docs/surveys.md) into a checked survey, or the list of
-what is wrong, each with its line number. Nothing is stored here.
+"""Reading a survey file (YAML, see docs/surveys.md; spreadsheets in storage/survey_xlsx.py)
+into a checked survey, or the list of what is wrong, each with its line number. Nothing is
+stored here.
 
 The YAML is composed into nodes (not loaded into Python values) so every problem can name
 its line, and so `options: [Có, No]` stays text instead of YAML 1.1's booleans.
@@ -38,6 +39,7 @@ KEYS_FOR = {
 }
 TRUE = {"yes", "true", "on", "y", "có", "co"}
 FALSE = {"no", "false", "off", "n", "không", "khong"}
+END_OF_DAY = time(23, 59)
 AUDIENCES = {"all": None, "leaders": "leaders", "committee": "leaders"}
 
 
@@ -74,6 +76,11 @@ def read_survey_file(content: bytes, tz: tzinfo) -> SurveySpec | list[FileProble
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         return [FileProblem(mark.line + 1 if mark else 1, "not_yaml")]
+    return check_survey(root, tz)
+
+
+def check_survey(root: Node | None, tz: tzinfo) -> SurveySpec | list[FileProblem]:
+    """The survey in a YAML node tree (also built from a spreadsheet), or its problems."""
     reader = _Reader(tz)
     spec = reader.survey(root)
     return sorted(reader.problems, key=lambda p: p.line) or spec
@@ -131,12 +138,14 @@ class _Reader:
         return value
 
     def moment(self, node: Node, key: str) -> datetime | None:
-        """`dd/mm/yyyy` (start of the day) or `dd/mm/yyyy HH:MM`, in the bot's time zone."""
+        """`dd/mm/yyyy HH:MM` in the bot's time zone; a date alone opens at the start of the
+        day and closes at its end (23:59)."""
         raw = str(node.value).strip() if isinstance(node, ScalarNode) else ""
         day_text, _sep, time_text = raw.partition(" ")
         day = parse_date(day_text)
+        default = END_OF_DAY if key == "closes" else time(0, 0)
         try:
-            clock = time.fromisoformat(time_text.strip()) if time_text.strip() else time(0, 0)
+            clock = time.fromisoformat(time_text.strip()) if time_text.strip() else default
         except ValueError:
             day = None
         if day is None:

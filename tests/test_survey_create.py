@@ -3,11 +3,13 @@ file (a bad file names its lines and creates nothing)."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from storage.models import ScheduledJob, Survey
@@ -118,10 +120,11 @@ async def test_a_survey_file_with_problems_creates_nothing_and_a_good_one_is_sen
     son = bot.fake.user(SON)
     await open_surveys_menu(bot, SON)
     await son.press("📄 Tạo phiếu từ tệp")
-    prompt, example = await son.wait_for_messages(2)
-    assert "YAML" in (prompt.text or "")
+    prompt, example, spreadsheet = await son.wait_for_messages(3)
+    assert "YAML" in (prompt.text or "") and ".xlsx" in (prompt.text or "")
     assert example.kind == "document" and example.file_name == "survey-example.yaml"
     assert example.file_bytes == (ROOT / "docs" / "survey-example.yaml").read_bytes()
+    assert spreadsheet.file_name == "survey-example.xlsx"
     await son.send_media("document", file_name="khao-sat.yaml", content=BAD_FILE.encode())
     problems = await son.wait_for_message()
     assert "chưa tạo phiếu nào" in (problems.text or "")
@@ -161,3 +164,36 @@ async def test_only_committee_roles_may_create_and_a_cancelled_draft_is_gone(
         from storage.models import FlowState
 
         assert await session.scalar(select(func.count()).select_from(FlowState)) == 0
+
+
+def example_workbook() -> bytes:
+    """The spreadsheet example, opening now and closing in 2099."""
+    workbook = load_workbook(ROOT / "docs" / "survey-example.xlsx")
+    sheet = workbook.active
+    assert sheet is not None
+    for row in sheet.iter_rows():
+        if row[0].value == "opens":
+            row[1].value = None
+        if row[0].value == "closes":
+            row[1].value = "15/12/2099"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def test_a_spreadsheet_survey_is_read_like_a_yaml_one(bot: RunningBot) -> None:
+    await seed(bot)
+    son = bot.fake.user(SON)
+    await open_surveys_menu(bot, SON)
+    await son.press("📄 Tạo phiếu từ tệp")
+    await son.wait_for_messages(3)
+    await son.send_media("document", file_name="Khảo sát.xlsx", content=b"PK\x03\x04 broken")
+    assert "Dòng 1: Tệp không phải bảng tính Excel" in ((await son.wait_for_message()).text or "")
+    await son.send_media("document", file_name="Khảo sát.xlsx", content=example_workbook())
+    preview = await son.wait_for_message()
+    assert "3. Đồng chí muốn cải tiến những mặt nào? (chọn tối đa 2)" in (preview.text or "")
+    assert "Kết thúc: 15/12/2099 23:59" in (preview.text or "")  # a date alone: its end
+    await son.press("🚀 Gửi phiếu khảo sát", message=preview)
+    await bot.settle()
+    [survey] = await surveys(bot)
+    assert len(survey.questions) == 8 and survey.anonymous

@@ -3,11 +3,13 @@ the storage of answers (SQLite, and PostgreSQL when configured)."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,6 +23,7 @@ from storage.models import OutboxMessage, Role, SurveyParticipation, SurveyRespo
 from storage.survey_file import FileProblem, read_survey_file
 from storage.survey_questions import Kind, Problem, Question, choice_problem, parse_typed
 from storage.survey_results import tally
+from storage.survey_xlsx import read_survey_xlsx
 from storage.surveys import (
     LEADERS,
     NewSurvey,
@@ -312,3 +315,44 @@ async def test_a_committee_only_survey_invites_role_holders_when_its_opening_job
         opened = await get_survey(session, survey.id)
     assert chats == [991, 993]  # once each: a second run sends nothing
     assert opened is not None and opened.broadcast_id is not None
+
+
+def test_the_spreadsheet_example_reads_into_the_same_survey_as_the_yaml_one() -> None:
+    from_yaml = read_survey_file((ROOT / "docs" / "survey-example.yaml").read_bytes(), TZ)
+    from_xlsx = read_survey_xlsx((ROOT / "docs" / "survey-example.xlsx").read_bytes(), TZ)
+    assert not isinstance(from_xlsx, list), from_xlsx
+    assert from_xlsx == from_yaml
+
+
+def workbook_bytes(rows: list[tuple[object, ...]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_spreadsheet_problems_name_their_row() -> None:
+    content = workbook_bytes(
+        [
+            ("title", "Góp ý"),
+            ("anonymous", "có lẽ"),
+            (),
+            ("text", "type", "required", "options", "min", "max", "scale", "labels"),
+            ("Chọn một", "single", "yes", "Chỉ một"),
+            ("Điểm", "rating", None, None, None, None, 7),
+            ("Ngày?", "date", "no", "a; b"),
+        ]
+    )
+    problems = read_survey_xlsx(content, TZ)
+    assert isinstance(problems, list)
+    assert {(p.line, p.code) for p in problems} == {
+        (2, "not_yes_no"),
+        (5, "options_needed"),
+        (6, "bad_scale"),
+        (7, "key_not_for_type"),
+    }
+    assert read_survey_xlsx(b"PK\x03\x04 broken", TZ) == [FileProblem(1, "not_xlsx")]
