@@ -12,13 +12,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from storage.models import ScheduledJob, Survey
+from storage.models import Role, ScheduledJob, Survey, Unit
 from storage.survey_questions import Kind, questions_of
+from tests.factories import member
 from tests.harness import RunningBot
-from tests.survey_helpers import AN, SON, answer_press, invitation, seed
+from tests.survey_helpers import AN, DUNG, SON, answer_press, invitation, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+PHUONG = 712
 
 
 @pytest.fixture
@@ -197,3 +199,51 @@ async def test_a_spreadsheet_survey_is_read_like_a_yaml_one(bot: RunningBot) -> 
     await bot.settle()
     [survey] = await surveys(bot)
     assert len(survey.questions) == 8 and survey.anonymous
+
+
+async def test_a_committee_surveys_all_its_branches_or_only_their_committee_members(
+    bot: RunningBot,
+) -> None:
+    ids = await seed(bot)
+    async with bot.db(settle=False) as session:
+        hu = await session.scalar(select(Unit).where(Unit.code == "HU"))
+        cb2 = await session.get(Unit, ids["cb2"])
+        assert hu is not None and cb2 is not None
+        await member(
+            session, cb2, "Ngô Phương", "0915000001", telegram_id=PHUONG,
+            role=Role.DEPUTY_SECRETARY, role_unit=hu,
+        )  # fmt: skip
+    phuong = bot.fake.user(PHUONG, language_code="vi")
+    await open_surveys_menu(bot, PHUONG)
+    await phuong.press("📄 Tạo phiếu từ tệp")
+    await phuong.wait_for_messages(3)
+    await phuong.send_media("document", file_name="a.yaml", content=GOOD_FILE.encode())
+    audience = await phuong.wait_for_message()
+    assert audience.text == "Phiếu khảo sát gửi đến đâu?"
+    assert audience.buttons()[:3] == [
+        "tất cả các chi bộ thuộc Đảng bộ Phường 1",
+        "Chi bộ Khu phố 1",
+        "Chi bộ Khu phố 2",
+    ]
+    preview = await answer_press(bot, phuong, "tất cả các chi bộ thuộc Đảng bộ Phường 1")
+    assert "Gửi đến: tất cả các chi bộ thuộc Đảng bộ Phường 1" in (preview.text or "")
+    await phuong.press("🚀 Gửi phiếu khảo sát", message=preview)
+    await bot.settle()
+    assert preview.text == (
+        "🗳 Phiếu khảo sát đang được gửi đến 9 đảng viên của "
+        "tất cả các chi bộ thuộc Đảng bộ Phường 1."
+    )
+    await invitation(bot, DUNG)
+    await invitation(bot, AN)
+    # The same file for committee members only: the secretary Sơn and Phương, not An.
+    leaders_file = GOOD_FILE.replace("audience: all", "audience: leaders")
+    await open_surveys_menu(bot, PHUONG)
+    await phuong.press("📄 Tạo phiếu từ tệp")
+    await phuong.wait_for_messages(3)
+    await phuong.send_media("document", file_name="b.yaml", content=leaders_file.encode())
+    await phuong.wait_for_message()
+    preview = await answer_press(bot, phuong, "tất cả các chi bộ thuộc Đảng bộ Phường 1")
+    assert "chi ủy viên của tất cả các chi bộ thuộc Đảng bộ Phường 1" in (preview.text or "")
+    await phuong.press("🚀 Gửi phiếu khảo sát", message=preview)
+    await bot.settle()
+    assert "đang được gửi đến 2 đảng viên" in (preview.text or "")
