@@ -19,6 +19,11 @@ class Action(enum.StrEnum):
     MANAGE_MEMBERS = "manage_members"
     VIEW_REPORTS = "view_reports"
     SEND_NOTICES = "send_notices"
+    # Residence ties: the residence branch's leaders confirm ties and activities and write the
+    # yearly comment; the workplace committee sees the overview, records exemptions, reminds.
+    HOST_RESIDENCE = "host_residence"
+    VIEW_RESIDENCE = "view_residence"
+    MANAGE_RESIDENCE = "manage_residence"
 
 
 # Which roles allow which unit-scoped action; a role covers its unit and every unit under it.
@@ -27,6 +32,9 @@ UNIT_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_REPORTS: frozenset(Role),
     Action.MANAGE_MEMBERS: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
     Action.SEND_NOTICES: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    Action.HOST_RESIDENCE: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    Action.VIEW_RESIDENCE: frozenset(Role),
+    Action.MANAGE_RESIDENCE: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
 }
 
 
@@ -96,3 +104,11 @@ def can_anywhere(actor: Actor, action: Action) -> bool:
 def can_on_member(actor: Actor, action: Action, member: Member) -> bool:
     """Unit-scoped action on a member: decided on the member's own branch."""
     return can(actor, action, member.branch.path)
+
+
+def paths_for(actor: Actor, action: Action) -> set[str]:
+    """The unit paths under which the actor may do `action` (empty for a plain member)."""
+    if not actor.is_member:
+        return set()
+    allowed = UNIT_ACTIONS.get(action, frozenset())
+    return {g.unit_path for g in actor.grants if g.role in allowed}
