@@ -26,7 +26,7 @@ from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.settings import Settings
 from bot.webhook import start_webhook_server, webhook_app
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
-from handlers.drafts import draft_handlers
+from handlers.drafts import DraftStep, draft_handlers
 from handlers.language import language_handlers
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import Show, menu_handlers, show_help
@@ -34,6 +34,19 @@ from handlers.notice_compose import notice_compose_handlers, on_notice_input, sh
 from handlers.notice_status import notice_status_handlers
 from handlers.onboarding import onboarding_handlers
 from handlers.profile import profile_handlers, show_me
+from handlers.residence import on_activity_input, residence_handlers, show_residence
+from handlers.residence_comment import comment_handlers, on_comment_input
+from handlers.residence_committee import committee_handlers
+from handlers.residence_common import (
+    ACTIVITY_FLOW,
+    COMMENT_FLOW,
+    DECLINE_FLOW,
+    EXEMPT_FLOW,
+    REGISTER_FLOW,
+)
+from handlers.residence_exempt import exemption_handlers, on_exemption_reason
+from handlers.residence_host import host_handlers, on_decline_reason
+from handlers.residence_register import on_register_input, register_handlers
 from storage.db import create_engine, session_factory
 
 log = logging.getLogger(__name__)
@@ -161,6 +174,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "help": show_help,
         "members": show_branch_members,
         "notices": show_notices,
+        "residence": show_residence,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
         *onboarding_handlers(),
@@ -169,6 +183,12 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *member_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
+        *residence_handlers(),
+        *register_handlers(),
+        *host_handlers(),
+        *comment_handlers(),
+        *committee_handlers(),
+        *exemption_handlers(),
         *menu_handlers(features),
         # Anything left: commands in groups, and buttons we do not know (forged or stale).
         CommandHandler(
@@ -177,7 +197,15 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         CallbackQueryHandler(_unknown_button),
     ]
     application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
-    application.add_handlers(draft_handlers({"notice": on_notice_input}), group=GROUP_DRAFTS)
+    drafts: dict[str, DraftStep] = {
+        "notice": on_notice_input,
+        REGISTER_FLOW: on_register_input,
+        ACTIVITY_FLOW: on_activity_input,
+        DECLINE_FLOW: on_decline_reason,
+        COMMENT_FLOW: on_comment_input,
+        EXEMPT_FLOW: on_exemption_reason,
+    }
+    application.add_handlers(draft_handlers(drafts), group=GROUP_DRAFTS)
     application.add_handlers(feature_handlers, group=GROUP_FEATURES)
     application.add_error_handler(on_error)
 

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     residence_comment_opens: str = "12-01"
     residence_comment_closes: str = "12-31"
     residence_address_limit: int = Field(default=300, ge=10)
-    residence_letter_no_limit: int = Field(default=40, ge=5)
+    residence_letter_no_limit: int = Field(default=40, ge=5, le=64)
     residence_note_limit: int = Field(default=500, ge=10)  # activities, reasons
     residence_comment_limit: int = Field(default=1000, ge=10)
     log_level: str = "INFO"

@@ -115,6 +115,14 @@ async def register_tie(
     )
     session.add(tie)
     await session.flush()
+    return await _reloaded(session, tie.id)
+
+
+async def _reloaded(session: AsyncSession, tie_id: int) -> ResidenceTie:
+    """The tie with its branch and member loaded, for the replies about it."""
+    query = _tie_select().where(ResidenceTie.id == tie_id)
+    tie = await session.scalar(query.execution_options(populate_existing=True))
+    assert tie is not None
     return tie
 
 

@@ -1,0 +1,221 @@
+"""The workplace committee's side: per branch, who is registered, confirmed, exempt or
+missing and whose yearly comment is in; one tap reminds everyone missing; exemptions."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.access import Action, can, can_anywhere, paths_for
+from bot.delivery import wake_sender_after_commit
+from bot.i18n import Translator
+from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.notice_common import reader_translator
+from handlers.residence_common import (
+    EXEMPTION_LABELS,
+    STATUS_LABELS,
+    button,
+    comment_year,
+    local_today,
+)
+from storage import audit, outbox
+from storage.models import Member, Unit
+from storage.outbox import NewMessage, text_payload
+from storage.residence_comments import (
+    BranchResidence,
+    MemberResidence,
+    branch_residence,
+    hosts_owing_comments,
+    residence_overview,
+)
+
+MAX_NAMES = 60  # Telegram's 4096 characters hold about this many lines of names
+
+
+def report_year(context: Context) -> int:
+    """The year the figures are about: the open comment window's, else this year."""
+    return comment_year(context) or local_today(context).year
+
+
+async def on_overview(update: Update, context: Context) -> None:
+    """The committee sees the figures of each of its workplace branches, each a button."""
+    _ = context._
+    query = update.callback_query
+    if query is None or not can_anywhere(context.actor, Action.VIEW_RESIDENCE):
+        await refuse(update, context, "residence_overview")
+        return
+    await ack(query)
+    year = report_year(context)
+    paths = paths_for(context.actor, Action.VIEW_RESIDENCE)
+    branches = await residence_overview(context.db, paths, year)
+    if not branches:
+        await edit_text(query, _("No workplace branches under your roles."))
+        return
+    lines = [_("📊 <b>Residence ties, {year}</b>", year=year)]
+    lines += [_figures(b, _) for b in branches]
+    rows = [
+        [InlineKeyboardButton(b.branch.name, callback_data=f"rovb:{b.branch.id}")] for b in branches
+    ]
+    markup = InlineKeyboardMarkup(rows)
+    await edit_text(query, "\n\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def _figures(b: BranchResidence, _: Translator) -> str:
+    return "\n".join(
+        [
+            f"<b>{escape(b.branch.name)}</b>",
+            _(
+                "Working members: {total} · registered: {registered} · confirmed: "
+                "{confirmed} · exempt: {exempt} · missing: {missing}",
+                total=len(b.members),
+                registered=b.count("registered"),
+                confirmed=b.count("confirmed"),
+                exempt=b.exempt,
+                missing=b.count("missing"),
+            ),
+            _(
+                "Yearly comments received: {received} · missing: {missing}",
+                received=b.comments_received,
+                missing=b.count("comment_missing"),
+            ),
+        ]
+    )
+
+
+async def _viewed_branch(update: Update, context: Context, action: Action) -> Unit | None:
+    """The workplace branch named by the button, if the presser's role covers it."""
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    unit = await context.db.get(Unit, args[0]) if args else None
+    if unit is None or not unit.is_branch or not can(context.actor, action, unit.path):
+        await refuse(update, context, f"residence_branch_{action.value}")
+        return None
+    return unit
+
+
+async def on_branch_detail(update: Update, context: Context) -> None:
+    """The committee sees each member of the branch: tie, exemption, comment."""
+    _ = context._
+    query = update.callback_query
+    unit = await _viewed_branch(update, context, Action.VIEW_RESIDENCE)
+    if unit is None or query is None:
+        return
+    await ack(query)
+    year = report_year(context)
+    [branch] = await branch_residence(context.db, [unit], year)
+    lines = [_figures(branch, _), ""]
+    lines += [_member_line(m, _) for m in branch.members[:MAX_NAMES]]
+    if len(branch.members) > MAX_NAMES:
+        lines.append(_("… and {count} more", count=len(branch.members) - MAX_NAMES))
+    rows = []
+    if can(context.actor, Action.MANAGE_RESIDENCE, unit.path):
+        missing = len(await _reminder_targets(context, branch))
+        rows.append([_button(_("🔔 Remind everyone missing ({count})", count=missing), unit)])
+        rows.append([InlineKeyboardButton(_("🛡 Exemptions"), callback_data=f"rex:{unit.id}")])
+    rows.append([InlineKeyboardButton(_("📊 All branches"), callback_data="rov")])
+    text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
+    await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def _button(label: str, unit: Unit) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=f"rrm:{unit.id}")
+
+
+def _member_line(m: MemberResidence, _: Translator) -> str:
+    name = escape(m.member.full_name)
+    if m.exemption is not None:
+        state = _("exempt: {category}", category=_(EXEMPTION_LABELS[m.exemption.kind]))
+    elif m.tie is None:
+        state = _("❗ not registered")
+    else:
+        state = _(STATUS_LABELS[m.tie.status])
+    line = f"• {name}: {state}"
+    if m.comment is not None:
+        c = m.comment
+        marks = "".join("✓" if v else "✗" for v in (c.takes_part, c.sets_example, c.keeps_contact))
+        line += "\n  " + _("comment ({marks}): {text}", marks=marks, text=escape(c.comment))
+    return line
+
+
+async def _reminder_targets(context: Context, branch: BranchResidence) -> list[NewMessage]:
+    """Reminders to send now: each missing member with Telegram; and, while the comment
+    window is open, each residence branch leader who owes comments on this branch."""
+    messages = [_register_reminder(m.member, context) for m in branch.members if m.missing]
+    messages = [m for m in messages if m is not None]
+    year = comment_year(context)
+    if year is not None:
+        owing = await hosts_owing_comments(context.db, branch.members)
+        for host, count in owing.values():
+            messages.append(_comment_reminder(host, count, year, context))
+    return [m for m in messages if m is not None]
+
+
+def _register_reminder(member: Member, context: Context) -> NewMessage | None:
+    if member.telegram_user_id is None:
+        return None
+    _ = reader_translator(member.account, context.settings)
+    text = _(
+        "🔔 Reminder: please register your residence tie (Quy định 213): open the menu, "
+        "🏠 Residence ties, and press the button below."
+    )
+    markup = {"inline_keyboard": [[button(_("📝 Register my residence"), "rreg")]]}
+    payload = text_payload(text, reply_markup=markup)
+    return NewMessage(member.telegram_user_id, payload, member_id=member.id)
+
+
+def _comment_reminder(host: Member, count: int, year: int, context: Context) -> NewMessage:
+    _ = reader_translator(host.account, context.settings)
+    text = _(
+        "🔔 Reminder: {count} members tied to your branch are waiting for their yearly "
+        "residence comment for {year}.",
+        count=count,
+        year=year,
+    )
+    markup = {"inline_keyboard": [[button(_("✍️ Write the comments"), "rcl")]]}
+    payload = text_payload(text, reply_markup=markup)
+    return NewMessage(host.telegram_user_id or 0, payload, member_id=host.id)
+
+
+async def on_remind(update: Update, context: Context) -> None:
+    """Everyone missing in the branch gets a reminder through the outbox."""
+    _ = context._
+    query, chat = update.callback_query, update.effective_chat
+    unit = await _viewed_branch(update, context, Action.MANAGE_RESIDENCE)
+    if unit is None or query is None or chat is None:
+        return
+    [branch] = await branch_residence(context.db, [unit], report_year(context))
+    messages = await _reminder_targets(context, branch)
+    if not messages:
+        await ack(query, _("Nobody is missing in this branch."), show_alert=True)
+        return
+    await ack(query)
+    await outbox.enqueue_broadcast(
+        context.db,
+        "residence_reminder",
+        messages,
+        created_by_member_id=context.actor.member_id,
+        unit_id=unit.id,
+        now=context.now(),
+    )
+    await audit.record(
+        context.db,
+        "residence_reminded",
+        actor_member_id=context.actor.member_id,
+        unit_id=unit.id,
+        details={"recipients": len(messages)},
+    )
+    wake_sender_after_commit(context.bot_data)
+    await chat.send_message(
+        _("🔔 A reminder is on its way to {count} people.", count=len(messages))
+    )
+
+
+def committee_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [
+        CallbackQueryHandler(on_overview, pattern=r"^rov$"),
+        CallbackQueryHandler(on_branch_detail, pattern=r"^rovb:"),
+        CallbackQueryHandler(on_remind, pattern=r"^rrm:"),
+    ]
