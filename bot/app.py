@@ -23,6 +23,7 @@ from bot.context import SETTINGS_KEY, ChiboContext
 from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
 from bot.i18n import LANGUAGES, N_, translator
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
+from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
 from bot.webhook import start_webhook_server, webhook_app
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
@@ -66,8 +67,9 @@ COMMANDS = (
 
 @dataclass
 class Chibo:
-    """The running bot: PTB application, database, the update inbox runner and the outbox
-    sender (handlers wake it with `bot.delivery.wake_sender_after_commit`)."""
+    """The running bot: PTB application, database, the update inbox runner, the outbox
+    sender (handlers wake it with `bot.delivery.wake_sender_after_commit`) and the scheduler
+    of stored jobs (`bot.scheduler.wake_scheduler_after_commit`)."""
 
     settings: Settings
     application: Application[Any, ChiboContext, Any, Any, Any, Any]
@@ -75,6 +77,7 @@ class Chibo:
     sessions: async_sessionmaker[AsyncSession]
     runner: UpdateRunner
     sender: OutboxSender
+    scheduler: Scheduler
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -96,7 +99,9 @@ class Chibo:
         """Long polling until cancelled."""
         await self.application.bot.delete_webhook()
         poller = Poller(self.application, self.sessions, self.runner, self.settings)
-        await self._run_together(self.runner.run(), poller.run(), self.sender.run())
+        await self._run_together(
+            self.runner.run(), poller.run(), self.sender.run(), self.scheduler.run()
+        )
 
     async def run_webhook(self) -> None:
         """Webhook mode until cancelled; the secret token is required."""
@@ -116,7 +121,7 @@ class Chibo:
                 # One connection: Telegram then posts updates in order, one at a time.
                 max_connections=1,
             )
-            await self._run_together(self.runner.run(), self.sender.run())
+            await self._run_together(self.runner.run(), self.sender.run(), self.scheduler.run())
         finally:
             await server.cleanup()
 
@@ -165,7 +170,14 @@ def build_application(settings: Settings) -> Chibo:
     runner = UpdateRunner(application, sessions, settings)
     sender = OutboxSender(sender_bot(settings), sessions, settings)
     application.bot_data[SENDER_KEY] = sender
-    return Chibo(settings, application, engine, sessions, runner, sender)
+    scheduler = Scheduler(sessions, settings, _jobs(), after_job=sender.wake)
+    application.bot_data[SCHEDULER_KEY] = scheduler
+    return Chibo(settings, application, engine, sessions, runner, sender, scheduler)
+
+
+def _jobs() -> dict[str, JobFn]:
+    """The stored jobs' functions, by kind (see bot/scheduler.py)."""
+    return {}
 
 
 def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:

@@ -1,5 +1,5 @@
 """The data model: organisation tree, members, roles, accounts, invites, inbox, audit log,
-the delivery outbox, drafts (flow state), notices and residence ties."""
+the delivery outbox, drafts (flow state), notices, scheduled jobs and residence ties."""
 
 from __future__ import annotations
 
@@ -299,6 +299,28 @@ class NoticeReceipt(Base):
     acknowledged_at: Mapped[datetime | None]
 
     member: Mapped[Member] = relationship(lazy="raise")
+
+
+class ScheduledJob(Base):
+    """Work due at a time (a reminder, a meeting-time trigger), kept in the database so a
+    restart neither loses it nor runs it twice: a job is marked done in the transaction
+    that does its work."""
+
+    __tablename__ = "scheduled_jobs"
+    __table_args__ = (Index("ix_scheduled_jobs_due", "done_at", "failed_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # Names the job for the code that schedules it ("meeting:12:remind:86400"): scheduling
+    # the same key again moves the job instead of adding a second one.
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    due_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # gave up after the last attempt; kept for a person
+    last_error: Mapped[str | None] = mapped_column(String(255))  # exception class only
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class TieStatus(enum.StrEnum):
