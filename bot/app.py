@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -48,7 +49,9 @@ from handlers.residence_common import (
 from handlers.residence_exempt import exemption_handlers, on_exemption_reason
 from handlers.residence_host import host_handlers, on_decline_reason
 from handlers.residence_register import on_register_input, register_handlers
-from storage.db import create_engine, session_factory
+from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
+from handlers.residence_window import ask_for_comments, book_comment_window
+from storage.db import create_engine, session_factory, transaction
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,7 @@ class Chibo:
         await self.application.initialize()
         await self.application.start()
         await self._register_commands()
+        await self._book_standing_jobs()
 
     async def _register_commands(self) -> None:
         bot = self.application.bot
@@ -94,6 +98,11 @@ class Chibo:
             await bot.set_my_commands(commands, language_code=language)
             if language == self.settings.default_locale:
                 await bot.set_my_commands(commands)
+
+    async def _book_standing_jobs(self) -> None:
+        """Yearly jobs are booked here when missing, so no command is needed for them."""
+        async with transaction(self.sessions) as session:
+            await book_comment_window(session, self.settings, datetime.now(UTC))
 
     async def run_polling(self) -> None:
         """Long polling until cancelled."""
@@ -177,7 +186,7 @@ def build_application(settings: Settings) -> Chibo:
 
 def _jobs() -> dict[str, JobFn]:
     """The stored jobs' functions, by kind (see bot/scheduler.py)."""
-    return {}
+    return {COMMENT_WINDOW_JOB: ask_for_comments}
 
 
 def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:
