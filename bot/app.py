@@ -49,6 +49,7 @@ from handlers.residence_common import (
 from handlers.residence_exempt import exemption_handlers, on_exemption_reason
 from handlers.residence_host import host_handlers, on_decline_reason
 from handlers.residence_register import on_register_input, register_handlers
+from handlers.residence_save import save_handlers
 from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
 from handlers.residence_window import ask_for_comments, book_comment_window
 from storage.db import create_engine, session_factory, transaction
@@ -206,6 +207,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *notice_status_handlers(),
         *residence_handlers(),
         *register_handlers(),
+        *save_handlers(),
         *host_handlers(),
         *comment_handlers(),
         *committee_handlers(),

@@ -40,7 +40,7 @@ from storage.residence import (
     pending_ties,
     tie_history,
 )
-from storage.residence_comments import comments_to_write
+from storage.residence_comments import comments_to_write, working_branches
 from storage.units import branches_under
 
 
@@ -120,7 +120,8 @@ async def _leader_tasks(context: Context) -> tuple[str, Rows] | None:
             owed = len(await comments_to_write(context.db, ids, year))
             lines.append(_("Yearly comments to write for {year}: {count}", year=year, count=owed))
             rows.append([_button(_("✍️ Comments to write ({count})", count=owed), "rcl")])
-    if can_anywhere(actor, Action.VIEW_RESIDENCE):
+    viewed = paths_for(actor, Action.VIEW_RESIDENCE)
+    if viewed and await working_branches(context.db, viewed):  # not for residential ones
         rows.append([_button(_("📊 Residence overview of my branches"), "rov")])
     return ("\n".join(lines), rows) if rows else None
 

@@ -113,15 +113,12 @@ async def on_branch_detail(update: Update, context: Context) -> None:
     rows = []
     if can(context.actor, Action.MANAGE_RESIDENCE, unit.path):
         missing = len(await _reminder_targets(context, branch))
-        rows.append([_button(_("🔔 Remind everyone missing ({count})", count=missing), unit)])
+        remind = _("🔔 Remind everyone missing ({count})", count=missing)
+        rows.append([InlineKeyboardButton(remind, callback_data=f"rrm:{unit.id}")])
         rows.append([InlineKeyboardButton(_("🛡 Exemptions"), callback_data=f"rex:{unit.id}")])
     rows.append([InlineKeyboardButton(_("📊 All branches"), callback_data="rov")])
     text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-
-
-def _button(label: str, unit: Unit) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=f"rrm:{unit.id}")
 
 
 def _member_line(m: MemberResidence, _: Translator) -> str:

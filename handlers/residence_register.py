@@ -1,35 +1,32 @@
 """Registering a residence tie: address, commune and province, the residence branch (searched
-among the branches in the bot, or typed), the introduction letter; then a preview and Save.
+among the branches in the bot, or typed), the introduction letter; then the preview
+(`handlers/residence_save.py`).
 
 The draft is a `flow_states` row; a text that is too long is refused and the draft kept.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import Action, can
 from bot.i18n import Translator
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.common import Context, ack, callback_args, refuse
 from handlers.residence_common import (
     REGISTER_FLOW,
     cancel_markup,
     local_today,
-    notify,
     parse_day,
     send,
-    tie_request,
     typed_text,
 )
-from storage import audit
-from storage.flows import clear_flow, get_flow, save_flow
-from storage.models import FlowState, TieStatus, Unit
-from storage.residence import TieDraft, branch_hosts, register_tie, search_branches
+from handlers.residence_save import draft_at, may_register, show_preview
+from storage.flows import clear_flow, save_flow
+from storage.models import FlowState, Unit
+from storage.residence import search_branches
 
 Data = dict[str, Any]
 SKIPPABLE = ("area", "letter_no", "letter_date")
@@ -40,19 +37,10 @@ def _name_limit(context: Context) -> int:
     return min(context.settings.residence_address_limit, 255)
 
 
-def _may_register(context: Context) -> bool:
-    member = context.member
-    return (
-        member is not None
-        and can(context.actor, Action.USE_MENU)
-        and not member.branch.is_residential
-    )
-
-
 async def on_register(update: Update, context: Context) -> None:
     """The member starts (or starts again, after moving) the residence form: the address."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None or not _may_register(context):
+    if query is None or user is None or not may_register(context):
         await refuse(update, context, "residence_register")
         return
     await ack(query)
@@ -107,7 +95,7 @@ def _step_markup(step: str, _: Translator) -> InlineKeyboardMarkup:
 
 async def on_register_input(update: Update, context: Context, state: FlowState) -> None:
     """A typed answer to the current question of the residence form."""
-    if not _may_register(context):
+    if not may_register(context):
         await clear_flow(context.db, state.user_id)
         await refuse(update, context, "residence_register_draft")
         return
@@ -183,26 +171,17 @@ async def _on_letter_date(update: Update, context: Context, state: FlowState) ->
     if day is None or day > local_today(context):
         await send(update, _("Please send a date that is not in the future, as dd/mm/yyyy."))
         return
-    await _preview(update, context, {**state.data, "letter_date": day.isoformat()})
-
-
-async def _draft_at(update: Update, context: Context, steps: tuple[str, ...]) -> FlowState | None:
-    """The member's residence draft if it is at one of `steps` (else the button is stale)."""
-    user = update.effective_user
-    state = await get_flow(context.db, user.id, REGISTER_FLOW) if user else None
-    if state is None or state.step not in steps or not _may_register(context):
-        await refuse(update, context, "residence_register_button")
-        return None
-    return state
+    await show_preview(update, context, {**state.data, "letter_date": day.isoformat()})
 
 
 async def on_branch_chosen(update: Update, context: Context) -> None:
     """The member picked their residence branch from the search results."""
     query = update.callback_query
-    state = await _draft_at(update, context, ("branch",))
+    state = await draft_at(update, context, ("branch",))
     args = callback_args(query, 1) if query and state else None
     unit = await context.db.get(Unit, args[0]) if args else None
-    if query is None or state is None or unit is None or not unit.is_branch:
+    own = context.member.branch_id if context.member else None
+    if query is None or state is None or unit is None or not unit.is_branch or unit.id == own:
         if state is not None:
             await refuse(update, context, "residence_branch")
         return
@@ -214,7 +193,7 @@ async def on_branch_chosen(update: Update, context: Context) -> None:
 async def on_branch_outside(update: Update, context: Context) -> None:
     """The residence branch is not in the bot: the member types its name."""
     query = update.callback_query
-    state = await _draft_at(update, context, ("branch",))
+    state = await draft_at(update, context, ("branch",))
     if query is None or state is None:
         return
     await ack(query)
@@ -224,95 +203,16 @@ async def on_branch_outside(update: Update, context: Context) -> None:
 async def on_skip(update: Update, context: Context) -> None:
     """An optional answer is skipped (no letter yet skips its date too)."""
     query = update.callback_query
-    state = await _draft_at(update, context, SKIPPABLE)
+    state = await draft_at(update, context, SKIPPABLE)
     if query is None or state is None:
         return
     await ack(query)
     if state.step == "area":
         await _ask(update, context, "branch", {**state.data, "commune": None, "province": None})
     else:
-        await _preview(update, context, {**state.data, "letter_no": state.data.get("letter_no")})
-
-
-async def _preview(update: Update, context: Context, data: Data) -> None:
-    _ = context._
-    user = update.effective_user
-    assert user is not None
-    data.setdefault("letter_no", None)
-    data.setdefault("letter_date", None)
-    await save_flow(context.db, user.id, REGISTER_FLOW, "preview", data, context.now())
-    branch = await context.db.get(Unit, data["branch_id"]) if data.get("branch_id") else None
-    if branch is None:
-        branch_name = _("{name} (not in the bot)", name=data.get("branch_text") or "—")
-    else:
-        branch_name = branch.name
-    area = ", ".join(p for p in (data.get("commune"), data.get("province")) if p)
-    lines = [
-        _("Please check your residence tie:"),
-        _("Address: {address}", address=escape(data["address"])),
-        _("Commune and province: {area}", area=escape(area or "—")),
-        _("Residence branch: {branch}", branch=escape(branch_name)),
-        _(
-            "Introduction letter: No. {number} of {date}",
-            number=escape(data.get("letter_no") or "—"),
-            date=_.date_text(parse_iso(data.get("letter_date"))),
-        ),
-    ]
-    buttons = [
-        InlineKeyboardButton(_("💾 Save"), callback_data="rsave"),
-        InlineKeyboardButton(_("❌ Cancel"), callback_data="rcancel"),
-    ]
-    await send(update, "\n".join(lines), InlineKeyboardMarkup([buttons]))
-
-
-def parse_iso(value: object) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else None
-
-
-async def on_save(update: Update, context: Context) -> None:
-    """The tie is stored (the previous one becomes history) and, when the residence branch
-    is in the bot, its leaders are asked to confirm it."""
-    _ = context._
-    query, member = update.callback_query, context.member
-    state = await _draft_at(update, context, ("preview",))
-    if query is None or state is None or member is None:
-        return
-    await ack(query)
-    tie = await register_tie(context.db, member, _tie_draft(state.data), context.now())
-    await clear_flow(context.db, state.user_id)
-    await audit.record(
-        context.db,
-        "residence_registered",
-        actor_member_id=member.id,
-        unit_id=member.branch_id,
-        object_type="residence_tie",
-        object_id=tie.id,
-    )
-    asked = 0
-    for host in await branch_hosts(context.db, tie.residence_branch_id or 0):
-        asked += await notify(context, host, tie_request(tie, member))
-    if tie.status == TieStatus.UNLISTED:
-        done = _("Saved. Your residence branch is not in the bot, so no one confirms it here.")
-    elif asked:
-        done = _("Saved. The secretary of your residence branch has been asked to confirm it.")
-    else:
-        done = _(
-            "Saved. Your residence branch has no secretary linked to the bot yet; the tie "
-            "waits for confirmation."
+        await show_preview(
+            update, context, {**state.data, "letter_no": state.data.get("letter_no")}
         )
-    await edit_text(query, done)
-
-
-def _tie_draft(data: Data) -> TieDraft:
-    return TieDraft(
-        address=str(data["address"]),
-        commune=data.get("commune"),
-        province=data.get("province"),
-        branch_id=data.get("branch_id"),
-        branch_text=data.get("branch_text"),
-        letter_no=data.get("letter_no"),
-        letter_date=parse_iso(data.get("letter_date")),
-    )
 
 
 def register_handlers() -> list[BaseHandler[Update, Context, None]]:
@@ -321,5 +221,4 @@ def register_handlers() -> list[BaseHandler[Update, Context, None]]:
         CallbackQueryHandler(on_branch_chosen, pattern=r"^rb:"),
         CallbackQueryHandler(on_branch_outside, pattern=r"^rbx$"),
         CallbackQueryHandler(on_skip, pattern=r"^rskip$"),
-        CallbackQueryHandler(on_save, pattern=r"^rsave$"),
     ]

@@ -5,13 +5,13 @@ Vietnamese and in English."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from storage.flows import get_flow
-from storage.models import ResidenceComment, ResidenceTie, TieStatus
+from storage.models import ResidenceActivity, ResidenceComment, ResidenceTie, TieStatus
 from storage.residence_comments import comment_of
 from tests.fakebot import FakeBotApi, FakeUser, SentMessage
 from tests.harness import RunningBot
@@ -86,6 +86,7 @@ async def test_member_registers_secretary_confirms_and_comments_in_vietnamese(
         lambda: "đã được trả lời" in (bot.fake.callback_answers[-1].text or "")
     )
 
+    await record_activity(bot, an, tam)
     await write_comment(bot, tam, "Lê <An>", "Tích cực, gương mẫu.", ("Có", "Có", "Không"))
     async with bot.db() as session:
         comment = await comment_of(session, ids["an"], datetime.now().year)
@@ -104,6 +105,26 @@ async def test_member_registers_secretary_confirms_and_comments_in_vietnamese(
     assert "Đảng viên đang công tác: 5 · đã đăng ký: 1 · đã xác nhận: 1" in (overview.text or "")
     assert "Nhận xét hằng năm đã nhận: 1" in (overview.text or "")
     assert "Chi bộ Khu phố 2" not in (overview.text or "")  # Sơn leads CB1 only
+
+
+async def record_activity(bot: RunningBot, member: FakeUser, host: FakeUser) -> None:
+    """The member records a residence activity; the host confirms it from the message."""
+    hub = await open_residence(member)
+    assert "Hoạt động ở nơi cư trú năm" in hub.text and "đã ghi 0" in hub.text
+    await press(member, "➕ Ghi nhận hoạt động ở nơi cư trú")
+    future = await answer(member, "01/01/2999")
+    assert "không ở tương lai" in future.text
+    yesterday = (datetime.now() - timedelta(days=1)).strftime("%d/%m/%Y")
+    await answer(member, yesterday)
+    done = await answer(member, "Họp chi bộ khu dân cư <quý 4>")
+    assert done.text == "Đã ghi nhận. Bí thư chi bộ nơi cư trú có thể xác nhận."
+    ask = await host.wait_for_message(timeout=10)
+    assert "Họp chi bộ khu dân cư &lt;quý 4&gt;" in ask.text
+    await host.press("✅ Xác nhận tham gia", message=ask)
+    await bot.fake.wait_until(lambda: ask.buttons()[0].startswith("✅ Đã xác nhận ngày"))
+    async with bot.db() as session:
+        [activity] = list(await session.scalars(select(ResidenceActivity)))
+    assert activity.confirmed_at is not None and activity.what == "Họp chi bộ khu dân cư <quý 4>"
 
 
 async def write_comment(
