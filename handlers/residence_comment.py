@@ -103,8 +103,7 @@ async def on_comment_start(update: Update, context: Context) -> None:
     query, user = update.callback_query, update.effective_user
     args = callback_args(query, 1) if query else None
     tie = await get_tie(context.db, args[0]) if args else None
-    if tie is not None and may_host(context.actor, tie) and comment_year(context) is None:
-        await _window_closed(update, context)
+    if await _told_why_not(update, context, tie):
         return
     year = comment_year(context) or 0
     if query is None or user is None or not await _commentable(context, tie, year):
@@ -115,6 +114,29 @@ async def on_comment_start(update: Update, context: Context) -> None:
     data = {"tie_id": tie.id, "year": year}
     await save_flow(context.db, user.id, COMMENT_FLOW, POINTS[0], data, context.now())
     await _ask_point(update, context, tie, POINTS[0], year)
+
+
+async def _told_why_not(update: Update, context: Context, tie: ResidenceTie | None) -> bool:
+    """For the tie's own residence leaders: the window is closed, or the comment was sent
+    (final); True when they were told."""
+    _ = context._
+    if tie is None or not may_host(context.actor, tie):
+        return False
+    year = comment_year(context)
+    if year is None:
+        await _window_closed(update, context)
+        return True
+    sent = await comment_of(context.db, tie.member_id, year)
+    if sent is None or update.callback_query is None:
+        return False
+    text = _(
+        "The comment on {name} for {year} was sent on {date}; a sent comment cannot be changed.",
+        name=tie.member.full_name,
+        year=year,
+        date=_.date_text(sent.sent_at),
+    )
+    await ack(update.callback_query, text, show_alert=True)
+    return True
 
 
 async def _ask_point(

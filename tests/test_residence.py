@@ -97,6 +97,11 @@ async def test_member_registers_secretary_confirms_and_comments_in_vietnamese(
         False,
     )
 
+    await tam.press_data(f"rcm:{tie.id}")  # a sent comment is final
+    await bot.fake.wait_until(
+        lambda: "không sửa được" in (bot.fake.callback_answers[-1].text or "")
+    )
+
     son = user(bot, SON)
     await son.send_text("🏠 Sinh hoạt nơi cư trú")
     _own, overview = await son.wait_for_messages(2)
