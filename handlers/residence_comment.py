@@ -13,11 +13,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from handlers.common import Context, ack, callback_args, edit_text, refuse
 from handlers.residence_common import (
     COMMENT_FLOW,
     cancel_markup,
+    comment_text,
     comment_year,
     may_host,
     send,
@@ -233,7 +234,7 @@ async def on_comment_input(update: Update, context: Context, state: FlowState) -
         InlineKeyboardButton(_("📤 Send"), callback_data="rcsend"),
         InlineKeyboardButton(_("❌ Cancel"), callback_data="rcancel"),
     ]
-    preview = _form_text(tie, year, _form(data), _)
+    preview = comment_text(tie.member.full_name, year, _form(data), _)
     ask = _("Send this comment? Once sent it cannot be changed.")
     await send(update, f"{preview}\n\n{ask}", InlineKeyboardMarkup([buttons]))
 
@@ -244,23 +245,6 @@ def _form(data: dict[str, object]) -> CommentForm:
         sets_example=bool(data.get("sets_example")),
         keeps_contact=bool(data.get("keeps_contact")),
         comment=str(data.get("comment", "")),
-    )
-
-
-def _form_text(tie: ResidenceTie, year: int, form: CommentForm, _: Translator) -> str:
-    answer = {True: _("yes"), False: _("no")}
-    return "\n".join(
-        [
-            _(
-                "<b>Residence comment {year}: {name}</b>",
-                year=year,
-                name=escape(tie.member.full_name),
-            ),
-            _("Takes part in the branch meetings: {answer}", answer=answer[form.takes_part]),
-            _("Sets an example where they live: {answer}", answer=answer[form.sets_example]),
-            _("Keeps contact with the people: {answer}", answer=answer[form.keeps_contact]),
-            _("Comment: {comment}", comment=escape(form.comment)),
-        ]
     )
 
 
@@ -293,7 +277,7 @@ async def on_comment_send(update: Update, context: Context) -> None:
     sent = _("📤 Sent. Thank you.")
     await edit_text(
         query,
-        f"{_form_text(tie, year, _form(state.data), _)}\n\n{sent}",
+        f"{comment_text(tie.member.full_name, year, _form(state.data), _)}\n\n{sent}",
         parse_mode="HTML",
         reply_markup=InlineKeyboardMarkup([[more]]),
     )

@@ -13,13 +13,15 @@ from bot.access import Action, can, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse
-from handlers.notice_common import reader_translator
+from handlers.notice_common import excerpt, reader_translator
 from handlers.residence_common import (
     EXEMPTION_LABELS,
     STATUS_LABELS,
     button,
+    comment_text,
     comment_year,
     local_today,
+    send,
 )
 from storage import audit, outbox
 from storage.models import Member, Unit
@@ -32,7 +34,8 @@ from storage.residence_comments import (
     residence_overview,
 )
 
-MAX_NAMES = 60  # Telegram's 4096 characters hold about this many lines of names
+TEXT_BUDGET = 3800  # Telegram sends at most 4096 characters; room for the "more" line
+COMMENT_EXCERPT = 80
 
 
 def report_year(context: Context) -> int:
@@ -55,7 +58,7 @@ async def on_overview(update: Update, context: Context) -> None:
         await edit_text(query, _("No workplace branches under your roles."))
         return
     lines = [_("📊 <b>Residence ties, {year}</b>", year=year)]
-    lines += [_figures(b, _) for b in branches]
+    lines += _fit([_figures(b, _) for b in branches], _, len(lines[0]))
     rows = [
         [InlineKeyboardButton(b.branch.name, callback_data=f"rovb:{b.branch.id}")] for b in branches
     ]
@@ -107,18 +110,30 @@ async def on_branch_detail(update: Update, context: Context) -> None:
     year = report_year(context)
     [branch] = await branch_residence(context.db, [unit], year)
     lines = [_figures(branch, _), ""]
-    lines += [_member_line(m, _) for m in branch.members[:MAX_NAMES]]
-    if len(branch.members) > MAX_NAMES:
-        lines.append(_("… and {count} more", count=len(branch.members) - MAX_NAMES))
+    lines += _fit([_member_line(m, _) for m in branch.members], _, len(lines[0]))
     rows = []
     if can(context.actor, Action.MANAGE_RESIDENCE, unit.path):
         missing = len(await _reminder_targets(context, branch))
         remind = _("🔔 Remind everyone missing ({count})", count=missing)
         rows.append([InlineKeyboardButton(remind, callback_data=f"rrm:{unit.id}")])
         rows.append([InlineKeyboardButton(_("🛡 Exemptions"), callback_data=f"rex:{unit.id}")])
+    if branch.comments_received:
+        read = _("📄 Read the comments ({count})", count=branch.comments_received)
+        rows.append([InlineKeyboardButton(read, callback_data=f"rcv:{unit.id}")])
     rows.append([InlineKeyboardButton(_("📊 All branches"), callback_data="rov")])
     text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def _fit(blocks: list[str], _: Translator, used: int) -> list[str]:
+    """As many blocks as fit in one message, then how many were left out."""
+    kept: list[str] = []
+    for block in blocks:
+        used += len(block) + 2
+        if used > TEXT_BUDGET:
+            return [*kept, _("… and {count} more", count=len(blocks) - len(kept))]
+        kept.append(block)
+    return kept
 
 
 def _member_line(m: MemberResidence, _: Translator) -> str:
@@ -133,7 +148,11 @@ def _member_line(m: MemberResidence, _: Translator) -> str:
     if m.comment is not None:
         c = m.comment
         marks = "".join("✓" if v else "✗" for v in (c.takes_part, c.sets_example, c.keeps_contact))
-        line += "\n  " + _("comment ({marks}): {text}", marks=marks, text=escape(c.comment))
+        line += "\n  " + _(
+            "comment ({marks}): {text}",
+            marks=marks,
+            text=escape(excerpt(c.comment, _, COMMENT_EXCERPT)),
+        )
     return line
 
 
@@ -210,8 +229,24 @@ async def on_remind(update: Update, context: Context) -> None:
     )
 
 
+async def on_read_comments(update: Update, context: Context) -> None:
+    """The committee reads the branch's yearly comments in full, one message each."""
+    query = update.callback_query
+    unit = await _viewed_branch(update, context, Action.VIEW_RESIDENCE)
+    if unit is None or query is None:
+        return
+    await ack(query)
+    year = report_year(context)
+    [branch] = await branch_residence(context.db, [unit], year)
+    for entry in branch.members:
+        if entry.comment is not None:
+            text = comment_text(entry.member.full_name, year, entry.comment, context._)
+            await send(update, text)
+
+
 def committee_handlers() -> list[BaseHandler[Update, Context, None]]:
     return [
+        CallbackQueryHandler(on_read_comments, pattern=r"^rcv:"),
         CallbackQueryHandler(on_overview, pattern=r"^rov$"),
         CallbackQueryHandler(on_branch_detail, pattern=r"^rovb:"),
         CallbackQueryHandler(on_remind, pattern=r"^rrm:"),

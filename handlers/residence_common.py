@@ -21,12 +21,14 @@ from storage import outbox
 from storage.models import (
     ExemptionKind,
     Member,
+    ResidenceComment,
     ResidenceTie,
     TelegramAccount,
     TieStatus,
     Unit,
 )
 from storage.outbox import NewMessage, text_payload
+from storage.residence_comments import CommentForm
 from storage.text import TextTooLong, clean_text
 
 REGISTER_FLOW = "residence"
@@ -192,3 +194,17 @@ async def send(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
         await update.effective_chat.send_message(
             text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
+
+
+def comment_text(name: str, year: int, form: CommentForm | ResidenceComment, _: Translator) -> str:
+    """A yearly comment as the residence leader previews it and the committee reads it."""
+    answer = {True: _("yes"), False: _("no")}
+    return "\n".join(
+        [
+            _("<b>Residence comment {year}: {name}</b>", year=year, name=escape(name)),
+            _("Takes part in the branch meetings: {answer}", answer=answer[form.takes_part]),
+            _("Sets an example where they live: {answer}", answer=answer[form.sets_example]),
+            _("Keeps contact with the people: {answer}", answer=answer[form.keeps_contact]),
+            _("Comment: {comment}", comment=escape(form.comment)),
+        ]
+    )

@@ -49,11 +49,14 @@ async def on_register(update: Update, context: Context) -> None:
 
 async def _ask(update: Update, context: Context, step: str, data: Data) -> None:
     """Stores the draft at `step` and asks its question."""
-    _ = context._
     user = update.effective_user
     assert user is not None
     await save_flow(context.db, user.id, REGISTER_FLOW, step, data, context.now())
-    limits = context.settings
+    await send(update, _question(step, context), _step_markup(step, context._))
+
+
+def _question(step: str, context: Context) -> str:
+    _, limits = context._, context.settings
     questions = {
         "address": _(
             "Send the address where you live: house number, street, hamlet or residential "
@@ -79,7 +82,7 @@ async def _ask(update: Update, context: Context, step: str, data: Data) -> None:
         ),
         "letter_date": _("Send the date of the introduction letter as dd/mm/yyyy."),
     }
-    await send(update, questions[step], _step_markup(step, _))
+    return questions[step]
 
 
 def _step_markup(step: str, _: Translator) -> InlineKeyboardMarkup:

@@ -11,11 +11,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
+from bot.i18n import Translator
 from handlers.common import Context, ack, edit_text, refuse
 from handlers.residence_common import REGISTER_FLOW, notify, send, tie_request
 from storage import audit
 from storage.flows import clear_flow, get_flow, save_flow
-from storage.models import FlowState, TieStatus, Unit
+from storage.models import FlowState, ResidenceTie, TieStatus, Unit
 from storage.residence import TieDraft, branch_hosts, register_tie
 
 Data = dict[str, Any]
@@ -41,6 +42,7 @@ async def draft_at(update: Update, context: Context, steps: tuple[str, ...]) -> 
 
 
 async def show_preview(update: Update, context: Context, data: Data) -> None:
+    """The member sees everything they typed, with Save and Cancel."""
     _ = context._
     user = update.effective_user
     assert user is not None
@@ -78,7 +80,6 @@ def parse_iso(value: object) -> date | None:
 async def on_save(update: Update, context: Context) -> None:
     """The tie is stored (the previous one becomes history) and, when the residence branch
     is in the bot, its leaders are asked to confirm it."""
-    _ = context._
     query, member = update.callback_query, context.member
     state = await draft_at(update, context, ("preview",))
     if query is None or state is None or member is None:
@@ -97,16 +98,19 @@ async def on_save(update: Update, context: Context) -> None:
     asked = 0
     for host in await branch_hosts(context.db, tie.residence_branch_id or 0):
         asked += await notify(context, host, tie_request(tie, member))
+    await edit_text(query, _saved_text(tie, asked, context._))
+
+
+def _saved_text(tie: ResidenceTie, asked: int, _: Translator) -> str:
+    """What happens next: nobody to confirm, the secretary asked, or no secretary yet."""
     if tie.status == TieStatus.UNLISTED:
-        done = _("Saved. Your residence branch is not in the bot, so no one confirms it here.")
-    elif asked:
-        done = _("Saved. The secretary of your residence branch has been asked to confirm it.")
-    else:
-        done = _(
-            "Saved. Your residence branch has no secretary linked to the bot yet; the tie "
-            "waits for confirmation."
-        )
-    await edit_text(query, done)
+        return _("Saved. Your residence branch is not in the bot, so no one confirms it here.")
+    if asked:
+        return _("Saved. The secretary of your residence branch has been asked to confirm it.")
+    return _(
+        "Saved. Your residence branch has no secretary linked to the bot yet; the tie "
+        "waits for confirmation."
+    )
 
 
 def _tie_draft(data: Data) -> TieDraft:

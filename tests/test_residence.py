@@ -110,6 +110,13 @@ async def test_member_registers_secretary_confirms_and_comments_in_vietnamese(
     assert "Đảng viên đang công tác: 5 · đã đăng ký: 1 · đã xác nhận: 1" in (overview.text or "")
     assert "Nhận xét hằng năm đã nhận: 1" in (overview.text or "")
     assert "Chi bộ Khu phố 2" not in (overview.text or "")  # Sơn leads CB1 only
+    await son.press("Chi bộ Khu phố 1", message=overview)
+    await bot.fake.wait_until(lambda: "📄 Đọc nhận xét (1)" in overview.buttons())
+    assert "• Lê &lt;An&gt;: ✅ chi bộ nơi cư trú đã xác nhận" in (overview.text or "")
+    assert "nhận xét (✓✓✗): Tích cực, gương mẫu." in (overview.text or "")
+    full = await press(son, "📄 Đọc nhận xét (1)")
+    assert "Nhận xét của chi bộ nơi cư trú năm" in full.text and "Lê &lt;An&gt;" in full.text
+    assert "Giữ mối liên hệ với nhân dân: không" in full.text
 
 
 async def record_activity(bot: RunningBot, member: FakeUser, host: FakeUser) -> None:

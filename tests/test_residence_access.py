@@ -71,6 +71,7 @@ async def test_branch_b_cannot_act_on_branch_a_records_with_forged_buttons(
         f"rac:{activity_id}",
         f"rcm:{confirmed}",
         f"rovb:{cb1}",
+        f"rcv:{cb1}",
         f"rrm:{cb1}",
         f"rex:{cb1}",
         f"rexm:{an}",
