@@ -196,7 +196,8 @@ def _comment_reminder(host: Member, count: int, year: int, context: Context) -> 
 
 
 async def on_remind(update: Update, context: Context) -> None:
-    """Everyone missing in the branch gets a reminder through the outbox."""
+    """Everyone missing in the branch gets a reminder through the outbox; the committee
+    sees how many, and who must be told in person (no Telegram)."""
     _ = context._
     query, chat = update.callback_query, update.effective_chat
     unit = await _viewed_branch(update, context, Action.MANAGE_RESIDENCE)
@@ -204,10 +205,23 @@ async def on_remind(update: Update, context: Context) -> None:
         return
     [branch] = await branch_residence(context.db, [unit], report_year(context))
     messages = await _reminder_targets(context, branch)
-    if not messages:
+    unlinked = [m.member for m in branch.members if m.missing and not m.member.telegram_user_id]
+    if not messages and not unlinked:
         await ack(query, _("Nobody is missing in this branch."), show_alert=True)
         return
     await ack(query)
+    if messages:
+        await _send_reminders(context, unit, messages)
+    lines = [_("🔔 A reminder is on its way to {count} people.", count=len(messages))]
+    if unlinked:
+        names = ", ".join(escape(m.full_name) for m in unlinked)
+        lines.append(
+            _("Missing but not linked to Telegram, to be told in person: {names}", names=names)
+        )
+    await chat.send_message("\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+async def _send_reminders(context: Context, unit: Unit, messages: list[NewMessage]) -> None:
     await outbox.enqueue_broadcast(
         context.db,
         "residence_reminder",
@@ -224,9 +238,6 @@ async def on_remind(update: Update, context: Context) -> None:
         details={"recipients": len(messages)},
     )
     wake_sender_after_commit(context.bot_data)
-    await chat.send_message(
-        _("🔔 A reminder is on its way to {count} people.", count=len(messages))
-    )
 
 
 async def on_read_comments(update: Update, context: Context) -> None:

@@ -70,7 +70,10 @@ async def test_reminders_reach_exactly_the_members_missing(bot: RunningBot) -> N
     assert "chưa đăng ký: 2" in text and "Lê &lt;An&gt;" in text
     await son.press("🔔 Nhắc tất cả người còn thiếu (2)", message=view)
     told = await son.wait_for_message()
-    assert told.text == "🔔 Đang gửi nhắc nhở đến 2 người."
+    assert told.text == (
+        "🔔 Đang gửi nhắc nhở đến 2 người.\n"
+        "Còn thiếu nhưng chưa liên kết Telegram, cần báo trực tiếp: Vũ Đào"
+    )
     await bot.fake.wait_until(lambda: reminded(bot) == {BINH, TAM}, 10)
     [to_binh] = bot.fake.chat(BINH).messages
     assert "đăng ký sinh hoạt nơi cư trú" in (to_binh.text or "")
