@@ -19,6 +19,7 @@ class Action(enum.StrEnum):
     MANAGE_MEMBERS = "manage_members"
     VIEW_REPORTS = "view_reports"
     SEND_NOTICES = "send_notices"
+    MANAGE_MEETINGS = "manage_meetings"
 
 
 # Which roles allow which unit-scoped action; a role covers its unit and every unit under it.
@@ -27,6 +28,7 @@ UNIT_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_REPORTS: frozenset(Role),
     Action.MANAGE_MEMBERS: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
     Action.SEND_NOTICES: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    Action.MANAGE_MEETINGS: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
 }
 
 

@@ -27,8 +27,13 @@ from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
 from bot.webhook import start_webhook_server, webhook_app
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
-from handlers.drafts import draft_handlers
+from handlers.drafts import DraftStep, draft_handlers
 from handlers.language import language_handlers
+from handlers.meeting_answer import meeting_answer_handlers, on_reason_input
+from handlers.meeting_attendance import meeting_attendance_handlers
+from handlers.meeting_compose import meeting_compose_handlers, on_meeting_input
+from handlers.meeting_jobs import meeting_jobs
+from handlers.meeting_manage import meeting_manage_handlers, on_edit_input, show_meetings
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import Show, menu_handlers, show_help
 from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
@@ -164,7 +169,7 @@ def build_application(settings: Settings) -> Chibo:
 
 def _jobs() -> dict[str, JobFn]:
     """The stored jobs' functions, by kind (see bot/scheduler.py)."""
-    return {}
+    return {**meeting_jobs()}
 
 
 def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:
@@ -173,6 +178,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "help": show_help,
         "members": show_branch_members,
         "notices": show_notices,
+        "meetings": show_meetings,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
         *onboarding_handlers(),
@@ -181,6 +187,10 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *member_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
+        *meeting_compose_handlers(),
+        *meeting_manage_handlers(),
+        *meeting_answer_handlers(),
+        *meeting_attendance_handlers(),
         *menu_handlers(features),
         # Anything left: commands in groups, and buttons we do not know (forged or stale).
         CommandHandler(
@@ -189,7 +199,13 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         CallbackQueryHandler(_unknown_button),
     ]
     application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
-    application.add_handlers(draft_handlers({"notice": on_notice_input}), group=GROUP_DRAFTS)
+    drafts: dict[str, DraftStep] = {
+        "notice": on_notice_input,
+        "meeting": on_meeting_input,
+        "meeting_edit": on_edit_input,
+        "meeting_absence": on_reason_input,
+    }
+    application.add_handlers(draft_handlers(drafts), group=GROUP_DRAFTS)
     application.add_handlers(feature_handlers, group=GROUP_FEATURES)
     application.add_error_handler(on_error)
 
