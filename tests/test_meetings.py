@@ -379,3 +379,37 @@ NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
 def test_typed_meeting_times(typed: str, local: datetime | None) -> None:
     expected = local.replace(tzinfo=TZ).astimezone(UTC) if local else None
     assert parse_when(typed, TZ, NOW) == expected
+
+
+async def test_agenda_document_follows_the_invitation_and_committee_only(bot: RunningBot) -> None:
+    ids = await seed(bot)
+    son = user(bot, SON)
+    await son.send_text("📅 Sinh hoạt chi bộ")
+    await son.wait_for_messages(3)
+    await son.press("➕ Tạo cuộc họp")
+    await son.wait_for_message()
+    await son.press("Họp chi ủy / cấp ủy")
+    await son.wait_for_message()
+    await son.send_text("24/12/2099 14:00")
+    await son.wait_for_message()
+    await son.send_text("https://meet.example.org/cb1")
+    await son.wait_for_message()
+    await son.send_media("document", caption="Dự thảo nghị quyết", file_name="du-thao.pdf")
+    await son.wait_for_message()
+    await son.press("Chỉ cấp ủy")
+    preview = await son.wait_for_message()
+    assert "Mời 1 đảng viên?" in preview.text  # only Sơn holds a role on CB1
+    await son.press("📤 Gửi giấy mời", message=preview)
+    await bot.settle()
+    await outbox_idle(bot)
+    mine = bot.fake.chat(SON).messages
+    invitation = next(m for m in mine if (m.text or "").startswith("📨 Giấy mời họp."))
+    document = next(m for m in mine if m.kind == "document")
+    assert (
+        "Dự thảo nghị quyết" in invitation.text
+        and "https://meet.example.org/cb1" in invitation.text
+    )
+    assert document.text == "📎 Tài liệu cho cuộc họp lúc 24/12/2099 14:00"
+    assert document.message_id > invitation.message_id
+    assert bot.fake.chat(AN).messages == []
+    assert set(await invites(bot)) == {ids["son"]}
