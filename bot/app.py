@@ -30,6 +30,11 @@ from bot.webhook import start_webhook_server, webhook_app
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
 from handlers.drafts import DraftStep, draft_handlers
 from handlers.language import language_handlers
+from handlers.meeting_answer import meeting_answer_handlers, on_reason_input
+from handlers.meeting_attendance import meeting_attendance_handlers
+from handlers.meeting_compose import meeting_compose_handlers, on_meeting_input
+from handlers.meeting_jobs import meeting_jobs
+from handlers.meeting_manage import meeting_manage_handlers, on_edit_input, show_meetings
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import Show, menu_handlers, show_help
 from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
@@ -187,7 +192,7 @@ def build_application(settings: Settings) -> Chibo:
 
 def _jobs() -> dict[str, JobFn]:
     """The stored jobs' functions, by kind (see bot/scheduler.py)."""
-    return {COMMENT_WINDOW_JOB: ask_for_comments}
+    return {**meeting_jobs(), COMMENT_WINDOW_JOB: ask_for_comments}
 
 
 def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:
@@ -196,6 +201,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "help": show_help,
         "members": show_branch_members,
         "notices": show_notices,
+        "meetings": show_meetings,
         "residence": show_residence,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
@@ -205,6 +211,10 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *member_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
+        *meeting_compose_handlers(),
+        *meeting_manage_handlers(),
+        *meeting_answer_handlers(),
+        *meeting_attendance_handlers(),
         *residence_handlers(),
         *register_handlers(),
         *save_handlers(),
@@ -222,6 +232,9 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
     application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
     drafts: dict[str, DraftStep] = {
         "notice": on_notice_input,
+        "meeting": on_meeting_input,
+        "meeting_edit": on_edit_input,
+        "meeting_absence": on_reason_input,
         REGISTER_FLOW: on_register_input,
         ACTIVITY_FLOW: on_activity_input,
         DECLINE_FLOW: on_decline_reason,

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     scheduler_poll_seconds: float = Field(default=30.0, gt=0)  # fallback when nobody wakes it
     scheduler_max_attempts: int = Field(default=5, ge=1)  # a failing job is then set aside
     scheduler_backoff_seconds: float = Field(default=30.0, gt=0)  # doubles with each attempt
+    # Meetings: reminders this many hours before the start (to those attending and those
+    # who have not answered), and the yearly count of unexcused absences that warns the
+    # secretary (the Party Charter's limit is three).
+    meeting_reminder_hours: list[float] = Field(default_factory=lambda: [24.0, 2.0])
+    meeting_absence_warning: int = Field(default=2, ge=1)
     log_level: str = "INFO"
 
     @field_validator("bot_token", "webhook_secret_token", mode="before")

@@ -1,5 +1,6 @@
 """The data model: organisation tree, members, roles, accounts, invites, inbox, audit log,
-the delivery outbox, drafts (flow state), notices, scheduled jobs and residence ties."""
+the delivery outbox, drafts (flow state), notices, scheduled jobs, meetings and residence
+ties."""
 
 from __future__ import annotations
 
@@ -321,6 +322,71 @@ class ScheduledJob(Base):
     failed_at: Mapped[datetime | None]  # gave up after the last attempt; kept for a person
     last_error: Mapped[str | None] = mapped_column(String(255))  # exception class only
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class MeetingKind(enum.StrEnum):
+    REGULAR = "regular"  # sinh hoạt thường kỳ (monthly)
+    THEMATIC = "thematic"  # sinh hoạt chuyên đề
+    COMMITTEE = "committee"  # họp chi ủy / cấp ủy
+    EXTRAORDINARY = "extraordinary"  # bất thường
+    ONLINE = "online"  # trực tuyến
+
+
+class MeetingAudience(enum.StrEnum):
+    MEMBERS = "members"  # every active member of the unit (a committee: all its branches)
+    COMMITTEE = "committee"  # only those holding a role on the unit itself
+
+
+class MeetingAnswer(enum.StrEnum):
+    ATTENDING = "attending"
+    ABSENT = "absent"
+
+
+class Attendance(enum.StrEnum):
+    PRESENT = "present"
+    EXCUSED = "excused"  # vắng có lý do
+    UNEXCUSED = "unexcused"  # vắng không lý do: the Charter counts these
+
+
+class Meeting(Base):
+    """A meeting (cuộc họp / buổi sinh hoạt) of a unit, with its invited members."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[MeetingKind] = mapped_column(_enum(MeetingKind, "meeting_kind"))
+    audience: Mapped[MeetingAudience] = mapped_column(_enum(MeetingAudience, "meeting_audience"))
+    starts_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(Text)  # an address or an online link
+    agenda: Mapped[str] = mapped_column(Text)
+    attachment_file_id: Mapped[str | None] = mapped_column(String(255))
+    attachment_kind: Mapped[AttachmentKind | None] = mapped_column(
+        _enum(AttachmentKind, "attachment_kind")
+    )
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    cancelled_at: Mapped[datetime | None]
+    attendance_recorded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class MeetingInvite(Base):
+    """One invited member: their answer (until the meeting starts) and their attendance."""
+
+    __tablename__ = "meeting_invites"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_meeting_invite"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    answer: Mapped[MeetingAnswer | None] = mapped_column(_enum(MeetingAnswer, "meeting_answer"))
+    reason: Mapped[str | None] = mapped_column(Text)  # why absent
+    answered_at: Mapped[datetime | None]
+    attendance: Mapped[Attendance | None] = mapped_column(_enum(Attendance, "attendance"))
+
+    member: Mapped[Member] = relationship(lazy="raise")
 
 
 class TieStatus(enum.StrEnum):
