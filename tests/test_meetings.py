@@ -123,8 +123,10 @@ async def invites(bot: RunningBot) -> dict[int, MeetingInvite]:
 
 
 async def jobs(bot: RunningBot) -> dict[str, ScheduledJob]:
+    """The meetings' jobs (other features book their own, e.g. the yearly residence ask)."""
     async with bot.db() as session:
-        return {j.key: j for j in await session.scalars(select(ScheduledJob))}
+        query = select(ScheduledJob).where(ScheduledJob.key.startswith("meeting:"))
+        return {j.key: j for j in await session.scalars(query)}
 
 
 async def answer_absent(bot: RunningBot, who: FakeUser, label: str, reason: str) -> str:
