@@ -7,8 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -22,8 +23,10 @@ from storage.models import (
     MeetingKind,
     Member,
     MemberStatus,
+    ResidenceTie,
     RoleAssignment,
     TelegramAccount,
+    TieStatus,
     Unit,
 )
 from storage.notices import Recipient
@@ -59,7 +62,8 @@ def has_started(meeting: Meeting, now: datetime) -> bool:
 
 
 async def audience(session: AsyncSession, unit: Unit, who: MeetingAudience) -> list[Recipient]:
-    """Active members invited: all of the unit's branches, or those with a role on the unit."""
+    """Active members invited: all of the unit's branches (and, if asked, the members tied to
+    them by residence), or those with a role on the unit."""
     query = (
         select(Member, TelegramAccount)
         .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
@@ -70,8 +74,26 @@ async def audience(session: AsyncSession, unit: Unit, who: MeetingAudience) -> l
         holders = select(RoleAssignment.member_id).where(RoleAssignment.unit_id == unit.id)
         query = query.where(Member.id.in_(holders))
     else:
-        query = query.join(Unit, Unit.id == Member.branch_id).where(Unit.path.startswith(unit.path))
+        on_roster = select(Member.id).join(Unit, Unit.id == Member.branch_id)
+        members = on_roster.where(Unit.path.startswith(unit.path))
+        if who == MeetingAudience.WITH_RESIDENTS:
+            query = query.where(Member.id.in_(members.union(_residents(unit))))
+        else:
+            query = query.where(Member.id.in_(members))
     return [Recipient(m, a) for m, a in await session.execute(query)]
+
+
+def _residents(unit: Unit) -> Select[Any]:
+    """Members whose current, confirmed residence tie is to a branch at or under `unit`."""
+    return (
+        select(ResidenceTie.member_id)
+        .join(Unit, Unit.id == ResidenceTie.residence_branch_id)
+        .where(
+            Unit.path.startswith(unit.path),
+            ResidenceTie.status == TieStatus.CONFIRMED,
+            ResidenceTie.ended_at.is_(None),
+        )
+    )
 
 
 async def add_meeting(session: AsyncSession, new: NewMeeting, member_ids: Sequence[int]) -> Meeting:

@@ -335,6 +335,9 @@ class MeetingKind(enum.StrEnum):
 class MeetingAudience(enum.StrEnum):
     MEMBERS = "members"  # every active member of the unit (a committee: all its branches)
     COMMITTEE = "committee"  # only those holding a role on the unit itself
+    # MEMBERS plus working members whose confirmed residence tie is to a branch of the unit
+    # (đảng viên 213 take part in their residence branch's meetings).
+    WITH_RESIDENTS = "with_residents"
 
 
 class MeetingAnswer(enum.StrEnum):

@@ -415,3 +415,34 @@ async def test_agenda_document_follows_the_invitation_and_committee_only(bot: Ru
     assert document.message_id > invitation.message_id
     assert bot.fake.chat(AN).messages == []
     assert set(await invites(bot)) == {ids["son"]}
+
+
+async def test_residents_tied_to_the_branch_can_be_invited_too(sessions) -> None:
+    from storage.db import transaction
+    from storage.meetings import audience
+    from storage.models import ResidenceTie, TieStatus
+
+    async with transaction(sessions) as session:
+        u = await tree(session)
+        an = await member(session, u["CB1"], "Lê An", "0914000001")
+        dung = await member(session, u["CB2"], "Vũ Dũng", "0914000002")  # lives in CB9's area
+        hoa = await member(session, u["CB9"], "Mai Hoa", "0914000003")  # lives in CB1's area
+        tuan = await member(session, u["CB2"], "Lý Tuấn", "0914000004")  # tie still pending
+        now = datetime.now(UTC)
+        ties = [(dung, u["CB9"], TieStatus.CONFIRMED), (hoa, u["CB1"], TieStatus.CONFIRMED)]
+        ties.append((tuan, u["CB1"], TieStatus.PENDING))
+        for who, branch, status in ties:
+            session.add(
+                ResidenceTie(
+                    member_id=who.id,
+                    address="Số 1",
+                    residence_branch_id=branch.id,
+                    status=status,
+                    created_at=now,
+                )
+            )
+        await session.flush()
+        plain = await audience(session, u["CB1"], MeetingAudience.MEMBERS)
+        wider = await audience(session, u["CB1"], MeetingAudience.WITH_RESIDENTS)
+    assert [r.member.id for r in plain] == [an.id]
+    assert [r.member.id for r in wider] == [an.id, hoa.id]
