@@ -19,6 +19,8 @@ class Action(enum.StrEnum):
     MANAGE_MEMBERS = "manage_members"
     VIEW_REPORTS = "view_reports"
     SEND_NOTICES = "send_notices"
+    REVIEW_PLANS = "review_plans"  # read, accept or return members' yearly plans
+    GRADE_MEMBERS = "grade_members"  # record the year's final grade
 
 
 # Which roles allow which unit-scoped action; a role covers its unit and every unit under it.
@@ -27,6 +29,9 @@ UNIT_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_REPORTS: frozenset(Role),
     Action.MANAGE_MEMBERS: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
     Action.SEND_NOTICES: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    # The branch committee (secretary, deputy, committee members) reviews and grades.
+    Action.REVIEW_PLANS: frozenset(Role),
+    Action.GRADE_MEMBERS: frozenset(Role),
 }
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -27,15 +28,24 @@ from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
 from bot.webhook import start_webhook_server, webhook_app
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
-from handlers.drafts import draft_handlers
+from handlers.drafts import DraftStep, draft_handlers
 from handlers.language import language_handlers
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import Show, menu_handlers, show_help
 from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
 from handlers.notice_status import notice_status_handlers
 from handlers.onboarding import onboarding_handlers
+from handlers.plan_assess import on_note_input, plan_assess_handlers
+from handlers.plan_member import on_plan_input, plan_member_handlers
+from handlers.plan_menu import plan_menu_handlers, show_plan
+from handlers.plan_overview import plan_overview_handlers
+from handlers.plan_record import plan_record_handlers
+from handlers.plan_reminders import remind_missing_plans
+from handlers.plan_review import on_return_input, plan_review_handlers
 from handlers.profile import profile_handlers, show_me
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, session_factory, transaction
+from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
+from storage.plan_schedule import schedule_reminders
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +82,20 @@ class Chibo:
         await self.application.initialize()
         await self.application.start()
         await self._register_commands()
+        await self._schedule_reminders()
+
+    async def _schedule_reminders(self) -> None:
+        """Reminder jobs for the seasons as they are now (the defaults may have changed)."""
+        async with transaction(self.sessions) as session:
+            settings = self.settings
+            await schedule_reminders(
+                session,
+                settings.plan_season_defaults(),
+                tz=settings.tz,
+                hour=settings.plan_reminder_hour,
+                now=datetime.now(UTC),
+            )
+        self.scheduler.wake()
 
     async def _register_commands(self) -> None:
         bot = self.application.bot
@@ -164,7 +188,7 @@ def build_application(settings: Settings) -> Chibo:
 
 def _jobs() -> dict[str, JobFn]:
     """The stored jobs' functions, by kind (see bot/scheduler.py)."""
-    return {}
+    return {KIND_PLAN_REMINDER: remind_missing_plans}
 
 
 def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:
@@ -173,6 +197,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "help": show_help,
         "members": show_branch_members,
         "notices": show_notices,
+        "plan": show_plan,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
         *onboarding_handlers(),
@@ -181,6 +206,12 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *member_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
+        *plan_menu_handlers(),
+        *plan_member_handlers(),
+        *plan_review_handlers(),
+        *plan_assess_handlers(),
+        *plan_record_handlers(),
+        *plan_overview_handlers(),
         *menu_handlers(features),
         # Anything left: commands in groups, and buttons we do not know (forged or stale).
         CommandHandler(
@@ -189,7 +220,13 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         CallbackQueryHandler(_unknown_button),
     ]
     application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
-    application.add_handlers(draft_handlers({"notice": on_notice_input}), group=GROUP_DRAFTS)
+    drafts: dict[str, DraftStep] = {
+        "notice": on_notice_input,
+        "plan": on_plan_input,
+        "plan_note": on_note_input,
+        "plan_return": on_return_input,
+    }
+    application.add_handlers(draft_handlers(drafts), group=GROUP_DRAFTS)
     application.add_handlers(feature_handlers, group=GROUP_FEATURES)
     application.add_error_handler(on_error)
 

@@ -14,10 +14,26 @@ _INVISIBLE = dict.fromkeys(
 )
 
 
-def clean_text(value: str) -> str:
-    """NFC, without control or zero-width characters; newlines are kept."""
+class TextTooLong(ValueError):
+    """What a person typed is longer than its field allows (after cleaning)."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"{length} > {limit}")
+        self.length = length
+        self.limit = limit
+
+
+def clean_text(value: str, limit: int | None = None) -> str:
+    """NFC, without control or zero-width characters; newlines are kept. With `limit`, also
+    without surrounding blanks, and `TextTooLong` when longer than `limit` characters."""
     value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
-    return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    if limit is None:
+        return value
+    value = value.strip()
+    if len(value) > limit:
+        raise TextTooLong(len(value), limit)
+    return value
 
 
 def clean_name(value: str) -> str:
