@@ -83,6 +83,7 @@ def plan_season(unit_code: str, year: int, **options: str | None) -> None:
             tz=settings.tz,
             hour=settings.plan_reminder_hour,
             now=datetime.now(UTC),
+            also=year,
         )
         return season
 

@@ -65,12 +65,18 @@ async def schedule_plan_reminders(
 
 
 async def schedule_reminders(
-    session: AsyncSession, defaults: SeasonDefaults, *, tz: tzinfo, hour: int, now: datetime
+    session: AsyncSession,
+    defaults: SeasonDefaults,
+    *,
+    tz: tzinfo,
+    hour: int,
+    now: datetime,
+    also: int | None = None,
 ) -> None:
     """Plans the reminder jobs of this year and the next (run at start and after a season
-    changes): a bot running across New Year has next year's already."""
+    changes: a bot running across New Year has next year's already), and of year `also`."""
     year = now.astimezone(tz).year
-    for each in (year, year + 1):
+    for each in sorted({year, year + 1} | ({also} if also else set())):
         await schedule_plan_reminders(
             session, defaults, each, tz=tz, hour=hour, now=now.astimezone(UTC)
         )
