@@ -22,8 +22,8 @@ from handlers.plan_common import (
     refusal_text,
     tell,
     today,
+    too_long_text,
 )
-from handlers.plan_member import too_long_text
 from handlers.plan_notify import tell_committee
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, YearlyPlan

@@ -15,6 +15,7 @@ from handlers.common import Context, ack
 from storage.models import Grade, Member, PlanStatus, YearlyPlan
 from storage.plan_seasons import Season, SeasonDefaults, season_for
 from storage.plans import SECTIONS, next_empty_section
+from storage.text import TextTooLong
 
 FLOW = "plan"  # the member writing a section: data {"key": ..., "then": "next" | "review"}
 NOTE_FLOW = "plan_note"  # the member's note on one goal of the self-assessment
@@ -111,8 +112,13 @@ def section_list(keys: list[str], _: Translator) -> str:
 
 
 def may_review(actor: Actor, plan: YearlyPlan | None, action: Action) -> bool:
-    """Committee actions on a plan are decided on its member's branch."""
-    return plan is not None and can(actor, action, plan.member.branch.path)
+    """Committee actions on a plan are decided on its member's branch; nobody reviews or
+    grades their own plan (a committee above, or a colleague, does)."""
+    return (
+        plan is not None
+        and plan.member_id != actor.member_id
+        and can(actor, action, plan.member.branch.path)
+    )
 
 
 def plan_body(plan: YearlyPlan, _: Translator) -> list[str]:
@@ -165,3 +171,12 @@ async def tell(update: Update, context: Context, text: str) -> None:
         await ack(update.callback_query, text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
+
+
+def too_long_text(error: TextTooLong, _: Translator) -> str:
+    return _(
+        "This is {length} characters long; at most {limit} are allowed here. Please shorten "
+        "it and send it again: your draft is kept.",
+        length=error.length,
+        limit=error.limit,
+    )

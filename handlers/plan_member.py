@@ -11,7 +11,6 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
 from bot.delivery import wake_sender_after_commit
-from bot.i18n import Translator
 from handlers.common import Context, ack, callback_args, refuse
 from handlers.plan_common import (
     FLOW,
@@ -27,6 +26,7 @@ from handlers.plan_common import (
     split_message,
     tell,
     today,
+    too_long_text,
 )
 from handlers.plan_notify import tell_committee
 from storage.flows import clear_flow, save_flow
@@ -142,15 +142,6 @@ async def on_plan_input(update: Update, context: Context, state: FlowState) -> N
         return
     save_section(plan, str(state.data.get("key")), text)
     await _after_section(update, context, plan, season, str(state.data.get("then")))
-
-
-def too_long_text(error: TextTooLong, _: Translator) -> str:
-    return _(
-        "This is {length} characters long; at most {limit} are allowed here. Please shorten "
-        "it and send it again: your draft is kept.",
-        length=error.length,
-        limit=error.limit,
-    )
 
 
 async def _after_section(

@@ -128,7 +128,10 @@ async def on_grade_list(update: Update, context: Context) -> None:
         return
     await ack(query)
     paths = role_paths(context, Action.GRADE_MEMBERS)
-    plans = await plans_in(context.db, paths, today(context).year, awaiting="grade")
+    # Any year: a December self-assessment is often graded in January.
+    plans = await plans_in(
+        context.db, paths, None, awaiting="grade", reviewer_id=context.actor.member_id
+    )
     heading = _("🏅 Self-assessments awaiting a grade ({count}):", count=len(plans))
     await send_plan_list(update, plans, "plgr", heading, _("No self-assessments await a grade."))
 

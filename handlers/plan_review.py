@@ -23,8 +23,8 @@ from handlers.plan_common import (
     split_message,
     tell,
     today,
+    too_long_text,
 )
-from handlers.plan_member import too_long_text
 from handlers.plan_notify import accepted_text, returned_text, tell_member
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, PlanRevision, PlanStatus, YearlyPlan
@@ -49,7 +49,13 @@ async def on_review_list(update: Update, context: Context) -> None:
         return
     await ack(query)
     paths = role_paths(context, Action.REVIEW_PLANS)
-    plans = await plans_in(context.db, paths, today(context).year, awaiting="review")
+    plans = await plans_in(
+        context.db,
+        paths,
+        today(context).year,
+        awaiting="review",
+        reviewer_id=context.actor.member_id,
+    )
     await send_plan_list(
         update,
         plans,

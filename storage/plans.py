@@ -218,20 +218,29 @@ def under_paths(paths: set[str]) -> ColumnElement[bool]:
 
 
 async def plans_in(
-    session: AsyncSession, paths: set[str], year: int, *, awaiting: str
+    session: AsyncSession,
+    paths: set[str],
+    year: int | None,
+    *,
+    awaiting: str,
+    reviewer_id: int | None = None,
 ) -> list[YearlyPlan]:
-    """Plans of active members under `paths` awaiting the committee: `awaiting` is "review"
-    (submitted plans) or "grade" (self-assessed, not graded), by member name."""
+    """Plans of active members under `paths` (of `year`, or any) awaiting the committee:
+    `awaiting` is "review" (submitted plans) or "grade" (self-assessed, not graded), by
+    member name; the reviewer's own plan is not theirs to review."""
     if not paths:
         return []
     query = (
         select(YearlyPlan)
         .join(Member, Member.id == YearlyPlan.member_id)
         .join(Unit, Unit.id == Member.branch_id)
-        .where(under_paths(paths), YearlyPlan.year == year, Member.status == MemberStatus.ACTIVE)
+        .where(under_paths(paths), Member.status == MemberStatus.ACTIVE)
+        .where(Member.id != (reviewer_id or 0))
         .options(joinedload(YearlyPlan.member).joinedload(Member.branch))
         .order_by(Member.name_folded, Member.id)
     )
+    if year is not None:
+        query = query.where(YearlyPlan.year == year)
     if awaiting == "review":
         query = query.where(YearlyPlan.status == PlanStatus.SUBMITTED)
     else:

@@ -240,6 +240,7 @@ async def test_branch_a_cannot_see_or_act_on_branch_b_records(bot: RunningBot) -
             await put_plan(session, ids["ha"], PlanStatus.ACCEPTED, assessed=Grade.GOOD)
         ).id
         an_plan = (await put_plan(session, ids["an"], PlanStatus.SUBMITTED)).id
+        son_plan = (await put_plan(session, ids["son"], PlanStatus.SUBMITTED)).id
     forged = [
         f"plr:{dung_plan}",
         f"plok:{dung_plan}",
@@ -253,6 +254,7 @@ async def test_branch_a_cannot_see_or_act_on_branch_b_records(bot: RunningBot) -
         await assert_refused(bot, SON, data)
     for data in (f"plok:{an_plan}", f"plrec:{ids['son']}", "plq", "plov"):
         await assert_refused(bot, AN, data)  # nor may a member act as the committee at home
+    await assert_refused(bot, SON, f"plok:{son_plan}")  # nobody reviews their own plan
     await assert_refused(bot, SON, "plgd:99999:0")
     await assert_refused(bot, SON, f"plgd:{an_plan}:9")
     await bot.settle()
@@ -261,7 +263,8 @@ async def test_branch_a_cannot_see_or_act_on_branch_b_records(bot: RunningBot) -
     assert (await plan_of(bot, ids["an"])).status == PlanStatus.SUBMITTED  # type: ignore[union-attr]
     assert [m for m in bot.fake.chat(SON).messages if "Vũ Dũng" in (m.text or "")] == []
 
-    # CB1's list of plans to review holds An's plan only; CB2's secretary may accept Dũng's.
+    # CB1's list of plans to review holds An's plan (not Sơn's own); CB2's secretary may
+    # accept Dũng's.
     son = user(bot, SON)
     await son.send_text("📝 Kế hoạch năm")
     await son.press("📥 Kế hoạch chờ duyệt", message=await son.wait_for_message())
