@@ -57,6 +57,12 @@ async def answer(member: FakeUser, text: str) -> SentMessage:
     return await member.wait_for_message()
 
 
+async def delivered(bot: RunningBot) -> None:
+    """Every update handled and committed, then every message it enqueued sent."""
+    await bot.settle()
+    await outbox_idle(bot)
+
+
 def got(bot: RunningBot, user_id: int, start: str) -> list[SentMessage]:
     return [m for m in bot.fake.chat(user_id).messages if (m.text or "").startswith(start)]
 
@@ -102,7 +108,7 @@ async def test_plan_written_across_a_restart_returned_revised_and_accepted(
     assert plan is not None and plan.status == PlanStatus.SUBMITTED
     assert plan.sections["ethics"] == "Giữ gìn lối sống giản dị."
     assert plan.sections["other"] == "" and plan.commitment_text.startswith("Tôi xin cam kết")
-    await outbox_idle(bot)
+    await delivered(bot)
     for committee in (SON, KHANH):
         [note] = got(bot, committee, "📥 Đồng chí Lê An đã gửi kế hoạch")
         assert note.buttons() == ["📖 Xem kế hoạch"]
@@ -115,7 +121,7 @@ async def test_plan_written_across_a_restart_returned_revised_and_accepted(
     assert "tối đa 1000 ký tự" in ((await son.wait_for_message()).text or "")
     done = await answer(son, "Phần công tác cần cụ thể hơn.")
     assert done.text == "↩️ Đã trả lại kế hoạch của đồng chí Lê An kèm ý kiến của đồng chí."
-    await outbox_idle(bot)
+    await delivered(bot)
     [returned] = got(bot, AN, "↩️ Chi ủy trả lại")
     assert "Phần công tác cần cụ thể hơn." in (returned.text or "")
 
@@ -130,14 +136,14 @@ async def test_plan_written_across_a_restart_returned_revised_and_accepted(
     _plan, actions = await an.wait_for_messages(2)
     await an.press("📤 Gửi chi ủy", message=actions)
     await an.wait_for_message()
-    await outbox_idle(bot)
+    await delivered(bot)
 
     await son.press("📖 Xem kế hoạch")
     history, decide = await son.wait_for_messages(2)
     assert "sáng kiến cải tiến" in (history.text or "") and "trả lại" in (history.text or "")
     await son.press("✅ Duyệt", message=decide)
     await bot.fake.wait_until(lambda: (decide.text or "").startswith("✅ Đồng chí đã duyệt"))
-    await outbox_idle(bot)
+    await delivered(bot)
     assert len(got(bot, AN, "✅ Chi ủy đã duyệt kế hoạch năm")) == 1
     plan = await plan_of(bot, ids["an"])
     assert plan is not None and plan.status == PlanStatus.ACCEPTED
@@ -193,7 +199,7 @@ async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBo
     await binh.press("Well completed duties", message=grade_question)
     assert "proposed grade: Well completed duties" in ((await binh.wait_for_message()).text or "")
 
-    await outbox_idle(bot)
+    await delivered(bot)
     son = user(bot, SON)
     [note] = got(bot, SON, "📋 Đồng chí Phạm Bình đã gửi bản tự kiểm điểm")
     await son.press("🏅 Xếp loại", message=note)
@@ -208,7 +214,7 @@ async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBo
         assert part in (record.text or "")
     await son.press("Hoàn thành xuất sắc nhiệm vụ", message=choose)
     await bot.fake.wait_until(lambda: (choose.text or "").startswith("🏅 Đã ghi nhận"))
-    await outbox_idle(bot)
+    await delivered(bot)
     [graded] = got(bot, BINH, "🏅 The committee recorded your grade")
     assert "Excellently completed duties" in (graded.text or "")
 
@@ -371,7 +377,7 @@ async def test_reminders_reach_exactly_the_members_missing_and_their_secretary(
             return job.done_at is not None
 
     await bot.fake.wait_until(ran, 10)
-    await outbox_idle(bot)
+    await delivered(bot)
     reminded = {m.chat_id for m in bot.fake.sent if "🔔" in (m.text or "")}
     assert reminded == {SON, BINH, KHANH, DUNG, PHUONG}
     [english] = got(bot, BINH, "🔔 Reminder: your yearly plan of")
