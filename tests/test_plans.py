@@ -392,3 +392,33 @@ async def test_reminders_reach_exactly_the_members_missing_and_their_secretary(
     binh = user(bot, BINH, "en")
     await binh.press("📝 My plan", message=english)
     assert "Yearly plan" in ((await binh.wait_for_message()).text or "")
+
+
+async def test_an_english_speaking_member_writes_and_submits_to_branch_b(bot: RunningBot) -> None:
+    ids = await seed(bot)
+    dung = user(bot, DUNG, "en")
+    menu = await open_plan_menu(dung, "📝 Yearly plan")
+    assert "Status: not started" in (menu.text or "") and "Deadline: " in (menu.text or "")
+    await dung.press("✍️ Write my plan", message=menu)
+    prompt = await dung.wait_for_message()
+    assert "Part 1/5: Political ideology and study" in (prompt.text or "")
+    for text in ("Study the resolutions.", "Live simply.", "Finish every task.", "Join the"):
+        prompt = await answer(dung, text)
+    assert "Part 5/5: Other" in (prompt.text or "")
+    await dung.press("⏭ Nothing to add", message=prompt)
+    commitment = await dung.wait_for_message()
+    assert "I commit to: study and firmly follow" in (commitment.text or "")
+    await dung.press("✅ I have read and accept the commitment", message=commitment)
+    _plan, actions = await dung.wait_for_messages(2)
+    await dung.press("📤 Submit to the committee", message=actions)
+    assert "was submitted to the committee on" in ((await dung.wait_for_message()).text or "")
+    await delivered(bot)
+    # CB2's own committee hears of it, in its language; not CB1's, nor the one above.
+    [note] = got(bot, HA, "📥 Đồng chí Vũ Dũng đã gửi kế hoạch")
+    assert note.buttons() == ["📖 Xem kế hoạch"]
+    assert (
+        got(bot, SON, "📥") == [] and got(bot, KHANH, "📥") == [] and got(bot, PHUONG, "📥") == []
+    )
+    plan = await plan_of(bot, ids["dung"])
+    assert plan is not None and plan.commitment_text is not None
+    assert plan.commitment_text.startswith("I commit to")
