@@ -25,6 +25,8 @@ class Action(enum.StrEnum):
     HOST_RESIDENCE = "host_residence"
     VIEW_RESIDENCE = "view_residence"
     MANAGE_RESIDENCE = "manage_residence"
+    REVIEW_PLANS = "review_plans"  # read, accept or return members' yearly plans
+    GRADE_MEMBERS = "grade_members"  # record the year's final grade
 
 
 # Which roles allow which unit-scoped action; a role covers its unit and every unit under it.
@@ -37,6 +39,9 @@ UNIT_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.HOST_RESIDENCE: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
     Action.VIEW_RESIDENCE: frozenset(Role),
     Action.MANAGE_RESIDENCE: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    # The branch committee (secretary, deputy, committee members) reviews and grades.
+    Action.REVIEW_PLANS: frozenset(Role),
+    Action.GRADE_MEMBERS: frozenset(Role),
 }
 
 

@@ -40,6 +40,13 @@ from handlers.menu import Show, menu_handlers, show_help
 from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
 from handlers.notice_status import notice_status_handlers
 from handlers.onboarding import onboarding_handlers
+from handlers.plan_assess import on_note_input, plan_assess_handlers
+from handlers.plan_member import on_plan_input, plan_member_handlers
+from handlers.plan_menu import plan_menu_handlers, show_plan
+from handlers.plan_overview import plan_overview_handlers
+from handlers.plan_record import plan_record_handlers
+from handlers.plan_reminders import remind_missing_plans
+from handlers.plan_review import on_return_input, plan_review_handlers
 from handlers.profile import profile_handlers, show_me
 from handlers.residence import on_activity_input, residence_handlers, show_residence
 from handlers.residence_comment import comment_handlers, on_comment_input
@@ -58,6 +65,8 @@ from handlers.residence_save import save_handlers
 from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
 from handlers.residence_window import ask_for_comments, book_comment_window
 from storage.db import create_engine, session_factory, transaction
+from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
+from storage.plan_schedule import schedule_reminders
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +104,20 @@ class Chibo:
         await self.application.start()
         await self._register_commands()
         await self._book_standing_jobs()
+        await self._schedule_reminders()
+
+    async def _schedule_reminders(self) -> None:
+        """Reminder jobs for the seasons as they are now (the defaults may have changed)."""
+        async with transaction(self.sessions) as session:
+            settings = self.settings
+            await schedule_reminders(
+                session,
+                settings.plan_season_defaults(),
+                tz=settings.tz,
+                hour=settings.plan_reminder_hour,
+                now=datetime.now(UTC),
+            )
+        self.scheduler.wake()
 
     async def _register_commands(self) -> None:
         bot = self.application.bot
@@ -192,7 +215,11 @@ def build_application(settings: Settings) -> Chibo:
 
 def _jobs() -> dict[str, JobFn]:
     """The stored jobs' functions, by kind (see bot/scheduler.py)."""
-    return {**meeting_jobs(), COMMENT_WINDOW_JOB: ask_for_comments}
+    return {
+        **meeting_jobs(),
+        COMMENT_WINDOW_JOB: ask_for_comments,
+        KIND_PLAN_REMINDER: remind_missing_plans,
+    }
 
 
 def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:
@@ -203,6 +230,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "notices": show_notices,
         "meetings": show_meetings,
         "residence": show_residence,
+        "plan": show_plan,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
         *onboarding_handlers(),
@@ -222,6 +250,12 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *comment_handlers(),
         *committee_handlers(),
         *exemption_handlers(),
+        *plan_menu_handlers(),
+        *plan_member_handlers(),
+        *plan_review_handlers(),
+        *plan_assess_handlers(),
+        *plan_record_handlers(),
+        *plan_overview_handlers(),
         *menu_handlers(features),
         # Anything left: commands in groups, and buttons we do not know (forged or stale).
         CommandHandler(
@@ -240,6 +274,9 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         DECLINE_FLOW: on_decline_reason,
         COMMENT_FLOW: on_comment_input,
         EXEMPT_FLOW: on_exemption_reason,
+        "plan": on_plan_input,
+        "plan_note": on_note_input,
+        "plan_return": on_return_input,
     }
     application.add_handlers(draft_handlers(drafts), group=GROUP_DRAFTS)
     application.add_handlers(feature_handlers, group=GROUP_FEATURES)

@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.plan_seasons import SeasonDefaults
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/chibo.sqlite3"
 PUBLIC_BOT_API = "https://api.telegram.org/bot"
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
-MONTH_DAY = re.compile(r"\d{2}-\d{2}")
+MONTH_DAY = re.compile(r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
 
 
 def _day_of(year: int, month_day: str) -> date:
@@ -76,6 +78,17 @@ class Settings(BaseSettings):
     # secretary (the Party Charter's limit is three).
     meeting_reminder_hours: list[float] = Field(default_factory=lambda: [24.0, 2.0])
     meeting_absence_warning: int = Field(default=2, ge=1)
+    # Yearly plans: the default calendar (MM-DD of the plan's year) where no unit has stored
+    # its own season (`chibo plan season`), and the length limits of what members type.
+    plan_opens_on: str = "01-01"
+    plan_deadline: str = "03-31"
+    plan_reminder_days: list[int] = Field(default=[7, 1])  # days before the deadline
+    plan_reminder_hour: int = Field(default=8, ge=0, le=23)  # local time reminders go out
+    plan_assessment_opens_on: str = "12-01"
+    plan_assessment_closes_on: str = "12-31"
+    plan_section_limit: int = Field(default=2000, ge=1, le=3500)  # one message holds a section
+    plan_note_limit: int = Field(default=500, ge=1, le=3500)
+    plan_comment_limit: int = Field(default=1000, ge=1, le=3500)
     log_level: str = "INFO"
 
     @field_validator("bot_token", "webhook_secret_token", mode="before")
@@ -94,7 +107,7 @@ class Settings(BaseSettings):
 
     @field_validator("residence_comment_opens", "residence_comment_closes")
     @classmethod
-    def _month_day(cls, value: str) -> str:
+    def _residence_month_day(cls, value: str) -> str:
         if not MONTH_DAY.fullmatch(value.strip()):
             raise ValueError("MM-DD, e.g. 12-01")
         month, day = map(int, value.split("-"))
@@ -117,6 +130,32 @@ class Settings(BaseSettings):
             if opens <= today <= closes:
                 return year
         return None
+
+    @field_validator(
+        "plan_opens_on", "plan_deadline", "plan_assessment_opens_on", "plan_assessment_closes_on"
+    )
+    @classmethod
+    def _plan_month_day(cls, value: str) -> str:
+        if not MONTH_DAY.fullmatch(value):
+            raise ValueError("a day of the year as MM-DD, e.g. 03-31")
+        return value
+
+    @field_validator("plan_reminder_days")
+    @classmethod
+    def _reminder_days(cls, value: list[int]) -> list[int]:
+        if any(days < 0 or days > 366 for days in value):
+            raise ValueError("days before the deadline, 0 to 366")
+        return sorted(set(value), reverse=True)
+
+    def plan_season_defaults(self) -> SeasonDefaults:
+        """The plan calendar of units without a stored season."""
+        return SeasonDefaults(
+            opens_on=self.plan_opens_on,
+            deadline=self.plan_deadline,
+            reminder_days=tuple(self.plan_reminder_days),
+            assessment_opens_on=self.plan_assessment_opens_on,
+            assessment_closes_on=self.plan_assessment_closes_on,
+        )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,6 +1,6 @@
 """The data model: organisation tree, members, roles, accounts, invites, inbox, audit log,
-the delivery outbox, drafts (flow state), notices, scheduled jobs, meetings and residence
-ties."""
+the delivery outbox, drafts (flow state), notices, scheduled jobs, meetings, residence
+ties and yearly plans."""
 
 from __future__ import annotations
 
@@ -485,3 +485,92 @@ class ResidenceComment(Base):
     comment: Mapped[str] = mapped_column(Text)
     written_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     sent_at: Mapped[datetime]
+
+
+class PlanStatus(enum.StrEnum):
+    """A yearly plan's life: draft -> submitted -> accepted, or returned -> (draft) -> submitted.
+
+    Editing a submitted or returned plan makes it a draft again, to be submitted anew.
+    """
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+
+
+class Grade(enum.StrEnum):
+    """The four grades of the year-end evaluation, best first."""
+
+    EXCELLENT = "excellent"  # Hoàn thành xuất sắc nhiệm vụ
+    GOOD = "good"  # Hoàn thành tốt nhiệm vụ
+    COMPLETED = "completed"  # Hoàn thành nhiệm vụ
+    NOT_COMPLETED = "not_completed"  # Không hoàn thành nhiệm vụ
+
+
+class PlanSeason(Base):
+    """A unit's plan calendar for one year; it applies to the unit and everything under it
+    (the nearest ancestor's season wins). Without one, the settings' defaults apply."""
+
+    __tablename__ = "plan_seasons"
+    __table_args__ = (UniqueConstraint("unit_id", "year", name="uq_plan_season"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    opens_on: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)  # the last day a plan may be submitted
+    reminder_days: Mapped[list[int]] = mapped_column(JSON)  # days before the deadline
+    assessment_opens_on: Mapped[date] = mapped_column(Date)
+    assessment_closes_on: Mapped[date] = mapped_column(Date)
+    commitment_vi: Mapped[str | None] = mapped_column(Text)
+    commitment_en: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class YearlyPlan(Base):
+    """A member's plan (kế hoạch phấn đấu, rèn luyện) for a year, its commitment, the
+    self-assessment against it and the committee's grade: the year record in one row."""
+
+    __tablename__ = "yearly_plans"
+    __table_args__ = (UniqueConstraint("member_id", "year", name="uq_yearly_plan"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    status: Mapped[PlanStatus] = mapped_column(
+        _enum(PlanStatus, "plan_status"), default=PlanStatus.DRAFT
+    )
+    sections: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # section key -> text
+    # The commitment exactly as the member read and accepted it.
+    commitment_text: Mapped[str | None] = mapped_column(Text)
+    committed_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    # section key -> {"result": done|partly|not_done, "note": str}
+    assessment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    proposed_grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "grade"))
+    assessed_at: Mapped[datetime | None]  # the self-assessment was submitted
+    final_grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "grade"))
+    graded_at: Mapped[datetime | None]
+    graded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    member: Mapped[Member] = relationship(lazy="raise", foreign_keys=[member_id])
+
+
+class PlanRevision(Base):
+    """The plan's history: each submission (with the text as submitted), return, acceptance,
+    self-assessment and grade, with who did it."""
+
+    __tablename__ = "plan_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("yearly_plans.id"), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    sections: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
