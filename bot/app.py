@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from bot.context import SETTINGS_KEY, ChiboContext
 from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
+from bot.export_worker import EXPORTS_KEY, ExportWorker
 from bot.i18n import LANGUAGES, N_, translator
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.settings import Settings
@@ -34,6 +35,7 @@ from handlers.notice_compose import notice_compose_handlers, on_notice_input, sh
 from handlers.notice_status import notice_status_handlers
 from handlers.onboarding import onboarding_handlers
 from handlers.profile import profile_handlers, show_me
+from handlers.reports import report_handlers, show_reports
 from storage.db import create_engine, session_factory
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class Chibo:
     sessions: async_sessionmaker[AsyncSession]
     runner: UpdateRunner
     sender: OutboxSender
+    exports: ExportWorker
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -126,6 +129,7 @@ class Chibo:
 
     async def stop(self) -> None:
         await self._cancel_tasks()
+        await self.exports.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -152,7 +156,9 @@ def build_application(settings: Settings) -> Chibo:
     runner = UpdateRunner(application, sessions, settings)
     sender = OutboxSender(sender_bot(settings), sessions, settings)
     application.bot_data[SENDER_KEY] = sender
-    return Chibo(settings, application, engine, sessions, runner, sender)
+    exports = ExportWorker(application.bot, sessions, settings)
+    application.bot_data[EXPORTS_KEY] = exports
+    return Chibo(settings, application, engine, sessions, runner, sender, exports)
 
 
 def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:
@@ -161,6 +167,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "help": show_help,
         "members": show_branch_members,
         "notices": show_notices,
+        "reports": show_reports,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
         *onboarding_handlers(),
@@ -169,6 +176,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *member_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
+        *report_handlers(),
         *menu_handlers(features),
         # Anything left: commands in groups, and buttons we do not know (forged or stale).
         CommandHandler(
