@@ -21,21 +21,28 @@ def escape_formula(text: str) -> str:
 
 
 def as_text(value: Any) -> str:
-    return escape_formula(value if isinstance(value, str) else str(value))
-
-
-def local_naive(value: datetime, tz: tzinfo) -> datetime:
-    """Stored times are UTC (SQLite drops the zone); spreadsheets hold local, zone-less ones."""
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(tz).replace(tzinfo=None)
+    # escape_formula inlined: this runs for most cells of every export.
+    text = value if value.__class__ is str else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _number(value: Any) -> Any:
     return value if isinstance(value, int | float) else as_text(value)
 
 
-def converter(column: Column, gettext: Gettext, tz: tzinfo) -> Convert:
-    """How one column's non-empty values become cells: every text goes through escaping."""
+def _local_time(tz: tzinfo) -> Convert:
+    def local(value: Any) -> Any:
+        if not isinstance(value, datetime):
+            return as_text(value)
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(tz).replace(tzinfo=None)
+
+    return local
+
+
+def converter(column: Column, gettext: Gettext, tz: tzinfo) -> Convert | None:
+    """How one column's non-empty values become cells (None: as they are); every text goes
+    through escaping. Called for most cells of every export, hence the few calls."""
     if column.labels is not None:
         labels = {code: escape_formula(gettext(msgid)) for code, msgid in column.labels.items()}
         return lambda value: labels.get(str(value)) or as_text(value)
@@ -43,11 +50,11 @@ def converter(column: Column, gettext: Gettext, tz: tzinfo) -> Convert:
         yes_no = (gettext(NO), gettext(YES))
         return lambda value: yes_no[bool(value)]
     if column.kind is Kind.DATETIME:
-        return lambda value: local_naive(value, tz) if isinstance(value, datetime) else value
+        return _local_time(tz)
     if column.kind is Kind.NUMBER:
         return _number
     if column.kind is Kind.DATE:
-        return lambda value: value
+        return None
     return as_text
 
 
@@ -61,6 +68,6 @@ class CellMaker:
 
     def row(self, values: tuple[Any, ...]) -> list[Any]:
         return [
-            None if value is None else convert(value)
+            value if value is None or convert is None else convert(value)
             for convert, value in zip(self.converters, values, strict=True)
         ]
