@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,9 +18,9 @@ from bot.exports import Produced, file_name, produce, record
 from bot.i18n import Translator
 from bot.settings import Settings
 from storage.db import create_engine, read_transaction, session_factory
-from storage.exports.dataset import DatasetSpec
+from storage.exports.dataset import Choice, DatasetSpec
 from storage.exports.log import Exporter, ExportRecord, recent_exports
-from storage.exports.registry import DATASETS, dataset_spec
+from storage.exports.registry import all_datasets, dataset_spec
 from storage.exports.writers import ExportFormat
 from storage.units import get_unit
 
@@ -30,7 +32,7 @@ class ExportGroup(click.Group):
     """One subcommand per registered dataset, and `log`."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [spec.key for spec in DATASETS] + ["log"]
+        return [spec.key for spec in all_datasets()] + ["log"]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "log":
@@ -51,11 +53,14 @@ def _dataset_command(spec: DatasetSpec) -> click.Command:
         "--format", "fmt", type=click.Choice([f.value for f in ExportFormat]), default="xlsx"
     )
     @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="The file.")
-    def command(unit_code: str, fmt: str, output: Path | None) -> None:
+    @click.option("--choice", type=int, help="Which item (e.g. survey); omit it to list them.")
+    def command(unit_code: str, fmt: str, output: Path | None, choice: int | None) -> None:
         settings, _ = load_settings()
-        produced = _run(
-            settings, lambda s: _export(s, spec, unit_code, ExportFormat(fmt), output, _)
-        )
+        request = Request(spec, unit_code, ExportFormat(fmt), output, choice)
+        produced = _run(settings, lambda s: _export(s, request, _))
+        if isinstance(produced, list):
+            _show_choices(produced, _)
+            return
         if produced is None:
             fail(_("There is no unit with the code {code}.", code=unit_code))
         click.echo(_("Exported {rows} rows to {path}.", rows=produced.rows, path=produced.path))
@@ -63,27 +68,45 @@ def _dataset_command(spec: DatasetSpec) -> click.Command:
     return command
 
 
+@dataclass(frozen=True)
+class Request:
+    spec: DatasetSpec
+    unit_code: str
+    fmt: ExportFormat
+    output: Path | None
+    choice: int | None
+
+
 async def _export(
-    sessions: async_sessionmaker[AsyncSession],
-    spec: DatasetSpec,
-    unit_code: str,
-    fmt: ExportFormat,
-    output: Path | None,
-    _: Translator,
-) -> Produced | None:
-    """Writes beside the output first: a file appears only once its export is recorded."""
+    sessions: async_sessionmaker[AsyncSession], request: Request, _: Translator
+) -> Produced | list[Choice] | None:
+    """Writes beside the output first: a file appears only once its export is recorded.
+    A dataset with choices and no valid `--choice` gives the list to pick from."""
+    spec = request.spec
     async with read_transaction(sessions) as session:
-        unit = await get_unit(session, unit_code)
-    if unit is None:
+        unit = await get_unit(session, request.unit_code)
+        valid = unit is not None and await spec.valid_choice(session, unit, request.choice)
+        if unit is not None and not valid and spec.choices is not None:
+            return await spec.choices(session, unit)
+    if unit is None or not valid:
         return None
-    final = output or Path(file_name(spec, unit, fmt, _))
+    final = request.output or Path(file_name(spec, unit, request.fmt, _))
     partial = final.with_name(final.name + ".part")
-    produced = await produce(sessions, spec, unit.id, fmt, _, partial)
+    produced = await produce(sessions, spec, unit.id, request.fmt, _, partial, None, request.choice)
     if produced is None:
         return None
     await record(sessions, produced, CLI_EXPORTER)
     partial.replace(final)
-    return Produced(spec, produced.unit, fmt, final, produced.rows, produced.branches)
+    return replace(produced, path=final)
+
+
+def _show_choices(choices: list[Choice], _: Translator) -> None:
+    if not choices:
+        fail(_("There is nothing of this kind to export in the unit yet."))
+    click.echo(_("Choose one with --choice ID:"))
+    for choice in choices:
+        click.echo(f"{choice.id}  {choice.label}")
+    sys.exit(1)
 
 
 @click.command("log")

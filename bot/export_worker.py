@@ -3,7 +3,8 @@
 The update runner handles one update at a time, so a large export inside a handler would
 make every member wait. Instead the handler answers at once and hands the request to this
 worker: it runs exports one at a time in the background (reading in a read-only transaction,
-writing batches in a thread), so other updates are handled meanwhile. A request lives in
+writing 200 rows between two turns of the event loop), so other updates are handled
+meanwhile. A request lives in
 memory only: a restart while it runs drops it (nothing was recorded or sent), and the person
 asks again.
 """
@@ -47,6 +48,7 @@ class ChatExport:
     member_id: int
     telegram_id: int
     language: str
+    choice: int | None = None
 
 
 class ExportWorker:
@@ -92,7 +94,14 @@ class ExportWorker:
         with tempfile.TemporaryDirectory(prefix="chibo-export-") as folder:
             target = Path(folder) / f"export.{request.fmt.value}"
             produced = await produce(
-                self.sessions, spec, request.unit_id, request.fmt, _, target, allowed
+                self.sessions,
+                spec,
+                request.unit_id,
+                request.fmt,
+                _,
+                target,
+                allowed,
+                request.choice,
             )
             if produced is None:
                 await self._tell(request, _("You may no longer export the data of this unit."))

@@ -37,6 +37,7 @@ class Produced:
     path: Path
     rows: int
     branches: list[str]
+    choice: int | None = None
 
 
 def file_name(spec: DatasetSpec, unit: Unit, fmt: ExportFormat, _: Translator) -> str:
@@ -63,16 +64,20 @@ async def produce(
     _: Translator,
     target: Path,
     allowed: Permission | None = None,
+    choice: int | None = None,
 ) -> Produced | None:
-    """Writes the dataset of the unit to `target`; None if the unit is gone or not allowed."""
+    """Writes the dataset of the unit to `target`; None if the unit is gone, not allowed, or
+    the choice is not one of the unit's."""
     async with read_transaction(sessions) as session:
         unit = await session.get(Unit, unit_id)
         if unit is None or (allowed is not None and not await allowed(session, unit)):
             return None
+        if not await spec.valid_choice(session, unit, choice):
+            return None
         branches = await branch_codes(session, unit)
-        dataset = await spec.build(session, ExportScope(unit, _))
+        dataset = await spec.build(session, ExportScope(unit, _, choice))
         rows = await write_datasets(target, fmt, [dataset], _, _.tz)
-    return Produced(spec, unit, fmt, target, rows, branches)
+    return Produced(spec, unit, fmt, target, rows, branches, choice)
 
 
 async def record(
@@ -88,4 +93,5 @@ async def record(
             produced.fmt.value,
             produced.rows,
             produced.branches,
+            produced.choice,
         )

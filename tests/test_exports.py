@@ -26,6 +26,7 @@ from storage.exports.registry import dataset_spec
 from storage.exports.roster import roster_dataset
 from storage.exports.writers import ExportFormat, sheet_name
 from storage.models import MemberStatus, Role, Unit
+from tests.export_helpers import with_choices  # noqa: F401 (a fixture)
 from tests.factories import member, tree
 
 FORMULA = '=HYPERLINK("http://evil.example","Bấm vào")'
@@ -252,3 +253,26 @@ def test_command_line_export_is_audited_as_cli(sqlite_url: str, tmp_path: Path) 
     assert unknown.exit_code == 1 and "Không có đơn vị nào có mã NOPE" in unknown.output
     cli(sqlite_url, "unit", "add", "HX", "Đảng bộ Xã 2")
     assert "Chưa ai xuất dữ liệu" in cli(sqlite_url, "export", "log", "--unit", "HX").output
+
+
+@pytest.mark.usefixtures("with_choices")
+def test_command_line_lists_the_choices_and_exports_one(sqlite_url: str, tmp_path: Path) -> None:
+    cli(sqlite_url, "unit", "add", "HU", "Đảng bộ Phường 1")
+    cli(sqlite_url, "unit", "add", "CB1", "Chi bộ 1", "--parent", "HU", "--branch")
+    cli(sqlite_url, "unit", "add", "CB2", "Chi bộ 2", "--parent", "HU", "--branch")
+    roster = tmp_path / "r.csv"
+    roster.write_text("Họ và tên,Số điện thoại\nAn,0912345678\n", "utf-8")
+    cli(sqlite_url, "roster", "import", str(roster), "--branch", "CB2")
+    listing = cli(sqlite_url, "export", "one_branch", "--unit", "HU")
+    assert listing.exit_code == 1
+    assert listing.output.splitlines() == [
+        "Hãy chọn một mục bằng --choice ID:",
+        "2  Chi bộ 1",
+        "3  Chi bộ 2",
+    ]
+    output = tmp_path / "one.csv"
+    args = ("--unit", "HU", "--choice", "3", "--format", "csv", "--output", str(output))
+    assert cli(sqlite_url, "export", "one_branch", *args).exit_code == 0
+    assert output.read_text("utf-8-sig").splitlines()[1].startswith("An,")
+    outside = cli(sqlite_url, "export", "one_branch", "--unit", "CB1", "--choice", "3")
+    assert outside.exit_code == 1 and "2  Chi bộ 1" in outside.output

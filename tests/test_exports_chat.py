@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from storage.models import Role
+from tests.export_helpers import with_choices  # noqa: F401 (a fixture)
 from tests.factories import member, tree
 from tests.fakebot import Hang, SentMessage
 from tests.harness import RunningBot
@@ -196,3 +197,40 @@ async def test_the_bot_answers_others_while_an_export_is_under_way(bot: RunningB
     assert not [m for m in bot.fake.sent if m.kind == "document"]
     bot.fake.release_hangs()
     await received_file(bot, CUONG)
+
+
+@pytest.mark.usefixtures("with_choices")
+async def test_a_dataset_with_choices_asks_which_one(bot: RunningBot) -> None:
+    ids = await seed(bot)
+    user, _menu = await open_reports(bot, PHUONG)
+    await user.press("⬇️ Test: one branch")
+    await bot.settle()
+    await user.press("Đảng bộ Phường 1 (tất cả chi bộ)")
+    await bot.settle()
+    choice = user.last_message
+    assert choice is not None
+    assert choice.text == "Test: one branch — Đảng bộ Phường 1 (tất cả chi bộ): chọn mục nào?"
+    assert choice.buttons() == ["Chi bộ Khu phố 1", "Chi bộ Khu phố 2"]
+    await user.press("Chi bộ Khu phố 2")
+    await bot.settle()
+    await user.press("📗 Excel (XLSX)")
+    rows = sheet_rows(await received_file(bot, PHUONG))
+    assert sorted(str(row[0]) for row in rows[1:]) == ["Ngô Phương", "Vũ Dũng", "Đỗ Hà"]
+    [entry] = await bot.audit("export")
+    assert entry.details is not None and entry.details["choice"] == ids["CB2"]
+
+
+@pytest.mark.usefixtures("with_choices")
+async def test_a_choice_outside_the_unit_is_refused(bot: RunningBot) -> None:
+    ids = await seed(bot)
+    cb1, cb2 = ids["CB1"], ids["CB2"]
+    forged = (
+        f"xc:one_branch:{cb1}:{cb2}",  # CB2 is not one of CB1's items
+        f"xf:one_branch:{cb1}:0:{cb2}",
+        f"xf:one_branch:{cb1}:0",  # a dataset with choices needs one
+        f"xf:roster:{cb1}:0:{cb1}",  # and one without takes none
+    )
+    for data in forged:
+        await assert_refused(bot, CUONG, data)
+    await bot.chibo.exports.idle()  # type: ignore[union-attr]
+    assert await bot.audit("export") == []

@@ -10,6 +10,10 @@ and add a `DatasetSpec` for it to `storage.exports.registry.DATASETS`. The funct
 - covers only the data of `scope.unit` and every unit under it (`in_scope(Unit.path, scope)`);
   who may export which unit is decided before it is called (chat: `bot.access`; the command
   line is an operator's);
+- when the dataset is about one item among several (one survey of the unit), gives the spec a
+  `choices` function listing them (`Choice`: id and label, newest first); the person then
+  picks one (chat: a button; command line: `--choice ID`), it arrives as `scope.choice`, and
+  the machinery refuses an id that `choices` did not list for that unit (forged buttons);
 - chooses its columns (`Column`: a header msgid marked with `N_`, a kind, a width) and may
   leave some out, e.g. a survey marked anonymous has no member columns at all;
 - returns rows as `batches`, an async iterator of lists of tuples, one value per column, read
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select
@@ -72,14 +76,22 @@ class Dataset:
 
 @dataclass(frozen=True)
 class ExportScope:
-    """What is exported: the data of `unit` and every unit under it."""
+    """What is exported: the data of `unit` and every unit under it (and `choice`, for a
+    dataset with choices: the id of the item picked, already checked against the list)."""
 
     unit: Unit
     gettext: Gettext  # the exporter's language, for values built from several parts
-    params: Mapping[str, str] = field(default_factory=dict)  # e.g. which survey
+    choice: int | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    label: str  # shown as it is (a survey's title): user text, escaped where shown
 
 
 Builder = Callable[[AsyncSession, ExportScope], Awaitable[Dataset]]
+Chooser = Callable[[AsyncSession, Unit], Awaitable[list[Choice]]]
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,13 @@ class DatasetSpec:
     key: str  # in buttons, the command line and the audit log: short, ASCII, stable
     title: str  # msgid shown on the button
     build: Builder
+    choices: Chooser | None = None  # the items of the unit to pick one from, if any
+
+    async def valid_choice(self, session: AsyncSession, unit: Unit, choice: int | None) -> bool:
+        """A choice listed for the unit when the dataset has choices, else none at all."""
+        if self.choices is None:
+            return choice is None
+        return choice is not None and any(c.id == choice for c in await self.choices(session, unit))
 
 
 def in_scope(path: InstrumentedAttribute[str], scope: ExportScope) -> ColumnElement[bool]:
@@ -98,6 +117,8 @@ async def stream_batches(
     session: AsyncSession, query: Select[*tuple[Any, ...]], convert: Callable[[Any], Row]
 ) -> Batches:
     """The query's rows converted, `YIELD_PER` at a time, streamed from the database."""
-    result = await session.stream(query.execution_options(yield_per=YIELD_PER))
+    # Core, not ORM: these are plain columns, and the ORM's row handling doubled the cost.
+    connection = await session.connection()
+    result = await connection.stream(query.execution_options(yield_per=YIELD_PER))
     async for partition in result.partitions(YIELD_PER):
         yield [convert(row) for row in partition]

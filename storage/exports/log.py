@@ -50,7 +50,17 @@ async def record_export(
     fmt: str,
     rows: int,
     branches: list[str],
+    choice: int | None = None,
 ) -> AuditEntry:
+    details: dict[str, object] = {
+        "dataset": dataset,
+        "format": fmt,
+        "unit": unit.code,
+        "branches": branches,
+        "rows": rows,
+    }
+    if choice is not None:
+        details["choice"] = choice
     return await audit.record(
         session,
         ACTION,
@@ -60,13 +70,7 @@ async def record_export(
         unit_id=unit.id,
         object_type="dataset",
         object_id=dataset,
-        details={
-            "dataset": dataset,
-            "format": fmt,
-            "unit": unit.code,
-            "branches": branches,
-            "rows": rows,
-        },
+        details=details,
     )
 
 

@@ -15,5 +15,9 @@ DATASETS: tuple[DatasetSpec, ...] = (
 )
 
 
+def all_datasets() -> tuple[DatasetSpec, ...]:
+    return DATASETS
+
+
 def dataset_spec(key: str) -> DatasetSpec | None:
-    return next((spec for spec in DATASETS if spec.key == key), None)
+    return next((spec for spec in all_datasets() if spec.key == key), None)
