@@ -12,7 +12,7 @@ Each measurement runs in a fresh child process; peak memory is that process's
 `ru_maxrss` (resource.getrusage: the interpreter, the imports and the export together),
 not tracemalloc, which would slow the export it measures.
 
-    python -m bench.export [--rows N] [--repeat R]
+    python -m bench.export [--rows N] [--repeat R (default 3)]
 
 Ends with one line:
     export: rows=... seconds=... direct_seconds=... ratio=... peak_mb=...
@@ -172,16 +172,19 @@ def _answer(i: int, start: datetime) -> tuple[Any, ...]:
 # --- the two measurements, each in a fresh process ----------------------------------------
 
 
+Measured = tuple[float, int, float, float]  # wall seconds, rows, peak MB, CPU seconds
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run_export(db_path: str, target: str) -> tuple[float, int, float]:
+def run_export(db_path: str, target: str) -> Measured:
     """Through the machinery, as `chibo export` does: produce, then record."""
     return asyncio.run(_export(Path(db_path), Path(target)))
 
 
-async def _export(db_path: Path, target: Path) -> tuple[float, int, float]:
+async def _export(db_path: Path, target: Path) -> Measured:
     from bot.exports import produce, record
     from bot.i18n import translator
     from storage.db import create_engine, session_factory
@@ -189,18 +192,18 @@ async def _export(db_path: Path, target: Path) -> tuple[float, int, float]:
 
     engine = create_engine(f"sqlite+aiosqlite:///{db_path}")
     sessions = session_factory(engine)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     produced = await produce(sessions, SPEC, 1, ExportFormat.XLSX, translator("vi"), target)
     assert produced is not None
     await record(sessions, produced, Exporter(label="bench"))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     await engine.dispose()
-    return elapsed, produced.rows, peak_mb()
+    return elapsed, produced.rows, peak_mb(), cpu
 
 
-def run_direct(db_path: str, target: str) -> tuple[float, int, float]:
+def run_direct(db_path: str, target: str) -> Measured:
     """The same rows read with sqlite3 and written with XlsxWriter: no machinery at all."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     book = xlsxwriter.Workbook(target, {"constant_memory": True})
     sheet = book.add_worksheet("Survey answers")
     when = book.add_format({"num_format": DATETIME_FORMAT})
@@ -222,13 +225,13 @@ def run_direct(db_path: str, target: str) -> tuple[float, int, float]:
             sheet.write_string(row, 6, answer)
             sheet.write_number(row, 7, score)
     book.close()
-    return time.perf_counter() - started, row, peak_mb()
+    return time.perf_counter() - started, row, peak_mb(), time.process_time() - cpu
 
 
-def in_child(fn: Any, *args: str) -> tuple[float, int, float]:
+def in_child(fn: Any, *args: str) -> Measured:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
-        result: tuple[float, int, float] = pool.submit(fn, *args).result()
+        result: Measured = pool.submit(fn, *args).result()
         return result
 
 
@@ -236,27 +239,47 @@ def main(rows: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         db_path = Path(folder) / "bench.sqlite3"
         seed(db_path, rows)
-        exports, directs = [], []
-        for _ in range(repeat):  # alternated, so a busy neighbour hurts both alike
-            directs.append(in_child(run_direct, str(db_path), str(Path(folder) / "direct.xlsx")))
-            exports.append(in_child(run_export, str(db_path), str(Path(folder) / "export.xlsx")))
-        sizes = [(Path(folder) / n).stat().st_size / 2**20 for n in ("export.xlsx", "direct.xlsx")]
-    seconds, written, peak = min(exports)
-    direct_seconds, direct_rows, direct_peak = min(directs)
+        targets = {
+            "export": str(Path(folder) / "export.xlsx"),
+            "direct": str(Path(folder) / "d.xlsx"),
+        }
+        runs: dict[str, list[Measured]] = {"export": [], "direct": []}
+        for round_no in range(repeat):
+            # Alternated, so a busy neighbour on the machine hurts both alike; the best counts.
+            order = ("export", "direct") if round_no % 2 else ("direct", "export")
+            for name in order:
+                fn = run_export if name == "export" else run_direct
+                runs[name].append(in_child(fn, str(db_path), targets[name]))
+        sizes = {name: Path(target).stat().st_size / 2**20 for name, target in targets.items()}
+    seconds, written, peak, cpu = min(runs["export"])
+    direct_seconds, direct_rows, direct_peak, direct_cpu = min(runs["direct"])
     assert written == direct_rows == rows, (written, direct_rows, rows)
     print(f"export: {written} answers through the machinery (Dataset, cells, XlsxWriter, audit)")
-    print(f"        {seconds:.2f} s, peak RSS {peak:.0f} MB, file {sizes[0]:.1f} MB")
+    print(
+        f"        {seconds:.2f} s (CPU {cpu:.2f} s), peak RSS {peak:.0f} MB, "
+        f"file {sizes['export']:.1f} MB"
+    )
     print("direct: sqlite3 + XlsxWriter constant_memory, same rows and formats")
-    print(f"        {direct_seconds:.2f} s, peak RSS {direct_peak:.0f} MB, file {sizes[1]:.1f} MB")
+    print(
+        f"        {direct_seconds:.2f} s (CPU {direct_cpu:.2f} s), peak RSS {direct_peak:.0f} MB, "
+        f"file {sizes['direct']:.1f} MB"
+    )
+    print(f"best of {repeat} runs each; all wall times: {_times(runs)}")
     print(
         f"export: rows={written} seconds={seconds:.2f} direct_seconds={direct_seconds:.2f} "
         f"ratio={seconds / direct_seconds:.2f} peak_mb={peak:.0f}"
     )
 
 
+def _times(runs: dict[str, list[Measured]]) -> str:
+    return "; ".join(
+        f"{name} " + " ".join(f"{m[0]:.1f}" for m in measured) for name, measured in runs.items()
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each; the best counts")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best counts")
     args = parser.parse_args()
     main(args.rows, args.repeat)

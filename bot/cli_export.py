@@ -92,10 +92,16 @@ async def _export(
         return None
     final = request.output or Path(file_name(spec, unit, request.fmt, _))
     partial = final.with_name(final.name + ".part")
-    produced = await produce(sessions, spec, unit.id, request.fmt, _, partial, None, request.choice)
-    if produced is None:
-        return None
-    await record(sessions, produced, CLI_EXPORTER)
+    try:
+        produced = await produce(
+            sessions, spec, unit.id, request.fmt, _, partial, None, request.choice
+        )
+        if produced is None:
+            return None
+        await record(sessions, produced, CLI_EXPORTER)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # nothing unrecorded is left behind
+        raise
     partial.replace(final)
     return replace(produced, path=final)
 

@@ -97,7 +97,7 @@ async def on_dataset(update: Update, context: Context) -> None:
     )
 
 
-async def _allowed_unit(update: Update, context: Context, unit_id: int) -> Unit | None:
+async def _allowed_unit(context: Context, unit_id: int) -> Unit | None:
     unit = await context.db.get(Unit, unit_id)
     if unit is None or not can(context.actor, Action.VIEW_REPORTS, unit.path):
         return None
@@ -107,7 +107,7 @@ async def _allowed_unit(update: Update, context: Context, unit_id: int) -> Unit 
 async def on_unit(update: Update, context: Context) -> None:
     """The committee member picked the unit and picks the item (a survey) or the format."""
     parsed, query = _parse(update, 1), update.callback_query
-    unit = await _allowed_unit(update, context, parsed[1][0]) if parsed else None
+    unit = await _allowed_unit(context, parsed[1][0]) if parsed else None
     if parsed is None or query is None or unit is None:
         await refuse(update, context, "export_unit")
         return
@@ -146,7 +146,7 @@ async def _after_unit(update: Update, context: Context, spec: DatasetSpec, unit:
 async def on_choice(update: Update, context: Context) -> None:
     """The committee member picked the item (a survey) and picks the file format."""
     parsed, query = _parse(update, 2), update.callback_query
-    unit = await _allowed_unit(update, context, parsed[1][0]) if parsed else None
+    unit = await _allowed_unit(context, parsed[1][0]) if parsed else None
     choice = parsed[1][1] if parsed else None
     if parsed is None or query is None or unit is None:
         await refuse(update, context, "export_choice")
@@ -178,7 +178,7 @@ async def on_format(update: Update, context: Context) -> None:
     """The committee member is told the file is being prepared; it arrives as a document."""
     _ = context._
     parsed, query, chat = _parse(update, 2, 3), update.callback_query, update.effective_chat
-    unit = await _allowed_unit(update, context, parsed[1][0]) if parsed else None
+    unit = await _allowed_unit(context, parsed[1][0]) if parsed else None
     member_id = context.actor.member_id
     if parsed is None or query is None or chat is None or unit is None or member_id is None:
         await refuse(update, context, "export_format")
