@@ -20,6 +20,12 @@ class Action(enum.StrEnum):
     VIEW_REPORTS = "view_reports"
     SEND_NOTICES = "send_notices"
     VIEW_EXPORT_LOG = "view_export_log"
+    MANAGE_MEETINGS = "manage_meetings"
+    # Residence ties: the residence branch's leaders confirm ties and activities and write the
+    # yearly comment; the workplace committee sees the overview, records exemptions, reminds.
+    HOST_RESIDENCE = "host_residence"
+    VIEW_RESIDENCE = "view_residence"
+    MANAGE_RESIDENCE = "manage_residence"
 
 
 # Which roles allow which unit-scoped action; a role covers its unit and every unit under it.
@@ -30,6 +36,10 @@ UNIT_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.SEND_NOTICES: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
     # Who exported the unit's data: the secretary's oversight of the committee's exports.
     Action.VIEW_EXPORT_LOG: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    Action.MANAGE_MEETINGS: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    Action.HOST_RESIDENCE: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    Action.VIEW_RESIDENCE: frozenset(Role),
+    Action.MANAGE_RESIDENCE: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
 }
 
 
@@ -99,3 +109,11 @@ def can_anywhere(actor: Actor, action: Action) -> bool:
 def can_on_member(actor: Actor, action: Action, member: Member) -> bool:
     """Unit-scoped action on a member: decided on the member's own branch."""
     return can(actor, action, member.branch.path)
+
+
+def paths_for(actor: Actor, action: Action) -> set[str]:
+    """The unit paths under which the actor may do `action` (empty for a plain member)."""
+    if not actor.is_member:
+        return set()
+    allowed = UNIT_ACTIONS.get(action, frozenset())
+    return {g.unit_path for g in actor.grants if g.role in allowed}

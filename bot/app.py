@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -24,11 +25,17 @@ from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
 from bot.export_worker import EXPORTS_KEY, ExportWorker
 from bot.i18n import LANGUAGES, N_, translator
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
+from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
 from bot.webhook import start_webhook_server, webhook_app
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
-from handlers.drafts import draft_handlers
+from handlers.drafts import DraftStep, draft_handlers
 from handlers.language import language_handlers
+from handlers.meeting_answer import meeting_answer_handlers, on_reason_input
+from handlers.meeting_attendance import meeting_attendance_handlers
+from handlers.meeting_compose import meeting_compose_handlers, on_meeting_input
+from handlers.meeting_jobs import meeting_jobs
+from handlers.meeting_manage import meeting_manage_handlers, on_edit_input, show_meetings
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import Show, menu_handlers, show_help
 from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
@@ -36,7 +43,23 @@ from handlers.notice_status import notice_status_handlers
 from handlers.onboarding import onboarding_handlers
 from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
-from storage.db import create_engine, session_factory
+from handlers.residence import on_activity_input, residence_handlers, show_residence
+from handlers.residence_comment import comment_handlers, on_comment_input
+from handlers.residence_committee import committee_handlers
+from handlers.residence_common import (
+    ACTIVITY_FLOW,
+    COMMENT_FLOW,
+    DECLINE_FLOW,
+    EXEMPT_FLOW,
+    REGISTER_FLOW,
+)
+from handlers.residence_exempt import exemption_handlers, on_exemption_reason
+from handlers.residence_host import host_handlers, on_decline_reason
+from handlers.residence_register import on_register_input, register_handlers
+from handlers.residence_save import save_handlers
+from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
+from handlers.residence_window import ask_for_comments, book_comment_window
+from storage.db import create_engine, session_factory, transaction
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +78,9 @@ COMMANDS = (
 
 @dataclass
 class Chibo:
-    """The running bot: PTB application, database, the update inbox runner and the outbox
-    sender (handlers wake it with `bot.delivery.wake_sender_after_commit`)."""
+    """The running bot: PTB application, database, the update inbox runner, the outbox
+    sender (handlers wake it with `bot.delivery.wake_sender_after_commit`) and the scheduler
+    of stored jobs (`bot.scheduler.wake_scheduler_after_commit`)."""
 
     settings: Settings
     application: Application[Any, ChiboContext, Any, Any, Any, Any]
@@ -64,6 +88,7 @@ class Chibo:
     sessions: async_sessionmaker[AsyncSession]
     runner: UpdateRunner
     sender: OutboxSender
+    scheduler: Scheduler
     exports: ExportWorker
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -72,6 +97,7 @@ class Chibo:
         await self.application.initialize()
         await self.application.start()
         await self._register_commands()
+        await self._book_standing_jobs()
 
     async def _register_commands(self) -> None:
         bot = self.application.bot
@@ -82,11 +108,18 @@ class Chibo:
             if language == self.settings.default_locale:
                 await bot.set_my_commands(commands)
 
+    async def _book_standing_jobs(self) -> None:
+        """Yearly jobs are booked here when missing, so no command is needed for them."""
+        async with transaction(self.sessions) as session:
+            await book_comment_window(session, self.settings, datetime.now(UTC))
+
     async def run_polling(self) -> None:
         """Long polling until cancelled."""
         await self.application.bot.delete_webhook()
         poller = Poller(self.application, self.sessions, self.runner, self.settings)
-        await self._run_together(self.runner.run(), poller.run(), self.sender.run())
+        await self._run_together(
+            self.runner.run(), poller.run(), self.sender.run(), self.scheduler.run()
+        )
 
     async def run_webhook(self) -> None:
         """Webhook mode until cancelled; the secret token is required."""
@@ -106,7 +139,7 @@ class Chibo:
                 # One connection: Telegram then posts updates in order, one at a time.
                 max_connections=1,
             )
-            await self._run_together(self.runner.run(), self.sender.run())
+            await self._run_together(self.runner.run(), self.sender.run(), self.scheduler.run())
         finally:
             await server.cleanup()
 
@@ -156,9 +189,16 @@ def build_application(settings: Settings) -> Chibo:
     runner = UpdateRunner(application, sessions, settings)
     sender = OutboxSender(sender_bot(settings), sessions, settings)
     application.bot_data[SENDER_KEY] = sender
+    scheduler = Scheduler(sessions, settings, _jobs(), after_job=sender.wake)
+    application.bot_data[SCHEDULER_KEY] = scheduler
     exports = ExportWorker(application.bot, sessions, settings)
     application.bot_data[EXPORTS_KEY] = exports
-    return Chibo(settings, application, engine, sessions, runner, sender, exports)
+    return Chibo(settings, application, engine, sessions, runner, sender, scheduler, exports)
+
+
+def _jobs() -> dict[str, JobFn]:
+    """The stored jobs' functions, by kind (see bot/scheduler.py)."""
+    return {**meeting_jobs(), COMMENT_WINDOW_JOB: ask_for_comments}
 
 
 def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:
@@ -167,6 +207,8 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "help": show_help,
         "members": show_branch_members,
         "notices": show_notices,
+        "meetings": show_meetings,
+        "residence": show_residence,
         "reports": show_reports,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
@@ -176,6 +218,17 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *member_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
+        *meeting_compose_handlers(),
+        *meeting_manage_handlers(),
+        *meeting_answer_handlers(),
+        *meeting_attendance_handlers(),
+        *residence_handlers(),
+        *register_handlers(),
+        *save_handlers(),
+        *host_handlers(),
+        *comment_handlers(),
+        *committee_handlers(),
+        *exemption_handlers(),
         *report_handlers(),
         *menu_handlers(features),
         # Anything left: commands in groups, and buttons we do not know (forged or stale).
@@ -185,7 +238,18 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         CallbackQueryHandler(_unknown_button),
     ]
     application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
-    application.add_handlers(draft_handlers({"notice": on_notice_input}), group=GROUP_DRAFTS)
+    drafts: dict[str, DraftStep] = {
+        "notice": on_notice_input,
+        "meeting": on_meeting_input,
+        "meeting_edit": on_edit_input,
+        "meeting_absence": on_reason_input,
+        REGISTER_FLOW: on_register_input,
+        ACTIVITY_FLOW: on_activity_input,
+        DECLINE_FLOW: on_decline_reason,
+        COMMENT_FLOW: on_comment_input,
+        EXEMPT_FLOW: on_exemption_reason,
+    }
+    application.add_handlers(draft_handlers(drafts), group=GROUP_DRAFTS)
     application.add_handlers(feature_handlers, group=GROUP_FEATURES)
     application.add_error_handler(on_error)
 
