@@ -19,6 +19,7 @@ class Action(enum.StrEnum):
     MANAGE_MEMBERS = "manage_members"
     VIEW_REPORTS = "view_reports"
     SEND_NOTICES = "send_notices"
+    VIEW_EXPORT_LOG = "view_export_log"
     MANAGE_MEETINGS = "manage_meetings"
     # Residence ties: the residence branch's leaders confirm ties and activities and write the
     # yearly comment; the workplace committee sees the overview, records exemptions, reminds.
@@ -35,6 +36,8 @@ UNIT_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_REPORTS: frozenset(Role),
     Action.MANAGE_MEMBERS: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
     Action.SEND_NOTICES: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    # Who exported the unit's data: the secretary's oversight of the committee's exports.
+    Action.VIEW_EXPORT_LOG: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
     Action.MANAGE_MEETINGS: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
     Action.HOST_RESIDENCE: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
     Action.VIEW_RESIDENCE: frozenset(Role),

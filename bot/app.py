@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot.context import SETTINGS_KEY, ChiboContext
 from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
+from bot.export_worker import EXPORTS_KEY, ExportWorker
 from bot.i18n import LANGUAGES, N_, translator
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
@@ -48,6 +49,7 @@ from handlers.plan_record import plan_record_handlers
 from handlers.plan_reminders import remind_missing_plans
 from handlers.plan_review import on_return_input, plan_review_handlers
 from handlers.profile import profile_handlers, show_me
+from handlers.reports import report_handlers, show_reports
 from handlers.residence import on_activity_input, residence_handlers, show_residence
 from handlers.residence_comment import comment_handlers, on_comment_input
 from handlers.residence_committee import committee_handlers
@@ -96,6 +98,7 @@ class Chibo:
     runner: UpdateRunner
     sender: OutboxSender
     scheduler: Scheduler
+    exports: ExportWorker
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -182,6 +185,7 @@ class Chibo:
 
     async def stop(self) -> None:
         await self._cancel_tasks()
+        await self.exports.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -210,7 +214,9 @@ def build_application(settings: Settings) -> Chibo:
     application.bot_data[SENDER_KEY] = sender
     scheduler = Scheduler(sessions, settings, _jobs(), after_job=sender.wake)
     application.bot_data[SCHEDULER_KEY] = scheduler
-    return Chibo(settings, application, engine, sessions, runner, sender, scheduler)
+    exports = ExportWorker(application.bot, sessions, settings)
+    application.bot_data[EXPORTS_KEY] = exports
+    return Chibo(settings, application, engine, sessions, runner, sender, scheduler, exports)
 
 
 def _jobs() -> dict[str, JobFn]:
@@ -231,6 +237,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "meetings": show_meetings,
         "residence": show_residence,
         "plan": show_plan,
+        "reports": show_reports,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
         *onboarding_handlers(),
@@ -256,6 +263,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *plan_assess_handlers(),
         *plan_record_handlers(),
         *plan_overview_handlers(),
+        *report_handlers(),
         *menu_handlers(features),
         # Anything left: commands in groups, and buttons we do not know (forged or stale).
         CommandHandler(

@@ -77,3 +77,16 @@ async def branches_under(session: AsyncSession, paths: set[str]) -> list[Unit]:
         .order_by(Unit.name_folded)
     )
     return list(await session.scalars(query))
+
+
+async def units_under(session: AsyncSession, paths: set[str], limit: int) -> list[Unit]:
+    """Units (committees and branches) at or under any of the given paths, in tree order."""
+    if not paths:
+        return []
+    query = (
+        select(Unit)
+        .where(or_(*(Unit.path.startswith(path) for path in paths)))
+        .order_by(Unit.path)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))

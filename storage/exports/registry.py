@@ -1,0 +1,23 @@
+"""The datasets people can export. To add one, write its builder (see `dataset.py` for the
+contract) and add a line here; the chat menu, the command line and the audit log follow."""
+
+from __future__ import annotations
+
+from storage.exports.dataset import N_, DatasetSpec
+from storage.exports.roster import roster_dataset
+
+DATASETS: tuple[DatasetSpec, ...] = (
+    DatasetSpec("roster", N_("Member roster"), roster_dataset),
+    # DatasetSpec("survey_answers", N_("Survey answers"), survey_answers_dataset),
+    # DatasetSpec("residence", N_("Residence ties and comments"), residence_dataset),
+    # DatasetSpec("plans", N_("Yearly plans and grades"), plans_dataset),
+    # DatasetSpec("attendance", N_("Meeting attendance"), attendance_dataset),
+)
+
+
+def all_datasets() -> tuple[DatasetSpec, ...]:
+    return DATASETS
+
+
+def dataset_spec(key: str) -> DatasetSpec | None:
+    return next((spec for spec in all_datasets() if spec.key == key), None)
