@@ -74,7 +74,12 @@ def sheet_rows(document: SentMessage) -> list[list[object]]:
 async def test_committee_member_exports_their_branch_as_xlsx(bot: RunningBot) -> None:
     ids = await seed(bot)
     user, menu = await open_reports(bot, CUONG)
-    assert menu.buttons() == ["⬇️ Danh sách đảng viên"]  # not the secretary's export log
+    assert menu.buttons() == [  # not the secretary's export log
+        "⬇️ Danh sách đảng viên",
+        "⬇️ Giữ mối liên hệ nơi cư trú và nhận xét",
+        "⬇️ Kế hoạch năm và xếp loại",
+        "⬇️ Điểm danh sinh hoạt",
+    ]
     await user.press("⬇️ Danh sách đảng viên")
     await bot.settle()
     # One branch under their role: straight to the format.

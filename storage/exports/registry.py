@@ -3,15 +3,18 @@ contract) and add a line here; the chat menu, the command line and the audit log
 
 from __future__ import annotations
 
+from storage.exports.attendance import attendance_dataset
 from storage.exports.dataset import N_, DatasetSpec
+from storage.exports.plans import plan_years, plans_dataset
+from storage.exports.residence import comment_years, residence_dataset
 from storage.exports.roster import roster_dataset
 
 DATASETS: tuple[DatasetSpec, ...] = (
     DatasetSpec("roster", N_("Member roster"), roster_dataset),
     # DatasetSpec("survey_answers", N_("Survey answers"), survey_answers_dataset),
-    # DatasetSpec("residence", N_("Residence ties and comments"), residence_dataset),
-    # DatasetSpec("plans", N_("Yearly plans and grades"), plans_dataset),
-    # DatasetSpec("attendance", N_("Meeting attendance"), attendance_dataset),
+    DatasetSpec("residence", N_("Residence ties and comments"), residence_dataset, comment_years),
+    DatasetSpec("plans", N_("Yearly plans and grades"), plans_dataset, plan_years),
+    DatasetSpec("attendance", N_("Meeting attendance"), attendance_dataset),
 )
 
 
