@@ -197,7 +197,7 @@ def year_bounds(year: int, tz: tzinfo) -> tuple[datetime, datetime]:
     return start, datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
 
 
-def _counted(year: int, tz: tzinfo) -> ColumnElement[bool]:
+def counted_meetings(year: int, tz: tzinfo) -> ColumnElement[bool]:
     """Meetings of `year` whose attendance was recorded (cancelled ones never are)."""
     start, end = year_bounds(year, tz)
     return and_(
@@ -220,7 +220,7 @@ async def unexcused_counts(
         .where(
             MeetingInvite.member_id.in_(member_ids),
             MeetingInvite.attendance == Attendance.UNEXCUSED,
-            _counted(year, tz),
+            counted_meetings(year, tz),
         )
         .group_by(MeetingInvite.member_id)
     )
@@ -254,7 +254,7 @@ async def attendance_by_member(
         .join(MeetingInvite, MeetingInvite.member_id == Member.id)
         .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
         .join(Unit, Unit.id == Member.branch_id)
-        .where(Unit.path.startswith(unit_path), _counted(year, tz))
+        .where(Unit.path.startswith(unit_path), counted_meetings(year, tz))
         .order_by(Member.name_folded, Member.id)
     )
     totals: dict[int, tuple[Member, Counter[Attendance]]] = {}
