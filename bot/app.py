@@ -66,6 +66,7 @@ from handlers.residence_register import on_register_input, register_handlers
 from handlers.residence_save import save_handlers
 from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
 from handlers.residence_window import ask_for_comments, book_comment_window
+from handlers.scorecard import scorecard_handlers
 from storage.db import create_engine, session_factory, transaction
 from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
 from storage.plan_schedule import schedule_reminders
@@ -264,6 +265,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *plan_record_handlers(),
         *plan_overview_handlers(),
         *report_handlers(),
+        *scorecard_handlers(),
         *menu_handlers(features),
         # Anything left: commands in groups, and buttons we do not know (forged or stale).
         CommandHandler(

@@ -28,7 +28,8 @@ FORMAT_LABELS = {ExportFormat.XLSX: "📗 Excel (XLSX)", ExportFormat.CSV: "📄
 
 
 async def show_reports(update: Update, context: Context) -> None:
-    """The committee member sees what they can export; a secretary also the recent exports."""
+    """The committee member sees what they can export and the scorecard; a secretary also the
+    recent exports."""
     _ = context._
     chat = update.effective_chat
     if chat is None:
@@ -37,6 +38,7 @@ async def show_reports(update: Update, context: Context) -> None:
         [InlineKeyboardButton(_("⬇️ {title}", title=_(s.title)), callback_data=f"xd:{s.key}")]
         for s in all_datasets()
     ]
+    rows.append([InlineKeyboardButton(_("🎯 Resolution 21 scorecard"), callback_data="sc")])
     if can_anywhere(context.actor, Action.VIEW_EXPORT_LOG):
         rows.append([InlineKeyboardButton(_("🕘 Recent exports"), callback_data="xlog")])
     await chat.send_message(

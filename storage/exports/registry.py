@@ -8,6 +8,7 @@ from storage.exports.dataset import N_, DatasetSpec
 from storage.exports.plans import plan_years, plans_dataset
 from storage.exports.residence import comment_years, residence_dataset
 from storage.exports.roster import roster_dataset
+from storage.exports.scorecard import scorecard_dataset
 
 DATASETS: tuple[DatasetSpec, ...] = (
     DatasetSpec("roster", N_("Member roster"), roster_dataset),
@@ -15,6 +16,7 @@ DATASETS: tuple[DatasetSpec, ...] = (
     DatasetSpec("residence", N_("Residence ties and comments"), residence_dataset, comment_years),
     DatasetSpec("plans", N_("Yearly plans and grades"), plans_dataset, plan_years),
     DatasetSpec("attendance", N_("Meeting attendance"), attendance_dataset),
+    DatasetSpec("scorecard", N_("Resolution 21 scorecard"), scorecard_dataset),
 )
 
 
