@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck check messages bench bench-broadcast clean
+.PHONY: install run test lint typecheck check messages bench bench-broadcast bench-export clean
 
 install: $(STAMP)
 
@@ -39,6 +39,9 @@ bench: install
 
 bench-broadcast: install
 	$(BIN)/python -m bench.broadcast
+
+bench-export: install
+	$(BIN)/python -m bench.export
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,15 @@ class Action(enum.StrEnum):
     SEND_NOTICES = "send_notices"
     # Create surveys, see their results and who has not answered, remind them.
     MANAGE_SURVEYS = "manage_surveys"
+    VIEW_EXPORT_LOG = "view_export_log"
+    MANAGE_MEETINGS = "manage_meetings"
+    # Residence ties: the residence branch's leaders confirm ties and activities and write the
+    # yearly comment; the workplace committee sees the overview, records exemptions, reminds.
+    HOST_RESIDENCE = "host_residence"
+    VIEW_RESIDENCE = "view_residence"
+    MANAGE_RESIDENCE = "manage_residence"
+    REVIEW_PLANS = "review_plans"  # read, accept or return members' yearly plans
+    GRADE_MEMBERS = "grade_members"  # record the year's final grade
 
 
 # Which roles allow which unit-scoped action; a role covers its unit and every unit under it.
@@ -31,6 +40,15 @@ UNIT_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.SEND_NOTICES: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
     # "A secretary or committee creates a survey": every committee role.
     Action.MANAGE_SURVEYS: frozenset(Role),
+    # Who exported the unit's data: the secretary's oversight of the committee's exports.
+    Action.VIEW_EXPORT_LOG: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    Action.MANAGE_MEETINGS: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    Action.HOST_RESIDENCE: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    Action.VIEW_RESIDENCE: frozenset(Role),
+    Action.MANAGE_RESIDENCE: frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY}),
+    # The branch committee (secretary, deputy, committee members) reviews and grades.
+    Action.REVIEW_PLANS: frozenset(Role),
+    Action.GRADE_MEMBERS: frozenset(Role),
 }
 
 
@@ -100,3 +118,11 @@ def can_anywhere(actor: Actor, action: Action) -> bool:
 def can_on_member(actor: Actor, action: Action, member: Member) -> bool:
     """Unit-scoped action on a member: decided on the member's own branch."""
     return can(actor, action, member.branch.path)
+
+
+def paths_for(actor: Actor, action: Action) -> set[str]:
+    """The unit paths under which the actor may do `action` (empty for a plain member)."""
+    if not actor.is_member:
+        return set()
+    allowed = UNIT_ACTIONS.get(action, frozenset())
+    return {g.unit_path for g in actor.grants if g.role in allowed}

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -21,25 +22,58 @@ from telegram.ext import (
 
 from bot.context import SETTINGS_KEY, ChiboContext
 from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
+from bot.export_worker import EXPORTS_KEY, ExportWorker
 from bot.i18n import LANGUAGES, N_, translator
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
 from bot.webhook import start_webhook_server, webhook_app
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
-from handlers.drafts import draft_handlers
+from handlers.drafts import DraftStep, draft_handlers
 from handlers.language import language_handlers
+from handlers.meeting_answer import meeting_answer_handlers, on_reason_input
+from handlers.meeting_attendance import meeting_attendance_handlers
+from handlers.meeting_compose import meeting_compose_handlers, on_meeting_input
+from handlers.meeting_jobs import meeting_jobs
+from handlers.meeting_manage import meeting_manage_handlers, on_edit_input, show_meetings
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import Show, menu_handlers, show_help
 from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
 from handlers.notice_status import notice_status_handlers
 from handlers.onboarding import onboarding_handlers
+from handlers.plan_assess import on_note_input, plan_assess_handlers
+from handlers.plan_member import on_plan_input, plan_member_handlers
+from handlers.plan_menu import plan_menu_handlers, show_plan
+from handlers.plan_overview import plan_overview_handlers
+from handlers.plan_record import plan_record_handlers
+from handlers.plan_reminders import remind_missing_plans
+from handlers.plan_review import on_return_input, plan_review_handlers
 from handlers.profile import profile_handlers, show_me
+from handlers.reports import report_handlers, show_reports
+from handlers.residence import on_activity_input, residence_handlers, show_residence
+from handlers.residence_comment import comment_handlers, on_comment_input
+from handlers.residence_committee import committee_handlers
+from handlers.residence_common import (
+    ACTIVITY_FLOW,
+    COMMENT_FLOW,
+    DECLINE_FLOW,
+    EXEMPT_FLOW,
+    REGISTER_FLOW,
+)
+from handlers.residence_exempt import exemption_handlers, on_exemption_reason
+from handlers.residence_host import host_handlers, on_decline_reason
+from handlers.residence_register import on_register_input, register_handlers
+from handlers.residence_save import save_handlers
+from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
+from handlers.residence_window import ask_for_comments, book_comment_window
+from handlers.scorecard import scorecard_handlers
 from handlers.survey_answer import on_answer_input, survey_answer_handlers
 from handlers.survey_create import on_new_input, survey_create_handlers
 from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
 from handlers.survey_menu import show_surveys, survey_menu_handlers
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, session_factory, transaction
+from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
+from storage.plan_schedule import schedule_reminders
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +103,7 @@ class Chibo:
     runner: UpdateRunner
     sender: OutboxSender
     scheduler: Scheduler
+    exports: ExportWorker
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -76,6 +111,21 @@ class Chibo:
         await self.application.initialize()
         await self.application.start()
         await self._register_commands()
+        await self._book_standing_jobs()
+        await self._schedule_reminders()
+
+    async def _schedule_reminders(self) -> None:
+        """Reminder jobs for the seasons as they are now (the defaults may have changed)."""
+        async with transaction(self.sessions) as session:
+            settings = self.settings
+            await schedule_reminders(
+                session,
+                settings.plan_season_defaults(),
+                tz=settings.tz,
+                hour=settings.plan_reminder_hour,
+                now=datetime.now(UTC),
+            )
+        self.scheduler.wake()
 
     async def _register_commands(self) -> None:
         bot = self.application.bot
@@ -85,6 +135,11 @@ class Chibo:
             await bot.set_my_commands(commands, language_code=language)
             if language == self.settings.default_locale:
                 await bot.set_my_commands(commands)
+
+    async def _book_standing_jobs(self) -> None:
+        """Yearly jobs are booked here when missing, so no command is needed for them."""
+        async with transaction(self.sessions) as session:
+            await book_comment_window(session, self.settings, datetime.now(UTC))
 
     async def run_polling(self) -> None:
         """Long polling until cancelled."""
@@ -135,6 +190,7 @@ class Chibo:
 
     async def stop(self) -> None:
         await self._cancel_tasks()
+        await self.exports.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -163,12 +219,20 @@ def build_application(settings: Settings) -> Chibo:
     application.bot_data[SENDER_KEY] = sender
     scheduler = Scheduler(sessions, settings, _jobs(), after_job=sender.wake)
     application.bot_data[SCHEDULER_KEY] = scheduler
-    return Chibo(settings, application, engine, sessions, runner, sender, scheduler)
+    exports = ExportWorker(application.bot, sessions, settings)
+    application.bot_data[EXPORTS_KEY] = exports
+    return Chibo(settings, application, engine, sessions, runner, sender, scheduler, exports)
 
 
 def _jobs() -> dict[str, JobFn]:
     """The stored jobs' functions, by kind (see bot/scheduler.py)."""
-    return {OPEN_JOB: run_open, CLOSE_JOB: run_close}
+    return {
+        **meeting_jobs(),
+        COMMENT_WINDOW_JOB: ask_for_comments,
+        KIND_PLAN_REMINDER: remind_missing_plans,
+        OPEN_JOB: run_open,
+        CLOSE_JOB: run_close,
+    }
 
 
 def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:
@@ -177,6 +241,10 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "help": show_help,
         "members": show_branch_members,
         "notices": show_notices,
+        "meetings": show_meetings,
+        "residence": show_residence,
+        "plan": show_plan,
+        "reports": show_reports,
         "surveys": show_surveys,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
@@ -186,6 +254,25 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *member_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
+        *meeting_compose_handlers(),
+        *meeting_manage_handlers(),
+        *meeting_answer_handlers(),
+        *meeting_attendance_handlers(),
+        *residence_handlers(),
+        *register_handlers(),
+        *save_handlers(),
+        *host_handlers(),
+        *comment_handlers(),
+        *committee_handlers(),
+        *exemption_handlers(),
+        *plan_menu_handlers(),
+        *plan_member_handlers(),
+        *plan_review_handlers(),
+        *plan_assess_handlers(),
+        *plan_record_handlers(),
+        *plan_overview_handlers(),
+        *report_handlers(),
+        *scorecard_handlers(),
         *survey_create_handlers(),
         *survey_answer_handlers(),
         *survey_menu_handlers(),
@@ -197,16 +284,23 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         CallbackQueryHandler(_unknown_button),
     ]
     application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
-    application.add_handlers(
-        draft_handlers(
-            {
-                "notice": on_notice_input,
-                "survey_new": on_new_input,
-                "survey_answer": on_answer_input,
-            }
-        ),
-        group=GROUP_DRAFTS,
-    )
+    drafts: dict[str, DraftStep] = {
+        "notice": on_notice_input,
+        "meeting": on_meeting_input,
+        "meeting_edit": on_edit_input,
+        "meeting_absence": on_reason_input,
+        REGISTER_FLOW: on_register_input,
+        ACTIVITY_FLOW: on_activity_input,
+        DECLINE_FLOW: on_decline_reason,
+        COMMENT_FLOW: on_comment_input,
+        EXEMPT_FLOW: on_exemption_reason,
+        "plan": on_plan_input,
+        "plan_note": on_note_input,
+        "plan_return": on_return_input,
+        "survey_new": on_new_input,
+        "survey_answer": on_answer_input,
+    }
+    application.add_handlers(draft_handlers(drafts), group=GROUP_DRAFTS)
     application.add_handlers(feature_handlers, group=GROUP_FEATURES)
     application.add_error_handler(on_error)
 

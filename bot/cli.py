@@ -9,7 +9,9 @@ import signal
 import click
 
 from bot.cli_admin import invite, role, roster, unit
+from bot.cli_export import export
 from bot.cli_members import member
+from bot.cli_plans import plan
 from bot.cli_support import fail, load_settings, migrate
 from bot.logs import setup_logging
 from bot.settings import Settings
@@ -72,5 +74,5 @@ def db_upgrade() -> None:
     click.echo(_("The database is up to date."))
 
 
-for command in (unit, roster, member, role, invite):
+for command in (unit, roster, member, role, invite, plan, export):
     main.add_command(command)

@@ -14,7 +14,7 @@ from bot.i18n import N_, Translator
 from storage import audit
 from storage.invites import create_invite
 from storage.members import find_member
-from storage.models import Role
+from storage.models import Role, Unit
 from storage.roles import grant_role, revoke_role
 from storage.roster import ImportSummary, import_roster
 from storage.roster_file import Problem, Roster, RosterFileError, read_roster
@@ -66,12 +66,19 @@ def unit() -> None:
 @click.argument("name")
 @click.option("--parent", "parent_code", help="Code of the committee this unit belongs to.")
 @click.option("--branch", "is_branch", is_flag=True, help="The unit is a branch (chi bộ).")
-def unit_add(code: str, name: str, parent_code: str | None, is_branch: bool) -> None:
+@click.option(
+    "--residential",
+    is_flag=True,
+    help="A residential branch (khu phố, thôn): its members need no residence tie.",
+)
+def unit_add(
+    code: str, name: str, parent_code: str | None, is_branch: bool, residential: bool
+) -> None:
     """Add a unit with a short CODE and its full NAME."""
     settings, _ = load_settings()
 
     async def work(session: AsyncSession) -> str:
-        created = await add_unit(session, code, name, parent_code, is_branch)
+        created = await add_unit(session, code, name, parent_code, is_branch, residential)
         await audit.record(session, "unit_added", actor_label="cli", unit_id=created.id)
         return created.name
 
@@ -88,14 +95,19 @@ def unit_list() -> None:
     settings, _ = load_settings()
 
     async def work(session: AsyncSession) -> list[str]:
-        kind = {True: _("branch"), False: _("party committee")}
         return [
-            f"{'  ' * depth(u)}{u.code}  {u.name}  ({kind[u.is_branch]})"
+            f"{'  ' * depth(u)}{u.code}  {u.name}  ({_unit_kind(u, _)})"
             for u in await list_units(session)
         ]
 
     lines = run_in_transaction(settings, work)
     click.echo("\n".join(lines) if lines else _("No units yet. Add one with: chibo unit add"))
+
+
+def _unit_kind(unit: Unit, _: Translator) -> str:
+    if unit.is_residential:
+        return _("residential branch")
+    return _("branch") if unit.is_branch else _("party committee")
 
 
 @click.group()

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.plan_seasons import SeasonDefaults
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/chibo.sqlite3"
 PUBLIC_BOT_API = "https://api.telegram.org/bot"
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MONTH_DAY = re.compile(r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
+
+
+def _day_of(year: int, month_day: str) -> date:
+    """The date of 'MM-DD' in `year`; 02-29 falls back to 02-28 in a common year."""
+    month, day = map(int, month_day.split("-"))
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return date(year, month, day - 1)
 
 
 class Settings(BaseSettings):
@@ -49,6 +61,14 @@ class Settings(BaseSettings):
     outbox_backoff_max_seconds: float = Field(default=600.0, gt=0)
     outbox_send_timeout_seconds: float = Field(default=20.0, gt=0)
     outbox_poll_seconds: float = Field(default=2.0, gt=0)  # fallback when nobody wakes it
+    # Residence ties (Quy định 213): the yearly comment window, as month-day in local time,
+    # and the longest text accepted per field (longer gets a message naming the limit).
+    residence_comment_opens: str = "12-01"
+    residence_comment_closes: str = "12-31"
+    residence_address_limit: int = Field(default=300, ge=10)
+    residence_letter_no_limit: int = Field(default=40, ge=5, le=64)
+    residence_note_limit: int = Field(default=500, ge=10)  # activities, reasons
+    residence_comment_limit: int = Field(default=1000, ge=10)
     # Stored scheduler (bot/scheduler.py): reminders and meeting-time triggers.
     scheduler_poll_seconds: float = Field(default=30.0, gt=0)  # fallback when nobody wakes it
     scheduler_max_attempts: int = Field(default=5, ge=1)  # a failing job is then set aside
@@ -56,6 +76,22 @@ class Settings(BaseSettings):
     # An anonymous survey's results stay hidden until this many members have answered, so
     # nobody in a small branch can be identified; a survey file may ask for more.
     survey_min_responses: int = Field(default=5, ge=1)
+    # Meetings: reminders this many hours before the start (to those attending and those
+    # who have not answered), and the yearly count of unexcused absences that warns the
+    # secretary (the Party Charter's limit is three).
+    meeting_reminder_hours: list[float] = Field(default_factory=lambda: [24.0, 2.0])
+    meeting_absence_warning: int = Field(default=2, ge=1)
+    # Yearly plans: the default calendar (MM-DD of the plan's year) where no unit has stored
+    # its own season (`chibo plan season`), and the length limits of what members type.
+    plan_opens_on: str = "01-01"
+    plan_deadline: str = "03-31"
+    plan_reminder_days: list[int] = Field(default=[7, 1])  # days before the deadline
+    plan_reminder_hour: int = Field(default=8, ge=0, le=23)  # local time reminders go out
+    plan_assessment_opens_on: str = "12-01"
+    plan_assessment_closes_on: str = "12-31"
+    plan_section_limit: int = Field(default=2000, ge=1, le=3500)  # one message holds a section
+    plan_note_limit: int = Field(default=500, ge=1, le=3500)
+    plan_comment_limit: int = Field(default=1000, ge=1, le=3500)
     log_level: str = "INFO"
 
     @field_validator("bot_token", "webhook_secret_token", mode="before")
@@ -71,6 +107,58 @@ class Settings(BaseSettings):
         if value is not None and not SECRET_TOKEN.fullmatch(value.get_secret_value()):
             raise ValueError("1-256 characters: letters, digits, _ and - (Telegram's rule)")
         return value
+
+    @field_validator("residence_comment_opens", "residence_comment_closes")
+    @classmethod
+    def _residence_month_day(cls, value: str) -> str:
+        if not MONTH_DAY.fullmatch(value.strip()):
+            raise ValueError("MM-DD, e.g. 12-01")
+        month, day = map(int, value.split("-"))
+        date(2024, month, day)  # raises on 02-30; 2024 is a leap year, so 02-29 is allowed
+        return value.strip()
+
+    def residence_comment_window(self, year: int) -> tuple[date, date]:
+        """First and last day (local) of the comments on `year`; a window closing before it
+        opens (12-15 to 01-10) ends in the next year."""
+        opens = _day_of(year, self.residence_comment_opens)
+        closes = _day_of(year, self.residence_comment_closes)
+        if closes < opens:
+            closes = _day_of(year + 1, self.residence_comment_closes)
+        return opens, closes
+
+    def residence_comment_year(self, today: date) -> int | None:
+        """The year whose comments are open on `today` (a local date), or None."""
+        for year in (today.year, today.year - 1):
+            opens, closes = self.residence_comment_window(year)
+            if opens <= today <= closes:
+                return year
+        return None
+
+    @field_validator(
+        "plan_opens_on", "plan_deadline", "plan_assessment_opens_on", "plan_assessment_closes_on"
+    )
+    @classmethod
+    def _plan_month_day(cls, value: str) -> str:
+        if not MONTH_DAY.fullmatch(value):
+            raise ValueError("a day of the year as MM-DD, e.g. 03-31")
+        return value
+
+    @field_validator("plan_reminder_days")
+    @classmethod
+    def _reminder_days(cls, value: list[int]) -> list[int]:
+        if any(days < 0 or days > 366 for days in value):
+            raise ValueError("days before the deadline, 0 to 366")
+        return sorted(set(value), reverse=True)
+
+    def plan_season_defaults(self) -> SeasonDefaults:
+        """The plan calendar of units without a stored season."""
+        return SeasonDefaults(
+            opens_on=self.plan_opens_on,
+            deadline=self.plan_deadline,
+            reminder_days=tuple(self.plan_reminder_days),
+            assessment_opens_on=self.plan_assessment_opens_on,
+            assessment_closes_on=self.plan_assessment_closes_on,
+        )
 
     @property
     def tz(self) -> ZoneInfo:

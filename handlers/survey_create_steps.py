@@ -195,7 +195,7 @@ def preview_text(context: Context, data: Draft, audience: str) -> str:
         _anonymity_line(context, data),
         _(
             "Opens: {time}",
-            time=_.datetime_text(datetime.fromisoformat(opens)) if opens else _("now"),
+            time=_.datetime_text(datetime.fromisoformat(opens)) if opens else _("when sent"),
         ),
         _(
             "Closes: {time}",

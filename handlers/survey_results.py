@@ -16,7 +16,7 @@ from handlers.survey_common import answer_text, chunks, managed_survey
 from storage.models import Survey
 from storage.survey_questions import Kind, format_number, questions_of
 from storage.survey_results import QuestionResult, average, percent, tally
-from storage.surveys import all_answers, participation_count
+from storage.surveys import all_answers, participation_count, results_visible
 
 TEXT_EXCERPT = 500  # characters of each free-text answer in the chat listing
 
@@ -30,7 +30,7 @@ async def on_results(update: Update, context: Context) -> None:
     if survey is None or query is None or chat is None:
         return
     answered = await participation_count(context.db, survey.id)
-    if survey.anonymous and answered < survey.min_responses:
+    if not results_visible(survey, answered):
         text = _(
             "This survey is anonymous: its results are shown once at least {minimum} members "
             "have answered, so that nobody can be identified. So far {count} have.",

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "chibo_read_only"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -44,7 +45,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def on_begin(connection: Any) -> None:
         # Our transactions read then write; IMMEDIATE takes the write lock up front, so two
         # writers wait on the busy timeout instead of failing with "database is locked".
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only one (a long export) must not hold it: in WAL mode it reads a snapshot.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -71,4 +74,15 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """One unit of work: commits when the block ends, rolls back when it raises."""
     lock = _writer_lock(sessions)
     async with lock or contextlib.nullcontext(), sessions() as session, session.begin():
+        yield session
+
+
+@asynccontextmanager
+async def read_transaction(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A unit of work that only reads (exports): on SQLite it takes neither the writer lock
+    nor the write lock, so the bot goes on writing while it runs; it never commits."""
+    async with sessions() as session:  # closing ends the transaction; objects stay loaded
+        await session.connection(execution_options={READ_ONLY: True})
         yield session

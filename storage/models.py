@@ -1,5 +1,6 @@
 """The data model: organisation tree, members, roles, accounts, invites, inbox, audit log,
-the delivery outbox, drafts (flow state), notices, scheduled jobs and surveys."""
+the delivery outbox, drafts (flow state), notices, scheduled jobs, meetings, residence
+ties, yearly plans and surveys."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -78,6 +80,9 @@ class Unit(Base):
     name_folded: Mapped[str] = mapped_column(String(255), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     is_branch: Mapped[bool] = mapped_column(default=False)
+    # A residential branch (chi bộ khu phố, thôn...): its members are not "working members"
+    # who must register a residence tie. Any branch can still be someone's residence branch.
+    is_residential: Mapped[bool] = mapped_column(default=False, server_default=false())
     # "/1/4/9/": ancestors then self, so "is under" is a prefix test in one query.
     path: Mapped[str] = mapped_column(String(512), index=True, default="/")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -317,6 +322,258 @@ class ScheduledJob(Base):
     failed_at: Mapped[datetime | None]  # gave up after the last attempt; kept for a person
     last_error: Mapped[str | None] = mapped_column(String(255))  # exception class only
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class MeetingKind(enum.StrEnum):
+    REGULAR = "regular"  # sinh hoạt thường kỳ (monthly)
+    THEMATIC = "thematic"  # sinh hoạt chuyên đề
+    COMMITTEE = "committee"  # họp chi ủy / cấp ủy
+    EXTRAORDINARY = "extraordinary"  # bất thường
+    ONLINE = "online"  # trực tuyến
+
+
+class MeetingAudience(enum.StrEnum):
+    MEMBERS = "members"  # every active member of the unit (a committee: all its branches)
+    COMMITTEE = "committee"  # only those holding a role on the unit itself
+    # MEMBERS plus working members whose confirmed residence tie is to a branch of the unit
+    # (đảng viên 213 take part in their residence branch's meetings).
+    WITH_RESIDENTS = "with_residents"
+
+
+class MeetingAnswer(enum.StrEnum):
+    ATTENDING = "attending"
+    ABSENT = "absent"
+
+
+class Attendance(enum.StrEnum):
+    PRESENT = "present"
+    EXCUSED = "excused"  # vắng có lý do
+    UNEXCUSED = "unexcused"  # vắng không lý do: the Charter counts these
+
+
+class Meeting(Base):
+    """A meeting (cuộc họp / buổi sinh hoạt) of a unit, with its invited members."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[MeetingKind] = mapped_column(_enum(MeetingKind, "meeting_kind"))
+    audience: Mapped[MeetingAudience] = mapped_column(_enum(MeetingAudience, "meeting_audience"))
+    starts_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(Text)  # an address or an online link
+    agenda: Mapped[str] = mapped_column(Text)
+    attachment_file_id: Mapped[str | None] = mapped_column(String(255))
+    attachment_kind: Mapped[AttachmentKind | None] = mapped_column(
+        _enum(AttachmentKind, "attachment_kind")
+    )
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    cancelled_at: Mapped[datetime | None]
+    attendance_recorded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class MeetingInvite(Base):
+    """One invited member: their answer (until the meeting starts) and their attendance."""
+
+    __tablename__ = "meeting_invites"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_meeting_invite"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    answer: Mapped[MeetingAnswer | None] = mapped_column(_enum(MeetingAnswer, "meeting_answer"))
+    reason: Mapped[str | None] = mapped_column(Text)  # why absent
+    answered_at: Mapped[datetime | None]
+    attendance: Mapped[Attendance | None] = mapped_column(_enum(Attendance, "attendance"))
+
+    member: Mapped[Member] = relationship(lazy="raise")
+
+
+class TieStatus(enum.StrEnum):
+    """A residence tie: pending until the residence secretary confirms or declines it; a tie
+    to a branch outside the bot stays 'unlisted'. A newer tie ends the older one (history)."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    UNLISTED = "unlisted"
+
+
+class ResidenceTie(Base):
+    """A working member's introduction to the party organisation where they live (213)."""
+
+    __tablename__ = "residence_ties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    address: Mapped[str] = mapped_column(Text)  # free text lines, as the member writes them
+    # Optional structured parts; never a fixed list (communes and provinces merged in 2025).
+    commune: Mapped[str | None] = mapped_column(String(255))
+    province: Mapped[str | None] = mapped_column(String(255))
+    residence_branch_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    residence_branch_text: Mapped[str | None] = mapped_column(String(255))  # not in the bot
+    letter_no: Mapped[str | None] = mapped_column(String(64))
+    letter_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[TieStatus] = mapped_column(_enum(TieStatus, "tie_status"))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]  # replaced by a newer tie (moved)
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id], lazy="raise")
+    residence_branch: Mapped[Unit | None] = relationship(lazy="raise")
+
+
+class ExemptionKind(enum.StrEnum):
+    """Categories of Hướng dẫn 33-HD/BTCTW: introduced but exempt from residence activity,
+    or not introduced at all."""
+
+    ARMED_FORCES = "armed_forces"  # lực lượng vũ trang ở doanh trại
+    AWAY_OR_MOBILE = "away_or_mobile"  # làm việc xa nơi cư trú, lưu động
+    FULL_TIME_STUDY = "full_time_study"  # học tập tập trung
+    OTHER = "other"  # with a reason
+    NOT_INTRODUCED = "not_introduced"  # exempt from the introduction altogether
+
+
+class ResidenceExemption(Base):
+    """The workplace committee's decision; `ended_at` set when lifted (history kept)."""
+
+    __tablename__ = "residence_exemptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[ExemptionKind] = mapped_column(_enum(ExemptionKind, "exemption_kind"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class ResidenceActivity(Base):
+    """A residence activity the member took part in; the residence secretary may confirm."""
+
+    __tablename__ = "residence_activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tie_id: Mapped[int] = mapped_column(ForeignKey("residence_ties.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    what: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    confirmed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    confirmed_at: Mapped[datetime | None]
+
+
+class ResidenceComment(Base):
+    """The residence branch's yearly comment on a member (nhận xét), sent once, then final."""
+
+    __tablename__ = "residence_comments"
+    __table_args__ = (UniqueConstraint("member_id", "year", name="uq_residence_comment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    tie_id: Mapped[int] = mapped_column(ForeignKey("residence_ties.id"))
+    residence_branch_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    takes_part: Mapped[bool]  # attends residence meetings
+    sets_example: Mapped[bool]  # sets an example for family and neighbours
+    keeps_contact: Mapped[bool]  # keeps contact with the people
+    comment: Mapped[str] = mapped_column(Text)
+    written_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    sent_at: Mapped[datetime]
+
+
+class PlanStatus(enum.StrEnum):
+    """A yearly plan's life: draft -> submitted -> accepted, or returned -> (draft) -> submitted.
+
+    Editing a submitted or returned plan makes it a draft again, to be submitted anew.
+    """
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+
+
+class Grade(enum.StrEnum):
+    """The four grades of the year-end evaluation, best first."""
+
+    EXCELLENT = "excellent"  # Hoàn thành xuất sắc nhiệm vụ
+    GOOD = "good"  # Hoàn thành tốt nhiệm vụ
+    COMPLETED = "completed"  # Hoàn thành nhiệm vụ
+    NOT_COMPLETED = "not_completed"  # Không hoàn thành nhiệm vụ
+
+
+class PlanSeason(Base):
+    """A unit's plan calendar for one year; it applies to the unit and everything under it
+    (the nearest ancestor's season wins). Without one, the settings' defaults apply."""
+
+    __tablename__ = "plan_seasons"
+    __table_args__ = (UniqueConstraint("unit_id", "year", name="uq_plan_season"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    opens_on: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)  # the last day a plan may be submitted
+    reminder_days: Mapped[list[int]] = mapped_column(JSON)  # days before the deadline
+    assessment_opens_on: Mapped[date] = mapped_column(Date)
+    assessment_closes_on: Mapped[date] = mapped_column(Date)
+    commitment_vi: Mapped[str | None] = mapped_column(Text)
+    commitment_en: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class YearlyPlan(Base):
+    """A member's plan (kế hoạch phấn đấu, rèn luyện) for a year, its commitment, the
+    self-assessment against it and the committee's grade: the year record in one row."""
+
+    __tablename__ = "yearly_plans"
+    __table_args__ = (UniqueConstraint("member_id", "year", name="uq_yearly_plan"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    status: Mapped[PlanStatus] = mapped_column(
+        _enum(PlanStatus, "plan_status"), default=PlanStatus.DRAFT
+    )
+    sections: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # section key -> text
+    # The commitment exactly as the member read and accepted it.
+    commitment_text: Mapped[str | None] = mapped_column(Text)
+    committed_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    # section key -> {"result": done|partly|not_done, "note": str}
+    assessment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    proposed_grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "grade"))
+    assessed_at: Mapped[datetime | None]  # the self-assessment was submitted
+    final_grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "grade"))
+    graded_at: Mapped[datetime | None]
+    graded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    member: Mapped[Member] = relationship(lazy="raise", foreign_keys=[member_id])
+
+
+class PlanRevision(Base):
+    """The plan's history: each submission (with the text as submitted), return, acceptance,
+    self-assessment and grade, with who did it."""
+
+    __tablename__ = "plan_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("yearly_plans.id"), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    sections: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
 
 
 class Survey(Base):

@@ -67,6 +67,12 @@ def is_open(survey: Survey, now: datetime) -> bool:
     return survey.closes_at is None or now < utc(survey.closes_at)
 
 
+def results_visible(survey: Survey, answered: int) -> bool:
+    """Whether a survey's results (and exports of its answers) may be shown: an anonymous
+    survey's only once enough members answered that nobody can be picked out."""
+    return not survey.anonymous or answered >= survey.min_responses
+
+
 async def add_survey(session: AsyncSession, new: NewSurvey) -> Survey:
     """The survey row, flushed, with its unit loaded (the audience is found through it)."""
     survey = Survey(

@@ -14,10 +14,27 @@ _INVISIBLE = dict.fromkeys(
 )
 
 
-def clean_text(value: str) -> str:
-    """NFC, without control or zero-width characters; newlines are kept."""
+class TextTooLong(ValueError):
+    """Typed text over a field's limit: the caller names the limit and keeps the draft."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"{length} > {limit}")
+        self.length = length
+        self.limit = limit
+
+
+def clean_text(value: str, limit: int | None = None) -> str:
+    """NFC, without control or zero-width characters, trimmed; newlines are kept.
+
+    With `limit`, raises `TextTooLong` when the cleaned text is longer (counted after
+    cleaning: invisible characters someone pasted do not count against them).
+    """
     value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
-    return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    value = value.strip()
+    if limit is not None and len(value) > limit:
+        raise TextTooLong(len(value), limit)
+    return value
 
 
 def clean_name(value: str) -> str:

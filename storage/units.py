@@ -23,8 +23,14 @@ async def get_unit(session: AsyncSession, code: str) -> Unit | None:
 
 
 async def add_unit(
-    session: AsyncSession, code: str, name: str, parent_code: str | None, is_branch: bool
+    session: AsyncSession,
+    code: str,
+    name: str,
+    parent_code: str | None,
+    is_branch: bool,
+    is_residential: bool = False,
 ) -> Unit:
+    """A committee or a branch; a residential branch (its members live there) is a branch."""
     code = code.strip()
     if not code or await get_unit(session, code):
         raise UnitError("unit_exists", code=code)
@@ -35,7 +41,8 @@ async def add_unit(
             raise UnitError("parent_missing", code=parent_code)
         if parent.is_branch:
             raise UnitError("parent_is_branch", code=parent_code)
-    unit = Unit(code=code, name=clean_name(name), name_folded=fold(name), is_branch=is_branch)
+    unit = Unit(code=code, name=clean_name(name), name_folded=fold(name))
+    unit.is_branch, unit.is_residential = is_branch or is_residential, is_residential
     unit.parent_id = parent.id if parent else None
     session.add(unit)
     await session.flush()
@@ -68,5 +75,18 @@ async def branches_under(session: AsyncSession, paths: set[str]) -> list[Unit]:
         select(Unit)
         .where(Unit.is_branch, or_(*(Unit.path.startswith(path) for path in paths)))
         .order_by(Unit.name_folded)
+    )
+    return list(await session.scalars(query))
+
+
+async def units_under(session: AsyncSession, paths: set[str], limit: int) -> list[Unit]:
+    """Units (committees and branches) at or under any of the given paths, in tree order."""
+    if not paths:
+        return []
+    query = (
+        select(Unit)
+        .where(or_(*(Unit.path.startswith(path) for path in paths)))
+        .order_by(Unit.path)
+        .limit(limit)
     )
     return list(await session.scalars(query))

@@ -78,8 +78,9 @@ async def test_menus_depend_on_roles(bot: RunningBot) -> None:
 async def test_menu_entries_answer_and_refuse(bot: RunningBot) -> None:
     await seed(bot)
     an = bot.fake.user(602, language_code="vi")
-    await an.send_text("📝 Kế hoạch năm")
-    assert (await an.wait_for_message()).text == "Chức năng này sắp ra mắt."
+    await an.send_text("📅 Sinh hoạt chi bộ")
+    coming, _history = await an.wait_for_messages(2)
+    assert coming.text == "Đồng chí không có cuộc họp nào sắp tới."
     # A member typing a secretary's label gets the menu again, not the member list.
     await an.send_text("👥 Đảng viên chi bộ")
     reply = await an.wait_for_message()

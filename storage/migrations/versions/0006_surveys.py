@@ -4,7 +4,7 @@ Surveys (issue 5). Anonymous responses carry no member id, no timestamp and a ra
 in a table without SQLite rowid, so nothing joins them back to the participation rows.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0008
 Create Date: 2026-11-23 13:14:04.097046
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '0006'
-down_revision: str | None = '0004'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

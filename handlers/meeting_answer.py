@@ -1,0 +1,183 @@
+"""Members and their meetings: what is coming with their answer, attending / absent (with a
+reason) until the meeting starts, and their attendance history."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.access import Action, can
+from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.meeting_common import (
+    ABSENCE_FLOW,
+    KIND_LABELS,
+    REASON_LIMIT,
+    REASON_MIN,
+    answer_keyboard,
+    answer_text,
+    card,
+)
+from storage.flows import clear_flow, get_flow, save_flow
+from storage.meetings import (
+    get_meeting,
+    has_started,
+    invite_of,
+    member_history,
+    record_answer,
+    unexcused_counts,
+    upcoming_for_member,
+)
+from storage.models import Attendance, FlowState, Meeting, MeetingAnswer, MeetingInvite
+from storage.text import clean_text
+
+SHOWN_UPCOMING = 5
+ATTENDANCE_MARK = {Attendance.PRESENT: "✅", Attendance.EXCUSED: "🟡", Attendance.UNEXCUSED: "❌"}
+
+
+async def show_my_meetings(update: Update, context: Context) -> None:
+    """The member sees their coming meetings, each with its answer buttons."""
+    _ = context._
+    chat, member_id = update.effective_chat, context.actor.member_id
+    if chat is None or member_id is None:
+        return
+    coming = await upcoming_for_member(context.db, member_id, context.now())
+    if not coming:
+        await chat.send_message(_("You have no meetings coming up."))
+    for meeting, invite in coming[:SHOWN_UPCOMING]:
+        text = "\n\n".join(
+            [card(meeting, meeting.unit.name, _, str), answer_text(invite.answer, invite.reason, _)]
+        )
+        markup = answer_keyboard(meeting.id, _)
+        await chat.send_message(text, reply_markup=markup)
+    history = InlineKeyboardButton(_("📈 My attendance"), callback_data="mmy")
+    await chat.send_message(
+        _("Your attendance at past meetings:"), reply_markup=InlineKeyboardMarkup([[history]])
+    )
+
+
+async def _open_invite(update: Update, context: Context) -> tuple[Meeting, MeetingInvite] | None:
+    """The pressed meeting and the actor's own invite, if they may still answer it; else a
+    refusal (forged or foreign button) or the reason it is closed."""
+    _ = context._
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    meeting = await get_meeting(context.db, args[0]) if args else None
+    member_id = context.actor.member_id
+    invite = await invite_of(context.db, meeting.id, member_id) if meeting and member_id else None
+    if (
+        query is None
+        or meeting is None
+        or invite is None
+        or not can(context.actor, Action.USE_MENU)
+    ):
+        await refuse(update, context, "meeting_answer")
+        return None
+    if meeting.cancelled_at is not None:
+        await ack(query, _("This meeting has been cancelled."), show_alert=True)
+        return None
+    if has_started(meeting, context.now()):
+        await ack(query, _("The meeting has started: answers are closed."), show_alert=True)
+        return None
+    return meeting, invite
+
+
+async def on_attending(update: Update, context: Context) -> None:
+    """The member will attend; they see it confirmed and may still change it."""
+    found = await _open_invite(update, context)
+    if found is None or update.callback_query is None:
+        return
+    _meeting, invite = found
+    record_answer(invite, MeetingAnswer.ATTENDING, None, context.now())
+    state = await get_flow(context.db, context.actor.telegram_id, ABSENCE_FLOW)
+    if state is not None:
+        await clear_flow(context.db, state.user_id)  # no reason needed any more
+    await ack(update.callback_query, context._("Recorded: you will attend. Thank you!"))
+
+
+async def on_absent(update: Update, context: Context) -> None:
+    """The member will be absent and is asked for the reason; nothing changes until then."""
+    _ = context._
+    found = await _open_invite(update, context)
+    chat = update.effective_chat
+    if found is None or update.callback_query is None or chat is None:
+        return
+    meeting, _invite = found
+    await ack(update.callback_query)
+    data = {"meeting_id": meeting.id}
+    await save_flow(
+        context.db, context.actor.telegram_id, ABSENCE_FLOW, "reason", data, context.now()
+    )
+    await chat.send_message(
+        _(
+            "Please write the reason for your absence from the meeting of {when}. The "
+            "secretary will see it.",
+            when=_.datetime_text(meeting.starts_at),
+        )
+    )
+
+
+async def on_reason_input(update: Update, context: Context, draft: FlowState) -> None:
+    """The member's reason: the absence is recorded, or they are told why it is not."""
+    _ = context._
+    message = update.effective_message
+    meeting = await get_meeting(context.db, int(draft.data.get("meeting_id", 0)))
+    member_id = context.actor.member_id
+    invite = await invite_of(context.db, meeting.id, member_id) if meeting and member_id else None
+    if message is None:
+        return
+    if meeting is None or invite is None or meeting.cancelled_at is not None:
+        await clear_flow(context.db, draft.user_id)
+        await message.reply_text(_("This meeting has been cancelled."))
+        return
+    if has_started(meeting, context.now()):
+        await clear_flow(context.db, draft.user_id)
+        await message.reply_text(_("The meeting has started: answers are closed."))
+        return
+    reason = clean_text(message.text or "").strip()
+    if len(reason) < REASON_MIN or len(reason) > REASON_LIMIT:
+        await message.reply_text(
+            _(
+                "An absence needs a reason: please write it in {min} to {max} characters. "
+                "Your answer has not changed yet.",
+                min=REASON_MIN,
+                max=REASON_LIMIT,
+            )
+        )
+        return
+    record_answer(invite, MeetingAnswer.ABSENT, reason, context.now())
+    await clear_flow(context.db, draft.user_id)
+    await message.reply_text(
+        _("Recorded: absent. You can change your answer until the meeting starts.")
+    )
+
+
+async def on_my_attendance(update: Update, context: Context) -> None:
+    """The member sees their recent recorded attendance and this year's unexcused absences."""
+    _ = context._
+    query, member_id = update.callback_query, context.actor.member_id
+    if query is None or member_id is None or not can(context.actor, Action.VIEW_OWN_RECORD):
+        await refuse(update, context, "meeting_my_attendance")
+        return
+    await ack(query)
+    year = context.now().astimezone(context.settings.tz).year
+    counts = await unexcused_counts(context.db, [member_id], year, context.settings.tz)
+    lines = [_("📈 Your attendance (latest meetings first):")]
+    for meeting, invite in await member_history(context.db, member_id):
+        mark = ATTENDANCE_MARK.get(invite.attendance, "·") if invite.attendance else "·"
+        kind = _(KIND_LABELS[meeting.kind])
+        lines.append(f"{mark} {_.datetime_text(meeting.starts_at)} {kind}")
+    if len(lines) == 1:
+        lines.append(_("No attendance has been recorded for you yet."))
+    lines += [
+        "",
+        _("Unexcused absences in {year}: {count}", year=year, count=counts.get(member_id, 0)),
+    ]
+    await edit_text(query, "\n".join(lines))
+
+
+def meeting_answer_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [
+        CallbackQueryHandler(on_attending, pattern=r"^mat:"),
+        CallbackQueryHandler(on_absent, pattern=r"^mab:"),
+        CallbackQueryHandler(on_my_attendance, pattern=r"^mmy$"),
+    ]

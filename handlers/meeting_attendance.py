@@ -1,0 +1,157 @@
+"""Recording attendance after a meeting: pre-filled from the answers, one tap per member
+to correct, then saved; members reaching the yearly unexcused-absence threshold are flagged."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse
+from handlers.meeting_answer import ATTENDANCE_MARK
+from handlers.meeting_common import may_manage
+from storage import audit
+from storage.meetings import (
+    NEXT_ATTENDANCE,
+    Invitee,
+    get_invite,
+    get_meeting,
+    has_started,
+    invitees,
+    prefill_attendance,
+    unexcused_counts,
+)
+from storage.models import Attendance, Meeting
+
+# Telegram allows 100 buttons per keyboard: one per member, plus Save.
+MAX_MEMBER_BUTTONS = 99
+
+
+async def _recordable(update: Update, context: Context, meeting: Meeting | None) -> bool:
+    """The actor manages the meeting, which has started and was not cancelled."""
+    query = update.callback_query
+    if query is None or meeting is None or not may_manage(context.actor, meeting.unit):
+        await refuse(update, context, "meeting_attendance")
+        return False
+    if meeting.cancelled_at is not None or not has_started(meeting, context.now()):
+        await ack(
+            query,
+            context._("Attendance can be recorded once the meeting has started."),
+            show_alert=True,
+        )
+        return False
+    return True
+
+
+def _label(person: Invitee) -> str:
+    mark = ATTENDANCE_MARK[person.invite.attendance or Attendance.UNEXCUSED]
+    return f"{mark} {person.member.full_name}"
+
+
+def _keyboard(meeting: Meeting, people: list[Invitee], context: Context) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(_label(p), callback_data=f"mra:{p.invite.id}")]
+        for p in people[:MAX_MEMBER_BUTTONS]
+    ]
+    save = InlineKeyboardButton(context._("💾 Save attendance"), callback_data=f"mrs:{meeting.id}")
+    return InlineKeyboardMarkup([*rows, [save]])
+
+
+async def on_record(update: Update, context: Context) -> None:
+    """The secretary sees everyone invited, pre-filled from their answers, to correct."""
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    meeting = await get_meeting(context.db, args[0]) if args else None
+    if not await _recordable(update, context, meeting) or query is None or meeting is None:
+        return
+    _ = context._
+    await ack(query)
+    people = await invitees(context.db, meeting.id)
+    prefill_attendance(people)
+    text = _(
+        "📝 Attendance, pre-filled from the answers. Tap a name to change it "
+        "(✅ present → 🟡 excused → ❌ unexcused), then save."
+    )
+    if len(people) > MAX_MEMBER_BUTTONS:
+        text += "\n" + _("Only the first {count} members fit here.", count=MAX_MEMBER_BUTTONS)
+    await edit_text(query, text, reply_markup=_keyboard(meeting, people, context))
+
+
+async def on_toggle(update: Update, context: Context) -> None:
+    """One member's attendance moves to the next state; the buttons show it."""
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    invite = await get_invite(context.db, args[0]) if args else None
+    meeting = await get_meeting(context.db, invite.meeting_id) if invite else None
+    if not await _recordable(update, context, meeting) or query is None:
+        return
+    assert invite is not None and meeting is not None
+    await ack(query)
+    invite.attendance = NEXT_ATTENDANCE[invite.attendance or Attendance.UNEXCUSED]
+    await edit_buttons(query, _keyboard(meeting, await invitees(context.db, meeting.id), context))
+
+
+async def on_save(update: Update, context: Context) -> None:
+    """Attendance is saved; the secretary sees the totals and who reached the threshold."""
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    meeting = await get_meeting(context.db, args[0]) if args else None
+    if not await _recordable(update, context, meeting) or query is None or meeting is None:
+        return
+    _ = context._
+    await ack(query)
+    people = await invitees(context.db, meeting.id)
+    prefill_attendance(people)  # anyone not yet shown (a very large branch)
+    meeting.attendance_recorded_at = context.now()
+    await context.db.flush()
+    lines = [_summary(people, context), *await _warnings(people, meeting, context)]
+    await audit.record(
+        context.db,
+        "meeting_attendance",
+        actor_member_id=context.actor.member_id,
+        unit_id=meeting.unit_id,
+        object_type="meeting",
+        object_id=meeting.id,
+    )
+    await edit_text(query, "\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+def _summary(people: list[Invitee], context: Context) -> str:
+    count = {a: sum(1 for p in people if p.invite.attendance == a) for a in Attendance}
+    return context._(
+        "💾 Attendance saved: ✅ {present} present, 🟡 {excused} excused, ❌ {unexcused} "
+        "unexcused.",
+        present=count[Attendance.PRESENT],
+        excused=count[Attendance.EXCUSED],
+        unexcused=count[Attendance.UNEXCUSED],
+    )
+
+
+async def _warnings(people: list[Invitee], meeting: Meeting, context: Context) -> list[str]:
+    """One line per member absent without excuse who has reached the yearly threshold."""
+    _, settings = context._, context.settings
+    absent = [p for p in people if p.invite.attendance == Attendance.UNEXCUSED]
+    year = _.local(meeting.starts_at).year
+    counts = await unexcused_counts(context.db, [p.member.id for p in absent], year, settings.tz)
+    threshold = settings.meeting_absence_warning
+    return [
+        _(
+            "⚠️ {name} has {count} unexcused absences in {year}. The Party Charter lets a "
+            "branch consider removing a member after three in a year without a reason.",
+            name=escape(p.member.full_name),
+            count=counts.get(p.member.id, 0),
+            year=year,
+        )
+        for p in absent
+        if counts.get(p.member.id, 0) >= threshold
+    ]
+
+
+def meeting_attendance_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [
+        CallbackQueryHandler(on_record, pattern=r"^mrec:"),
+        CallbackQueryHandler(on_toggle, pattern=r"^mra:"),
+        CallbackQueryHandler(on_save, pattern=r"^mrs:"),
+    ]

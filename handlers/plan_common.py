@@ -1,0 +1,182 @@
+"""What the yearly plan handlers share: section and grade names, the season that applies,
+the plan and the year record as the reader sees them, and the reasons for a refusal."""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+
+from telegram import Update
+
+from bot.access import Action, Actor, can
+from bot.i18n import N_, Translator
+from bot.settings import Settings
+from handlers.common import Context, ack
+from storage.models import Grade, Member, PlanStatus, YearlyPlan
+from storage.plan_seasons import Season, SeasonDefaults, season_for
+from storage.plans import SECTIONS, next_empty_section
+from storage.text import TextTooLong
+
+FLOW = "plan"  # the member writing a section: data {"key": ..., "then": "next" | "review"}
+NOTE_FLOW = "plan_note"  # the member's note on one goal of the self-assessment
+RETURN_FLOW = "plan_return"  # a committee member's comment returning a plan
+MESSAGE_LIMIT = 4000  # under Telegram's 4096, leaving room for the markup
+
+SECTION_NAMES = {
+    "ideology": N_("Political ideology and study"),
+    "ethics": N_("Ethics and lifestyle"),
+    "work": N_("Task goals at work"),
+    "residence": N_("Tasks at the place of residence"),
+    "other": N_("Other"),
+}
+GRADE_NAMES = {
+    Grade.EXCELLENT: N_("Excellently completed duties"),
+    Grade.GOOD: N_("Well completed duties"),
+    Grade.COMPLETED: N_("Completed duties"),
+    Grade.NOT_COMPLETED: N_("Did not complete duties"),
+}
+GRADES = tuple(Grade)  # a button carries the grade's index
+STATUS_NAMES = {
+    None: N_("not started"),
+    PlanStatus.DRAFT: N_("draft, not submitted yet"),
+    PlanStatus.SUBMITTED: N_("submitted, awaiting the committee"),
+    PlanStatus.RETURNED: N_("returned by the committee for revision"),
+    PlanStatus.ACCEPTED: N_("accepted by the committee"),
+}
+REFUSALS = {
+    "accepted": N_("The committee has accepted this plan; it can no longer be changed."),
+    "not_open": N_("Plans for {year} can be written from {date}."),
+    "closed": N_("The deadline for plans of {year} was {date}; the plan can no longer be changed."),
+    "incomplete": N_("Some sections are still empty: {sections}."),
+    "no_commitment": N_("Please read and accept the commitment first."),
+    "not_draft": N_("This plan has already been submitted."),
+    "not_submitted": N_("This plan is no longer awaiting review (it was changed or reviewed)."),
+    "plan_not_accepted": N_("The self-assessment opens once the committee has accepted your plan."),
+    "graded": N_("The committee has already recorded the grade of {year}."),
+    "assessment_closed": N_("The self-assessment of {year} is open from {opens} to {closes}."),
+    "not_assessed": N_("The member has not submitted a self-assessment yet."),
+    "unknown_section": N_("This section does not exist."),
+}
+DEFAULT_COMMITMENT = N_(
+    "I commit to: study and firmly follow Marxism-Leninism, Ho Chi Minh Thought, the Party's "
+    "line and the State's laws; keep my political ideology, ethics and lifestyle and guard "
+    'against degradation, "self-evolution" and "self-transformation"; set an example at '
+    "work and at my place of residence; carry out the tasks the Party assigns me; and fulfil "
+    "the plan above, accepting the branch's supervision and evaluation at the end of the year."
+)
+
+
+def season_defaults(settings: Settings) -> SeasonDefaults:
+    return settings.plan_season_defaults()
+
+
+def today(context: Context) -> date:
+    """The local date: deadlines are days in the branch's time zone."""
+    return context.now().astimezone(context.settings.tz).date()
+
+
+async def own_season(context: Context) -> Season:
+    """The season of this year for the actor's own branch."""
+    return await season_for(
+        context.db,
+        context.actor.branch_path or "/",
+        today(context).year,
+        season_defaults(context.settings),
+    )
+
+
+def commitment_for(season: Season, _: Translator) -> str:
+    """The organisation's commitment in the reader's language, else in the one it wrote, else
+    the default."""
+    configured = season.commitment.get(_.language) or next(iter(season.commitment.values()), "")
+    return configured or _(DEFAULT_COMMITMENT)
+
+
+def refusal_text(code: str, season: Season | None, _: Translator, **values: object) -> str:
+    """A refusal's reason, with the season's dates where it names them (the committee's
+    refusals name none)."""
+    dates: dict[str, object] = {}
+    if season is not None:
+        dates = {
+            "year": season.year,
+            "date": _.date_text(season.opens_on if code == "not_open" else season.deadline),
+            "opens": _.date_text(season.assessment_opens_on),
+            "closes": _.date_text(season.assessment_closes_on),
+        }
+    msgid = REFUSALS.get(code, REFUSALS["not_submitted"])
+    return _(msgid, **{**dates, **values}) if dates or values else _(msgid)
+
+
+def section_list(keys: list[str], _: Translator) -> str:
+    return ", ".join(_(SECTION_NAMES[key]) for key in keys)
+
+
+def may_review(actor: Actor, plan: YearlyPlan | None, action: Action) -> bool:
+    """Committee actions on a plan are decided on its member's branch; nobody reviews or
+    grades their own plan (a committee above, or a colleague, does)."""
+    return (
+        plan is not None
+        and plan.member_id != actor.member_id
+        and can(actor, action, plan.member.branch.path)
+    )
+
+
+def plan_body(plan: YearlyPlan, _: Translator) -> list[str]:
+    """The plan's sections as HTML paragraphs, user text escaped."""
+    paragraphs = []
+    for number, key in enumerate(SECTIONS, 1):
+        text = plan.sections.get(key) or _("(nothing written)")
+        name = _(SECTION_NAMES[key])
+        paragraphs.append(f"<b>{number}. {escape(name)}</b>\n{escape(text)}")
+    return paragraphs
+
+
+def commitment_status(plan: YearlyPlan, _: Translator) -> str:
+    if plan.committed_at is None:
+        return _("Commitment: not accepted yet.")
+    return _("Commitment: accepted on {date}.", date=_.date_text(plan.committed_at))
+
+
+def plan_heading(plan: YearlyPlan, member: Member, _: Translator) -> str:
+    return _(
+        "<b>Yearly plan {year}</b> of {name}\nStatus: {status}",
+        year=plan.year,
+        name=escape(member.full_name),
+        status=_(STATUS_NAMES[plan.status]),
+    )
+
+
+def split_message(paragraphs: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Paragraphs joined into as few messages as fit Telegram's limit (a paragraph is never
+    longer than the limit: each section's length is capped well below it)."""
+    messages: list[str] = []
+    current = ""
+    for paragraph in paragraphs:
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(candidate) > limit and current:
+            messages.append(current)
+            candidate = paragraph
+        current = candidate
+    return [*messages, current] if current else messages
+
+
+def plan_complete(plan: YearlyPlan) -> bool:
+    """Every section answered and the commitment accepted: ready to submit."""
+    return next_empty_section(plan) is None and plan.committed_at is not None
+
+
+async def tell(update: Update, context: Context, text: str) -> None:
+    """A reason as an alert on the pressed button, or as a reply to a typed message."""
+    if update.callback_query is not None:
+        await ack(update.callback_query, text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+
+
+def too_long_text(error: TextTooLong, _: Translator) -> str:
+    return _(
+        "This is {length} characters long; at most {limit} are allowed here. Please shorten "
+        "it and send it again: your draft is kept.",
+        length=error.length,
+        limit=error.limit,
+    )

@@ -1,0 +1,100 @@
+"""The yearly plan's menu entry: where the member's plan stands, what they can do next, and
+the committee's entries (plans to review, self-assessments to grade, the overview)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.access import Action, can, can_anywhere
+from handlers.common import Context, ack, refuse
+from handlers.plan_common import (
+    GRADE_NAMES,
+    STATUS_NAMES,
+    own_season,
+    plan_complete,
+    refusal_text,
+    today,
+)
+from storage.models import PlanStatus, YearlyPlan
+from storage.plan_seasons import Season
+from storage.plans import SECTIONS, assessment_refusal, edit_refusal, get_plan
+
+Markup = InlineKeyboardMarkup
+Button = InlineKeyboardButton
+
+
+async def show_plan(update: Update, context: Context) -> None:
+    """The member sees where their plan of the year stands and what they can do next."""
+    _ = context._
+    chat = update.effective_chat
+    if chat is None or context.actor.member_id is None:
+        return
+    season = await own_season(context)
+    plan = await get_plan(context.db, context.actor.member_id, season.year)
+    lines = [
+        _("<b>📝 Yearly plan {year}</b>", year=season.year),
+        _("Status: {status}", status=_(STATUS_NAMES[plan.status if plan else None])),
+        _("Deadline: {date}", date=_.date_text(season.deadline)),
+    ]
+    if plan is not None and plan.status == PlanStatus.RETURNED and plan.review_comment:
+        lines.append(_("Committee's comment: {comment}", comment=escape(plan.review_comment)))
+    if plan is not None and plan.final_grade is not None:
+        lines.append(_("Final grade: {grade}", grade=_(GRADE_NAMES[plan.final_grade])))
+    refusal = edit_refusal(plan, season, today(context))
+    if refusal not in (None, "accepted"):
+        lines.append(refusal_text(refusal, season, _))
+    markup = Markup(_menu_rows(context, plan, season, refusal is None))
+    await chat.send_message("\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def _menu_rows(
+    context: Context, plan: YearlyPlan | None, season: Season, editable: bool
+) -> list[list[Button]]:
+    _ = context._
+    rows = []
+    if editable and (plan is None or not plan_complete(plan)):
+        written = len([k for k in SECTIONS if plan and k in plan.sections])
+        label = (
+            _("✍️ Continue my plan ({done}/{total})", done=written, total=len(SECTIONS))
+            if written
+            else _("✍️ Write my plan")
+        )
+        rows.append([Button(label, callback_data="plfill")])
+    elif plan is not None:
+        rows.append([Button(_("👁 My plan"), callback_data="plview")])
+    if assessment_refusal(plan, season, today(context)) is None:
+        rows.append([Button(_("📋 Self-assessment"), callback_data="plsa")])
+    if plan is not None:
+        rows.append([Button(_("📄 My year record"), callback_data="plrec")])
+    rows += _committee_rows(context)
+    return rows
+
+
+def _committee_rows(context: Context) -> list[list[Button]]:
+    _ = context._
+    rows = []
+    if can_anywhere(context.actor, Action.REVIEW_PLANS):
+        rows.append([Button(_("📥 Plans to review"), callback_data="plq")])
+    if can_anywhere(context.actor, Action.GRADE_MEMBERS):
+        rows.append([Button(_("🏅 Self-assessments to grade"), callback_data="plga")])
+    if can_anywhere(context.actor, Action.VIEW_REPORTS):
+        rows.append([Button(_("📊 Plan overview"), callback_data="plov")])
+    return rows
+
+
+async def on_menu(update: Update, context: Context) -> None:
+    """The "My plan" button under a message from the committee: the same as the menu entry."""
+    query = update.callback_query
+    if query is None or not can(context.actor, Action.USE_MENU):
+        await refuse(update, context, "plan_menu")
+        return
+    await ack(query)
+    await show_plan(update, context)
+
+
+def plan_menu_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [CallbackQueryHandler(on_menu, pattern=r"^plmenu$")]

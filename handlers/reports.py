@@ -1,0 +1,249 @@
+"""Reports: a committee member exports data of their units as XLSX or CSV; a secretary sees
+who exported their units' data recently."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.access import UNIT_ACTIONS, Action, can, can_anywhere
+from bot.export_worker import ChatExport, export_after_commit
+from bot.i18n import Translator
+from handlers.common import MAX_ROW_ID, Context, ack, edit_text, refuse
+from storage.exports.dataset import DatasetSpec
+from storage.exports.log import ExportRecord, recent_exports
+from storage.exports.registry import all_datasets, dataset_spec
+from storage.exports.writers import ExportFormat
+from storage.models import Unit
+from storage.units import units_under
+
+MAX_UNITS = 40  # buttons in one message; a province's tree is exported from its top
+MAX_CHOICES = 20  # the newest items (surveys) of the unit
+LABEL_LIMIT = 60  # characters of an item's title on its button
+FORMATS = (ExportFormat.XLSX, ExportFormat.CSV)  # the button data holds the index
+FORMAT_LABELS = {ExportFormat.XLSX: "📗 Excel (XLSX)", ExportFormat.CSV: "📄 CSV"}
+
+
+async def show_reports(update: Update, context: Context) -> None:
+    """The committee member sees what they can export and the scorecard; a secretary also the
+    recent exports."""
+    _ = context._
+    chat = update.effective_chat
+    if chat is None:
+        return
+    rows = [
+        [InlineKeyboardButton(_("⬇️ {title}", title=_(s.title)), callback_data=f"xd:{s.key}")]
+        for s in all_datasets()
+    ]
+    rows.append([InlineKeyboardButton(_("🎯 Resolution 21 scorecard"), callback_data="sc")])
+    if can_anywhere(context.actor, Action.VIEW_EXPORT_LOG):
+        rows.append([InlineKeyboardButton(_("🕘 Recent exports"), callback_data="xlog")])
+    await chat.send_message(
+        _("📊 Reports: export data of your units to Excel (XLSX) or CSV. What do you need?"),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+def _parse(update: Update, *counts: int) -> tuple[DatasetSpec, list[int]] | None:
+    """The dataset and the integers (as many as one of `counts`) of button data
+    `prefix:key:n...`, or None if forged."""
+    query = update.callback_query
+    parts = (query.data or "").split(":") if query else []
+    if len(parts) - 2 not in counts or not all(p.isdigit() for p in parts[2:]):
+        return None
+    spec = dataset_spec(parts[1])
+    numbers = [int(p) for p in parts[2:]]
+    if spec is None or any(n > MAX_ROW_ID for n in numbers):
+        return None
+    return spec, numbers
+
+
+async def _report_units(context: Context) -> list[Unit]:
+    allowed = UNIT_ACTIONS[Action.VIEW_REPORTS]
+    paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
+    units = await units_under(context.db, paths, MAX_UNITS)
+    return [u for u in units if can(context.actor, Action.VIEW_REPORTS, u.path)]
+
+
+def _unit_label(unit: Unit, _: Translator) -> str:
+    return unit.name if unit.is_branch else _("{name} (all branches)", name=unit.name)
+
+
+async def on_dataset(update: Update, context: Context) -> None:
+    """The committee member picked what to export and picks the unit (if they have several)."""
+    _ = context._
+    parsed, query = _parse(update, 0), update.callback_query
+    if parsed is None or query is None or not can_anywhere(context.actor, Action.VIEW_REPORTS):
+        await refuse(update, context, "export_dataset")
+        return
+    await ack(query)
+    spec = parsed[0]
+    units = await _report_units(context)
+    if len(units) == 1:
+        await _after_unit(update, context, spec, units[0])
+        return
+    if not units:
+        await edit_text(query, _("There are no branches under your roles yet."))
+        return
+    buttons = [
+        [InlineKeyboardButton(_unit_label(u, _), callback_data=f"xu:{spec.key}:{u.id}")]
+        for u in units
+    ]
+    await edit_text(
+        query,
+        _("{title}: of which unit?", title=_(spec.title)),
+        reply_markup=InlineKeyboardMarkup(buttons),
+    )
+
+
+async def _allowed_unit(context: Context, unit_id: int) -> Unit | None:
+    unit = await context.db.get(Unit, unit_id)
+    if unit is None or not can(context.actor, Action.VIEW_REPORTS, unit.path):
+        return None
+    return unit
+
+
+async def on_unit(update: Update, context: Context) -> None:
+    """The committee member picked the unit and picks the item (a survey) or the format."""
+    parsed, query = _parse(update, 1), update.callback_query
+    unit = await _allowed_unit(context, parsed[1][0]) if parsed else None
+    if parsed is None or query is None or unit is None:
+        await refuse(update, context, "export_unit")
+        return
+    await ack(query)
+    await _after_unit(update, context, parsed[0], unit)
+
+
+async def _after_unit(update: Update, context: Context, spec: DatasetSpec, unit: Unit) -> None:
+    """The list to pick from, for a dataset about one item among several; else the format."""
+    _ = context._
+    query = update.callback_query
+    if query is None:
+        return
+    if spec.choices is None:
+        await _ask_format(update, context, spec, unit, None)
+        return
+    choices = (await spec.choices(context.db, unit))[:MAX_CHOICES]
+    if not choices:
+        await edit_text(query, _("There is nothing of this kind to export in the unit yet."))
+        return
+    buttons = [
+        [
+            InlineKeyboardButton(
+                c.label[:LABEL_LIMIT], callback_data=f"xc:{spec.key}:{unit.id}:{c.id}"
+            )
+        ]
+        for c in choices
+    ]
+    await edit_text(
+        query,
+        _("{title} — {unit}: which one?", title=_(spec.title), unit=_unit_label(unit, _)),
+        reply_markup=InlineKeyboardMarkup(buttons),
+    )
+
+
+async def on_choice(update: Update, context: Context) -> None:
+    """The committee member picked the item (a survey) and picks the file format."""
+    parsed, query = _parse(update, 2), update.callback_query
+    unit = await _allowed_unit(context, parsed[1][0]) if parsed else None
+    choice = parsed[1][1] if parsed else None
+    if parsed is None or query is None or unit is None:
+        await refuse(update, context, "export_choice")
+        return
+    if not await parsed[0].valid_choice(context.db, unit, choice):
+        await refuse(update, context, "export_choice")
+        return
+    await ack(query)
+    await _ask_format(update, context, parsed[0], unit, choice)
+
+
+async def _ask_format(
+    update: Update, context: Context, spec: DatasetSpec, unit: Unit, choice: int | None
+) -> None:
+    _ = context._
+    query = update.callback_query
+    if query is None:
+        return
+    tail = "" if choice is None else f":{choice}"
+    buttons = [
+        InlineKeyboardButton(FORMAT_LABELS[fmt], callback_data=f"xf:{spec.key}:{unit.id}:{i}{tail}")
+        for i, fmt in enumerate(FORMATS)
+    ]
+    text = _("{title} — {unit}: which format?", title=_(spec.title), unit=_unit_label(unit, _))
+    await edit_text(query, text, reply_markup=InlineKeyboardMarkup([buttons]))
+
+
+async def on_format(update: Update, context: Context) -> None:
+    """The committee member is told the file is being prepared; it arrives as a document."""
+    _ = context._
+    parsed, query, chat = _parse(update, 2, 3), update.callback_query, update.effective_chat
+    unit = await _allowed_unit(context, parsed[1][0]) if parsed else None
+    member_id = context.actor.member_id
+    if parsed is None or query is None or chat is None or unit is None or member_id is None:
+        await refuse(update, context, "export_format")
+        return
+    spec, (_unit_id, fmt_index, *rest) = parsed
+    choice = rest[0] if rest else None
+    if fmt_index >= len(FORMATS) or not await spec.valid_choice(context.db, unit, choice):
+        await refuse(update, context, "export_format")
+        return
+    await ack(query)
+    fmt, telegram_id = FORMATS[fmt_index], context.actor.telegram_id
+    request = ChatExport(
+        spec.key, unit.id, fmt, chat.id, member_id, telegram_id, _.language, choice
+    )
+    export_after_commit(context.bot_data, request)
+    await edit_text(
+        query,
+        _(
+            "⏳ Preparing {title} — {unit}. The file will arrive here in a moment.",
+            title=_(spec.title),
+            unit=_unit_label(unit, _),
+        ),
+    )
+
+
+async def on_log(update: Update, context: Context) -> None:
+    """The secretary sees the latest exports holding data of their units, and who made them."""
+    _ = context._
+    query = update.callback_query
+    if query is None or not can_anywhere(context.actor, Action.VIEW_EXPORT_LOG):
+        await refuse(update, context, "export_log")
+        return
+    await ack(query)
+    allowed = UNIT_ACTIONS[Action.VIEW_EXPORT_LOG]
+    paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
+    records = await recent_exports(context.db, paths)
+    if not records:
+        await edit_text(query, _("Nobody has exported data of your units yet."))
+        return
+    lines = [_("<b>🕘 Recent exports of your units' data</b>")]
+    lines += [_record_line(r, _) for r in records]
+    await edit_text(query, "\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+def _record_line(record: ExportRecord, _: Translator) -> str:
+    spec = dataset_spec(record.dataset)
+    who = record.who or (_("command line") if record.label == "cli" else "—")
+    return _(
+        "• {time} · {who}: {title}, {unit}, {rows} rows ({format})",
+        time=_.datetime_text(record.at),
+        who=escape(who),
+        title=escape(_(spec.title) if spec else record.dataset),
+        unit=escape(record.unit_name),
+        rows=record.rows,
+        format=record.fmt.upper(),
+    )
+
+
+def report_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [
+        CallbackQueryHandler(on_dataset, pattern=r"^xd:"),
+        CallbackQueryHandler(on_unit, pattern=r"^xu:"),
+        CallbackQueryHandler(on_choice, pattern=r"^xc:"),
+        CallbackQueryHandler(on_format, pattern=r"^xf:"),
+        CallbackQueryHandler(on_log, pattern=r"^xlog$"),
+    ]

@@ -1,0 +1,258 @@
+"""The residence menu entry: the member's own tie, its history and their residence activities;
+below it, the tasks of residence branch leaders and of the workplace committee."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.access import Action, can, can_anywhere, paths_for
+from bot.i18n import Translator
+from handlers.common import Context, ack, edit_text, refuse
+from handlers.residence_common import (
+    ACTIVITY_FLOW,
+    EXEMPTION_LABELS,
+    FLOWS,
+    Builder,
+    Markup,
+    branch_label,
+    button,
+    cancel_markup,
+    comment_year,
+    local_today,
+    notify,
+    parse_day,
+    send,
+    tie_text,
+    typed_text,
+)
+from storage.flows import clear_flow, get_flow, save_flow
+from storage.models import FlowState, ResidenceActivity, ResidenceTie, TieStatus
+from storage.residence import (
+    activities_of,
+    add_activity,
+    branch_hosts,
+    current_exemption,
+    current_tie,
+    pending_ties,
+    tie_history,
+)
+from storage.residence_comments import comments_to_write, working_branches
+from storage.units import branches_under
+
+
+async def show_residence(update: Update, context: Context) -> None:
+    """The member sees their residence tie and buttons to register, record or look back;
+    leaders then see what waits for them."""
+    _ = context._
+    chat, member = update.effective_chat, context.member
+    if chat is None or member is None:
+        return
+    text, rows = await _my_residence(context)
+    await chat.send_message(
+        text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows) if rows else None
+    )
+    leader = await _leader_tasks(context)
+    if leader is not None:
+        await chat.send_message(
+            leader[0], parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(leader[1])
+        )
+
+
+Rows = list[list[InlineKeyboardButton]]
+
+
+async def _my_residence(context: Context) -> tuple[str, Rows]:
+    """The member's own part: the tie (or why none is needed), activities, buttons."""
+    _ = context._
+    member = context.member
+    assert member is not None
+    if member.branch.is_residential:
+        return _("🏠 Your branch is a residential branch: you need no residence tie."), []
+    tie = await current_tie(context.db, member.id)
+    exemption = await current_exemption(context.db, member.id)
+    lines = [_("🏠 <b>Your residence tie</b>")]
+    if exemption is not None:
+        lines.append(_("Exempt: {category}", category=_(EXEMPTION_LABELS[exemption.kind])))
+    if tie is None:
+        lines.append(_("You have not registered your residence tie yet."))
+        return "\n".join(lines), [[_button(_("📝 Register my residence"), "rreg")]]
+    lines += [tie_text(tie, _), "", await _activities_line(context, tie)]
+    again = _("📝 Register again") if tie.status == TieStatus.DECLINED else _("🚚 I moved")
+    rows = [[_button(again, "rreg"), _button(_("📜 History"), "rhist")]]
+    if tie.status != TieStatus.DECLINED:
+        rows.insert(0, [_button(_("➕ Record a residence activity"), "ract")])
+    return "\n".join(lines), rows
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+async def _activities_line(context: Context, tie: ResidenceTie) -> str:
+    _ = context._
+    year = local_today(context).year
+    done = await activities_of(context.db, tie.member_id, year)
+    confirmed = sum(1 for a in done if a.confirmed_at is not None)
+    return _(
+        "Residence activities in {year}: {count} recorded, {confirmed} confirmed.",
+        year=year,
+        count=len(done),
+        confirmed=confirmed,
+    )
+
+
+async def _leader_tasks(context: Context) -> tuple[str, Rows] | None:
+    """Counts and buttons for residence branch leaders and workplace committees, or None."""
+    _ = context._
+    actor, rows, lines = context.actor, [], [_("🏛 <b>Residence ties: your tasks</b>")]
+    if can_anywhere(actor, Action.HOST_RESIDENCE):
+        paths = paths_for(actor, Action.HOST_RESIDENCE)
+        pending = len(await pending_ties(context.db, paths))
+        lines.append(_("Ties waiting for your confirmation: {count}", count=pending))
+        rows.append([_button(_("⏳ Ties to confirm ({count})", count=pending), "rpend")])
+        year = comment_year(context)
+        if year is not None:
+            ids = [b.id for b in await branches_under(context.db, paths)]
+            owed = len(await comments_to_write(context.db, ids, year))
+            lines.append(_("Yearly comments to write for {year}: {count}", year=year, count=owed))
+            rows.append([_button(_("✍️ Comments to write ({count})", count=owed), "rcl")])
+    viewed = paths_for(actor, Action.VIEW_RESIDENCE)
+    if viewed and await working_branches(context.db, viewed):  # not for residential ones
+        rows.append([_button(_("📊 Residence overview of my branches"), "rov")])
+    return ("\n".join(lines), rows) if rows else None
+
+
+async def on_history(update: Update, context: Context) -> None:
+    """The member sees every residence tie they registered, newest first."""
+    _ = context._
+    query, member = update.callback_query, context.member
+    if query is None or member is None or not can(context.actor, Action.VIEW_OWN_RECORD):
+        await refuse(update, context, "residence_history")
+        return
+    await ack(query)
+    ties = await tie_history(context.db, member.id)
+    blocks = [_history_block(t, _) for t in ties] or [_("No residence tie registered yet.")]
+    text = "\n\n".join([_("📜 <b>Your residence ties, newest first</b>"), *blocks])
+    await edit_text(query, text, parse_mode=ParseMode.HTML)
+
+
+def _history_block(tie: ResidenceTie, _: Translator) -> str:
+    period = _(
+        "From {start} to {end}",
+        start=_.date_text(tie.created_at),
+        end=_.date_text(tie.ended_at) if tie.ended_at else _("now"),
+    )
+    return f"<b>{escape(branch_label(tie, _))}</b> · {period}\n{tie_text(tie, _)}"
+
+
+async def on_cancel(update: Update, context: Context) -> None:
+    """Whatever residence form the person was filling is discarded."""
+    _ = context._
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    await ack(query)
+    state = await get_flow(context.db, user.id)
+    if state is not None and state.flow in FLOWS:
+        await clear_flow(context.db, user.id)
+    await edit_text(query, _("Cancelled. Nothing was saved."))
+
+
+async def _open_tie(context: Context) -> ResidenceTie | None:
+    """The member's current tie, if activities can be recorded on it."""
+    member = context.member
+    if member is None or not can(context.actor, Action.USE_MENU):
+        return None
+    tie = await current_tie(context.db, member.id)
+    return tie if tie is not None and tie.status != TieStatus.DECLINED else None
+
+
+async def on_record_activity(update: Update, context: Context) -> None:
+    """The member is asked for the date of the residence activity they took part in."""
+    _ = context._
+    query, user = update.callback_query, update.effective_user
+    tie = await _open_tie(context)
+    if query is None or user is None or tie is None:
+        await refuse(update, context, "residence_activity")
+        return
+    await ack(query)
+    await save_flow(context.db, user.id, ACTIVITY_FLOW, "date", {"tie_id": tie.id}, context.now())
+    await send(update, _("When was the activity? Send the date as dd/mm/yyyy."), cancel_markup(_))
+
+
+async def on_activity_input(update: Update, context: Context, state: FlowState) -> None:
+    """The date, then what the activity was; then it is recorded and the residence branch
+    leaders are asked to confirm it."""
+    _ = context._
+    message, tie = update.effective_message, await _open_tie(context)
+    if message is None:
+        return
+    if tie is None or tie.id != state.data.get("tie_id"):
+        await clear_flow(context.db, state.user_id)
+        await refuse(update, context, "residence_activity_draft")
+        return
+    if state.step == "date":
+        await _activity_date(update, context, state)
+        return
+    what = await typed_text(update, context, context.settings.residence_note_limit)
+    if what is None:
+        return
+    held_on = parse_day(str(state.data["date"]))
+    assert held_on is not None
+    activity = await add_activity(context.db, tie, held_on, what, context.now())
+    await clear_flow(context.db, state.user_id)
+    for host in await branch_hosts(context.db, tie.residence_branch_id or 0):
+        await notify(context, host, _activity_request(activity, context))
+    await message.reply_text(_("Recorded. The residence branch secretary can confirm it."))
+
+
+async def _activity_date(update: Update, context: Context, state: FlowState) -> None:
+    _ = context._
+    message = update.effective_message
+    assert message is not None
+    day = parse_day(message.text or "")
+    if day is None or day > local_today(context):
+        await message.reply_text(
+            _("Please send a date that is not in the future, as dd/mm/yyyy (e.g. 05/06/2026).")
+        )
+        return
+    data = {**state.data, "date": day.strftime("%d/%m/%Y")}
+    await save_flow(context.db, state.user_id, ACTIVITY_FLOW, "what", data, context.now())
+    await message.reply_text(
+        _(
+            "What was it? For example: residence branch meeting, neighbourhood clean-up "
+            "(up to {limit} characters).",
+            limit=context.settings.residence_note_limit,
+        ),
+        reply_markup=cancel_markup(_),
+    )
+
+
+def _activity_request(activity: ResidenceActivity, context: Context) -> Builder:
+    member = context.member
+    assert member is not None
+
+    def build(_: Translator) -> tuple[str, Markup | None]:
+        text = _(
+            "🏠 <b>{name}</b> ({branch}) took part in a residence activity on {date}:\n{what}",
+            name=escape(member.full_name),
+            branch=escape(member.branch.name),
+            date=_.date_text(activity.held_on),
+            what=escape(activity.what),
+        )
+        keyboard = [[button(_("✅ Confirm participation"), f"rac:{activity.id}")]]
+        return text, {"inline_keyboard": keyboard}
+
+    return build
+
+
+def residence_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [
+        CallbackQueryHandler(on_history, pattern=r"^rhist$"),
+        CallbackQueryHandler(on_cancel, pattern=r"^rcancel$"),
+        CallbackQueryHandler(on_record_activity, pattern=r"^ract$"),
+    ]

@@ -1,0 +1,210 @@
+"""What the residence-tie handlers share: flow names, who may act on a tie, typed text and
+dates, how a tie reads, and messages to other people through the outbox."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from html import escape
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+
+from bot.access import Action, Actor, can
+from bot.delivery import wake_sender_after_commit
+from bot.i18n import N_, Translator
+from handlers.common import Context
+from handlers.notice_common import reader_translator
+from storage import outbox
+from storage.models import (
+    ExemptionKind,
+    Member,
+    ResidenceComment,
+    ResidenceTie,
+    TelegramAccount,
+    TieStatus,
+    Unit,
+)
+from storage.outbox import NewMessage, text_payload
+from storage.residence_comments import CommentForm
+from storage.text import TextTooLong, clean_text
+
+REGISTER_FLOW = "residence"
+ACTIVITY_FLOW = "ractivity"
+DECLINE_FLOW = "rdecline"
+COMMENT_FLOW = "rcomment"
+EXEMPT_FLOW = "rexempt"
+FLOWS = (REGISTER_FLOW, ACTIVITY_FLOW, DECLINE_FLOW, COMMENT_FLOW, EXEMPT_FLOW)
+
+STATUS_LABELS = {
+    TieStatus.PENDING: N_("⏳ waiting for the residence branch to confirm"),
+    TieStatus.CONFIRMED: N_("✅ confirmed by the residence branch"),
+    TieStatus.DECLINED: N_("❌ declined by the residence branch"),
+    TieStatus.UNLISTED: N_("📄 registered (the residence branch is not in the bot)"),
+}
+EXEMPTION_LABELS = {
+    ExemptionKind.ARMED_FORCES: N_("armed forces living in barracks"),
+    ExemptionKind.AWAY_OR_MOBILE: N_("working far away or on the move"),
+    ExemptionKind.FULL_TIME_STUDY: N_("full-time study"),
+    ExemptionKind.OTHER: N_("other reason"),
+    ExemptionKind.NOT_INTRODUCED: N_("exempt from the introduction"),
+}
+_DAY = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*")
+
+Markup = dict[str, Any]  # the Bot API JSON of an inline keyboard, for outbox rows
+Builder = Callable[[Translator], tuple[str, Markup | None]]  # a message in a reader's language
+
+
+def cancel_markup(_: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(_("❌ Cancel"), callback_data="rcancel")]])
+
+
+def local_today(context: Context) -> date:
+    return context.now().astimezone(context.settings.tz).date()
+
+
+def comment_year(context: Context) -> int | None:
+    """The year whose residence comments can be written today, or None outside the window."""
+    return context.settings.residence_comment_year(local_today(context))
+
+
+def may_host(actor: Actor, tie: ResidenceTie | None) -> bool:
+    """Is the actor a leader of the tie's residence branch (in the bot)?"""
+    branch = tie.residence_branch if tie else None
+    return branch is not None and can(actor, Action.HOST_RESIDENCE, branch.path)
+
+
+def may_manage(actor: Actor, member: Member | None) -> bool:
+    """Is the actor on the committee of the member's workplace branch?"""
+    return member is not None and can(actor, Action.MANAGE_RESIDENCE, member.branch.path)
+
+
+def parse_day(text: str) -> date | None:
+    """A date written dd/mm/yyyy (or with dots or dashes), or None."""
+    match = _DAY.fullmatch(text)
+    if not match:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+async def typed_text(update: Update, context: Context, limit: int) -> str | None:
+    """The message's text cleaned up; None (and the person told why) if empty or too long.
+    The draft is not touched, so nothing typed before is lost."""
+    _ = context._
+    message = update.effective_message
+    if message is None:
+        return None
+    if not message.text:
+        await message.reply_text(_("Please send it as a text message."))
+        return None
+    try:
+        value = clean_text(message.text, limit)
+    except TextTooLong as error:
+        await message.reply_text(
+            _(
+                "This is {length} characters long; at most {limit} are allowed here. Please "
+                "shorten it and send it again: what you entered before is kept.",
+                length=error.length,
+                limit=error.limit,
+            )
+        )
+        return None
+    if not value:
+        await message.reply_text(_("Please send it as a text message."))
+    return value or None
+
+
+def branch_label(tie: ResidenceTie, _: Translator) -> str:
+    if tie.residence_branch is not None:
+        return tie.residence_branch.name
+    return _("{name} (not in the bot)", name=tie.residence_branch_text or "—")
+
+
+def tie_text(tie: ResidenceTie, _: Translator) -> str:
+    """The tie as the member and the secretaries read it (HTML, user text escaped)."""
+    area = ", ".join(part for part in (tie.commune, tie.province) if part)
+    lines = [
+        _("Status: {status}", status=_(STATUS_LABELS[tie.status])),
+        _("Address: {address}", address=escape(tie.address)),
+    ]
+    if area:
+        lines.append(_("Commune and province: {area}", area=escape(area)))
+    lines += [
+        _("Residence branch: {branch}", branch=escape(branch_label(tie, _))),
+        _(
+            "Introduction letter: No. {number} of {date}",
+            number=escape(tie.letter_no or "—"),
+            date=_.date_text(tie.letter_date),
+        ),
+    ]
+    if tie.status == TieStatus.DECLINED and tie.decline_reason:
+        lines.append(_("Reason given: {reason}", reason=escape(tie.decline_reason)))
+    return "\n".join(lines)
+
+
+def button(text: str, data: str) -> dict[str, str]:
+    return {"text": text, "callback_data": data}
+
+
+def tie_request(tie: ResidenceTie, member: Member) -> Builder:
+    """The ask to a residence branch leader: confirm or decline the member's tie."""
+
+    def build(_: Translator) -> tuple[str, Markup | None]:
+        text = _(
+            "🏠 <b>{name}</b> ({branch}) has registered a residence tie with your branch:",
+            name=escape(member.full_name),
+            branch=escape(member.branch.name),
+        )
+        row = [button(_("✅ Confirm"), f"rok:{tie.id}"), button(_("❌ Decline"), f"rno:{tie.id}")]
+        return f"{text}\n\n{tie_text(tie, _)}", {"inline_keyboard": [row]}
+
+    return build
+
+
+async def notify(
+    context: Context,
+    member: Member,
+    build: Builder,
+) -> bool:
+    """One message to `member` through the outbox, in their language; False if unlinked."""
+    if member.telegram_user_id is None:
+        return False
+    account = await context.db.get(TelegramAccount, member.telegram_user_id)
+    text, markup = build(reader_translator(account, context.settings))
+    payload = text_payload(text, "HTML", markup)
+    message = NewMessage(member.telegram_user_id, payload, member_id=member.id)
+    await outbox.enqueue(context.db, message, context.now())
+    wake_sender_after_commit(context.bot_data)
+    return True
+
+
+def unit_name(unit: Unit | None) -> str:
+    return escape(unit.name) if unit else "—"
+
+
+async def send(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """A new HTML message in the chat of the update (user text in `text` must be escaped)."""
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(
+            text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+
+
+def comment_text(name: str, year: int, form: CommentForm | ResidenceComment, _: Translator) -> str:
+    """A yearly comment as the residence leader previews it and the committee reads it."""
+    answer = {True: _("yes"), False: _("no")}
+    return "\n".join(
+        [
+            _("<b>Residence comment {year}: {name}</b>", year=year, name=escape(name)),
+            _("Takes part in the branch meetings: {answer}", answer=answer[form.takes_part]),
+            _("Sets an example where they live: {answer}", answer=answer[form.sets_example]),
+            _("Keeps contact with the people: {answer}", answer=answer[form.keeps_contact]),
+            _("Comment: {comment}", comment=escape(form.comment)),
+        ]
+    )

@@ -1,0 +1,159 @@
+"""The Resolution 21 scorecard in chat: a compact table per branch with the unit's totals
+against the targets, and a chart."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.access import UNIT_ACTIONS, Action, can, can_anywhere
+from bot.i18n import N_, Translator
+from bot.scorecard_chart import Bar, render_scorecard
+from handlers.common import Context, ack, callback_args, refuse
+from storage.models import Unit
+from storage.scorecard import METRICS, TARGETS, Fraction, Scorecard, scorecards
+from storage.units import units_under
+
+MAX_UNITS = 40  # buttons in one message
+# The table names branches by code (short and unique; names often share "Chi bộ Khu phố"),
+# with the names listed under it: it fits a phone held upright.
+NAME_WIDTH = 8
+MAX_ROWS = 60  # branches in one message; the XLSX export has them all
+LABELS = {
+    "residence_registered": N_("Residence ties registered"),
+    "residence_commented": N_("Residence comments received"),
+    "plans_handed_in": N_("Yearly plans handed in"),
+    "good_or_better": N_("Graded good or better"),
+    "attendance": N_("Meeting attendance"),
+    "survey_response": N_("Survey response"),
+}
+SHORT = {  # column headings of the table, three letters at most
+    "residence_registered": N_("REG"),
+    "residence_commented": N_("COM"),
+    "plans_handed_in": N_("PLN"),
+    "good_or_better": N_("GD+"),
+    "attendance": N_("ATT"),
+    "survey_response": N_("SRV"),
+}
+
+
+async def _units(context: Context) -> list[Unit]:
+    allowed = UNIT_ACTIONS[Action.VIEW_REPORTS]
+    paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
+    units = await units_under(context.db, paths, MAX_UNITS)
+    return [u for u in units if can(context.actor, Action.VIEW_REPORTS, u.path)]
+
+
+async def on_scorecard(update: Update, context: Context) -> None:
+    """The committee member picks the unit (or sees it at once when there is one)."""
+    _ = context._
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None or not can_anywhere(context.actor, Action.VIEW_REPORTS):
+        await refuse(update, context, "scorecard")
+        return
+    await ack(query)
+    units = await _units(context)
+    if len(units) == 1:
+        await _show(update, context, units[0])
+        return
+    rows = [[InlineKeyboardButton(u.name, callback_data=f"scu:{u.id}")] for u in units]
+    await chat.send_message(
+        _("🎯 Resolution 21: which unit?"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def on_unit(update: Update, context: Context) -> None:
+    """The scorecard of the chosen unit, if the person's roles cover it."""
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    unit = await context.db.get(Unit, args[0]) if args else None
+    if query is None or unit is None or not can(context.actor, Action.VIEW_REPORTS, unit.path):
+        await refuse(update, context, "scorecard_unit")
+        return
+    await ack(query)
+    await _show(update, context, unit)
+
+
+async def _show(update: Update, context: Context, unit: Unit) -> None:
+    _ = context._
+    chat = update.effective_chat
+    if chat is None:
+        return
+    year = context.now().astimezone(context.settings.tz).year
+    branches, total = await scorecards(context.db, unit, year, context.settings.tz)
+    await chat.send_message(_table(unit, year, branches, total, _), parse_mode=ParseMode.HTML)
+    bars = [Bar(_(LABELS[m]), _percent(getattr(total, m)), _target(m)) for m in METRICS]
+    title = _("Resolution 21: {unit}, {year}", unit=unit.name, year=year)
+    await chat.send_photo(render_scorecard(title, bars, _("no data")))
+
+
+def _percent(fraction: Fraction) -> float | None:
+    share = fraction.share
+    return None if share is None else share * 100
+
+
+def _target(metric: str) -> float | None:
+    target = TARGETS.get(metric)
+    return None if target is None else target * 100
+
+
+def _cell(fraction: Fraction) -> str:
+    share = fraction.share
+    return "  —" if share is None else f"{share * 100:3.0f}"
+
+
+def _row(card: Scorecard) -> str:
+    code = card.unit.code
+    short = code if len(code) <= NAME_WIDTH else code[: NAME_WIDTH - 1] + "…"
+    cells = " ".join(_cell(getattr(card, m)) for m in METRICS)
+    return f"{escape(short):<{NAME_WIDTH}} {cells}"
+
+
+def _table(
+    unit: Unit, year: int, branches: list[Scorecard], total: Scorecard, _: Translator
+) -> str:
+    """The table (percent per branch) in a monospaced block, then the totals with targets."""
+    heading = " ".join(f"{_(SHORT[m]):>3}" for m in METRICS)
+    shown = branches[:MAX_ROWS]
+    rows = [_row(card) for card in shown]
+    names = [f"{escape(c.unit.code)}: {escape(c.unit.name)}" for c in shown]
+    if len(branches) > MAX_ROWS:
+        names.append(_("… and {count} more", count=len(branches) - MAX_ROWS))
+    lines = [
+        _("🎯 <b>Resolution 21: {unit}, {year}</b>", unit=escape(unit.name), year=year),
+        "<pre>" + "\n".join([" " * NAME_WIDTH + " " + heading, *rows]) + "</pre>",
+        *names,
+        "",
+        _("<b>Totals</b>"),
+    ]
+    lines += [_total_line(metric, getattr(total, metric), _) for metric in METRICS]
+    return "\n".join(lines)
+
+
+def _total_line(metric: str, fraction: Fraction, _: Translator) -> str:
+    label = _("{short}: {label}", short=_(SHORT[metric]), label=_(LABELS[metric]))
+    share = fraction.share
+    if share is None:
+        return _("{label}: no data", label=label)
+    text = _(
+        "{label}: {done}/{total} ({percent}%)",
+        label=label,
+        done=fraction.done,
+        total=fraction.total,
+        percent=round(share * 100),
+    )
+    target = TARGETS.get(metric)
+    if target is None:
+        return text
+    mark = "✅" if share >= target else "❌"
+    return _("{text} {mark} target {target}%", text=text, mark=mark, target=round(target * 100))
+
+
+def scorecard_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [
+        CallbackQueryHandler(on_scorecard, pattern=r"^sc$"),
+        CallbackQueryHandler(on_unit, pattern=r"^scu:"),
+    ]

@@ -1,0 +1,1 @@
+"""Exports: datasets (`dataset.py`, `registry.py`), files (`writers.py`), the audit (`log.py`)."""

@@ -1,0 +1,305 @@
+"""Meetings: who is invited, their answers until the meeting starts, attendance afterwards,
+and the yearly count of unexcused absences the Party Charter cares about."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from storage.models import (
+    AttachmentKind,
+    Attendance,
+    Meeting,
+    MeetingAnswer,
+    MeetingAudience,
+    MeetingInvite,
+    MeetingKind,
+    Member,
+    MemberStatus,
+    ResidenceTie,
+    RoleAssignment,
+    TelegramAccount,
+    TieStatus,
+    Unit,
+)
+from storage.notices import Recipient
+
+RECENT_MEETINGS = 10
+
+
+@dataclass(frozen=True)
+class Invitee:
+    member: Member
+    account: TelegramAccount | None  # None: never linked to Telegram
+    invite: MeetingInvite
+
+
+@dataclass(frozen=True)
+class NewMeeting:
+    unit_id: int
+    kind: MeetingKind
+    audience: MeetingAudience
+    starts_at: datetime
+    place: str
+    agenda: str
+    created_by_member_id: int | None
+    attachment: tuple[str, AttachmentKind] | None = None
+
+
+def aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops it
+
+
+def has_started(meeting: Meeting, now: datetime) -> bool:
+    return aware(meeting.starts_at) <= now
+
+
+async def audience(session: AsyncSession, unit: Unit, who: MeetingAudience) -> list[Recipient]:
+    """Active members invited: all of the unit's branches (and, if asked, the members tied to
+    them by residence), or those with a role on the unit."""
+    query = (
+        select(Member, TelegramAccount)
+        .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
+        .where(Member.status == MemberStatus.ACTIVE)
+        .order_by(Member.name_folded, Member.id)
+    )
+    if who == MeetingAudience.COMMITTEE:
+        holders = select(RoleAssignment.member_id).where(RoleAssignment.unit_id == unit.id)
+        query = query.where(Member.id.in_(holders))
+    else:
+        on_roster = select(Member.id).join(Unit, Unit.id == Member.branch_id)
+        members = on_roster.where(Unit.path.startswith(unit.path))
+        if who == MeetingAudience.WITH_RESIDENTS:
+            query = query.where(Member.id.in_(members.union(_residents(unit))))
+        else:
+            query = query.where(Member.id.in_(members))
+    return [Recipient(m, a) for m, a in await session.execute(query)]
+
+
+def _residents(unit: Unit) -> Select[Any]:
+    """Members whose current, confirmed residence tie is to a branch at or under `unit`."""
+    return (
+        select(ResidenceTie.member_id)
+        .join(Unit, Unit.id == ResidenceTie.residence_branch_id)
+        .where(
+            Unit.path.startswith(unit.path),
+            ResidenceTie.status == TieStatus.CONFIRMED,
+            ResidenceTie.ended_at.is_(None),
+        )
+    )
+
+
+async def add_meeting(session: AsyncSession, new: NewMeeting, member_ids: Sequence[int]) -> Meeting:
+    """The meeting and an invite for each of `member_ids`, flushed for their ids."""
+    file_id, kind = new.attachment or (None, None)
+    meeting = Meeting(
+        unit_id=new.unit_id,
+        kind=new.kind,
+        audience=new.audience,
+        starts_at=new.starts_at,
+        place=new.place,
+        agenda=new.agenda,
+        attachment_file_id=file_id,
+        attachment_kind=kind,
+        created_by_member_id=new.created_by_member_id,
+    )
+    session.add(meeting)
+    await session.flush()
+    session.add_all(MeetingInvite(meeting_id=meeting.id, member_id=m) for m in member_ids)
+    await session.flush()
+    return meeting
+
+
+async def get_meeting(session: AsyncSession, meeting_id: int) -> Meeting | None:
+    query = select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.unit))
+    return await session.scalar(query)
+
+
+async def invite_of(session: AsyncSession, meeting_id: int, member_id: int) -> MeetingInvite | None:
+    query = select(MeetingInvite).where(
+        MeetingInvite.meeting_id == meeting_id, MeetingInvite.member_id == member_id
+    )
+    return await session.scalar(query)
+
+
+async def invitees(session: AsyncSession, meeting_id: int) -> list[Invitee]:
+    """Everyone invited, by name, with their account (for messages) and their answer."""
+    query = (
+        select(Member, TelegramAccount, MeetingInvite)
+        .join(MeetingInvite, MeetingInvite.member_id == Member.id)
+        .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
+        .where(MeetingInvite.meeting_id == meeting_id)
+        .order_by(Member.name_folded, Member.id)
+    )
+    return [Invitee(m, a, i) for m, a, i in await session.execute(query)]
+
+
+def reachable(people: Sequence[Invitee]) -> list[Invitee]:
+    """Those a message can go to: active, linked to Telegram."""
+    return [
+        p
+        for p in people
+        if p.account is not None
+        and p.member.telegram_user_id
+        and p.member.status == MemberStatus.ACTIVE
+    ]
+
+
+def record_answer(
+    invite: MeetingInvite, answer: MeetingAnswer, reason: str | None, now: datetime
+) -> None:
+    invite.answer = answer
+    invite.reason = reason if answer == MeetingAnswer.ABSENT else None
+    invite.answered_at = now
+
+
+def to_remind(people: Sequence[Invitee]) -> list[Invitee]:
+    """Reminders go to those attending and those who have not answered; not to the absent."""
+    return [p for p in reachable(people) if p.invite.answer != MeetingAnswer.ABSENT]
+
+
+def prefill_attendance(people: Sequence[Invitee]) -> None:
+    """Attendance from the answers, where not yet set: attending means present, absent with
+    a reason excused; no answer is an unexcused absence until the secretary says otherwise."""
+    for person in people:
+        invite = person.invite
+        if invite.attendance is not None:
+            continue
+        if invite.answer == MeetingAnswer.ATTENDING:
+            invite.attendance = Attendance.PRESENT
+        elif invite.answer == MeetingAnswer.ABSENT and invite.reason:
+            invite.attendance = Attendance.EXCUSED
+        else:
+            invite.attendance = Attendance.UNEXCUSED
+
+
+NEXT_ATTENDANCE = {
+    Attendance.PRESENT: Attendance.EXCUSED,
+    Attendance.EXCUSED: Attendance.UNEXCUSED,
+    Attendance.UNEXCUSED: Attendance.PRESENT,
+}
+
+
+async def get_invite(session: AsyncSession, invite_id: int) -> MeetingInvite | None:
+    return await session.get(MeetingInvite, invite_id)
+
+
+def year_bounds(year: int, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The calendar year in the organisation's time zone, as UTC moments."""
+    start = datetime(year, 1, 1, tzinfo=tz).astimezone(UTC)
+    return start, datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
+
+
+def counted_meetings(year: int, tz: tzinfo) -> ColumnElement[bool]:
+    """Meetings of `year` whose attendance was recorded (cancelled ones never are)."""
+    start, end = year_bounds(year, tz)
+    return and_(
+        Meeting.cancelled_at.is_(None),
+        Meeting.attendance_recorded_at.is_not(None),
+        Meeting.starts_at >= start,
+        Meeting.starts_at < end,
+    )
+
+
+async def unexcused_counts(
+    session: AsyncSession, member_ids: Sequence[int], year: int, tz: tzinfo
+) -> dict[int, int]:
+    """Unexcused absences in recorded meetings of `year`, per member."""
+    if not member_ids:
+        return {}
+    query = (
+        select(MeetingInvite.member_id, func.count())
+        .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
+        .where(
+            MeetingInvite.member_id.in_(member_ids),
+            MeetingInvite.attendance == Attendance.UNEXCUSED,
+            counted_meetings(year, tz),
+        )
+        .group_by(MeetingInvite.member_id)
+    )
+    return {member_id: count for member_id, count in await session.execute(query)}
+
+
+async def member_history(
+    session: AsyncSession, member_id: int, limit: int = RECENT_MEETINGS
+) -> list[tuple[Meeting, MeetingInvite]]:
+    """The member's meetings with recorded attendance, newest first."""
+    query = (
+        select(Meeting, MeetingInvite)
+        .join(MeetingInvite, MeetingInvite.meeting_id == Meeting.id)
+        .where(
+            MeetingInvite.member_id == member_id,
+            Meeting.attendance_recorded_at.is_not(None),
+            Meeting.cancelled_at.is_(None),
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(limit)
+    )
+    return [(m, i) for m, i in await session.execute(query)]
+
+
+async def attendance_by_member(
+    session: AsyncSession, unit_path: str, year: int, tz: tzinfo
+) -> list[tuple[Member, Counter[Attendance]]]:
+    """Per member of the unit's branches: present / excused / unexcused in `year`."""
+    query = (
+        select(Member, MeetingInvite.attendance)
+        .join(MeetingInvite, MeetingInvite.member_id == Member.id)
+        .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
+        .join(Unit, Unit.id == Member.branch_id)
+        .where(Unit.path.startswith(unit_path), counted_meetings(year, tz))
+        .order_by(Member.name_folded, Member.id)
+    )
+    totals: dict[int, tuple[Member, Counter[Attendance]]] = {}
+    for member, attendance in await session.execute(query):
+        entry = totals.setdefault(member.id, (member, Counter()))
+        if attendance is not None:
+            entry[1][attendance] += 1
+    return list(totals.values())
+
+
+async def upcoming_for_member(
+    session: AsyncSession, member_id: int, now: datetime
+) -> list[tuple[Meeting, MeetingInvite]]:
+    """Meetings the member is invited to that have not started, soonest first."""
+    query = (
+        select(Meeting, MeetingInvite)
+        .join(MeetingInvite, MeetingInvite.meeting_id == Meeting.id)
+        .where(
+            MeetingInvite.member_id == member_id,
+            Meeting.cancelled_at.is_(None),
+            Meeting.starts_at > now,
+        )
+        .order_by(Meeting.starts_at)
+        .options(joinedload(Meeting.unit))
+    )
+    return [(m, i) for m, i in await session.execute(query)]
+
+
+async def meetings_of(
+    session: AsyncSession, unit_paths: set[str], now: datetime, limit: int = RECENT_MEETINGS
+) -> list[Meeting]:
+    """The units' meetings to come (soonest first), then the latest past ones."""
+    if not unit_paths:
+        return []
+    under = or_(*(Unit.path.startswith(path) for path in unit_paths))
+    base = (
+        select(Meeting)
+        .join(Unit, Unit.id == Meeting.unit_id)
+        .where(under, Meeting.cancelled_at.is_(None))
+        .options(joinedload(Meeting.unit))
+    )
+    coming = await session.scalars(
+        base.where(Meeting.starts_at > now).order_by(Meeting.starts_at).limit(limit)
+    )
+    past = await session.scalars(
+        base.where(Meeting.starts_at <= now).order_by(Meeting.starts_at.desc()).limit(limit)
+    )
+    return [*coming, *past]

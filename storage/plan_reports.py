@@ -1,0 +1,197 @@
+"""Yearly plan figures for committees: counts per branch and per committee against the
+targets, who is missing, who should hear about a plan, and rows to export."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Grade,
+    Member,
+    MemberStatus,
+    PlanStatus,
+    Role,
+    RoleAssignment,
+    TelegramAccount,
+    Unit,
+    YearlyPlan,
+)
+from storage.plan_seasons import ancestor_ids
+
+SUBMITTED_TARGET = 1.0  # every member hands in a plan and commitment
+GOOD_OR_BETTER_TARGET = 0.9  # of members graded "good" or better
+GOOD_OR_BETTER = (Grade.EXCELLENT, Grade.GOOD)
+COMMITTEE_ROLES = (Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.COMMITTEE_MEMBER)
+
+
+@dataclass
+class PlanCounts:
+    """Where a group of active members stands with their plans in one year."""
+
+    members: int = 0
+    submitted: int = 0  # awaiting review
+    accepted: int = 0
+    returned: int = 0
+    missing: int = 0  # no plan, or a draft never (re)submitted
+    grades: Counter[Grade] = field(default_factory=Counter)
+
+    def add(self, status: PlanStatus | None, grade: Grade | None) -> None:
+        self.members += 1
+        if status == PlanStatus.SUBMITTED:
+            self.submitted += 1
+        elif status == PlanStatus.ACCEPTED:
+            self.accepted += 1
+        elif status == PlanStatus.RETURNED:
+            self.returned += 1
+        else:
+            self.missing += 1
+        if grade is not None:
+            self.grades[grade] += 1
+
+    def merge(self, other: PlanCounts) -> None:
+        self.members += other.members
+        self.submitted += other.submitted
+        self.accepted += other.accepted
+        self.returned += other.returned
+        self.missing += other.missing
+        self.grades.update(other.grades)
+
+    @property
+    def handed_in(self) -> int:
+        """Members whose plan reached the committee (awaiting, accepted or returned)."""
+        return self.members - self.missing
+
+    @property
+    def handed_in_share(self) -> float:
+        return self.handed_in / self.members if self.members else 0.0
+
+    @property
+    def good_or_better_share(self) -> float:
+        good = sum(self.grades[g] for g in GOOD_OR_BETTER)
+        return good / self.members if self.members else 0.0
+
+    @property
+    def meets_submission_target(self) -> bool:
+        return self.members > 0 and self.handed_in_share >= SUBMITTED_TARGET
+
+    @property
+    def meets_grade_target(self) -> bool:
+        return self.members > 0 and self.good_or_better_share >= GOOD_OR_BETTER_TARGET
+
+
+async def _member_rows(
+    session: AsyncSession, unit_path: str, year: int
+) -> list[tuple[Unit, Member, YearlyPlan | None]]:
+    query = (
+        select(Unit, Member, YearlyPlan)
+        .join(Member, Member.branch_id == Unit.id)
+        .outerjoin(YearlyPlan, (YearlyPlan.member_id == Member.id) & (YearlyPlan.year == year))
+        .where(Unit.path.startswith(unit_path), Member.status == MemberStatus.ACTIVE)
+        .order_by(Unit.name_folded, Unit.id, Member.name_folded, Member.id)
+    )
+    return [(u, m, p) for u, m, p in await session.execute(query)]
+
+
+async def branch_counts(
+    session: AsyncSession, unit_path: str, year: int
+) -> list[tuple[Unit, PlanCounts]]:
+    """Counts for each branch at or under the unit (branches without members left out)."""
+    result: dict[int, tuple[Unit, PlanCounts]] = {}
+    for branch, _member, plan in await _member_rows(session, unit_path, year):
+        _unit, counts = result.setdefault(branch.id, (branch, PlanCounts()))
+        counts.add(plan.status if plan else None, plan.final_grade if plan else None)
+    return list(result.values())
+
+
+async def unit_counts(session: AsyncSession, unit_path: str, year: int) -> PlanCounts:
+    """Counts over every branch at or under the unit: a branch, or a whole committee."""
+    total = PlanCounts()
+    for _branch, counts in await branch_counts(session, unit_path, year):
+        total.merge(counts)
+    return total
+
+
+@dataclass(frozen=True)
+class Person:
+    member: Member
+    account: TelegramAccount | None
+
+
+async def missing_members(session: AsyncSession, branch_id: int, year: int) -> list[Person]:
+    """Active members of the branch who have not handed in their plan of the year, by name."""
+    has_plan = select(YearlyPlan.member_id).where(
+        YearlyPlan.year == year, YearlyPlan.status != PlanStatus.DRAFT
+    )
+    query = (
+        select(Member, TelegramAccount)
+        .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
+        .where(
+            Member.branch_id == branch_id,
+            Member.status == MemberStatus.ACTIVE,
+            Member.id.not_in(has_plan),
+        )
+        .order_by(Member.name_folded, Member.id)
+    )
+    return [Person(m, a) for m, a in await session.execute(query)]
+
+
+async def committee_of(
+    session: AsyncSession, branch: Unit, roles: tuple[Role, ...] = COMMITTEE_ROLES
+) -> list[Person]:
+    """Active, linked holders of `roles` on the branch; if it has none, on its nearest
+    ancestor that has some (a branch without its own committee answers to the one above)."""
+    ids = ancestor_ids(branch.path)
+    query = (
+        select(RoleAssignment.unit_id, Member, TelegramAccount)
+        .join(Member, Member.id == RoleAssignment.member_id)
+        .join(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
+        .where(
+            RoleAssignment.unit_id.in_(ids),
+            RoleAssignment.role.in_(roles),
+            Member.status == MemberStatus.ACTIVE,
+        )
+        .order_by(Member.name_folded, Member.id)
+    )
+    by_unit: dict[int, dict[int, Person]] = {}
+    for unit_id, member, account in await session.execute(query):
+        by_unit.setdefault(unit_id, {})[member.id] = Person(member, account)
+    for unit_id in reversed(ids):
+        if unit_id in by_unit:
+            return list(by_unit[unit_id].values())
+    return []
+
+
+@dataclass(frozen=True)
+class PlanExportRow:
+    """One member's year in a committee's export."""
+
+    branch: str
+    full_name: str
+    status: PlanStatus | None
+    submitted_at: datetime | None
+    reviewed_at: datetime | None
+    proposed_grade: Grade | None
+    final_grade: Grade | None
+    graded_at: datetime | None
+
+
+async def export_rows(session: AsyncSession, unit_path: str, year: int) -> list[PlanExportRow]:
+    """Every active member at or under the unit with their plan's status and grades."""
+    return [
+        PlanExportRow(
+            branch=branch.name,
+            full_name=member.full_name,
+            status=plan.status if plan else None,
+            submitted_at=plan.submitted_at if plan else None,
+            reviewed_at=plan.reviewed_at if plan else None,
+            proposed_grade=plan.proposed_grade if plan else None,
+            final_grade=plan.final_grade if plan else None,
+            graded_at=plan.graded_at if plan else None,
+        )
+        for branch, member, plan in await _member_rows(session, unit_path, year)
+    ]

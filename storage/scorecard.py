@@ -1,0 +1,134 @@
+"""The Resolution 21 scorecard: for each branch and rolled up for a committee, how far the year
+has come against the targets (100% residence ties registered and commented, 100% plans
+handed in, at least 90% graded good or better), with meeting attendance and survey response.
+
+Every figure is a count over a count, so the roll-up adds counts, never averages shares.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import tzinfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.meetings import counted_meetings
+from storage.models import Attendance, Meeting, MeetingInvite, Member, Unit
+from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, branch_counts
+from storage.residence_comments import BranchResidence, branch_residence
+from storage.units import branches_under
+
+
+@dataclass
+class Fraction:
+    done: int = 0
+    total: int = 0
+
+    @property
+    def share(self) -> float | None:
+        """None where there is nothing to count (a residential branch has no working member)."""
+        return self.done / self.total if self.total else None
+
+    def __iadd__(self, other: Fraction) -> Fraction:
+        self.done += other.done
+        self.total += other.total
+        return self
+
+
+@dataclass
+class Scorecard:
+    unit: Unit
+    residence_registered: Fraction = field(default_factory=Fraction)  # or exempt
+    residence_commented: Fraction = field(default_factory=Fraction)  # of those not exempt
+    plans_handed_in: Fraction = field(default_factory=Fraction)
+    good_or_better: Fraction = field(default_factory=Fraction)
+    attendance: Fraction = field(default_factory=Fraction)  # present of those invited
+    survey_response: Fraction = field(default_factory=Fraction)
+
+    def add(self, other: Scorecard) -> None:
+        for name in METRICS:
+            mine: Fraction = getattr(self, name)
+            mine += getattr(other, name)
+
+
+METRICS = tuple(f.name for f in fields(Scorecard) if f.name != "unit")
+TARGETS: dict[str, float] = {
+    "residence_registered": 1.0,
+    "residence_commented": 1.0,
+    "plans_handed_in": 1.0,
+    "good_or_better": GOOD_OR_BETTER_TARGET,
+}
+
+# Survey response per branch: (session, branch ids, year, tz) -> branch id -> Fraction.
+SurveyCounts = Callable[[AsyncSession, Sequence[int], int, tzinfo], Awaitable[dict[int, Fraction]]]
+
+
+async def scorecards(
+    session: AsyncSession,
+    unit: Unit,
+    year: int,
+    tz: tzinfo,
+    survey_counts: SurveyCounts | None = None,
+) -> tuple[list[Scorecard], Scorecard]:
+    """The scorecard of each branch at or under `unit`, by name, and of the unit as a whole."""
+    branches = await branches_under(session, {unit.path})
+    cards = {b.id: Scorecard(b) for b in branches}
+    _add_residence(cards, await branch_residence(session, _working(branches), year))
+    for branch, counts in await branch_counts(session, unit.path, year):
+        if branch.id in cards:
+            card = cards[branch.id]
+            card.plans_handed_in += Fraction(counts.handed_in, counts.members)
+            good = sum(counts.grades[g] for g in GOOD_OR_BETTER)
+            card.good_or_better += Fraction(good, counts.members)
+    for branch_id, attendance in (await _attendance(session, unit, year, tz)).items():
+        if branch_id in cards:
+            present = attendance[Attendance.PRESENT]
+            cards[branch_id].attendance += Fraction(present, sum(attendance.values()))
+    if survey_counts is not None:
+        for branch_id, response in (await survey_counts(session, list(cards), year, tz)).items():
+            if branch_id in cards:
+                cards[branch_id].survey_response += response
+    total = Scorecard(unit)
+    for card in cards.values():
+        total.add(card)
+    return list(cards.values()), total
+
+
+def _working(branches: Sequence[Unit]) -> list[Unit]:
+    return [b for b in branches if not b.is_residential]
+
+
+def _add_residence(cards: dict[int, Scorecard], residence: Sequence[BranchResidence]) -> None:
+    for branch in residence:
+        card = cards[branch.branch.id]
+        members = branch.members
+        exempt = branch.exempt
+        registered = sum(1 for m in members if m.registered or m.exemption is not None)
+        card.residence_registered += Fraction(registered, len(members))
+        card.residence_commented += Fraction(branch.comments_received, len(members) - exempt)
+
+
+async def _attendance(
+    session: AsyncSession, unit: Unit, year: int, tz: tzinfo
+) -> dict[int, Counter[Attendance]]:
+    """Recorded attendance of the year per member's branch (meetings of any unit)."""
+    query = (
+        select(Member.branch_id, MeetingInvite.attendance, func.count())
+        .join(MeetingInvite, MeetingInvite.member_id == Member.id)
+        .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
+        .join(Unit, Unit.id == Member.branch_id)
+        .where(
+            Unit.path.startswith(unit.path),
+            counted_meetings(year, tz),
+            MeetingInvite.attendance.is_not(None),
+        )
+        .group_by(Member.branch_id, MeetingInvite.attendance)
+    )
+    result: dict[int, Counter[Attendance]] = {}
+    for branch_id, attendance, count in await session.execute(query):
+        if attendance is not None:
+            result.setdefault(branch_id, Counter())[attendance] = count
+    return result

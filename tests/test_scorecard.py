@@ -1,0 +1,198 @@
+"""The Resolution 21 scorecard: counts per branch, rolled up by adding counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import openpyxl
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.exports import produce
+from bot.i18n import translator
+from storage.db import transaction
+from storage.exports.registry import dataset_spec
+from storage.exports.writers import ExportFormat
+from storage.meetings import NewMeeting, add_meeting, invite_of
+from storage.models import (
+    Attendance,
+    ExemptionKind,
+    Grade,
+    MeetingAudience,
+    MeetingKind,
+    PlanStatus,
+    ResidenceComment,
+    ResidenceExemption,
+    ResidenceTie,
+    Role,
+    TieStatus,
+    Unit,
+    YearlyPlan,
+)
+from storage.scorecard import Fraction, scorecards
+from storage.units import get_unit
+from tests.factories import member, tree
+from tests.harness import RunningBot
+from tests.test_menus_and_buttons import assert_refused
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+TZ = translator("vi").tz
+PHUONG = 801
+
+
+async def seed_year(session: AsyncSession) -> dict[str, int]:
+    """CB1 (four members): An registered, confirmed, commented, plan accepted, graded good;
+    Bình registered (pending), plan submitted; Cường exempt, plan returned, graded
+    "completed"; Dũng nothing at all. CB2: Hà, nothing. One recorded CB1 meeting: three
+    present, Dũng absent without excuse."""
+    u = await tree(session)
+    people = {}
+    for key, branch, name in (
+        ("an", "CB1", "Lê An"),
+        ("binh", "CB1", "Phạm Bình"),
+        ("cuong", "CB1", "Hoàng Cường"),
+        ("dung", "CB1", "Vũ Dũng"),
+        ("ha", "CB2", "Đỗ Hà"),
+    ):
+        people[key] = await member(session, u[branch], name, f"09160000{len(people):02d}")
+    an, binh, cuong = people["an"], people["binh"], people["cuong"]
+    tie = ResidenceTie(
+        member_id=an.id,
+        address="Số 1",
+        residence_branch_id=u["CB9"].id,
+        status=TieStatus.CONFIRMED,
+        created_at=NOW,
+    )
+    session.add(tie)
+    session.add(
+        ResidenceTie(
+            member_id=binh.id,
+            address="Số 2",
+            residence_branch_id=u["CB9"].id,
+            status=TieStatus.PENDING,
+            created_at=NOW,
+        )
+    )
+    session.add(ResidenceExemption(member_id=cuong.id, kind=ExemptionKind.OTHER, created_at=NOW))
+    await session.flush()
+    session.add(
+        ResidenceComment(
+            member_id=an.id,
+            year=2026,
+            tie_id=tie.id,
+            residence_branch_id=u["CB9"].id,
+            takes_part=True,
+            sets_example=True,
+            keeps_contact=True,
+            comment="Tốt",
+            sent_at=NOW,
+        )
+    )
+    for who, status, grade in (
+        (an, PlanStatus.ACCEPTED, Grade.GOOD),
+        (binh, PlanStatus.SUBMITTED, None),
+        (cuong, PlanStatus.RETURNED, Grade.COMPLETED),
+    ):
+        session.add(
+            YearlyPlan(member_id=who.id, year=2026, status=status, sections={}, final_grade=grade)
+        )
+    new = NewMeeting(
+        u["CB1"].id, MeetingKind.REGULAR, MeetingAudience.MEMBERS, NOW, "Hội trường", "Họp", None
+    )
+    meeting = await add_meeting(session, new, [p.id for k, p in people.items() if k != "ha"])
+    meeting.attendance_recorded_at = NOW
+    for key in ("an", "binh", "cuong", "dung"):
+        invite = await invite_of(session, meeting.id, people[key].id)
+        assert invite is not None
+        invite.attendance = Attendance.UNEXCUSED if key == "dung" else Attendance.PRESENT
+    await session.flush()
+    return {"HU": u["HU"].id, "CB1": u["CB1"].id, "CB2": u["CB2"].id}
+
+
+async def test_branch_figures_and_the_committee_roll_up(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with transaction(sessions) as session:
+        ids = await seed_year(session)
+        hu = await session.get(Unit, ids["HU"])
+        assert hu is not None
+        branches, total = await scorecards(session, hu, 2026, TZ)
+    by_code = {card.unit.code: card for card in branches}
+    assert set(by_code) == {"CB1", "CB2"}
+    cb1, cb2 = by_code["CB1"], by_code["CB2"]
+    assert cb1.residence_registered == Fraction(3, 4)  # An, Bình registered; Cường exempt
+    assert cb1.residence_commented == Fraction(1, 3)  # exempt Cường expects no comment
+    assert cb1.plans_handed_in == Fraction(3, 4)
+    assert cb1.good_or_better == Fraction(1, 4)
+    assert cb1.attendance == Fraction(3, 4)
+    assert cb2.plans_handed_in == Fraction(0, 1) and cb2.attendance.share is None
+    assert total.residence_registered == Fraction(3, 5)
+    assert total.plans_handed_in == Fraction(3, 5)
+    assert total.good_or_better.share == 0.2
+    assert total.attendance == Fraction(3, 4)
+
+
+async def test_committee_sees_the_table_totals_and_chart_of_its_units_only(
+    bot: RunningBot,
+) -> None:
+    async with bot.db(settle=False) as session:
+        ids = await seed_year(session)
+        hu, cb2 = await session.get(Unit, ids["HU"]), await session.get(Unit, ids["CB2"])
+        assert hu is not None and cb2 is not None
+        await member(
+            session,
+            cb2,
+            "Ngô Phương",
+            "0916000099",
+            telegram_id=PHUONG,
+            role=Role.DEPUTY_SECRETARY,
+            role_unit=hu,
+        )
+        hx = await get_unit(session, "HX")
+        assert hx is not None
+        hx_id = hx.id
+    phuong = bot.fake.user(PHUONG, language_code="vi")
+    await phuong.send_text("📊 Báo cáo")
+    await phuong.wait_for_message()
+    await phuong.press("🎯 Kết quả thực hiện Nghị quyết 21")
+    picker = await phuong.wait_for_message()
+    assert picker.buttons() == ["Đảng bộ Phường 1", "Chi bộ Khu phố 1", "Chi bộ Khu phố 2"]
+    await phuong.press("Đảng bộ Phường 1", message=picker)
+    table, chart = await phuong.wait_for_messages(2)
+    year = datetime.now(TZ).year
+    assert table.parse_mode == "HTML"
+    assert f"Nghị quyết 21: Đảng bộ Phường 1, năm {year}" in table.text
+    if year == 2026:  # the seeded figures are of 2026
+        assert "CB1       75  33  75  25  75   —" in table.text
+        assert "CB2        0   0   0   0   —   —" in table.text
+        assert "CB1: Chi bộ Khu phố 1\nCB2: Chi bộ Khu phố 2" in table.text
+        assert "ĐK: Đăng ký sinh hoạt nơi cư trú: 3/6 (50%) ❌ mục tiêu 100%" in table.text
+        assert "TỐT: Xếp loại tốt trở lên: 1/6 (17%) ❌ mục tiêu 90%" in table.text
+        assert "DH: Điểm danh sinh hoạt: 3/4 (75%)" in table.text
+    assert "KS: Trả lời khảo sát: chưa có số liệu" in table.text
+    assert chart.kind == "photo" and (chart.file_bytes or b"").startswith(b"\x89PNG")
+    await assert_refused(bot, PHUONG, f"scu:{hx_id}")  # a committee not theirs
+
+
+async def test_scorecard_sheet_has_a_row_per_branch_and_the_total(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    async with transaction(sessions) as session:
+        ids = await seed_year(session)
+    spec = dataset_spec("scorecard")
+    assert spec is not None
+    target = tmp_path / "scorecard.xlsx"
+    produced = await produce(sessions, spec, ids["HU"], ExportFormat.XLSX, translator("vi"), target)
+    assert produced is not None and produced.rows == 3
+    sheet = openpyxl.load_workbook(target).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:3] == [
+        "Đơn vị",
+        "Đăng ký sinh hoạt nơi cư trú (%)",
+        "Có nhận xét của nơi cư trú (%)",
+    ]
+    year = datetime.now(TZ).year
+    if year == 2026:
+        assert rows[1] == ["Chi bộ Khu phố 1", 75, 33.3, 75, 25, 75, None]
+        assert rows[3] == [f"Đảng bộ Phường 1, tổng hợp năm {year}", 60, 25, 60, 20, 75, None]
+    assert rows[2][0] == "Chi bộ Khu phố 2"
