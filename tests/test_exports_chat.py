@@ -76,6 +76,7 @@ async def test_committee_member_exports_their_branch_as_xlsx(bot: RunningBot) ->
     user, menu = await open_reports(bot, CUONG)
     assert menu.buttons() == [  # not the secretary's export log
         "⬇️ Danh sách đảng viên",
+        "⬇️ Câu trả lời khảo sát",
         "⬇️ Giữ mối liên hệ nơi cư trú và nhận xét",
         "⬇️ Kế hoạch năm và xếp loại",
         "⬇️ Điểm danh sinh hoạt",

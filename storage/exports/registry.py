@@ -9,10 +9,11 @@ from storage.exports.plans import plan_years, plans_dataset
 from storage.exports.residence import comment_years, residence_dataset
 from storage.exports.roster import roster_dataset
 from storage.exports.scorecard import scorecard_dataset
+from storage.exports.surveys import survey_answers_dataset, survey_choices
 
 DATASETS: tuple[DatasetSpec, ...] = (
     DatasetSpec("roster", N_("Member roster"), roster_dataset),
-    # DatasetSpec("survey_answers", N_("Survey answers"), survey_answers_dataset),
+    DatasetSpec("surveys", N_("Survey answers"), survey_answers_dataset, survey_choices),
     DatasetSpec("residence", N_("Residence ties and comments"), residence_dataset, comment_years),
     DatasetSpec("plans", N_("Yearly plans and grades"), plans_dataset, plan_years),
     DatasetSpec("attendance", N_("Meeting attendance"), attendance_dataset),
