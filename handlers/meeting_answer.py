@@ -24,7 +24,7 @@ from storage.meetings import (
     invite_of,
     member_history,
     record_answer,
-    unexcused_counts,
+    unexcused_months,
     upcoming_for_member,
 )
 from storage.models import Attendance, FlowState, Meeting, MeetingAnswer, MeetingInvite
@@ -152,7 +152,8 @@ async def on_reason_input(update: Update, context: Context, draft: FlowState) ->
 
 
 async def on_my_attendance(update: Update, context: Context) -> None:
-    """The member sees their recent recorded attendance and this year's unexcused absences."""
+    """The member sees their recent recorded attendance and this year's months with an
+    unexcused absence."""
     _ = context._
     query, member_id = update.callback_query, context.actor.member_id
     if query is None or member_id is None or not can(context.actor, Action.VIEW_OWN_RECORD):
@@ -160,7 +161,7 @@ async def on_my_attendance(update: Update, context: Context) -> None:
         return
     await ack(query)
     year = context.now().astimezone(context.settings.tz).year
-    counts = await unexcused_counts(context.db, [member_id], year, context.settings.tz)
+    months = await unexcused_months(context.db, [member_id], year, context.settings.tz)
     lines = [_("📈 Your attendance (latest meetings first):")]
     for meeting, invite in await member_history(context.db, member_id):
         mark = ATTENDANCE_MARK.get(invite.attendance, "·") if invite.attendance else "·"
@@ -170,7 +171,11 @@ async def on_my_attendance(update: Update, context: Context) -> None:
         lines.append(_("No attendance has been recorded for you yet."))
     lines += [
         "",
-        _("Unexcused absences in {year}: {count}", year=year, count=counts.get(member_id, 0)),
+        _(
+            "Months of {year} with an unexcused absence from your branch's meetings: {count}",
+            year=year,
+            count=months.get(member_id, 0),
+        ),
     ]
     await edit_text(query, "\n".join(lines))
 

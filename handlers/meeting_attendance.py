@@ -1,5 +1,6 @@
 """Recording attendance after a meeting: pre-filled from the answers, one tap per member
-to correct, then saved; members reaching the yearly unexcused-absence threshold are flagged."""
+to correct (a page at a time), then saved; members reaching the yearly threshold of months
+with an unexcused absence are flagged."""
 
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ from storage.meetings import (
     has_started,
     invitees,
     prefill_attendance,
-    unexcused_counts,
+    unexcused_months,
 )
 from storage.models import Attendance, Meeting
 
-# Telegram allows 100 buttons per keyboard: one per member, plus Save.
-MAX_MEMBER_BUTTONS = 99
+# Telegram allows 100 buttons per keyboard: a page of members, then paging and Save.
+PAGE_SIZE = 40
+UNSET_MARK = "▫️"  # a resident of the area who did not answer: not counted here
 
 
 async def _recordable(update: Update, context: Context, meeting: Meeting | None) -> bool:
@@ -46,17 +48,28 @@ async def _recordable(update: Update, context: Context, meeting: Meeting | None)
 
 
 def _label(person: Invitee) -> str:
-    mark = ATTENDANCE_MARK[person.invite.attendance or Attendance.UNEXCUSED]
+    attendance = person.invite.attendance
+    mark = ATTENDANCE_MARK[attendance] if attendance is not None else UNSET_MARK
     return f"{mark} {person.member.full_name}"
 
 
-def _keyboard(meeting: Meeting, people: list[Invitee], context: Context) -> InlineKeyboardMarkup:
+def _keyboard(
+    meeting: Meeting, people: list[Invitee], page: int, context: Context
+) -> InlineKeyboardMarkup:
+    _ = context._
+    pages = max(1, -(-len(people) // PAGE_SIZE))
+    page = min(page, pages - 1)
+    shown = people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     rows = [
-        [InlineKeyboardButton(_label(p), callback_data=f"mra:{p.invite.id}")]
-        for p in people[:MAX_MEMBER_BUTTONS]
+        [InlineKeyboardButton(_label(p), callback_data=f"mra:{p.invite.id}:{page}")] for p in shown
     ]
-    save = InlineKeyboardButton(context._("💾 Save attendance"), callback_data=f"mrs:{meeting.id}")
-    return InlineKeyboardMarkup([*rows, [save]])
+    paging = []
+    if page > 0:
+        paging.append(InlineKeyboardButton("◀️", callback_data=f"mrp:{meeting.id}:{page - 1}"))
+    if page + 1 < pages:
+        paging.append(InlineKeyboardButton("▶️", callback_data=f"mrp:{meeting.id}:{page + 1}"))
+    save = InlineKeyboardButton(_("💾 Save attendance"), callback_data=f"mrs:{meeting.id}")
+    return InlineKeyboardMarkup([*rows, *([paging] if paging else []), [save]])
 
 
 async def on_record(update: Update, context: Context) -> None:
@@ -69,28 +82,45 @@ async def on_record(update: Update, context: Context) -> None:
     _ = context._
     await ack(query)
     people = await invitees(context.db, meeting.id)
-    prefill_attendance(people)
+    prefill_attendance(people, meeting)
     text = _(
         "📝 Attendance, pre-filled from the answers. Tap a name to change it "
         "(✅ present → 🟡 excused → ❌ unexcused), then save."
     )
-    if len(people) > MAX_MEMBER_BUTTONS:
-        text += "\n" + _("Only the first {count} members fit here.", count=MAX_MEMBER_BUTTONS)
-    await edit_text(query, text, reply_markup=_keyboard(meeting, people, context))
+    if any(not p.belongs_to(meeting) for p in people):
+        text += "\n" + _(
+            "▫️ marks residents of the area who did not answer: their own branch keeps "
+            "their record, so they count only if you mark them."
+        )
+    await edit_text(query, text, reply_markup=_keyboard(meeting, people, 0, context))
+
+
+async def on_page(update: Update, context: Context) -> None:
+    """Another page of the members invited."""
+    query = update.callback_query
+    args = callback_args(query, 2) if query else None
+    meeting = await get_meeting(context.db, args[0]) if args else None
+    if not await _recordable(update, context, meeting) or query is None or args is None:
+        return
+    assert meeting is not None
+    await ack(query)
+    people = await invitees(context.db, meeting.id)
+    await edit_buttons(query, _keyboard(meeting, people, args[1], context))
 
 
 async def on_toggle(update: Update, context: Context) -> None:
     """One member's attendance moves to the next state; the buttons show it."""
     query = update.callback_query
-    args = callback_args(query, 1) if query else None
+    args = callback_args(query, 2) if query else None
     invite = await get_invite(context.db, args[0]) if args else None
     meeting = await get_meeting(context.db, invite.meeting_id) if invite else None
-    if not await _recordable(update, context, meeting) or query is None:
+    if not await _recordable(update, context, meeting) or query is None or args is None:
         return
     assert invite is not None and meeting is not None
     await ack(query)
     invite.attendance = NEXT_ATTENDANCE[invite.attendance or Attendance.UNEXCUSED]
-    await edit_buttons(query, _keyboard(meeting, await invitees(context.db, meeting.id), context))
+    people = await invitees(context.db, meeting.id)
+    await edit_buttons(query, _keyboard(meeting, people, args[1], context))
 
 
 async def on_save(update: Update, context: Context) -> None:
@@ -100,10 +130,9 @@ async def on_save(update: Update, context: Context) -> None:
     meeting = await get_meeting(context.db, args[0]) if args else None
     if not await _recordable(update, context, meeting) or query is None or meeting is None:
         return
-    _ = context._
     await ack(query)
     people = await invitees(context.db, meeting.id)
-    prefill_attendance(people)  # anyone not yet shown (a very large branch)
+    prefill_attendance(people, meeting)  # anyone added since the list was opened
     meeting.attendance_recorded_at = context.now()
     await context.db.flush()
     lines = [_summary(people, context), *await _warnings(people, meeting, context)]
@@ -130,28 +159,33 @@ def _summary(people: list[Invitee], context: Context) -> str:
 
 
 async def _warnings(people: list[Invitee], meeting: Meeting, context: Context) -> list[str]:
-    """One line per member absent without excuse who has reached the yearly threshold."""
+    """One line per member of the unit absent without excuse who has reached the yearly
+    threshold of months (residents are their own branch's to follow)."""
     _, settings = context._, context.settings
-    absent = [p for p in people if p.invite.attendance == Attendance.UNEXCUSED]
+    absent = [
+        p for p in people if p.invite.attendance == Attendance.UNEXCUSED and p.belongs_to(meeting)
+    ]
     year = _.local(meeting.starts_at).year
-    counts = await unexcused_counts(context.db, [p.member.id for p in absent], year, settings.tz)
+    months = await unexcused_months(context.db, [p.member.id for p in absent], year, settings.tz)
     threshold = settings.meeting_absence_warning
     return [
         _(
-            "⚠️ {name} has {count} unexcused absences in {year}. The Party Charter lets a "
-            "branch consider removing a member after three in a year without a reason.",
+            "⚠️ {name} has missed branch meetings without a reason in {count} months of "
+            "{year}. Under the Party Charter, a member who misses branch meetings for three "
+            "months in a year without a good reason is considered for removal.",
             name=escape(p.member.full_name),
-            count=counts.get(p.member.id, 0),
+            count=months.get(p.member.id, 0),
             year=year,
         )
         for p in absent
-        if counts.get(p.member.id, 0) >= threshold
+        if months.get(p.member.id, 0) >= threshold
     ]
 
 
 def meeting_attendance_handlers() -> list[BaseHandler[Update, Context, None]]:
     return [
         CallbackQueryHandler(on_record, pattern=r"^mrec:"),
+        CallbackQueryHandler(on_page, pattern=r"^mrp:"),
         CallbackQueryHandler(on_toggle, pattern=r"^mra:"),
         CallbackQueryHandler(on_save, pattern=r"^mrs:"),
     ]

@@ -284,6 +284,13 @@ async def on_send(update: Update, context: Context) -> None:
         await refuse(update, context, "meeting_send")
         return
     await ack(query)
+    if datetime.fromisoformat(draft.data["starts_at"]) <= context.now():
+        # A draft left for days: its time has passed, so ask again rather than invite
+        # people to a meeting they can no longer answer.
+        await _save(context, draft.user_id, "time", draft.data)
+        await edit_text(query, _("The time of this meeting has passed meanwhile."))
+        await _ask(update, context, "time")
+        return
     meeting, count = await _create(context, unit, draft.data)
     await clear_flow(context.db, draft.user_id)
     wake_sender_after_commit(context.bot_data)

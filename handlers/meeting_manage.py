@@ -304,14 +304,18 @@ async def on_unit_attendance(update: Update, context: Context) -> None:
     threshold = context.settings.meeting_absence_warning
     lines = [
         _("📊 Attendance in {year}, {unit}:", year=year, unit=escape(unit.name)),
-        _("✅ present · 🟡 excused · ❌ unexcused"),
+        _(
+            "✅ present · 🟡 excused · ❌ unexcused, at meetings of the member's own branch; "
+            "⚠️ {threshold} or more months with an unexcused absence",
+            threshold=threshold,
+        ),
     ]
-    for member, counts in await attendance_by_member(context.db, unit.path, year, tz):
-        unexcused = counts[Attendance.UNEXCUSED]
-        flag = " ⚠️" if unexcused >= threshold else ""
+    for row in await attendance_by_member(context.db, unit.path, year, tz):
+        counts = row.counts
+        flag = " ⚠️" if row.unexcused_months >= threshold else ""
         lines.append(
-            f"{escape(member.full_name)}: ✅ {counts[Attendance.PRESENT]} · "
-            f"🟡 {counts[Attendance.EXCUSED]} · ❌ {unexcused}{flag}"
+            f"{escape(row.member.full_name)}: ✅ {counts[Attendance.PRESENT]} · "
+            f"🟡 {counts[Attendance.EXCUSED]} · ❌ {counts[Attendance.UNEXCUSED]}{flag}"
         )
     if len(lines) == 2:
         lines.append(_("No attendance has been recorded this year."))

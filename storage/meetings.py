@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from storage.models import (
     AttachmentKind,
@@ -39,6 +39,18 @@ class Invitee:
     member: Member
     account: TelegramAccount | None  # None: never linked to Telegram
     invite: MeetingInvite
+    branch_path: str = ""  # of the member's own branch
+
+    def belongs_to(self, meeting: Meeting) -> bool:
+        """A member of the meeting's unit, not someone invited as a resident of the area."""
+        return self.branch_path.startswith(meeting.unit.path)
+
+
+@dataclass(frozen=True)
+class MemberAttendance:
+    member: Member
+    counts: Counter[Attendance]  # at meetings of their own branch (or a committee over it)
+    unexcused_months: int
 
 
 @dataclass(frozen=True)
@@ -132,13 +144,14 @@ async def invite_of(session: AsyncSession, meeting_id: int, member_id: int) -> M
 async def invitees(session: AsyncSession, meeting_id: int) -> list[Invitee]:
     """Everyone invited, by name, with their account (for messages) and their answer."""
     query = (
-        select(Member, TelegramAccount, MeetingInvite)
+        select(Member, TelegramAccount, MeetingInvite, Unit.path)
         .join(MeetingInvite, MeetingInvite.member_id == Member.id)
+        .join(Unit, Unit.id == Member.branch_id)
         .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
         .where(MeetingInvite.meeting_id == meeting_id)
         .order_by(Member.name_folded, Member.id)
     )
-    return [Invitee(m, a, i) for m, a, i in await session.execute(query)]
+    return [Invitee(m, a, i, path) for m, a, i, path in await session.execute(query)]
 
 
 def reachable(people: Sequence[Invitee]) -> list[Invitee]:
@@ -165,9 +178,11 @@ def to_remind(people: Sequence[Invitee]) -> list[Invitee]:
     return [p for p in reachable(people) if p.invite.answer != MeetingAnswer.ABSENT]
 
 
-def prefill_attendance(people: Sequence[Invitee]) -> None:
+def prefill_attendance(people: Sequence[Invitee], meeting: Meeting) -> None:
     """Attendance from the answers, where not yet set: attending means present, absent with
-    a reason excused; no answer is an unexcused absence until the secretary says otherwise."""
+    a reason excused; a member of the unit who did not answer is an unexcused absence until
+    the secretary says otherwise. A resident of the area who did not answer stays unset: their
+    own branch, not this one, keeps their record."""
     for person in people:
         invite = person.invite
         if invite.attendance is not None:
@@ -176,7 +191,7 @@ def prefill_attendance(people: Sequence[Invitee]) -> None:
             invite.attendance = Attendance.PRESENT
         elif invite.answer == MeetingAnswer.ABSENT and invite.reason:
             invite.attendance = Attendance.EXCUSED
-        else:
+        elif person.belongs_to(meeting):
             invite.attendance = Attendance.UNEXCUSED
 
 
@@ -208,23 +223,46 @@ def counted_meetings(year: int, tz: tzinfo) -> ColumnElement[bool]:
     )
 
 
-async def unexcused_counts(
+def own_branch_meetings() -> tuple[Any, ColumnElement[bool]]:
+    """The member's branch (an alias to join) and the condition that the meeting's unit is
+    that branch or a committee over it: residence meetings elsewhere are not counted."""
+    branch = aliased(Unit)
+    meeting_unit = aliased(Unit)
+    own = and_(
+        meeting_unit.id == Meeting.unit_id,
+        branch.id == Member.branch_id,
+        branch.path.startswith(meeting_unit.path),
+    )
+    return (branch, meeting_unit), own
+
+
+async def unexcused_months(
     session: AsyncSession, member_ids: Sequence[int], year: int, tz: tzinfo
 ) -> dict[int, int]:
-    """Unexcused absences in recorded meetings of `year`, per member."""
+    """Per member: the months of `year` (local) with an unexcused absence from a recorded
+    meeting of their own branch. The Party Charter counts months ("bỏ sinh hoạt chi bộ ba
+    tháng trong năm"), not meetings: a thematic and a regular meeting missed in one month
+    are one month."""
     if not member_ids:
         return {}
+    (branch, meeting_unit), own = own_branch_meetings()
     query = (
-        select(MeetingInvite.member_id, func.count())
+        select(MeetingInvite.member_id, Meeting.starts_at)
         .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
+        .join(Member, Member.id == MeetingInvite.member_id)
+        .join(branch, branch.id == Member.branch_id)
+        .join(meeting_unit, meeting_unit.id == Meeting.unit_id)
         .where(
             MeetingInvite.member_id.in_(member_ids),
             MeetingInvite.attendance == Attendance.UNEXCUSED,
             counted_meetings(year, tz),
+            own,
         )
-        .group_by(MeetingInvite.member_id)
     )
-    return {member_id: count for member_id, count in await session.execute(query)}
+    months: dict[int, set[int]] = {}
+    for member_id, starts_at in await session.execute(query):
+        months.setdefault(member_id, set()).add(aware(starts_at).astimezone(tz).month)
+    return {member_id: len(found) for member_id, found in months.items()}
 
 
 async def member_history(
@@ -247,14 +285,17 @@ async def member_history(
 
 async def attendance_by_member(
     session: AsyncSession, unit_path: str, year: int, tz: tzinfo
-) -> list[tuple[Member, Counter[Attendance]]]:
-    """Per member of the unit's branches: present / excused / unexcused in `year`."""
+) -> list[MemberAttendance]:
+    """Per member of the unit's branches: present / excused / unexcused in `year` at meetings
+    of their own branch (or a committee over it), and the months with an unexcused absence."""
+    (branch, meeting_unit), own = own_branch_meetings()
     query = (
         select(Member, MeetingInvite.attendance)
         .join(MeetingInvite, MeetingInvite.member_id == Member.id)
         .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
-        .join(Unit, Unit.id == Member.branch_id)
-        .where(Unit.path.startswith(unit_path), counted_meetings(year, tz))
+        .join(branch, branch.id == Member.branch_id)
+        .join(meeting_unit, meeting_unit.id == Meeting.unit_id)
+        .where(branch.path.startswith(unit_path), counted_meetings(year, tz), own)
         .order_by(Member.name_folded, Member.id)
     )
     totals: dict[int, tuple[Member, Counter[Attendance]]] = {}
@@ -262,7 +303,8 @@ async def attendance_by_member(
         entry = totals.setdefault(member.id, (member, Counter()))
         if attendance is not None:
             entry[1][attendance] += 1
-    return list(totals.values())
+    months = await unexcused_months(session, list(totals), year, tz)
+    return [MemberAttendance(m, c, months.get(m.id, 0)) for m, c in totals.values()]
 
 
 async def upcoming_for_member(

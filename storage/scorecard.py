@@ -15,7 +15,7 @@ from datetime import tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.meetings import counted_meetings
+from storage.meetings import counted_meetings, own_branch_meetings
 from storage.models import Attendance, Meeting, MeetingInvite, Member, Unit
 from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, branch_counts
 from storage.residence_comments import BranchResidence, branch_residence
@@ -114,15 +114,19 @@ def _add_residence(cards: dict[int, Scorecard], residence: Sequence[BranchReside
 async def _attendance(
     session: AsyncSession, unit: Unit, year: int, tz: tzinfo
 ) -> dict[int, Counter[Attendance]]:
-    """Recorded attendance of the year per member's branch (meetings of any unit)."""
+    """Recorded attendance of the year per member's branch, at meetings of that branch or a
+    committee over it (residence meetings elsewhere are the host branch's business)."""
+    (branch, meeting_unit), own = own_branch_meetings()
     query = (
         select(Member.branch_id, MeetingInvite.attendance, func.count())
         .join(MeetingInvite, MeetingInvite.member_id == Member.id)
         .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
-        .join(Unit, Unit.id == Member.branch_id)
+        .join(branch, branch.id == Member.branch_id)
+        .join(meeting_unit, meeting_unit.id == Meeting.unit_id)
         .where(
-            Unit.path.startswith(unit.path),
+            branch.path.startswith(unit.path),
             counted_meetings(year, tz),
+            own,
             MeetingInvite.attendance.is_not(None),
         )
         .group_by(Member.branch_id, MeetingInvite.attendance)

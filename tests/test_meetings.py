@@ -22,6 +22,7 @@ from storage.models import (
     ScheduledJob,
     TelegramAccount,
 )
+from storage.units import list_units
 from tests.factories import member, tree
 from tests.fakebot import FakeUser, SentMessage
 from tests.harness import RunningBot
@@ -262,7 +263,7 @@ async def test_reminders_reach_exactly_the_right_members_once_across_restarts(
 
 
 async def past_meeting(bot: RunningBot, ids: dict[str, int], hours_ago: int) -> int:
-    """A CB1 meeting that started `hours_ago` hours ago, everyone invited, no answers."""
+    """A CB1 meeting `hours_ago` hours ago (negative: ahead), everyone invited, no answers."""
     async with bot.db(settle=False) as session:
         new = NewMeeting(
             unit_id=ids["cb1"],
@@ -283,7 +284,9 @@ async def test_attendance_is_prefilled_corrected_saved_and_warns_at_the_threshol
 ) -> None:
     ids = await seed(bot)
     now = datetime.now(UTC)
-    earlier = await past_meeting(bot, ids, 2)
+    # The earlier meeting in another month of this year: the Charter counts months.
+    local_month = datetime.now(TZ).month
+    earlier = await past_meeting(bot, ids, 40 * 24 if local_month >= 3 else -40 * 24)
     latest = await past_meeting(bot, ids, 1)
     async with bot.db(settle=False) as session:
         # The earlier meeting: Đào was absent without a reason.
@@ -334,7 +337,7 @@ async def test_attendance_is_prefilled_corrected_saved_and_warns_at_the_threshol
     await son.press("💾 Lưu điểm danh", message=managed)
     await bot.fake.wait_until(lambda: "Đã lưu điểm danh" in (managed.text or ""))
     assert "✅ 3 có mặt, 🟡 1 vắng có lý do, ❌ 1 vắng không lý do" in managed.text
-    assert "⚠️ Đồng chí Vũ Đào đã vắng 2 lần không có lý do" in managed.text
+    assert "⚠️ Đồng chí Vũ Đào đã bỏ sinh hoạt chi bộ không có lý do 2 tháng" in managed.text
     assert "Phạm Bình đã vắng" not in managed.text
 
     stored = await invites(bot)
@@ -354,7 +357,7 @@ async def test_attendance_is_prefilled_corrected_saved_and_warns_at_the_threshol
     _nothing, history = await dao.wait_for_messages(2)
     await dao.press("📈 Chuyên cần của tôi", message=history)
     year = datetime.now(TZ).year
-    await bot.fake.wait_until(lambda: f"năm {year}: 2" in (history.text or ""))
+    await bot.fake.wait_until(lambda: f"trong năm {year}: 2" in (history.text or ""))
     assert (history.text or "").count("❌") == 2
 
     await son.send_text("📅 Sinh hoạt chi bộ")
@@ -446,3 +449,112 @@ async def test_residents_tied_to_the_branch_can_be_invited_too(sessions) -> None
         wider = await audience(session, u["CB1"], MeetingAudience.WITH_RESIDENTS)
     assert [r.member.id for r in plain] == [an.id]
     assert [r.member.id for r in wider] == [an.id, hoa.id]
+
+
+async def test_residents_are_not_counted_against_the_host_branch(sessions) -> None:
+    from storage.db import transaction
+    from storage.meetings import get_meeting, invitees, prefill_attendance, unexcused_months
+    from storage.models import ResidenceTie, TieStatus
+
+    async with transaction(sessions) as session:
+        u = await tree(session)
+        an = await member(session, u["CB1"], "Lê An", "0918000001")
+        dung = await member(session, u["CB2"], "Vũ Dũng", "0918000002")  # lives in CB1's area
+        session.add(
+            ResidenceTie(
+                member_id=dung.id,
+                address="Số 1",
+                residence_branch_id=u["CB1"].id,
+                status=TieStatus.CONFIRMED,
+                created_at=datetime.now(UTC),
+            )
+        )
+        new = NewMeeting(
+            u["CB1"].id,
+            MeetingKind.REGULAR,
+            MeetingAudience.WITH_RESIDENTS,
+            datetime(2026, 5, 5, 12, 0, tzinfo=UTC),
+            "Hội trường",
+            "Họp",
+            None,
+        )
+        created = await add_meeting(session, new, [an.id, dung.id])
+        meeting = await get_meeting(session, created.id)
+        assert meeting is not None
+        people = await invitees(session, meeting.id)
+        prefill_attendance(people, meeting)  # neither answered
+        marks = {p.member.full_name: p.invite.attendance for p in people}
+        assert marks == {"Lê An": Attendance.UNEXCUSED, "Vũ Dũng": None}
+        for person in people:
+            person.invite.attendance = Attendance.UNEXCUSED  # even if marked by hand
+        meeting.attendance_recorded_at = datetime.now(UTC)
+        await session.flush()
+        months = await unexcused_months(session, [an.id, dung.id], 2026, TZ)
+    assert months == {an.id: 1}  # Dũng's record is CB2's
+
+
+async def test_a_large_branch_is_recorded_page_by_page(bot: RunningBot) -> None:
+    ids = await seed(bot)
+    async with bot.db(settle=False) as session:
+        u = {unit.code: unit for unit in await list_units(session)}
+        extra = [
+            (await member(session, u["CB1"], f"Đảng viên {i:02d}", f"09190000{i:02d}")).id
+            for i in range(45)
+        ]
+        new = NewMeeting(
+            ids["cb1"],
+            MeetingKind.REGULAR,
+            MeetingAudience.MEMBERS,
+            datetime.now(UTC) - timedelta(hours=1),
+            "Hội trường",
+            "Họp",
+            ids["son"],
+        )
+        meeting = await add_meeting(session, new, [ids["son"], *extra])
+        meeting_id = meeting.id
+    son = user(bot, SON)
+    await son.send_text("/menu")
+    await son.wait_for_message()
+    await son.press_data(f"mrec:{meeting_id}")
+    await bot.fake.wait_until(lambda: "💾 Lưu điểm danh" in (son.last_message.buttons() or []))
+    sheet = son.last_message
+    assert len(sheet.buttons()) == 40 + 2 and "▶️" in sheet.buttons()
+    await son.press("▶️", message=sheet)
+    await bot.fake.wait_until(lambda: "◀️" in sheet.buttons())
+    assert len(sheet.buttons()) == 6 + 2  # the last six, back, save
+    last = sheet.buttons()[5]
+    assert last.startswith("❌ ")
+    await son.press(last, message=sheet)
+    await bot.fake.wait_until(lambda: "✅ " + last[2:] in sheet.buttons())
+
+
+async def test_an_old_draft_whose_time_has_passed_asks_for_the_time_again(
+    bot: RunningBot,
+) -> None:
+    from storage.flows import save_flow
+
+    ids = await seed(bot)
+    passed = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    draft = {
+        "unit_id": ids["cb1"],
+        "kind": "regular",
+        "starts_at": passed,
+        "place": "Hội trường",
+        "agenda": "Họp",
+        "file_id": None,
+        "attach_kind": None,
+        "audience": "members",
+    }
+    async with bot.db(settle=False) as session:
+        await save_flow(session, SON, "meeting", "preview", draft, datetime.now(UTC))
+    son = user(bot, SON)
+    await son.send_text("/menu")
+    await son.wait_for_message()
+    pressed = son.last_message
+    await son.press_data("msend")
+    question = await son.wait_for_message()
+    assert pressed is not None
+    assert pressed.text == "Thời gian của cuộc họp này đã qua trong lúc soạn."
+    assert question.text.startswith("Cuộc họp bắt đầu lúc nào?")
+    async with bot.db() as session:
+        assert list(await session.scalars(select(Meeting))) == []
