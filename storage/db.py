@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,21 +17,29 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+from storage.sqlite_inline import InlineSQLiteDialect, inline_url
+
+SQLITE_BUSY_TIMEOUT_MS = InlineSQLiteDialect.busy_timeout_ms
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine; on SQLite with WAL, foreign keys, a busy timeout and immediate transactions."""
-    engine = create_async_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
+    """An engine; on SQLite with WAL, foreign keys, a busy timeout and immediate transactions.
+
+    SQLite URLs (`sqlite+aiosqlite:///...`) run through `storage.sqlite_inline`: the same
+    file and settings, without aiosqlite's thread hop per call.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(inline_url(parsed), **kwargs)
         _configure_sqlite(engine)
-    return engine
+        return engine
+    return create_async_engine(parsed, **kwargs)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from the driver so that `begin` below decides.
+        # Take transaction control from the driver: the dialect's do_begin decides.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -40,11 +48,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def on_begin(connection: Any) -> None:
-        # Our transactions read then write; IMMEDIATE takes the write lock up front, so two
-        # writers wait on the busy timeout instead of failing with "database is locked".
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Transactions begin IMMEDIATE (see InlineSQLiteDialect.do_begin): they read then write,
+    # and taking the write lock up front makes two writers wait on the busy timeout instead
+    # of failing with "database is locked".
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -72,3 +78,4 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     lock = _writer_lock(sessions)
     async with lock or contextlib.nullcontext(), sessions() as session, session.begin():
         yield session
+
