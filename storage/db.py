@@ -11,6 +11,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -79,3 +80,12 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     async with lock or contextlib.nullcontext(), sessions() as session, session.begin():
         yield session
 
+
+async def flushed_connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, for a prebuilt Core statement on the hot path.
+
+    Core statements skip the ORM's autoflush, so pending objects are written first: the
+    statement must see them (and may refer to them). A flush with nothing pending is cheap.
+    """
+    await session.flush()
+    return await session.connection()
