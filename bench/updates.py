@@ -1,6 +1,8 @@
 """Update throughput: the full chibo stack beside a bare python-telegram-bot echo bot.
 
-Both run against the same fake Bot API server on 127.0.0.1, in this process. The stack's
+Both run against the same fake Bot API server on 127.0.0.1, in this process. The stack
+makes its Bot API calls over aiohttp (bot/delivery_http.py), the bare bot over PTB's
+default httpx; an extra line measures the bare bot on aiohttp too. The stack's
 interaction is a secretary's button press that makes an invite link: durable inbox ->
 actor and role lookup -> access check -> two rows written -> answer + reply, one
 transaction per update. The bare bot answers each text message with one sendMessage.
@@ -29,6 +31,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.delivery_http import AiohttpRequest
 from storage.db import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import Role
@@ -67,16 +70,14 @@ class Stopwatch:
         return Rate(updates / wall, updates / cpu)
 
 
-async def measure_bare(updates: int, users: int, buttons: bool) -> Rate:
-    """Plain PTB: echo each text (`buttons` False) or answer + reply to each button press."""
+async def measure_bare(updates: int, users: int, buttons: bool, aiohttp: bool = False) -> Rate:
+    """Plain PTB: echo each text (`buttons` False) or answer + reply to each button press;
+    on PTB's default httpx transport, or (`aiohttp`) on the one the stack uses."""
     async with FakeBotApi() as fake:
-        app = (
-            Application.builder()
-            .token(TOKEN)
-            .base_url(fake.base_url)
-            .base_file_url(fake.base_file_url)
-            .build()
-        )
+        builder = Application.builder().token(TOKEN).base_url(fake.base_url)
+        if aiohttp:
+            builder = builder.request(AiohttpRequest(8)).get_updates_request(AiohttpRequest(1))
+        app = builder.base_file_url(fake.base_file_url).build()
         app.add_handler(MessageHandler(filters.TEXT, echo))
         app.add_handler(CallbackQueryHandler(answer_and_reply))
         await app.initialize()
@@ -156,6 +157,7 @@ async def main(updates: int, users: int, url: str | None) -> None:
         stack = await measure_stack(updates, users, Path(folder), url)
     bare = await measure_bare(updates, users, buttons=False)
     bare_buttons = await measure_bare(updates, users, buttons=True)
+    bare_aiohttp = await measure_bare(updates, users, buttons=False, aiohttp=True)
     database = "PostgreSQL" if url and url.startswith("postgresql") else "SQLite"
     print(
         f"stack: {updates} button presses on {database} (inbox, access check, 2 rows written, "
@@ -168,8 +170,13 @@ async def main(updates: int, users: int, url: str | None) -> None:
         f"2 Bot API calls: {same:.1f}/s, stack/that={stack.wall / same:.2f}"
     )
     print(
+        f"same-transport baseline: bare PTB echo on aiohttp (the stack's transport): "
+        f"{bare_aiohttp.wall:.1f}/s, stack/that={stack.wall / bare_aiohttp.wall:.2f}"
+    )
+    print(
         f"per CPU second: stack={stack.cpu:.1f} bare={bare.cpu:.1f} "
-        f"same-calls={bare_buttons.cpu:.1f} ratio={stack.cpu / bare.cpu:.2f}"
+        f"same-calls={bare_buttons.cpu:.1f} same-transport={bare_aiohttp.cpu:.1f} "
+        f"ratio={stack.cpu / bare.cpu:.2f}"
     )
     print(
         f"updates: stack_per_s={stack.wall:.1f} bare_per_s={bare.wall:.1f} "
