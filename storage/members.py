@@ -93,7 +93,10 @@ _REVOKE_INVITES = (
     )
     .values(revoked_at=bindparam("now"))
 )
-_MEMBER = select(Member).where(Member.id == bindparam("member_id")).options(*_with_roles())
+# Another member, as the one acting sees them: their branch, not their roles.
+_MEMBER = (
+    select(Member).where(Member.id == bindparam("member_id")).options(joinedload(Member.branch))
+)
 
 
 async def member_for_account(session: AsyncSession, user_id: int) -> Member | None:
@@ -102,6 +105,7 @@ async def member_for_account(session: AsyncSession, user_id: int) -> Member | No
 
 
 async def get_member(session: AsyncSession, member_id: int) -> Member | None:
+    """A member and their branch (their roles are not loaded)."""
     return (await session.scalars(_MEMBER, {"member_id": member_id})).unique().one_or_none()
 
 
