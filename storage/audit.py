@@ -7,7 +7,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import flushed_connection
+from storage.db import execute_core
 from storage.models import AuditEntry
 
 _INSERT = insert(cast(Table, AuditEntry.__table__))
@@ -38,8 +38,7 @@ async def record(
     }
     # A Core insert: most updates write an audit row, and the ORM's unit of work costs
     # several times what the insert itself does.
-    connection = await flushed_connection(session)
-    await connection.execute(_INSERT, row)
+    await execute_core(session, _INSERT, row)
 
 
 async def entries(session: AsyncSession, action: str | None = None) -> list[AuditEntry]:

@@ -6,12 +6,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, make_url
+from sqlalchemy import CursorResult, Executable, event, make_url
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -81,11 +80,14 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
         yield session
 
 
-async def flushed_connection(session: AsyncSession) -> AsyncConnection:
-    """The session's connection, for a prebuilt Core statement on the hot path.
+async def execute_core(
+    session: AsyncSession, statement: Executable, parameters: dict[str, Any]
+) -> CursorResult[Any]:
+    """Runs a prebuilt Core statement (the hot path's) in the session's transaction.
 
     Core statements skip the ORM's autoflush, so pending objects are written first: the
-    statement must see them (and may refer to them). A flush with nothing pending is cheap.
+    statement must see them (and may refer to them).
     """
-    await session.flush()
-    return await session.connection()
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    return cast(CursorResult[Any], await session.execute(statement, parameters))

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import flushed_connection
+from storage.db import execute_core
 from storage.models import InboxUpdate
 
 
@@ -62,8 +62,7 @@ async def claim(session: AsyncSession, update_id: int, now: datetime) -> bool:
     On PostgreSQL a second runner claiming the same row waits for the first one's
     transaction and then finds nothing to claim, so no update is applied twice.
     """
-    connection = await flushed_connection(session)
-    result = await connection.execute(_CLAIM, {"claimed_id": update_id, "now": now})
+    result = await execute_core(session, _CLAIM, {"claimed_id": update_id, "now": now})
     return bool(result.rowcount)
 
 

@@ -10,6 +10,7 @@ from typing import cast
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import execute_core
 from storage.members import BindOutcome, BindResult, bind_member, get_member, revoke_invites
 from storage.models import InviteCode, Member, TelegramAccount
 
@@ -36,10 +37,8 @@ async def create_invite(
     invite = InviteCode(
         code=secrets.token_urlsafe(16), member_id=member.id, expires_at=now + valid_for
     )
-    connection = await session.connection()  # revoke_invites has just flushed
-    await connection.execute(
-        _INSERT, {"code": invite.code, "member_id": member.id, "expires_at": invite.expires_at}
-    )
+    row = {"code": invite.code, "member_id": member.id, "expires_at": invite.expires_at}
+    await execute_core(session, _INSERT, row)
     return invite
 
 

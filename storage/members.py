@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.db import flushed_connection
+from storage.db import execute_core
 from storage.models import InviteCode, Member, MemberStatus, RoleAssignment, TelegramAccount
 from storage.text import normalize_phone
 
@@ -163,10 +163,8 @@ async def revoke_invites(
     A Core statement: no loaded InviteCode is kept in step, and none needs to be (the one
     a caller holds is `keep`).
     """
-    connection = await flushed_connection(session)
-    await connection.execute(
-        _REVOKE_INVITES, {"revoked_member": member_id, "now": now, "keep": keep or ""}
-    )
+    parameters = {"revoked_member": member_id, "now": now, "keep": keep or ""}
+    await execute_core(session, _REVOKE_INVITES, parameters)
 
 
 async def unbind_member(session: AsyncSession, member: Member, now: datetime) -> int | None:
