@@ -17,7 +17,9 @@ asyncio lock in `storage.db.transaction`, so they never get there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+from collections.abc import Awaitable
 from typing import Any
 
 from sqlalchemy import pool
@@ -92,9 +94,21 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
             connection.execute("BEGIN IMMEDIATE")
 
         if in_greenlet():  # called from the event loop: wait on a thread, not on the loop
-            await_(asyncio.to_thread(begin))
+            await_(_through_cancellation(asyncio.to_thread(begin)))
         else:
             begin()
+
+
+async def _through_cancellation(waiting: Awaitable[None]) -> None:
+    """Waits for the thread even if the caller is cancelled meanwhile: the connection must
+    not go back to the pool (and be rolled back) while the thread may still begin on it."""
+    task = asyncio.ensure_future(waiting)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
 
 
 async def _nothing() -> None:
