@@ -7,7 +7,7 @@ interaction is a secretary's button press that makes an invite link: durable inb
 actor and role lookup -> access check -> two rows written -> answer + reply, one
 transaction per update. The bare bot answers each text message with one sendMessage.
 
-    python -m bench.updates [--updates N] [--users M]
+    python -m bench.updates [--updates N] [--users M] [--rounds R] [--database-url URL]
 
 Ends with: updates: stack_per_s=... bare_per_s=... ratio=...
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -152,12 +153,31 @@ async def measure_stack(updates: int, users: int, folder: Path, url: str | None 
     return rate
 
 
-async def main(updates: int, users: int, url: str | None) -> None:
+def median_rate(rates: list[Rate]) -> Rate:
+    return Rate(statistics.median(r.wall for r in rates), statistics.median(r.cpu for r in rates))
+
+
+async def measure_round(updates: int, users: int, url: str | None) -> list[Rate]:
+    """Stack, bare echo, bare with the stack's calls, bare echo on aiohttp: one of each."""
     with tempfile.TemporaryDirectory() as folder:
         stack = await measure_stack(updates, users, Path(folder), url)
-    bare = await measure_bare(updates, users, buttons=False)
-    bare_buttons = await measure_bare(updates, users, buttons=True)
-    bare_aiohttp = await measure_bare(updates, users, buttons=False, aiohttp=True)
+    return [
+        stack,
+        await measure_bare(updates, users, buttons=False),
+        await measure_bare(updates, users, buttons=True),
+        await measure_bare(updates, users, buttons=False, aiohttp=True),
+    ]
+
+
+async def main(updates: int, users: int, url: str | None, rounds: int) -> None:
+    # Rounds alternate the four, so a burst of load from elsewhere hits all of them alike.
+    measured = [await measure_round(updates, users, url) for _ in range(rounds)]
+    stack, bare, bare_buttons, bare_aiohttp = (
+        median_rate([one[i] for one in measured]) for i in range(4)
+    )
+    if rounds > 1:
+        ratios = ", ".join(f"{one[0].wall / one[1].wall:.2f}" for one in measured)
+        print(f"rounds: {rounds}, medians below; stack/bare per round: {ratios}")
     database = "PostgreSQL" if url and url.startswith("postgresql") else "SQLite"
     print(
         f"stack: {updates} button presses on {database} (inbox, access check, 2 rows written, "
@@ -189,5 +209,10 @@ if __name__ == "__main__":
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--database-url", help="an EMPTY database to use instead of SQLite")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="repeat and print medians (SQLite only)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.updates, args.users, args.database_url))
+    if args.database_url and args.rounds > 1:
+        parser.error("--rounds > 1 needs a fresh database per round: SQLite only")
+    asyncio.run(main(args.updates, args.users, args.database_url, args.rounds))
