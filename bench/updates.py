@@ -1,11 +1,13 @@
 """Update throughput: the full chibo stack beside a bare python-telegram-bot echo bot.
 
-Both run against the same fake Bot API server on 127.0.0.1, in this process. The stack's
+Both run against the same fake Bot API server on 127.0.0.1, in this process. The stack
+makes its Bot API calls over aiohttp (bot/delivery_http.py), the bare bot over PTB's
+default httpx; an extra line measures the bare bot on aiohttp too. The stack's
 interaction is a secretary's button press that makes an invite link: durable inbox ->
 actor and role lookup -> access check -> two rows written -> answer + reply, one
 transaction per update. The bare bot answers each text message with one sendMessage.
 
-    python -m bench.updates [--updates N] [--users M]
+    python -m bench.updates [--updates N] [--users M] [--rounds R] [--database-url URL]
 
 Ends with: updates: stack_per_s=... bare_per_s=... ratio=...
 """
@@ -14,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from telegram import Update
@@ -28,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.delivery_http import AiohttpRequest
 from storage.db import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import Role
@@ -48,16 +53,32 @@ async def answer_and_reply(update: Update, _context: ContextTypes.DEFAULT_TYPE) 
         await query.get_bot().send_message(query.message.chat.id, "ok")
 
 
-async def measure_bare(updates: int, users: int, buttons: bool) -> float:
-    """Plain PTB: echo each text (`buttons` False) or answer + reply to each button press."""
+@dataclass
+class Rate:
+    """Updates per second of wall-clock time, and per second of this process's CPU time
+    (all threads): on a shared machine the second is the steadier figure."""
+
+    wall: float
+    cpu: float
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def rate(self, updates: int) -> Rate:
+        wall, cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+        return Rate(updates / wall, updates / cpu)
+
+
+async def measure_bare(updates: int, users: int, buttons: bool, aiohttp: bool = False) -> Rate:
+    """Plain PTB: echo each text (`buttons` False) or answer + reply to each button press;
+    on PTB's default httpx transport, or (`aiohttp`) on the one the stack uses."""
     async with FakeBotApi() as fake:
-        app = (
-            Application.builder()
-            .token(TOKEN)
-            .base_url(fake.base_url)
-            .base_file_url(fake.base_file_url)
-            .build()
-        )
+        builder = Application.builder().token(TOKEN).base_url(fake.base_url)
+        if aiohttp:
+            builder = builder.request(AiohttpRequest(8)).get_updates_request(AiohttpRequest(1))
+        app = builder.base_file_url(fake.base_file_url).build()
         app.add_handler(MessageHandler(filters.TEXT, echo))
         app.add_handler(CallbackQueryHandler(answer_and_reply))
         await app.initialize()
@@ -69,16 +90,16 @@ async def measure_bare(updates: int, users: int, buttons: bool) -> float:
             for chat in chats:
                 await app.bot.send_message(chat.chat_id, "menu")
         before = fake.count("sendMessage")
-        started = time.perf_counter()
+        watch = Stopwatch()
         for i in range(updates):
             chat = chats[i % users]
             await (chat.press_data("x") if buttons else chat.send_text(f"hello {i}"))
         await fake.wait_until(lambda: fake.count("sendMessage") - before >= updates, timeout=600)
-        elapsed = time.perf_counter() - started
+        rate = watch.rate(updates)
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
-    return updates / elapsed
+    return rate
 
 
 async def seed(url: str, users: int) -> list[tuple[int, int]]:
@@ -106,7 +127,7 @@ async def seed(url: str, users: int) -> list[tuple[int, int]]:
     return pairs
 
 
-async def measure_stack(updates: int, users: int, folder: Path, url: str | None = None) -> float:
+async def measure_stack(updates: int, users: int, folder: Path, url: str | None = None) -> Rate:
     """The full stack; on a fresh SQLite file unless `url` names an empty database."""
     url = url or f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
     with ThreadPoolExecutor(1) as pool:
@@ -120,34 +141,67 @@ async def measure_stack(updates: int, users: int, folder: Path, url: str | None 
             await chat.send_text("/menu")
         await fake.wait_until(lambda: all(c.messages for c in chats), timeout=60)
         sent_before = fake.count("sendMessage")
-        started = time.perf_counter()
+        watch = Stopwatch()
         for i in range(updates):
             _user_id, target = pairs[i % users]
             await chats[i % users].press_data(f"inv:{target}")
         await fake.wait_until(
             lambda: fake.count("sendMessage") - sent_before >= updates, timeout=600
         )
-        elapsed = time.perf_counter() - started
+        rate = watch.rate(updates)
         await running.stop()
-    return updates / elapsed
+    return rate
 
 
-async def main(updates: int, users: int, url: str | None) -> None:
+def median_rate(rates: list[Rate]) -> Rate:
+    return Rate(statistics.median(r.wall for r in rates), statistics.median(r.cpu for r in rates))
+
+
+async def measure_round(updates: int, users: int, url: str | None) -> list[Rate]:
+    """Stack, bare echo, bare with the stack's calls, bare echo on aiohttp: one of each."""
     with tempfile.TemporaryDirectory() as folder:
         stack = await measure_stack(updates, users, Path(folder), url)
-    bare = await measure_bare(updates, users, buttons=False)
-    bare_buttons = await measure_bare(updates, users, buttons=True)
+    return [
+        stack,
+        await measure_bare(updates, users, buttons=False),
+        await measure_bare(updates, users, buttons=True),
+        await measure_bare(updates, users, buttons=False, aiohttp=True),
+    ]
+
+
+async def main(updates: int, users: int, url: str | None, rounds: int) -> None:
+    # Rounds alternate the four, so a burst of load from elsewhere hits all of them alike.
+    measured = [await measure_round(updates, users, url) for _ in range(rounds)]
+    stack, bare, bare_buttons, bare_aiohttp = (
+        median_rate([one[i] for one in measured]) for i in range(4)
+    )
+    if rounds > 1:
+        ratios = ", ".join(f"{one[0].wall / one[1].wall:.2f}" for one in measured)
+        print(f"rounds: {rounds}, medians below; stack/bare per round: {ratios}")
     database = "PostgreSQL" if url and url.startswith("postgresql") else "SQLite"
     print(
         f"stack: {updates} button presses on {database} (inbox, access check, 2 rows written, "
         "2 Bot API calls)"
     )
     print(f"bare:  {updates} text messages echoed by python-telegram-bot (1 Bot API call)")
+    same = bare_buttons.wall
     print(
         f"same-calls baseline: bare PTB answering {updates} button presses with the stack's "
-        f"2 Bot API calls: {bare_buttons:.1f}/s, stack/that={stack / bare_buttons:.2f}"
+        f"2 Bot API calls: {same:.1f}/s, stack/that={stack.wall / same:.2f}"
     )
-    print(f"updates: stack_per_s={stack:.1f} bare_per_s={bare:.1f} ratio={stack / bare:.2f}")
+    print(
+        f"same-transport baseline: bare PTB echo on aiohttp (the stack's transport): "
+        f"{bare_aiohttp.wall:.1f}/s, stack/that={stack.wall / bare_aiohttp.wall:.2f}"
+    )
+    print(
+        f"per CPU second: stack={stack.cpu:.1f} bare={bare.cpu:.1f} "
+        f"same-calls={bare_buttons.cpu:.1f} same-transport={bare_aiohttp.cpu:.1f} "
+        f"ratio={stack.cpu / bare.cpu:.2f}"
+    )
+    print(
+        f"updates: stack_per_s={stack.wall:.1f} bare_per_s={bare.wall:.1f} "
+        f"ratio={stack.wall / bare.wall:.2f}"
+    )
 
 
 if __name__ == "__main__":
@@ -155,5 +209,10 @@ if __name__ == "__main__":
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--database-url", help="an EMPTY database to use instead of SQLite")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="repeat and print medians (SQLite only)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.updates, args.users, args.database_url))
+    if args.database_url and args.rounds > 1:
+        parser.error("--rounds > 1 needs a fresh database per round: SQLite only")
+    asyncio.run(main(args.updates, args.users, args.database_url, args.rounds))

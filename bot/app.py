@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot.context import SETTINGS_KEY, ChiboContext
 from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
+from bot.delivery_http import AiohttpRequest
 from bot.export_worker import EXPORTS_KEY, ExportWorker
 from bot.i18n import LANGUAGES, N_, translator
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
@@ -81,6 +82,11 @@ log = logging.getLogger(__name__)
 GROUP_ACTOR = -1  # who is this, which language
 GROUP_DRAFTS = 0  # a message continuing an open draft (stored flow state) goes there
 GROUP_FEATURES = 1  # the first matching feature handler answers
+# Handlers' Bot API calls (the runner makes one at a time; jobs and commands a few more).
+# Total time per call: Telegram that does not answer within it counts as a network error,
+# and the runner pauses and handles the update again. getUpdates passes its own.
+BOT_CONNECTIONS = 8
+BOT_TIMEOUT_SECONDS = 15.0
 COMMANDS = (
     ("menu", N_("Main menu")),
     ("me", N_("What the bot stores about me")),
@@ -206,6 +212,8 @@ def build_application(settings: Settings) -> Chibo:
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.file_base_url)
+        .request(AiohttpRequest(BOT_CONNECTIONS, BOT_TIMEOUT_SECONDS))
+        .get_updates_request(AiohttpRequest(1, BOT_TIMEOUT_SECONDS))
         .context_types(CONTEXT_TYPES)
         .updater(None)  # updates come through our durable inbox, not PTB's in-memory queue
         .build()

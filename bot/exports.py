@@ -20,7 +20,7 @@ from storage.db import read_transaction, transaction
 from storage.exports.dataset import DatasetSpec, ExportScope
 from storage.exports.log import Exporter, branch_codes, record_export
 from storage.exports.writers import ExportFormat, write_datasets
-from storage.members import get_member
+from storage.members import member_with_roles
 from storage.models import Unit
 
 Permission = Callable[[AsyncSession, Unit], Awaitable[bool]]
@@ -50,7 +50,7 @@ def member_may_export(member_id: int, telegram_id: int) -> Permission:
     """Asked again when the export runs: a role may have been taken away since the button."""
 
     async def allowed(session: AsyncSession, unit: Unit) -> bool:
-        member = await get_member(session, member_id)
+        member = await member_with_roles(session, member_id)
         return can(Actor.of(telegram_id, member), Action.VIEW_REPORTS, unit.path)
 
     return allowed

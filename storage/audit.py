@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import execute_core
 from storage.models import AuditEntry
+
+_INSERT = insert(cast(Table, AuditEntry.__table__))
 
 
 async def record(
@@ -21,19 +24,21 @@ async def record(
     object_type: str | None = None,
     object_id: object = None,
     details: dict[str, Any] | None = None,
-) -> AuditEntry:
-    entry = AuditEntry(
-        action=action,
-        actor_member_id=actor_member_id,
-        actor_telegram_id=actor_telegram_id,
-        actor_label=actor_label,
-        unit_id=unit_id,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        details=details,
-    )
-    session.add(entry)  # written with the caller's other changes, at its next flush or commit
-    return entry
+) -> None:
+    """Writes one audit row now, in the caller's transaction."""
+    row = {
+        "action": action,
+        "actor_member_id": actor_member_id,
+        "actor_telegram_id": actor_telegram_id,
+        "actor_label": actor_label,
+        "unit_id": unit_id,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "details": details,
+    }
+    # A Core insert: most updates write an audit row, and the ORM's unit of work costs
+    # several times what the insert itself does.
+    await execute_core(session, _INSERT, row)
 
 
 async def entries(session: AsyncSession, action: str | None = None) -> list[AuditEntry]:

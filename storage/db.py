@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Executable, event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,22 +17,30 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+from storage.sqlite_inline import InlineSQLiteDialect, inline_url
+
+SQLITE_BUSY_TIMEOUT_MS = InlineSQLiteDialect.busy_timeout_ms
 READ_ONLY = "chibo_read_only"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine; on SQLite with WAL, foreign keys, a busy timeout and immediate transactions."""
-    engine = create_async_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
+    """An engine; on SQLite with WAL, foreign keys, a busy timeout and immediate transactions.
+
+    SQLite URLs (`sqlite+aiosqlite:///...`) run through `storage.sqlite_inline`: the same
+    file and settings, without aiosqlite's thread hop per call.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(inline_url(parsed), **kwargs)
         _configure_sqlite(engine)
-    return engine
+        return engine
+    return create_async_engine(parsed, **kwargs)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from the driver so that `begin` below decides.
+        # Take transaction control from the driver: the dialect's do_begin decides.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -43,11 +51,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        # Our transactions read then write; IMMEDIATE takes the write lock up front, so two
-        # writers wait on the busy timeout instead of failing with "database is locked".
-        # A read-only one (a long export) must not hold it: in WAL mode it reads a snapshot.
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # Transactions begin IMMEDIATE (see InlineSQLiteDialect.do_begin): they read then
+        # write, and taking the write lock up front makes two writers wait on the busy
+        # timeout instead of failing with "database is locked". A read-only one (a long
+        # export) must not hold it: in WAL mode it reads a snapshot. This event runs just
+        # before do_begin, which reads the flag.
+        read_only = bool(connection.get_execution_options().get(READ_ONLY, False))
+        connection.connection.info[READ_ONLY] = read_only
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -86,3 +96,16 @@ async def read_transaction(
     async with sessions() as session:  # closing ends the transaction; objects stay loaded
         await session.connection(execution_options={READ_ONLY: True})
         yield session
+
+
+async def execute_core(
+    session: AsyncSession, statement: Executable, parameters: dict[str, Any]
+) -> CursorResult[Any]:
+    """Runs a prebuilt Core statement (the hot path's) in the session's transaction.
+
+    Core statements skip the ORM's autoflush, so pending objects are written first: the
+    statement must see them (and may refer to them).
+    """
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    return cast(CursorResult[Any], await session.execute(statement, parameters))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import execute_core
 from storage.models import InboxUpdate
 
 
@@ -41,18 +42,28 @@ async def pending(session: AsyncSession, limit: int = 100) -> list[InboxUpdate]:
     return list(await session.scalars(query))
 
 
+_inbox = cast(Table, InboxUpdate.__table__)
+# Built once: this runs for every update, and building and keying a statement costs more than
+# SQLite takes to run it. A Core statement on the table: no ORM objects to keep in step.
+_CLAIM = (
+    update(_inbox)
+    .where(
+        _inbox.c.update_id == bindparam("claimed_id"),
+        _inbox.c.processed_at.is_(None),
+        _inbox.c.failed_at.is_(None),
+    )
+    .values(processed_at=bindparam("now"))
+)
+
+
 async def claim(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Marks an update handled in the caller's transaction; False if it already was.
 
     On PostgreSQL a second runner claiming the same row waits for the first one's
     transaction and then finds nothing to claim, so no update is applied twice.
     """
-    result = await session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id == update_id, _waiting())
-        .values(processed_at=now)
-    )
-    return bool(getattr(result, "rowcount", 0))
+    result = await execute_core(session, _CLAIM, {"claimed_id": update_id, "now": now})
+    return bool(result.rowcount)
 
 
 async def mark_failed(

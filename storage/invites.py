@@ -5,11 +5,16 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime, timedelta
+from typing import cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import execute_core
 from storage.members import BindOutcome, BindResult, bind_member, get_member, revoke_invites
 from storage.models import InviteCode, Member, TelegramAccount
+
+_INSERT = insert(cast(Table, InviteCode.__table__))
 
 
 class InviteProblem(enum.StrEnum):
@@ -22,12 +27,18 @@ class InviteProblem(enum.StrEnum):
 async def create_invite(
     session: AsyncSession, member: Member, now: datetime, valid_for: timedelta
 ) -> InviteCode:
+    """A new one-time link for `member`; their older unused links stop working.
+
+    Written with a Core insert (a secretary may make many in a row); the returned object is
+    not attached to the session.
+    """
     await revoke_invites(session, member.id, now)  # one live link per member
     # 16 url-safe bytes fit Telegram's 64-character start parameter with room to spare.
     invite = InviteCode(
         code=secrets.token_urlsafe(16), member_id=member.id, expires_at=now + valid_for
     )
-    session.add(invite)
+    row = {"code": invite.code, "member_id": member.id, "expires_at": invite.expires_at}
+    await execute_core(session, _INSERT, row)
     return invite
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from storage.db import execute_core
 from storage.models import InviteCode, Member, MemberStatus, RoleAssignment, TelegramAccount
 from storage.text import normalize_phone
 
@@ -55,13 +56,8 @@ async def account_and_member(
 
     One statement: this runs before every handler.
     """
-    query = (
-        select(TelegramAccount, Member)
-        .outerjoin(Member, Member.telegram_user_id == TelegramAccount.user_id)
-        .where(TelegramAccount.user_id == user_id)
-        .options(*_with_roles())
-    )
-    row = (await session.execute(query)).unique().one_or_none()
+    result = await session.execute(_ACCOUNT_AND_MEMBER, {"user_id": user_id})
+    row = result.unique().one_or_none()
     if row is None:
         return await touch_account(session, user_id, telegram_language), None
     account, member = row
@@ -78,12 +74,43 @@ def _with_roles() -> tuple[Any, ...]:
     )
 
 
+# Built once, like the statements below that run on every update: building and keying a
+# statement costs more than the database takes to answer it.
+_ACCOUNT_AND_MEMBER = (
+    select(TelegramAccount, Member)
+    .outerjoin(Member, Member.telegram_user_id == TelegramAccount.user_id)
+    .where(TelegramAccount.user_id == bindparam("user_id"))
+    .options(*_with_roles())
+)
+_invites = cast(Table, InviteCode.__table__)
+_REVOKE_INVITES = (
+    update(_invites)
+    .where(
+        _invites.c.member_id == bindparam("revoked_member"),
+        _invites.c.used_at.is_(None),
+        _invites.c.revoked_at.is_(None),
+        _invites.c.code != bindparam("keep"),
+    )
+    .values(revoked_at=bindparam("now"))
+)
+# Another member, as the one acting sees them: their branch, not their roles.
+_MEMBER = (
+    select(Member).where(Member.id == bindparam("member_id")).options(joinedload(Member.branch))
+)
+
+
 async def member_for_account(session: AsyncSession, user_id: int) -> Member | None:
     query = select(Member).where(Member.telegram_user_id == user_id).options(*_with_roles())
     return (await session.scalars(query)).unique().one_or_none()
 
 
 async def get_member(session: AsyncSession, member_id: int) -> Member | None:
+    """A member and their branch (their roles are not loaded)."""
+    return (await session.scalars(_MEMBER, {"member_id": member_id})).unique().one_or_none()
+
+
+async def member_with_roles(session: AsyncSession, member_id: int) -> Member | None:
+    """A member with their branch and roles: enough to decide what they may do."""
     query = select(Member).where(Member.id == member_id).options(*_with_roles())
     return (await session.scalars(query)).unique().one_or_none()
 
@@ -137,17 +164,13 @@ async def bind_by_phone(
 async def revoke_invites(
     session: AsyncSession, member_id: int, now: datetime, keep: str | None = None
 ) -> None:
-    """Voids a member's unused invite links (but `keep`)."""
-    await session.execute(
-        update(InviteCode)
-        .where(
-            InviteCode.member_id == member_id,
-            InviteCode.used_at.is_(None),
-            InviteCode.revoked_at.is_(None),
-            InviteCode.code != (keep or ""),
-        )
-        .values(revoked_at=now)
-    )
+    """Voids a member's unused invite links (but `keep`).
+
+    A Core statement: no loaded InviteCode is kept in step, and none needs to be (the one
+    a caller holds is `keep`).
+    """
+    parameters = {"revoked_member": member_id, "now": now, "keep": keep or ""}
+    await execute_core(session, _REVOKE_INVITES, parameters)
 
 
 async def unbind_member(session: AsyncSession, member: Member, now: datetime) -> int | None:

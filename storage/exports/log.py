@@ -51,7 +51,7 @@ async def record_export(
     rows: int,
     branches: list[str],
     choice: int | None = None,
-) -> AuditEntry:
+) -> None:
     details: dict[str, object] = {
         "dataset": dataset,
         "format": fmt,
@@ -61,7 +61,7 @@ async def record_export(
     }
     if choice is not None:
         details["choice"] = choice
-    return await audit.record(
+    await audit.record(
         session,
         ACTION,
         actor_member_id=exporter.member_id,
