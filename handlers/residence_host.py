@@ -195,6 +195,11 @@ async def on_confirm_activity(update: Update, context: Context) -> None:
     if query is None or activity is None or not may_host(context.actor, tie):
         await refuse(update, context, "residence_activity_confirm")
         return
+    assert tie is not None
+    if tie.ended_at is not None or tie.status == TieStatus.DECLINED:
+        # An old button: the member has moved, or the tie was declined meanwhile.
+        await ack(query, _("This residence tie is no longer current."), show_alert=True)
+        return
     if confirm_activity(activity, context.actor.member_id, context.now()):
         await audit.record(
             context.db,

@@ -145,7 +145,7 @@ async def test_plans_rows_cover_every_member_of_the_year(
     header, *rows = await rows_of(sessions, "plans", hu, tmp_path, choice=2026)
     assert header[:3] == ["Chi bộ", "Họ và tên", "Kế hoạch"]
     assert [r[:3] for r in rows] == [
-        ["Chi bộ Khu phố 1", "Lê An", "Đã tiếp nhận"],
+        ["Chi bộ Khu phố 1", "Lê An", "Đã duyệt"],
         ["Chi bộ Khu phố 1", "Phạm Bình", ""],
     ]
     assert rows[0][5:7] == ["Hoàn thành tốt nhiệm vụ", "Hoàn thành xuất sắc nhiệm vụ"]

@@ -21,7 +21,7 @@ from storage.models import (
 from storage.residence import add_activity, get_tie
 from tests.fakebot import FakeBotApi
 from tests.harness import RunningBot
-from tests.residence_seed import DUNG, HA, LAN, SON, residence_bot, seed, tie_for, user
+from tests.residence_seed import DUNG, HA, LAN, SON, TAM, residence_bot, seed, tie_for, user
 
 REFUSED = {
     "Xin lỗi, nút này không dành cho đồng chí hoặc đã hết hiệu lực.",
@@ -117,3 +117,26 @@ async def test_branch_b_secretary_sees_only_branch_b(bot: RunningBot) -> None:
     assert "📊" not in " ".join(own.buttons())
     await bot.settle()
     assert len(dung.messages) == 1  # no leaders' part for a plain member
+
+
+async def test_an_old_activity_button_after_the_member_moved_confirms_nothing(
+    bot: RunningBot,
+) -> None:
+    ids = await seed(bot)
+    tie_id = await tie_for(bot, ids["binh"], ids["r1"])
+    async with bot.db(settle=False) as session:
+        tie = await get_tie(session, tie_id)
+        assert tie is not None
+        activity = await add_activity(session, tie, date(2026, 3, 1), "Họp", datetime.now(UTC))
+        activity_id = activity.id
+        tie.ended_at = datetime.now(UTC)  # Bình registered a new residence since
+    tam = user(bot, TAM)
+    await tam.send_text("/menu")
+    await tam.wait_for_message()
+    await tam.press_data(f"rac:{activity_id}")
+    await bot.fake.wait_until(lambda: bool(bot.fake.callback_answers))
+    answer = bot.fake.callback_answers[-1]
+    assert answer.text == "Đăng ký sinh hoạt nơi cư trú này không còn hiệu lực." and answer.show_alert
+    async with bot.db() as session:
+        row = await session.get(ResidenceActivity, activity_id)
+        assert row is not None and row.confirmed_at is None

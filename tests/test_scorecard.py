@@ -167,8 +167,8 @@ async def test_committee_sees_the_table_totals_and_chart_of_its_units_only(
         assert "CB2        0   0   0   0   —   —" in table.text
         assert "CB1: Chi bộ Khu phố 1\nCB2: Chi bộ Khu phố 2" in table.text
         assert "ĐK: Đăng ký sinh hoạt nơi cư trú: 3/6 (50%) ❌ mục tiêu 100%" in table.text
-        assert "TỐT: Xếp loại tốt trở lên: 1/6 (17%) ❌ mục tiêu 90%" in table.text
-        assert "DH: Điểm danh sinh hoạt: 3/4 (75%)" in table.text
+        assert "TỐT: Hoàn thành tốt nhiệm vụ trở lên: 1/6 (17%) ❌ mục tiêu 90%" in table.text
+        assert "DỰ: Điểm danh sinh hoạt: 3/4 (75%)" in table.text
     assert "KS: Trả lời khảo sát: chưa có số liệu" in table.text
     assert chart.kind == "photo" and (chart.file_bytes or b"").startswith(b"\x89PNG")
     await assert_refused(bot, PHUONG, f"scu:{hx_id}")  # a committee not theirs
