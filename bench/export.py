@@ -1,12 +1,11 @@
-"""Export: 100,000 survey-answer-shaped rows to XLSX through the export machinery (Dataset
-streamed from the database, cell maker with formula escaping, XlsxWriter in constant_memory
-mode, the audit row), beside the same rows read with sqlite3 and written directly with
-XlsxWriter, in the same run.
+"""Export: 100,000 survey answers (responses) to XLSX through the export machinery (the
+survey-answers dataset streamed from the database, cells with formula escaping, XlsxWriter in
+constant_memory mode, the audit row), beside the same rows read with sqlite3 and written
+directly with XlsxWriter, in the same run.
 
-The survey-answers table is not on this branch yet: the rows live in a benchmark-only table
-(`bench_answers`, in the bench's own SQLite file, beside the migrated schema and a unit
-tree), read by a dataset built exactly as the real ones are. The lead switches the bench to
-the real survey-answers dataset when the surveys branch is merged.
+The survey is a named one with a question of each kind that fills a cell (single and multiple
+choice, rating, yes/no, number, date, short and long text), answered by 100,000 members of 20
+branches: one row per response, member and branch first, as a committee exports it.
 
 Each measurement runs in a fresh child process; peak memory is that process's
 `ru_maxrss` (resource.getrusage: the interpreter, the imports and the export together),
@@ -22,151 +21,111 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import resource
 import sqlite3
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from sqlalchemy import Column as SAColumn
-from sqlalchemy import DateTime, Integer, MetaData, String, Table, Text, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.exports.dataset import (
-    Column,
-    Dataset,
-    DatasetSpec,
-    ExportScope,
-    Kind,
-    in_scope,
-    stream_batches,
-)
-from storage.exports.writers import DATETIME_FORMAT, ExportFormat
-from storage.models import Unit
+from storage.exports.registry import dataset_spec
+from storage.exports.writers import DATE_FORMAT, ExportFormat
+from storage.survey_questions import Kind, Question
 
 BRANCHES = 20
-QUESTIONS = 20
-TZ_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh, as the export writes local times
-
-bench_metadata = MetaData()
-answers = Table(
-    "bench_answers",
-    bench_metadata,
-    SAColumn("id", Integer, primary_key=True),
-    SAColumn("branch_id", Integer, index=True),  # units.id (no foreign key: not in the schema)
-    SAColumn("survey", String(255)),
-    SAColumn("question_no", Integer),
-    SAColumn("question", Text),
-    SAColumn("member_name", String(255)),
-    SAColumn("answered_at", DateTime(timezone=True)),
-    SAColumn("answer", Text),
-    SAColumn("score", Integer),
-)
-COLUMNS = (
-    Column("Survey", width=30),
-    Column("Question no.", Kind.NUMBER, width=8),
-    Column("Question", width=40),
-    Column("Full name", width=28),
-    Column("Branch", width=28),
-    Column("Answered at", Kind.DATETIME, width=17),
-    Column("Answer", width=50),
-    Column("Score", Kind.NUMBER, width=8),
-)
+SURVEY_ID = 1
+QUESTIONS = [
+    Question(
+        "Đồng chí đánh giá chất lượng sinh hoạt chi bộ thế nào?",
+        Kind.SINGLE,
+        options=("Tốt", "Khá", "Trung bình", "=Kém"),
+    ),
+    Question(
+        "Nội dung nào cần tăng cường?",
+        Kind.MULTIPLE,
+        options=("Học tập nghị quyết", "Sinh hoạt chuyên đề", "Tự phê bình"),
+    ),
+    Question("Chấm điểm buổi sinh hoạt", Kind.RATING),
+    Question("Đồng chí có tham gia sinh hoạt nơi cư trú không?", Kind.YESNO),
+    Question("Số giờ học tập trong tháng", Kind.NUMBER),
+    Question("Ngày thuận tiện cho buổi chuyên đề", Kind.DATE),
+    Question("Đề xuất ngắn", Kind.TEXT),
+    Question("Ý kiến khác", Kind.LONGTEXT, required=False),
+]
+HEADERS = ["Họ và tên", "Chi bộ", *[q.text for q in QUESTIONS]]
+YES_NO = {True: "Có", False: "Không"}
 QUERY_SQL = (
-    "SELECT a.survey, a.question_no, a.question, a.member_name, u.name, a.answered_at, "
-    "a.answer, a.score FROM bench_answers a JOIN units u ON u.id = a.branch_id "
-    "WHERE u.path LIKE ? ORDER BY u.name_folded, u.id, a.member_name, a.question_no, a.id"
+    "SELECT r.answers, m.full_name, u.name FROM survey_responses r "
+    "JOIN members m ON m.id = r.member_id JOIN units u ON u.id = m.branch_id "
+    "WHERE r.survey_id = ? ORDER BY m.name_folded, m.id"
 )
-
-
-async def answers_dataset(session: AsyncSession, scope: ExportScope) -> Dataset:
-    """Shaped as the surveys' dataset will be: one row per answer, member columns included."""
-    query = (
-        select(
-            answers.c.survey,
-            answers.c.question_no,
-            answers.c.question,
-            answers.c.member_name,
-            Unit.name,
-            answers.c.answered_at,
-            answers.c.answer,
-            answers.c.score,
-        )
-        .join(Unit, Unit.id == answers.c.branch_id)
-        .where(in_scope(Unit.path, scope))
-        .order_by(
-            Unit.name_folded, Unit.id, answers.c.member_name, answers.c.question_no, answers.c.id
-        )
-    )
-    return Dataset("Survey answers", COLUMNS, stream_batches(session, query, tuple))
-
-
-SPEC = DatasetSpec("bench_answers", "Survey answers", answers_dataset)
 
 
 # --- the data -----------------------------------------------------------------------------
 
 
 def seed(path: Path, rows: int) -> None:
-    """A migrated database, a committee with BRANCHES branches, and `rows` answers."""
+    """A migrated database, a committee with BRANCHES branches, `rows` members and as many
+    responses to one named survey."""
     from storage.migrate import upgrade
 
-    url = f"sqlite+aiosqlite:///{path}"
-    upgrade(url)
+    upgrade(f"sqlite+aiosqlite:///{path}")
     with sqlite3.connect(path) as db:
         db.execute(
-            "INSERT INTO units (id, code, name, name_folded, is_branch, path) "
-            "VALUES (1, 'HU', 'Đảng bộ Phường 1', 'dang bo phuong 1', 0, '/1/')"
+            "INSERT INTO units (id, code, name, name_folded, is_branch, is_residential, path) "
+            "VALUES (1, 'HU', 'Đảng bộ Phường 1', 'dang bo phuong 1', 0, 0, '/1/')"
         )
         db.executemany(
-            "INSERT INTO units (id, code, name, name_folded, parent_id, is_branch, path) "
-            "VALUES (?, ?, ?, ?, 1, 1, ?)",
+            "INSERT INTO units (id, code, name, name_folded, parent_id, is_branch, "
+            "is_residential, path) VALUES (?, ?, ?, ?, 1, 1, 0, ?)",
             [
                 (i, f"CB{i}", f"Chi bộ Khu phố {i}", f"chi bo khu pho {i}", f"/1/{i}/")
                 for i in range(2, BRANCHES + 2)
             ],
         )
-    _create_answers(path, rows)
-
-
-def _create_answers(path: Path, rows: int) -> None:
-    from sqlalchemy import create_engine
-
-    engine = create_engine(f"sqlite:///{path}")
-    bench_metadata.create_all(engine)
-    engine.dispose()
-    start = datetime(2025, 3, 1, 1, 30, tzinfo=UTC)
-    with sqlite3.connect(path) as db:
         db.executemany(
-            "INSERT INTO bench_answers (branch_id, survey, question_no, question, member_name, "
-            "answered_at, answer, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (_answer(i, start) for i in range(rows)),
+            "INSERT INTO members (id, full_name, name_folded, phone, branch_id, status) "
+            "VALUES (?, ?, ?, ?, ?, 'active')",
+            (_member(i) for i in range(1, rows + 1)),
+        )
+        db.execute(
+            "INSERT INTO surveys (id, unit_id, title, questions, anonymous, min_responses, "
+            "opens_at) VALUES (?, 1, ?, ?, 0, 5, '2026-03-01 00:00:00.000000')",
+            (
+                SURVEY_ID,
+                "Phiếu lấy ý kiến về chất lượng sinh hoạt chi bộ",
+                json.dumps([q.to_json() for q in QUESTIONS]),
+            ),
+        )
+        db.executemany(
+            "INSERT INTO survey_responses (id, survey_id, member_id, answers) VALUES (?, ?, ?, ?)",
+            (_response(i) for i in range(1, rows + 1)),
         )
 
 
-def _answer(i: int, start: datetime) -> tuple[Any, ...]:
-    member, question = divmod(i, QUESTIONS)
-    text = (
-        "Đồng ý, chi bộ cần tăng cường sinh hoạt chuyên đề và lắng nghe ý kiến của nhân dân"
-        if i % 3
-        else f"=Rất hài lòng ({i % 5 + 1}/5)"  # formula-like answers get escaped
-    )
-    answered = start + timedelta(minutes=member % 5000, seconds=question)
-    return (
-        2 + member % BRANCHES,
-        "Phiếu lấy ý kiến về chất lượng sinh hoạt chi bộ năm 2025",
-        question + 1,
-        f"Câu {question + 1}: Đồng chí đánh giá thế nào về nội dung sinh hoạt chi bộ?",
-        f"Nguyễn Văn Đảng Viên {member:05d}",
-        answered.strftime("%Y-%m-%d %H:%M:%S.%f"),
-        text,
-        i % 5 + 1,
-    )
+def _member(i: int) -> tuple[Any, ...]:
+    name = f"Nguyễn Văn Đảng Viên {i:06d}"
+    return (i, name, f"nguyen van dang vien {i:06d}", f"+8491{i:07d}", 2 + i % BRANCHES)
+
+
+def _response(i: int) -> tuple[Any, ...]:
+    answers = {
+        "0": i % 4,
+        "1": [0, 2] if i % 2 else [1],
+        "2": i % 5 + 1,
+        "3": bool(i % 3),
+        "4": i % 40,
+        "5": f"2026-04-{i % 28 + 1:02d}",
+        "6": "Tăng cường lắng nghe ý kiến nhân dân" if i % 3 else "=Không có",
+        "7": "Chi bộ cần đổi mới nội dung, hình thức sinh hoạt cho phù hợp." if i % 2 else None,
+    }
+    return (f"{i:032x}", SURVEY_ID, i, json.dumps(answers, ensure_ascii=False))
 
 
 # --- the two measurements, each in a fresh process ----------------------------------------
@@ -193,7 +152,11 @@ async def _export(db_path: Path, target: Path) -> Measured:
     engine = create_engine(f"sqlite+aiosqlite:///{db_path}")
     sessions = session_factory(engine)
     started, cpu = time.perf_counter(), time.process_time()
-    produced = await produce(sessions, SPEC, 1, ExportFormat.XLSX, translator("vi"), target)
+    spec = dataset_spec("surveys")
+    assert spec is not None
+    produced = await produce(
+        sessions, spec, 1, ExportFormat.XLSX, translator("vi"), target, choice=SURVEY_ID
+    )
     assert produced is not None
     await record(sessions, produced, Exporter(label="bench"))
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -202,30 +165,40 @@ async def _export(db_path: Path, target: Path) -> Measured:
 
 
 def run_direct(db_path: str, target: str) -> Measured:
-    """The same rows read with sqlite3 and written with XlsxWriter: no machinery at all."""
+    """The same rows read with sqlite3 and written with XlsxWriter: the JSON answers turned
+    into the same cells (option texts, yes/no words, real dates), no machinery at all."""
     started, cpu = time.perf_counter(), time.process_time()
     book = xlsxwriter.Workbook(target, {"constant_memory": True})
-    sheet = book.add_worksheet("Survey answers")
-    when = book.add_format({"num_format": DATETIME_FORMAT})
-    for index, column in enumerate(COLUMNS):
-        sheet.set_column(index, index, column.width)
-    sheet.write_row(0, 0, [c.header for c in COLUMNS], book.add_format({"bold": True}))
+    sheet = book.add_worksheet("Câu trả lời khảo sát")
+    day = book.add_format({"num_format": DATE_FORMAT})
+    sheet.write_row(0, 0, HEADERS, book.add_format({"bold": True}))
+    for index in range(len(HEADERS)):
+        sheet.set_column(index, index, 24)
     row = 0
     with sqlite3.connect(db_path) as db:
-        for survey, no, question, name, branch, at, answer, score in db.execute(
-            QUERY_SQL, ("/1/%",)
-        ):
+        for raw, name, branch in db.execute(QUERY_SQL, (SURVEY_ID,)):
             row += 1
-            sheet.write_string(row, 0, survey)
-            sheet.write_number(row, 1, no)
-            sheet.write_string(row, 2, question)
-            sheet.write_string(row, 3, name)
-            sheet.write_string(row, 4, branch)
-            sheet.write_datetime(row, 5, datetime.fromisoformat(at) + TZ_OFFSET, when)
-            sheet.write_string(row, 6, answer)
-            sheet.write_number(row, 7, score)
+            answers = json.loads(raw)
+            sheet.write_string(row, 0, name)
+            sheet.write_string(row, 1, branch)
+            _write_answers(sheet, row, answers, day)
     book.close()
     return time.perf_counter() - started, row, peak_mb(), time.process_time() - cpu
+
+
+def _write_answers(sheet: Any, row: int, answers: dict[str, Any], day: Any) -> None:
+    single, multiple = QUESTIONS[0].options, QUESTIONS[1].options
+    option = single[answers["0"]]
+    sheet.write_string(row, 2, "'" + option if option.startswith("=") else option)
+    sheet.write_string(row, 3, "; ".join(multiple[i] for i in answers["1"]))
+    sheet.write_number(row, 4, answers["2"])
+    sheet.write_string(row, 5, YES_NO[answers["3"]])
+    sheet.write_number(row, 6, answers["4"])
+    sheet.write_datetime(row, 7, date.fromisoformat(answers["5"]), day)
+    text = answers["6"]
+    sheet.write_string(row, 8, "'" + text if text.startswith("=") else text)
+    if answers["7"] is not None:
+        sheet.write_string(row, 9, answers["7"])
 
 
 def in_child(fn: Any, *args: str) -> Measured:
