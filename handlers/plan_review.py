@@ -204,7 +204,7 @@ async def on_return_input(update: Update, context: Context, state: FlowState) ->
     if message is None:
         return
     if not may_review(context.actor, plan, Action.REVIEW_PLANS):
-        await clear_flow(context.db, state.user_id)  # the role is gone: so is the draft
+        await clear_flow(context.db, state.user_id, state.flow)  # the role is gone: so is the draft
         await refuse(update, context, "plan_return_forbidden")
         return
     assert plan is not None
@@ -223,7 +223,7 @@ async def _return_with(update: Update, context: Context, plan: YearlyPlan, comme
     _ = context._
     message = update.effective_message
     assert message is not None
-    await clear_flow(context.db, context.actor.telegram_id)
+    await clear_flow(context.db, context.actor.telegram_id, RETURN_FLOW)
     try:
         await review_plan(context.db, plan, context.actor.member_id, context.now(), comment)
     except PlanError as error:
@@ -243,7 +243,7 @@ async def on_cancel_return(update: Update, context: Context) -> None:
     if query is None:
         return
     await ack(query)
-    await clear_flow(context.db, context.actor.telegram_id)
+    await clear_flow(context.db, context.actor.telegram_id, RETURN_FLOW)
     await edit_text(query, _("Cancelled: the plan is still awaiting review."))
 
 
