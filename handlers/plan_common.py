@@ -50,10 +50,15 @@ REFUSALS = {
     "incomplete": N_("Some sections are still empty: {sections}."),
     "no_commitment": N_("Please read and accept the commitment first."),
     "not_draft": N_("This plan has already been submitted."),
+    "changed_since_read": N_(
+        "The member has resubmitted this plan since you opened it. Please open it again and "
+        "read the current version before deciding."
+    ),
     "not_submitted": N_("This plan is no longer awaiting review (it was changed or reviewed)."),
     "plan_not_accepted": N_("The self-assessment opens once the committee has accepted your plan."),
     "graded": N_("The committee has already recorded the grade of {year}."),
     "assessment_closed": N_("The self-assessment of {year} is open from {opens} to {closes}."),
+    "already_graded": N_("The final grade is already recorded ({grade}); it was not changed."),
     "not_assessed": N_("The member has not submitted a self-assessment yet."),
     "unknown_section": N_("This section does not exist."),
 }

@@ -178,7 +178,8 @@ async def on_grade(update: Update, context: Context) -> None:
             context.db, plan, GRADES[args[1]], context.actor.member_id, context.now()
         )
     except PlanError as error:
-        await tell(update, context, refusal_text(error.code, None, _))
+        given = {"grade": _(GRADE_NAMES[plan.final_grade])} if plan.final_grade else {}
+        await tell(update, context, refusal_text(error.code, None, _, **given))
         return
     await ack(query)
     await tell_member(context, plan.member, graded_text(plan))

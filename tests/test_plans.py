@@ -161,6 +161,50 @@ async def test_plan_written_across_a_restart_returned_revised_and_accepted(
     assert plan is not None and plan.sections["work"].startswith("Hoàn thành 100% nhiệm vụ;")
 
 
+async def test_a_plan_resubmitted_after_the_committee_read_it_is_not_decided_unread(
+    bot: RunningBot,
+) -> None:
+    ids = await seed(bot)
+    async with bot.db(settle=False) as session:
+        plan_id = (await put_plan(session, ids["an"], PlanStatus.SUBMITTED)).id
+    son, an = user(bot, SON), user(bot, AN)
+    son_menu = await open_plan_menu(son)
+    await son.press_data(f"plr:{plan_id}", message=son_menu)
+    _plan, decide = await son.wait_for_messages(2)
+    assert decide.buttons() == ["✅ Duyệt", "↩️ Trả lại kèm ý kiến", "📄 Hồ sơ năm"]
+
+    menu = await open_plan_menu(an)  # meanwhile An changes a section and submits again
+    await an.press("👁 Kế hoạch của tôi", message=menu)
+    _plan, actions = await an.wait_for_messages(2)
+    await an.press("✏️ Mục tiêu nhiệm vụ tại cơ quan, đơn vị", message=actions)
+    await an.wait_for_message()
+    await an.send_text("Một mục tiêu mới mà chi ủy chưa đọc.")
+    _plan, actions = await an.wait_for_messages(2)
+    await an.press("📤 Gửi chi ủy", message=actions)
+    await an.wait_for_message()
+    await bot.settle()
+
+    changed = (
+        "Đảng viên đã gửi lại kế hoạch này sau khi đồng chí mở xem. Đề nghị mở lại và đọc "
+        "bản hiện tại trước khi quyết định."
+    )
+    for label in ("✅ Duyệt", "↩️ Trả lại kèm ý kiến"):
+        before = len(bot.fake.callback_answers)
+        await son.press(label, message=decide)
+        await bot.fake.wait_until(lambda: len(bot.fake.callback_answers) > before)  # noqa: B023
+        assert bot.fake.callback_answers[-1].text == changed
+    plan = await plan_of(bot, ids["an"])
+    assert plan is not None and plan.status == PlanStatus.SUBMITTED
+    assert await events(bot, plan_id) == ["submitted"]  # An's; no decision recorded
+
+    await son.press_data(f"plr:{plan_id}", message=son_menu)  # read again, then accepted
+    current, decide = await son.wait_for_messages(2)
+    assert "Một mục tiêu mới mà chi ủy chưa đọc." in (current.text or "")
+    await son.press("✅ Duyệt", message=decide)
+    await bot.fake.wait_until(lambda: (decide.text or "").startswith("✅ Đồng chí đã duyệt"))
+    assert await events(bot, plan_id) == ["submitted", "accepted"]
+
+
 async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBot) -> None:
     ids = await seed(bot)
     async with bot.db(settle=False) as session:
@@ -237,6 +281,19 @@ async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBo
     assert plan.assessment["ideology"] == {"result": "done", "note": "Read every resolution."}
     assert await events(bot, plan_id) == ["self_assessed", "graded"]
 
+    await son.press_data(f"plgd:{plan_id}:1", message=choose)  # a stale button: another grade
+    await bot.fake.wait_until(lambda: len(bot.fake.callback_answers) > 0)
+    await bot.fake.wait_until(
+        lambda: (bot.fake.callback_answers[-1].text or "").startswith("Kết quả xếp loại")
+    )
+    assert bot.fake.callback_answers[-1].text == (
+        "Kết quả xếp loại cuối cùng đã được ghi nhận trước đó (Hoàn thành xuất sắc nhiệm vụ); "
+        "không thay đổi."
+    )
+    plan = await plan_of(bot, ids["binh"])
+    assert plan is not None and plan.final_grade == Grade.EXCELLENT
+    assert await events(bot, plan_id) == ["self_assessed", "graded"]
+
 
 async def test_branch_a_cannot_see_or_act_on_branch_b_records(bot: RunningBot) -> None:
     ids = await seed(bot)
@@ -277,7 +334,7 @@ async def test_branch_a_cannot_see_or_act_on_branch_b_records(bot: RunningBot) -
     listing = await son.wait_for_message()
     assert listing.buttons() == ["Lê An · Chi bộ Khu phố 1"]
     ha = user(bot, HA)
-    await ha.press_data(f"plok:{dung_plan}", message=listing)
+    await ha.press_data(f"plok:{dung_plan}:0", message=listing)  # read with no history yet
     await bot.settle()
     assert (await plan_of(bot, ids["dung"])).status == PlanStatus.ACCEPTED  # type: ignore[union-attr]
 
