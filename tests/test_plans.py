@@ -205,6 +205,28 @@ async def test_a_plan_resubmitted_after_the_committee_read_it_is_not_decided_unr
     assert await events(bot, plan_id) == ["submitted", "accepted"]
 
 
+async def test_the_only_role_holder_of_a_branch_is_heard_by_the_committee_above(
+    bot: RunningBot,
+) -> None:
+    """Hà is CB2's only committee member: her plan goes to HU's deputy secretary Phương."""
+    ids = await seed(bot)
+    async with bot.db(settle=False) as session:
+        plan_id = (await put_plan(session, ids["ha"], PlanStatus.DRAFT)).id
+    ha = user(bot, HA)
+    menu = await open_plan_menu(ha)
+    await ha.press_data("plsubmit", message=menu)
+    assert "đã được gửi chi ủy" in ((await ha.wait_for_message()).text or "")
+    await delivered(bot)
+    [note] = got(bot, PHUONG, "📥 Đồng chí Đỗ Hà đã gửi kế hoạch")
+    assert got(bot, HA, "📥") == [] and got(bot, SON, "📥") == []
+    phuong = user(bot, PHUONG)
+    await phuong.press("📖 Xem kế hoạch", message=note)
+    _plan, decide = await phuong.wait_for_messages(2)
+    await phuong.press("✅ Duyệt", message=decide)
+    await bot.fake.wait_until(lambda: (decide.text or "").startswith("✅ Đồng chí đã duyệt"))
+    assert await events(bot, plan_id) == ["submitted", "accepted"]
+
+
 async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBot) -> None:
     ids = await seed(bot)
     async with bot.db(settle=False) as session:
