@@ -13,7 +13,7 @@ from bot.i18n import N_, Translator
 from bot.settings import Settings
 from handlers.common import Context, ack
 from storage.models import Grade, Member, PlanStatus, YearlyPlan
-from storage.plan_seasons import Season, SeasonDefaults, season_for
+from storage.plan_seasons import Season, SeasonDefaults, current_season
 from storage.plans import SECTIONS, next_empty_section
 from storage.text import TextTooLong
 
@@ -81,12 +81,15 @@ def today(context: Context) -> date:
 
 
 async def own_season(context: Context) -> Season:
-    """The season of this year for the actor's own branch."""
-    return await season_for(
-        context.db,
-        context.actor.branch_path or "/",
-        today(context).year,
-        season_defaults(context.settings),
+    """The season the actor's own branch is in now (last year's while its self-assessment
+    runs into January)."""
+    return await season_at(context, context.actor.branch_path)
+
+
+async def season_at(context: Context, unit_path: str | None) -> Season:
+    """The season the unit is in today: the year plans, lists and figures are about."""
+    return await current_season(
+        context.db, unit_path or "/", today(context), season_defaults(context.settings)
     )
 
 

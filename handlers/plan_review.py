@@ -20,9 +20,9 @@ from handlers.plan_common import (
     plan_body,
     plan_heading,
     refusal_text,
+    season_at,
     split_message,
     tell,
-    today,
     too_long_text,
 )
 from handlers.plan_notify import accepted_text, returned_text, tell_member
@@ -59,7 +59,7 @@ async def on_review_list(update: Update, context: Context) -> None:
     plans = await plans_in(
         context.db,
         paths,
-        today(context).year,
+        (await season_at(context, context.actor.branch_path)).year,
         awaiting="review",
         reviewer_id=context.actor.member_id,
     )

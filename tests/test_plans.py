@@ -4,7 +4,7 @@ overview; and every way into another branch's records refused."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -225,6 +225,41 @@ async def test_the_only_role_holder_of_a_branch_is_heard_by_the_committee_above(
     await phuong.press("✅ Duyệt", message=decide)
     await bot.fake.wait_until(lambda: (decide.text or "").startswith("✅ Đồng chí đã duyệt"))
     assert await events(bot, plan_id) == ["submitted", "accepted"]
+
+
+async def test_a_self_assessment_window_into_the_new_year_is_still_last_years(
+    bot: RunningBot,
+) -> None:
+    """As if in January: last year's self-assessment runs until a few days from now, this
+    year's is far off; Bình assesses last year's plan."""
+    today = local_today()
+    later = {"assessment_opens_on": today + timedelta(days=1)}
+    ids = await seed(bot, open_season(today, **later, assessment_closes_on=today + timedelta(2)))
+    last_year = open_season(
+        today,
+        year=today.year - 1,
+        opens_on=date(today.year - 1, 1, 1),
+        deadline=date(today.year - 1, 3, 31),
+        assessment_opens_on=today - timedelta(days=30),
+        assessment_closes_on=today + timedelta(days=5),
+    )
+    hu = await unit_id(bot, "HU")
+    async with bot.db(settle=False) as session:
+        await set_season(session, await session.get_one(Unit, hu), last_year)
+        await put_plan(session, ids["binh"], PlanStatus.ACCEPTED, year=today.year - 1)
+    binh = user(bot, BINH, "en")
+    menu = await open_plan_menu(binh, "📝 Yearly plan")
+    assert f"Yearly plan {today.year - 1}" in (menu.text or "")
+    await binh.press("📋 Self-assessment", message=menu)
+    goal = await binh.wait_for_message()
+    assert "Goal 1/4: Political ideology and study" in (goal.text or "")
+    await binh.press("✅ Done", message=goal)
+    await binh.wait_for_message()
+    await binh.press("⏭ No note")
+    assert "Goal 2/4" in ((await binh.wait_for_message()).text or "")
+    plan = await plan_of(bot, ids["binh"])
+    assert plan is not None and plan.year == today.year - 1
+    assert plan.assessment["ideology"] == {"result": "done", "note": ""}
 
 
 async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBot) -> None:
