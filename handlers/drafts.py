@@ -1,4 +1,6 @@
-"""Messages typed while a draft is open (a notice, later a plan or a survey) go to its flow.
+"""Messages typed while a draft is open (a notice, a meeting, a plan, a survey...) go to its
+flow; with several drafts open, to the one the person touched last (where the last question
+was asked).
 
 Runs in a handler group before the features: the draft lives in the database, so whether a
 message belongs to it is only known after reading it. Menu labels and commands still work

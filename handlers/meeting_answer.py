@@ -90,7 +90,7 @@ async def on_attending(update: Update, context: Context) -> None:
     record_answer(invite, MeetingAnswer.ATTENDING, None, context.now())
     state = await get_flow(context.db, context.actor.telegram_id, ABSENCE_FLOW)
     if state is not None:
-        await clear_flow(context.db, state.user_id)  # no reason needed any more
+        await clear_flow(context.db, state.user_id, state.flow)  # no reason needed any more
     await ack(update.callback_query, context._("Recorded: you will attend. Thank you!"))
 
 
@@ -126,11 +126,11 @@ async def on_reason_input(update: Update, context: Context, draft: FlowState) ->
     if message is None:
         return
     if meeting is None or invite is None or meeting.cancelled_at is not None:
-        await clear_flow(context.db, draft.user_id)
+        await clear_flow(context.db, draft.user_id, draft.flow)
         await message.reply_text(_("This meeting has been cancelled."))
         return
     if has_started(meeting, context.now()):
-        await clear_flow(context.db, draft.user_id)
+        await clear_flow(context.db, draft.user_id, draft.flow)
         await message.reply_text(_("The meeting has started: answers are closed."))
         return
     reason = clean_text(message.text or "").strip()
@@ -145,7 +145,7 @@ async def on_reason_input(update: Update, context: Context, draft: FlowState) ->
         )
         return
     record_answer(invite, MeetingAnswer.ABSENT, reason, context.now())
-    await clear_flow(context.db, draft.user_id)
+    await clear_flow(context.db, draft.user_id, draft.flow)
     await message.reply_text(
         _("Recorded: absent. You can change your answer until the meeting starts.")
     )

@@ -35,7 +35,7 @@ from handlers.meeting_common import (
 )
 from handlers.notice_common import audience_name, notice_content
 from storage import audit
-from storage.flows import clear_flow, get_flow, save_flow
+from storage.flows import clear_flow, get_flow, save_flow, touch_flow
 from storage.meetings import NewMeeting, add_meeting, audience, invitees, reachable
 from storage.models import AttachmentKind, FlowState, Meeting, MeetingAudience, MeetingKind, Unit
 from storage.text import clean_text
@@ -99,8 +99,9 @@ async def _resume(update: Update, context: Context, draft: FlowState) -> bool:
     if draft.step == "unit":
         return False
     if await _draft_unit(context, draft) is None:
-        await clear_flow(context.db, draft.user_id)
+        await clear_flow(context.db, draft.user_id, draft.flow)
         return False
+    await touch_flow(context.db, draft, context.now())  # typed answers go here again
     await _ask(update, context, draft.step, draft.data)
     return True
 
@@ -188,7 +189,7 @@ async def on_meeting_input(update: Update, context: Context, draft: FlowState) -
     if message is None:
         return
     if await _draft_unit(context, draft) is None:
-        await clear_flow(context.db, draft.user_id)  # the role is gone: so is the draft
+        await clear_flow(context.db, draft.user_id, draft.flow)  # the role is gone: so is the draft
         await refuse(update, context, "meeting_draft_forbidden")
         return
     if draft.step not in ("time", "place", "agenda"):
@@ -292,7 +293,7 @@ async def on_send(update: Update, context: Context) -> None:
         await _ask(update, context, "time")
         return
     meeting, count = await _create(context, unit, draft.data)
-    await clear_flow(context.db, draft.user_id)
+    await clear_flow(context.db, draft.user_id, draft.flow)
     wake_sender_after_commit(context.bot_data)
     wake_scheduler_after_commit(context.bot_data)
     answers = InlineKeyboardButton(_("📊 Answers"), callback_data=f"md:{meeting.id}")
@@ -338,7 +339,7 @@ async def on_drop(update: Update, context: Context) -> None:
         return
     await ack(query)
     if await get_flow(context.db, user.id, FLOW) is not None:
-        await clear_flow(context.db, user.id)
+        await clear_flow(context.db, user.id, FLOW)
     await edit_text(query, context._("The draft meeting was discarded."))
 
 

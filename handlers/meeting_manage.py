@@ -196,11 +196,11 @@ async def on_edit_input(update: Update, context: Context, draft: FlowState) -> N
     if message is None:
         return
     if meeting is None or not may_manage(context.actor, meeting.unit):
-        await clear_flow(context.db, draft.user_id)
+        await clear_flow(context.db, draft.user_id, draft.flow)
         await refuse(update, context, "meeting_edit_forbidden")
         return
     if meeting.cancelled_at is not None or has_started(meeting, context.now()):
-        await clear_flow(context.db, draft.user_id)
+        await clear_flow(context.db, draft.user_id, draft.flow)
         await message.reply_text(
             _("The meeting has started or was cancelled: it can no longer be changed.")
         )
@@ -209,7 +209,7 @@ async def on_edit_input(update: Update, context: Context, draft: FlowState) -> N
     if problem is not None:
         await message.reply_text(problem)
         return
-    await clear_flow(context.db, draft.user_id)
+    await clear_flow(context.db, draft.user_id, draft.flow)
     count = await _tell_everyone(context, meeting, "meeting_changed")
     await schedule_reminders(context.db, meeting, context.settings, context.now())
     wake_scheduler_after_commit(context.bot_data)

@@ -26,7 +26,7 @@ from handlers.notice_common import (
     notice_message,
 )
 from storage import audit
-from storage.flows import clear_flow, get_flow, save_flow
+from storage.flows import clear_flow, get_flow, save_flow, touch_flow
 from storage.models import AttachmentKind, FlowState, Unit
 from storage.notices import add_notice, audience, enqueue_notice
 from storage.units import branches_under
@@ -98,8 +98,9 @@ async def _resumed(update: Update, context: Context, draft: FlowState) -> bool:
     longer the actor's to send to (a role was revoked meanwhile)."""
     unit = await context.db.get(Unit, int(draft.data.get("unit_id", 0)))
     if unit is None or not may_send(context.actor, unit):
-        await clear_flow(context.db, draft.user_id)
+        await clear_flow(context.db, draft.user_id, draft.flow)
         return False
+    await touch_flow(context.db, draft, context.now())  # typed text goes here again
     if draft.step == "preview":
         await _show_preview(update, context, unit, draft.data)
     else:
@@ -150,7 +151,7 @@ async def on_notice_input(update: Update, context: Context, draft: FlowState) ->
     if message is None:
         return
     if draft.step != "audience" and not may_send(context.actor, unit):
-        await clear_flow(context.db, draft.user_id)  # the role is gone: so is the draft
+        await clear_flow(context.db, draft.user_id, draft.flow)  # the role is gone: so is the draft
         await refuse(update, context, "notice_draft_forbidden")
         return
     if draft.step == "audience" or unit is None:
@@ -238,7 +239,7 @@ async def on_send(update: Update, context: Context) -> None:
     assert unit is not None
     await ack(query)
     notice_id, count = await _send(context, unit, draft)
-    await clear_flow(context.db, draft.user_id)
+    await clear_flow(context.db, draft.user_id, draft.flow)
     wake_sender_after_commit(context.bot_data)
     status = InlineKeyboardButton(_("📊 Status"), callback_data=f"nst:{notice_id}")
     await edit_text(
@@ -286,7 +287,7 @@ async def on_cancel(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     await ack(query)
-    await clear_flow(context.db, user.id)
+    await clear_flow(context.db, user.id, FLOW)
     await edit_text(query, _("The draft notice was discarded."))
 
 

@@ -152,7 +152,7 @@ async def on_note_input(update: Update, context: Context, state: FlowState) -> N
         return
     plan = await _own_assessable_plan(update, context)
     if plan is None:
-        await clear_flow(context.db, state.user_id)
+        await clear_flow(context.db, state.user_id, state.flow)
         return
     key = str(state.data.get("key"))
     try:
@@ -162,11 +162,11 @@ async def on_note_input(update: Update, context: Context, state: FlowState) -> N
         return
     mark = plan.assessment.get(key)
     if mark is None:
-        await clear_flow(context.db, state.user_id)
+        await clear_flow(context.db, state.user_id, state.flow)
         await _continue(update, context, plan)
         return
     set_goal_result(plan, key, GoalResult(mark["result"]), note)
-    await clear_flow(context.db, state.user_id)
+    await clear_flow(context.db, state.user_id, state.flow)
     await _continue(update, context, plan)
 
 
@@ -176,7 +176,7 @@ async def on_no_note(update: Update, context: Context) -> None:
     if plan is None or update.callback_query is None:
         return
     await ack(update.callback_query)
-    await clear_flow(context.db, context.actor.telegram_id)
+    await clear_flow(context.db, context.actor.telegram_id, NOTE_FLOW)
     await _continue(update, context, plan)
 
 

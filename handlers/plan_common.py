@@ -13,7 +13,7 @@ from bot.i18n import N_, Translator
 from bot.settings import Settings
 from handlers.common import Context, ack
 from storage.models import Grade, Member, PlanStatus, YearlyPlan
-from storage.plan_seasons import Season, SeasonDefaults, season_for
+from storage.plan_seasons import Season, SeasonDefaults, current_season
 from storage.plans import SECTIONS, next_empty_section
 from storage.text import TextTooLong
 
@@ -50,10 +50,15 @@ REFUSALS = {
     "incomplete": N_("Some sections are still empty: {sections}."),
     "no_commitment": N_("Please read and accept the commitment first."),
     "not_draft": N_("This plan has already been submitted."),
+    "changed_since_read": N_(
+        "The member has resubmitted this plan since you opened it. Please open it again and "
+        "read the current version before deciding."
+    ),
     "not_submitted": N_("This plan is no longer awaiting review (it was changed or reviewed)."),
     "plan_not_accepted": N_("The self-assessment opens once the committee has accepted your plan."),
     "graded": N_("The committee has already recorded the grade of {year}."),
     "assessment_closed": N_("The self-assessment of {year} is open from {opens} to {closes}."),
+    "already_graded": N_("The final grade is already recorded ({grade}); it was not changed."),
     "not_assessed": N_("The member has not submitted a self-assessment yet."),
     "unknown_section": N_("This section does not exist."),
 }
@@ -76,12 +81,15 @@ def today(context: Context) -> date:
 
 
 async def own_season(context: Context) -> Season:
-    """The season of this year for the actor's own branch."""
-    return await season_for(
-        context.db,
-        context.actor.branch_path or "/",
-        today(context).year,
-        season_defaults(context.settings),
+    """The season the actor's own branch is in now (last year's while its self-assessment
+    runs into January)."""
+    return await season_at(context, context.actor.branch_path)
+
+
+async def season_at(context: Context, unit_path: str | None) -> Season:
+    """The season the unit is in today: the year plans, lists and figures are about."""
+    return await current_season(
+        context.db, unit_path or "/", today(context), season_defaults(context.settings)
     )
 
 

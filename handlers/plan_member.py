@@ -84,7 +84,7 @@ async def _continue(update: Update, context: Context, plan: YearlyPlan, season: 
     elif plan.committed_at is None:
         await _show_commitment(update, context, season)
     else:
-        await clear_flow(context.db, context.actor.telegram_id)
+        await clear_flow(context.db, context.actor.telegram_id, FLOW)
         await _show_review(update, context, plan, season)
 
 
@@ -129,7 +129,7 @@ async def on_plan_input(update: Update, context: Context, state: FlowState) -> N
         return
     found = await _editable_plan(update, context)
     if found is None:
-        await clear_flow(context.db, state.user_id)
+        await clear_flow(context.db, state.user_id, state.flow)
         return
     plan, season = found
     try:
@@ -148,7 +148,7 @@ async def _after_section(
     update: Update, context: Context, plan: YearlyPlan, season: Season, then: str
 ) -> None:
     if then == "review":
-        await clear_flow(context.db, context.actor.telegram_id)
+        await clear_flow(context.db, context.actor.telegram_id, FLOW)
         await _show_review(update, context, plan, season)
     else:
         await _continue(update, context, plan, season)
@@ -195,7 +195,7 @@ async def on_commit(update: Update, context: Context) -> None:
         return
     await ack(update.callback_query)
     accept_commitment(plan, commitment_for(season, _), context.now())
-    await clear_flow(context.db, context.actor.telegram_id)
+    await clear_flow(context.db, context.actor.telegram_id, FLOW)
     await _show_review(update, context, plan, season)
 
 
@@ -211,7 +211,7 @@ async def on_view(update: Update, context: Context) -> None:
         await refuse(update, context, "plan_view_none")
         return
     await ack(query)
-    await clear_flow(context.db, context.actor.telegram_id)
+    await clear_flow(context.db, context.actor.telegram_id, FLOW)
     await _show_review(update, context, plan, season)
 
 
@@ -282,7 +282,7 @@ async def on_submit(update: Update, context: Context) -> None:
         await tell(update, context, refusal_text(error.code, season, _, sections=missing))
         return
     await ack(query)
-    await clear_flow(context.db, context.actor.telegram_id)
+    await clear_flow(context.db, context.actor.telegram_id, FLOW)
     await tell_committee(context, plan, "submitted")
     wake_sender_after_commit(context.bot_data)
     if update.effective_chat is not None:

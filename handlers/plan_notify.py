@@ -23,13 +23,14 @@ def _button(label: str, data: str) -> dict[str, object]:
 
 
 async def tell_committee(context: Context, plan: YearlyPlan, event: str) -> None:
-    """Each committee member of the plan's branch (but its author) hears that the plan
-    ("submitted") or the self-assessment ("assessed") awaits them, with a button to read it."""
+    """Each committee member of the plan's branch but its author (when the author is the
+    only one, those of the nearest unit above) hears that the plan ("submitted") or the
+    self-assessment ("assessed") awaits them, with a button to read it."""
     member = context.member
     if member is None:
         return
-    for person in await committee_of(context.db, member.branch):
-        if person.member.id == member.id or person.account is None:
+    for person in await committee_of(context.db, member.branch, excluding=member.id):
+        if person.account is None:
             continue
         _ = reader_translator(person.account, context.settings)
         name, year = escape(member.full_name), plan.year

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can_anywhere
 from bot.i18n import Translator
 from handlers.common import Context, ack, refuse
-from handlers.plan_common import GRADE_NAMES, split_message, today
+from handlers.plan_common import GRADE_NAMES, season_at, split_message
 from storage.models import Grade, Unit
 from storage.plan_reports import PlanCounts, branch_counts
 from storage.units import units_by_id
@@ -78,7 +78,7 @@ async def on_overview(update: Update, context: Context) -> None:
         await refuse(update, context, "plan_overview")
         return
     await ack(query)
-    year = today(context).year
+    year = (await season_at(context, context.actor.branch_path)).year
     grant_ids = {g.unit_id for g in context.actor.grants}
     units = sorted((await units_by_id(context.db, grant_ids)).values(), key=lambda u: u.path)
     # A unit under another of the actor's units is already in that one's figures.

@@ -21,9 +21,9 @@ from handlers.plan_common import (
     plan_body,
     plan_heading,
     refusal_text,
+    season_at,
     split_message,
     tell,
-    today,
 )
 from handlers.plan_notify import graded_text, tell_member
 from handlers.plan_review import reviewable_plan, role_paths, send_plan_list
@@ -115,7 +115,9 @@ async def on_record(update: Update, context: Context) -> None:
         await refuse(update, context, "plan_record")
         return
     await ack(update.callback_query)
-    plan = await get_plan(context.db, member.id, today(context).year)
+    own = update.callback_query.data == "plrec"
+    path = context.actor.branch_path if own else member.branch.path
+    plan = await get_plan(context.db, member.id, (await season_at(context, path)).year)
     if plan is None:
         await chat.send_message(_("No plan has been written for this year yet."))
         return
@@ -178,7 +180,8 @@ async def on_grade(update: Update, context: Context) -> None:
             context.db, plan, GRADES[args[1]], context.actor.member_id, context.now()
         )
     except PlanError as error:
-        await tell(update, context, refusal_text(error.code, None, _))
+        given = {"grade": _(GRADE_NAMES[plan.final_grade])} if plan.final_grade else {}
+        await tell(update, context, refusal_text(error.code, None, _, **given))
         return
     await ack(query)
     await tell_member(context, plan.member, graded_text(plan))

@@ -20,15 +20,22 @@ from handlers.plan_common import (
     plan_body,
     plan_heading,
     refusal_text,
+    season_at,
     split_message,
     tell,
-    today,
     too_long_text,
 )
 from handlers.plan_notify import accepted_text, returned_text, tell_member
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, PlanRevision, PlanStatus, YearlyPlan
-from storage.plans import PlanError, get_plan_with_member, plans_in, review_plan, revisions
+from storage.plans import (
+    PlanError,
+    get_plan_with_member,
+    plan_version,
+    plans_in,
+    review_plan,
+    revisions,
+)
 from storage.text import TextTooLong, clean_text
 
 Button = InlineKeyboardButton
@@ -52,7 +59,7 @@ async def on_review_list(update: Update, context: Context) -> None:
     plans = await plans_in(
         context.db,
         paths,
-        today(context).year,
+        (await season_at(context, context.actor.branch_path)).year,
         awaiting="review",
         reviewer_id=context.actor.member_id,
     )
@@ -103,7 +110,8 @@ async def on_read(update: Update, context: Context) -> None:
     if plan is None or chat is None or update.callback_query is None:
         return
     await ack(update.callback_query)
-    history = _history(await revisions(context.db, plan.id), _)
+    rows_read = await revisions(context.db, plan.id)
+    history = _history(rows_read, _)
     paragraphs = [
         plan_heading(plan, plan.member, _),
         *plan_body(plan, _),
@@ -114,11 +122,12 @@ async def on_read(update: Update, context: Context) -> None:
         await chat.send_message(text, parse_mode=ParseMode.HTML)
     rows = [[Button(_("📄 Year record"), callback_data=f"plrec:{plan.member_id}")]]
     if plan.status == PlanStatus.SUBMITTED:
+        read = f"{plan.id}:{rows_read[-1].id if rows_read else 0}"  # the version shown above
         rows.insert(
             0,
             [
-                Button(_("✅ Accept"), callback_data=f"plok:{plan.id}"),
-                Button(_("↩️ Return with a comment"), callback_data=f"plret:{plan.id}"),
+                Button(_("✅ Accept"), callback_data=f"plok:{read}"),
+                Button(_("↩️ Return with a comment"), callback_data=f"plret:{read}"),
             ],
         )
     await chat.send_message(
@@ -149,14 +158,17 @@ def _history(rows: list[PlanRevision], _: Translator) -> list[str]:
 
 
 async def on_accept(update: Update, context: Context) -> None:
-    """The committee member accepts the plan; the member is told."""
+    """The committee member accepts the plan as they read it; the member is told."""
     _ = context._
-    plan = await reviewable_plan(update, context, Action.REVIEW_PLANS)
+    plan = await reviewable_plan(update, context, Action.REVIEW_PLANS, count=2)
     query = update.callback_query
-    if plan is None or query is None:
+    args = callback_args(query, 2) if query else None
+    if plan is None or query is None or args is None:
         return
     try:
-        await review_plan(context.db, plan, context.actor.member_id, context.now())
+        await review_plan(
+            context.db, plan, context.actor.member_id, context.now(), read_version=args[1]
+        )
     except PlanError as error:
         await tell(update, context, refusal_text(error.code, None, _))
         return
@@ -173,15 +185,17 @@ async def on_accept(update: Update, context: Context) -> None:
 async def on_return(update: Update, context: Context) -> None:
     """The committee member is asked for the comment that goes back with the plan."""
     _ = context._
-    plan = await reviewable_plan(update, context, Action.REVIEW_PLANS)
+    plan = await reviewable_plan(update, context, Action.REVIEW_PLANS, count=2)
     query, chat = update.callback_query, update.effective_chat
-    if plan is None or query is None or chat is None:
+    args = callback_args(query, 2) if query else None
+    if plan is None or query is None or chat is None or args is None:
         return
-    if plan.status != PlanStatus.SUBMITTED:
-        await tell(update, context, refusal_text("not_submitted", None, _))
+    if plan.status != PlanStatus.SUBMITTED or args[1] != await plan_version(context.db, plan.id):
+        code = "not_submitted" if plan.status != PlanStatus.SUBMITTED else "changed_since_read"
+        await tell(update, context, refusal_text(code, None, _))
         return
     await ack(query)
-    data = {"plan_id": plan.id}
+    data = {"plan_id": plan.id, "version": args[1]}
     await save_flow(
         context.db, context.actor.telegram_id, RETURN_FLOW, "comment", data, context.now()
     )
@@ -204,7 +218,7 @@ async def on_return_input(update: Update, context: Context, state: FlowState) ->
     if message is None:
         return
     if not may_review(context.actor, plan, Action.REVIEW_PLANS):
-        await clear_flow(context.db, state.user_id)  # the role is gone: so is the draft
+        await clear_flow(context.db, state.user_id, state.flow)  # the role is gone: so is the draft
         await refuse(update, context, "plan_return_forbidden")
         return
     assert plan is not None
@@ -216,16 +230,21 @@ async def on_return_input(update: Update, context: Context, state: FlowState) ->
     if not comment:
         await message.reply_text(_("Please send the comment as a text."))
         return
-    await _return_with(update, context, plan, comment)
+    read = state.data.get("version")
+    await _return_with(update, context, plan, comment, int(read) if read is not None else None)
 
 
-async def _return_with(update: Update, context: Context, plan: YearlyPlan, comment: str) -> None:
+async def _return_with(
+    update: Update, context: Context, plan: YearlyPlan, comment: str, read: int | None
+) -> None:
     _ = context._
     message = update.effective_message
     assert message is not None
-    await clear_flow(context.db, context.actor.telegram_id)
+    await clear_flow(context.db, context.actor.telegram_id, RETURN_FLOW)
     try:
-        await review_plan(context.db, plan, context.actor.member_id, context.now(), comment)
+        await review_plan(
+            context.db, plan, context.actor.member_id, context.now(), comment, read_version=read
+        )
     except PlanError as error:
         await message.reply_text(refusal_text(error.code, None, _))
         return
@@ -243,7 +262,7 @@ async def on_cancel_return(update: Update, context: Context) -> None:
     if query is None:
         return
     await ack(query)
-    await clear_flow(context.db, context.actor.telegram_id)
+    await clear_flow(context.db, context.actor.telegram_id, RETURN_FLOW)
     await edit_text(query, _("Cancelled: the plan is still awaiting review."))
 
 

@@ -156,9 +156,10 @@ async def on_cancel(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     await ack(query)
-    state = await get_flow(context.db, user.id)
-    if state is not None and state.flow in FLOWS:
-        await clear_flow(context.db, user.id)
+    drafts = [d for f in FLOWS if (d := await get_flow(context.db, user.id, f)) is not None]
+    if drafts:  # the form the person touched last is the one on screen
+        latest = max(drafts, key=lambda d: d.updated_at)
+        await clear_flow(context.db, user.id, latest.flow)
     await edit_text(query, _("Cancelled. Nothing was saved."))
 
 
@@ -192,7 +193,7 @@ async def on_activity_input(update: Update, context: Context, state: FlowState) 
     if message is None:
         return
     if tie is None or tie.id != state.data.get("tie_id"):
-        await clear_flow(context.db, state.user_id)
+        await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "residence_activity_draft")
         return
     if state.step == "date":
@@ -204,7 +205,7 @@ async def on_activity_input(update: Update, context: Context, state: FlowState) 
     held_on = parse_day(str(state.data["date"]))
     assert held_on is not None
     activity = await add_activity(context.db, tie, held_on, what, context.now())
-    await clear_flow(context.db, state.user_id)
+    await clear_flow(context.db, state.user_id, state.flow)
     for host in await branch_hosts(context.db, tie.residence_branch_id or 0):
         await notify(context, host, _activity_request(activity, context))
     await message.reply_text(_("Recorded. The residence branch secretary can confirm it."))

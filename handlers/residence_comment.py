@@ -177,11 +177,11 @@ async def _draft(
     tie = await get_tie(context.db, int(state.data.get("tie_id", 0)))
     year = int(state.data.get("year", 0))
     if comment_year(context) != year:
-        await clear_flow(context.db, state.user_id)
+        await clear_flow(context.db, state.user_id, state.flow)
         await _window_closed(update, context)
         return None
     if not await _commentable(context, tie, year):
-        await clear_flow(context.db, state.user_id)
+        await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "residence_comment_gone")
         return None
     assert tie is not None
@@ -264,7 +264,7 @@ async def on_comment_send(update: Update, context: Context) -> None:
         await refuse(update, context, "residence_comment_sent")
         return
     await ack(query)
-    await clear_flow(context.db, state.user_id)
+    await clear_flow(context.db, state.user_id, state.flow)
     await audit.record(
         context.db,
         "residence_comment_sent",

@@ -148,13 +148,13 @@ async def on_exemption_reason(update: Update, context: Context, state: FlowState
     """The typed reason of an 'other' exemption: recorded."""
     member = await get_member(context.db, int(state.data.get("member_id", 0)))
     if member is None or not may_manage(context.actor, member):
-        await clear_flow(context.db, state.user_id)
+        await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "residence_exemption_draft")
         return
     reason = await typed_text(update, context, context.settings.residence_note_limit)
     if reason is None:
         return
-    await clear_flow(context.db, state.user_id)
+    await clear_flow(context.db, state.user_id, state.flow)
     await _record(context, member, ExemptionKind.OTHER, reason)
     await send(update, _recorded_text(context, member, ExemptionKind.OTHER))
 

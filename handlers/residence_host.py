@@ -146,13 +146,13 @@ async def on_decline_reason(update: Update, context: Context, state: FlowState) 
     _ = context._
     tie = await get_tie(context.db, int(state.data.get("tie_id", 0)))
     if tie is None or not may_host(context.actor, tie):
-        await clear_flow(context.db, state.user_id)
+        await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "residence_decline_draft")
         return
     reason = await typed_text(update, context, context.settings.residence_note_limit)
     if reason is None:
         return
-    await clear_flow(context.db, state.user_id)
+    await clear_flow(context.db, state.user_id, state.flow)
     try:
         decide_tie(tie, False, context.actor.member_id, context.now(), reason)
     except ResidenceError as error:

@@ -99,7 +99,7 @@ def _step_markup(step: str, _: Translator) -> InlineKeyboardMarkup:
 async def on_register_input(update: Update, context: Context, state: FlowState) -> None:
     """A typed answer to the current question of the residence form."""
     if not may_register(context):
-        await clear_flow(context.db, state.user_id)
+        await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "residence_register_draft")
         return
     steps = {

@@ -86,7 +86,7 @@ async def on_save(update: Update, context: Context) -> None:
         return
     await ack(query)
     tie = await register_tie(context.db, member, _tie_draft(state.data), context.now())
-    await clear_flow(context.db, state.user_id)
+    await clear_flow(context.db, state.user_id, state.flow)
     await audit.record(
         context.db,
         "residence_registered",

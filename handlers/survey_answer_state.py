@@ -80,7 +80,7 @@ async def tell(update: Update, text: str) -> None:
 async def clear_flow_of(context: Context, survey_id: int) -> None:
     draft = await get_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
     if draft is not None and draft.data.get("survey_id") == survey_id:
-        await clear_flow(context.db, draft.user_id)
+        await clear_flow(context.db, draft.user_id, draft.flow)
 
 
 async def answering(update: Update, context: Context, survey_id: int) -> Answering | None:

@@ -16,10 +16,11 @@ from storage.models import Survey, Unit
 from storage.notices import Recipient
 from storage.outbox import NewMessage, text_payload
 from storage.survey_questions import Answer, Kind, Problem, Question, format_number
+from storage.surveys import ANSWER_FLOW as SUBMITTED_FLOW
 from storage.surveys import LEADERS, get_survey, utc
 
 NEW_FLOW = "survey_new"
-ANSWER_FLOW = "survey_answer"
+ANSWER_FLOW = SUBMITTED_FLOW  # submitting clears this draft in storage
 
 KIND_NAMES = {
     Kind.SINGLE: N_("One choice"),

@@ -96,7 +96,7 @@ async def _draft_at(update: Update, context: Context, step: str) -> Draft | None
         await context.db.get(Unit, int(draft.data["unit_id"])) if "unit_id" in draft.data else None
     )
     if "unit_id" in draft.data and not may_manage(context.actor, unit):
-        await clear_flow(context.db, draft.user_id)  # the role is gone: so is the draft
+        await clear_flow(context.db, draft.user_id, draft.flow)  # the role is gone: so is the draft
         await refuse(update, context, "survey_draft_forbidden")
         return None
     await ack(query)
@@ -181,7 +181,7 @@ async def on_new_input(update: Update, context: Context, draft: FlowState) -> No
     if message is None:
         return
     if not can_anywhere(context.actor, Action.MANAGE_SURVEYS):
-        await clear_flow(context.db, draft.user_id)
+        await clear_flow(context.db, draft.user_id, draft.flow)
         await refuse(update, context, "survey_draft_forbidden")
         return
     # A deep copy: the draft's nested question is changed in place, and the JSON column only
@@ -219,7 +219,7 @@ async def on_launch(update: Update, context: Context) -> None:
     if data is None or unit is None or query is None:
         return
     survey, sent = await _launch(context, data, unit)
-    await clear_flow(context.db, context.actor.telegram_id)
+    await clear_flow(context.db, context.actor.telegram_id, NEW_FLOW)
     audience = escape(audience_text(unit, survey.audience_role, _))
     if sent is None:
         text = _(
@@ -298,7 +298,7 @@ async def on_cancel(update: Update, context: Context) -> None:
         return
     await ack(query)
     if await get_flow(context.db, context.actor.telegram_id, NEW_FLOW) is not None:
-        await clear_flow(context.db, context.actor.telegram_id)
+        await clear_flow(context.db, context.actor.telegram_id, NEW_FLOW)
     await edit_text(query, context._("The survey draft was discarded."))
 
 

@@ -1,7 +1,9 @@
-"""Drafts: the step and data of a half-finished conversation, one per Telegram user.
+"""Drafts: the step and data of a half-finished conversation, one per Telegram user and flow.
 
 Kept in the database (not in PTB's memory) so a restart, a deploy or a second worker never
-loses what a person has typed; they continue where they were.
+loses what a person has typed; they continue where they were. A person may have several
+drafts at once (a secretary composing a meeting is asked why she will miss another one):
+a side question must not wipe the draft she was writing.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FlowState
@@ -18,26 +20,42 @@ from storage.models import FlowState
 async def get_flow(
     session: AsyncSession, user_id: int, flow: str | None = None
 ) -> FlowState | None:
-    """The user's draft (of `flow`, when given), or None."""
-    state = await session.get(FlowState, user_id)
-    if state is None or (flow is not None and state.flow != flow):
-        return None
-    return state
+    """The user's draft of `flow`; without a flow, the draft they touched last (where a
+    message they type belongs), or None."""
+    if flow is not None:
+        return await session.get(FlowState, (user_id, flow))
+    latest = (
+        select(FlowState)
+        .where(FlowState.user_id == user_id)
+        .order_by(FlowState.updated_at.desc(), FlowState.flow)
+        .limit(1)
+    )
+    return (await session.scalars(latest)).first()
 
 
 async def save_flow(
     session: AsyncSession, user_id: int, flow: str, step: str, data: dict[str, Any], now: datetime
 ) -> FlowState:
-    """Stores the draft, replacing any other draft of the user (one conversation at a time)."""
-    state = await session.get(FlowState, user_id)
+    """Stores the draft of `flow`, leaving the user's other drafts alone; it becomes the
+    one their typed messages go to."""
+    state = await session.get(FlowState, (user_id, flow))
     if state is None:
-        state = FlowState(user_id=user_id)
+        state = FlowState(user_id=user_id, flow=flow)
         session.add(state)
-    state.flow, state.step, state.updated_at = flow, step, now
+    state.step, state.updated_at = step, now
     state.data = dict(data)  # a new dict: the JSON column does not see in-place changes
     await session.flush()
     return state
 
 
-async def clear_flow(session: AsyncSession, user_id: int) -> None:
-    await session.execute(delete(FlowState).where(FlowState.user_id == user_id))
+async def touch_flow(session: AsyncSession, state: FlowState, now: datetime) -> None:
+    """The person went back to this draft: what they type next belongs to it."""
+    state.updated_at = now
+    await session.flush()
+
+
+async def clear_flow(session: AsyncSession, user_id: int, flow: str) -> None:
+    """Drops the user's draft of `flow`; their other drafts stay."""
+    await session.execute(
+        delete(FlowState).where(FlowState.user_id == user_id, FlowState.flow == flow)
+    )

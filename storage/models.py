@@ -249,13 +249,14 @@ class OutboxMessage(Base):
 
 
 class FlowState(Base):
-    """A half-finished conversation (a notice draft, later a plan or a survey): one per
-    Telegram user, so a restart or a second worker continues where the person was."""
+    """A half-finished conversation (a notice, a meeting, a plan, a survey answer...): one per
+    Telegram user and flow, so a restart or a second worker continues where the person was,
+    and a side question (why will you miss the meeting?) leaves the other drafts alone."""
 
     __tablename__ = "flow_states"
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    flow: Mapped[str] = mapped_column(String(32))
+    flow: Mapped[str] = mapped_column(String(32), primary_key=True)
     step: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]

@@ -141,10 +141,16 @@ async def missing_members(session: AsyncSession, branch_id: int, year: int) -> l
 
 
 async def committee_of(
-    session: AsyncSession, branch: Unit, roles: tuple[Role, ...] = COMMITTEE_ROLES
+    session: AsyncSession,
+    branch: Unit,
+    roles: tuple[Role, ...] = COMMITTEE_ROLES,
+    *,
+    excluding: int | None = None,
 ) -> list[Person]:
     """Active, linked holders of `roles` on the branch; if it has none, on its nearest
-    ancestor that has some (a branch without its own committee answers to the one above)."""
+    ancestor that has some (a branch without its own committee answers to the one above).
+    The member `excluding` (the author of what they are told about) does not count: a
+    secretary who is the branch's only role holder is heard by the committee above."""
     ids = ancestor_ids(branch.path)
     query = (
         select(RoleAssignment.unit_id, Member, TelegramAccount)
@@ -159,6 +165,8 @@ async def committee_of(
     )
     by_unit: dict[int, dict[int, Person]] = {}
     for unit_id, member, account in await session.execute(query):
+        if member.id == excluding:
+            continue
         by_unit.setdefault(unit_id, {})[member.id] = Person(member, account)
     for unit_id in reversed(ids):
         if unit_id in by_unit:

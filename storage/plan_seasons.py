@@ -106,6 +106,20 @@ async def season_for(
     return defaults.season(year)
 
 
+async def current_season(
+    session: AsyncSession, unit_path: str, today: date, defaults: SeasonDefaults
+) -> Season:
+    """The season the unit is in on `today`: last year's while its self-assessment window
+    is still open (a window may run from December into January), else this year's."""
+    this_year = await season_for(session, unit_path, today.year, defaults)
+    if this_year.assessment_opens_on <= today <= this_year.assessment_closes_on:
+        return this_year
+    last_year = await season_for(session, unit_path, today.year - 1, defaults)
+    if last_year.assessment_opens_on <= today <= last_year.assessment_closes_on:
+        return last_year
+    return this_year
+
+
 async def stored_season(session: AsyncSession, unit_id: int, year: int) -> PlanSeason | None:
     return await session.scalar(
         select(PlanSeason).where(PlanSeason.unit_id == unit_id, PlanSeason.year == year)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -142,16 +142,29 @@ async def submit_plan(session: AsyncSession, plan: YearlyPlan, now: datetime) ->
     await _revision(session, plan, "submitted", plan.member_id, now)
 
 
+async def plan_version(session: AsyncSession, plan_id: int) -> int:
+    """The id of the plan's latest history entry (0 without one): each submission adds one,
+    so a plan resubmitted after the committee read it has a new version."""
+    query = select(func.max(PlanRevision.id)).where(PlanRevision.plan_id == plan_id)
+    return int(await session.scalar(query) or 0)
+
+
 async def review_plan(
     session: AsyncSession,
     plan: YearlyPlan,
     reviewer_id: int | None,
     now: datetime,
     comment: str | None = None,
+    *,
+    read_version: int | None = None,
 ) -> None:
-    """The committee accepts the plan, or (with a comment) returns it to the member."""
+    """The committee accepts the plan, or (with a comment) returns it to the member. With
+    `read_version` (the `plan_version` the reviewer read), refused if the member has
+    resubmitted since: the committee decides on the text it read, not a newer one."""
     if plan.status != PlanStatus.SUBMITTED:
         raise PlanError("not_submitted")
+    if read_version is not None and read_version != await plan_version(session, plan.id):
+        raise PlanError("changed_since_read")
     plan.status = PlanStatus.RETURNED if comment else PlanStatus.ACCEPTED
     plan.reviewed_at, plan.reviewed_by_member_id = now, reviewer_id
     plan.review_comment = comment
@@ -200,9 +213,12 @@ async def submit_assessment(
 async def record_grade(
     session: AsyncSession, plan: YearlyPlan, grade: Grade, grader_id: int | None, now: datetime
 ) -> None:
-    """The committee's final grade of the year, after the member's self-assessment."""
+    """The committee's final grade of the year, after the member's self-assessment. Given
+    once: a second committee member or a stale button must not overwrite it silently."""
     if plan.assessed_at is None:
         raise PlanError("not_assessed")
+    if plan.final_grade is not None:
+        raise PlanError("already_graded")
     plan.final_grade, plan.graded_at, plan.graded_by_member_id = grade, now, grader_id
     await _revision(session, plan, "graded", grader_id, now, grade.value)
 

@@ -157,6 +157,9 @@ async def open_surveys_for(
     return [s for s in found if s.audience_role is None or await in_audience(session, s, member_id)]
 
 
+ANSWER_FLOW = "survey_answer"  # the draft of a member answering a survey
+
+
 async def submit(
     session: AsyncSession,
     survey: Survey,
@@ -182,7 +185,7 @@ async def submit(
     )
     account = await session.scalar(select(Member.telegram_user_id).where(Member.id == member_id))
     if account is not None:
-        await clear_flow(session, account)
+        await clear_flow(session, account, ANSWER_FLOW)  # the member's other drafts stay
     if account is not None and survey.anonymous:
         since = (started_at or now) - INBOX_MARGIN
         await inbox.redact_from_user(session, account, since.astimezone(UTC))

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from bot.i18n import translator
 from handlers.meeting_common import parse_when
+from storage.flows import get_flow
 from storage.meetings import NewMeeting, add_meeting, record_answer
 from storage.models import (
     Attendance,
@@ -558,3 +559,41 @@ async def test_an_old_draft_whose_time_has_passed_asks_for_the_time_again(
     assert question.text.startswith("Cuộc họp bắt đầu lúc nào?")
     async with bot.db() as session:
         assert list(await session.scalars(select(Meeting))) == []
+
+
+async def test_an_absence_reason_asked_mid_draft_leaves_the_draft_meeting(bot: RunningBot) -> None:
+    """Sơn is composing a meeting when she answers another invitation with an absence: the
+    reason goes to that invitation, and her draft is still there to continue."""
+    ids = await seed(bot)
+    await create_meeting(bot, "25/12/2099 19:30")
+    assert len(received(bot, SON, "📨 Giấy mời họp.")) == 1  # she is invited too
+    son = user(bot, SON)
+    await son.send_text("📅 Sinh hoạt chi bộ")
+    await bot.fake.wait_until(
+        lambda: son.last_message is not None and "➕ Tạo cuộc họp" in (son.last_message.buttons())
+    )
+    await son.press("➕ Tạo cuộc họp")
+    assert (await son.wait_for_message()).text == "Loại cuộc họp?"
+    await son.press("Sinh hoạt chi bộ thường kỳ")
+    await son.wait_for_message()
+    await son.send_text("20/12/2099 8:00")
+    assert (await son.wait_for_message()).text.startswith("Họp ở đâu?")
+
+    reason = await answer_absent(bot, son, "❌ Tôi vắng mặt", "Đi công tác")
+    assert reason.startswith("Đã ghi nhận: vắng mặt.")
+    assert (await invites(bot))[ids["son"]].reason == "Đi công tác"
+
+    await son.send_text("📅 Sinh hoạt chi bộ")
+    await bot.fake.wait_until(
+        lambda: (
+            son.last_message is not None and "✍️ Tiếp tục bản nháp" in (son.last_message.buttons())
+        )
+    )
+    await son.press("✍️ Tiếp tục bản nháp")
+    assert (await son.wait_for_message()).text.startswith("Họp ở đâu?")
+    await son.send_text("Phòng họp tầng 2")
+    assert (await son.wait_for_message()).text.startswith("Gửi nội dung cuộc họp")
+    async with bot.db() as session:
+        draft = await get_flow(session, SON, "meeting")
+        assert draft is not None and draft.data["place"] == "Phòng họp tầng 2"
+        assert "starts_at" in draft.data and await get_flow(session, SON, "meeting_absence") is None

@@ -3,7 +3,7 @@ remind; and every way of reaching someone else's notice refused."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -299,7 +299,7 @@ async def test_member_cannot_acknowledge_a_notice_not_sent_to_them(bot: RunningB
     assert [r.acknowledged_at for r in receipts] == [None]
 
 
-async def test_flow_states_are_saved_replaced_and_cleared(
+async def test_flow_states_are_saved_per_flow_and_cleared_one_by_one(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     now = datetime.now(UTC)
@@ -317,6 +317,17 @@ async def test_flow_states_are_saved_replaced_and_cleared(
     async with sessions() as session, session.begin():
         state = await get_flow(session, 7)
         assert state is not None and state.step == "preview" and state.data["text"] == "x"
-        await clear_flow(session, 7)
+        later = now + timedelta(seconds=1)
+        await save_flow(session, 7, "meeting_absence", "reason", {"meeting_id": 3}, later)
+    async with sessions() as session, session.begin():
+        latest = await get_flow(session, 7)  # typed input goes to the draft touched last
+        assert latest is not None and latest.flow == "meeting_absence"
+        notice = await get_flow(session, 7, "notice")
+        assert notice is not None and notice.data["text"] == "x"  # a side question keeps it
+        await clear_flow(session, 7, "meeting_absence")
+    async with sessions() as session, session.begin():
+        state = await get_flow(session, 7)
+        assert state is not None and state.flow == "notice"
+        await clear_flow(session, 7, "notice")
     async with sessions() as session, session.begin():
         assert await get_flow(session, 7) is None

@@ -21,7 +21,13 @@ from storage.plan_reports import (
     unit_counts,
 )
 from storage.plan_schedule import schedule_plan_reminders
-from storage.plan_seasons import Season, SeasonDefaults, season_for, set_season
+from storage.plan_seasons import (
+    Season,
+    SeasonDefaults,
+    current_season,
+    season_for,
+    set_season,
+)
 from storage.plans import (
     PlanError,
     accept_commitment,
@@ -107,6 +113,28 @@ async def test_nearest_ancestor_season_wins_else_the_defaults(sessions) -> None:
     assert (cb9.deadline, cb9.unit_id, cb9.reminder_days) == (date(2027, 3, 31), None, (7, 1))
     assert other_year.deadline == date(2028, 3, 31)
     assert (again.deadline, again.commitment) == (date(2027, 3, 20), {"vi": "A"})
+
+
+@pytest.mark.parametrize(
+    ("today", "year"),
+    [
+        (date(2026, 6, 1), 2026),
+        (date(2026, 12, 20), 2026),
+        (date(2027, 1, 10), 2026),  # the 2026 self-assessment runs into January
+        (date(2027, 1, 15), 2026),
+        (date(2027, 1, 16), 2027),  # then the new year's plans
+        (date(2028, 1, 10), 2028),  # 2027 kept the default window, within its year
+    ],
+)
+async def test_the_current_season_is_last_years_while_its_assessment_runs(
+    sessions, today: date, year: int
+) -> None:
+    async with transaction(sessions) as session:
+        units = await tree(session)
+        across = {"assessment_closes_on": date(2027, 1, 15)}
+        await set_season(session, units["HU"], season(date(2026, 3, 31), **across))
+        current = await current_season(session, units["CB1"].path, today, DEFAULTS)
+    assert current.year == year
 
 
 async def test_plan_life_and_its_history(sessions) -> None:

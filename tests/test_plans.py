@@ -4,7 +4,7 @@ overview; and every way into another branch's records refused."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -161,6 +161,107 @@ async def test_plan_written_across_a_restart_returned_revised_and_accepted(
     assert plan is not None and plan.sections["work"].startswith("Hoàn thành 100% nhiệm vụ;")
 
 
+async def test_a_plan_resubmitted_after_the_committee_read_it_is_not_decided_unread(
+    bot: RunningBot,
+) -> None:
+    ids = await seed(bot)
+    async with bot.db(settle=False) as session:
+        plan_id = (await put_plan(session, ids["an"], PlanStatus.SUBMITTED)).id
+    son, an = user(bot, SON), user(bot, AN)
+    son_menu = await open_plan_menu(son)
+    await son.press_data(f"plr:{plan_id}", message=son_menu)
+    _plan, decide = await son.wait_for_messages(2)
+    assert decide.buttons() == ["✅ Duyệt", "↩️ Trả lại kèm ý kiến", "📄 Hồ sơ năm"]
+
+    menu = await open_plan_menu(an)  # meanwhile An changes a section and submits again
+    await an.press("👁 Kế hoạch của tôi", message=menu)
+    _plan, actions = await an.wait_for_messages(2)
+    await an.press("✏️ Mục tiêu nhiệm vụ tại cơ quan, đơn vị", message=actions)
+    await an.wait_for_message()
+    await an.send_text("Một mục tiêu mới mà chi ủy chưa đọc.")
+    _plan, actions = await an.wait_for_messages(2)
+    await an.press("📤 Gửi chi ủy", message=actions)
+    await an.wait_for_message()
+    await bot.settle()
+
+    changed = (
+        "Đảng viên đã gửi lại kế hoạch này sau khi đồng chí mở xem. Đề nghị mở lại và đọc "
+        "bản hiện tại trước khi quyết định."
+    )
+    for label in ("✅ Duyệt", "↩️ Trả lại kèm ý kiến"):
+        before = len(bot.fake.callback_answers)
+        await son.press(label, message=decide)
+        await bot.fake.wait_until(lambda: len(bot.fake.callback_answers) > before)  # noqa: B023
+        assert bot.fake.callback_answers[-1].text == changed
+    plan = await plan_of(bot, ids["an"])
+    assert plan is not None and plan.status == PlanStatus.SUBMITTED
+    assert await events(bot, plan_id) == ["submitted"]  # An's; no decision recorded
+
+    await son.press_data(f"plr:{plan_id}", message=son_menu)  # read again, then accepted
+    current, decide = await son.wait_for_messages(2)
+    assert "Một mục tiêu mới mà chi ủy chưa đọc." in (current.text or "")
+    await son.press("✅ Duyệt", message=decide)
+    await bot.fake.wait_until(lambda: (decide.text or "").startswith("✅ Đồng chí đã duyệt"))
+    assert await events(bot, plan_id) == ["submitted", "accepted"]
+
+
+async def test_the_only_role_holder_of_a_branch_is_heard_by_the_committee_above(
+    bot: RunningBot,
+) -> None:
+    """Hà is CB2's only committee member: her plan goes to HU's deputy secretary Phương."""
+    ids = await seed(bot)
+    async with bot.db(settle=False) as session:
+        plan_id = (await put_plan(session, ids["ha"], PlanStatus.DRAFT)).id
+    ha = user(bot, HA)
+    menu = await open_plan_menu(ha)
+    await ha.press_data("plsubmit", message=menu)
+    assert "đã được gửi chi ủy" in ((await ha.wait_for_message()).text or "")
+    await delivered(bot)
+    [note] = got(bot, PHUONG, "📥 Đồng chí Đỗ Hà đã gửi kế hoạch")
+    assert got(bot, HA, "📥") == [] and got(bot, SON, "📥") == []
+    phuong = user(bot, PHUONG)
+    await phuong.press("📖 Xem kế hoạch", message=note)
+    _plan, decide = await phuong.wait_for_messages(2)
+    await phuong.press("✅ Duyệt", message=decide)
+    await bot.fake.wait_until(lambda: (decide.text or "").startswith("✅ Đồng chí đã duyệt"))
+    assert await events(bot, plan_id) == ["submitted", "accepted"]
+
+
+async def test_a_self_assessment_window_into_the_new_year_is_still_last_years(
+    bot: RunningBot,
+) -> None:
+    """As if in January: last year's self-assessment runs until a few days from now, this
+    year's is far off; Bình assesses last year's plan."""
+    today = local_today()
+    later = {"assessment_opens_on": today + timedelta(days=1)}
+    ids = await seed(bot, open_season(today, **later, assessment_closes_on=today + timedelta(2)))
+    last_year = open_season(
+        today,
+        year=today.year - 1,
+        opens_on=date(today.year - 1, 1, 1),
+        deadline=date(today.year - 1, 3, 31),
+        assessment_opens_on=today - timedelta(days=30),
+        assessment_closes_on=today + timedelta(days=5),
+    )
+    hu = await unit_id(bot, "HU")
+    async with bot.db(settle=False) as session:
+        await set_season(session, await session.get_one(Unit, hu), last_year)
+        await put_plan(session, ids["binh"], PlanStatus.ACCEPTED, year=today.year - 1)
+    binh = user(bot, BINH, "en")
+    menu = await open_plan_menu(binh, "📝 Yearly plan")
+    assert f"Yearly plan {today.year - 1}" in (menu.text or "")
+    await binh.press("📋 Self-assessment", message=menu)
+    goal = await binh.wait_for_message()
+    assert "Goal 1/4: Political ideology and study" in (goal.text or "")
+    await binh.press("✅ Done", message=goal)
+    await binh.wait_for_message()
+    await binh.press("⏭ No note")
+    assert "Goal 2/4" in ((await binh.wait_for_message()).text or "")
+    plan = await plan_of(bot, ids["binh"])
+    assert plan is not None and plan.year == today.year - 1
+    assert plan.assessment["ideology"] == {"result": "done", "note": ""}
+
+
 async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBot) -> None:
     ids = await seed(bot)
     async with bot.db(settle=False) as session:
@@ -237,6 +338,19 @@ async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBo
     assert plan.assessment["ideology"] == {"result": "done", "note": "Read every resolution."}
     assert await events(bot, plan_id) == ["self_assessed", "graded"]
 
+    await son.press_data(f"plgd:{plan_id}:1", message=choose)  # a stale button: another grade
+    await bot.fake.wait_until(lambda: len(bot.fake.callback_answers) > 0)
+    await bot.fake.wait_until(
+        lambda: (bot.fake.callback_answers[-1].text or "").startswith("Kết quả xếp loại")
+    )
+    assert bot.fake.callback_answers[-1].text == (
+        "Kết quả xếp loại cuối cùng đã được ghi nhận trước đó (Hoàn thành xuất sắc nhiệm vụ); "
+        "không thay đổi."
+    )
+    plan = await plan_of(bot, ids["binh"])
+    assert plan is not None and plan.final_grade == Grade.EXCELLENT
+    assert await events(bot, plan_id) == ["self_assessed", "graded"]
+
 
 async def test_branch_a_cannot_see_or_act_on_branch_b_records(bot: RunningBot) -> None:
     ids = await seed(bot)
@@ -277,7 +391,7 @@ async def test_branch_a_cannot_see_or_act_on_branch_b_records(bot: RunningBot) -
     listing = await son.wait_for_message()
     assert listing.buttons() == ["Lê An · Chi bộ Khu phố 1"]
     ha = user(bot, HA)
-    await ha.press_data(f"plok:{dung_plan}", message=listing)
+    await ha.press_data(f"plok:{dung_plan}:0", message=listing)  # read with no history yet
     await bot.settle()
     assert (await plan_of(bot, ids["dung"])).status == PlanStatus.ACCEPTED  # type: ignore[union-attr]
 

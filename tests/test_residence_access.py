@@ -136,7 +136,9 @@ async def test_an_old_activity_button_after_the_member_moved_confirms_nothing(
     await tam.press_data(f"rac:{activity_id}")
     await bot.fake.wait_until(lambda: bool(bot.fake.callback_answers))
     answer = bot.fake.callback_answers[-1]
-    assert answer.text == "Đăng ký sinh hoạt nơi cư trú này không còn hiệu lực." and answer.show_alert
+    assert (
+        answer.text == "Đăng ký sinh hoạt nơi cư trú này không còn hiệu lực." and answer.show_alert
+    )
     async with bot.db() as session:
         row = await session.get(ResidenceActivity, activity_id)
         assert row is not None and row.confirmed_at is None

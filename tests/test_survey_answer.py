@@ -123,7 +123,7 @@ async def test_every_question_type_answered_reviewed_and_locked(
     assert (review.text or "").startswith(t["thanks"])
     async with bot.db() as session:
         response = await session.scalar(select(SurveyResponse))
-        draft = await session.get(FlowState, user_id)
+        draft = await session.get(FlowState, (user_id, "survey_answer"))
     assert response is not None and response.member_id == ids["an" if user_id == AN else "cuong"]
     assert response.answers == {
         "0": 4, "1": 1, "2": [0, 1], "3": True, "4": 3.5, "5": "2026-12-06", "6": "Tốt"
@@ -200,7 +200,7 @@ async def test_a_closed_survey_refuses_answers(bot: RunningBot) -> None:
     assert last_alert(bot) == "Phiếu khảo sát này đã đóng, không nhận thêm câu trả lời."
     async with bot.db() as session:
         assert await session.scalar(select(func.count()).select_from(SurveyResponse)) == 0
-        assert await session.get(FlowState, AN) is None
+        assert await session.get(FlowState, (AN, "survey_answer")) is None
 
 
 async def test_members_outside_the_audience_and_forged_buttons_are_refused(

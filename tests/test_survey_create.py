@@ -235,6 +235,12 @@ async def test_a_committee_surveys_all_its_branches_or_only_their_committee_memb
     )
     await invitation(bot, DUNG)
     await invitation(bot, AN)
+    # Phương's own invitation and the delivery report come when the sending ends: let them
+    # arrive first, or one lands in the middle of the next dialogue (a race seen on PostgreSQL).
+    await invitation(bot, PHUONG)
+    await bot.fake.wait_until(
+        lambda: any("Báo cáo gửi tin" in (m.text or "") for m in phuong.messages), 10
+    )
     # The same file for committee members only: the secretary Sơn and Phương, not An.
     leaders_file = GOOD_FILE.replace("audience: all", "audience: leaders")
     await open_surveys_menu(bot, PHUONG)
