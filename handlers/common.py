@@ -11,11 +11,13 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.access import Actor
+from bot.access import UNIT_ACTIONS, Action, Actor, can
 from bot.context import ChiboContext, current_scope
 from bot.i18n import pick_language, translator
 from storage import audit
 from storage.members import account_and_member
+from storage.models import Unit
+from storage.units import branches_under
 
 log = logging.getLogger(__name__)
 
@@ -137,3 +139,15 @@ async def on_error(update: object, context: ChiboContext) -> None:
                     context._("Sorry, something went wrong. Please try again.")
                 )
     raise ApplicationHandlerStop  # later handler groups must not run on a half-loaded update
+
+
+async def units_for(context: ChiboContext, action: Action) -> list[Unit]:
+    """The units the actor may do `action` for, to pick from: the committees they hold a role
+    on (meaning all the branches below) first, then each branch."""
+    allowed = UNIT_ACTIONS[action]
+    grants = [g for g in context.actor.grants if g.role in allowed]
+    branches = await branches_under(context.db, {g.unit_path for g in grants})
+    branch_paths = {b.path for b in branches}
+    committee_ids = sorted({g.unit_id for g in grants if g.unit_path not in branch_paths})
+    committees = [u for i in committee_ids if (u := await context.db.get(Unit, i))]
+    return [u for u in committees + branches if can(context.actor, action, u.path)]

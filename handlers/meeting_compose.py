@@ -11,11 +11,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import UNIT_ACTIONS, Action, can_anywhere
+from bot.access import Action, can_anywhere
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
 from bot.scheduler import wake_scheduler_after_commit
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.common import Context, ack, callback_args, edit_text, refuse, units_for
 from handlers.meeting_common import (
     AGENDA_LIMIT,
     AUDIENCE_LABELS,
@@ -39,20 +39,13 @@ from storage.flows import clear_flow, get_flow, save_flow, touch_flow
 from storage.meetings import NewMeeting, add_meeting, audience, invitees, reachable
 from storage.models import AttachmentKind, FlowState, Meeting, MeetingAudience, MeetingKind, Unit
 from storage.text import clean_text
-from storage.units import branches_under
 
 Draft = dict[str, Any]
 
 
 async def managed_units(context: Context) -> list[Unit]:
     """Units the actor may call meetings for: their committees, then the branches."""
-    allowed = UNIT_ACTIONS[Action.MANAGE_MEETINGS]
-    grants = [g for g in context.actor.grants if g.role in allowed]
-    branches = await branches_under(context.db, {g.unit_path for g in grants})
-    branch_paths = {b.path for b in branches}
-    committee_ids = sorted({g.unit_id for g in grants if g.unit_path not in branch_paths})
-    committees = [u for i in committee_ids if (u := await context.db.get(Unit, i))]
-    return [u for u in committees + branches if may_manage(context.actor, u)]
+    return await units_for(context, Action.MANAGE_MEETINGS)
 
 
 async def on_new(update: Update, context: Context) -> None:

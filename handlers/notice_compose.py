@@ -12,10 +12,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import UNIT_ACTIONS, Action, can_anywhere
+from bot.access import Action, can_anywhere
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.common import Context, ack, callback_args, edit_text, refuse, units_for
 from handlers.notice_common import (
     CAPTION_LIMIT,
     FLOW,
@@ -29,7 +29,6 @@ from storage import audit
 from storage.flows import clear_flow, get_flow, save_flow, touch_flow
 from storage.models import AttachmentKind, FlowState, Unit
 from storage.notices import add_notice, audience, enqueue_notice
-from storage.units import branches_under
 
 Draft = dict[str, Any]
 
@@ -54,13 +53,7 @@ async def show_notices(update: Update, context: Context) -> None:
 
 async def _audiences(context: Context) -> list[Unit]:
     """Units the actor may send to: committees (all their branches) first, then branches."""
-    allowed = UNIT_ACTIONS[Action.SEND_NOTICES]
-    grants = [g for g in context.actor.grants if g.role in allowed]
-    branches = await branches_under(context.db, {g.unit_path for g in grants})
-    branch_paths = {b.path for b in branches}
-    committee_ids = sorted({g.unit_id for g in grants if g.unit_path not in branch_paths})
-    committees = [u for i in committee_ids if (u := await context.db.get(Unit, i))]
-    return [u for u in committees + branches if may_send(context.actor, u)]
+    return await units_for(context, Action.SEND_NOTICES)
 
 
 async def on_new(update: Update, context: Context) -> None:

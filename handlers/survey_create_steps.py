@@ -15,10 +15,10 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
-from bot.access import UNIT_ACTIONS, Action
+from bot.access import Action
 from bot.i18n import Translator
-from handlers.common import Context
-from handlers.survey_common import KIND_NAMES, NEW_FLOW, audience_text, chunks, may_manage
+from handlers.common import Context, units_for
+from handlers.survey_common import KIND_NAMES, NEW_FLOW, audience_text, chunks
 from storage.flows import save_flow
 from storage.models import Unit
 from storage.survey_file import END_OF_DAY
@@ -33,7 +33,6 @@ from storage.survey_questions import (
     questions_of,
 )
 from storage.surveys import LEADERS
-from storage.units import branches_under
 
 Draft = dict[str, Any]
 TITLE_LIMIT = 255
@@ -77,13 +76,7 @@ def _question_step(current: Draft | None) -> str:
 
 async def managed_units(context: Context) -> list[Unit]:
     """Units the actor may survey: their committees (all branches below) first, then branches."""
-    allowed = UNIT_ACTIONS[Action.MANAGE_SURVEYS]
-    grants = [g for g in context.actor.grants if g.role in allowed]
-    branches = await branches_under(context.db, {g.unit_path for g in grants})
-    branch_paths = {b.path for b in branches}
-    committee_ids = sorted({g.unit_id for g in grants if g.unit_path not in branch_paths})
-    committees = [u for i in committee_ids if (u := await context.db.get(Unit, i))]
-    return [u for u in committees + branches if may_manage(context.actor, u)]
+    return await units_for(context, Action.MANAGE_SURVEYS)
 
 
 def _markup(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:

@@ -32,11 +32,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.models import Unit
+from storage.models import Member, Unit
 
 Gettext = Callable[..., str]
 Row = tuple[Any, ...]
@@ -122,3 +122,26 @@ async def stream_batches(
     result = await connection.stream(query.execution_options(yield_per=YIELD_PER))
     async for partition in result.partitions(YIELD_PER):
         yield [convert(row) for row in partition]
+
+
+def year_choices(years: set[int], current: int) -> list[Choice]:
+    """Years to pick from, newest first, always including the current one."""
+    return [Choice(year, str(year)) for year in sorted(years | {current}, reverse=True)]
+
+
+async def member_years(
+    session: AsyncSession,
+    unit: Unit,
+    year: InstrumentedAttribute[int],
+    member_id: InstrumentedAttribute[int],
+) -> set[int]:
+    """The distinct years of a per-member table (`year`, `member_id`) for members of branches
+    at or under `unit`."""
+    query = (
+        select(year)
+        .distinct()
+        .join(Member, Member.id == member_id)
+        .join(Unit, Unit.id == Member.branch_id)
+        .where(Unit.path.startswith(unit.path))
+    )
+    return set(await session.scalars(query))

@@ -17,7 +17,9 @@ from storage.exports.dataset import (
     Kind,
     Row,
     in_scope,
+    member_years,
     stream_batches,
+    year_choices,
 )
 from storage.models import Grade, Member, MemberStatus, PlanStatus, Unit, YearlyPlan
 
@@ -47,15 +49,8 @@ COLUMNS = (
 
 async def plan_years(session: AsyncSession, unit: Unit) -> list[Choice]:
     """The years with plans in the unit, newest first, and always the current one."""
-    query = (
-        select(YearlyPlan.year)
-        .distinct()
-        .join(Member, Member.id == YearlyPlan.member_id)
-        .join(Unit, Unit.id == Member.branch_id)
-        .where(Unit.path.startswith(unit.path))
-    )
-    years = set(await session.scalars(query)) | {datetime.now(UTC).year}
-    return [Choice(year, str(year)) for year in sorted(years, reverse=True)]
+    years = await member_years(session, unit, YearlyPlan.year, YearlyPlan.member_id)
+    return year_choices(years, datetime.now(UTC).year)
 
 
 async def plans_dataset(session: AsyncSession, scope: ExportScope) -> Dataset:

@@ -19,7 +19,9 @@ from storage.exports.dataset import (
     Kind,
     Row,
     in_scope,
+    member_years,
     stream_batches,
+    year_choices,
 )
 from storage.models import (
     ExemptionKind,
@@ -63,15 +65,8 @@ COLUMNS = (
 
 async def comment_years(session: AsyncSession, unit: Unit) -> list[Choice]:
     """Years with residence comments on the unit's members, newest first, and the current one."""
-    query = (
-        select(ResidenceComment.year)
-        .distinct()
-        .join(Member, Member.id == ResidenceComment.member_id)
-        .join(Unit, Unit.id == Member.branch_id)
-        .where(Unit.path.startswith(unit.path))
-    )
-    years = set(await session.scalars(query)) | {datetime.now(UTC).year}
-    return [Choice(year, str(year)) for year in sorted(years, reverse=True)]
+    years = await member_years(session, unit, ResidenceComment.year, ResidenceComment.member_id)
+    return year_choices(years, datetime.now(UTC).year)
 
 
 async def residence_dataset(session: AsyncSession, scope: ExportScope) -> Dataset:
