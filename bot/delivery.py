@@ -36,6 +36,7 @@ from bot.delivery_limits import ReadyQueue, SendLimits
 from bot.delivery_report import enqueue_reports
 from bot.delivery_send import delivered, judge, later, send_row
 from bot.settings import Settings
+from bot.waiting import wait_for_event
 from storage import outbox
 from storage.db import transaction
 from storage.models import Broadcast, DeliveryStatus
@@ -121,8 +122,7 @@ class OutboxSender:
                 log.warning("outbox: claiming failed (%s)", type(error).__name__)
                 claimed, due_in = [], RETRY_DB_SECONDS
             if not claimed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), due_in)
+                await wait_for_event(self._wake, due_in)
 
     async def _claim(self, room: int) -> tuple[list[Claimed], float]:
         """Claims up to `room` rows; if none, also says how long to sleep."""

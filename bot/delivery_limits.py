@@ -10,12 +10,13 @@ Times are the event loop's monotonic clock.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
+
+from bot.waiting import wait_for_event
 
 MARGIN = 0.03  # fraction of each window; tolerates that much latency jitter
 CATCH_UP = 0.02  # seconds of lost pacing we may catch up on, kept below the margin
@@ -142,8 +143,7 @@ class ReadyQueue(Generic[T]):
                     return heapq.heappop(self._heap)[2]
             else:
                 wait = None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._added.wait(), wait)
+            await wait_for_event(self._added, wait)
 
     def drain(self) -> list[T]:
         """Takes every item out, ready or not."""

@@ -16,7 +16,6 @@ failed (kept, never pruned, logged).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from telegram.ext import Application
 from bot.context import UpdateScope, current_scope
 from bot.retry import retry_after_seconds
 from bot.settings import Settings
+from bot.waiting import wait_for_event
 from storage import inbox
 from storage.db import transaction
 from storage.members import prune_unconsented_accounts
@@ -104,8 +104,7 @@ class UpdateRunner:
             except SQLAlchemyError as error:  # the database is down or locked: wait, go on
                 await self._pause(transient_pause(error, self._streak) or Pause(1.0), error)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=PRUNE_EVERY_SECONDS)
+            await wait_for_event(self.wake, PRUNE_EVERY_SECONDS)
             self.wake.clear()
 
     async def drain(self) -> int:

@@ -8,7 +8,6 @@ kind in `bot/app.py`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.context import current_scope
 from bot.settings import Settings
+from bot.waiting import wait_for_event
 from storage import schedule
 from storage.db import transaction
 from storage.models import ScheduledJob
@@ -80,8 +80,7 @@ class Scheduler:
                 log.warning("scheduler: %s", type(error).__name__)
                 wait = RETRY_DB_SECONDS
             if wait > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                await wait_for_event(self._wake, wait)
 
     async def _seconds_to_next(self) -> float:
         async with transaction(self.sessions) as session:

@@ -8,17 +8,27 @@ Every figure is a count over a count, so the roll-up adds counts, never averages
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
-from storage.meetings import counted_meetings, own_branch_meetings
-from storage.models import Attendance, Meeting, MeetingInvite, Member, Unit
+from storage.meetings import counted_meetings, own_branch_meetings, year_bounds
+from storage.models import (
+    Attendance,
+    Meeting,
+    MeetingInvite,
+    Member,
+    Survey,
+    SurveyParticipation,
+    Unit,
+)
 from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, branch_counts
 from storage.residence_comments import BranchResidence, branch_residence
+from storage.surveys import survey_audience
 from storage.units import branches_under
 
 
@@ -62,16 +72,12 @@ TARGETS: dict[str, float] = {
     "good_or_better": GOOD_OR_BETTER_TARGET,
 }
 
-# Survey response per branch: (session, branch ids, year, tz) -> branch id -> Fraction.
-SurveyCounts = Callable[[AsyncSession, Sequence[int], int, tzinfo], Awaitable[dict[int, Fraction]]]
-
 
 async def scorecards(
     session: AsyncSession,
     unit: Unit,
     year: int,
     tz: tzinfo,
-    survey_counts: SurveyCounts | None = None,
 ) -> tuple[list[Scorecard], Scorecard]:
     """The scorecard of each branch at or under `unit`, by name, and of the unit as a whole."""
     branches = await branches_under(session, {unit.path})
@@ -87,10 +93,8 @@ async def scorecards(
         if branch_id in cards:
             present = attendance[Attendance.PRESENT]
             cards[branch_id].attendance += Fraction(present, sum(attendance.values()))
-    if survey_counts is not None:
-        for branch_id, response in (await survey_counts(session, list(cards), year, tz)).items():
-            if branch_id in cards:
-                cards[branch_id].survey_response += response
+    for branch_id, response in (await _survey_response(session, set(cards), year, tz)).items():
+        cards[branch_id].survey_response += response
     total = Scorecard(unit)
     for card in cards.values():
         total.add(card)
@@ -135,4 +139,32 @@ async def _attendance(
     for branch_id, attendance, count in await session.execute(query):
         if attendance is not None:
             result.setdefault(branch_id, Counter())[attendance] = count
+    return result
+
+
+async def _survey_response(
+    session: AsyncSession, branch_ids: set[int], year: int, tz: tzinfo
+) -> dict[int, Fraction]:
+    """Per branch: of the members each survey opened in `year` is for, how many answered.
+    The audience is the survey's as it stands now (members who left no longer count)."""
+    start, end = year_bounds(year, tz)
+    surveys = await session.scalars(
+        select(Survey)
+        .where(Survey.opens_at >= start, Survey.opens_at < end)
+        .options(joinedload(Survey.unit))
+    )
+    result: dict[int, Fraction] = {}
+    for survey in surveys.all():
+        answered = set(
+            await session.scalars(
+                select(SurveyParticipation.member_id).where(
+                    SurveyParticipation.survey_id == survey.id
+                )
+            )
+        )
+        for recipient in await survey_audience(session, survey):
+            branch_id = recipient.member.branch_id
+            if branch_id in branch_ids:
+                entry = result.setdefault(branch_id, Fraction())
+                entry += Fraction(int(recipient.member.id in answered), 1)
     return result

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.exports import produce
@@ -20,6 +21,7 @@ from storage.models import (
     Grade,
     MeetingAudience,
     MeetingKind,
+    Member,
     PlanStatus,
     ResidenceComment,
     ResidenceExemption,
@@ -30,6 +32,8 @@ from storage.models import (
     YearlyPlan,
 )
 from storage.scorecard import Fraction, scorecards
+from storage.survey_questions import Kind, Question
+from storage.surveys import NewSurvey, add_survey, get_survey, submit
 from storage.units import get_unit
 from tests.factories import member, tree
 from tests.harness import RunningBot
@@ -109,6 +113,19 @@ async def seed_year(session: AsyncSession) -> dict[str, int]:
     return {"HU": u["HU"].id, "CB1": u["CB1"].id, "CB2": u["CB2"].id}
 
 
+async def survey_half_of_cb1(session: AsyncSession, cb1_id: int) -> None:
+    """A 2026 survey to CB1's four members, answered by two of them."""
+    question = Question("Đồng chí có đồng ý không?", Kind.YESNO)
+    survey = await add_survey(session, NewSurvey(cb1_id, "Lấy ý kiến", [question], False, 5, NOW))
+    survey = await get_survey(session, survey.id)
+    assert survey is not None
+    members = await session.scalars(
+        select(Member).where(Member.branch_id == cb1_id).order_by(Member.id).limit(2)
+    )
+    for who in members.all():
+        await submit(session, survey, who.id, {"0": True}, NOW)
+
+
 async def test_branch_figures_and_the_committee_roll_up(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -116,6 +133,7 @@ async def test_branch_figures_and_the_committee_roll_up(
         ids = await seed_year(session)
         hu = await session.get(Unit, ids["HU"])
         assert hu is not None
+        await survey_half_of_cb1(session, ids["CB1"])
         branches, total = await scorecards(session, hu, 2026, TZ)
     by_code = {card.unit.code: card for card in branches}
     assert set(by_code) == {"CB1", "CB2"}
@@ -130,6 +148,7 @@ async def test_branch_figures_and_the_committee_roll_up(
     assert total.plans_handed_in == Fraction(3, 5)
     assert total.good_or_better.share == 0.2
     assert total.attendance == Fraction(3, 4)
+    assert cb1.survey_response == Fraction(2, 4) and cb2.survey_response.share is None
 
 
 async def test_committee_sees_the_table_totals_and_chart_of_its_units_only(
