@@ -180,7 +180,7 @@ class OutboxSender:
         try:
             paid = settings.outbox_paid_broadcast
             timeout = settings.outbox_send_timeout_seconds
-            message = await send_row(self.bot, row, paid, timeout)
+            message_id = await send_row(self.bot, row, paid, timeout)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -190,7 +190,7 @@ class OutboxSender:
                 log.warning("outbox: Telegram asks to wait %.0f s", verdict.pause_seconds)
             self._add_outcome(verdict.outcome)
             return
-        self._add_outcome(delivered(row, message, utcnow()))
+        self._add_outcome(delivered(row, message_id, utcnow()))
 
     # --- recorder -------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.retry import retry_after_seconds
@@ -18,36 +18,20 @@ from storage.outbox import Claimed, Outcome
 log = logging.getLogger(__name__)
 
 
-async def send_row(bot: Bot, row: Claimed, paid: bool, patience: float) -> Message:
-    """Sends the row's message, waiting `patience` seconds for Telegram; raises what
-    python-telegram-bot raises."""
-    payload = row.payload
-    common: dict[str, Any] = {
-        "chat_id": row.chat_id,
-        "parse_mode": payload.get("parse_mode"),
-        "reply_markup": _markup(payload.get("reply_markup")),
-        "read_timeout": patience,
-        "write_timeout": patience,
-    }
+async def send_row(bot: Bot, row: Claimed, paid: bool, patience: float) -> int:
+    """Sends the row's message, waiting `patience` seconds for Telegram, and returns its
+    message id; raises what python-telegram-bot raises (RetryAfter, Forbidden, ...).
+
+    The row holds the Bot API's own JSON, so it goes out as it is: building PTB objects for
+    the markup and parsing the sent Message back cost about 0.4 ms a message, a third of
+    the budget at paid-broadcast rates. `_post` is PTB's one call for raw results of a known
+    method (the public `do_api_request` warns for those).
+    """
+    data: dict[str, Any] = {"chat_id": row.chat_id, **row.payload}
     if paid:  # only sent when on: it is charged per message
-        common["allow_paid_broadcast"] = True
-    if row.method == "sendDocument":
-        return await bot.send_document(
-            document=payload["document"], caption=payload.get("caption"), **common
-        )
-    if row.method == "sendPhoto":
-        return await bot.send_photo(
-            photo=payload["photo"], caption=payload.get("caption"), **common
-        )
-    return await bot.send_message(text=payload["text"], **common)
-
-
-def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
-    if not data:
-        return None
-    if "inline_keyboard" in data:
-        return InlineKeyboardMarkup.de_json(data, None)
-    return ReplyKeyboardMarkup.de_json(data, None)
+        data["allow_paid_broadcast"] = True
+    result = await bot._post(row.method, data, read_timeout=patience, write_timeout=patience)
+    return int(result["message_id"])
 
 
 @dataclass(frozen=True)
@@ -58,7 +42,7 @@ class Verdict:
     pause_seconds: float = 0.0
 
 
-def delivered(row: Claimed, message: Message, now: datetime) -> Outcome:
+def delivered(row: Claimed, message_id: int, now: datetime) -> Outcome:
     return Outcome(
         id=row.id,
         chat_id=row.chat_id,
@@ -67,7 +51,7 @@ def delivered(row: Claimed, message: Message, now: datetime) -> Outcome:
         attempts=row.attempts + 1,
         next_attempt_at=now,
         sent_at=now,
-        telegram_message_id=message.message_id,
+        telegram_message_id=message_id,
     )
 
 
