@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
@@ -72,13 +72,26 @@ def _keyboard(
     return InlineKeyboardMarkup([*rows, *([paging] if paging else []), [save]])
 
 
+async def _pressed(
+    update: Update, context: Context, count: int
+) -> tuple[CallbackQuery, Meeting, list[int]] | None:
+    """The press, its meeting (the first of `count` arguments) and the arguments, if the
+    actor may record that meeting's attendance now; else a refusal or the reason."""
+    query = update.callback_query
+    args = callback_args(query, count) if query else None
+    meeting = await get_meeting(context.db, args[0]) if args else None
+    if not await _recordable(update, context, meeting) or query is None or args is None:
+        return None
+    assert meeting is not None
+    return query, meeting, args
+
+
 async def on_record(update: Update, context: Context) -> None:
     """The secretary sees everyone invited, pre-filled from their answers, to correct."""
-    query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    meeting = await get_meeting(context.db, args[0]) if args else None
-    if not await _recordable(update, context, meeting) or query is None or meeting is None:
+    pressed = await _pressed(update, context, 1)
+    if pressed is None:
         return
+    query, meeting, _args = pressed
     _ = context._
     await ack(query)
     people = await invitees(context.db, meeting.id)
@@ -97,12 +110,10 @@ async def on_record(update: Update, context: Context) -> None:
 
 async def on_page(update: Update, context: Context) -> None:
     """Another page of the members invited."""
-    query = update.callback_query
-    args = callback_args(query, 2) if query else None
-    meeting = await get_meeting(context.db, args[0]) if args else None
-    if not await _recordable(update, context, meeting) or query is None or args is None:
+    pressed = await _pressed(update, context, 2)
+    if pressed is None:
         return
-    assert meeting is not None
+    query, meeting, args = pressed
     await ack(query)
     people = await invitees(context.db, meeting.id)
     await edit_buttons(query, _keyboard(meeting, people, args[1], context))
@@ -125,11 +136,10 @@ async def on_toggle(update: Update, context: Context) -> None:
 
 async def on_save(update: Update, context: Context) -> None:
     """Attendance is saved; the secretary sees the totals and who reached the threshold."""
-    query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    meeting = await get_meeting(context.db, args[0]) if args else None
-    if not await _recordable(update, context, meeting) or query is None or meeting is None:
+    pressed = await _pressed(update, context, 1)
+    if pressed is None:
         return
+    query, meeting, _args = pressed
     await ack(query)
     people = await invitees(context.db, meeting.id)
     prefill_attendance(people, meeting)  # anyone added since the list was opened

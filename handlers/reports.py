@@ -61,7 +61,8 @@ def _parse(update: Update, *counts: int) -> tuple[DatasetSpec, list[int]] | None
     return spec, numbers
 
 
-async def _report_units(context: Context) -> list[Unit]:
+async def report_units(context: Context) -> list[Unit]:
+    """The units (committees and branches, in tree order) the actor may report on."""
     allowed = UNIT_ACTIONS[Action.VIEW_REPORTS]
     paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
     units = await units_under(context.db, paths, MAX_UNITS)
@@ -81,7 +82,7 @@ async def on_dataset(update: Update, context: Context) -> None:
         return
     await ack(query)
     spec = parsed[0]
-    units = await _report_units(context)
+    units = await report_units(context)
     if len(units) == 1:
         await _after_unit(update, context, spec, units[0])
         return

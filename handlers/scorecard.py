@@ -9,15 +9,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import UNIT_ACTIONS, Action, can, can_anywhere
+from bot.access import Action, can, can_anywhere
 from bot.i18n import N_, Translator
 from bot.scorecard_chart import Bar, render_scorecard
 from handlers.common import Context, ack, callback_args, refuse
+from handlers.reports import report_units
 from storage.models import Unit
 from storage.scorecard import METRICS, TARGETS, Fraction, Scorecard, scorecards
-from storage.units import units_under
 
-MAX_UNITS = 40  # buttons in one message
 # The table names branches by code (short and unique; names often share "Chi bộ Khu phố"),
 # with the names listed under it: it fits a phone held upright.
 NAME_WIDTH = 8
@@ -40,13 +39,6 @@ SHORT = {  # column headings of the table, three letters at most
 }
 
 
-async def _units(context: Context) -> list[Unit]:
-    allowed = UNIT_ACTIONS[Action.VIEW_REPORTS]
-    paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
-    units = await units_under(context.db, paths, MAX_UNITS)
-    return [u for u in units if can(context.actor, Action.VIEW_REPORTS, u.path)]
-
-
 async def on_scorecard(update: Update, context: Context) -> None:
     """The committee member picks the unit (or sees it at once when there is one)."""
     _ = context._
@@ -55,7 +47,7 @@ async def on_scorecard(update: Update, context: Context) -> None:
         await refuse(update, context, "scorecard")
         return
     await ack(query)
-    units = await _units(context)
+    units = await report_units(context)
     if len(units) == 1:
         await _show(update, context, units[0])
         return
