@@ -11,11 +11,14 @@ handlers' bot and the poller use it too (`bot_request`).
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 DEFAULT_TIMEOUT = 20.0
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 UPLOAD_TIMEOUT = 60.0  # a file upload may take a while on a slow link
 
 
@@ -55,12 +58,13 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("AiohttpRequest is not initialized")
         uploads = request_data is not None and request_data.contains_files
         data = _body(request_data) if request_data else None
+        headers = FORM if isinstance(data, bytes) else None
         seconds = read_timeout if isinstance(read_timeout, int | float) else self._timeout
         if uploads:
             seconds = max(seconds, UPLOAD_TIMEOUT)
         try:
             async with self._session.request(
-                method, url, data=data, timeout=aiohttp.ClientTimeout(total=seconds)
+                method, url, data=data, headers=headers, timeout=aiohttp.ClientTimeout(total=seconds)
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
@@ -69,10 +73,14 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp: {type(error).__name__}") from error
 
 
-def _body(request_data: RequestData) -> dict[str, str] | aiohttp.FormData:
-    """Form fields; with files, a multipart form (what httpx sends for PTB too)."""
+def _body(request_data: RequestData) -> bytes | aiohttp.FormData:
+    """Form fields; with files, a multipart form (what httpx sends for PTB too).
+
+    Plain fields are encoded here: given a dict, aiohttp builds a FormData (and a multipart
+    writer it then drops) per request, a third of its cost for a sendMessage (profiled).
+    """
     if not request_data.contains_files:
-        return request_data.json_parameters
+        return urlencode(request_data.json_parameters).encode()
     form = aiohttp.FormData()
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
