@@ -32,7 +32,7 @@ from telegram import Bot
 
 from bot.context import current_scope
 from bot.delivery_http import AiohttpRequest
-from bot.delivery_limits import ReadyQueue, SendLimits
+from bot.delivery_limits import ReadyQueue, SendLimits, Stamp
 from bot.delivery_report import enqueue_reports
 from bot.delivery_send import delivered, judge, later, send_row
 from bot.settings import Settings
@@ -153,20 +153,20 @@ class OutboxSender:
                 self._queue.push(row, time.monotonic() + wait)
                 continue
             try:
-                await self._take_slot()
+                overall = await self._take_slot()
             except asyncio.CancelledError:
                 self._queue.push(row)  # a clean stop puts it back to pending
                 raise
-            self.limits.count_chat(row.chat_id)  # only this loop counts: still free
-            task = asyncio.create_task(self._send(row))
+            stamps = [overall, *self.limits.count_chat(row.chat_id)]  # only this loop counts
+            task = asyncio.create_task(self._send(row, stamps))
             self._in_flight.add(task)
             task.add_done_callback(self._sent)
 
-    async def _take_slot(self) -> None:
+    async def _take_slot(self) -> Stamp:
         """A free request slot, then the overall rate's next slot (which includes pauses)."""
         await self._slots.acquire()
         try:
-            await self.limits.overall_slot()
+            return await self.limits.overall_slot()
         except BaseException:
             self._slots.release()
             raise
@@ -175,12 +175,15 @@ class OutboxSender:
         self._in_flight.discard(task)
         self._slots.release()
 
-    async def _send(self, row: Claimed) -> None:
+    async def _send(self, row: Claimed, stamps: list[Stamp]) -> None:
         settings = self.settings
         try:
             paid = settings.outbox_paid_broadcast
             timeout = settings.outbox_send_timeout_seconds
-            message_id = await send_row(self.bot, row, paid, timeout)
+            try:
+                message_id = await send_row(self.bot, row, paid, timeout)
+            finally:
+                self.limits.answered(stamps)
         except asyncio.CancelledError:
             raise
         except Exception as error:

@@ -64,7 +64,11 @@ class AiohttpRequest(BaseRequest):
             seconds = max(seconds, UPLOAD_TIMEOUT)
         try:
             async with self._session.request(
-                method, url, data=data, headers=headers, timeout=aiohttp.ClientTimeout(total=seconds)
+                method,
+                url,
+                data=data,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=seconds),
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:

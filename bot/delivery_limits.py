@@ -1,10 +1,15 @@
 """Telegram's flood limits, kept on our side so the sender never provokes a 429.
 
 Telegram counts messages over sliding windows: about 30 a second overall (1000 in paid
-broadcast mode), 1 a second per chat, 20 a minute per group. We keep the same windows, made
-longer by MARGIN, because Telegram counts when a request arrives, not when we dispatch it:
-two requests dispatched a window apart may arrive closer by their difference in latency.
-Times are the event loop's monotonic clock.
+broadcast mode), 1 a second per chat, 20 a minute per group. It counts a request when it
+arrives, which we cannot see; counting it when we dispatch it is not enough, because latency
+varies: a request held up by a busy moment arrives late, and a later one dispatched a full
+window after it may then arrive less than a window after it (measured: a 429 or two in every
+long broadcast). So each request is counted from the moment its answer came back, which is
+after Telegram counted it; while it is in flight it counts as arriving now. Two requests
+then always arrive at least a window apart, whatever the latency. The cost is one round trip
+per window. MARGIN only covers the clocks of two machines running at slightly different
+rates. Times are the event loop's monotonic clock.
 """
 
 from __future__ import annotations
@@ -12,47 +17,69 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from bot.waiting import wait_for_event
 
-MARGIN = 0.03  # fraction of each window; tolerates that much latency jitter
-CATCH_UP = 0.02  # seconds of lost pacing we may catch up on, kept below the margin
+MARGIN = 0.01  # fraction of each window
+CATCH_UP = 0.02  # seconds of lost pacing we may catch up on
 PER_CHAT_PER_SECOND = 1
 PER_GROUP_PER_MINUTE = 20
 
 T = TypeVar("T")
 
 
+class Stamp:
+    """One counted request: in flight (`at` is infinite) until its answer comes back."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float = math.inf) -> None:
+        self.at = at
+
+
 class SlidingWindow:
-    """At most `limit` events in any `period` seconds."""
+    """At most `limit` requests in any `period` seconds, each dated by its answer."""
 
     __slots__ = ("events", "limit", "period")
 
     def __init__(self, limit: int, period: float) -> None:
         self.limit = limit
         self.period = period
-        self.events: deque[float] = deque()
+        self.events: deque[Stamp] = deque()
 
     def wait_time(self, now: float) -> float:
-        """Seconds until one more event fits (0.0 if it fits now)."""
-        events = self.events
-        while events and events[0] <= now - self.period:
-            events.popleft()
-        if len(events) < self.limit:
-            return 0.0
-        return events[-self.limit] + self.period - now
+        """Seconds until one more request fits (0.0 if it fits now).
 
-    def record(self, now: float) -> None:
-        self.events.append(now)
-        if len(self.events) > self.limit:
-            self.events.popleft()
+        Answers come back roughly in the order of dispatch; a request answered early behind
+        one still in flight stays until that one leaves, which only errs on the safe side.
+        """
+        events = self.events
+        cutoff = now - self.period
+        while events and events[0].at <= cutoff:
+            events.popleft()
+        excess = len(events) - self.limit
+        if excess < 0:
+            return 0.0
+        # The request that must leave the window first; in flight, it may be answered now.
+        leaving = max(events[i].at for i in range(excess + 1))
+        return min(leaving, now) + self.period - now
+
+    def record(self, at: float = math.inf) -> Stamp:
+        """Counts a request; it is in flight unless `at` says when it was answered."""
+        stamp = Stamp(at)
+        self.events.append(stamp)
+        return stamp
 
 
 class SendLimits:
-    """The overall rate (paced evenly, paused on RetryAfter) and the per-chat windows."""
+    """The overall rate (paced evenly, paused on RetryAfter) and the per-chat windows.
+
+    Each admitted request gets stamps; `answered` dates them when its answer comes back.
+    """
 
     def __init__(self, per_second: int, clock: Callable[[], float]) -> None:
         self.clock = clock
@@ -60,6 +87,7 @@ class SendLimits:
         self._interval = (1.0 + MARGIN) / per_second
         self._next_at = 0.0
         self._paused_until = 0.0
+        self._answered = asyncio.Event()
         self._chats: dict[int, SlidingWindow] = {}
         self._groups: dict[int, SlidingWindow] = {}
 
@@ -67,15 +95,17 @@ class SendLimits:
         """Telegram said RetryAfter: nothing is sent for `seconds`."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
 
-    async def overall_slot(self) -> None:
+    async def overall_slot(self) -> Stamp:
         """Waits until the next message may go out, and counts it."""
-        # Sleep-and-recheck: the wait is computed from clocks (a pause may extend it meanwhile).
-        while (wait := self._overall_wait(self.clock())) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(wait)
+        # Sleep-and-recheck: the wait is computed from clocks (a pause may extend it, an
+        # answer coming back may shorten it).
+        while (wait := self._overall_wait(self.clock())) > 0:
+            self._answered.clear()
+            await wait_for_event(self._answered, wait)
         now = self.clock()
-        self._overall.record(now)
-        # Even spacing: no bursts, but a late loop may catch up a little (CATCH_UP < margin).
+        # Even spacing: no bursts, but a late loop may catch up a little.
         self._next_at = max(self._next_at, now - CATCH_UP) + self._interval
+        return self._overall.record()
 
     def _overall_wait(self, now: float) -> float:
         paced = self._next_at - now
@@ -89,11 +119,18 @@ class SendLimits:
             wait = max(wait, self._group(chat_id).wait_time(now))
         return wait
 
-    def count_chat(self, chat_id: int) -> None:
-        now = self.clock()
-        self._chat(chat_id).record(now)
+    def count_chat(self, chat_id: int) -> list[Stamp]:
+        stamps = [self._chat(chat_id).record()]
         if chat_id < 0:
-            self._group(chat_id).record(now)
+            stamps.append(self._group(chat_id).record())
+        return stamps
+
+    def answered(self, stamps: list[Stamp]) -> None:
+        """The request these stamps count was answered (or failed, or gave up) now."""
+        now = self.clock()
+        for stamp in stamps:
+            stamp.at = min(stamp.at, now)
+        self._answered.set()
 
     def _chat(self, chat_id: int) -> SlidingWindow:
         window = self._chats.get(chat_id)

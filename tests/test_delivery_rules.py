@@ -45,11 +45,23 @@ def test_sliding_window_counts_only_recent_events() -> None:
     assert window.wait_time(1.5) == 0.0
 
 
+def test_a_request_counts_from_its_answer_and_as_now_while_in_flight() -> None:
+    # Telegram counts a request when it arrives, somewhere between our send and its answer:
+    # dated by the answer, a slow request cannot let the next one arrive too soon after it.
+    window = SlidingWindow(limit=1, period=1.0)
+    stamp = window.record()  # sent at 0.0, in flight
+    assert window.wait_time(0.0) == pytest.approx(1.0)
+    assert window.wait_time(5.0) == pytest.approx(1.0)  # still in flight: it may arrive now
+    stamp.at = 5.2  # answered
+    assert window.wait_time(5.5) == pytest.approx(0.7)
+    assert window.wait_time(6.2) == 0.0
+
+
 def test_a_private_chat_gets_one_message_a_second() -> None:
     clock = Clock()
     limits = SendLimits(30, clock)
     assert limits.chat_wait(7) == 0.0
-    limits.count_chat(7)
+    limits.answered(limits.count_chat(7))
     assert limits.chat_wait(7) == pytest.approx(1.0 + MARGIN)
     assert limits.chat_wait(8) == 0.0  # other chats are not held up
     clock.now += 1.0 + MARGIN
@@ -62,7 +74,7 @@ def test_a_group_gets_twenty_messages_a_minute() -> None:
     group = -100555
     for _ in range(20):
         assert limits.chat_wait(group) == 0.0
-        limits.count_chat(group)
+        limits.answered(limits.count_chat(group))
         clock.now += 1.5
     assert limits.chat_wait(group) > 25.0  # the 21st waits for the first to leave the minute
     clock.now += 60.0
@@ -72,7 +84,7 @@ def test_a_group_gets_twenty_messages_a_minute() -> None:
 def test_idle_chats_are_forgotten() -> None:
     clock = Clock()
     limits = SendLimits(30, clock)
-    limits.count_chat(1)
+    limits.answered(limits.count_chat(1))
     clock.now += 5
     limits.forget_idle_chats()
     assert limits._chats == {}
