@@ -10,7 +10,10 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.i18n import Translator
 from handlers.common import Context
+from handlers.plan_common import GRADE_NAMES, STATUS_NAMES
+from handlers.residence_common import EXEMPTION_LABELS, tie_text
 from storage.models import Member, Role, TelegramAccount
+from storage.my_data import StoredAbout, stored_about
 from storage.text import display_phone
 
 
@@ -46,6 +49,63 @@ def member_record(member: Member, account: TelegramAccount, _: Translator) -> st
     return "\n".join(lines)
 
 
+def residence_record(stored: StoredAbout, _: Translator) -> str:
+    lines = [_("<b>Residence</b>")]
+    lines.append(tie_text(stored.tie, _) if stored.tie else _("No residence tie registered."))
+    if stored.older_ties:
+        lines.append(_("Earlier residence ties kept as history: {count}", count=stored.older_ties))
+    if stored.exemption:
+        kind = _(EXEMPTION_LABELS[stored.exemption.kind])
+        lines.append(_("Exempt from residence activity: {kind}", kind=kind))
+    lines.append(
+        _(
+            "Residence activities recorded: {activities}; yearly comments from the residence "
+            "branch: {comments}",
+            activities=stored.activities,
+            comments=stored.residence_comments,
+        )
+    )
+    return "\n".join(lines)
+
+
+def plans_record(stored: StoredAbout, _: Translator) -> str:
+    lines = [_("<b>Yearly plans and self-assessments</b>")]
+    for plan in stored.plans:
+        line = _("{year}: {status}", year=plan.year, status=_(STATUS_NAMES[plan.status]))
+        if plan.grade is not None:
+            line += _("; grade: {grade}", grade=_(GRADE_NAMES[plan.grade]))
+        lines.append(line)
+    if not stored.plans:
+        lines.append(_("None yet."))
+    return "\n".join(lines)
+
+
+def activity_record(stored: StoredAbout, _: Translator) -> str:
+    return "\n".join(
+        [
+            _("<b>Meetings, notices and surveys</b>"),
+            _(
+                "Meeting invitations: {invites}; answered: {answers}; attendance recorded: "
+                "{attendance}",
+                invites=stored.meeting_invites,
+                answers=stored.meeting_answers,
+                attendance=stored.attendance_records,
+            ),
+            _(
+                "Notices received: {notices}; acknowledged: {acknowledged}",
+                notices=stored.notices,
+                acknowledged=stored.notices_acknowledged,
+            ),
+            _(
+                "Surveys answered: {surveys}; answers stored with your name: {named}. Answers "
+                "to anonymous surveys are not linked to you.",
+                surveys=stored.surveys_answered,
+                named=stored.named_answers,
+            ),
+        ]
+    )
+
+
 async def show_me(update: Update, context: Context) -> None:
     """The member sees their own stored record."""
     _ = context._
@@ -55,9 +115,15 @@ async def show_me(update: Update, context: Context) -> None:
     if context.member is None or context.account is None:
         await message.reply_text(_("You are not linked to a member yet. Send /start to begin."))
         return
-    await message.reply_text(
-        member_record(context.member, context.account, _), parse_mode=ParseMode.HTML
-    )
+    stored = await stored_about(context.db, context.member.id)
+    parts = [
+        member_record(context.member, context.account, _),
+        residence_record(stored, _),
+        plans_record(stored, _),
+        activity_record(stored, _),
+        _("The menu entries “🏠 Residence ties” and “📝 Yearly plan” show the details."),
+    ]
+    await message.reply_text("\n\n".join(parts), parse_mode=ParseMode.HTML)
 
 
 def profile_handlers() -> list[BaseHandler[Update, Context, None]]:
