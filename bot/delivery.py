@@ -153,20 +153,20 @@ class OutboxSender:
                 self._queue.push(row, time.monotonic() + wait)
                 continue
             try:
-                overall = await self._take_slot()
+                await self._take_slot()
             except asyncio.CancelledError:
                 self._queue.push(row)  # a clean stop puts it back to pending
                 raise
-            stamps = [overall, *self.limits.count_chat(row.chat_id)]  # only this loop counts
-            task = asyncio.create_task(self._send(row, stamps))
+            stamp = self.limits.admit(row.chat_id)  # only this loop counts: still free
+            task = asyncio.create_task(self._send(row, stamp))
             self._in_flight.add(task)
             task.add_done_callback(self._sent)
 
-    async def _take_slot(self) -> Stamp:
+    async def _take_slot(self) -> None:
         """A free request slot, then the overall rate's next slot (which includes pauses)."""
         await self._slots.acquire()
         try:
-            return await self.limits.overall_slot()
+            await self.limits.overall_slot()
         except BaseException:
             self._slots.release()
             raise
@@ -175,7 +175,7 @@ class OutboxSender:
         self._in_flight.discard(task)
         self._slots.release()
 
-    async def _send(self, row: Claimed, stamps: list[Stamp]) -> None:
+    async def _send(self, row: Claimed, stamp: Stamp) -> None:
         settings = self.settings
         try:
             paid = settings.outbox_paid_broadcast
@@ -183,7 +183,7 @@ class OutboxSender:
             try:
                 message_id = await send_row(self.bot, row, paid, timeout)
             finally:
-                self.limits.answered(stamps)
+                self.limits.answered(stamp)
         except asyncio.CancelledError:
             raise
         except Exception as error:

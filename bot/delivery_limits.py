@@ -2,14 +2,20 @@
 
 Telegram counts messages over sliding windows: about 30 a second overall (1000 in paid
 broadcast mode), 1 a second per chat, 20 a minute per group. It counts a request when it
-arrives, which we cannot see; counting it when we dispatch it is not enough, because latency
-varies: a request held up by a busy moment arrives late, and a later one dispatched a full
+arrives, which we cannot see. Dating a request at its dispatch is not enough: a request held
+up on the way (a busy moment here, a slow hop) arrives late, and the next one dispatched a
 window after it may then arrive less than a window after it (measured: a 429 or two in every
-long broadcast). So each request is counted from the moment its answer came back, which is
-after Telegram counted it; while it is in flight it counts as arriving now. Two requests
-then always arrive at least a window apart, whatever the latency. The cost is one round trip
-per window. MARGIN only covers the clocks of two machines running at slightly different
-rates. Times are the event loop's monotonic clock.
+long broadcast).
+
+So a request is dated by its answer: at `answer - fastest round trip seen`, which is its
+dispatch time plus however much longer than the fastest one it took. A delayed request is
+dated later by its delay, so the next one waits for it; one on time is dated at its dispatch,
+so a steady latency costs no throughput. Why that is enough: a request arrives at least the
+fastest outbound leg after its dispatch, and at most its date plus that leg (the rest of its
+round trip came back no faster than the fastest return leg). Two requests dispatched a window
+apart, counting dates, therefore arrive a window apart. While a request is in flight it
+counts in full. MARGIN covers the fastest legs not meeting in one request, and two machines'
+clocks. Times are the event loop's monotonic clock.
 """
 
 from __future__ import annotations
@@ -26,59 +32,71 @@ from bot.waiting import wait_for_event
 
 MARGIN = 0.01  # fraction of each window
 CATCH_UP = 0.02  # seconds of lost pacing we may catch up on
+# Answers seen before the fastest round trip is trusted (the first ones include connecting).
+WARM_UP_ANSWERS = 20
 PER_CHAT_PER_SECOND = 1
 PER_GROUP_PER_MINUTE = 20
 
 T = TypeVar("T")
 
 
-class Stamp:
-    """One counted request: in flight (`at` is infinite) until its answer comes back."""
-
-    __slots__ = ("at",)
-
-    def __init__(self, at: float = math.inf) -> None:
-        self.at = at
-
-
 class SlidingWindow:
-    """At most `limit` requests in any `period` seconds, each dated by its answer."""
+    """At most `limit` requests in any `period` seconds: those in flight, and the answered
+    ones by their dates (see the module's docstring), which come in order."""
 
-    __slots__ = ("events", "limit", "period")
+    __slots__ = ("dates", "in_flight", "limit", "period")
 
     def __init__(self, limit: int, period: float) -> None:
         self.limit = limit
         self.period = period
-        self.events: deque[Stamp] = deque()
+        self.in_flight = 0
+        self.dates: deque[float] = deque()
 
     def wait_time(self, now: float) -> float:
-        """Seconds until one more request fits (0.0 if it fits now).
-
-        Answers come back roughly in the order of dispatch; a request answered early behind
-        one still in flight stays until that one leaves, which only errs on the safe side.
-        """
-        events = self.events
+        """Seconds until one more request fits (0.0 if it fits now)."""
+        dates = self.dates
         cutoff = now - self.period
-        while events and events[0].at <= cutoff:
-            events.popleft()
-        excess = len(events) - self.limit
+        while dates and dates[0] <= cutoff:
+            dates.popleft()
+        excess = self.in_flight + len(dates) - self.limit
         if excess < 0:
             return 0.0
-        # The request that must leave the window first; in flight, it may be answered now.
-        leaving = max(events[i].at for i in range(excess + 1))
-        return min(leaving, now) + self.period - now
+        if excess < len(dates):  # answered requests leave first, oldest first
+            return dates[excess] + self.period - now
+        return self.period  # a request in flight must leave: look again when it is answered
 
-    def record(self, at: float = math.inf) -> Stamp:
-        """Counts a request; it is in flight unless `at` says when it was answered."""
-        stamp = Stamp(at)
-        self.events.append(stamp)
-        return stamp
+    def sent(self) -> None:
+        self.in_flight += 1
+
+    def answered(self, date: float) -> None:
+        self.in_flight -= 1
+        if self.dates and date < self.dates[-1]:
+            date = self.dates[-1]  # keep the order; later only errs on the safe side
+        self.dates.append(date)
+
+    @property
+    def empty(self) -> bool:
+        return not self.in_flight and not self.dates
+
+
+class Stamp:
+    """One admitted request, counted in its windows until its answer dates it there."""
+
+    __slots__ = ("sent_at", "settled", "windows")
+
+    def __init__(self, windows: list[SlidingWindow], sent_at: float) -> None:
+        self.windows = windows
+        self.sent_at = sent_at
+        self.settled = False
+        for window in windows:
+            window.sent()
 
 
 class SendLimits:
     """The overall rate (paced evenly, paused on RetryAfter) and the per-chat windows.
 
-    Each admitted request gets stamps; `answered` dates them when its answer comes back.
+    `admit` counts a request in the windows it falls under; `answered` dates it when its answer
+    (or its failure) comes back.
     """
 
     def __init__(self, per_second: int, clock: Callable[[], float]) -> None:
@@ -87,6 +105,8 @@ class SendLimits:
         self._interval = (1.0 + MARGIN) / per_second
         self._next_at = 0.0
         self._paused_until = 0.0
+        self._fastest = math.inf  # the shortest round trip seen
+        self._answers = 0
         self._answered = asyncio.Event()
         self._chats: dict[int, SlidingWindow] = {}
         self._groups: dict[int, SlidingWindow] = {}
@@ -95,17 +115,15 @@ class SendLimits:
         """Telegram said RetryAfter: nothing is sent for `seconds`."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
 
-    async def overall_slot(self) -> Stamp:
-        """Waits until the next message may go out, and counts it."""
+    async def overall_slot(self) -> None:
+        """Waits until the next message may go out overall; `admit` then counts it."""
         # Sleep-and-recheck: the wait is computed from clocks (a pause may extend it, an
         # answer coming back may shorten it).
         while (wait := self._overall_wait(self.clock())) > 0:
             self._answered.clear()
             await wait_for_event(self._answered, wait)
-        now = self.clock()
         # Even spacing: no bursts, but a late loop may catch up a little.
-        self._next_at = max(self._next_at, now - CATCH_UP) + self._interval
-        return self._overall.record()
+        self._next_at = max(self._next_at, self.clock() - CATCH_UP) + self._interval
 
     def _overall_wait(self, now: float) -> float:
         paced = self._next_at - now
@@ -119,17 +137,24 @@ class SendLimits:
             wait = max(wait, self._group(chat_id).wait_time(now))
         return wait
 
-    def count_chat(self, chat_id: int) -> list[Stamp]:
-        stamps = [self._chat(chat_id).record()]
+    def admit(self, chat_id: int) -> Stamp:
+        """Counts a request to `chat_id`, overall and in the chat's windows, as in flight."""
+        windows = [self._overall, self._chat(chat_id)]
         if chat_id < 0:
-            stamps.append(self._group(chat_id).record())
-        return stamps
+            windows.append(self._group(chat_id))
+        return Stamp(windows, self.clock())
 
-    def answered(self, stamps: list[Stamp]) -> None:
-        """The request these stamps count was answered (or failed, or gave up) now."""
+    def answered(self, stamp: Stamp) -> None:
+        """The request was answered (or failed, or gave up) now: date it in its windows."""
+        if stamp.settled:
+            return
+        stamp.settled = True
         now = self.clock()
-        for stamp in stamps:
-            stamp.at = min(stamp.at, now)
+        self._fastest = min(self._fastest, now - stamp.sent_at)
+        self._answers += 1
+        date = now - self._fastest if self._answers > WARM_UP_ANSWERS else now
+        for window in stamp.windows:
+            window.answered(date)
         self._answered.set()
 
     def _chat(self, chat_id: int) -> SlidingWindow:
@@ -150,8 +175,8 @@ class SendLimits:
         now = self.clock()
         for windows in (self._chats, self._groups):
             for chat_id, window in list(windows.items()):
-                window.wait_time(now)  # drops the events that left the window
-                if not window.events:
+                window.wait_time(now)  # drops the requests that left the window
+                if window.empty:
                     del windows[chat_id]
 
 

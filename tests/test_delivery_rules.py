@@ -18,7 +18,7 @@ from telegram.error import (
 
 from bot.context import UpdateScope, current_scope
 from bot.delivery import SENDER_KEY, OutboxSender, wake_sender_after_commit
-from bot.delivery_limits import MARGIN, SendLimits, SlidingWindow
+from bot.delivery_limits import MARGIN, WARM_UP_ANSWERS, SendLimits, SlidingWindow
 from bot.delivery_send import judge
 from bot.settings import Settings
 from storage.models import DeliveryStatus
@@ -35,33 +35,66 @@ class Clock:
         return self.now
 
 
+def answered_at(window: SlidingWindow, *dates: float) -> None:
+    for date in dates:
+        window.sent()
+        window.answered(date)
+
+
 def test_sliding_window_counts_only_recent_events() -> None:
     window = SlidingWindow(limit=2, period=1.0)
-    window.record(0.0)
-    window.record(0.5)
+    answered_at(window, 0.0, 0.5)
     assert window.wait_time(0.6) == pytest.approx(0.4)
     assert window.wait_time(0.9) == pytest.approx(0.1)
     assert window.wait_time(1.0) == 0.0  # the first event has left the window
     assert window.wait_time(1.5) == 0.0
 
 
-def test_a_request_counts_from_its_answer_and_as_now_while_in_flight() -> None:
-    # Telegram counts a request when it arrives, somewhere between our send and its answer:
-    # dated by the answer, a slow request cannot let the next one arrive too soon after it.
-    window = SlidingWindow(limit=1, period=1.0)
-    stamp = window.record()  # sent at 0.0, in flight
-    assert window.wait_time(0.0) == pytest.approx(1.0)
-    assert window.wait_time(5.0) == pytest.approx(1.0)  # still in flight: it may arrive now
-    stamp.at = 5.2  # answered
-    assert window.wait_time(5.5) == pytest.approx(0.7)
-    assert window.wait_time(6.2) == 0.0
+def test_a_request_in_flight_counts_but_holds_up_only_its_own_place() -> None:
+    window = SlidingWindow(limit=3, period=1.0)
+    window.sent()  # slow: still in flight
+    answered_at(window, 0.1, 0.2)
+    assert window.wait_time(0.3) == pytest.approx(0.8)  # three in the window: the oldest answer
+    assert window.wait_time(1.15) == 0.0  # leaves first, though sent after the slow one
+    alone = SlidingWindow(limit=1, period=1.0)
+    alone.sent()
+    assert alone.wait_time(5.0) == pytest.approx(1.0)  # look again when it is answered
+
+
+def warmed_up(clock: Clock, round_trip: float) -> SendLimits:
+    """Limits that have seen enough answers to trust `round_trip` as the fastest."""
+    limits = SendLimits(1000, clock)
+    for chat_id in range(1000, 1000 + WARM_UP_ANSWERS + 1):
+        stamp = limits.admit(chat_id)
+        clock.now += round_trip
+        limits.answered(stamp)
+    return limits
+
+
+def test_a_request_is_dated_by_how_much_longer_than_the_fastest_it_took() -> None:
+    # Telegram counts a request when it arrives. One on time is dated at its dispatch; one held
+    # up 0.5 s is dated 0.5 s later, so the chat's next message cannot arrive too soon after it.
+    clock = Clock()
+    limits = warmed_up(clock, 0.01)
+    on_time = limits.admit(7)
+    clock.now += 0.01
+    limits.answered(on_time)
+    assert limits.chat_wait(7) == pytest.approx(1.0 + MARGIN - 0.01)  # from its dispatch
+    slow = limits.admit(8)
+    clock.now += 0.5
+    limits.answered(slow)
+    # Dated at dispatch, it would free the chat in 0.51 s; it is dated 0.49 s later.
+    assert limits.chat_wait(8) == pytest.approx(1.0 + MARGIN - 0.01)
+    clock.now += 0.2
+    limits.answered(on_time)  # a second answer changes nothing
+    assert limits.chat_wait(7) == pytest.approx(1.0 + MARGIN - 0.71)
 
 
 def test_a_private_chat_gets_one_message_a_second() -> None:
     clock = Clock()
     limits = SendLimits(30, clock)
     assert limits.chat_wait(7) == 0.0
-    limits.answered(limits.count_chat(7))
+    limits.answered(limits.admit(7))
     assert limits.chat_wait(7) == pytest.approx(1.0 + MARGIN)
     assert limits.chat_wait(8) == 0.0  # other chats are not held up
     clock.now += 1.0 + MARGIN
@@ -74,7 +107,7 @@ def test_a_group_gets_twenty_messages_a_minute() -> None:
     group = -100555
     for _ in range(20):
         assert limits.chat_wait(group) == 0.0
-        limits.answered(limits.count_chat(group))
+        limits.answered(limits.admit(group))
         clock.now += 1.5
     assert limits.chat_wait(group) > 25.0  # the 21st waits for the first to leave the minute
     clock.now += 60.0
@@ -84,7 +117,7 @@ def test_a_group_gets_twenty_messages_a_minute() -> None:
 def test_idle_chats_are_forgotten() -> None:
     clock = Clock()
     limits = SendLimits(30, clock)
-    limits.answered(limits.count_chat(1))
+    limits.answered(limits.admit(1))
     clock.now += 5
     limits.forget_idle_chats()
     assert limits._chats == {}
