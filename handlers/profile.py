@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.i18n import Translator
 from handlers.common import Context
-from handlers.plan_common import GRADE_NAMES, STATUS_NAMES
+from handlers.plan_common import GRADE_NAMES, STATUS_NAMES, split_message
 from handlers.residence_common import EXEMPTION_LABELS, tie_text
 from storage.models import Member, Role, TelegramAccount
 from storage.my_data import StoredAbout, stored_about
@@ -56,6 +56,8 @@ def residence_record(stored: StoredAbout, _: Translator) -> str:
         lines.append(_("Earlier residence ties kept as history: {count}", count=stored.older_ties))
     if stored.exemption:
         kind = _(EXEMPTION_LABELS[stored.exemption.kind])
+        if stored.exemption.reason:
+            kind = f"{kind} ({escape(stored.exemption.reason)})"
         lines.append(_("Exempt from residence activity: {kind}", kind=kind))
     lines.append(
         _(
@@ -123,7 +125,8 @@ async def show_me(update: Update, context: Context) -> None:
         activity_record(stored, _),
         _("The menu entries “🏠 Residence ties” and “📝 Yearly plan” show the details."),
     ]
-    await message.reply_text("\n\n".join(parts), parse_mode=ParseMode.HTML)
+    for text in split_message(parts):  # long addresses and reasons may need two messages
+        await message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
 def profile_handlers() -> list[BaseHandler[Update, Context, None]]:

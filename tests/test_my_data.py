@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Attendance,
+    ExemptionKind,
     Grade,
     Meeting,
     MeetingAnswer,
@@ -19,6 +21,9 @@ from storage.models import (
     Notice,
     NoticeReceipt,
     PlanStatus,
+    ResidenceActivity,
+    ResidenceComment,
+    ResidenceExemption,
     ResidenceTie,
     Survey,
     SurveyParticipation,
@@ -35,7 +40,7 @@ NOW = datetime.now(UTC)
 
 async def records_of(session: AsyncSession, who: Member, units: dict[str, Unit]) -> None:
     """A tie to CB2 (and an older one), two plans, two meetings, a notice, two surveys."""
-    for address, ended in (("12 Lý Thường Kiệt <cũ>", NOW), ("5 Hai Bà Trưng", None)):
+    for address, ended in (("12 Lý Thường Kiệt", NOW), ("5 Hai Bà Trưng <nhà 2> & ngõ 3", None)):
         session.add(
             ResidenceTie(
                 member_id=who.id,
@@ -50,6 +55,40 @@ async def records_of(session: AsyncSession, who: Member, units: dict[str, Unit])
         )
     session.add(
         YearlyPlan(member_id=who.id, year=2025, status=PlanStatus.ACCEPTED, final_grade=Grade.GOOD)
+    )
+    await session.flush()
+    tie = await session.scalar(
+        select(ResidenceTie).where(
+            ResidenceTie.member_id == who.id, ResidenceTie.ended_at.is_(None)
+        )
+    )
+    assert tie is not None
+    session.add(
+        ResidenceExemption(
+            member_id=who.id, kind=ExemptionKind.OTHER, reason="ốm <dài ngày>", created_at=NOW
+        )
+    )
+    session.add(
+        ResidenceActivity(
+            tie_id=tie.id,
+            member_id=who.id,
+            held_on=date(2026, 5, 1),
+            what="Dọn vệ sinh",
+            created_at=NOW,
+        )
+    )
+    session.add(
+        ResidenceComment(
+            member_id=who.id,
+            year=2025,
+            tie_id=tie.id,
+            residence_branch_id=units["CB2"].id,
+            takes_part=True,
+            sets_example=True,
+            keeps_contact=True,
+            comment="Tốt",
+            sent_at=NOW,
+        )
     )
     session.add(YearlyPlan(member_id=who.id, year=2026, status=PlanStatus.SUBMITTED))
     for answer, attendance in ((MeetingAnswer.ATTENDING, Attendance.PRESENT), (None, None)):
@@ -100,9 +139,12 @@ async def test_me_lists_residence_plans_meetings_notices_and_surveys(bot: Runnin
     await user.send_text("/me")
     text = (await user.wait_for_message()).text
     assert "Họ và tên: Lê An" in text
-    assert "Địa chỉ: 5 Hai Bà Trưng" in text and "Chi bộ Khu phố 2" in text
+    assert "Địa chỉ: 5 Hai Bà Trưng &lt;nhà 2&gt; &amp; ngõ 3" in text
+    assert "Chi bộ Khu phố 2" in text
     assert "Lý Thường Kiệt" not in text  # the older tie is only counted
     assert "Các lần đăng ký nơi cư trú trước (lưu làm lịch sử): 1" in text
+    assert "Được miễn sinh hoạt nơi cư trú: " in text and "(ốm &lt;dài ngày&gt;)" in text
+    assert "Hoạt động tại nơi cư trú đã ghi: 1; nhận xét hằng năm của chi bộ nơi cư trú: 1" in text
     assert "Năm 2026: đã gửi, chờ chi ủy xem xét\n" in text
     assert "Năm 2025: chi ủy đã duyệt; xếp loại: Hoàn thành tốt nhiệm vụ" in text
     assert "Giấy mời họp: 2; đã trả lời: 1; đã điểm danh: 1" in text
