@@ -8,6 +8,7 @@ import asyncio
 import multiprocessing
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -47,12 +48,18 @@ def _tally(fake: FakeBotApi, stats: Stats, chat_ids: set[int], seen: int) -> int
 
 
 async def _serve(
-    conn: Connection, chat_ids: list[int], others: list[int], limits: dict[str, int]
+    conn: Connection,
+    chat_ids: list[int],
+    others: list[int],
+    limits: dict[str, int],
+    latency: tuple[float, float] | None,
 ) -> None:
     async with FakeBotApi() as fake:
         for chat_id in [*chat_ids, *others]:
             fake.user(chat_id)
         fake.enforce_limits(**limits)
+        if latency is not None:
+            fake.add_latency(*latency)
         stats, wanted, seen = Stats(expected=len(chat_ids)), set(chat_ids), 0
 
         async def watch() -> None:
@@ -69,21 +76,34 @@ async def _serve(
         watcher.cancel()
 
 
-def _main(conn: Connection, chat_ids: list[int], others: list[int], limits: dict[str, int]) -> None:
-    asyncio.run(_serve(conn, chat_ids, others, limits))
+def _main(
+    conn: Connection,
+    chat_ids: list[int],
+    others: list[int],
+    limits: dict[str, int],
+    latency: tuple[float, float] | None,
+) -> None:
+    asyncio.run(_serve(conn, chat_ids, others, limits, latency))
 
 
 class RemoteFake:
     """`async with RemoteFake(chat_ids, global_per_s=30) as fake:` then fake.base_url.
 
     The notice is tallied for `chat_ids`; `others` are users who exist but do not get it.
+    `latency` is (round trip, jitter) in seconds, as FakeBotApi.add_latency takes them.
     """
 
-    def __init__(self, chat_ids: list[int], others: list[int] = (), **limits: int) -> None:
+    def __init__(
+        self,
+        chat_ids: list[int],
+        others: Sequence[int] = (),
+        latency: tuple[float, float] | None = None,
+        **limits: int,
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process: Any = context.Process(
-            target=_main, args=(child, chat_ids, list(others), limits), daemon=True
+            target=_main, args=(child, chat_ids, list(others), limits, latency), daemon=True
         )
         self.port = 0
 

@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import itertools
 import json
+import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -67,6 +68,7 @@ class FakeBotApi:
         self.got_429_times: list[float] = []
         self._faults = FaultInjector()
         self._limiter: RateLimiter | None = None
+        self._latency: tuple[float, float] | None = None
         self._callback_ids = itertools.count(1)
         self._hang_release = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -233,6 +235,16 @@ class FakeBotApi:
     def disable_limits(self) -> None:
         self._limiter = None
 
+    def add_latency(self, round_trip: float, jitter: float = 0.0) -> None:
+        """Each request takes `round_trip` seconds more, give or take `jitter` (uniform): half
+        on the way in, before it is counted against the limits, half on the way back."""
+        self._latency = (round_trip / 2, jitter / 2)
+
+    async def _network_leg(self) -> None:
+        if self._latency is not None:
+            mean, jitter = self._latency
+            await asyncio.sleep(max(0.0, random.uniform(mean - jitter, mean + jitter)))
+
     # --- HTTP -----------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -241,6 +253,14 @@ class FakeBotApi:
             params, files = await read_params(request)
         except (ValueError, json.JSONDecodeError):
             return _error(ApiError(400, "Bad Request: can't parse request body"))
+        if self._latency is not None and name.lower() != "getupdates":
+            await self._network_leg()
+            response = await self._answer(name, params, files)
+            await self._network_leg()
+            return response
+        return await self._answer(name, params, files)
+
+    async def _answer(self, name: str, params: Params, files: Any) -> web.Response:
         self.calls.append((name, params))
         self._counts[name.lower()] += 1
         try:
