@@ -76,14 +76,9 @@ async def _serve(
         watcher.cancel()
 
 
-def _main(
-    conn: Connection,
-    chat_ids: list[int],
-    others: list[int],
-    limits: dict[str, int],
-    latency: tuple[float, float] | None,
-) -> None:
-    asyncio.run(_serve(conn, chat_ids, others, limits, latency))
+def _main(conn: Connection, *args: Any) -> None:
+    """The child process: `args` are `_serve`'s after the pipe."""
+    asyncio.run(_serve(conn, *args))
 
 
 class RemoteFake:
