@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.common import Context, ack, callback_args, drop_buttons, edit_text, refuse
 from handlers.meeting_common import (
     ABSENCE_FLOW,
     KIND_LABELS,
@@ -107,13 +107,30 @@ async def on_absent(update: Update, context: Context) -> None:
     await save_flow(
         context.db, context.actor.telegram_id, ABSENCE_FLOW, "reason", data, context.now()
     )
+    keep = InlineKeyboardButton(_("↩️ Keep my answer"), callback_data=f"mabx:{meeting.id}")
     await chat.send_message(
         _(
             "Please write the reason for your absence from the meeting of {when}. The "
             "secretary will see it.",
             when=_.datetime_text(meeting.starts_at),
-        )
+        ),
+        reply_markup=InlineKeyboardMarkup([[keep]]),
     )
+
+
+async def on_keep_answer(update: Update, context: Context) -> None:
+    """The member will not write a reason after all: the question is dropped, and what they
+    answered before (or no answer) stands. Only the presser's own question can be dropped."""
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    if query is None or args is None or not can(context.actor, Action.USE_MENU):
+        await refuse(update, context, "meeting_answer")
+        return
+    state = await get_flow(context.db, context.actor.telegram_id, ABSENCE_FLOW)
+    if state is not None and state.data.get("meeting_id") == args[0]:
+        await clear_flow(context.db, state.user_id, state.flow)
+    await ack(query, context._("Your answer has not changed."))
+    await drop_buttons(query)
 
 
 async def on_reason_input(update: Update, context: Context, draft: FlowState) -> None:
@@ -184,5 +201,6 @@ def meeting_answer_handlers() -> list[BaseHandler[Update, Context, None]]:
     return [
         CallbackQueryHandler(on_attending, pattern=r"^mat:"),
         CallbackQueryHandler(on_absent, pattern=r"^mab:"),
+        CallbackQueryHandler(on_keep_answer, pattern=r"^mabx:"),
         CallbackQueryHandler(on_my_attendance, pattern=r"^mmy$"),
     ]

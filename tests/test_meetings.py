@@ -597,3 +597,29 @@ async def test_an_absence_reason_asked_mid_draft_leaves_the_draft_meeting(bot: R
         draft = await get_flow(session, SON, "meeting")
         assert draft is not None and draft.data["place"] == "Phòng họp tầng 2"
         assert "starts_at" in draft.data and await get_flow(session, SON, "meeting_absence") is None
+
+
+async def test_the_absence_question_can_be_dropped_and_the_answer_stands(bot: RunningBot) -> None:
+    ids = await seed(bot)
+    await create_meeting(bot, "25/12/2099 19:30")
+    an = user(bot, AN)
+    await an.press("✅ Tôi tham dự")
+    await bot.fake.wait_until(lambda: last_answer(bot) is not None)
+    await an.press("❌ Tôi vắng mặt")
+    question = await an.wait_for_message()
+    assert question.text == (
+        "Đồng chí vui lòng ghi lý do vắng mặt tại cuộc họp lúc 25/12/2099 19:30. "
+        "Bí thư sẽ xem được lý do này."
+    )
+    assert question.buttons() == ["↩️ Giữ câu trả lời cũ"]
+    await an.press("↩️ Giữ câu trả lời cũ", message=question)
+    await bot.fake.wait_until(
+        lambda: last_answer(bot) == "Câu trả lời của đồng chí không thay đổi."
+    )
+    await bot.fake.wait_until(lambda: question.buttons() == [])
+    await an.send_text("Hẹn gặp lại")  # no longer taken as a reason
+    assert (
+        await an.wait_for_message()
+    ).text == "Tôi chưa hiểu ý đồng chí. Vui lòng dùng menu bên dưới."
+    assert (await invites(bot))[ids["an"]].answer == MeetingAnswer.ATTENDING
+    await assert_refused(bot, DUNG, "mabx:x")  # garbage
