@@ -18,6 +18,7 @@ from handlers.residence_common import (
     FLOWS,
     Builder,
     Markup,
+    activity_text,
     branch_label,
     button,
     cancel_markup,
@@ -33,6 +34,7 @@ from storage.flows import clear_flow, get_flow, save_flow
 from storage.models import FlowState, ResidenceActivity, ResidenceTie, TieStatus
 from storage.residence import (
     activities_of,
+    activities_to_confirm,
     add_activity,
     branch_hosts,
     current_exemption,
@@ -114,6 +116,11 @@ async def _leader_tasks(context: Context) -> tuple[str, Rows] | None:
         pending = len(await pending_ties(context.db, paths))
         lines.append(_("Ties waiting for your confirmation: {count}", count=pending))
         rows.append([_button(_("⏳ Ties to confirm ({count})", count=pending), "rpend")])
+        activities = len(await activities_to_confirm(context.db, paths))
+        if activities:
+            lines.append(_("Activities waiting for your confirmation: {count}", count=activities))
+            label = _("🤝 Activities to confirm ({count})", count=activities)
+            rows.append([_button(label, "rapend")])
         year = comment_year(context)
         if year is not None:
             ids = [b.id for b in await branches_under(context.db, paths)]
@@ -238,13 +245,7 @@ def _activity_request(activity: ResidenceActivity, context: Context) -> Builder:
     assert member is not None
 
     def build(_: Translator) -> tuple[str, Markup | None]:
-        text = _(
-            "🏠 <b>{name}</b> ({branch}) took part in a residence activity on {date}:\n{what}",
-            name=escape(member.full_name),
-            branch=escape(member.branch.name),
-            date=_.date_text(activity.held_on),
-            what=escape(activity.what),
-        )
+        text = activity_text(member.full_name, member.branch.name, activity, _)
         keyboard = [[button(_("✅ Confirm participation"), f"rac:{activity.id}")]]
         return text, {"inline_keyboard": keyboard}
 

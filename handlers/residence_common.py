@@ -21,6 +21,7 @@ from storage import outbox
 from storage.models import (
     ExemptionKind,
     Member,
+    ResidenceActivity,
     ResidenceComment,
     ResidenceTie,
     TelegramAccount,
@@ -146,6 +147,17 @@ def tie_text(tie: ResidenceTie, _: Translator) -> str:
     if tie.status == TieStatus.DECLINED and tie.decline_reason:
         lines.append(_("Reason given: {reason}", reason=escape(tie.decline_reason)))
     return "\n".join(lines)
+
+
+def activity_text(name: str, branch: str, activity: ResidenceActivity, _: Translator) -> str:
+    """A member's residence activity as its leaders read it (HTML, user text escaped)."""
+    return _(
+        "🏠 <b>{name}</b> ({branch}) took part in a residence activity on {date}:\n{what}",
+        name=escape(name),
+        branch=escape(branch),
+        date=_.date_text(activity.held_on),
+        what=escape(activity.what),
+    )
 
 
 def button(text: str, data: str) -> dict[str, str]:

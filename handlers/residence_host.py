@@ -16,6 +16,7 @@ from handlers.residence_common import (
     DECLINE_FLOW,
     STATUS_LABELS,
     Builder,
+    activity_text,
     cancel_markup,
     may_host,
     notify,
@@ -29,6 +30,7 @@ from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, ResidenceTie, TieStatus
 from storage.residence import (
     ResidenceError,
+    activities_to_confirm,
     confirm_activity,
     decide_tie,
     get_activity,
@@ -62,6 +64,32 @@ async def on_pending(update: Update, context: Context) -> None:
         await send(update, _request_text(tie, _), _decide_markup(tie, _))
     if len(ties) > MAX_LISTED:
         more = _("… and {count} more: answer these first.", count=len(ties) - MAX_LISTED)
+        await send(update, more)
+
+
+async def on_pending_activities(update: Update, context: Context) -> None:
+    """The residence branch leader sees each activity still to confirm, with its button: the
+    ask sent when it was recorded may be far up the chat, or gone."""
+    _ = context._
+    query = update.callback_query
+    if query is None or not can_anywhere(context.actor, Action.HOST_RESIDENCE):
+        await refuse(update, context, "residence_pending_activities")
+        return
+    await ack(query)
+    paths = paths_for(context.actor, Action.HOST_RESIDENCE)
+    waiting = await activities_to_confirm(context.db, paths)
+    if not waiting:
+        await send(update, _("No residence activities are waiting for your confirmation."))
+        return
+    for item in waiting[:MAX_LISTED]:
+        text = activity_text(item.member_name, item.member_branch, item.activity, _)
+        confirm = _("✅ Confirm participation")
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(confirm, callback_data=f"rac:{item.activity.id}")]]
+        )
+        await send(update, text, markup)
+    if len(waiting) > MAX_LISTED:
+        more = _("… and {count} more: answer these first.", count=len(waiting) - MAX_LISTED)
         await send(update, more)
 
 
@@ -225,6 +253,7 @@ async def on_noop(update: Update, context: Context) -> None:
 def host_handlers() -> list[BaseHandler[Update, Context, None]]:
     return [
         CallbackQueryHandler(on_pending, pattern=r"^rpend$"),
+        CallbackQueryHandler(on_pending_activities, pattern=r"^rapend$"),
         CallbackQueryHandler(on_confirm, pattern=r"^rok:"),
         CallbackQueryHandler(on_decline, pattern=r"^rno:"),
         CallbackQueryHandler(on_confirm_activity, pattern=r"^rac:"),

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from storage.models import (
     ExemptionKind,
@@ -235,6 +235,39 @@ async def add_activity(
 
 async def get_activity(session: AsyncSession, activity_id: int) -> ResidenceActivity | None:
     return await session.get(ResidenceActivity, activity_id)
+
+
+@dataclass(frozen=True)
+class ActivityToConfirm:
+    activity: ResidenceActivity
+    member_name: str
+    member_branch: str
+
+
+async def activities_to_confirm(
+    session: AsyncSession, branch_paths: set[str]
+) -> list[ActivityToConfirm]:
+    """Unconfirmed activities on current ties to a branch at or under `branch_paths`, oldest
+    first: what the leaders were asked to confirm, for when the ask is lost in their chat."""
+    if not branch_paths:
+        return []
+    home = aliased(Unit)
+    query = (
+        select(ResidenceActivity, Member.full_name, home.name)
+        .join(ResidenceTie, ResidenceTie.id == ResidenceActivity.tie_id)
+        .join(Unit, Unit.id == ResidenceTie.residence_branch_id)
+        .join(Member, Member.id == ResidenceActivity.member_id)
+        .join(home, home.id == Member.branch_id)
+        .where(
+            ResidenceActivity.confirmed_at.is_(None),
+            ResidenceTie.ended_at.is_(None),
+            ResidenceTie.status != TieStatus.DECLINED,
+            or_(*(Unit.path.startswith(p) for p in branch_paths)),
+        )
+        .order_by(ResidenceActivity.id)
+    )
+    rows = await session.execute(query)
+    return [ActivityToConfirm(activity, name, branch) for activity, name, branch in rows]
 
 
 def confirm_activity(activity: ResidenceActivity, by_member_id: int | None, now: datetime) -> bool:

@@ -132,8 +132,16 @@ async def record_activity(bot: RunningBot, member: FakeUser, host: FakeUser) -> 
     assert done.text == "Đã ghi nhận. Bí thư chi bộ nơi cư trú có thể xác nhận."
     ask = await host.wait_for_message(timeout=10)
     assert "Họp chi bộ khu dân cư &lt;quý 4&gt;" in ask.text
-    await host.press("✅ Xác nhận tham gia", message=ask)
-    await bot.fake.wait_until(lambda: ask.buttons()[0].startswith("✅ Đã xác nhận ngày"))
+    # The ask may be lost far up the chat: the residence menu lists what waits.
+    await host.send_text("🏠 Sinh hoạt nơi cư trú")
+    _own, tasks = await host.wait_for_messages(2)
+    assert "Hoạt động chờ đồng chí xác nhận: 1" in tasks.text
+    listed = await press(host, "🤝 Hoạt động chờ xác nhận (1)")
+    assert listed.text == ask.text and listed.buttons() == ["✅ Xác nhận tham gia"]
+    await host.press("✅ Xác nhận tham gia", message=listed)
+    await bot.fake.wait_until(lambda: listed.buttons()[0].startswith("✅ Đã xác nhận ngày"))
+    await host.press("🤝 Hoạt động chờ xác nhận (1)", message=tasks)  # an old list button
+    assert (await host.wait_for_message()).text == "Không có hoạt động nào chờ đồng chí xác nhận."
     async with bot.db() as session:
         [activity] = list(await session.scalars(select(ResidenceActivity)))
     assert activity.confirmed_at is not None and activity.what == "Họp chi bộ khu dân cư <quý 4>"

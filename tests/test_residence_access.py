@@ -79,13 +79,20 @@ async def test_branch_b_cannot_act_on_branch_a_records_with_forged_buttons(
         f"rexl:{an}",
     ]
     stale = ["rsave", "rskip", "rbx", f"rb:{ids['r1']}", "rcy:1", "rcsend"]
-    for data in [*on_a, *stale, "rpend", "rcl", "rov", "rok:abc", "rexk:1"]:
+    anywhere = ["rpend", "rapend", "rcl", "rov", "rok:abc", "rexk:1"]
+    for data in [*on_a, *stale, *anywhere]:
         await assert_refused(bot, DUNG, data)  # a plain member of branch B
     for data in on_a:
         await assert_refused(bot, HA, data)  # branch B's secretary
     for data in (f"rok:{pending}", f"rno:{pending}", f"rac:{activity_id}", f"rcm:{confirmed}"):
         await assert_refused(bot, LAN, data)  # another residence branch's secretary
     await assert_refused(bot, SON, f"rexk:{an}:99")  # A's secretary, a kind that is none
+    lan = user(bot, LAN)  # leads another residence branch: sees none of r1's activities
+    await lan.press_data("rapend")
+    assert (await lan.wait_for_message()).text in (
+        "Không có hoạt động nào chờ đồng chí xác nhận.",
+        "No residence activities are waiting for your confirmation.",
+    )
 
     async with bot.db() as session:
         tie_row = await session.get(ResidenceTie, pending)
@@ -94,7 +101,7 @@ async def test_branch_b_cannot_act_on_branch_a_records_with_forged_buttons(
         assert activity_row is not None and activity_row.confirmed_at is None
     for model in (ResidenceExemption, ResidenceComment, Broadcast, FlowState):
         assert await count(bot, model) == 0, model
-    refused = len(on_a) * 2 + len(stale) + 5 + 4 + 1
+    refused = len(on_a) * 2 + len(stale) + len(anywhere) + 4 + 1
     assert len(await bot.audit("refused")) == refused
 
 
