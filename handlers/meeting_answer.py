@@ -31,6 +31,7 @@ from storage.models import Attendance, FlowState, Meeting, MeetingAnswer, Meetin
 from storage.text import clean_text
 
 SHOWN_UPCOMING = 5
+TOAST_REASON = 120  # characters of a reason in a button's answer (Telegram shows 200)
 ATTENDANCE_MARK = {Attendance.PRESENT: "✅", Attendance.EXCUSED: "🟡", Attendance.UNEXCUSED: "❌"}
 
 
@@ -120,17 +121,18 @@ async def on_absent(update: Update, context: Context) -> None:
 
 async def on_keep_answer(update: Update, context: Context) -> None:
     """The member will not write a reason after all: the question is dropped, and what they
-    answered before (or no answer) stands. Only the presser's own question can be dropped."""
-    query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    if query is None or args is None or not can(context.actor, Action.USE_MENU):
-        await refuse(update, context, "meeting_answer")
+    answered before (or no answer) stands; the toast says which. Only the presser's own
+    question can be dropped, and only for a meeting they are invited to."""
+    found = await _open_invite(update, context)
+    if found is None or update.callback_query is None:
         return
+    meeting, invite = found
     state = await get_flow(context.db, context.actor.telegram_id, ABSENCE_FLOW)
-    if state is not None and state.data.get("meeting_id") == args[0]:
+    if state is not None and int(state.data.get("meeting_id", -1)) == meeting.id:
         await clear_flow(context.db, state.user_id, state.flow)
-    await ack(query, context._("Your answer has not changed."))
-    await drop_buttons(query)
+    reason = (invite.reason or "")[:TOAST_REASON]
+    await ack(update.callback_query, answer_text(invite.answer, reason, context._))
+    await drop_buttons(update.callback_query)
 
 
 async def on_reason_input(update: Update, context: Context, draft: FlowState) -> None:

@@ -116,7 +116,7 @@ async def _leader_tasks(context: Context) -> tuple[str, Rows] | None:
         pending = len(await pending_ties(context.db, paths))
         lines.append(_("Ties waiting for your confirmation: {count}", count=pending))
         rows.append([_button(_("⏳ Ties to confirm ({count})", count=pending), "rpend")])
-        activities = len(await activities_to_confirm(context.db, paths))
+        activities = len(await activities_to_confirm(context.db, paths, context.actor.member_id))
         if activities:
             lines.append(_("Activities waiting for your confirmation: {count}", count=activities))
             label = _("🤝 Activities to confirm ({count})", count=activities)

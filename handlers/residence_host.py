@@ -77,7 +77,7 @@ async def on_pending_activities(update: Update, context: Context) -> None:
         return
     await ack(query)
     paths = paths_for(context.actor, Action.HOST_RESIDENCE)
-    waiting = await activities_to_confirm(context.db, paths)
+    waiting = await activities_to_confirm(context.db, paths, context.actor.member_id)
     if not waiting:
         await send(update, _("No residence activities are waiting for your confirmation."))
         return
@@ -220,7 +220,8 @@ async def on_confirm_activity(update: Update, context: Context) -> None:
     args = callback_args(query, 1) if query else None
     activity = await get_activity(context.db, args[0]) if args else None
     tie = await get_tie(context.db, activity.tie_id) if activity else None
-    if query is None or activity is None or not may_host(context.actor, tie):
+    own = activity is not None and activity.member_id == context.actor.member_id
+    if query is None or activity is None or own or not may_host(context.actor, tie):
         await refuse(update, context, "residence_activity_confirm")
         return
     assert tie is not None

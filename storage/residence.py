@@ -245,10 +245,11 @@ class ActivityToConfirm:
 
 
 async def activities_to_confirm(
-    session: AsyncSession, branch_paths: set[str]
+    session: AsyncSession, branch_paths: set[str], leader_id: int | None
 ) -> list[ActivityToConfirm]:
     """Unconfirmed activities on current ties to a branch at or under `branch_paths`, oldest
-    first: what the leaders were asked to confirm, for when the ask is lost in their chat."""
+    first: what the leaders were asked to confirm, for when the ask is lost in their chat.
+    The leader's own activities are not theirs to confirm."""
     if not branch_paths:
         return []
     home = aliased(Unit)
@@ -260,6 +261,7 @@ async def activities_to_confirm(
         .join(home, home.id == Member.branch_id)
         .where(
             ResidenceActivity.confirmed_at.is_(None),
+            ResidenceActivity.member_id != (leader_id or 0),
             ResidenceTie.ended_at.is_(None),
             ResidenceTie.status != TieStatus.DECLINED,
             or_(*(Unit.path.startswith(p) for p in branch_paths)),

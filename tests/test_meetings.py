@@ -602,6 +602,7 @@ async def test_an_absence_reason_asked_mid_draft_leaves_the_draft_meeting(bot: R
 async def test_the_absence_question_can_be_dropped_and_the_answer_stands(bot: RunningBot) -> None:
     ids = await seed(bot)
     await create_meeting(bot, "25/12/2099 19:30")
+    meeting = await the_meeting(bot)
     an = user(bot, AN)
     await an.press("✅ Tôi tham dự")
     await bot.fake.wait_until(lambda: last_answer(bot) is not None)
@@ -613,13 +614,19 @@ async def test_the_absence_question_can_be_dropped_and_the_answer_stands(bot: Ru
     )
     assert question.buttons() == ["↩️ Giữ câu trả lời cũ"]
     await an.press("↩️ Giữ câu trả lời cũ", message=question)
-    await bot.fake.wait_until(
-        lambda: last_answer(bot) == "Câu trả lời của đồng chí không thay đổi."
-    )
+    await bot.fake.wait_until(lambda: last_answer(bot) == "Câu trả lời của đồng chí: tham dự.")
     await bot.fake.wait_until(lambda: question.buttons() == [])
     await an.send_text("Hẹn gặp lại")  # no longer taken as a reason
-    assert (
-        await an.wait_for_message()
-    ).text == "Tôi chưa hiểu ý đồng chí. Vui lòng dùng menu bên dưới."
+    reply = await an.wait_for_message()
+    assert reply.text == "Tôi chưa hiểu ý đồng chí. Vui lòng dùng menu bên dưới."
     assert (await invites(bot))[ids["an"]].answer == MeetingAnswer.ATTENDING
+
+    # A question answered with a reason: its button now says the recorded absence stands.
+    await answer_absent(bot, an, "❌ Tôi vắng mặt", "Đi công tác")
+    await an.press_data(f"mabx:{meeting.id}")
+    await bot.fake.wait_until(
+        lambda: last_answer(bot) == "Câu trả lời của đồng chí: vắng mặt (Đi công tác)."
+    )
+    assert (await invites(bot))[ids["an"]].answer == MeetingAnswer.ABSENT
+    await assert_refused(bot, DUNG, f"mabx:{meeting.id}")  # not invited: CB2
     await assert_refused(bot, DUNG, "mabx:x")  # garbage

@@ -149,3 +149,23 @@ async def test_an_old_activity_button_after_the_member_moved_confirms_nothing(
     async with bot.db() as session:
         row = await session.get(ResidenceActivity, activity_id)
         assert row is not None and row.confirmed_at is None
+
+
+async def test_a_leader_does_not_confirm_their_own_activity(bot: RunningBot) -> None:
+    ids = await seed(bot)
+    own_tie = await tie_for(bot, ids["tam"], ids["r1"])  # Tâm leads R1 and is tied to it too
+    async with bot.db(settle=False) as session:
+        tie = await get_tie(session, own_tie)
+        assert tie is not None
+        own = await add_activity(session, tie, date(2026, 3, 1), "Họp", datetime.now(UTC))
+        own_id = own.id
+    tam = user(bot, TAM)
+    await tam.send_text("🏠 Sinh hoạt nơi cư trú")
+    _own, tasks = await tam.wait_for_messages(2)
+    assert "Hoạt động chờ đồng chí xác nhận" not in tasks.text
+    await tam.press_data("rapend", message=tasks)
+    assert (await tam.wait_for_message()).text == "Không có hoạt động nào chờ đồng chí xác nhận."
+    await assert_refused(bot, TAM, f"rac:{own_id}")
+    async with bot.db() as session:
+        row = await session.get(ResidenceActivity, own_id)
+        assert row is not None and row.confirmed_at is None
