@@ -117,15 +117,14 @@ async def on_menu_text(update: Update, context: Context, features: dict[str, Sho
             reply_markup=menu_keyboard(context.actor, _),
         )
         return
-    show = features.get(entry.key)
-    if show is None:  # entries of features still to be built
-        await message.reply_text(_("This part is coming soon."))
-        return
-    await show(update, context)
+    await features[entry.key](update, context)
 
 
 def menu_handlers(features: dict[str, Show]) -> list[BaseHandler[Update, Context, None]]:
     private = filters.ChatType.PRIVATE
+    missing = [entry.key for entry in ENTRIES if entry.key not in features]
+    if missing:  # every entry on the keyboard must lead somewhere
+        raise ValueError(f"menu entries without a feature: {', '.join(missing)}")
 
     async def on_text(update: Update, context: Context) -> None:
         await on_menu_text(update, context, features)

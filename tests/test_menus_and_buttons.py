@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from handlers.menu import menu_handlers, show_help
 from storage.models import Role
 from tests.factories import member, tree
 from tests.harness import RunningBot, start_and_agree
@@ -194,3 +197,8 @@ async def test_forged_and_stale_buttons_are_refused_and_write_nothing(bot: Runni
     assert await bot.audit("unbind") == []
     assert await bot.audit("invite_created") == []
     assert len(await bot.audit("refused")) == 15
+
+
+def test_every_menu_entry_leads_to_a_feature() -> None:
+    with pytest.raises(ValueError, match=r"menu entries without a feature: .*members"):
+        menu_handlers({key: show_help for key in ("me", "help")})
