@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     residence_letter_no_limit: int = Field(default=40, ge=5, le=64)
     residence_note_limit: int = Field(default=500, ge=10)  # activities, reasons
     residence_comment_limit: int = Field(default=1000, ge=10)
+    # Residence activities a year a tied member is expected to take part in (custom: two).
+    residence_min_activities: int = Field(default=2, ge=0)
     # Stored scheduler (bot/scheduler.py): reminders and meeting-time triggers.
     scheduler_poll_seconds: float = Field(default=30.0, gt=0)  # fallback when nobody wakes it
     scheduler_max_attempts: int = Field(default=5, ge=1)  # a failing job is then set aside

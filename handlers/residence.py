@@ -100,10 +100,12 @@ async def _activities_line(context: Context, tie: ResidenceTie) -> str:
     done = await activities_of(context.db, tie.member_id, year)
     confirmed = sum(1 for a in done if a.confirmed_at is not None)
     return _(
-        "Residence activities in {year}: {count} recorded, {confirmed} confirmed.",
+        "Residence activities in {year}: {count} recorded, {confirmed} confirmed (expected: "
+        "at least {minimum} a year).",
         year=year,
         count=len(done),
         confirmed=confirmed,
+        minimum=context.settings.residence_min_activities,
     )
 
 

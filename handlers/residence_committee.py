@@ -58,7 +58,8 @@ async def on_overview(update: Update, context: Context) -> None:
         await edit_text(query, _("No workplace branches under your roles."))
         return
     lines = [_("📊 <b>Residence ties, {year}</b>", year=year)]
-    lines += _fit([_figures(b, _) for b in branches], _, len(lines[0]))
+    minimum = context.settings.residence_min_activities
+    lines += _fit([_figures(b, minimum, _) for b in branches], _, len(lines[0]))
     rows = [
         [InlineKeyboardButton(b.branch.name, callback_data=f"rovb:{b.branch.id}")] for b in branches
     ]
@@ -66,7 +67,7 @@ async def on_overview(update: Update, context: Context) -> None:
     await edit_text(query, "\n\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-def _figures(b: BranchResidence, _: Translator) -> str:
+def _figures(b: BranchResidence, minimum: int, _: Translator) -> str:
     return "\n".join(
         [
             f"<b>{escape(b.branch.name)}</b>",
@@ -83,6 +84,12 @@ def _figures(b: BranchResidence, _: Translator) -> str:
                 "Yearly comments received: {received} · missing: {missing}",
                 received=b.comments_received,
                 missing=b.count("comment_missing"),
+            ),
+            _(
+                "Tied members with fewer than {minimum} confirmed residence activities this "
+                "year: {count}",
+                minimum=minimum,
+                count=sum(1 for m in b.members if m.below(minimum)),
             ),
         ]
     )
@@ -109,8 +116,9 @@ async def on_branch_detail(update: Update, context: Context) -> None:
     await ack(query)
     year = report_year(context)
     [branch] = await branch_residence(context.db, [unit], year)
-    lines = [_figures(branch, _), ""]
-    lines += _fit([_member_line(m, _) for m in branch.members], _, len(lines[0]))
+    minimum = context.settings.residence_min_activities
+    lines = [_figures(branch, minimum, _), ""]
+    lines += _fit([_member_line(m, minimum, _) for m in branch.members], _, len(lines[0]))
     rows = []
     if can(context.actor, Action.MANAGE_RESIDENCE, unit.path):
         missing = len(await _reminder_targets(context, branch))
@@ -136,7 +144,7 @@ def _fit(blocks: list[str], _: Translator, used: int) -> list[str]:
     return kept
 
 
-def _member_line(m: MemberResidence, _: Translator) -> str:
+def _member_line(m: MemberResidence, minimum: int, _: Translator) -> str:
     name = escape(m.member.full_name)
     if m.exemption is not None:
         state = _("exempt: {category}", category=_(EXEMPTION_LABELS[m.exemption.kind]))
@@ -145,6 +153,9 @@ def _member_line(m: MemberResidence, _: Translator) -> str:
     else:
         state = _(STATUS_LABELS[m.tie.status])
     line = f"• {name}: {state}"
+    if m.registered and m.exemption is None:
+        mark = "❗ " if m.below(minimum) else ""
+        line += "\n  " + mark + _("activities confirmed: {count}", count=m.activities)
     if m.comment is not None:
         c = m.comment
         marks = "".join("✓" if v else "✗" for v in (c.takes_part, c.sets_example, c.keeps_contact))

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage.models import (
     Member,
     MemberStatus,
+    ResidenceActivity,
     ResidenceComment,
     ResidenceExemption,
     ResidenceTie,
@@ -49,6 +50,11 @@ class MemberResidence:
     tie: ResidenceTie | None
     exemption: ResidenceExemption | None
     comment: ResidenceComment | None
+    activities: int = 0  # confirmed residence activities in the year
+
+    def below(self, minimum: int) -> bool:
+        """Tied, not exempt, and fewer confirmed activities this year than expected."""
+        return self.registered and self.exemption is None and self.activities < minimum
 
     @property
     def registered(self) -> bool:
@@ -189,10 +195,27 @@ async def branch_residence(
             )
         )
     }
+    activities = await _confirmed_activities(session, ids, year)
     for m in members:
-        entry = MemberResidence(m, ties.get(m.id), exemptions.get(m.id), comments.get(m.id))
+        entry = MemberResidence(
+            m, ties.get(m.id), exemptions.get(m.id), comments.get(m.id), activities.get(m.id, 0)
+        )
         result[m.branch_id].members.append(entry)
     return list(result.values())
+
+
+async def _confirmed_activities(session: AsyncSession, ids: list[int], year: int) -> dict[int, int]:
+    query = (
+        select(ResidenceActivity.member_id, func.count())
+        .where(
+            ResidenceActivity.member_id.in_(ids),
+            ResidenceActivity.confirmed_at.is_not(None),
+            ResidenceActivity.held_on >= date(year, 1, 1),
+            ResidenceActivity.held_on <= date(year, 12, 31),
+        )
+        .group_by(ResidenceActivity.member_id)
+    )
+    return {member_id: count for member_id, count in await session.execute(query)}
 
 
 async def _current_ties(session: AsyncSession, ids: list[int]) -> dict[int, ResidenceTie]:

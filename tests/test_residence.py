@@ -109,10 +109,16 @@ async def test_member_registers_secretary_confirms_and_comments_in_vietnamese(
     await bot.fake.wait_until(lambda: "Đảng viên đang công tác" in (overview.text or ""))
     assert "Đảng viên đang công tác: 5 · đã đăng ký: 1 · đã xác nhận: 1" in (overview.text or "")
     assert "Nhận xét hằng năm đã nhận: 1" in (overview.text or "")
+    # One activity confirmed (this year or, on 1 January, last year): below the expected two.
+    assert "Đảng viên có dưới 2 hoạt động ở nơi cư trú được xác nhận trong năm: 1" in (
+        overview.text or ""
+    )
     assert "Chi bộ Khu phố 2" not in (overview.text or "")  # Sơn leads CB1 only
     await son.press("Chi bộ Khu phố 1", message=overview)
     await bot.fake.wait_until(lambda: "📄 Đọc nhận xét (1)" in overview.buttons())
-    assert "• Lê &lt;An&gt;: ✅ chi bộ nơi cư trú đã xác nhận" in (overview.text or "")
+    assert "• Lê &lt;An&gt;: ✅ chi bộ nơi cư trú đã xác nhận\n  ❗ hoạt động được xác nhận: " in (
+        overview.text or ""
+    )
     assert "nhận xét (✓✓✗): Tích cực, gương mẫu." in (overview.text or "")
     full = await press(son, "📄 Đọc nhận xét (1)")
     assert "Nhận xét của chi bộ nơi cư trú năm" in full.text and "Lê &lt;An&gt;" in full.text
@@ -123,6 +129,7 @@ async def record_activity(bot: RunningBot, member: FakeUser, host: FakeUser) -> 
     """The member records a residence activity; the host confirms it from the message."""
     hub = await open_residence(member)
     assert "Hoạt động ở nơi cư trú năm" in hub.text and "đã ghi 0" in hub.text
+    assert "(yêu cầu: ít nhất 2 lần một năm)" in hub.text
     await press(member, "➕ Ghi nhận hoạt động ở nơi cư trú")
     future = await answer(member, "01/01/2999")
     assert "không ở tương lai" in future.text

@@ -16,6 +16,8 @@ from storage.models import ExemptionKind, Member, TieStatus
 from storage.residence import (
     ResidenceError,
     TieDraft,
+    add_activity,
+    confirm_activity,
     current_tie,
     decide_tie,
     record_exemption,
@@ -160,3 +162,26 @@ async def test_overview_counts_and_the_comment_for_the_year_record(
         ]
         assert figures == [3, 2, 2, 1, 1]  # Bình missing; Cường exempt, no comment expected
         assert (cb1.exempt, cb1.comments_received) == (1, 1)
+
+
+async def test_overview_counts_confirmed_activities_of_the_year(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with transaction(sessions) as session:
+        p = await people(session)
+        tie = await register_tie(session, p["an"], draft(p["resident"].branch_id), NOW)
+        decide_tie(tie, True, None, NOW)
+        days = (date(2026, 3, 1), date(2026, 6, 1), date(2026, 9, 1), date(2025, 11, 1))
+        for held_on, confirmed in zip(days, (True, True, False, True), strict=True):
+            activity = await add_activity(session, tie, held_on, "Họp tổ", NOW)
+            if confirmed:
+                confirm_activity(activity, None, NOW)
+        await session.flush()
+        [cb1] = [
+            b for b in await residence_overview(session, {"/"}, 2026) if b.branch.code == "CB1"
+        ]
+        by_name = {m.member.full_name: m for m in cb1.members}
+        an = by_name["Lê An"]
+        assert an.activities == 2  # not the unconfirmed one, nor last year's
+        assert (an.below(2), an.below(3)) == (False, True)
+        assert not by_name["Phạm Bình"].below(2)  # not tied: asked to register, not to attend
