@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import UNIT_ACTIONS, Action, can_anywhere
+from bot.access import Action, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
 from bot.scheduler import wake_scheduler_after_commit
@@ -58,8 +58,7 @@ async def _show_managed(update: Update, context: Context) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
-    allowed = UNIT_ACTIONS[Action.MANAGE_MEETINGS]
-    paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
+    paths = paths_for(context.actor, Action.MANAGE_MEETINGS)
     draft = await get_flow(context.db, user.id, "meeting")
     new = _("✍️ Continue the draft") if draft else _("➕ New meeting")
     rows = [[InlineKeyboardButton(new, callback_data="mnew")]]

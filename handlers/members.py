@@ -11,7 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import Action, can, can_on_member
+from bot.access import Action, can, can_on_member, paths_for
 from bot.i18n import Translator, pick_language, translator
 from handlers.common import (
     MAX_ROW_ID,
@@ -34,7 +34,7 @@ PAGE_SIZE = 10
 async def show_branch_members(update: Update, context: Context) -> None:
     """The committee member sees their branch's list, or first picks one of their branches."""
     _ = context._
-    paths = {g.unit_path for g in context.actor.grants}
+    paths = paths_for(context.actor, Action.VIEW_MEMBERS)
     branches = [
         b
         for b in await branches_under(context.db, paths)

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import UNIT_ACTIONS, Action, can, can_anywhere
+from bot.access import Action, can, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
 from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse
@@ -44,8 +44,7 @@ async def on_list(update: Update, context: Context) -> None:
         await refuse(update, context, "notice_list")
         return
     await ack(query)
-    allowed = UNIT_ACTIONS[Action.SEND_NOTICES]
-    paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
+    paths = paths_for(context.actor, Action.SEND_NOTICES)
     notices = await recent_notices(context.db, paths)
     if not notices:
         await edit_text(query, _("No notices have been sent yet."))

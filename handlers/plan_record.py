@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import Action, can, can_anywhere
+from bot.access import Action, can, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse
@@ -26,7 +26,7 @@ from handlers.plan_common import (
     tell,
 )
 from handlers.plan_notify import graded_text, tell_member
-from handlers.plan_review import reviewable_plan, role_paths, send_plan_list
+from handlers.plan_review import reviewable_plan, send_plan_list
 from handlers.residence_common import comment_text
 from storage.members import get_member
 from storage.models import Member, ResidenceComment, YearlyPlan
@@ -134,7 +134,7 @@ async def on_grade_list(update: Update, context: Context) -> None:
         await refuse(update, context, "plan_grade_list")
         return
     await ack(query)
-    paths = role_paths(context, Action.GRADE_MEMBERS)
+    paths = paths_for(context.actor, Action.GRADE_MEMBERS)
     # Any year: a December self-assessment is often graded in January.
     plans = await plans_in(
         context.db, paths, None, awaiting="grade", reviewer_id=context.actor.member_id

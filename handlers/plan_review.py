@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import UNIT_ACTIONS, Action, can_anywhere
+from bot.access import Action, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse
@@ -41,12 +41,6 @@ from storage.text import TextTooLong, clean_text
 Button = InlineKeyboardButton
 
 
-def role_paths(context: Context, action: Action) -> set[str]:
-    """The units the actor's roles allowing `action` cover."""
-    allowed = UNIT_ACTIONS[action]
-    return {g.unit_path for g in context.actor.grants if g.role in allowed}
-
-
 async def on_review_list(update: Update, context: Context) -> None:
     """The committee member sees the plans awaiting review in their units, one button each."""
     _ = context._
@@ -55,7 +49,7 @@ async def on_review_list(update: Update, context: Context) -> None:
         await refuse(update, context, "plan_review_list")
         return
     await ack(query)
-    paths = role_paths(context, Action.REVIEW_PLANS)
+    paths = paths_for(context.actor, Action.REVIEW_PLANS)
     plans = await plans_in(
         context.db,
         paths,

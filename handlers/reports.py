@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import UNIT_ACTIONS, Action, can, can_anywhere
+from bot.access import Action, can, can_anywhere, paths_for
 from bot.export_worker import ChatExport, export_after_commit
 from bot.i18n import Translator
 from handlers.common import MAX_ROW_ID, Context, ack, edit_text, refuse
@@ -63,8 +63,7 @@ def _parse(update: Update, *counts: int) -> tuple[DatasetSpec, list[int]] | None
 
 async def report_units(context: Context) -> list[Unit]:
     """The units (committees and branches, in tree order) the actor may report on."""
-    allowed = UNIT_ACTIONS[Action.VIEW_REPORTS]
-    paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
+    paths = paths_for(context.actor, Action.VIEW_REPORTS)
     units = await units_under(context.db, paths, MAX_UNITS)
     return [u for u in units if can(context.actor, Action.VIEW_REPORTS, u.path)]
 
@@ -215,8 +214,7 @@ async def on_log(update: Update, context: Context) -> None:
         await refuse(update, context, "export_log")
         return
     await ack(query)
-    allowed = UNIT_ACTIONS[Action.VIEW_EXPORT_LOG]
-    paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
+    paths = paths_for(context.actor, Action.VIEW_EXPORT_LOG)
     records = await recent_exports(context.db, paths)
     if not records:
         await edit_text(query, _("Nobody has exported data of your units yet."))

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import UNIT_ACTIONS, Action, can_anywhere
+from bot.access import Action, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
 from handlers.common import Context, ack, edit_text, refuse
@@ -72,8 +72,7 @@ async def on_list(update: Update, context: Context) -> None:
         await refuse(update, context, "survey_list")
         return
     await ack(query)
-    allowed = UNIT_ACTIONS[Action.MANAGE_SURVEYS]
-    paths = {g.unit_path for g in context.actor.grants if g.role in allowed}
+    paths = paths_for(context.actor, Action.MANAGE_SURVEYS)
     surveys = await recent_surveys(context.db, paths)
     if not surveys:
         await edit_text(query, _("No surveys have been sent yet."))
