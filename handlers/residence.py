@@ -18,9 +18,8 @@ from handlers.residence_common import (
     FLOWS,
     Builder,
     Markup,
-    activity_text,
+    activity_ask,
     branch_label,
-    button,
     cancel_markup,
     comment_year,
     local_today,
@@ -247,9 +246,7 @@ def _activity_request(activity: ResidenceActivity, context: Context) -> Builder:
     assert member is not None
 
     def build(_: Translator) -> tuple[str, Markup | None]:
-        text = activity_text(member.full_name, member.branch.name, activity, _)
-        keyboard = [[button(_("✅ Confirm participation"), f"rac:{activity.id}")]]
-        return text, {"inline_keyboard": keyboard}
+        return activity_ask(member.full_name, member.branch.name, activity, _)
 
     return build
 

@@ -149,15 +149,20 @@ def tie_text(tie: ResidenceTie, _: Translator) -> str:
     return "\n".join(lines)
 
 
-def activity_text(name: str, branch: str, activity: ResidenceActivity, _: Translator) -> str:
-    """A member's residence activity as its leaders read it (HTML, user text escaped)."""
-    return _(
+def activity_ask(
+    name: str, branch: str, activity: ResidenceActivity, _: Translator
+) -> tuple[str, Markup]:
+    """A member's residence activity as its leaders read it (HTML, user text escaped), with
+    the confirm button: sent as the ask, and again in the leaders' list."""
+    text = _(
         "🏠 <b>{name}</b> ({branch}) took part in a residence activity on {date}:\n{what}",
         name=escape(name),
         branch=escape(branch),
         date=_.date_text(activity.held_on),
         what=escape(activity.what),
     )
+    keyboard = [[button(_("✅ Confirm participation"), f"rac:{activity.id}")]]
+    return text, {"inline_keyboard": keyboard}
 
 
 def button(text: str, data: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from handlers.residence_common import (
     DECLINE_FLOW,
     STATUS_LABELS,
     Builder,
-    activity_text,
+    activity_ask,
     cancel_markup,
     may_host,
     notify,
@@ -60,11 +60,7 @@ async def on_pending(update: Update, context: Context) -> None:
     if not ties:
         await send(update, _("No residence ties are waiting for your confirmation."))
         return
-    for tie in ties[:MAX_LISTED]:
-        await send(update, _request_text(tie, _), _decide_markup(tie, _))
-    if len(ties) > MAX_LISTED:
-        more = _("… and {count} more: answer these first.", count=len(ties) - MAX_LISTED)
-        await send(update, more)
+    await _send_first([(_request_text(t, _), _decide_markup(t, _)) for t in ties], update, _)
 
 
 async def on_pending_activities(update: Update, context: Context) -> None:
@@ -81,15 +77,19 @@ async def on_pending_activities(update: Update, context: Context) -> None:
     if not waiting:
         await send(update, _("No residence activities are waiting for your confirmation."))
         return
-    for item in waiting[:MAX_LISTED]:
-        text = activity_text(item.member_name, item.member_branch, item.activity, _)
-        confirm = _("✅ Confirm participation")
-        markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(confirm, callback_data=f"rac:{item.activity.id}")]]
-        )
+    asks = [activity_ask(w.member_name, w.member_branch, w.activity, _) for w in waiting]
+    listed = [(text, InlineKeyboardMarkup.de_json(markup, None)) for text, markup in asks]
+    await _send_first(listed, update, _)
+
+
+async def _send_first(
+    messages: list[tuple[str, InlineKeyboardMarkup]], update: Update, _: Translator
+) -> None:
+    """The first MAX_LISTED messages, each with its buttons, then how many wait behind them."""
+    for text, markup in messages[:MAX_LISTED]:
         await send(update, text, markup)
-    if len(waiting) > MAX_LISTED:
-        more = _("… and {count} more: answer these first.", count=len(waiting) - MAX_LISTED)
+    if len(messages) > MAX_LISTED:
+        more = _("… and {count} more: answer these first.", count=len(messages) - MAX_LISTED)
         await send(update, more)
 
 
