@@ -41,11 +41,19 @@ assert ROSTER is not None
         ("+84912345678", "'+84912345678"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
-        ("\t=1", "'\t=1"),
-        ("\r=1", "'\r=1"),
+        ("\t=1", "'\t'=1"),  # a tab is a separator too: both parts are escaped
+        ("\r=1", "'\r'=1"),
         ("Nguyễn Văn An", "Nguyễn Văn An"),
         ("a=b", "a=b"),
         ("", ""),
+        # A CSV opened with another separator splits the cell there: each part is checked.
+        ("Lê An;=1+1", "Lê An;'=1+1"),
+        ("An, +84912", "An, '+84912"),
+        ("=1;@SUM(A1)|-2", "'=1;'@SUM(A1)|'-2"),
+        ("An\t=1", "An\t'=1"),
+        ("An\n=1", "An\n'=1"),
+        ("An;\t=1", "An;\t'=1"),
+        ("An; Bình", "An; Bình"),
     ],
 )
 def test_text_a_spreadsheet_would_run_is_escaped(text: str, expected: str) -> None:
@@ -276,3 +284,19 @@ def test_command_line_lists_the_choices_and_exports_one(sqlite_url: str, tmp_pat
     assert output.read_text("utf-8-sig").splitlines()[1].startswith("An,")
     outside = cli(sqlite_url, "export", "one_branch", "--unit", "CB1", "--choice", "3")
     assert outside.exit_code == 1 and "2  Chi bộ 1" in outside.output
+
+
+async def test_a_formula_after_a_separator_is_not_live_in_any_csv_reading(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    async with transaction(sessions) as session:
+        units = await tree(session)
+        await member(session, units["CB1"], "Lê An;=1+1", "0912000005")
+        await member(session, units["CB1"], "Bình,@SUM(A1)", "0912000006")
+    target = tmp_path / "cb1.csv"
+    await produce(sessions, ROSTER, units["CB1"].id, ExportFormat.CSV, translator("en"), target)
+    text = target.read_bytes().decode("utf-8-sig")
+    for delimiter in ",;":  # Excel in a Vietnamese or European locale splits at ";"
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            live = [cell for cell in row if cell.lstrip(' "').startswith(("=", "+", "-", "@"))]
+            assert live == [], (delimiter, row)

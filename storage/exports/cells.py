@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -11,19 +12,23 @@ from storage.exports.dataset import N_, Column, Gettext, Kind
 # A spreadsheet (or whatever a CSV is opened in) runs a text starting with one of these as a
 # formula; prefixing an apostrophe shows it as the plain text it is (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A CSV opened with another separator than ours (Excel uses ";" in many locales) is split
+# inside our cells, so a trigger after any separator (spaces between) starts a cell too.
+_TRIGGER_INSIDE = re.compile(r"([,;|\t\r\n]\s*)(?=[=+\-@\t\r])")
 YES, NO = N_("Yes"), N_("No")
 
 Convert = Callable[[Any], Any]
 
 
 def escape_formula(text: str) -> str:
+    """An apostrophe before each trigger that starts the cell or a part of it."""
+    text = _TRIGGER_INSIDE.sub(r"\1'", text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def as_text(value: Any) -> str:
-    # escape_formula inlined: this runs for most cells of every export.
-    text = value if value.__class__ is str else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    # Runs for most cells of every export: one call, no checks escape_formula does not need.
+    return escape_formula(value if value.__class__ is str else str(value))
 
 
 def _number(value: Any) -> Any:
