@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import BotCommand, Update
+from telegram.error import InvalidToken
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -114,7 +115,11 @@ class Chibo:
 
     async def start(self) -> None:
         """Connects to Telegram and registers the command list in both languages."""
-        await self.application.initialize()
+        try:
+            await self.application.initialize()
+        except InvalidToken:
+            # PTB's message quotes the token, and "from None" keeps it out of tracebacks.
+            raise InvalidToken("Telegram did not accept the bot token") from None
         await self.application.start()
         await self._register_commands()
         await self._book_standing_jobs()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 
 import click
@@ -12,9 +13,11 @@ from bot.cli_admin import invite, role, roster, unit
 from bot.cli_export import export
 from bot.cli_members import member
 from bot.cli_plans import plan
-from bot.cli_support import fail, load_settings, migrate
+from bot.cli_support import TOKEN_REFUSED, fail, load_settings, migrate
 from bot.logs import setup_logging
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @click.group()
@@ -37,10 +40,20 @@ def run(webhook: bool) -> None:
         )
     if webhook and (not settings.webhook_url or settings.webhook_secret_token is None):
         fail(_("Webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET_TOKEN to be set."))
-    setup_logging(settings.log_level, settings.bot_token.get_secret_value())
+    token = settings.bot_token.get_secret_value()
+    setup_logging(settings.log_level, token, settings.log_personal_data)
     migrate(settings)
     click.echo(_("Starting the bot. Press Ctrl+C to stop."))
-    asyncio.run(_serve(settings, webhook))
+    from telegram.error import InvalidToken  # the bot's modules load only when it runs
+
+    try:
+        asyncio.run(_serve(settings, webhook))
+    except InvalidToken:  # PTB's own text of this error quotes the token: never shown
+        fail(_(TOKEN_REFUSED))
+    except Exception as error:
+        # Through the logging handler, which removes the token from the traceback.
+        log.critical("the bot stopped: %s", type(error).__name__, exc_info=True)
+        fail(_("The bot stopped after an error; the log above says which."))
 
 
 async def _serve(settings: Settings, webhook: bool) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli_support import Rollback, fail, load_settings, run_in_transaction
+from bot.cli_support import TOKEN_REFUSED, Rollback, fail, load_settings, run_in_transaction
 from bot.i18n import N_, Translator
 from storage import audit
 from storage.invites import create_invite
@@ -279,6 +279,7 @@ def _bot_username(settings: Any) -> str:
     import asyncio
 
     from telegram import Bot
+    from telegram.error import InvalidToken
 
     _ = load_settings()[1]
     if settings.bot_token is None:
@@ -289,4 +290,7 @@ def _bot_username(settings: Any) -> str:
         async with bot:
             return str(bot.username)
 
-    return asyncio.run(ask())
+    try:
+        return asyncio.run(ask())
+    except InvalidToken:  # its text quotes the token
+        fail(_(TOKEN_REFUSED))

@@ -10,12 +10,17 @@ from typing import Any, NoReturn, TypeVar
 import click
 from sqlalchemy.exc import DBAPIError
 
-from bot.i18n import Translator, translator
+from bot.i18n import N_, Translator, translator
 from bot.settings import Settings
 from storage.db import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 
 T = TypeVar("T")
+# Shown instead of PTB's InvalidToken text, which quotes the token.
+TOKEN_REFUSED = N_(
+    "Telegram did not accept the bot token (it answered 401 or 404). Check "
+    "BOT_TOKEN, and TELEGRAM_API_BASE_URL if you set it."
+)
 
 
 def load_settings() -> tuple[Settings, Translator]:

@@ -74,7 +74,8 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp: {type(error).__name__}") from error
+            # Not chained: aiohttp's texts quote the URL, which holds the token.
+            raise NetworkError(f"aiohttp: {type(error).__name__}") from None
 
 
 def _body(request_data: RequestData) -> bytes | aiohttp.FormData:

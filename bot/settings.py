@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     plan_note_limit: int = Field(default=500, ge=1, le=3500)
     plan_comment_limit: int = Field(default=1000, ge=1, le=3500)
     log_level: str = "INFO"
+    # Libraries' DEBUG lines hold request bodies and SQL parameters (bot/logs.py).
+    log_personal_data: bool = False
 
     @field_validator("bot_token", "webhook_secret_token", mode="before")
     @classmethod

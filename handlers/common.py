@@ -14,6 +14,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.access import UNIT_ACTIONS, Action, Actor, can
 from bot.context import ChiboContext, current_scope
 from bot.i18n import pick_language, translator
+from bot.logs import log_safe
 from storage import audit
 from storage.members import account_and_member
 from storage.models import Unit
@@ -101,7 +102,8 @@ async def refuse(update: Update, context: ChiboContext, reason: str) -> None:
     text = _("Sorry, this button is not for you or is no longer valid.")
     query = update.callback_query
     prefix = (query.data or "").split(":", 1)[0][:16] if query else ""
-    log.warning("refused %s (%s) in update %s", prefix or "message", reason, update.update_id)
+    button = log_safe(prefix) if prefix else "message"  # the data is the user's to forge
+    log.warning("refused %s (%s) in update %s", button, reason, update.update_id)
     await audit.record(
         context.db,
         "refused",
