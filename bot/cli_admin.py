@@ -10,8 +10,10 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_support import TOKEN_REFUSED, Rollback, fail, load_settings, run_in_transaction
+from bot.file_problems import limit_text
 from bot.i18n import N_, Translator
 from storage import audit
+from storage.file_limits import FileTooLarge
 from storage.invites import create_invite
 from storage.members import find_member
 from storage.models import Role, Unit
@@ -42,6 +44,7 @@ PROBLEMS = {
 FILE_PROBLEMS = {
     "not_utf8": N_('The file is not UTF-8 text. Save it as "CSV UTF-8" or as XLSX.'),
     "not_xlsx": N_("The file cannot be read as an XLSX workbook."),
+    "not_csv": N_("The file cannot be read as CSV (check its quotes)."),
     "no_delimiter": N_(
         "The columns of the file cannot be told apart. The first row must hold the column "
         "names, separated by commas, semicolons or tabs."
@@ -122,10 +125,16 @@ def roster() -> None:
 def roster_import(file: Path, branch_code: str, dry_run: bool) -> None:
     """Import a roster from a CSV (UTF-8) or XLSX FILE into a branch: every row or none."""
     settings, _ = load_settings()
+
+    def progress(rows: int) -> None:  # from the start: a large file takes a while to read
+        click.echo(_("Read and checked {rows} rows…", rows=rows), err=True)
+
     try:
-        parsed = read_roster(file, datetime.now(settings.tz).date())
+        parsed = read_roster(file, datetime.now(settings.tz).date(), progress)
     except RosterFileError as error:
         fail(_(FILE_PROBLEMS[error.code], value=error.value))
+    except FileTooLarge as error:
+        fail(_("Nothing was imported.") + " " + limit_text(error, _))
     summary = _import(settings, parsed, branch_code, dry_run, _)
     if summary.problems:
         lines = [_("Nothing was imported. Fix these rows and try again:")]

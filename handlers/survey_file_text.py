@@ -7,6 +7,7 @@ from typing import Any
 
 from telegram import Message
 
+from bot.file_problems import LIMIT_PROBLEMS
 from bot.i18n import N_, Translator
 from handlers.common import Context
 from storage.survey_file import MAX_FILE_BYTES, FileProblem, SurveySpec, read_survey_file
@@ -45,6 +46,7 @@ FILE_PROBLEMS = {
     "bad_scale": N_("“scale” must be 5 or 10."),
     "bad_labels": N_("“labels” must list two texts: the lowest and the highest."),
     "closes_in_past": N_("The closing time has already passed."),
+    **LIMIT_PROBLEMS,
 }
 
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import csv
-import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from storage.file_limits import (
+    FileTooLarge,
+    Limits,
+    NotAZip,
+    bounded_rows,
+    check_zip,
+    csv_lines,
+    csv_rows,
+)
 from storage.models import Role
 from storage.text import clean_name, fold, normalize_phone
 
@@ -31,6 +41,10 @@ DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 # Column sizes in storage.models.Member: longer values are refused by PostgreSQL (not SQLite).
 MAX_LENGTHS = {"full_name": 255, "party_card_no": 32}
 DELIMITERS = ",;\t"
+# What a roster file may hold (the command line imports up to hundreds of thousands of rows).
+LIMITS = Limits(unpacked_bytes=256_000_000, rows=500_000, columns=50, cell_chars=1_000)
+PROGRESS_EVERY = 10_000  # rows between two progress reports
+SNIFF_CHARS = 65_536
 
 
 @dataclass(frozen=True)
@@ -42,7 +56,7 @@ class Problem:
     value: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large roster holds many of them
 class RosterRow:
     line: int
     full_name: str
@@ -79,23 +93,57 @@ class RosterFileError(ValueError):
         self.value = value
 
 
-def read_roster(path: Path, today: date) -> Roster:
-    table = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
-    return check_table(table, today)
+def read_roster(
+    path: Path, today: date, progress: Callable[[int], None] = lambda _rows: None
+) -> Roster:
+    """The checked roster, read a row at a time; `progress(rows)` every PROGRESS_EVERY rows.
+
+    Raises RosterFileError for a file that cannot be read, FileTooLarge for one past LIMITS.
+    """
+    reader = _xlsx_rows if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_rows
+    with reader(path) as rows:
+        return check_table(_counted(bounded_rows(rows, LIMITS), progress), today)
 
 
-def _read_csv(path: Path) -> list[list[Any]]:
+def _counted(rows: Iterator[Sequence[Any]], progress: Callable[[int], None]) -> Iterator[Any]:
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        if count % PROGRESS_EVERY == 0:
+            progress(count)
+        yield row
+    progress(count)
+
+
+@contextmanager
+def _csv_rows(path: Path) -> Iterator[Iterator[Sequence[Any]]]:
+    if path.stat().st_size > LIMITS.unpacked_bytes:
+        raise FileTooLarge("unpacked_too_large", LIMITS.unpacked_bytes)
+    # newline="": the csv module reads line breaks inside quoted cells itself.
+    with path.open(encoding="utf-8-sig", newline="") as text:  # Excel adds a BOM
+        try:
+            start = text.read(SNIFF_CHARS)
+            text.seek(0)
+            lines = csv_lines(text, LIMITS)
+            yield _decoded(csv_rows(lines, _dialect(start), LIMITS)) if start.strip() else iter(())
+        except UnicodeDecodeError as error:
+            raise RosterFileError("not_utf8") from error
+
+
+def _decoded(rows: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    """Rows, a bad byte further on (decoded as the rows are read) reported as not UTF-8."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")  # Excel adds a BOM; accept both
+        yield from rows
     except UnicodeDecodeError as error:
         raise RosterFileError("not_utf8") from error
-    if not text.strip():
-        return []
+    except csv.Error as error:
+        raise RosterFileError("not_csv") from error
+
+
+def _dialect(start: str) -> Any:
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=DELIMITERS)
+        return csv.Sniffer().sniff(start[:4096], delimiters=DELIMITERS)
     except csv.Error:  # rows of different lengths: hand-made files leave optional columns off
-        dialect = _header_dialect(text.splitlines()[0])
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+        return _header_dialect(start.splitlines()[0])
 
 
 def _header_dialect(header: str) -> type[csv.Dialect]:
@@ -107,26 +155,40 @@ def _header_dialect(header: str) -> type[csv.Dialect]:
     return type("HeaderDialect", (csv.excel,), {"delimiter": delimiter})
 
 
-def _read_xlsx(path: Path) -> list[list[Any]]:
-    # Read twice: cached results, and the formulas, to tell "empty" from "never computed".
-    values, formulas = _xlsx_rows(path, data_only=True), _xlsx_rows(path, data_only=False)
-    return [_computed_row(row, raw) for row, raw in zip(values, formulas, strict=False)]
+@contextmanager
+def _xlsx_rows(path: Path) -> Iterator[Iterator[Sequence[Any]]]:
+    """Rows streamed from the first sheet, with UNCOMPUTED for a formula without a value.
+
+    Read twice in step: the cached results, and the formulas, to tell "empty" from "never
+    computed". openpyxl's read-only mode parses the sheet as it goes.
+    """
+    with path.open("rb") as source:
+        try:
+            check_zip(source, LIMITS)
+        except NotAZip as error:
+            raise RosterFileError("not_xlsx") from error
+    with _sheet(path, data_only=True) as values, _sheet(path, data_only=False) as formulas:
+        pairs = zip(values, formulas, strict=False)
+        yield (_computed_row(row, raw) for row, raw in pairs)
 
 
-def _xlsx_rows(path: Path, data_only: bool) -> list[list[Any]]:
+@contextmanager
+def _sheet(path: Path, data_only: bool) -> Iterator[Iterator[tuple[Any, ...]]]:
     from openpyxl import load_workbook  # imported here: only the XLSX path needs it
 
     try:
         book = load_workbook(path, read_only=True, data_only=data_only)
+        sheet = book.worksheets[0]
     except Exception as error:  # openpyxl raises several unrelated types for a bad file
         raise RosterFileError("not_xlsx") from error
     try:
-        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        sheet.reset_dimensions()  # the size the file declares: not trusted, not padded to
+        yield sheet.iter_rows(values_only=True)
     finally:
         book.close()
 
 
-def _computed_row(values: list[Any], raw: list[Any]) -> list[Any]:
+def _computed_row(values: Sequence[Any], raw: Sequence[Any]) -> list[Any]:
     """Cached values, with UNCOMPUTED where a formula has none (read as None otherwise)."""
     return [
         UNCOMPUTED if value is None and _is_formula(raw[col] if col < len(raw) else None) else value
@@ -140,15 +202,17 @@ def _is_formula(raw: Any) -> bool:
     return isinstance(raw, ArrayFormula) or (isinstance(raw, str) and raw.startswith("="))
 
 
-def check_table(table: list[list[Any]], today: date) -> Roster:
-    """Rows checked one by one; every problem is kept so the secretary sees them all at once."""
-    header = table[0] if table else []
+def check_table(table: Iterable[Sequence[Any]], today: date) -> Roster:
+    """Rows checked one by one as they are read; every problem is kept so the secretary sees
+    them all at once."""
+    rows = iter(table)
+    header = next(rows, [])
     columns = _columns(header)
     titles = {name: str(header[col]).strip() for name, col in columns.items()}
     roster = Roster()
     seen_phone: dict[str, int] = {}
     seen_card: dict[str, int] = {}
-    for index, raw in enumerate(table[1:], start=2):
+    for index, raw in enumerate(rows, start=2):
         cells = {name: _cell(raw, col) for name, col in columns.items()}
         pending = [name for name, value in cells.items() if value is UNCOMPUTED]
         if not pending and not any(cells.values()):
@@ -169,7 +233,7 @@ def check_table(table: list[list[Any]], today: date) -> Roster:
     return roster
 
 
-def _columns(header: list[Any]) -> dict[str, int]:
+def _columns(header: Sequence[Any]) -> dict[str, int]:
     columns: dict[str, int] = {}
     for col, title in enumerate(header):
         name = HEADERS.get(fold(str(title or "")).replace("_", " ").strip()) or HEADERS.get(
@@ -183,7 +247,7 @@ def _columns(header: list[Any]) -> dict[str, int]:
     return columns
 
 
-def _cell(raw: list[Any], col: int) -> Any:
+def _cell(raw: Sequence[Any], col: int) -> Any:
     value = raw[col] if col < len(raw) else None
     if isinstance(value, str):
         value = value.strip()

@@ -27,6 +27,7 @@ from storage.survey_questions import (
 )
 
 MAX_FILE_BYTES = 200_000
+MAX_DEPTH = 10  # a survey nests four deep (survey, questions, a question, its options)
 TITLE_LIMIT = 255
 TOP_KEYS = {"title", "anonymous", "min_responses", "audience", "opens", "closes", "questions"}
 QUESTION_KEYS = {"text", "type", "required", "options", "min", "max", "scale", "labels"}
@@ -72,11 +73,27 @@ def read_survey_file(content: bytes, tz: tzinfo) -> SurveySpec | list[FileProble
     except UnicodeDecodeError:
         return [FileProblem(1, "not_utf8")]
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        too_deep = _too_deep(text)
+        root = None if too_deep else yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         return [FileProblem(mark.line + 1 if mark else 1, "not_yaml")]
-    return check_survey(root, tz)
+    return [too_deep] if too_deep else check_survey(root, tz)
+
+
+def _too_deep(text: str) -> FileProblem | None:
+    """Nesting past MAX_DEPTH, found from the parser's events (a loop, no recursion):
+    composing a file nested thousands deep would exhaust Python's stack."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                return FileProblem(line, "too_deep", {"limit": MAX_DEPTH})
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
 
 
 def check_survey(root: Node | None, tz: tzinfo) -> SurveySpec | list[FileProblem]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -18,10 +19,13 @@ from openpyxl import load_workbook
 from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from storage.file_limits import FileTooLarge, Limits, NotAZip, bounded_rows, check_zip
 from storage.survey_file import FileProblem, SurveySpec, check_survey
 
 MAX_XLSX_BYTES = 1_000_000
 MAX_ROWS = 200  # a survey has at most 50 questions; more rows are not read
+# Unpacked, a survey sheet is a few hundred KB; a cell holds at most a question's options.
+LIMITS = Limits(unpacked_bytes=10_000_000, rows=MAX_ROWS, columns=20, cell_chars=10_000)
 LIST_KEYS = ("options", "labels")
 LIST_SEPARATOR = re.compile(r"\s*(?:\n|;)\s*")
 STR = "tag:yaml.org,2002:str"
@@ -32,11 +36,23 @@ def read_survey_xlsx(content: bytes, tz: tzinfo) -> SurveySpec | list[FileProble
     if len(content) > MAX_XLSX_BYTES:
         return [FileProblem(1, "file_too_large", {"limit": MAX_XLSX_BYTES // 1000})]
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        rows = list(workbook.worksheets[0].iter_rows(max_row=MAX_ROWS, values_only=True))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError):
+        check_zip(io.BytesIO(content), LIMITS)  # before openpyxl unpacks anything
+        rows = _rows(content)
+    except FileTooLarge as error:
+        return [FileProblem(error.row or 1, error.code, error.values())]
+    except (NotAZip, zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError):
         return [FileProblem(1, "not_xlsx")]
     return check_survey(_tree(rows), tz)
+
+
+def _rows(content: bytes) -> list[Sequence[Any]]:
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # the size the file declares: not trusted, not padded to
+        return list(bounded_rows(sheet.iter_rows(max_row=MAX_ROWS, values_only=True), LIMITS))
+    finally:
+        workbook.close()
 
 
 def _mark(row: int) -> Mark:
@@ -62,7 +78,7 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _tree(rows: list[tuple[Any, ...]]) -> MappingNode:
+def _tree(rows: list[Sequence[Any]]) -> MappingNode:
     pairs: list[tuple[Node, Node]] = []
     header: list[str] | None = None
     questions: list[Node] = []
