@@ -3,6 +3,7 @@ before being parsed in full, with a sentence naming the limit; nothing is create
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
 import tracemalloc
@@ -123,6 +124,10 @@ def test_roster_reader_refuses_a_zip_bomb(
     assert refused_cheaply(read, monkeypatch) == ("not_xlsx" if lying else "unpacked_too_large")
 
 
+def asyncio_run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
 def cli(url: str, *args: str) -> Result:
     return CliRunner().invoke(main, list(args), env={"DATABASE_URL": url, "BOT_TOKEN": ""})
 
@@ -219,3 +224,64 @@ async def test_the_bot_refuses_a_bomb_sent_as_a_survey(fast_bot: RunningBot, bom
     assert "Tệp giải nén ra hơn 10 MB" in reply
     async with fast_bot.db() as session:
         assert list(await session.scalars(select(Survey))) == []
+
+
+def big_csv(path: Path, rows: int, bad_line: int | None = None) -> None:
+    lines = ["Họ và tên,Số điện thoại"]
+    lines += [f"Đảng viên {i},09{i:08d}" for i in range(1, rows + 1)]
+    if bad_line is not None:
+        lines[bad_line - 1] = "Đảng viên sai,không có"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_cli_import_of_a_large_roster_shows_progress_from_the_start(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(roster_file, "PROGRESS_FIRST", 100)
+    monkeypatch.setattr(roster_file, "PROGRESS_EVERY", 200)
+    cli(sqlite_url, "unit", "add", "CB1", "Chi bộ 1", "--branch")
+    path = tmp_path / "roster.csv"
+    big_csv(path, 650, bad_line=651)  # the last row is wrong: nothing is imported
+    bad = cli(sqlite_url, "roster", "import", str(path), "--branch", "CB1")
+    assert bad.exit_code == 1
+    progress = [line for line in bad.output.splitlines() if line.startswith("Đã đọc và kiểm tra")]
+    assert progress == [
+        f"Đã đọc và kiểm tra {n} dòng…" for n in (100, 200, 400, 600, 651)
+    ]  # lines, the header too
+    assert 'dòng 651: "không có" không phải số điện thoại hợp lệ' in bad.output
+    assert asyncio_run(members(sqlite_url)) == 0
+    big_csv(path, 650)
+    good = cli(sqlite_url, "roster", "import", str(path), "--branch", "CB1")
+    lines = good.output.splitlines()
+    assert lines.index("Đã đọc và kiểm tra 100 dòng…") < len(lines) - 1
+    assert "Thêm mới: 650" in lines[-1]
+    assert asyncio_run(members(sqlite_url)) == 650
+
+
+def test_xlsx_roster_is_checked_while_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Progress comes while openpyxl is still reading the sheet: the rows are streamed, not
+    loaded first (which is what took memory and showed nothing for seconds)."""
+    monkeypatch.setattr(roster_file, "PROGRESS_FIRST", 500)
+    rows_read = 0
+    real = roster_file._computed_row
+
+    def counting(values: Any, raw: Any) -> list[Any]:
+        nonlocal rows_read
+        rows_read += 1
+        return real(values, raw)
+
+    monkeypatch.setattr(roster_file, "_computed_row", counting)
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["Họ và tên", "Số điện thoại"])
+    for i in range(1, 2001):
+        sheet.append([f"Đảng viên {i}", f"09{i:08d}"])
+    path = tmp_path / "roster.xlsx"
+    book.save(path)
+    seen: list[tuple[int, int]] = []
+    roster = roster_file.read_roster(path, TODAY, lambda rows: seen.append((rows, rows_read)))
+    assert len(roster.rows) == 2000
+    assert seen[0] == (500, 500)  # 500 rows read when 500 are reported, of 2001
+    assert seen[-1] == (2001, 2001)
