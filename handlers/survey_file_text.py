@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import tzinfo
 from html import escape
 from typing import Any
 
@@ -64,7 +66,8 @@ async def read_document(
         return _(too_large, limit=limit // 1000)
     file = await document.get_file()
     content = bytes(await file.download_as_bytearray())
-    spec = _read(document.file_name, content, context)
+    # Off the event loop: a sheet within the limits can still take most of a second.
+    spec = await asyncio.to_thread(_read, document.file_name, content, context.settings.tz)
     if isinstance(spec, list):
         return spec
     if spec.closes_at is not None and spec.closes_at <= context.now():
@@ -85,12 +88,10 @@ def _is_xlsx(file_name: str | None, content: bytes) -> bool:
     return (file_name or "").lower().endswith(".xlsx") or content.startswith(b"PK\x03\x04")
 
 
-def _read(
-    file_name: str | None, content: bytes, context: Context
-) -> SurveySpec | list[FileProblem]:
+def _read(file_name: str | None, content: bytes, tz: tzinfo) -> SurveySpec | list[FileProblem]:
     if _is_xlsx(file_name, content):
-        return read_survey_xlsx(content, context.settings.tz)
-    return read_survey_file(content, context.settings.tz)
+        return read_survey_xlsx(content, tz)
+    return read_survey_file(content, tz)
 
 
 def file_problems_text(problems: list[FileProblem], _: Translator) -> str:
