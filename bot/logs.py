@@ -92,6 +92,27 @@ class SafeFormatter(logging.Formatter):
 RedactToken = SafeFormatter  # the name tests and callers used before
 
 
+class RedactRecord(logging.Filter):
+    """Removes the token from the record itself (message, traceback, stack) before any
+    formatter sees it: a formatter caches the traceback text on the record, and another
+    handler would reuse it as it is."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.formatter = SafeFormatter(token)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact = self.formatter.redact
+        record.msg, record.args = redact(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
 class OwnDebugOnly(logging.Filter):
     """Drops libraries' DEBUG records (requests, updates, SQL parameters: personal data)."""
 
@@ -116,9 +137,10 @@ def setup_logging(
     if _installed is not None:
         root.removeHandler(_installed)
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(SafeFormatter(token or ""))
     if not personal_data:
         handler.addFilter(OwnDebugOnly())
+    handler.addFilter(RedactRecord(token or ""))
+    handler.setFormatter(SafeFormatter(token or ""))
     root.addHandler(handler)
     _installed = handler
     # Libraries do not even build their DEBUG records unless they may be written.

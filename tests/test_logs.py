@@ -159,8 +159,19 @@ async def test_the_token_is_in_no_line_when_telegram_refuses_it(
     assert "Traceback" not in output  # an expected refusal, not a crash
 
 
+class Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def test_the_token_is_redacted_in_every_form(capture: Capture) -> None:
     stream = capture("INFO")
+    later = Keep()  # a handler added after ours sees the redacted record
+    logging.getLogger().addHandler(later)
     encoded = TOKEN.replace(":", "%3A")
     try:
         try:
@@ -172,3 +183,6 @@ def test_the_token_is_redacted_in_every_form(capture: Capture) -> None:
     text = stream.getvalue()
     assert TOKEN not in text and encoded not in text and TOKEN.partition(":")[2] not in text
     assert text.count(REDACTED) == 3
+    logging.getLogger().removeHandler(later)
+    [record] = [r for r in later.records if r.name == "httpx.client"]
+    assert TOKEN not in record.getMessage() and TOKEN not in (record.exc_text or "")
