@@ -18,6 +18,7 @@ import logging
 import re
 import sys
 import threading
+import traceback
 from types import TracebackType
 from typing import IO, Any
 from urllib.parse import quote
@@ -66,13 +67,42 @@ def token_forms(token: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
+def frames_only(exc_info: Any) -> str:
+    """A traceback with its frames and exception classes but not the exceptions' texts,
+    which can hold personal data (SQL parameters, a name in a ValueError, Telegram's
+    answer quoting a message)."""
+    error = exc_info[1] if isinstance(exc_info, tuple) else exc_info
+    if error is None:
+        return ""
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: traceback.TracebackException | None = traceback.TracebackException.from_exception(
+        error
+    )
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kind = current.exc_type.__qualname__ if current.exc_type else "?"
+        chunk = ["Traceback (most recent call last):\n", *current.stack.format(), kind]
+        lines[:0] = [*chunk, " (text left out: it may hold personal data)\n"]
+        cause = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+        if cause is not None:
+            lines[:0] = ["\n"]
+        current = cause
+    return "".join(lines).rstrip("\n")
+
+
 class SafeFormatter(logging.Formatter):
     """Formats a record, then removes the token from the whole text and keeps the record
-    to lines of its own."""
+    to lines of its own. Tracebacks leave the exceptions' texts out unless personal data
+    may be logged."""
 
-    def __init__(self, token: str, fmt: str | None = FORMAT) -> None:
+    def __init__(self, token: str, fmt: str | None = FORMAT, personal_data: bool = False) -> None:
         super().__init__(fmt)
         self.secrets = token_forms(token)
+        self.personal_data = personal_data
+
+    def formatException(self, ei: Any) -> str:
+        return super().formatException(ei) if self.personal_data else frames_only(ei)
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         return super().formatMessage(record).replace("\n", "\\n").replace("\r", "\\r")
@@ -97,14 +127,14 @@ class RedactRecord(logging.Filter):
     formatter sees it: a formatter caches the traceback text on the record, and another
     handler would reuse it as it is."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, personal_data: bool = False) -> None:
         super().__init__()
-        self.formatter = SafeFormatter(token)
+        self.formatter = SafeFormatter(token, personal_data=personal_data)
 
     def filter(self, record: logging.LogRecord) -> bool:
         redact = self.formatter.redact
         record.msg, record.args = redact(record.getMessage()), None
-        if record.exc_info and not record.exc_text:
+        if record.exc_info:  # formatted again: a handler before ours may have cached it
             record.exc_text = self.formatter.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
@@ -139,8 +169,8 @@ def setup_logging(
     handler = logging.StreamHandler(stream or sys.stderr)
     if not personal_data:
         handler.addFilter(OwnDebugOnly())
-    handler.addFilter(RedactRecord(token or ""))
-    handler.setFormatter(SafeFormatter(token or ""))
+    handler.addFilter(RedactRecord(token or "", personal_data))
+    handler.setFormatter(SafeFormatter(token or "", personal_data=personal_data))
     root.addHandler(handler)
     _installed = handler
     # Libraries do not even build their DEBUG records unless they may be written.

@@ -169,7 +169,7 @@ class Keep(logging.Handler):
 
 
 def test_the_token_is_redacted_in_every_form(capture: Capture) -> None:
-    stream = capture("INFO")
+    stream = capture("INFO", personal_data=True)  # exception texts are written then
     later = Keep()  # a handler added after ours sees the redacted record
     logging.getLogger().addHandler(later)
     encoded = TOKEN.replace(":", "%3A")
@@ -186,3 +186,18 @@ def test_the_token_is_redacted_in_every_form(capture: Capture) -> None:
     logging.getLogger().removeHandler(later)
     [record] = [r for r in later.records if r.name == "httpx.client"]
     assert TOKEN not in record.getMessage() and TOKEN not in (record.exc_text or "")
+
+
+def test_a_traceback_leaves_exception_texts_out(capture: Capture) -> None:
+    stream = capture("INFO")
+    try:
+        try:
+            raise KeyError(NAME)
+        except KeyError as inner:
+            raise ValueError(f"phone {PHONE}") from inner
+    except ValueError:
+        logging.getLogger("sqlalchemy.engine").error("statement failed", exc_info=True)
+    text = stream.getvalue()
+    assert "KeyError (text left out" in text and "ValueError (text left out" in text
+    assert "test_logs.py" in text  # where it happened is kept
+    assert NAME not in text and PHONE not in text
