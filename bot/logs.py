@@ -6,7 +6,8 @@
 - Personal data: chibo's own modules log identifiers and class names only, at every level.
   Libraries (python-telegram-bot, httpx, aiohttp, aiosqlite, SQLAlchemy...) write request
   bodies, updates and SQL parameters at DEBUG, so `LOG_LEVEL=DEBUG` applies to chibo's own
-  loggers only, unless `LOG_PERSONAL_DATA=true` says the log may hold personal data.
+  loggers only, and tracebacks leave the exceptions' texts out, unless
+  `LOG_PERSONAL_DATA=true` says the log may hold personal data.
 - Forged lines: anything from a user is logged through `log_safe`; and every record keeps
   to its first line (message control characters escaped, traceback lines indented), so no
   text can start a line that looks like another record.
@@ -190,6 +191,8 @@ def teardown_logging() -> None:
     if _installed is not None:
         logging.getLogger().removeHandler(_installed)
         _installed = None
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
     sys.excepthook = sys.__excepthook__
     threading.excepthook = threading.__excepthook__
 
