@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck check messages bench bench-broadcast bench-export clean
+.PHONY: install run test lint typecheck check messages bench bench-broadcast bench-export bench-roster clean
 
 install: $(STAMP)
 
@@ -42,6 +42,9 @@ bench-broadcast: install
 
 bench-export: install
 	$(BIN)/python -m bench.export
+
+bench-roster: install
+	$(BIN)/python -m bench.roster_read
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -130,8 +130,9 @@ def main(rows: int) -> None:
         write_xlsx(xlsx, rows)
         write_csv(csv_path, rows)
         bomb.write_bytes(zip_bomb())
-        print(f"roster of {rows} rows: xlsx {xlsx.stat().st_size / 1e6:.1f} MB, "
-              f"csv {csv_path.stat().st_size / 1e6:.1f} MB; bomb {bomb.stat().st_size / 1e6:.2f} MB")  # fmt: skip
+        sizes = [path.stat().st_size / 1e6 for path in (xlsx, csv_path, bomb)]
+        shown = "roster of {} rows: xlsx {:.1f} MB, csv {:.1f} MB; bomb {:.2f} MB"
+        print(shown.format(rows, *sizes))
         figures = {}
         for name, fn, path in (
             ("xlsx", read_new, xlsx),
