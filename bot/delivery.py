@@ -157,6 +157,10 @@ class OutboxSender:
             except asyncio.CancelledError:
                 self._queue.push(row)  # a clean stop puts it back to pending
                 raise
+            if (wait := self.limits.chat_wait(row.chat_id)) > 0:  # a reply took it meanwhile
+                self._slots.release()
+                self._queue.push(row, time.monotonic() + wait)
+                continue
             stamp = self.limits.admit(row.chat_id)  # only this loop counts: still free
             task = asyncio.create_task(self._send(row, stamp))
             self._in_flight.add(task)
