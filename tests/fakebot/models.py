@@ -134,6 +134,14 @@ class ServerError:
 
 
 @dataclass(frozen=True)
+class BadRequest:
+    """Answer 400, as Telegram refuses a request for good (PTB raises BadRequest)."""
+
+    description: str = "Bad Request: message is too long"
+    status: int = 400
+
+
+@dataclass(frozen=True)
 class Timeout:
     """Sleep this long and then answer 504 without recording anything."""
 
@@ -145,4 +153,4 @@ class Hang:
     """Hold the request until FakeBotApi.release_hangs(); then it is processed normally."""
 
 
-Fault = RetryAfter | Forbidden | ServerError | Timeout | Hang
+Fault = RetryAfter | Forbidden | ServerError | BadRequest | Timeout | Hang
