@@ -243,8 +243,8 @@ class OutboxSender:
         if reports or any(o.status == DeliveryStatus.PENDING for o in outcomes):
             self._wake.set()  # reports to send, or retries whose due time to watch
         self.limits.forget_idle_chats()
-        now = time.monotonic()
-        self._held = {chat: ready for chat, ready in self._held.items() if ready > now}
+        clock = time.monotonic()
+        self._held = {chat: ready for chat, ready in self._held.items() if ready > clock}
 
     async def _stop_cleanly(self) -> None:
         """Lets sends in flight finish, puts queued rows back, and commits what is known."""

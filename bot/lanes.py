@@ -161,8 +161,9 @@ class LaneWorker:
         while True:
             async with transaction(self.sessions) as session:
                 items = await inbox.lane_work(session, chat_id)
-            if not items:
-                return
+                if not items:  # done: give the lane up in the same transaction
+                    await inbox.release_lanes(session, self.holder, [chat_id])
+                    return
             for item in items:
                 if item.handled:
                     await self._send_stored(chat_id, item)

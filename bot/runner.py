@@ -121,9 +121,7 @@ class UpdateRunner:
 
     async def _lane(self, chat_id: int) -> None:
         try:
-            await self.worker.run_lane(chat_id)
-            async with transaction(self.sessions) as session:
-                await inbox.release_lanes(session, self.holder, [chat_id])
+            await self.worker.run_lane(chat_id)  # gives the lane up when it is done
         except asyncio.CancelledError:
             raise
         except Exception as error:  # the database went away: the lease runs out, and the

@@ -300,6 +300,7 @@ def answer_callback_query(fake: FakeBotApi, params: Params, files: Files) -> Any
         fake.expired_answers += 1
         raise bad_request(EXPIRED)
     fake.callback_query_ids.discard(query_id)  # Telegram accepts one answer per query
+    fake.answered_at[query_id] = time.monotonic()
     answer = CallbackAnswer(
         callback_query_id=query_id,
         text=params.get("text"),

@@ -57,6 +57,7 @@ class Edit:
 
     text: str | None
     reply_markup: dict[str, Any] | None
+    at: float = field(default_factory=time.monotonic)  # when the edit came (benchmarks)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class SentMessage:
     deleted: bool = False
     params: dict[str, Any] = field(default_factory=dict)
     date: int = field(default_factory=lambda: int(time.time()))
+    sent_at: float = field(default_factory=time.monotonic)  # for benchmarks
 
     def buttons(self) -> list[str]:
         """Flat list of inline keyboard button labels (empty if none)."""

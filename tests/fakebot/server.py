@@ -67,6 +67,7 @@ class FakeBotApi:
         self.callback_answer_window = ANSWER_WINDOW_SECONDS
         self.callback_query_times: dict[str, float] = {}
         self.expired_answers = 0  # answers refused for being too late
+        self.answered_at: dict[str, float] = {}  # query id -> when its answer came
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.menu_buttons: dict[object, Any] = {}
         self.webhook: dict[str, Any] | None = None
