@@ -130,7 +130,7 @@ _REPLIES_LEFT = (
 
 
 async def claim(
-    session: AsyncSession, update_id: int, now: datetime, lane: int = 0, holder: str = ""
+    session: AsyncSession, update_id: int, now: datetime, lane: int, holder: str
 ) -> bool:
     """Marks an update handled in the caller's transaction; False if it already was, or if
     `holder` no longer holds the update's lane.
