@@ -162,7 +162,7 @@ class LaneWorker:
             async with transaction(self.sessions) as session:
                 items = await inbox.lane_work(session, chat_id)
                 if not items:  # done: give the lane up in the same transaction
-                    await inbox.release_lanes(session, self.holder, [chat_id])
+                    await inbox.release_lane(session, chat_id, self.holder)
                     return
             for item in items:
                 if item.handled:

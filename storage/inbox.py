@@ -217,33 +217,40 @@ class LaneItem:
     replies_left: int
 
 
+def _lanes_with_work_query() -> Any:
+    pending = select(
+        _inbox.c.chat_id, _inbox.c.update_id, _inbox.c.press.cast(Integer).label("press")
+    ).where(_inbox.c.processed_at.is_(None), _inbox.c.failed_at.is_(None))
+    unsent = select(_inbox.c.chat_id, _inbox.c.update_id, literal(0, Integer).label("press")).where(
+        _inbox.c.replies_left > 0
+    )
+    work = union_all(pending, unsent).subquery()
+    held_elsewhere = exists().where(
+        _lanes.c.chat_id == work.c.chat_id,
+        _lanes.c.lease_until > bindparam("now"),
+        _lanes.c.holder != bindparam("holder"),
+    )
+    return (
+        select(work.c.chat_id)
+        .where(~held_elsewhere, work.c.chat_id.not_in(bindparam("busy", expanding=True)))
+        .group_by(work.c.chat_id)
+        .order_by(func.max(work.c.press).desc(), func.min(work.c.update_id))
+        .limit(bindparam("limit"))
+    )
+
+
+_LANES_WITH_WORK = _lanes_with_work_query()
+_NO_CHAT = -(2**62)  # stands in for "no busy lane": `NOT IN ()` is not portable SQL
+
+
 async def lanes_with_work(
     session: AsyncSession, holder: str, now: datetime, busy: Collection[int], limit: int
 ) -> list[int]:
     """Chats with updates to handle or replies to send that nobody else holds; chats
     with a button press first (its answer is due within seconds), then oldest first."""
-    pending = select(
-        InboxUpdate.chat_id, InboxUpdate.update_id, InboxUpdate.press.cast(Integer).label("press")
-    ).where(_waiting())
-    unsent = select(
-        InboxUpdate.chat_id, InboxUpdate.update_id, literal(0, Integer).label("press")
-    ).where(InboxUpdate.replies_left > 0)
-    work = union_all(pending, unsent).subquery()
-    held_elsewhere = exists().where(
-        InboxLane.chat_id == work.c.chat_id,
-        InboxLane.lease_until > now,
-        InboxLane.holder != holder,
-    )
-    query = (
-        select(work.c.chat_id)
-        .where(~held_elsewhere)
-        .group_by(work.c.chat_id)
-        .order_by(func.max(work.c.press).desc(), func.min(work.c.update_id))
-        .limit(limit)
-    )
-    if busy:
-        query = query.where(work.c.chat_id.not_in(list(busy)))
-    return list(await session.scalars(query))
+    parameters = {"now": now, "holder": holder, "busy": list(busy) or [_NO_CHAT], "limit": limit}
+    result = await execute_core(session, _LANES_WITH_WORK, parameters)
+    return [int(row[0]) for row in result]
 
 
 async def take_lanes(
@@ -287,26 +294,38 @@ async def release_lanes(
     await session.execute(statement)
 
 
+_LANE_WORK = (
+    select(
+        _inbox.c.update_id,
+        _inbox.c.payload,
+        _inbox.c.attempts,
+        _inbox.c.processed_at.is_not(None) | _inbox.c.failed_at.is_not(None),
+        _inbox.c.replies,
+        _inbox.c.replies_left,
+    )
+    .where(_inbox.c.chat_id == bindparam("lane"))
+    .where(
+        (_inbox.c.processed_at.is_(None) & _inbox.c.failed_at.is_(None))
+        | (_inbox.c.replies_left > 0)
+    )
+    .order_by(_inbox.c.update_id)
+    .limit(bindparam("limit"))
+)
+_RELEASE_LANE = delete(_lanes).where(
+    _lanes.c.chat_id == bindparam("lane"), _lanes.c.holder == bindparam("holder")
+)
+
+
 async def lane_work(session: AsyncSession, chat_id: int, limit: int = 20) -> list[LaneItem]:
     """The lane's updates in order: handled ones with replies left, then those to handle."""
-    query = (
-        select(
-            InboxUpdate.update_id,
-            InboxUpdate.payload,
-            InboxUpdate.attempts,
-            InboxUpdate.processed_at.is_not(None) | InboxUpdate.failed_at.is_not(None),
-            InboxUpdate.replies,
-            InboxUpdate.replies_left,
-        )
-        .where(InboxUpdate.chat_id == chat_id)
-        .where(_waiting() | (InboxUpdate.replies_left > 0))
-        .order_by(InboxUpdate.update_id)
-        .limit(limit)
-    )
-    rows = await session.execute(query)
-    return [
-        LaneItem(u, payload, a, bool(handled), r, left) for u, payload, a, handled, r, left in rows
-    ]
+    result = await execute_core(session, _LANE_WORK, {"lane": chat_id, "limit": limit})
+    rows: list[tuple[Any, ...]] = [tuple(row) for row in result]
+    return [LaneItem(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows]
+
+
+async def release_lane(session: AsyncSession, chat_id: int, holder: str) -> None:
+    """Gives one lane up (the hot path's: a lane ends with every update it handles)."""
+    await execute_core(session, _RELEASE_LANE, {"lane": chat_id, "holder": holder})
 
 
 async def prune(session: AsyncSession, before: datetime) -> int:
