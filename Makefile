@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck check messages bench bench-broadcast bench-export clean
+.PHONY: install run test lint typecheck check messages bench bench-broadcast bench-export bench-burst clean
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ bench-broadcast: install
 
 bench-export: install
 	$(BIN)/python -m bench.export
+
+# BENCH_ARGS e.g. "--members 300" or "--database-url postgresql+asyncpg://... --instances 2"
+bench-burst: install
+	$(BIN)/python -m bench.burst $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -32,6 +32,8 @@ class UpdateScope:
     calls: list[Any] = field(default_factory=list)  # bot.replies.Call
     # The language the person reads (set when the actor is loaded), for an apology.
     language: str | None = None
+    # Files of the update downloaded before its transaction began, by file id.
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 # Set by the update runner around each update; handlers reach it through `context.db`.

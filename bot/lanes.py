@@ -44,6 +44,8 @@ MAX_PAUSES_PER_ATTEMPT = 8
 REPLY_TRIES = 8  # a reply failing on the way is given up after this many tries
 ANSWER_TRIES = 3  # a button answer is refused after 15 s anyway
 PROGRESS_FLUSH_SECONDS = 0.02  # reply progress of all lanes is committed together
+# Documents up to this size are downloaded before the handler runs (survey files are smaller).
+PREFETCH_BYTES = 1_000_000
 # Handler transactions at once: within PostgreSQL's connection pool (SQLite has one writer).
 TRANSACTIONS_AT_ONCE = 8
 
@@ -180,12 +182,13 @@ class LaneWorker:
         scope: UpdateScope | None = None
         calls: list[Call] = []
         try:
+            files = await self._download(item.payload)
             async with self._transactions, transaction(self.sessions) as session:
                 now = datetime.now(UTC)
                 if not await inbox.claim(session, item.update_id, now, chat_id, self.holder):
                     held = await inbox.holds_lane(session, chat_id, self.holder)
                     return (Step.DONE if held else Step.LOST), streak
-                scope = UpdateScope(session=session)
+                scope = UpdateScope(session=session, files=files)
                 await self._dispatch(scope, item.payload)
                 calls = in_order(scope.calls)
                 if calls:
@@ -198,6 +201,18 @@ class LaneWorker:
         if calls:
             await self._send(chat_id, item.update_id, calls, scope.language)
         return Step.DONE, 0
+
+    async def _download(self, payload: dict[str, Any]) -> dict[str, bytes]:
+        """A small document in the update, downloaded before the transaction begins: a
+        transaction never waits on the network (on SQLite it would hold the one writer)."""
+        document = (payload.get("message") or {}).get("document") or {}
+        file_id, size = document.get("file_id"), document.get("file_size") or 0
+        if not file_id or size > PREFETCH_BYTES:
+            return {}
+        file = await self.application.bot.get_file(file_id)
+        if (file.file_size or 0) > PREFETCH_BYTES:
+            return {}
+        return {file_id: bytes(await file.download_as_bytearray())}
 
     async def _dispatch(self, scope: UpdateScope, payload: dict[str, Any]) -> None:
         token = current_scope.set(scope)
