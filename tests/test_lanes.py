@@ -106,6 +106,16 @@ async def test_a_members_reply_goes_before_a_queued_broadcast(bot: RunningBot) -
     # At 30 messages a second, a reply waiting behind the queue would see ~1,000 go first;
     # it waits only for its own handling and round trip.
     assert after - before < 30
+    # A press meanwhile: answered, then its follow-up message, in order.
+    newcomer = fake.user(932, language_code="vi")
+    await newcomer.send_text("/start")
+    await newcomer.wait_for_message(timeout=10)
+    press = await newcomer.press("✅ Tôi đồng ý")
+    ask = await newcomer.wait_for_message(timeout=10)
+    assert ask.keyboard() == ["📱 Chia sẻ số điện thoại của tôi"]
+    answers = [a.callback_query_id for a in fake.callback_answers]
+    assert press["callback_query"]["id"] in answers
+    assert broadcast_sent(fake) < len(crowd) // 2  # the broadcast is still under way
     assert fake.got_429 == 0
 
 
