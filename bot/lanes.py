@@ -46,7 +46,7 @@ ANSWER_TRIES = 3  # a button answer is refused after 15 s anyway
 PROGRESS_FLUSH_SECONDS = 0.02  # reply progress of all lanes is committed together
 # Documents up to this size are downloaded before the handler runs (survey files are smaller).
 PREFETCH_BYTES = 1_000_000
-# Handler transactions at once: within PostgreSQL's connection pool (SQLite has one writer).
+# Lanes' transactions at once: within PostgreSQL's connection pool (SQLite has one writer).
 TRANSACTIONS_AT_ONCE = 8
 
 
@@ -161,7 +161,7 @@ class LaneWorker:
         """Handles the chat's updates, and sends replies left from before, until none is left."""
         streak = 0
         while True:
-            async with transaction(self.sessions) as session:
+            async with self._transactions, transaction(self.sessions) as session:
                 items = await inbox.lane_work(session, chat_id)
                 if not items:  # done: give the lane up in the same transaction
                     await inbox.release_lane(session, chat_id, self.holder)
