@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck check messages bench bench-broadcast bench-export bench-roster clean
+.PHONY: install run test lint typecheck check messages bench bench-broadcast bench-export bench-roster bench-burst clean
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ bench-export: install
 
 bench-roster: install
 	$(BIN)/python -m bench.roster_read
+
+# BENCH_ARGS e.g. "--members 300" or "--database-url postgresql+asyncpg://... --instances 2"
+bench-burst: install
+	$(BIN)/python -m bench.burst $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

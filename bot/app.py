@@ -26,6 +26,7 @@ from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
 from bot.delivery_http import AiohttpRequest
 from bot.export_worker import EXPORTS_KEY, ExportWorker
 from bot.i18n import LANGUAGES, N_, translator
+from bot.replies import DeferringRequest, ReplySender
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
@@ -83,9 +84,9 @@ log = logging.getLogger(__name__)
 GROUP_ACTOR = -1  # who is this, which language
 GROUP_DRAFTS = 0  # a message continuing an open draft (stored flow state) goes there
 GROUP_FEATURES = 1  # the first matching feature handler answers
-# Handlers' Bot API calls (the runner makes one at a time; jobs and commands a few more).
+# Handlers' Bot API calls: at least this many connections (one per lane, see build_application).
 # Total time per call: Telegram that does not answer within it counts as a network error,
-# and the runner pauses and handles the update again. getUpdates passes its own.
+# and the reply is sent again. getUpdates passes its own.
 BOT_CONNECTIONS = 8
 BOT_TIMEOUT_SECONDS = 15.0
 COMMANDS = (
@@ -212,12 +213,14 @@ def build_application(settings: Settings) -> Chibo:
     """Builds the bot from settings; nothing is created at import time."""
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
+    # One connection per lane: each sends its replies after its commit.
+    request = AiohttpRequest(max(BOT_CONNECTIONS, settings.update_concurrency), BOT_TIMEOUT_SECONDS)
     application = (
         Application.builder()
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.file_base_url)
-        .request(AiohttpRequest(BOT_CONNECTIONS, BOT_TIMEOUT_SECONDS))
+        .request(DeferringRequest(request))
         .get_updates_request(AiohttpRequest(1, BOT_TIMEOUT_SECONDS))
         .context_types(CONTEXT_TYPES)
         .updater(None)  # updates come through our durable inbox, not PTB's in-memory queue
@@ -227,9 +230,10 @@ def build_application(settings: Settings) -> Chibo:
     _add_handlers(application)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    runner = UpdateRunner(application, sessions, settings)
     sender = OutboxSender(sender_bot(settings), sessions, settings)
     application.bot_data[SENDER_KEY] = sender
+    replies = ReplySender(request, application.bot.base_url, sender.limits, BOT_TIMEOUT_SECONDS)
+    runner = UpdateRunner(application, sessions, settings, replies)
     scheduler = Scheduler(sessions, settings, _jobs(), after_job=sender.wake)
     application.bot_data[SCHEDULER_KEY] = scheduler
     exports = ExportWorker(application.bot, sessions, settings)

@@ -27,6 +27,13 @@ class UpdateScope:
     failure: BaseException | None = None
     # Run once the update's transaction has committed (e.g. waking the outbox sender).
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # While True, the handlers' Bot API calls are recorded here (bot/replies.py), not sent.
+    recording: bool = True
+    calls: list[Any] = field(default_factory=list)  # bot.replies.Call
+    # The language the person reads (set when the actor is loaded), for an apology.
+    language: str | None = None
+    # Files of the update downloaded before its transaction began, by file id.
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 # Set by the update runner around each update; handlers reach it through `context.db`.

@@ -76,6 +76,7 @@ class OutboxSender:
         self._outstanding = 0  # claimed rows without a committed outcome
         self._slots = asyncio.Semaphore(settings.outbox_concurrency)
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._held: dict[int, float] = {}  # chat -> when its last row held back is ready
 
     def wake(self) -> None:
         """New rows are committed: look now rather than at the next poll."""
@@ -150,17 +151,28 @@ class OutboxSender:
                 self._add_outcome(later(row, wait, utcnow()))
                 continue
             if wait > 0:
-                self._queue.push(row, time.monotonic() + wait)
+                self._hold(row, wait)
                 continue
             try:
                 await self._take_slot()
             except asyncio.CancelledError:
                 self._queue.push(row)  # a clean stop puts it back to pending
                 raise
+            if (wait := self.limits.chat_wait(row.chat_id)) > 0:  # a reply took it meanwhile
+                self._slots.release()
+                self._hold(row, wait)
+                continue
             stamp = self.limits.admit(row.chat_id)  # only this loop counts: still free
             task = asyncio.create_task(self._send(row, stamp))
             self._in_flight.add(task)
             task.add_done_callback(self._sent)
+
+    def _hold(self, row: Claimed, wait: float) -> None:
+        """Back in the queue until its chat may get it, never before a row of the same chat
+        held earlier (the queue keeps the order of rows ready at the same time)."""
+        ready = max(time.monotonic() + wait, self._held.get(row.chat_id, 0.0))
+        self._held[row.chat_id] = ready
+        self._queue.push(row, ready)
 
     async def _take_slot(self) -> None:
         """A free request slot, then the overall rate's next slot (which includes pauses)."""
@@ -231,6 +243,8 @@ class OutboxSender:
         if reports or any(o.status == DeliveryStatus.PENDING for o in outcomes):
             self._wake.set()  # reports to send, or retries whose due time to watch
         self.limits.forget_idle_chats()
+        clock = time.monotonic()
+        self._held = {chat: ready for chat, ready in self._held.items() if ready > clock}
 
     async def _stop_cleanly(self) -> None:
         """Lets sends in flight finish, puts queued rows back, and commits what is known."""

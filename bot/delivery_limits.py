@@ -107,7 +107,8 @@ class SendLimits:
         self._paused_until = 0.0
         self._fastest = math.inf  # the shortest round trip seen
         self._answers = 0
-        self._answered = asyncio.Event()
+        self._answered = asyncio.Event()  # an answer came back, or an urgent slot was taken
+        self._urgent = 0  # urgent callers waiting for a slot
         self._chats: dict[int, SlidingWindow] = {}
         self._groups: dict[int, SlidingWindow] = {}
 
@@ -115,13 +116,23 @@ class SendLimits:
         """Telegram said RetryAfter: nothing is sent for `seconds`."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
 
-    async def overall_slot(self) -> None:
-        """Waits until the next message may go out overall; `admit` then counts it."""
-        # Sleep-and-recheck: the wait is computed from clocks (a pause may extend it, an
-        # answer coming back may shorten it).
-        while (wait := self._overall_wait(self.clock())) > 0:
-            self._answered.clear()
-            await wait_for_event(self._answered, wait)
+    async def overall_slot(self, urgent: bool = False) -> None:
+        """Waits until the next message may go out overall; `admit` then counts it.
+
+        `urgent` (a reply to a person's own action) takes the next slot before any waiting
+        broadcast message: those wait while an urgent one does."""
+        if urgent:
+            self._urgent += 1
+        try:
+            # Sleep-and-recheck: the wait is computed from clocks (a pause may extend it, an
+            # answer coming back may shorten it).
+            while (wait := self._overall_wait(self.clock())) > 0 or (not urgent and self._urgent):
+                self._answered.clear()
+                await wait_for_event(self._answered, wait if wait > 0 else self._interval)
+        finally:
+            if urgent:
+                self._urgent -= 1
+                self._answered.set()  # broadcast messages may look again
         # Even spacing: no bursts, but a late loop may catch up a little.
         self._next_at = max(self._next_at, self.clock() - CATCH_UP) + self._interval
 

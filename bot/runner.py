@@ -1,39 +1,48 @@
 """Taking updates through the durable inbox: store, then acknowledge, then handle once.
 
 Telegram considers an update delivered once a later getUpdates asks past it, so the poller
-asks past an update only after the update is committed to the inbox. The runner handles stored
-updates in order, each in one transaction that first claims the update and then holds the
-handler's writes: a crash at any point either leaves the update pending (handled after
-restart) or done (never handled again), and a second runner skips what the first claimed.
+asks past an update only after the update is committed to the inbox.
 
-Failures: when Telegram or the database is briefly unavailable (network errors, 5xx, 429,
-a locked database) the runner waits and handles the same update again, so nothing is lost and
-order is kept; such attempts are not counted (unless the pauses go on for about two minutes).
-A handler that fails by itself is retried `INBOX_MAX_ATTEMPTS` times, then set aside as
-failed (kept, never pruned, logged).
+The runner hands stored updates to lanes, one per chat (bot/lanes.py): updates of different
+chats are handled concurrently (at most `UPDATE_CONCURRENCY` chats at once, chats with a
+button press first), one chat's strictly in order. Each update is handled in one
+transaction that claims it and holds the handler's writes and its replies (sent after the
+commit, bot/replies.py): a crash at any point either leaves the update pending (handled
+after restart) or done with its replies stored (sent after restart), never applied twice.
+
+A lane is leased in the database (`inbox_lanes`) before it runs and renewed while it does,
+so several processes on one PostgreSQL database never handle one chat at once: a process
+takes only lanes nobody else holds, and the claim of each update checks the lease. A lease
+not renewed (its process died) passes to another after `LANE_LEASE_SECONDS`. On SQLite one
+process runs, and it clears the leases a crash left when it starts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import os
+import secrets
+import socket
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import (
-    DBAPIError,
-    DisconnectionError,
-    InterfaceError,
-    OperationalError,
-    SQLAlchemyError,
-)
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.context import UpdateScope, current_scope
+from bot.lanes import (
+    MAX_PAUSE_SECONDS,
+    HandlerFailed,
+    LaneWorker,
+    Pause,
+    database_unavailable,
+    transient_pause,
+)
+from bot.replies import ReplySender
 from bot.retry import retry_after_seconds
 from bot.settings import Settings
 from bot.waiting import wait_for_event
@@ -43,132 +52,120 @@ from storage.members import prune_unconsented_accounts
 
 log = logging.getLogger(__name__)
 
+__all__ = ["HandlerFailed", "Pause", "database_unavailable", "transient_pause"]
+
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 PRUNE_EVERY_SECONDS = 3600.0
-MAX_PAUSE_SECONDS = 60.0
-# Pauses in a row before a "transient" failure counts as an attempt after all (about two
-# minutes): an error that never clears must not stall every member behind one update.
-MAX_PAUSES_PER_ATTEMPT = 8
 
 
-class HandlerFailed(Exception):
-    """A handler raised; its writes are rolled back."""
-
-
-@dataclass(frozen=True)
-class Pause:
-    """Telegram or the database is unavailable: wait, then handle the same update again."""
-
-    seconds: float
-
-
-def transient_pause(error: BaseException, streak: int) -> Pause | None:
-    """A pause for errors that pass by themselves (the update is not at fault), else None."""
-    cause = error.__cause__ if isinstance(error, HandlerFailed) else error
-    if isinstance(cause, RetryAfter):
-        return Pause(retry_after_seconds(cause))
-    if isinstance(cause, NetworkError) or database_unavailable(cause):  # 5xx, timeouts too
-        return Pause(min(2.0**streak * 0.5, MAX_PAUSE_SECONDS))
-    return None
-
-
-def database_unavailable(error: BaseException | None) -> bool:
-    """Locked, restarting or unreachable - unlike a bad value, which fails every time."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, OperationalError | InterfaceError | DisconnectionError)
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class UpdateRunner:
-    """Handles stored updates in order, one transaction each."""
+    """Runs a lane for each chat with work, as many at once as the setting allows."""
 
     def __init__(
         self,
         application: Application[Any, Any, Any, Any, Any, Any],
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
+        replies: ReplySender,
     ) -> None:
         self.application = application
         self.sessions = sessions
         self.settings = settings
         self.wake = asyncio.Event()
+        self.holder = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.worker = LaneWorker(application, sessions, settings, self.holder, replies)
+        self._lanes: dict[int, asyncio.Task[None]] = {}
         self._last_prune = 0.0
-        self._streak = 0  # transient failures in a row, for the back-off
+        self._streak = 0
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.lane_lease_seconds)
 
     async def run(self) -> None:
-        """Handles pending updates whenever woken, until cancelled."""
-        while True:
-            try:
-                await self.drain()
-                await self._prune_if_due()
-            except SQLAlchemyError as error:  # the database is down or locked: wait, go on
-                await self._pause(transient_pause(error, self._streak) or Pause(1.0), error)
-                continue
-            await wait_for_event(self.wake, PRUNE_EVERY_SECONDS)
-            self.wake.clear()
-
-    async def drain(self) -> int:
-        """Handles every pending update in order; returns how many were handled."""
-        handled = 0
-        while True:
-            async with transaction(self.sessions) as session:
-                rows = await inbox.pending(session)
-                batch = [(row.update_id, row.payload, row.attempts) for row in rows]
-            if not batch:
-                return handled
-            for update_id, payload, attempts in batch:
-                final = attempts + 1 >= self.settings.inbox_max_attempts
-                if not await self._handle(update_id, payload, final):
-                    break  # failed: read the batch again, starting with this update
-                handled += 1
-
-    async def _handle(self, update_id: int, payload: dict[str, Any], final: bool) -> bool:
-        """Handles one update; False when it must be tried again first."""
-        scope: UpdateScope | None = None
+        """Starts lanes whenever woken (or every lease period), until cancelled."""
+        await self._clear_sqlite_leases()
+        renewer = asyncio.create_task(self._renew_leases())
         try:
-            async with transaction(self.sessions) as session:
-                if not await inbox.claim(session, update_id, datetime.now(UTC)):
-                    return True  # another runner has it, or had it
-                scope = UpdateScope(session=session, final_attempt=final)
-                await self._dispatch(scope, payload)
-        except Exception as error:  # any failure: rolled back; pause or count it
-            await self._failed(update_id, error)
-            return False
-        self._streak = 0
-        for callback in scope.after_commit if scope else ():
-            callback()
-        return True
-
-    async def _failed(self, update_id: int, error: Exception) -> None:
-        pause = transient_pause(error, self._streak)
-        if pause is not None and self._streak < MAX_PAUSES_PER_ATTEMPT:
-            await self._pause(pause, error)
-            return
-        self._streak = 0
-        # Class name only: exception texts can carry personal data.
-        name = type(error.__cause__ or error).__name__
-        async with transaction(self.sessions) as session:
-            set_aside = await inbox.mark_failed(
-                session, update_id, name, datetime.now(UTC), self.settings.inbox_max_attempts
-            )
-        if set_aside:
-            log.error("update %s set aside after repeated failures (%s)", update_id, name)
-
-    async def _pause(self, pause: Pause, error: BaseException) -> None:
-        cause = error.__cause__ if isinstance(error, HandlerFailed) else error
-        log.warning("waiting %.1f s: %s", pause.seconds, type(cause).__name__)
-        self._streak += 1
-        await asyncio.sleep(pause.seconds)
-
-    async def _dispatch(self, scope: UpdateScope, payload: dict[str, Any]) -> None:
-        token = current_scope.set(scope)
-        try:
-            update = Update.de_json(payload, self.application.bot)
-            await self.application.process_update(update)
+            while True:
+                self.wake.clear()
+                try:
+                    await self._start_lanes()
+                    await self._prune_if_due()
+                    self._streak = 0
+                except SQLAlchemyError as error:  # the database is down or locked: wait, go on
+                    pause = transient_pause(error, self._streak) or Pause(1.0)
+                    log.warning("waiting %.1f s: %s", pause.seconds, type(error).__name__)
+                    self._streak += 1
+                    await asyncio.sleep(pause.seconds)
+                    continue
+                await wait_for_event(self.wake, self.settings.lane_lease_seconds)
         finally:
-            current_scope.reset(token)
-        if scope.failure is not None:
-            raise HandlerFailed() from scope.failure
+            renewer.cancel()
+            await self._stop_lanes()
+
+    async def _start_lanes(self) -> None:
+        free = self.settings.update_concurrency - len(self._lanes)
+        if free <= 0:
+            return
+        now = utcnow()
+        async with transaction(self.sessions) as session:
+            chats = await inbox.lanes_with_work(session, self.holder, now, self._lanes, free)
+            taken = await inbox.take_lanes(session, chats, self.holder, now, now + self.lease)
+        for chat_id in taken:
+            self._lanes[chat_id] = asyncio.create_task(self._lane(chat_id))
+
+    async def _lane(self, chat_id: int) -> None:
+        try:
+            await self.worker.run_lane(chat_id)  # gives the lane up when it is done
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the database went away: the lease runs out, and the
+            # lane starts again once the runner can read the inbox
+            log.warning("lane stopped (%s)", type(error).__name__)
+            await asyncio.sleep(1.0)
+        finally:
+            self._lanes.pop(chat_id, None)
+            self.wake.set()
+
+    async def _renew_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.lane_lease_seconds / 3)
+            if not self._lanes:
+                continue
+            try:
+                async with transaction(self.sessions) as session:
+                    await inbox.renew_lanes(session, self.holder, utcnow() + self.lease)
+            except SQLAlchemyError as error:
+                log.warning("renewing lanes failed (%s)", type(error).__name__)
+
+    async def _clear_sqlite_leases(self) -> None:
+        engine = self.sessions.kw.get("bind")
+        if engine is None or engine.dialect.name != "sqlite":
+            return
+        with contextlib.suppress(SQLAlchemyError):
+            async with transaction(self.sessions) as session:
+                await inbox.release_lanes(session, None)
+
+    async def _stop_lanes(self) -> None:
+        lanes = list(self._lanes.values())
+        for task in lanes:
+            task.cancel()
+        for task in lanes:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            async with transaction(self.sessions) as session:
+                await inbox.release_lanes(session, self.holder)
+
+    async def idle(self) -> None:
+        """Waits until no lane runs (tests and benchmarks)."""
+        while self._lanes:
+            await asyncio.wait(list(self._lanes.values()))
 
     async def _prune_if_due(self) -> None:
         loop_time = asyncio.get_running_loop().time()

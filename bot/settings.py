@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     inbox_max_attempts: int = Field(default=3, ge=1)
     invite_valid_days: int = Field(default=14, ge=1)
     poll_timeout_seconds: int = Field(default=25, ge=0)
+    # Chats whose updates are handled at once (one chat's always in order; bot/runner.py).
+    update_concurrency: int = Field(default=100, ge=1)
+    # A process holds a chat's lane this long unless it renews it: how soon another process
+    # takes over the chats of one that died (PostgreSQL, several instances).
+    lane_lease_seconds: float = Field(default=15.0, gt=0)
     # Delivery outbox (bot/delivery.py). Telegram allows about 30 messages a second overall;
     # paid broadcasts (allow_paid_broadcast, charged in Stars per message) up to 1000.
     outbox_per_second: int = Field(default=30, ge=1)

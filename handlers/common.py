@@ -6,7 +6,7 @@ import contextlib
 import logging
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -36,6 +36,7 @@ async def load_actor(update: Update, context: ChiboContext) -> None:
         # Group chats only get a pointer to the private chat: no account is stored for them.
         language = pick_language(None, user.language_code, settings.default_locale)
         context._ = translator(language, settings.tz)
+        _remember_language(language)
         return
     account, member = await account_and_member(context.db, user.id, user.language_code)
     context.account = account
@@ -43,6 +44,14 @@ async def load_actor(update: Update, context: ChiboContext) -> None:
     context.actor = Actor.of(user.id, member)
     language = pick_language(account.language, user.language_code, settings.default_locale)
     context._ = translator(language, settings.tz)
+    _remember_language(language)
+
+
+def _remember_language(language: str) -> None:
+    """The runner apologises in this language if the update fails (see on_error)."""
+    scope = current_scope.get(None)
+    if scope is not None:
+        scope.language = language
 
 
 def is_private(update: Update) -> bool:
@@ -127,19 +136,13 @@ async def answer_private_only(update: Update, context: ChiboContext) -> None:
 
 
 async def on_error(update: object, context: ChiboContext) -> None:
-    """Marks the update failed (so the runner rolls back) and, on the last try, apologises."""
+    """Marks the update failed, so the runner rolls it back and decides: try again (Telegram
+    or the database briefly away) or set it aside with one apology (bot/runner.py)."""
     scope = current_scope.get(None)
     if scope is not None:
         scope.failure = context.error
     # The class only: exception texts (SQL parameters, Telegram answers) hold personal data.
     log.error("handler failed: %s", type(context.error).__name__)
-    if scope is not None and scope.final_attempt and isinstance(update, Update):
-        message: Message | None = update.effective_message
-        if message is not None:
-            with contextlib.suppress(TelegramError):
-                await message.reply_text(
-                    context._("Sorry, something went wrong. Please try again.")
-                )
     raise ApplicationHandlerStop  # later handler groups must not run on a half-loaded update
 
 

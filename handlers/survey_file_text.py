@@ -7,8 +7,9 @@ from datetime import tzinfo
 from html import escape
 from typing import Any
 
-from telegram import Message
+from telegram import Document, Message
 
+from bot.context import current_scope
 from bot.file_problems import LIMIT_PROBLEMS
 from bot.i18n import N_, Translator
 from handlers.common import Context
@@ -64,8 +65,7 @@ async def read_document(
     if document.file_size and document.file_size > limit:
         too_large = FILE_PROBLEMS["file_too_large"]
         return _(too_large, limit=limit // 1000)
-    file = await document.get_file()
-    content = bytes(await file.download_as_bytearray())
+    content = await _content(document)
     # Off the event loop: a sheet within the limits can still take most of a second.
     spec = await asyncio.to_thread(_read, document.file_name, content, context.settings.tz)
     if isinstance(spec, list):
@@ -82,6 +82,15 @@ async def read_document(
         "opens_at": spec.opens_at.isoformat() if spec.opens_at else None,
         "closes_at": spec.closes_at.isoformat() if spec.closes_at else None,
     }
+
+
+async def _content(document: Document) -> bytes:
+    """The file's bytes: the runner downloads it before the transaction (bot/lanes.py)."""
+    scope = current_scope.get(None)
+    if scope is not None and document.file_id in scope.files:
+        return scope.files[document.file_id]
+    file = await document.get_file()
+    return bytes(await file.download_as_bytearray())
 
 
 def _is_xlsx(file_name: str | None, content: bytes) -> bool:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -165,7 +166,17 @@ class InboxUpdate(Base):
     """A raw Telegram update, stored before Telegram is told we have it."""
 
     __tablename__ = "inbox_updates"
-    __table_args__ = (Index("ix_inbox_pending", "processed_at", "update_id"),)
+    __table_args__ = (
+        Index("ix_inbox_pending", "processed_at", "update_id"),
+        Index("ix_inbox_lane", "chat_id", "update_id"),
+        # Handled updates whose replies have not all left: few at any time.
+        Index(
+            "ix_inbox_replies_left",
+            "chat_id",
+            sqlite_where=text("replies_left > 0"),
+            postgresql_where=text("replies_left > 0"),
+        ),
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[dict[str, Any]]
@@ -175,6 +186,25 @@ class InboxUpdate(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Exception class only: messages can carry personal data.
     last_error: Mapped[str | None] = mapped_column(String(255))
+    # The lane: updates of one chat are handled one at a time, in order (0: no chat).
+    chat_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # A button press: lanes starting with one go first (its answer must come within seconds).
+    press: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The Bot API calls the handler made, stored with its writes and sent after the commit
+    # (bot/replies.py); `replies_left` counts those not yet sent.
+    replies: Mapped[dict[str, Any] | None]
+    replies_left: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class InboxLane(Base):
+    """Who handles a chat's updates now: one holder at a time, until `lease_until` (renewed
+    while it works), so several processes on one database never handle one chat at once."""
+
+    __tablename__ = "inbox_lanes"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(64))
+    lease_until: Mapped[datetime]
 
 
 class AuditEntry(Base):

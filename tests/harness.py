@@ -78,17 +78,14 @@ class RunningBot:
         await self.start()
 
     async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Waits until every update sent so far is handled and committed.
-
-        The bot replies inside the handler and commits after it, so a reply seen by a test
-        does not yet mean its writes are visible (on PostgreSQL a read does not wait).
-        """
+        """Waits until every update sent so far is handled and committed, and its replies
+        have left."""
 
         async def handled() -> bool:
             if self.fake.pending_updates:
                 return False
             async with self.db(settle=False) as session:
-                return not await inbox.pending(session, limit=1)
+                return not await inbox.unfinished(session)
 
         await self.fake.wait_until(handled, timeout)
 

@@ -346,3 +346,21 @@ async def test_application_polling_round_trip(fake: FakeBotApi) -> None:
         await app.stop()
         await app.shutdown()
     assert fake.pending_updates == []  # the final getUpdates confirmed it
+
+
+async def test_an_answer_later_than_15_seconds_is_refused(fake: FakeBotApi, bot: Bot) -> None:
+    user = fake.user(111)
+    await bot.send_message(111, "Language?", reply_markup=lang_keyboard())
+    await user.press("English")
+    await user.press("English")
+    late, on_time = [u.callback_query for u in await bot.get_updates()]
+    assert late and on_time
+    fake.callback_query_times[late.id] -= 15.5  # pressed 15.5 s ago
+    with pytest.raises(tg_error.BadRequest) as refused:
+        await bot.answer_callback_query(late.id, text="Too late")
+    assert refused.value.message == (
+        "Query is too old and response timeout expired or query id is invalid"
+    )
+    await bot.answer_callback_query(on_time.id, text="OK")
+    assert [a.text for a in fake.callback_answers] == ["OK"]
+    assert fake.expired_answers == 1

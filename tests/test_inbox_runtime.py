@@ -47,7 +47,7 @@ async def spawn_bot(fake: FakeBotApi, database_url: str, cwd: Path) -> asyncio.s
     )
 
 
-async def test_hard_kill_mid_update_loses_nothing_and_applies_once(
+async def test_kill_after_commit_sends_the_replies_once_after_restart(
     fake: FakeBotApi, database_url: str, tmp_path: Path
 ) -> None:
     checker = RunningBot(fake, bot_settings(fake, database_url))
@@ -58,7 +58,7 @@ async def test_hard_kill_mid_update_loses_nothing_and_applies_once(
     try:
         await user.send_text("/start")
         await user.wait_for_message(timeout=START_TIMEOUT)
-        # The consent handler hangs on Telegram mid-transaction; then the process dies.
+        # The consent is committed; its replies hang on Telegram; then the process dies.
         fake.inject("editMessageReplyMarkup", Hang())
         consent = await user.press("✅ Tôi đồng ý")
         await fake.wait_until(lambda: fake.count("editMessageReplyMarkup") >= 1, timeout=10)
@@ -66,9 +66,11 @@ async def test_hard_kill_mid_update_loses_nothing_and_applies_once(
         await process.wait()
         async with checker.db(settle=False) as session:
             stored = await session.get(InboxUpdate, consent["update_id"])
-            assert stored is not None and stored.processed_at is None  # kept, not yet applied
+            assert stored is not None and stored.processed_at is not None  # applied once
+            assert stored.replies_left > 0  # with replies still to send
             account = await session.get(TelegramAccount, 701)
-            assert account is not None and account.consent_at is None  # rolled back
+            assert account is not None and account.consent_at is not None
+        assert not any(m.keyboard() for m in user.messages)  # the question has not left
         fake.clear_faults()
         fake.release_hangs()
 
@@ -77,17 +79,19 @@ async def test_hard_kill_mid_update_loses_nothing_and_applies_once(
         assert ask.keyboard() == ["📱 Chia sẻ số điện thoại của tôi"]
         assert len(await checker.audit("consent")) == 1
 
-        # Telegram sending the same update again changes nothing.
+        # Telegram sending the same update again changes nothing and sends nothing.
         fake.redeliver(consent["update_id"])
-        await fake.wait_until(lambda: not fake.pending_updates, timeout=10)
+        await checker.settle()
         await user.share_contact("0912345678")
         done = await user.wait_for_message(timeout=10)
         assert done.text.startswith("Xong!")
+        asks = [m for m in user.messages if m.keyboard() == ask.keyboard()]
+        assert len(asks) == 1  # asked once
         assert len(await checker.audit("consent")) == 1
         assert len(await checker.audit("bind")) == 1
         async with checker.db() as session:
             rows = list(await session.scalars(select(InboxUpdate)))
-            assert all(row.processed_at is not None for row in rows)
+            assert all(row.processed_at is not None and not row.replies_left for row in rows)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)

@@ -77,13 +77,15 @@ async def test_inbox_is_idempotent_ordered_claimed_once_and_pruned(sessions) -> 
         stored = await session.get(InboxUpdate, 5)
         assert stored is not None and stored.payload == {"update_id": 5}
         assert await inbox.last_update_id(session) == 9
-        assert await inbox.claim(session, 5, NOW - timedelta(days=30))
-        assert not await inbox.claim(session, 5, NOW)  # a second runner gets nothing
+        # Updates without a chat share lane 0; only its holder claims.
+        assert await inbox.take_lanes(session, [0], "a", NOW, NOW + timedelta(seconds=15)) == [0]
+        assert await inbox.claim(session, 5, NOW - timedelta(days=30), 0, "a")
+        assert not await inbox.claim(session, 5, NOW, 0, "a")  # a second runner gets nothing
         assert not await inbox.mark_failed(session, 7, "Boom", NOW, max_attempts=2)
     async with transaction(sessions) as session:
         assert [r.update_id for r in await inbox.pending(session)] == [7, 9]
         assert await inbox.mark_failed(session, 7, "Boom", NOW - timedelta(days=30), max_attempts=2)
-        assert not await inbox.claim(session, 7, NOW)  # set aside: not handled later either
+        assert not await inbox.claim(session, 7, NOW, 0, "a")  # set aside: not handled later
         assert await inbox.prune(session, NOW - timedelta(days=7)) == 1
     async with transaction(sessions) as session:
         assert [r.update_id for r in await inbox.pending(session)] == [9]

@@ -14,6 +14,7 @@ from .chats import FakeChat, FakeGroup, FakeUser
 from .limits import LimitConfig
 from .models import (
     ApiError,
+    BadRequest,
     CallbackAnswer,
     Edit,
     Fault,
@@ -29,6 +30,7 @@ from .store import StoredFile
 
 __all__ = [
     "ApiError",
+    "BadRequest",
     "CallbackAnswer",
     "Edit",
     "FakeBotApi",

@@ -6,6 +6,9 @@ Each handler receives the fake, the decoded params and the uploaded files and re
 
 from __future__ import annotations
 
+import html
+import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +24,8 @@ Files = dict[str, Upload]
 Handler = Callable[["FakeBotApi", Params, Files], Any]
 
 BLOCKED = "Forbidden: bot was blocked by the user"
+EXPIRED = "query is too old and response timeout expired or query ID is invalid"
+MAX_TEXT = 4096  # Telegram's limit
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -35,6 +40,13 @@ def method(name: str) -> Callable[[Handler], Handler]:
         return func
 
     return register
+
+
+def _visible_length(text: str, parse_mode: object) -> int:
+    """What Telegram counts: HTML tags and entities parsed first."""
+    if str(parse_mode).upper() == "HTML":
+        text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return len(text)
 
 
 def _writable_chat(fake: FakeBotApi, params: Params) -> FakeChat:
@@ -159,6 +171,8 @@ def send_message(fake: FakeBotApi, params: Params, files: Files) -> Any:
     text = params.get("text")
     if not text:
         raise bad_request("message text is empty")
+    if _visible_length(str(text), params.get("parse_mode")) > MAX_TEXT:
+        raise bad_request("message is too long")
     return _record(fake, chat, params, text=str(text), kind="text")
 
 
@@ -280,8 +294,13 @@ def delete_message(fake: FakeBotApi, params: Params, files: Files) -> Any:
 def answer_callback_query(fake: FakeBotApi, params: Params, files: Files) -> Any:
     query_id = str(params.get("callback_query_id", ""))
     if query_id not in fake.callback_query_ids:
-        raise bad_request("query is too old and response timeout expired or query ID is invalid")
+        raise bad_request(EXPIRED)
+    pressed_at = fake.callback_query_times.get(query_id)
+    if pressed_at is not None and time.monotonic() - pressed_at > fake.callback_answer_window:
+        fake.expired_answers += 1
+        raise bad_request(EXPIRED)
     fake.callback_query_ids.discard(query_id)  # Telegram accepts one answer per query
+    fake.answered_at[query_id] = time.monotonic()
     answer = CallbackAnswer(
         callback_query_id=query_id,
         text=params.get("text"),

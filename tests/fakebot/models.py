@@ -57,6 +57,7 @@ class Edit:
 
     text: str | None
     reply_markup: dict[str, Any] | None
+    at: float = field(default_factory=time.monotonic)  # when the edit came (benchmarks)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class SentMessage:
     deleted: bool = False
     params: dict[str, Any] = field(default_factory=dict)
     date: int = field(default_factory=lambda: int(time.time()))
+    sent_at: float = field(default_factory=time.monotonic)  # for benchmarks
 
     def buttons(self) -> list[str]:
         """Flat list of inline keyboard button labels (empty if none)."""
@@ -134,6 +136,14 @@ class ServerError:
 
 
 @dataclass(frozen=True)
+class BadRequest:
+    """Answer 400, as Telegram refuses a request for good (PTB raises BadRequest)."""
+
+    description: str = "Bad Request: message is too long"
+    status: int = 400
+
+
+@dataclass(frozen=True)
 class Timeout:
     """Sleep this long and then answer 504 without recording anything."""
 
@@ -145,4 +155,4 @@ class Hang:
     """Hold the request until FakeBotApi.release_hangs(); then it is processed normally."""
 
 
-Fault = RetryAfter | Forbidden | ServerError | Timeout | Hang
+Fault = RetryAfter | Forbidden | ServerError | BadRequest | Timeout | Hang

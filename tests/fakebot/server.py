@@ -24,6 +24,7 @@ from .limits import LIMITED_METHODS, FaultInjector, LimitConfig, RateLimiter
 from .methods import HANDLERS, Params
 from .models import (
     ApiError,
+    BadRequest,
     CallbackAnswer,
     Fault,
     Forbidden,
@@ -41,6 +42,7 @@ from .updates import Update, UpdateQueue
 
 Predicate = Callable[[], bool | Awaitable[bool]]
 
+ANSWER_WINDOW_SECONDS = 15.0
 # wait_until re-checks at least this often, so predicates on external state (DB...) work too.
 POLL_INTERVAL = 0.02
 WEBHOOK_CONFLICT = (
@@ -61,6 +63,11 @@ class FakeBotApi:
         self._counts: Counter[str] = Counter()
         self.callback_answers: list[CallbackAnswer] = []
         self.callback_query_ids: set[str] = set()
+        # Telegram accepts an answer for about 10-15 s after the press; later ones get a 400.
+        self.callback_answer_window = ANSWER_WINDOW_SECONDS
+        self.callback_query_times: dict[str, float] = {}
+        self.expired_answers = 0  # answers refused for being too late
+        self.answered_at: dict[str, float] = {}  # query id -> when its answer came
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.menu_buttons: dict[object, Any] = {}
         self.webhook: dict[str, Any] | None = None
@@ -185,6 +192,7 @@ class FakeBotApi:
     def new_callback_query_id(self) -> str:
         query_id = f"cbq{next(self._callback_ids)}"
         self.callback_query_ids.add(query_id)
+        self.callback_query_times[query_id] = time.monotonic()
         return query_id
 
     # --- waiting --------------------------------------------------------------------------
@@ -297,7 +305,7 @@ class FakeBotApi:
             raise too_many_requests(fault.seconds)
         if isinstance(fault, Forbidden):
             raise ApiError(403, fault.description)
-        if isinstance(fault, ServerError):
+        if isinstance(fault, ServerError | BadRequest):
             raise ApiError(fault.status, fault.description)
         if isinstance(fault, Timeout):
             await wait_event(self._stopping, fault.seconds)

@@ -1,0 +1,229 @@
+"""Replies leave after commit: a handler's Bot API calls are recorded, stored with its writes,
+and sent once the transaction has committed.
+
+While an update's handler runs (`UpdateScope.recording`), the handlers' transport does not
+send the calls that change what people see (`DEFERRED`): it records each one as a `Call`
+(the method and its form fields, files included) and answers with a stand-in result, as
+Telegram would (a message for a send, True for the rest). No handler uses the id of a message
+it sent (checked with grep: the stand-in's message_id is 0), so the stand-in is enough.
+The runner stores the calls on the update's inbox row in the same transaction, and its lane
+sends them after the commit (`ReplySender`): button answers first, then the rest in the order
+the handler made them. A crash after the commit leaves them stored; the lane sends them when
+it starts again. Calls that are not deferred (getFile, getMe) go out at once.
+
+What Telegram would refuse for sure (a text over 4096 characters) is refused here, inside
+the transaction, so the update's writes roll back and the person gets an apology.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import html
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.error import BadRequest
+from telegram.request import BaseRequest, RequestData
+
+from bot.context import current_scope
+from bot.delivery_http import AiohttpRequest
+from bot.delivery_limits import SendLimits, Stamp
+
+# Calls that change what people see: recorded while a handler runs, sent after commit.
+DEFERRED = frozenset(
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendPhoto",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "answerCallbackQuery",
+        "deleteMessage",
+        "sendChatAction",
+    }
+)
+# Counted against Telegram's message limits (as the outbox counts them).
+LIMITED = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
+ANSWER = "answerCallbackQuery"
+MAX_TEXT = 4096  # Telegram's limits, after entities are parsed
+MAX_CAPTION = 1024
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Bot API call: the method, its form fields (JSON-encoded values, as PTB sends
+    them) and its uploads (field -> file name, content, MIME type)."""
+
+    method: str
+    params: dict[str, str]
+    files: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        try:
+            return int(value) if value is not None else None
+        except ValueError:
+            return None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"m": self.method, "p": self.params}
+        if self.files:
+            data["f"] = {
+                name: [file_name, base64.b64encode(content).decode(), mime]
+                for name, (file_name, content, mime) in self.files.items()
+            }
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Call:
+        files = {
+            name: (str(file_name), base64.b64decode(content), str(mime))
+            for name, (file_name, content, mime) in (data.get("f") or {}).items()
+        }
+        return cls(str(data["m"]), dict(data["p"]), files)
+
+
+class StoredRequestData:
+    """A stored call in the shape the transport reads (RequestData's three attributes)."""
+
+    def __init__(self, call: Call) -> None:
+        self.json_parameters = call.params
+        self.multipart_data = dict(call.files)
+        self.contains_files = bool(call.files)
+
+
+def record(method: str, request_data: RequestData | None) -> Call:
+    """The call as it would have been sent: the same fields, the files' bytes read."""
+    if request_data is None:
+        return Call(method, {})
+    files: dict[str, tuple[str, bytes, str]] = {}
+    for name, (file_name, content, mime) in request_data.multipart_data.items():
+        data = content if isinstance(content, bytes) else content.read()
+        files[name] = (file_name, data, mime)
+    return Call(method, dict(request_data.json_parameters), files)
+
+
+def visible_length(text: str, parse_mode: str | None) -> int:
+    """The length Telegram counts (UTF-16 units, after HTML entities are parsed)."""
+    if parse_mode and parse_mode.strip('"').upper() == "HTML":
+        text = html.unescape(_TAG.sub("", text))
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check(call: Call) -> None:
+    """Refuses, as Telegram would, what it is sure to refuse: too long a text or caption."""
+    mode = call.params.get("parse_mode")
+    text = call.params.get("text")
+    if text is not None and visible_length(text, mode) > MAX_TEXT:
+        raise BadRequest("Message is too long")
+    caption = call.params.get("caption")
+    if caption is not None and visible_length(caption, mode) > MAX_CAPTION:
+        raise BadRequest("Message caption is too long")
+
+
+def stand_in(call: Call) -> bytes:
+    """What Telegram would answer, enough for PTB to build the result it returns."""
+    result: Any = True
+    if call.method in LIMITED:
+        result = {
+            "message_id": 0,
+            "date": int(time.time()),
+            "chat": {"id": call.chat_id or 0, "type": "private"},
+        }
+    return json.dumps({"ok": True, "result": result}).encode()
+
+
+def in_order(calls: Sequence[Call]) -> list[Call]:
+    """Button answers first (a press must be answered within seconds, and an answer shows
+    nothing in the chat), then everything else in the order the handler made it."""
+    return [c for c in calls if c.method == ANSWER] + [c for c in calls if c.method != ANSWER]
+
+
+class DeferringRequest(BaseRequest):
+    """The handlers' transport: records deferred calls while a handler runs, sends the rest
+    (and everything outside handlers) over `inner`."""
+
+    def __init__(self, inner: AiohttpRequest) -> None:
+        self.inner = inner
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        scope = current_scope.get(None)
+        endpoint = url.rsplit("/", 1)[-1]
+        if scope is None or not scope.recording or endpoint not in DEFERRED:
+            return await self.inner.do_request(
+                url,
+                method,
+                request_data,
+                read_timeout,
+                write_timeout,
+                connect_timeout,
+                pool_timeout,
+            )
+        call = record(endpoint, request_data)
+        check(call)
+        scope.calls.append(call)
+        return 200, stand_in(call)
+
+
+class ReplySender:
+    """Sends stored calls over the handlers' transport, within the outbox's limits: a
+    message waits for its chat's window and takes the next overall slot before any queued
+    broadcast message; answers and edits are not messages and go at once."""
+
+    def __init__(self, request: BaseRequest, base_url: str, limits: SendLimits, timeout: float):
+        self.request = request
+        self.base_url = base_url
+        self.limits = limits
+        self.timeout = timeout
+
+    async def send(self, call: Call) -> Any:
+        """Sends one call; raises what python-telegram-bot raises (RetryAfter, BadRequest...)."""
+        stamp = await self._admit(call.chat_id) if call.method in LIMITED else None
+        try:
+            return await self.request.post(
+                f"{self.base_url}/{call.method}",
+                request_data=StoredRequestData(call),  # type: ignore[arg-type]
+                read_timeout=self.timeout,
+                write_timeout=self.timeout,
+            )
+        finally:
+            if stamp is not None:
+                self.limits.answered(stamp)
+
+    async def _admit(self, chat_id: int | None) -> Stamp:
+        limits, chat = self.limits, chat_id or 0
+        while True:
+            wait = limits.chat_wait(chat)
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            await limits.overall_slot(urgent=True)
+            if limits.chat_wait(chat) <= 0:  # a broadcast message may have taken it meanwhile
+                return limits.admit(chat)
