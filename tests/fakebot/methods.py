@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .chats import FakeChat
 from .models import ApiError, CallbackAnswer, Edit, MessageKind, SentMessage, bad_request
 from .params import Upload
+from .sizes import check_caption, check_markup, check_text
 
 if TYPE_CHECKING:
     from .server import FakeBotApi
@@ -46,7 +47,10 @@ def _writable_chat(fake: FakeBotApi, params: Params) -> FakeChat:
 
 def _markup(params: Params) -> dict[str, Any] | None:
     markup = params.get("reply_markup")
-    return markup if isinstance(markup, dict) else None
+    if not isinstance(markup, dict):
+        return None
+    check_markup(markup)
+    return markup
 
 
 def _record(fake: FakeBotApi, chat: FakeChat, params: Params, **fields: Any) -> dict[str, Any]:
@@ -159,11 +163,13 @@ def send_message(fake: FakeBotApi, params: Params, files: Files) -> Any:
     text = params.get("text")
     if not text:
         raise bad_request("message text is empty")
+    check_text(str(text), params.get("parse_mode"))
     return _record(fake, chat, params, text=str(text), kind="text")
 
 
 def _send_media(fake: FakeBotApi, params: Params, files: Files, kind: MessageKind) -> Any:
     chat = _writable_chat(fake, params)
+    check_caption(params.get("caption"), params.get("parse_mode"))
     upload = files.get(kind)
     if upload is not None:
         stored = fake.store.add_file(upload.file_name, upload.content, upload.content_type)
@@ -246,6 +252,7 @@ def edit_message_text(fake: FakeBotApi, params: Params, files: Files) -> Any:
     text = params.get("text")
     if not text:
         raise bad_request("message text is empty")
+    check_text(str(text), params.get("parse_mode"))
     if "parse_mode" in params:
         message.parse_mode = params["parse_mode"]
     # Like Telegram, omitting reply_markup removes the message's inline keyboard.
@@ -257,6 +264,7 @@ def edit_message_caption(fake: FakeBotApi, params: Params, files: Files) -> Any:
     message = _editable(fake, params)
     if message.kind == "text":
         raise bad_request("there is no caption in the message to edit")
+    check_caption(params.get("caption"), params.get("parse_mode"))
     return _apply_edit(fake, message, params.get("caption"), _markup(params))
 
 
