@@ -40,7 +40,7 @@ KIND_LABELS = {
 AUDIENCE_LABELS = {
     MeetingAudience.MEMBERS: N_("All members"),
     MeetingAudience.COMMITTEE: N_("The committee only"),
-    MeetingAudience.WITH_RESIDENTS: N_("All members and members living here (residence ties)"),
+    MeetingAudience.WITH_RESIDENTS: N_("All + members living here"),
 }
 KINDS = list(MeetingKind)
 AUDIENCES = list(MeetingAudience)

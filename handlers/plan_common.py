@@ -29,6 +29,14 @@ SECTION_NAMES = {
     "residence": N_("Tasks at the place of residence"),
     "other": N_("Other"),
 }
+# The same parts, short enough for a button on a phone.
+SECTION_BUTTONS = {
+    "ideology": N_("✏️ Ideology, study"),
+    "ethics": N_("✏️ Ethics, lifestyle"),
+    "work": N_("✏️ Goals at work"),
+    "residence": N_("✏️ Where I live"),
+    "other": N_("✏️ Other"),
+}
 GRADE_NAMES = {
     Grade.EXCELLENT: N_("Excellently completed duties"),
     Grade.GOOD: N_("Well completed duties"),

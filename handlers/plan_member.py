@@ -14,6 +14,7 @@ from bot.delivery import wake_sender_after_commit
 from handlers.common import Context, ack, callback_args, refuse
 from handlers.plan_common import (
     FLOW,
+    SECTION_BUTTONS,
     SECTION_NAMES,
     commitment_for,
     commitment_status,
@@ -177,7 +178,7 @@ async def _show_commitment(update: Update, context: Context, season: Season) -> 
         "<b>Commitment</b>\n\n{text}\n\nPlease read it, then press the button to accept it.",
         text=escape(commitment_for(season, _)),
     )
-    button = Button(_("✅ I have read and accept the commitment"), callback_data="plcommit")
+    button = Button(_("✅ I accept the commitment"), callback_data="plcommit")
     await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=Markup([[button]]))
 
 
@@ -237,7 +238,7 @@ async def _review_actions(
     if chat is None or edit_refusal(plan, season, today(context)) is not None:
         return
     rows = [
-        [Button(_("✏️ {name}", name=_(SECTION_NAMES[key])), callback_data=f"pledit:{i}")]
+        [Button(_(SECTION_BUTTONS[key]), callback_data=f"pledit:{i}")]
         for i, key in enumerate(SECTIONS)
     ]
     if plan.status in (PlanStatus.DRAFT, PlanStatus.RETURNED) and plan_complete(plan):

@@ -52,6 +52,14 @@ EXEMPTION_LABELS = {
     ExemptionKind.OTHER: N_("other reason"),
     ExemptionKind.NOT_INTRODUCED: N_("exempt from the introduction"),
 }
+# The same categories as buttons: short, and starting with a capital as every button does.
+EXEMPTION_BUTTONS = {
+    ExemptionKind.ARMED_FORCES: N_("Armed forces in barracks"),
+    ExemptionKind.AWAY_OR_MOBILE: N_("Working away or mobile"),
+    ExemptionKind.FULL_TIME_STUDY: N_("Full-time study"),
+    ExemptionKind.OTHER: N_("Other reason"),
+    ExemptionKind.NOT_INTRODUCED: N_("Exempt from introduction"),
+}
 _DAY = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*")
 
 Markup = dict[str, Any]  # the Bot API JSON of an inline keyboard, for outbox rows

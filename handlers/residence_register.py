@@ -13,6 +13,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
+from bot.fit import button_label
 from bot.i18n import Translator
 from handlers.common import Context, ack, callback_args, refuse
 from handlers.residence_common import (
@@ -142,7 +143,7 @@ async def _on_search(update: Update, context: Context, state: FlowState) -> None
     if text is None or member is None:
         return
     found = await search_branches(context.db, text, exclude_id=member.branch_id)
-    rows = [[InlineKeyboardButton(u.name, callback_data=f"rb:{u.id}")] for u in found]
+    rows = [[InlineKeyboardButton(button_label(u.name), callback_data=f"rb:{u.id}")] for u in found]
     rows.append([InlineKeyboardButton(_("Not in the bot"), callback_data="rbx")])
     if found:
         prompt = _("Choose your residence branch, or type other words to search again:")
