@@ -219,8 +219,15 @@ async def broadcast(
     meeting: Meeting,
     now: datetime,
     creator_id: int | None,
+    subject: str | None = None,
 ) -> None:
     """The messages as one outbox broadcast; its creator (if any) gets a delivery report."""
     await outbox.enqueue_broadcast(
-        session, kind, messages, created_by_member_id=creator_id, unit_id=meeting.unit_id, now=now
+        session,
+        kind,
+        messages,
+        created_by_member_id=creator_id,
+        unit_id=meeting.unit_id,
+        now=now,
+        subject=subject,
     )

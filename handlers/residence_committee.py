@@ -240,6 +240,7 @@ async def _send_reminders(context: Context, unit: Unit, messages: list[NewMessag
         created_by_member_id=context.actor.member_id,
         unit_id=unit.id,
         now=context.now(),
+        subject=context._("the residence reminders of {unit}", unit=unit.name),
     )
     await audit.record(
         context.db,
