@@ -49,6 +49,7 @@ from handlers.plan_menu import plan_menu_handlers, show_plan
 from handlers.plan_overview import plan_overview_handlers
 from handlers.plan_record import plan_record_handlers
 from handlers.plan_reminders import remind_missing_plans
+from handlers.plan_reopen import plan_reopen_handlers
 from handlers.plan_review import on_return_input, plan_review_handlers
 from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
@@ -283,6 +284,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *committee_handlers(),
         *exemption_handlers(),
         *plan_menu_handlers(),
+        *plan_reopen_handlers(),
         *plan_member_handlers(),
         *plan_review_handlers(),
         *plan_assess_handlers(),

@@ -18,7 +18,7 @@ from handlers.plan_common import (
     SECTION_NAMES,
     commitment_for,
     commitment_status,
-    own_season,
+    own_plan_season,
     plan_body,
     plan_complete,
     plan_heading,
@@ -57,7 +57,7 @@ async def _editable_plan(update: Update, context: Context) -> tuple[YearlyPlan, 
     if not can(context.actor, Action.USE_MENU) or context.actor.member_id is None:
         await refuse(update, context, "plan_not_member")
         return None
-    season = await own_season(context)
+    season = await own_plan_season(context)
     plan = await get_plan(context.db, context.actor.member_id, season.year)
     refusal = edit_refusal(plan, season, today(context))
     if refusal is not None:
@@ -206,7 +206,7 @@ async def on_view(update: Update, context: Context) -> None:
     if query is None or context.actor.member_id is None or not context.actor.is_member:
         await refuse(update, context, "plan_view")
         return
-    season = await own_season(context)
+    season = await own_plan_season(context)
     plan = await get_plan(context.db, context.actor.member_id, season.year)
     if plan is None:
         await refuse(update, context, "plan_view_none")

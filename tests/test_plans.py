@@ -454,7 +454,8 @@ async def test_too_long_text_keeps_the_draft_and_the_deadline_closes_editing(
     refused = await answer(an, "Viết sau hạn.")
     assert refused.text is not None and refused.text.startswith("Hạn nộp kế hoạch năm")
     menu = await open_plan_menu(an)
-    assert "kế hoạch không thể sửa được nữa" in (menu.text or "")
+    assert "đồng chí chưa nộp kế hoạch" in (menu.text or "")  # and what to do about it
+    assert "🙋 Đề nghị mở lại kế hoạch" in menu.buttons()
     assert "✍️ Viết tiếp kế hoạch (2/5)" not in menu.buttons()
     await an.press_data("plfill", message=menu)
     await bot.fake.wait_until(lambda: (bot.fake.callback_answers[-1].text or "").startswith("Hạn"))
