@@ -53,9 +53,10 @@ def may_manage(actor: Actor, unit: Unit | None) -> bool:
 def card(meeting: Meeting, unit_name: str, _: Translator, quote: Callable[[str], str]) -> str:
     """The meeting as members read it; `quote` escapes user text for HTML (or leaves it)."""
     return _(
-        "📅 {kind}\n🏛 {unit}\n🕒 {when}\n📍 {place}\n\n📝 Agenda:\n{agenda}",
+        "📅 {kind}\n🏛 {unit}\n🕒 {weekday}, {when}\n📍 {place}\n\n📝 Agenda:\n{agenda}",
         kind=_(KIND_LABELS[meeting.kind]),
         unit=quote(unit_name),
+        weekday=_.weekday_text(meeting.starts_at),
         when=_.datetime_text(meeting.starts_at),
         place=quote(meeting.place),
         agenda=quote(meeting.agenda),
