@@ -152,4 +152,30 @@ def menu_handlers(features: dict[str, Show]) -> list[BaseHandler[Update, Context
         CommandHandler("menu", show_menu, filters=private),
         CommandHandler("help", show_help, filters=private),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
+        # Last: a sticker, a photo, a file or a command nobody else took.
+        MessageHandler(private & ~filters.StatusUpdate.ALL, on_anything_else),
     ]
+
+
+async def on_anything_else(update: Update, context: Context) -> None:
+    """What the bot cannot use here gets an answer with what the person can do now."""
+    _ = context._
+    message = update.effective_message
+    if message is None:
+        return
+    if not can(context.actor, Action.USE_MENU):
+        await message.reply_text(not_a_member_text(context), reply_markup=ReplyKeyboardRemove())
+        return
+    command = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+    if command.startswith("/"):
+        text = _(
+            "I do not know the command {command}. You can choose an entry of the menu below, "
+            "or send /help to see what I can do.",
+            command=command,
+        )
+    else:
+        text = _(
+            "I cannot use this here. You can choose an entry of the menu below, or send /help "
+            "to see what I can do."
+        )
+    await message.reply_text(text, reply_markup=menu_keyboard(context.actor, _))
