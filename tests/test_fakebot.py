@@ -386,3 +386,16 @@ async def test_callback_data_over_64_bytes_is_refused(fake: FakeBotApi, bot: Bot
     with pytest.raises(tg_error.BadRequest, match="Button_data_invalid"):
         await bot.edit_message_reply_markup(111, fake.sent[-1].message_id, reply_markup=long)
     assert [m.text for m in fake.sent] == ["fits"]
+
+
+async def test_press_matches_a_label_typed_without_its_emoji(fake: FakeBotApi, bot: Bot) -> None:
+    user = fake.user(111)
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("✅ Tôi đồng ý", callback_data="yes")],
+         [InlineKeyboardButton("❌ Không đồng ý", callback_data="no")]]
+    )  # fmt: skip
+    await bot.send_message(111, "Đồng ý?", reply_markup=keyboard)
+    pressed = await user.press("tôi đồng ý")
+    assert pressed["callback_query"]["data"] == "yes"
+    with pytest.raises(LookupError):
+        await user.press("đồng ý")  # words of no button exactly
