@@ -47,3 +47,12 @@ def test_invite_without_network_is_one_clear_line(sqlite_url: str) -> None:
     assert result.exit_code == 1
     assert result.output.strip().startswith("Không hỏi được Telegram tên bot (")
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_export_plans_defaults_to_this_year(sqlite_url: str, tmp_path: Path) -> None:
+    """Seen: `chibo export plans --unit CB1` listed years and failed instead of exporting."""
+    cli(sqlite_url, "unit", "add", "CB1", "Chi bộ 1", "--branch")
+    output = tmp_path / "plans.xlsx"
+    result = cli(sqlite_url, "export", "plans", "--unit", "CB1", "--output", str(output))
+    assert result.exit_code == 0, result.output
+    assert output.exists()
