@@ -25,6 +25,7 @@ from bot.context import SETTINGS_KEY, ChiboContext
 from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
 from bot.delivery_http import AiohttpRequest
 from bot.export_worker import EXPORTS_KEY, ExportWorker
+from bot.fit_bot import FittingExtBot
 from bot.i18n import LANGUAGES, N_, translator
 from bot.replies import DeferringRequest, ReplySender
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
@@ -50,6 +51,7 @@ from handlers.plan_menu import plan_menu_handlers, show_plan
 from handlers.plan_overview import plan_overview_handlers
 from handlers.plan_record import plan_record_handlers
 from handlers.plan_reminders import remind_missing_plans
+from handlers.plan_reopen import plan_reopen_handlers
 from handlers.plan_review import on_return_input, plan_review_handlers
 from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
@@ -217,11 +219,7 @@ def build_application(settings: Settings) -> Chibo:
     request = AiohttpRequest(max(BOT_CONNECTIONS, settings.update_concurrency), BOT_TIMEOUT_SECONDS)
     application = (
         Application.builder()
-        .token(settings.bot_token.get_secret_value())
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(settings.file_base_url)
-        .request(DeferringRequest(request))
-        .get_updates_request(AiohttpRequest(1, BOT_TIMEOUT_SECONDS))
+        .bot(_handlers_bot(settings, DeferringRequest(request)))
         .context_types(CONTEXT_TYPES)
         .updater(None)  # updates come through our durable inbox, not PTB's in-memory queue
         .build()
@@ -239,6 +237,19 @@ def build_application(settings: Settings) -> Chibo:
     exports = ExportWorker(application.bot, sessions, settings)
     application.bot_data[EXPORTS_KEY] = exports
     return Chibo(settings, application, engine, sessions, runner, sender, scheduler, exports)
+
+
+def _handlers_bot(settings: Settings, request: DeferringRequest) -> FittingExtBot:
+    """Every message the handlers send fits Telegram's limits (bot/fit_bot.py) and leaves
+    after the handler's commit (bot/replies.py)."""
+    assert settings.bot_token is not None
+    return FittingExtBot(
+        settings.bot_token.get_secret_value(),
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.file_base_url,
+        request=request,
+        get_updates_request=AiohttpRequest(1, BOT_TIMEOUT_SECONDS),
+    )
 
 
 def _jobs() -> dict[str, JobFn]:
@@ -283,6 +294,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *committee_handlers(),
         *exemption_handlers(),
         *plan_menu_handlers(),
+        *plan_reopen_handlers(),
         *plan_member_handlers(),
         *plan_review_handlers(),
         *plan_assess_handlers(),

@@ -8,6 +8,7 @@ import logging
 import signal
 
 import click
+from sqlalchemy import make_url
 
 from bot.cli_admin import invite, role, roster, unit
 from bot.cli_export import export
@@ -85,6 +86,10 @@ def db_upgrade() -> None:
     settings, _ = load_settings()
     migrate(settings)
     click.echo(_("The database is up to date."))
+    # The default SQLite file is relative to the folder chibo runs in: say which one it is.
+    path = settings.sqlite_path()
+    where = path.resolve() if path else make_url(settings.database_url).render_as_string()
+    click.echo(_("Database: {where}", where=where))
 
 
 for command in (unit, roster, member, role, invite, plan, export):

@@ -13,13 +13,15 @@ from bot.cli_support import TOKEN_REFUSED, Rollback, fail, load_settings, run_in
 from bot.file_problems import limit_text
 from bot.i18n import N_, Translator
 from storage import audit
+from storage.exports.roster import ROLE_LABELS
 from storage.file_limits import FileTooLarge
 from storage.invites import create_invite
 from storage.members import find_member
 from storage.models import Role, Unit
 from storage.roles import grant_role, revoke_role
 from storage.roster import ImportSummary, import_roster
-from storage.roster_file import Problem, Roster, RosterFileError, read_roster
+from storage.roster_file import ROLES, Problem, Roster, RosterFileError, read_roster
+from storage.text import fold
 from storage.units import UnitError, add_unit, depth, get_unit, list_units
 
 PROBLEMS = {
@@ -151,6 +153,8 @@ def roster_import(file: Path, branch_code: str, dry_run: bool) -> None:
             unchanged=summary.unchanged,
         )
     )
+    for name, granted in summary.roles_granted:
+        click.echo(_("Role granted: {name}, {role}", name=name, role=_(ROLE_LABELS[granted])))
 
 
 def _import(
@@ -186,30 +190,50 @@ def _problem_text(problem: Problem, _: Translator) -> str:
     return _(PROBLEMS[problem.code], line=problem.line, value=problem.value)
 
 
-ROLE_CHOICE = click.Choice([r.value for r in Role])
+class RoleParam(click.ParamType[Role]):
+    """A role as people say it: `bí thư`, `phó bí thư`, `chi ủy viên` (tone marks optional),
+    or the English codes `secretary`, `deputy_secretary`, `committee_member`."""
+
+    name = "role"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Role:
+        if isinstance(value, Role):
+            return value
+        text = str(value)
+        found = ROLES.get(fold(text).replace("_", " ")) or ROLES.get(text.lower())
+        if found is None:
+            _ = load_settings()[1]
+            self.fail(
+                _("unknown role “{value}”: say bí thư, phó bí thư or chi ủy viên.", value=text)
+            )
+        return found
+
+
+ROLE_CHOICE = RoleParam()
 
 
 @click.group()
 def role() -> None:
-    """Roles of members over units (secretary, deputy_secretary, committee_member)."""
+    """Roles of members over units (bí thư, phó bí thư, chi ủy viên)."""
 
 
 @role.command("grant")
 @click.argument("person")
 @click.argument("role_name", metavar="ROLE", type=ROLE_CHOICE)
 @click.option("--unit", "unit_code", required=True, help="Code of the unit the role covers.")
-def role_grant(person: str, role_name: str, unit_code: str) -> None:
-    """Give PERSON (phone or party card number) a ROLE over a unit and all units under it."""
-    _change_role(person, Role(role_name), unit_code, grant=True)
+def role_grant(person: str, role_name: Role, unit_code: str) -> None:
+    """Give PERSON (phone or party card number) a ROLE (bí thư, phó bí thư, chi ủy viên) over
+    a unit and all units under it."""
+    _change_role(person, role_name, unit_code, grant=True)
 
 
 @role.command("revoke")
 @click.argument("person")
 @click.argument("role_name", metavar="ROLE", type=ROLE_CHOICE)
 @click.option("--unit", "unit_code", required=True, help="Code of the unit.")
-def role_revoke(person: str, role_name: str, unit_code: str) -> None:
+def role_revoke(person: str, role_name: Role, unit_code: str) -> None:
     """Take a ROLE over a unit away from PERSON (phone or party card number)."""
-    _change_role(person, Role(role_name), unit_code, grant=False)
+    _change_role(person, role_name, unit_code, grant=False)
 
 
 def _change_role(person: str, role_value: Role, unit_code: str, grant: bool) -> None:
@@ -288,7 +312,7 @@ def _bot_username(settings: Any) -> str:
     import asyncio
 
     from telegram import Bot
-    from telegram.error import InvalidToken
+    from telegram.error import InvalidToken, TelegramError
 
     _ = load_settings()[1]
     if settings.bot_token is None:
@@ -303,3 +327,11 @@ def _bot_username(settings: Any) -> str:
         return asyncio.run(ask())
     except InvalidToken:  # its text quotes the token
         fail(_(TOKEN_REFUSED))
+    except TelegramError as error:  # the class only: its text may hold the request
+        fail(
+            _(
+                "Could not ask Telegram for the bot's username ({error}). Check the network "
+                "connection, or give it with --bot-username.",
+                error=type(error).__name__,
+            )
+        )

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -53,9 +54,11 @@ def _dataset_command(spec: DatasetSpec) -> click.Command:
         "--format", "fmt", type=click.Choice([f.value for f in ExportFormat]), default="xlsx"
     )
     @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="The file.")
-    @click.option("--choice", type=int, help="Which item (e.g. survey); omit it to list them.")
+    @click.option("--choice", type=int, help=_choice_help(spec))
     def command(unit_code: str, fmt: str, output: Path | None, choice: int | None) -> None:
         settings, _ = load_settings()
+        if choice is None and spec.by_year:
+            choice = datetime.now(settings.tz).year
         request = Request(spec, unit_code, ExportFormat(fmt), output, choice)
         produced = _run(settings, lambda s: _export(s, request, _))
         if isinstance(produced, list):
@@ -66,6 +69,12 @@ def _dataset_command(spec: DatasetSpec) -> click.Command:
         click.echo(_("Exported {rows} rows to {path}.", rows=produced.rows, path=produced.path))
 
     return command
+
+
+def _choice_help(spec: DatasetSpec) -> str:
+    if spec.by_year:
+        return "The year (default: this year)."
+    return "Which item (e.g. survey); omit it to list them."
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from bot.delivery_http import AiohttpRequest
 from bot.delivery_limits import ReadyQueue, SendLimits, Stamp
 from bot.delivery_report import enqueue_reports
 from bot.delivery_send import delivered, judge, later, send_row
+from bot.fit_bot import FittingBot
 from bot.settings import Settings
 from bot.waiting import wait_for_event
 from storage import outbox
@@ -261,7 +262,7 @@ def sender_bot(settings: Settings) -> Bot:
     """A Bot for the sender alone, on the aiohttp transport (bot/delivery_http.py)."""
     assert settings.bot_token is not None
     request = AiohttpRequest(settings.outbox_concurrency, settings.outbox_send_timeout_seconds)
-    return Bot(
+    return FittingBot(
         settings.bot_token.get_secret_value(),
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.file_base_url,

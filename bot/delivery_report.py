@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator, pick_language, translator
+from bot.i18n import N_, Translator, pick_language, translator
 from bot.settings import Settings
 from storage import outbox
-from storage.models import Broadcast, DeliveryStatus, Member, TelegramAccount
-from storage.outbox import BroadcastCounts, NewMessage, text_payload
+from storage.models import Broadcast, DeliveryStatus, Member, Survey, TelegramAccount
+from storage.outbox import NewMessage, PersonDelivery, text_payload
 
-# Telegram cuts a message at 4096 characters; longer lists end with "and N more".
+# A long list is hard to act on; longer lists end with "and N more".
 MAX_NAMES = 60
 
 
@@ -48,29 +49,81 @@ async def _account(session: AsyncSession, member: Member | None) -> TelegramAcco
 
 
 async def report_text(session: AsyncSession, broadcast: Broadcast, _: Translator) -> str:
-    """Counts, then who blocked the bot (names escaped: the report is HTML)."""
-    counts = await outbox.broadcast_counts(session, broadcast.id)
-    names = [m.full_name for m in await outbox.unreachable_members(session, broadcast.id)]
+    """What was sent, how many people it reached, and who it did not reach, why, and what
+    the secretary can do about it (names escaped: the report is HTML)."""
+    people = await outbox.people_delivered(session, broadcast.id)
+    unreached = [p for p in people if p.status != DeliveryStatus.SENT]
+    subject = broadcast.subject or await _subject(session, broadcast, _)
     lines = [
         _(
-            "<b>Delivery report</b> for the message sent at {time}",
+            "<b>📬 Delivery report</b>: {subject}, sent at {time}",
+            subject=escape(subject),
             time=_.datetime_text(broadcast.created_at),
         ),
-        *_count_lines(counts, _),
+        _(
+            "Reached {count} of {total} members.",
+            count=len(people) - len(unreached),
+            total=len(people),
+        ),
     ]
-    if names:
-        lines += ["", _("Blocked the bot, please reach them another way:")]
-        lines += [f"• {escape(name)}" for name in names[:MAX_NAMES]]
-        if len(names) > MAX_NAMES:
-            lines.append(_("… and {count} more", count=len(names) - MAX_NAMES))
+    if unreached:
+        lines += ["", _("Could not reach:")]
+        lines += [_person_line(person, _) for person in unreached[:MAX_NAMES]]
+        if len(unreached) > MAX_NAMES:
+            lines.append(_("… and {count} more", count=len(unreached) - MAX_NAMES))
+        lines += ["", *_next_steps(unreached, _)]
     return "\n".join(lines)
 
 
-def _count_lines(counts: BroadcastCounts, _: Translator) -> list[str]:
-    delivered = counts[DeliveryStatus.SENT]
-    return [
-        _("Delivered: {count}", count=delivered),
-        _("Blocked the bot: {count}", count=counts[DeliveryStatus.UNREACHABLE]),
-        _("Failed: {count}", count=counts[DeliveryStatus.FAILED]),
-        _("Not delivered: {count}", count=counts.total - delivered),
-    ]
+# What each broadcast kind sent, when its creator gave no subject.
+KIND_NAMES = {
+    "notice": N_("a notice"),
+    "meeting": N_("a meeting invitation"),
+    "survey": N_("a survey invitation"),
+    "residence_reminder": N_("residence registration reminders"),
+}
+
+
+async def _subject(session: AsyncSession, broadcast: Broadcast, _: Translator) -> str:
+    """A subject for a broadcast stored without one: a survey's title, else its kind."""
+    if broadcast.kind == "survey":
+        title = await session.scalar(
+            select(Survey.title).where(Survey.broadcast_id == broadcast.id)
+        )
+        if title:
+            return _("the invitation to the survey «{title}»", title=title)
+    return _(KIND_NAMES.get(broadcast.kind, N_("a message")))
+
+
+def _reason(person: PersonDelivery, _: Translator) -> str:
+    if person.status == DeliveryStatus.UNREACHABLE:
+        return _("blocked the bot")
+    if person.last_error == "BadRequest":
+        return _("never opened the bot")
+    if person.status == DeliveryStatus.FAILED:
+        return _("Telegram did not accept the message")
+    return _("still being sent")
+
+
+def _person_line(person: PersonDelivery, _: Translator) -> str:
+    name = escape(person.name or _("(not on the roster)"))
+    return f"• {name} — {_reason(person, _)}"
+
+
+def _next_steps(unreached: list[PersonDelivery], _: Translator) -> list[str]:
+    steps = []
+    if any(p.status == DeliveryStatus.UNREACHABLE for p in unreached):
+        steps.append(
+            _(
+                "Next step: tell those who blocked the bot in person, and ask them to open the "
+                "bot and press Restart (unblock it) so they get the next messages."
+            )
+        )
+    if any(p.status != DeliveryStatus.UNREACHABLE for p in unreached):
+        steps.append(
+            _(
+                "Next step: tell the others in person, and ask them to open the bot from their "
+                "invite link and press Start."
+            )
+        )
+    return steps

@@ -25,6 +25,19 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
+# Each language by its own name, as people look for it in a list.
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
 class Translator:
     """`_("Hello, {name}", name=...)`: translate, then fill named placeholders."""
 
@@ -54,6 +67,14 @@ class Translator:
 
     def datetime_text(self, value: datetime | None) -> str:
         return self.local(value).strftime("%d/%m/%Y %H:%M") if value else "—"
+
+    def weekday_text(self, value: datetime) -> str:
+        """The local day of the week ("Thứ Năm"): an invitation names the day people plan by."""
+        return self(WEEKDAYS[self.local(value).weekday()])
+
+    @property
+    def language_name(self) -> str:
+        return LANGUAGE_NAMES.get(self.language, self.language)
 
 
 @cache

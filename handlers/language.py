@@ -5,11 +5,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot.i18n import LANGUAGES, translator
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES, translator
 from handlers.common import Context, ack, edit_text, refuse
 from handlers.onboarding import next_step
-
-LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
 async def choose_language(update: Update, context: Context) -> None:

@@ -40,7 +40,7 @@ KIND_LABELS = {
 AUDIENCE_LABELS = {
     MeetingAudience.MEMBERS: N_("All members"),
     MeetingAudience.COMMITTEE: N_("The committee only"),
-    MeetingAudience.WITH_RESIDENTS: N_("All members and members living here (residence ties)"),
+    MeetingAudience.WITH_RESIDENTS: N_("All + members living here"),
 }
 KINDS = list(MeetingKind)
 AUDIENCES = list(MeetingAudience)
@@ -53,9 +53,10 @@ def may_manage(actor: Actor, unit: Unit | None) -> bool:
 def card(meeting: Meeting, unit_name: str, _: Translator, quote: Callable[[str], str]) -> str:
     """The meeting as members read it; `quote` escapes user text for HTML (or leaves it)."""
     return _(
-        "📅 {kind}\n🏛 {unit}\n🕒 {when}\n📍 {place}\n\n📝 Agenda:\n{agenda}",
+        "📅 {kind}\n🏛 {unit}\n🕒 {weekday}, {when}\n📍 {place}\n\n📝 Agenda:\n{agenda}",
         kind=_(KIND_LABELS[meeting.kind]),
         unit=quote(unit_name),
+        weekday=_.weekday_text(meeting.starts_at),
         when=_.datetime_text(meeting.starts_at),
         place=quote(meeting.place),
         agenda=quote(meeting.agenda),
@@ -219,8 +220,15 @@ async def broadcast(
     meeting: Meeting,
     now: datetime,
     creator_id: int | None,
+    subject: str | None = None,
 ) -> None:
     """The messages as one outbox broadcast; its creator (if any) gets a delivery report."""
     await outbox.enqueue_broadcast(
-        session, kind, messages, created_by_member_id=creator_id, unit_id=meeting.unit_id, now=now
+        session,
+        kind,
+        messages,
+        created_by_member_id=creator_id,
+        unit_id=meeting.unit_id,
+        now=now,
+        subject=subject,
     )

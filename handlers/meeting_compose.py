@@ -311,7 +311,13 @@ async def _create(context: Context, unit: Unit, data: Draft) -> tuple[Meeting, i
     settings, now = context.settings, context.now()
     messages = messages_to(linked, meeting, unit.name, settings, invitation_text)
     messages += attachment_messages(linked, meeting, settings)
-    await broadcast(context.db, "meeting", messages, meeting, now, context.actor.member_id)
+    _ = context._
+    subject = _(
+        "the invitation to the meeting of {when}",
+        when=_.datetime_text(meeting.starts_at),
+    )
+    actor = context.actor.member_id
+    await broadcast(context.db, "meeting", messages, meeting, now, actor, subject)
     await schedule_reminders(context.db, meeting, settings, now)
     await audit.record(
         context.db,

@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_on_member, paths_for
+from bot.fit import button_label
 from bot.i18n import Translator, pick_language, translator
 from handlers.common import (
     MAX_ROW_ID,
@@ -49,7 +50,10 @@ async def show_branch_members(update: Update, context: Context) -> None:
         text, markup = await _member_page(context, branches[0], 0)
         await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     else:
-        buttons = [[InlineKeyboardButton(b.name, callback_data=f"mb:{b.id}:0")] for b in branches]
+        buttons = [
+            [InlineKeyboardButton(button_label(b.name), callback_data=f"mb:{b.id}:0")]
+            for b in branches
+        ]
         await chat.send_message(_("Choose a branch:"), reply_markup=InlineKeyboardMarkup(buttons))
 
 

@@ -11,6 +11,8 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 from bot.access import Action, Actor, can, can_anywhere
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from handlers.common import Context
+from handlers.plan_common import own_plan_season
+from storage.plan_seasons import Season
 
 Show = Callable[[Update, Context], Awaitable[None]]
 
@@ -90,15 +92,32 @@ async def show_menu(update: Update, context: Context) -> None:
 async def show_help(update: Update, context: Context) -> None:
     """The member sees what the bot does and its commands."""
     _ = context._
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(
-            _(
-                "I help party members and branch committees with their work.\n\n"
-                "/menu - the main menu\n/me - what I store about you\n"
-                "/language - change the language\n/start - link your Telegram account\n"
-                "/help - this help"
-            )
-        )
+    if update.effective_message is None:
+        return
+    text = _(
+        "I help party members and branch committees with their work.\n\n"
+        "/menu - the main menu\n/me - what I store about you\n"
+        "/language - change the language\n/start - link your Telegram account\n"
+        "/help - this help"
+    )
+    if context.actor.member_id is not None:
+        text += "\n\n" + plan_calendar_text(await own_plan_season(context), _)
+    await update.effective_message.reply_text(text)
+
+
+def plan_calendar_text(season: Season, _: Translator) -> str:
+    """The plan calendar of the member's branch, so nobody meets a closed plan unawares."""
+    return _(
+        "📝 Yearly plan {year}: written from {opens} to {deadline} (the plan of the next year "
+        "opens when its season opens, often in December). Missed the deadline? Ask the "
+        "committee to reopen it from 📝 Yearly plan. Self-assessment: {assess_opens} to "
+        "{assess_closes}.",
+        year=season.year,
+        opens=_.date_text(season.opens_on),
+        deadline=_.date_text(season.deadline),
+        assess_opens=_.date_text(season.assessment_opens_on),
+        assess_closes=_.date_text(season.assessment_closes_on),
+    )
 
 
 async def on_menu_text(update: Update, context: Context, features: dict[str, Show]) -> None:
@@ -133,4 +152,30 @@ def menu_handlers(features: dict[str, Show]) -> list[BaseHandler[Update, Context
         CommandHandler("menu", show_menu, filters=private),
         CommandHandler("help", show_help, filters=private),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
+        # Last: a sticker, a photo, a file or a command nobody else took.
+        MessageHandler(private & ~filters.StatusUpdate.ALL, on_anything_else),
     ]
+
+
+async def on_anything_else(update: Update, context: Context) -> None:
+    """What the bot cannot use here gets an answer with what the person can do now."""
+    _ = context._
+    message = update.effective_message
+    if message is None:
+        return
+    if not can(context.actor, Action.USE_MENU):
+        await message.reply_text(not_a_member_text(context), reply_markup=ReplyKeyboardRemove())
+        return
+    command = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+    if command.startswith("/"):
+        text = _(
+            "I do not know the command {command}. You can choose an entry of the menu below, "
+            "or send /help to see what I can do.",
+            command=command,
+        )
+    else:
+        text = _(
+            "I cannot use this here. You can choose an entry of the menu below, or send /help "
+            "to see what I can do."
+        )
+    await message.reply_text(text, reply_markup=menu_keyboard(context.actor, _))

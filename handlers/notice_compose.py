@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere
 from bot.delivery import wake_sender_after_commit
+from bot.fit import shorten
 from bot.i18n import Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse, units_for
 from handlers.notice_common import (
@@ -260,7 +261,8 @@ async def _send(context: Context, unit: Unit, draft: FlowState) -> tuple[int, in
     linked = [r for r in recipients if r.account is not None and r.member.telegram_user_id]
     messages = [notice_message(notice, r, context.settings) for r in linked]
     member_ids = [r.member.id for r in recipients]
-    await enqueue_notice(context.db, notice, messages, member_ids, context.now())
+    subject = context._("the notice «{title}»", title=shorten(notice.text or "", None, 80))
+    await enqueue_notice(context.db, notice, messages, member_ids, context.now(), subject)
     await audit.record(
         context.db,
         "notice_sent",

@@ -189,7 +189,7 @@ async def on_acknowledge(update: Update, context: Context) -> None:
             object_id=receipt.notice_id,
         )
     await ack(query, _("Thank you, your confirmation is recorded."))
-    label = _("✅ Received at {time} {date}", time=_.time_text(when), date=_.date_text(when))
+    label = _("✅ Received {when}", when=_.datetime_text(when))
     markup = InlineKeyboardMarkup.de_json(acknowledge_markup(receipt.notice_id, label), None)
     await edit_buttons(query, markup)  # pressed again: it already shows the time
 

@@ -214,7 +214,7 @@ async def _after_bind(update: Update, context: Context, result: BindResult, meth
         assert context.member is not None
         await chat.send_message(
             _(
-                "Done! You are linked as <b>{name}</b>, branch <b>{branch}</b>.",
+                "Done! You are linked as <b>{name}</b> of <b>{branch}</b>.",
                 name=escape(context.member.full_name),
                 branch=escape(context.member.branch.name),
             ),

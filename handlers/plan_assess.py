@@ -105,12 +105,13 @@ async def _ask_result(update: Update, context: Context, plan: YearlyPlan, key: s
         goal=escape(plan.sections[key]),
     )
     index = SECTIONS.index(key)
-    row = [
-        Button(_(RESULT_NAMES[result]), callback_data=f"plres:{index}:{i}")
+    # One to a row: three side by side are cut on a phone.
+    rows = [
+        [Button(_(RESULT_NAMES[result]), callback_data=f"plres:{index}:{i}")]
         for i, result in enumerate(RESULTS)
     ]
     await chat.send_message(
-        text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup([row])
+        text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows)
     )
 
 

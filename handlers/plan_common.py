@@ -13,7 +13,7 @@ from bot.i18n import N_, Translator
 from bot.settings import Settings
 from handlers.common import Context, ack
 from storage.models import Grade, Member, PlanStatus, YearlyPlan
-from storage.plan_seasons import Season, SeasonDefaults, current_season
+from storage.plan_seasons import Season, SeasonDefaults, current_season, planning_season
 from storage.plans import SECTIONS, next_empty_section
 from storage.text import TextTooLong
 
@@ -28,6 +28,14 @@ SECTION_NAMES = {
     "work": N_("Task goals at work"),
     "residence": N_("Tasks at the place of residence"),
     "other": N_("Other"),
+}
+# The same parts, short enough for a button on a phone.
+SECTION_BUTTONS = {
+    "ideology": N_("✏️ Ideology, study"),
+    "ethics": N_("✏️ Ethics, lifestyle"),
+    "work": N_("✏️ Goals at work"),
+    "residence": N_("✏️ Where I live"),
+    "other": N_("✏️ Other"),
 }
 GRADE_NAMES = {
     Grade.EXCELLENT: N_("Excellently completed duties"),
@@ -84,6 +92,18 @@ async def own_season(context: Context) -> Season:
     """The season the actor's own branch is in now (last year's while its self-assessment
     runs into January)."""
     return await season_at(context, context.actor.branch_path)
+
+
+async def own_plan_season(context: Context) -> Season:
+    """The season whose plan the actor writes now: next year's once it has opened."""
+    return await plan_season_at(context, context.actor.branch_path)
+
+
+async def plan_season_at(context: Context, unit_path: str | None) -> Season:
+    """The season whose plans are written and reviewed now in the unit."""
+    return await planning_season(
+        context.db, unit_path or "/", today(context), season_defaults(context.settings)
+    )
 
 
 async def season_at(context: Context, unit_path: str | None) -> Season:

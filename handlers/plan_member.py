@@ -14,10 +14,11 @@ from bot.delivery import wake_sender_after_commit
 from handlers.common import Context, ack, callback_args, refuse
 from handlers.plan_common import (
     FLOW,
+    SECTION_BUTTONS,
     SECTION_NAMES,
     commitment_for,
     commitment_status,
-    own_season,
+    own_plan_season,
     plan_body,
     plan_complete,
     plan_heading,
@@ -56,7 +57,7 @@ async def _editable_plan(update: Update, context: Context) -> tuple[YearlyPlan, 
     if not can(context.actor, Action.USE_MENU) or context.actor.member_id is None:
         await refuse(update, context, "plan_not_member")
         return None
-    season = await own_season(context)
+    season = await own_plan_season(context)
     plan = await get_plan(context.db, context.actor.member_id, season.year)
     refusal = edit_refusal(plan, season, today(context))
     if refusal is not None:
@@ -177,7 +178,7 @@ async def _show_commitment(update: Update, context: Context, season: Season) -> 
         "<b>Commitment</b>\n\n{text}\n\nPlease read it, then press the button to accept it.",
         text=escape(commitment_for(season, _)),
     )
-    button = Button(_("✅ I have read and accept the commitment"), callback_data="plcommit")
+    button = Button(_("✅ I accept the commitment"), callback_data="plcommit")
     await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=Markup([[button]]))
 
 
@@ -205,7 +206,7 @@ async def on_view(update: Update, context: Context) -> None:
     if query is None or context.actor.member_id is None or not context.actor.is_member:
         await refuse(update, context, "plan_view")
         return
-    season = await own_season(context)
+    season = await own_plan_season(context)
     plan = await get_plan(context.db, context.actor.member_id, season.year)
     if plan is None:
         await refuse(update, context, "plan_view_none")
@@ -237,7 +238,7 @@ async def _review_actions(
     if chat is None or edit_refusal(plan, season, today(context)) is not None:
         return
     rows = [
-        [Button(_("✏️ {name}", name=_(SECTION_NAMES[key])), callback_data=f"pledit:{i}")]
+        [Button(_(SECTION_BUTTONS[key]), callback_data=f"pledit:{i}")]
         for i, key in enumerate(SECTIONS)
     ]
     if plan.status in (PlanStatus.DRAFT, PlanStatus.RETURNED) and plan_complete(plan):

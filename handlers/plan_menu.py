@@ -10,10 +10,12 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere
+from bot.i18n import Translator
 from handlers.common import Context, ack, refuse
 from handlers.plan_common import (
     GRADE_NAMES,
     STATUS_NAMES,
+    own_plan_season,
     own_season,
     plan_complete,
     refusal_text,
@@ -33,7 +35,7 @@ async def show_plan(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is None or context.actor.member_id is None:
         return
-    season = await own_season(context)
+    season = await own_plan_season(context)
     plan = await get_plan(context.db, context.actor.member_id, season.year)
     lines = [
         _("<b>📝 Yearly plan {year}</b>", year=season.year),
@@ -45,18 +47,39 @@ async def show_plan(update: Update, context: Context) -> None:
     if plan is not None and plan.final_grade is not None:
         lines.append(_("Final grade: {grade}", grade=_(GRADE_NAMES[plan.final_grade])))
     refusal = edit_refusal(plan, season, today(context))
-    if refusal not in (None, "accepted"):
+    if missed_deadline(plan, refusal):
+        lines.append(_missed_text(season, _))
+    elif refusal not in (None, "accepted"):
         lines.append(refusal_text(refusal, season, _))
-    markup = Markup(_menu_rows(context, plan, season, refusal is None))
+    rows = await _menu_rows(context, plan, season, refusal)
+    markup = Markup(rows)
     await chat.send_message("\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-def _menu_rows(
-    context: Context, plan: YearlyPlan | None, season: Season, editable: bool
+def missed_deadline(plan: YearlyPlan | None, refusal: str | None) -> bool:
+    """The deadline passed and the plan was never handed in: only the committee can reopen."""
+    return refusal == "closed" and (plan is None or plan.status == PlanStatus.DRAFT)
+
+
+def _missed_text(season: Season, _: Translator) -> str:
+    return _(
+        "The deadline for plans of {year} was {date} and your plan was not handed in. Ask "
+        "the branch committee to reopen it with the button below; once they do, you can "
+        "write and submit it.",
+        year=season.year,
+        date=_.date_text(season.deadline),
+    )
+
+
+async def _menu_rows(
+    context: Context, plan: YearlyPlan | None, season: Season, refusal: str | None
 ) -> list[list[Button]]:
     _ = context._
     rows = []
-    if editable and (plan is None or not plan_complete(plan)):
+    editable = refusal is None
+    if missed_deadline(plan, refusal):
+        rows.append([Button(_("🙋 Ask to reopen my plan"), callback_data="plask")])
+    elif editable and (plan is None or not plan_complete(plan)):
         written = len([k for k in SECTIONS if plan and k in plan.sections])
         label = (
             _("✍️ Continue my plan ({done}/{total})", done=written, total=len(SECTIONS))
@@ -66,7 +89,14 @@ def _menu_rows(
         rows.append([Button(label, callback_data="plfill")])
     elif plan is not None:
         rows.append([Button(_("👁 My plan"), callback_data="plview")])
-    if assessment_refusal(plan, season, today(context)) is None:
+    # The self-assessment is of the current year's plan, also while next year's is written.
+    assessed = await own_season(context)
+    assessed_plan = (
+        plan
+        if assessed.year == season.year
+        else await get_plan(context.db, context.actor.member_id or 0, assessed.year)
+    )
+    if assessment_refusal(assessed_plan, assessed, today(context)) is None:
         rows.append([Button(_("📋 Self-assessment"), callback_data="plsa")])
     if plan is not None:
         rows.append([Button(_("📄 My year record"), callback_data="plrec")])

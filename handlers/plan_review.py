@@ -19,8 +19,8 @@ from handlers.plan_common import (
     may_review,
     plan_body,
     plan_heading,
+    plan_season_at,
     refusal_text,
-    season_at,
     split_message,
     tell,
     too_long_text,
@@ -53,7 +53,7 @@ async def on_review_list(update: Update, context: Context) -> None:
     plans = await plans_in(
         context.db,
         paths,
-        (await season_at(context, context.actor.branch_path)).year,
+        (await plan_season_at(context, context.actor.branch_path)).year,
         awaiting="review",
         reviewer_id=context.actor.member_id,
     )

@@ -43,7 +43,7 @@ def member_record(member: Member, account: TelegramAccount, _: Translator) -> st
             value=account.user_id,
             date=_.date_text(member.bound_at),
         ),
-        _("Language: {value}", value=_.language),
+        _("Language: {value}", value=_.language_name),
         _("Consent given on: {value}", value=_.date_text(account.consent_at)),
     ]
     return "\n".join(lines)

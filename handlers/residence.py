@@ -190,7 +190,14 @@ async def on_record_activity(update: Update, context: Context) -> None:
         return
     await ack(query)
     await save_flow(context.db, user.id, ACTIVITY_FLOW, "date", {"tie_id": tie.id}, context.now())
-    await send(update, _("When was the activity? Send the date as dd/mm/yyyy."), cancel_markup(_))
+    await send(
+        update,
+        _(
+            "When was the activity? Send the date as day/month/year, for example 05/11/2026, "
+            "or “today”, “yesterday”."
+        ),
+        cancel_markup(_),
+    )
 
 
 async def on_activity_input(update: Update, context: Context, state: FlowState) -> None:
@@ -210,7 +217,7 @@ async def on_activity_input(update: Update, context: Context, state: FlowState) 
     what = await typed_text(update, context, context.settings.residence_note_limit)
     if what is None:
         return
-    held_on = parse_day(str(state.data["date"]))
+    held_on = parse_day(str(state.data["date"]), local_today(context))
     assert held_on is not None
     activity = await add_activity(context.db, tie, held_on, what, context.now())
     await clear_flow(context.db, state.user_id, state.flow)
@@ -223,10 +230,13 @@ async def _activity_date(update: Update, context: Context, state: FlowState) -> 
     _ = context._
     message = update.effective_message
     assert message is not None
-    day = parse_day(message.text or "")
+    day = parse_day(message.text or "", local_today(context))
     if day is None or day > local_today(context):
         await message.reply_text(
-            _("Please send a date that is not in the future, as dd/mm/yyyy (e.g. 05/06/2026).")
+            _(
+                "Please send a date that is not in the future, as day/month/year, for example "
+                "05/11/2026."
+            )
         )
         return
     data = {**state.data, "date": day.strftime("%d/%m/%Y")}

@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse
 from handlers.notice_common import excerpt, reader_translator
 from handlers.residence_common import (
@@ -158,13 +158,18 @@ def _member_line(m: MemberResidence, minimum: int, _: Translator) -> str:
         line += "\n  " + mark + _("activities confirmed: {count}", count=m.activities)
     if m.comment is not None:
         c = m.comment
-        marks = "".join("✓" if v else "✗" for v in (c.takes_part, c.sets_example, c.keeps_contact))
+        answers = zip(COMMENT_POINTS, (c.takes_part, c.sets_example, c.keeps_contact), strict=True)
+        marks = "; ".join(f"{_(point)}: {_('yes') if v else _('no')}" for point, v in answers)
         line += "\n  " + _(
             "comment ({marks}): {text}",
             marks=marks,
             text=escape(excerpt(c.comment, _, COMMENT_EXCERPT)),
         )
     return line
+
+
+# The three yes/no points of a residence comment, short, for the committee's list.
+COMMENT_POINTS = (N_("takes part"), N_("sets an example"), N_("keeps contact"))
 
 
 async def _reminder_targets(context: Context, branch: BranchResidence) -> list[NewMessage]:
@@ -240,6 +245,7 @@ async def _send_reminders(context: Context, unit: Unit, messages: list[NewMessag
         created_by_member_id=context.actor.member_id,
         unit_id=unit.id,
         now=context.now(),
+        subject=context._("the residence reminders of {unit}", unit=unit.name),
     )
     await audit.record(
         context.db,

@@ -3,7 +3,6 @@ dates, how a tie reads, and messages to other people through the outbox."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from html import escape
@@ -18,6 +17,7 @@ from bot.i18n import N_, Translator
 from handlers.common import Context
 from handlers.notice_common import reader_translator
 from storage import outbox
+from storage.dates import parse_typed_date
 from storage.models import (
     ExemptionKind,
     Member,
@@ -52,7 +52,14 @@ EXEMPTION_LABELS = {
     ExemptionKind.OTHER: N_("other reason"),
     ExemptionKind.NOT_INTRODUCED: N_("exempt from the introduction"),
 }
-_DAY = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*")
+# The same categories as buttons: short, and starting with a capital as every button does.
+EXEMPTION_BUTTONS = {
+    ExemptionKind.ARMED_FORCES: N_("Armed forces in barracks"),
+    ExemptionKind.AWAY_OR_MOBILE: N_("Working away or mobile"),
+    ExemptionKind.FULL_TIME_STUDY: N_("Full-time study"),
+    ExemptionKind.OTHER: N_("Other reason"),
+    ExemptionKind.NOT_INTRODUCED: N_("Exempt from introduction"),
+}
 
 Markup = dict[str, Any]  # the Bot API JSON of an inline keyboard, for outbox rows
 Builder = Callable[[Translator], tuple[str, Markup | None]]  # a message in a reader's language
@@ -82,16 +89,9 @@ def may_manage(actor: Actor, member: Member | None) -> bool:
     return member is not None and can(actor, Action.MANAGE_RESIDENCE, member.branch.path)
 
 
-def parse_day(text: str) -> date | None:
-    """A date written dd/mm/yyyy (or with dots or dashes), or None."""
-    match = _DAY.fullmatch(text)
-    if not match:
-        return None
-    day, month, year = (int(part) for part in match.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
+def parse_day(text: str, today: date) -> date | None:
+    """A typed date (`05/11/2026`, `5/11`, `hôm qua`, `ngày 5 tháng 11`...), or None."""
+    return parse_typed_date(text, today)
 
 
 async def typed_text(update: Update, context: Context, limit: int) -> str | None:

@@ -12,9 +12,11 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
+from bot.fit import button_label
 from handlers.common import Context, ack, callback_args, edit_text, refuse
 from handlers.residence_common import (
     EXEMPT_FLOW,
+    EXEMPTION_BUTTONS,
     EXEMPTION_LABELS,
     cancel_markup,
     may_manage,
@@ -46,7 +48,7 @@ async def on_exemptions(update: Update, context: Context) -> None:
         m for m in await branch_members(context.db, unit.id) if m.status == MemberStatus.ACTIVE
     ]
     rows = [
-        [InlineKeyboardButton(m.full_name, callback_data=f"rexm:{m.id}")]
+        [InlineKeyboardButton(button_label(m.full_name), callback_data=f"rexm:{m.id}")]
         for m in members[:MAX_LISTED]
     ]
     rows.append([InlineKeyboardButton(_("⬅️ Back"), callback_data=f"rovb:{unit.id}")])
@@ -76,7 +78,7 @@ async def on_exemption_member(update: Update, context: Context) -> None:
     current = await current_exemption(context.db, member.id)
     state = _(EXEMPTION_LABELS[current.kind]) if current else _("not exempt")
     rows = [
-        [InlineKeyboardButton(_(EXEMPTION_LABELS[k]), callback_data=f"rexk:{member.id}:{i}")]
+        [InlineKeyboardButton(_(EXEMPTION_BUTTONS[k]), callback_data=f"rexk:{member.id}:{i}")]
         for i, k in enumerate(KINDS)
     ]
     if current is not None:

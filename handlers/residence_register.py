@@ -13,6 +13,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
+from bot.fit import button_label
 from bot.i18n import Translator
 from handlers.common import Context, ack, callback_args, refuse
 from handlers.residence_common import (
@@ -80,7 +81,9 @@ def _question(step: str, context: Context) -> str:
             "Send the number of the introduction letter (for example: 15-GGT/ĐU), or press "
             "Skip if you have none yet."
         ),
-        "letter_date": _("Send the date of the introduction letter as dd/mm/yyyy."),
+        "letter_date": _(
+            "Send the date of the introduction letter as day/month/year, for example 05/11/2026."
+        ),
     }
     return questions[step]
 
@@ -142,7 +145,7 @@ async def _on_search(update: Update, context: Context, state: FlowState) -> None
     if text is None or member is None:
         return
     found = await search_branches(context.db, text, exclude_id=member.branch_id)
-    rows = [[InlineKeyboardButton(u.name, callback_data=f"rb:{u.id}")] for u in found]
+    rows = [[InlineKeyboardButton(button_label(u.name), callback_data=f"rb:{u.id}")] for u in found]
     rows.append([InlineKeyboardButton(_("Not in the bot"), callback_data="rbx")])
     if found:
         prompt = _("Choose your residence branch, or type other words to search again:")
@@ -170,9 +173,15 @@ async def _on_letter_no(update: Update, context: Context, state: FlowState) -> N
 async def _on_letter_date(update: Update, context: Context, state: FlowState) -> None:
     _ = context._
     message = update.effective_message
-    day = parse_day(message.text or "") if message else None
+    day = parse_day(message.text or "", local_today(context)) if message else None
     if day is None or day > local_today(context):
-        await send(update, _("Please send a date that is not in the future, as dd/mm/yyyy."))
+        await send(
+            update,
+            _(
+                "Please send a date that is not in the future, as day/month/year, for example "
+                "05/11/2026."
+            ),
+        )
         return
     await show_preview(update, context, {**state.data, "letter_date": day.isoformat()})
 

@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere
+from bot.fit import button_label
 from bot.i18n import N_, Translator
 from bot.scorecard_chart import Bar, render_scorecard
 from handlers.common import Context, ack, callback_args, refuse
@@ -51,7 +52,9 @@ async def on_scorecard(update: Update, context: Context) -> None:
     if len(units) == 1:
         await _show(update, context, units[0])
         return
-    rows = [[InlineKeyboardButton(u.name, callback_data=f"scu:{u.id}")] for u in units]
+    rows = [
+        [InlineKeyboardButton(button_label(u.name), callback_data=f"scu:{u.id}")] for u in units
+    ]
     await chat.send_message(
         _("🎯 Resolution 21: which unit?"), reply_markup=InlineKeyboardMarkup(rows)
     )

@@ -132,7 +132,8 @@ async def on_answer_input(update: Update, context: Context, draft: FlowState) ->
     if state.draft.step == "review" or question.kind not in TYPED_KINDS:
         await message.reply_text(context._("Please answer with the buttons above."))
         return
-    value = parse_typed(question, message.text or "")
+    today = context.now().astimezone(context.settings.tz).date()
+    value = parse_typed(question, message.text or "", today)
     if isinstance(value, Problem):
         await message.reply_text(problem_text(value, context._))
         return

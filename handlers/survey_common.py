@@ -39,7 +39,7 @@ ANSWER_PROBLEMS = {
     "not_a_number": N_("Please send a number, for example 12 or 3,5."),
     "number_too_small": N_("The number must be at least {min}."),
     "number_too_large": N_("The number must be at most {max}."),
-    "not_a_date": N_("Please send a date as dd/mm/yyyy, for example 05/12/2026."),
+    "not_a_date": N_("Please send a date as day/month/year, for example 05/11/2026."),
     "use_buttons": N_("Please answer with the buttons above."),
     "choose_at_least": N_("Please choose at least {count}."),
     "choose_at_most": N_("Please choose at most {count}."),
@@ -97,7 +97,7 @@ def question_hint(question: Question, _: Translator) -> str:
         Kind.TEXT: _("Type your answer (a few words)."),
         Kind.LONGTEXT: _("Type your answer."),
         Kind.NUMBER: _("Type a number."),
-        Kind.DATE: _("Type a date as dd/mm/yyyy."),
+        Kind.DATE: _("Type a date as day/month/year, for example 05/11/2026."),
     }
     return hints.get(question.kind, "")
 

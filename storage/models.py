@@ -248,6 +248,8 @@ class Broadcast(Base):
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # What was sent, in its creator's words and language ("the notice «…»"), for the report.
+    subject: Mapped[str | None] = mapped_column(String(255))
     finished_at: Mapped[datetime | None]  # every row final
     # The creator's delivery report entered the outbox (in the transaction that finished it).
     report_sent_at: Mapped[datetime | None]

@@ -90,6 +90,7 @@ async def enqueue_notice(
     messages: Sequence[NewMessage],
     member_ids: Sequence[int],
     now: datetime,
+    subject: str | None = None,
 ) -> None:
     """One broadcast of `messages`, and a receipt for every audience member in `member_ids`."""
     broadcast = await outbox.enqueue_broadcast(
@@ -99,6 +100,7 @@ async def enqueue_notice(
         created_by_member_id=notice.created_by_member_id,
         unit_id=notice.unit_id,
         now=now,
+        subject=subject,
     )
     notice.broadcast_id = broadcast.id
     rows = await session.execute(

@@ -117,10 +117,17 @@ async def enqueue_broadcast(
     created_by_member_id: int | None = None,
     unit_id: int | None = None,
     now: datetime | None = None,
+    subject: str | None = None,
 ) -> Broadcast:
-    """A broadcast and one row per message, inserted in one statement."""
+    """A broadcast and one row per message, inserted in one statement; `subject` names what
+    was sent in the creator's delivery report."""
     now = now or datetime.now(UTC)
-    broadcast = Broadcast(kind=kind, created_by_member_id=created_by_member_id, unit_id=unit_id)
+    broadcast = Broadcast(
+        kind=kind,
+        created_by_member_id=created_by_member_id,
+        unit_id=unit_id,
+        subject=subject[:255] if subject else None,
+    )
     session.add(broadcast)
     await session.flush()
     rows = [_row(message, broadcast.id, now) for message in messages]
@@ -260,6 +267,49 @@ async def unreachable_members(session: AsyncSession, broadcast_id: int) -> list[
         .order_by(Member.name_folded, Member.id)
     )
     return list(await session.scalars(query))
+
+
+@dataclass(frozen=True)
+class PersonDelivery:
+    """How a broadcast went for one person: reached if any of their messages was sent."""
+
+    member_id: int | None
+    name: str | None
+    status: DeliveryStatus
+    last_error: str | None
+
+
+_WORST_FIRST = (DeliveryStatus.UNREACHABLE, DeliveryStatus.FAILED, *OPEN)
+
+
+async def people_delivered(session: AsyncSession, broadcast_id: int) -> list[PersonDelivery]:
+    """One entry per chat the broadcast went to (an invitation and its agenda photo are two
+    messages to one person), the unreached first by name."""
+    rows = await session.execute(
+        select(
+            OutboxMessage.chat_id,
+            OutboxMessage.member_id,
+            Member.full_name,
+            OutboxMessage.status,
+            OutboxMessage.last_error,
+        )
+        .outerjoin(Member, Member.id == OutboxMessage.member_id)
+        .where(OutboxMessage.broadcast_id == broadcast_id)
+    )
+    by_chat: dict[int, list[Any]] = {}
+    for row in rows:
+        by_chat.setdefault(int(row[0]), []).append(row)
+    people = [_person(chat_rows) for chat_rows in by_chat.values()]
+    return sorted(people, key=lambda p: (p.status == DeliveryStatus.SENT, p.name or ""))
+
+
+def _person(rows: list[Any]) -> PersonDelivery:
+    member_id, name = rows[0][1], rows[0][2]
+    statuses = {DeliveryStatus(row[3]): row[4] for row in rows}
+    if DeliveryStatus.SENT in statuses:
+        return PersonDelivery(member_id, name, DeliveryStatus.SENT, None)
+    worst = next(s for s in _WORST_FIRST if s in statuses)
+    return PersonDelivery(member_id, name, worst, statuses[worst])
 
 
 async def finish_broadcasts(

@@ -156,3 +156,14 @@ async def stored_seasons(session: AsyncSession, year: int) -> list[tuple[Unit, P
         .order_by(Unit.path)
     )
     return [(unit, season) for unit, season in rows.tuples()]
+
+
+async def planning_season(
+    session: AsyncSession, unit_path: str, today: date, defaults: SeasonDefaults
+) -> Season:
+    """The season whose plans are written now: next year's once its season has opened (a
+    season for next year may open in December), else the current one."""
+    following = await season_for(session, unit_path, today.year + 1, defaults)
+    if following.opens_on <= today:
+        return following
+    return await current_season(session, unit_path, today, defaults)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member, Unit
+from storage.models import Member, Role, Unit
 from storage.roles import grant_role
 from storage.roster_file import Problem, Roster, RosterRow
 from storage.text import fold
@@ -20,6 +20,8 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # (member's name, role) for each role the file's role column granted now.
+    roles_granted: list[tuple[str, Role]] = field(default_factory=list)
 
 
 @dataclass
@@ -122,8 +124,9 @@ async def _apply_row(
         status = "added"
     elif _update(member, row):
         status = "updated"
-    if row.role and await grant_role(session, member, row.role, branch) and status == "unchanged":
-        status = "updated"
+    if row.role and await grant_role(session, member, row.role, branch):
+        summary.roles_granted.append((member.full_name, row.role))
+        status = "updated" if status == "unchanged" else status
     setattr(summary, status, getattr(summary, status) + 1)
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from storage.dates import parse_typed_date
+
 SHORT_TEXT_LIMIT = 300
 LONG_TEXT_LIMIT = 3000
 QUESTION_LIMIT = 500  # a question, shown above its buttons
@@ -95,8 +97,9 @@ def questions_of(data: list[dict[str, Any]]) -> list[Question]:
     return [Question.from_json(q) for q in data]
 
 
-def parse_typed(question: Question, text: str) -> Answer | Problem:
-    """A typed answer (text, long text, number, date) checked against the question."""
+def parse_typed(question: Question, text: str, today: date | None = None) -> Answer | Problem:
+    """A typed answer (text, long text, number, date) checked against the question; with
+    `today`, a date may also be typed as `5/11`, `hôm qua`, `ngày 5 tháng 11`."""
     text = text.strip()
     if not text:
         return Problem("empty")
@@ -106,7 +109,7 @@ def parse_typed(question: Question, text: str) -> Answer | Problem:
     if question.kind == Kind.NUMBER:
         return _number(question, text)
     if question.kind == Kind.DATE:
-        parsed = parse_date(text)
+        parsed = parse_typed_date(text, today) if today else parse_date(text)
         return parsed.isoformat() if parsed else Problem("not_a_date")
     return Problem("use_buttons")
 

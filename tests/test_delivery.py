@@ -80,7 +80,7 @@ async def test_broadcast_within_limits_reaches_everyone_once(running: RunningBot
     assert done.report_sent_at is not None
     [report] = reports(fake)
     assert "Báo cáo gửi tin" in report
-    assert "Đã gửi đến: 40" in report and "Chưa nhận được: 0" in report
+    assert "Đã gửi tới 40/40 đồng chí." in report and "Chưa gửi tới được" not in report
     async with running.db() as session:
         rows = await outbox_rows(session, broadcast_id)
     assert {row.status for row in rows} == {DeliveryStatus.SENT}
@@ -124,9 +124,10 @@ async def test_blocked_members_are_unreachable_and_named_in_the_report(
     await finished(running, broadcast_id)
     assert sorted(notice_counts(fake, branch).values()) == [1] * 10
     [report] = reports(fake)
-    assert "Delivered: 10" in report and "Blocked the bot: 2" in report
-    assert "Not delivered: 2" in report and "Failed: 0" in report
-    assert "Lê Văn &lt;Tám&gt; &amp; Co" in report and "Trần Thị Bảy" in report
+    assert "Reached 10 of 12 members." in report
+    assert "• Lê Văn &lt;Tám&gt; &amp; Co — blocked the bot" in report
+    assert "• Trần Thị Bảy — blocked the bot" in report
+    assert "press Restart (unblock it)" in report
     async with running.db() as session:
         rows = {row.member_id: row for row in await outbox_rows(session, broadcast_id)}
         for person in blocked:
@@ -183,7 +184,11 @@ async def test_max_attempts_then_failed_and_counted_in_the_report(
     assert (missing.status, missing.attempts, missing.last_error) == ("failed", 1, "BadRequest")
     assert (counts[DeliveryStatus.SENT], counts[DeliveryStatus.FAILED]) == (2, 2)
     [report] = reports(fake)
-    assert "Gửi lỗi: 2" in report and "Chưa nhận được: 2" in report
+    assert "Đã gửi tới 2/4 đồng chí." in report
+    names = [m.full_name for m in branch.members[:2]]
+    assert f"• {names[0]} — Telegram không nhận tin" in report
+    assert f"• {names[1]} — chưa từng mở bot" in report
+    assert "Việc cần làm: báo trực tiếp" in report
 
 
 async def test_hard_kill_mid_broadcast_resumes_with_at_most_the_window_twice(

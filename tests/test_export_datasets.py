@@ -133,7 +133,7 @@ async def test_plans_rows_cover_every_member_of_the_year(
                 member_id=an.id,
                 year=2026,
                 status=PlanStatus.ACCEPTED,
-                sections={},
+                sections={"ideology": "Học tập nghị quyết", "work": "Hoàn thành 100% kế hoạch"},
                 submitted_at=NOW - timedelta(days=200),
                 reviewed_at=NOW - timedelta(days=190),
                 proposed_grade=Grade.GOOD,
@@ -149,6 +149,9 @@ async def test_plans_rows_cover_every_member_of_the_year(
         ["Chi bộ Khu phố 1", "Phạm Bình", ""],
     ]
     assert rows[0][5:7] == ["Hoàn thành tốt nhiệm vụ", "Hoàn thành xuất sắc nhiệm vụ"]
+    # The plan's own text, part by part.
+    assert header[8:10] == ["Tư tưởng chính trị, học tập", "Đạo đức, lối sống"]
+    assert rows[0][8:11] == ["Học tập nghị quyết", "", "Hoàn thành 100% kế hoạch"]
 
 
 async def test_residence_rows_show_tie_exemption_and_the_years_comment(

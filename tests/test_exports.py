@@ -62,8 +62,12 @@ def test_text_a_spreadsheet_would_run_is_escaped(text: str, expected: str) -> No
 
 def test_sheet_names_are_what_excel_accepts() -> None:
     taken: set[str] = set()
+    # Cut after a whole word, single spaces: it reads sensibly on the sheet's tab.
     assert sheet_name("Danh sách: đảng viên/2025 [chi bộ] rất dài quá mức", taken) == (
-        "Danh sách  đảng viên 2025  chi"
+        "Danh sách đảng viên 2025 chi bộ"
+    )
+    assert sheet_name("Giữ mối liên hệ với tổ chức đảng nơi cư trú", taken) == (
+        "Giữ mối liên hệ với tổ chức"
     )
     assert sheet_name("Danh sách", taken) == "Danh sách"
     assert sheet_name("danh sách", taken) == "danh sách 2"

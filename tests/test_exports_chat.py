@@ -81,7 +81,7 @@ async def test_committee_member_exports_their_branch_as_xlsx(bot: RunningBot) ->
         "⬇️ Kế hoạch năm và xếp loại",
         "⬇️ Điểm danh sinh hoạt",
         "⬇️ Kết quả thực hiện Nghị quyết 21",
-        "🎯 Kết quả thực hiện Nghị quyết 21",
+        "🎯 Kết quả Nghị quyết 21",
     ]
     await user.press("⬇️ Danh sách đảng viên")
     await bot.settle()

@@ -364,3 +364,56 @@ async def test_an_answer_later_than_15_seconds_is_refused(fake: FakeBotApi, bot:
     await bot.answer_callback_query(on_time.id, text="OK")
     assert [a.text for a in fake.callback_answers] == ["OK"]
     assert fake.expired_answers == 1
+
+
+# --- Telegram's size limits -----------------------------------------------------------------
+
+
+async def test_text_over_4096_characters_is_refused_like_telegram(
+    fake: FakeBotApi, bot: Bot
+) -> None:
+    fake.user(111)
+    # HTML tags are markup: 4,096 visible characters wrapped in <b> still go through.
+    await bot.send_message(111, "<b>" + "á" * 4096 + "</b>", parse_mode="HTML")
+    with pytest.raises(tg_error.BadRequest, match="Message is too long"):
+        await bot.send_message(111, "&lt;" * 4097, parse_mode="HTML")
+    sent = await bot.send_message(111, "short")
+    with pytest.raises(tg_error.BadRequest, match="Message is too long"):
+        await bot.edit_message_text("x" * 4097, chat_id=111, message_id=sent.message_id)
+    assert [m.text for m in fake.sent][-1] == "short"
+
+
+async def test_caption_over_1024_characters_is_refused(fake: FakeBotApi, bot: Bot) -> None:
+    fake.user(111)
+    await bot.send_document(111, b"a", filename="a.txt", caption="c" * 1024)
+    with pytest.raises(tg_error.BadRequest, match="Message caption is too long"):
+        await bot.send_photo(111, b"\x89PNG", caption="c" * 1025)
+    sent = await bot.send_document(111, b"a", filename="a.txt", caption="ok")
+    with pytest.raises(tg_error.BadRequest, match="Message caption is too long"):
+        await bot.edit_message_caption(111, sent.message_id, caption="<i>c</i>" * 1025)
+
+
+async def test_callback_data_over_64_bytes_is_refused(fake: FakeBotApi, bot: Bot) -> None:
+    fake.user(111)
+    fits = InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="x" * 64)]])
+    await bot.send_message(111, "fits", reply_markup=fits)
+    # 22 Vietnamese letters of 3 bytes each: 22 characters, 66 bytes.
+    long = InlineKeyboardMarkup([[InlineKeyboardButton("no", callback_data="ễ" * 22)]])
+    with pytest.raises(tg_error.BadRequest, match="Button_data_invalid"):
+        await bot.send_message(111, "too long", reply_markup=long)
+    with pytest.raises(tg_error.BadRequest, match="Button_data_invalid"):
+        await bot.edit_message_reply_markup(111, fake.sent[-1].message_id, reply_markup=long)
+    assert [m.text for m in fake.sent] == ["fits"]
+
+
+async def test_press_matches_a_label_typed_without_its_emoji(fake: FakeBotApi, bot: Bot) -> None:
+    user = fake.user(111)
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("✅ Tôi đồng ý", callback_data="yes")],
+         [InlineKeyboardButton("❌ Không đồng ý", callback_data="no")]]
+    )  # fmt: skip
+    await bot.send_message(111, "Đồng ý?", reply_markup=keyboard)
+    pressed = await user.press("tôi đồng ý")
+    assert pressed["callback_query"]["data"] == "yes"
+    with pytest.raises(LookupError):
+        await user.press("đồng ý")  # words of no button exactly

@@ -37,7 +37,7 @@ async def test_contact_binds_in_vietnamese(bot: RunningBot) -> None:
     await user.share_contact("+84 912 345 678")
     done = await user.wait_for_message()
     assert done.text == (
-        "Xong! Đồng chí đã được liên kết là <b>Nguyễn Văn An</b>, chi bộ <b>Chi bộ Khu phố 1</b>."
+        "Xong! Đồng chí đã được liên kết là <b>Nguyễn Văn An</b>, thuộc <b>Chi bộ Khu phố 1</b>."
     )
     assert "👤 Thông tin của tôi" in done.keyboard()
     assert "👥 Đảng viên chi bộ" not in done.keyboard()

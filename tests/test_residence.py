@@ -119,7 +119,10 @@ async def test_member_registers_secretary_confirms_and_comments_in_vietnamese(
     assert "• Lê &lt;An&gt;: ✅ chi bộ nơi cư trú đã xác nhận\n  ❗ hoạt động được xác nhận: " in (
         overview.text or ""
     )
-    assert "nhận xét (✓✓✗): Tích cực, gương mẫu." in (overview.text or "")
+    assert (
+        "nhận xét (tham gia sinh hoạt: có; gương mẫu: có; giữ liên hệ với nhân dân: không): "
+        "Tích cực, gương mẫu." in (overview.text or "")
+    )
     full = await press(son, "📄 Đọc nhận xét (1)")
     assert "Nhận xét của chi bộ nơi cư trú năm" in full.text and "Lê &lt;An&gt;" in full.text
     assert "Giữ mối liên hệ với nhân dân: không" in full.text

@@ -97,8 +97,8 @@ async def test_committee_records_exemptions_and_exempt_members_get_no_comment_as
     await son.press("🛡 Miễn sinh hoạt", message=view)
     await bot.fake.wait_until(lambda: "Hoàng Cường" in view.buttons())
     await son.press("Hoàng Cường", message=view)
-    await bot.fake.wait_until(lambda: "đi học tập trung" in view.buttons())
-    await son.press("lý do khác", message=view)
+    await bot.fake.wait_until(lambda: "Đi học tập trung" in view.buttons())
+    await son.press("Lý do khác", message=view)
     prompt = await son.wait_for_message()
     assert "tối đa 500 ký tự" in prompt.text
     await son.send_text("x" * 501)

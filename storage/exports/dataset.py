@@ -100,6 +100,7 @@ class DatasetSpec:
     title: str  # msgid shown on the button
     build: Builder
     choices: Chooser | None = None  # the items of the unit to pick one from, if any
+    by_year: bool = False  # the choices are years; the command line takes this year by default
 
     async def valid_choice(self, session: AsyncSession, unit: Unit, choice: int | None) -> bool:
         """A choice listed for the unit when the dataset has choices, else none at all."""

@@ -22,6 +22,7 @@ from storage.exports.dataset import (
     year_choices,
 )
 from storage.models import Grade, Member, MemberStatus, PlanStatus, Unit, YearlyPlan
+from storage.plans import SECTIONS
 
 STATUS_LABELS = {
     PlanStatus.DRAFT.value: N_("Draft"),
@@ -44,6 +45,12 @@ COLUMNS = (
     Column(N_("Proposed grade"), width=28, labels=GRADE_LABELS),
     Column(N_("Final grade"), width=28, labels=GRADE_LABELS),
     Column(N_("Graded"), Kind.DATETIME, width=17),
+    # The plan's own text, one column per part (the same names the member wrote under).
+    Column(N_("Political ideology and study"), width=40),
+    Column(N_("Ethics and lifestyle"), width=40),
+    Column(N_("Task goals at work"), width=40),
+    Column(N_("Tasks at the place of residence"), width=40),
+    Column(N_("Other"), width=40),
 )
 
 
@@ -66,6 +73,7 @@ async def plans_dataset(session: AsyncSession, scope: ExportScope) -> Dataset:
             YearlyPlan.proposed_grade,
             YearlyPlan.final_grade,
             YearlyPlan.graded_at,
+            YearlyPlan.sections,
         )
         .join(Member, Member.branch_id == Unit.id)
         .outerjoin(YearlyPlan, (YearlyPlan.member_id == Member.id) & (YearlyPlan.year == year))
@@ -74,6 +82,7 @@ async def plans_dataset(session: AsyncSession, scope: ExportScope) -> Dataset:
     )
 
     def convert(row: Any) -> Row:
-        return tuple(row)
+        sections = row[-1] or {}
+        return (*row[:-1], *(sections.get(key) or None for key in SECTIONS))
 
     return Dataset(N_("Yearly plans and grades"), COLUMNS, stream_batches(session, query, convert))

@@ -14,8 +14,14 @@ from storage.exports.surveys import survey_answers_dataset, survey_choices
 DATASETS: tuple[DatasetSpec, ...] = (
     DatasetSpec("roster", N_("Member roster"), roster_dataset),
     DatasetSpec("surveys", N_("Survey answers"), survey_answers_dataset, survey_choices),
-    DatasetSpec("residence", N_("Residence ties and comments"), residence_dataset, comment_years),
-    DatasetSpec("plans", N_("Yearly plans and grades"), plans_dataset, plan_years),
+    DatasetSpec(
+        "residence",
+        N_("Residence ties and comments"),
+        residence_dataset,
+        comment_years,
+        by_year=True,
+    ),
+    DatasetSpec("plans", N_("Yearly plans and grades"), plans_dataset, plan_years, by_year=True),
     DatasetSpec("attendance", N_("Meeting attendance"), attendance_dataset),
     DatasetSpec("scorecard", N_("Resolution 21 scorecard"), scorecard_dataset),
 )

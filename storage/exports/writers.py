@@ -48,13 +48,23 @@ class Sheet(Protocol):
 
 def sheet_name(title: str, taken: set[str]) -> str:
     """A title Excel accepts as a sheet name: short, without []:*?/\\, unique in the book."""
-    base = _SHEET_FORBIDDEN.sub(" ", title)[:SHEET_NAME_LIMIT].strip() or "Sheet"
+    base = _at_a_word(_SHEET_FORBIDDEN.sub(" ", title), SHEET_NAME_LIMIT) or "Sheet"
     name, number = base, 1
     while name.casefold() in taken:
         number += 1
         name = f"{base[: SHEET_NAME_LIMIT - len(str(number)) - 1]} {number}"
     taken.add(name.casefold())
     return name
+
+
+def _at_a_word(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters after a whole word, so a long title reads sensibly."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1]
+    cut = cut[: cut.rindex(" ")] if " " in cut else text[:limit]
+    return cut.rstrip(" ,;:-–")
 
 
 class XlsxBook:

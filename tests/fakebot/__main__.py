@@ -6,9 +6,13 @@ then, in another terminal:
 
     BOT_TOKEN=123456:FAKE TELEGRAM_API_BASE_URL=http://127.0.0.1:8081/bot make run
 
-Type lines here as a Telegram user would: `USER_ID text` sends a message (for example
-`111 /start`), `USER_ID press LABEL` presses an inline button, `USER_ID contact PHONE` shares
-the user's own phone number. Everything the bot sends is printed.
+Type lines here as a Telegram user would (USER_ID is any number you choose for that person):
+
+    111 /start                 sends a message (any text: /start, a menu entry, an answer)
+    111 press Tôi đồng ý       presses an inline button by its label (the emoji may be left out)
+    111 contact 0912345678     shares the user's own phone number (the 📱 button)
+
+Everything the bot sends is printed, with its buttons.
 """
 
 from __future__ import annotations

@@ -198,8 +198,10 @@ class FakeUser(FakeChat):
     async def press(
         self, label: str, message: SentMessage | None = None, chat: FakeChat | None = None
     ) -> dict[str, Any]:
-        """Press the inline button labelled exactly `label` (on `message` or the latest match)."""
+        """Press the inline button labelled exactly `label` (on `message` or the latest match);
+        a label typed without its leading emoji ("Tôi đồng ý" for "✅ Tôi đồng ý") matches too."""
         target = message or self._find_message_with_button(label, chat or self)
+        label = _full_label(label, target.button_data())
         data = target.button_data().get(label)
         if data is None:
             if label not in target.button_data():
@@ -227,7 +229,9 @@ class FakeUser(FakeChat):
 
     def _find_message_with_button(self, label: str, chat: FakeChat) -> SentMessage:
         for message in reversed(chat.messages):
-            if not message.deleted and label in message.button_data():
+            if not message.deleted and _full_label(label, message.button_data()) in (
+                message.button_data()
+            ):
                 return message
         available = [
             f"#{m.message_id}: {m.buttons()}"
@@ -245,3 +249,22 @@ class FakeUser(FakeChat):
 
     def unblock(self) -> None:
         self.blocked = False
+
+
+def _without_emoji(label: str) -> str:
+    """The label's words: leading emoji, symbols and spaces dropped."""
+    return label.lstrip(EMOJI_LEAD).strip()
+
+
+EMOJI_LEAD = "".join(
+    chr(c) for c in (*range(0x2190, 0x2BFF), *range(0x1F000, 0x1FAFF), 0xFE0F, 0x200D, 0x20)
+)
+
+
+def _full_label(label: str, labels: dict[str, str | None]) -> str:
+    """`label` itself when a button has it, else the one button whose words it is."""
+    if label in labels:
+        return label
+    wanted = _without_emoji(label).casefold()
+    matches = [full for full in labels if _without_emoji(full).casefold() == wanted]
+    return matches[0] if len(matches) == 1 else label

@@ -6,8 +6,6 @@ Each handler receives the fake, the decoded params and the uploaded files and re
 
 from __future__ import annotations
 
-import html
-import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -15,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .chats import FakeChat
 from .models import ApiError, CallbackAnswer, Edit, MessageKind, SentMessage, bad_request
 from .params import Upload
+from .sizes import check_caption, check_markup, check_text
 
 if TYPE_CHECKING:
     from .server import FakeBotApi
@@ -25,7 +24,6 @@ Handler = Callable[["FakeBotApi", Params, Files], Any]
 
 BLOCKED = "Forbidden: bot was blocked by the user"
 EXPIRED = "query is too old and response timeout expired or query ID is invalid"
-MAX_TEXT = 4096  # Telegram's limit
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -42,13 +40,6 @@ def method(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def _visible_length(text: str, parse_mode: object) -> int:
-    """What Telegram counts: HTML tags and entities parsed first."""
-    if str(parse_mode).upper() == "HTML":
-        text = html.unescape(re.sub(r"<[^>]*>", "", text))
-    return len(text)
-
-
 def _writable_chat(fake: FakeBotApi, params: Params) -> FakeChat:
     chat = fake.store.chat(params.get("chat_id"))
     if chat.blocked:
@@ -58,7 +49,10 @@ def _writable_chat(fake: FakeBotApi, params: Params) -> FakeChat:
 
 def _markup(params: Params) -> dict[str, Any] | None:
     markup = params.get("reply_markup")
-    return markup if isinstance(markup, dict) else None
+    if not isinstance(markup, dict):
+        return None
+    check_markup(markup)
+    return markup
 
 
 def _record(fake: FakeBotApi, chat: FakeChat, params: Params, **fields: Any) -> dict[str, Any]:
@@ -171,13 +165,13 @@ def send_message(fake: FakeBotApi, params: Params, files: Files) -> Any:
     text = params.get("text")
     if not text:
         raise bad_request("message text is empty")
-    if _visible_length(str(text), params.get("parse_mode")) > MAX_TEXT:
-        raise bad_request("message is too long")
+    check_text(str(text), params.get("parse_mode"))
     return _record(fake, chat, params, text=str(text), kind="text")
 
 
 def _send_media(fake: FakeBotApi, params: Params, files: Files, kind: MessageKind) -> Any:
     chat = _writable_chat(fake, params)
+    check_caption(params.get("caption"), params.get("parse_mode"))
     upload = files.get(kind)
     if upload is not None:
         stored = fake.store.add_file(upload.file_name, upload.content, upload.content_type)
@@ -260,6 +254,7 @@ def edit_message_text(fake: FakeBotApi, params: Params, files: Files) -> Any:
     text = params.get("text")
     if not text:
         raise bad_request("message text is empty")
+    check_text(str(text), params.get("parse_mode"))
     if "parse_mode" in params:
         message.parse_mode = params["parse_mode"]
     # Like Telegram, omitting reply_markup removes the message's inline keyboard.
@@ -271,6 +266,7 @@ def edit_message_caption(fake: FakeBotApi, params: Params, files: Files) -> Any:
     message = _editable(fake, params)
     if message.kind == "text":
         raise bad_request("there is no caption in the message to edit")
+    check_caption(params.get("caption"), params.get("parse_mode"))
     return _apply_edit(fake, message, params.get("caption"), _markup(params))
 
 

@@ -1,0 +1,152 @@
+"""Every inline keyboard the bot can show fits a phone: walks the button declarations in
+handlers/ (each InlineKeyboardButton and each Bot API button dict) and checks every label the
+catalogs can put there, in both languages.
+
+A label is measured without its placeholders (names of people and units are cut at run time by
+bot/fit.py's `button_label`); a label over LABEL_LIMIT, or a long label in a row of three or more,
+is cut off on a phone.
+Three buttons to a row share a phone's width: each label must then be short.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.fit import LABEL_LIMIT
+from bot.i18n import LANGUAGES, LOCALES_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+BUTTON_CALLS = {"InlineKeyboardButton", "Button"}
+LONG = 12  # a phone shows three buttons to a row at about this width each
+PLACEHOLDER = re.compile(r"\{[^}]*\}")
+
+
+@dataclass(frozen=True)
+class Declared:
+    where: str
+    labels: tuple[str, ...]  # msgids this button can show
+
+
+def _msgids(node: ast.AST, named: dict[str, list[str]]) -> list[str]:
+    """The catalog texts an expression can evaluate to: literals in _() / N_(), and the N_()
+    texts of module-level tables it looks up."""
+    found: list[str] = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and getattr(sub.func, "id", None) in ("_", "N_"):
+            first = sub.args[0] if sub.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.append(first.value)
+        elif isinstance(sub, ast.Name) and sub.id in named:
+            found.extend(named[sub.id])
+    return found
+
+
+def _tables(trees: dict[str, ast.Module]) -> dict[str, list[str]]:
+    """Module-level NAME = {... N_("...") ...} tables of every handler module."""
+    tables: dict[str, list[str]] = {}
+    for tree in trees.values():
+        for statement in tree.body:
+            if isinstance(statement, ast.Assign | ast.AnnAssign):
+                target = (
+                    statement.targets[0] if isinstance(statement, ast.Assign) else statement.target
+                )
+                if isinstance(target, ast.Name) and statement.value is not None:
+                    texts = _msgids(statement.value, {})
+                    if texts:
+                        tables[target.id] = texts
+    return tables
+
+
+def _label_node(node: ast.AST) -> ast.AST | None:
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) in BUTTON_CALLS:
+        return node.args[0] if node.args else None
+    if isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and key.value == "text":
+                keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
+                return value if "callback_data" in keys or "url" in keys else None
+    return None
+
+
+def _declarations() -> tuple[list[Declared], list[list[Declared]]]:
+    trees = {
+        path.name: ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted((ROOT / "handlers").glob("*.py"))
+    }
+    named = _tables(trees)
+    buttons: list[Declared] = []
+    rows: list[list[Declared]] = []
+    for name, tree in trees.items():
+        for node in ast.walk(tree):
+            label = _label_node(node)
+            if label is not None:
+                buttons.append(Declared(f"{name}:{node.lineno}", tuple(_msgids(label, named))))  # type: ignore[attr-defined]
+            rows.extend(_rows_in(node, name, named))
+    return buttons, rows
+
+
+def _rows_in(node: ast.AST, name: str, named: dict[str, list[str]]) -> list[list[Declared]]:
+    """Rows written out ([button, button, button]) and rows made by a comprehension over a
+    table ([Button(_(NAMES[x])) for x in ...]: one button per entry of the table)."""
+    if isinstance(node, ast.List):
+        labels = [_label_node(element) for element in node.elts]
+        row = [
+            Declared(f"{name}:{node.lineno}", tuple(_msgids(label, named)))
+            for label in labels
+            if label is not None
+        ]
+        return [row] if len(row) >= 2 else []
+    if isinstance(node, ast.ListComp):
+        label = _label_node(node.elt)
+        if label is not None:
+            texts = _msgids(label, named)
+            return [[Declared(f"{name}:{node.lineno}", (text,)) for text in texts]]
+    return []
+
+
+def _catalog(language: str) -> dict[str, str]:
+    with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return {m.id: m.string for m in read_po(po) if m.id and m.string}
+
+
+def _shown(msgid: str, catalog: dict[str, str]) -> str:
+    return PLACEHOLDER.sub("", catalog.get(msgid) or msgid).strip()
+
+
+def test_the_walk_finds_the_keyboards() -> None:
+    buttons, rows = _declarations()
+    assert len(buttons) > 80 and len(rows) > 10
+    assert any("◐ Partly done" in b.labels for b in buttons)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_button_label_fits_a_phone(language: str) -> None:
+    catalog = _catalog(language)
+    buttons, _rows = _declarations()
+    too_long = sorted(
+        {
+            f"{b.where}: {_shown(msgid, catalog)!r}"
+            for b in buttons
+            for msgid in b.labels
+            if len(_shown(msgid, catalog)) > LABEL_LIMIT
+        }
+    )
+    assert too_long == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_rows_of_three_hold_only_short_buttons(language: str) -> None:
+    catalog = _catalog(language)
+    _buttons, rows = _declarations()
+    crowded = []
+    for row in rows:
+        longest = [max((_shown(m, catalog) for m in b.labels), key=len, default="") for b in row]
+        if len(row) > 2 and any(len(label) > LONG for label in longest):
+            crowded.append(f"{row[0].where}: {longest}")
+    assert crowded == []
