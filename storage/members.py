@@ -142,7 +142,14 @@ async def branch_members(session: AsyncSession, branch_id: int) -> list[Member]:
 async def bind_member(
     session: AsyncSession, account: TelegramAccount, member: Member, now: datetime
 ) -> BindResult:
-    """Binds one account to one member; a taken member or account needs the secretary."""
+    """Binds one account to one member; a taken member or account needs the secretary.
+
+    The member row is read again, locked (PostgreSQL): of two people redeeming the same
+    invite link at once (a forwarded link), the second waits and finds the member taken,
+    instead of quietly replacing the first one's binding.
+    """
+    fresh = ["telegram_user_id", "bound_at", "status"]
+    await session.refresh(member, attribute_names=fresh, with_for_update=True)
     if member.telegram_user_id == account.user_id:
         return BindResult(BindOutcome.ALREADY_BOUND, member)
     if member.telegram_user_id is not None:

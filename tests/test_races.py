@@ -11,12 +11,14 @@ from sqlalchemy import func, select
 
 from storage import audit
 from storage.flows import save_flow
+from storage.invites import create_invite
 from storage.models import (
     Broadcast,
     FlowState,
     Meeting,
     MeetingAnswer,
     MeetingInvite,
+    Member,
     Notice,
     NoticeReceipt,
     Survey,
@@ -31,6 +33,7 @@ from tests.survey_helpers import AN as SURVEY_MEMBER
 from tests.survey_helpers import answer_press, invitation, make_survey
 from tests.survey_helpers import seed as seed_survey
 from tests.test_notices import AN, NOTICE, SON, seed, start_notice, user
+from tests.test_onboarding import seed_member
 
 GONE = "Bản nháp này đã được gửi hoặc đã hủy; không có gì được gửi lại."
 APOLOGY = "Xin lỗi"
@@ -197,3 +200,32 @@ async def test_a_survey_submitted_from_two_phones_at_once_is_stored_once(
     already = "Đồng chí đã trả lời phiếu khảo sát này; câu trả lời không thể thay đổi."
     assert already in alerts(bot)
     assert not apologies(bot, SURVEY_MEMBER)
+
+
+async def test_one_invite_link_redeemed_by_two_people_at_once_binds_one(
+    bot: RunningBot,
+) -> None:
+    member_id = await seed_member(bot)
+    async with bot.db(settle=False) as session:
+        target = await session.get(Member, member_id)
+        assert target is not None
+        code = (await create_invite(session, target, datetime.now(UTC), timedelta(days=3))).code
+    people = [bot.fake.user(user_id, language_code="vi") for user_id in (508, 509)]
+    for person in people:  # a forwarded link: both open it
+        await person.send_text(f"/start {code}")
+        await person.wait_for_message()
+    async with quiet_bot(bot) as chibo:
+        presses = [await person.press("✅ Tôi đồng ý") for person in people]
+        await handle_at_once(chibo, bot, presses)
+    async with bot.db(settle=False) as session:
+        bound = await session.get(Member, member_id)
+        assert bound is not None and bound.telegram_user_id in (508, 509)
+        assert len(await audit.entries(session, "bind")) == 1
+    loser = people[1] if bound.telegram_user_id == 508 else people[0]
+    told = [m.text or "" for m in loser.messages]
+    assert any(
+        "đã được liên kết với một tài khoản Telegram khác" in text
+        or text.startswith("Liên kết mời đã được sử dụng.")
+        for text in told
+    )
+    assert not any(text.startswith(APOLOGY) for text in told)
