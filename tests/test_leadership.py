@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,11 +21,14 @@ from bot.leadership import LEADER_LOCK_KEY, Leadership, Wakeups, asyncpg_dsn
 from bot.scheduler import JobContext, Scheduler
 from storage import schedule
 from storage.db import create_engine, session_factory, transaction
+from storage.migrate import alembic_config
 from storage.models import ScheduledJob
+from tests.conftest import _reset_schema, in_thread
 from tests.fakebot import FakeBotApi
 from tests.harness import bot_settings
 
 RETRY = 0.1
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Leader:
@@ -198,3 +206,26 @@ async def test_scheduling_the_same_key_at_once_keeps_one_job(
         job = await session.scalar(select(ScheduledJob))
         assert job is not None
         assert job.due_at.replace(tzinfo=UTC) == due + timedelta(minutes=5)  # the later one
+
+
+@pytest.mark.postgres
+def test_instances_starting_together_migrate_once(postgres_migrated: str) -> None:
+    """`chibo run` migrates first: three starting at once on an empty database all succeed.
+
+    Processes, not threads: Alembic's context is one per process."""
+    url = postgres_migrated
+    in_thread(asyncio.run, _reset_schema(url))
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", "from bot.cli import main; main()", "db", "upgrade"]
+    processes = [subprocess.Popen(command, env=env, cwd=ROOT) for _ in range(3)]
+    assert [process.wait(timeout=120) for process in processes] == [0, 0, 0]
+
+    async def version() -> object:
+        connection = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            return await connection.fetchval("SELECT version_num FROM alembic_version")
+        finally:
+            await connection.close()
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert in_thread(asyncio.run, version()) == head
