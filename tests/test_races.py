@@ -4,17 +4,21 @@ they really overlap (row locks make the second wait); on SQLite one writer at a 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import audit
+from storage.db import transaction
 from storage.flows import save_flow
 from storage.invites import create_invite
 from storage.models import (
     Broadcast,
     FlowState,
+    InviteCode,
     Meeting,
     MeetingAnswer,
     MeetingInvite,
@@ -26,6 +30,7 @@ from storage.models import (
     SurveyResponse,
 )
 from storage.survey_questions import Kind, Question
+from tests.factories import member, tree
 from tests.fakebot import SentMessage
 from tests.harness import RunningBot
 from tests.race_helpers import handle_at_once, quiet_bot
@@ -229,3 +234,29 @@ async def test_one_invite_link_redeemed_by_two_people_at_once_binds_one(
         for text in told
     )
     assert not any(text.startswith(APOLOGY) for text in told)
+
+
+async def test_two_invite_links_made_at_once_leave_one_live(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with transaction(sessions) as session:
+        target = await member(session, (await tree(session))["CB1"], "Lê An", "0912345678")
+    first_made = asyncio.Event()
+
+    async def make(hold: bool) -> None:
+        async with transaction(sessions) as session:
+            found = await session.get(Member, target.id)
+            assert found is not None
+            await create_invite(session, found, datetime.now(UTC), timedelta(days=3))
+            if hold:  # the other secretary makes hers meanwhile
+                first_made.set()
+                await asyncio.sleep(0.3)
+
+    first = asyncio.create_task(make(hold=True))
+    await first_made.wait()
+    await asyncio.gather(first, make(hold=False))
+    async with transaction(sessions) as session:
+        live = select(func.count()).where(
+            InviteCode.member_id == target.id, InviteCode.revoked_at.is_(None)
+        )
+        assert await session.scalar(live) == 1
