@@ -27,6 +27,13 @@ from bot.delivery_http import AiohttpRequest
 from bot.export_worker import EXPORTS_KEY, ExportWorker
 from bot.fit_bot import FittingExtBot
 from bot.i18n import LANGUAGES, N_, translator
+from bot.leadership import (
+    INBOX_CHANNEL,
+    OUTBOX_CHANNEL,
+    SCHEDULE_CHANNEL,
+    Leadership,
+    Wakeups,
+)
 from bot.replies import DeferringRequest, ReplySender
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
@@ -79,6 +86,7 @@ from handlers.survey_menu import show_surveys, survey_menu_handlers
 from storage.db import create_engine, session_factory, transaction
 from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
 from storage.plan_schedule import schedule_reminders
+from storage.schedule import lock_bookings
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +112,10 @@ COMMANDS = (
 class Chibo:
     """The running bot: PTB application, database, the update inbox runner, the outbox
     sender (handlers wake it with `bot.delivery.wake_sender_after_commit`) and the scheduler
-    of stored jobs (`bot.scheduler.wake_scheduler_after_commit`)."""
+    of stored jobs (`bot.scheduler.wake_scheduler_after_commit`).
+
+    Several instances may share one PostgreSQL database (bot/leadership.py): each runs the
+    inbox runner and the scheduler; only the leader polls Telegram and sends the outbox."""
 
     settings: Settings
     application: Application[Any, ChiboContext, Any, Any, Any, Any]
@@ -114,6 +125,8 @@ class Chibo:
     sender: OutboxSender
     scheduler: Scheduler
     exports: ExportWorker
+    leadership: Leadership
+    wakeups: Wakeups
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -131,6 +144,7 @@ class Chibo:
     async def _schedule_reminders(self) -> None:
         """Reminder jobs for the seasons as they are now (the defaults may have changed)."""
         async with transaction(self.sessions) as session:
+            await lock_bookings(session)  # instances starting together book once
             settings = self.settings
             await schedule_reminders(
                 session,
@@ -153,18 +167,29 @@ class Chibo:
     async def _book_standing_jobs(self) -> None:
         """Yearly jobs are booked here when missing, so no command is needed for them."""
         async with transaction(self.sessions) as session:
+            await lock_bookings(session)  # instances starting together book once
             await book_comment_window(session, self.settings, datetime.now(UTC))
 
     async def run_polling(self) -> None:
-        """Long polling until cancelled."""
-        await self.application.bot.delete_webhook()
-        poller = Poller(self.application, self.sessions, self.runner, self.settings)
+        """Long polling until cancelled (the leader polls; every instance handles updates)."""
         await self._run_together(
-            self.runner.run(), poller.run(), self.sender.run(), self.scheduler.run()
+            self.runner.run(),
+            self.scheduler.run(),
+            self.wakeups.run(),
+            self.leadership.run(self._lead_polling),
         )
 
+    async def _lead_polling(self) -> None:
+        """What only the leader does in polling mode: poll Telegram and send the outbox."""
+        await self.application.bot.delete_webhook()
+        poller = Poller(self.application, self.sessions, self.runner, self.settings)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(poller.run())
+            group.create_task(self.sender.run())
+
     async def run_webhook(self) -> None:
-        """Webhook mode until cancelled; the secret token is required."""
+        """Webhook mode until cancelled; the secret token is required. Every instance
+        receives and stores updates (answering 200 once stored) and handles them."""
         settings = self.settings
         secret = settings.webhook_secret_token
         if not settings.webhook_url or secret is None:
@@ -174,16 +199,27 @@ class Chibo:
         )
         server = await start_webhook_server(app, settings.webhook_listen, settings.webhook_port)
         try:
-            await self.application.bot.set_webhook(
-                settings.webhook_url,
-                secret_token=secret.get_secret_value(),
-                allowed_updates=ALLOWED_UPDATES,
-                # One connection: Telegram then posts updates in order, one at a time.
-                max_connections=1,
+            await self._run_together(
+                self.runner.run(),
+                self.scheduler.run(),
+                self.wakeups.run(),
+                self.leadership.run(self._lead_webhook),
             )
-            await self._run_together(self.runner.run(), self.sender.run(), self.scheduler.run())
         finally:
             await server.cleanup()
+
+    async def _lead_webhook(self) -> None:
+        """What only the leader does in webhook mode: register the webhook, send the outbox."""
+        settings = self.settings
+        assert settings.webhook_url is not None and settings.webhook_secret_token is not None
+        await self.application.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=settings.webhook_secret_token.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+            # One connection: Telegram then posts updates in order, one at a time.
+            max_connections=1,
+        )
+        await self.sender.run()
 
     async def _run_together(self, *coros: Any) -> None:
         self._tasks = [asyncio.ensure_future(c) for c in coros]
@@ -236,7 +272,25 @@ def build_application(settings: Settings) -> Chibo:
     application.bot_data[SCHEDULER_KEY] = scheduler
     exports = ExportWorker(application.bot, sessions, settings)
     application.bot_data[EXPORTS_KEY] = exports
-    return Chibo(settings, application, engine, sessions, runner, sender, scheduler, exports)
+    leadership = Leadership(settings.database_url, settings.leader_retry_seconds)
+    wakes = {
+        INBOX_CHANNEL: runner.wake.set,
+        OUTBOX_CHANNEL: sender.wake,
+        SCHEDULE_CHANNEL: scheduler.wake,
+    }
+    wakeups = Wakeups(settings.database_url, settings.leader_retry_seconds, wakes)
+    return Chibo(
+        settings,
+        application,
+        engine,
+        sessions,
+        runner,
+        sender,
+        scheduler,
+        exports,
+        leadership,
+        wakeups,
+    )
 
 
 def _handlers_bot(settings: Settings, request: DeferringRequest) -> FittingExtBot:

@@ -84,7 +84,12 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self) -> None:
-        """Sends until cancelled; resumes what a previous run left unfinished."""
+        """Sends until cancelled; resumes what a previous run left unfinished.
+
+        With several instances (bot/leadership.py) only the leader runs this, and a process
+        may lead again after losing the lead: each run starts from what is committed.
+        """
+        await self._forget_earlier_run()
         await self._recover()
         async with self.bot:
             try:
@@ -94,6 +99,15 @@ class OutboxSender:
                     group.create_task(self._record())
             finally:
                 await self._stop_cleanly()
+
+    async def _forget_earlier_run(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._flush()  # outcomes an earlier run could not commit
+        self._outcomes.clear()
+        self._queue.drain()
+        # Sends still in flight record their outcome when they end; their rows are 'sending'
+        # and go back to 'pending' now, like after a crash.
+        self._outstanding = len(self._in_flight)
 
     async def _recover(self) -> None:
         async with transaction(self.sessions) as session:

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     scheduler_poll_seconds: float = Field(default=30.0, gt=0)  # fallback when nobody wakes it
     scheduler_max_attempts: int = Field(default=5, ge=1)  # a failing job is then set aside
     scheduler_backoff_seconds: float = Field(default=30.0, gt=0)  # doubles with each attempt
+    # Several instances on PostgreSQL (bot/leadership.py): how often a waiting instance
+    # tries to become the leader, and the leader checks it still is.
+    leader_retry_seconds: float = Field(default=3.0, gt=0)
     # An anonymous survey's results stay hidden until this many members have answered, so
     # nobody in a small branch can be identified; a survey file may ask for more.
     survey_min_responses: int = Field(default=5, ge=1)

@@ -105,10 +105,13 @@ def callback_args(query: CallbackQuery, count: int, limit: int = MAX_ROW_ID) -> 
     return values if all(0 <= value <= limit for value in values) else None
 
 
-async def refuse(update: Update, context: ChiboContext, reason: str) -> None:
-    """A polite, translated refusal that writes nothing but the audit row."""
+async def refuse(
+    update: Update, context: ChiboContext, reason: str, text: str | None = None
+) -> None:
+    """A polite, translated refusal that writes nothing but the audit row; `text` when
+    there is something more precise to say than "not for you or no longer valid"."""
     _ = context._
-    text = _("Sorry, this button is not for you or is no longer valid.")
+    text = text or _("Sorry, this button is not for you or is no longer valid.")
     query = update.callback_query
     prefix = (query.data or "").split(":", 1)[0][:16] if query else ""
     button = log_safe(prefix) if prefix else "message"  # the data is the user's to forge
@@ -124,6 +127,13 @@ async def refuse(update: Update, context: ChiboContext, reason: str) -> None:
         await ack(query, text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
+
+
+async def refuse_draft_gone(update: Update, context: ChiboContext, reason: str) -> None:
+    """Send was pressed on a draft that is gone: sent by an earlier press (another phone, a
+    double tap) or cancelled. Said plainly, so nobody presses again to be sure."""
+    text = context._("This draft has already been sent or cancelled; nothing was sent again.")
+    await refuse(update, context, reason, text)
 
 
 async def answer_private_only(update: Update, context: ChiboContext) -> None:

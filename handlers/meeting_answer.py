@@ -64,7 +64,11 @@ async def _open_invite(update: Update, context: Context) -> tuple[Meeting, Meeti
     args = callback_args(query, 1) if query else None
     meeting = await get_meeting(context.db, args[0]) if args else None
     member_id = context.actor.member_id
-    invite = await invite_of(context.db, meeting.id, member_id) if meeting and member_id else None
+    invite = (  # locked: two answers at once (two phones) are taken one after the other
+        await invite_of(context.db, meeting.id, member_id, lock=True)
+        if meeting and member_id
+        else None
+    )
     if (
         query is None
         or meeting is None
@@ -141,7 +145,11 @@ async def on_reason_input(update: Update, context: Context, draft: FlowState) ->
     message = update.effective_message
     meeting = await get_meeting(context.db, int(draft.data.get("meeting_id", 0)))
     member_id = context.actor.member_id
-    invite = await invite_of(context.db, meeting.id, member_id) if meeting and member_id else None
+    invite = (  # locked: two answers at once (two phones) are taken one after the other
+        await invite_of(context.db, meeting.id, member_id, lock=True)
+        if meeting and member_id
+        else None
+    )
     if message is None:
         return
     if meeting is None or invite is None or meeting.cancelled_at is not None:

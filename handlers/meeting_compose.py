@@ -15,7 +15,15 @@ from bot.access import Action, can_anywhere
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
 from bot.scheduler import wake_scheduler_after_commit
-from handlers.common import Context, ack, callback_args, edit_text, refuse, units_for
+from handlers.common import (
+    Context,
+    ack,
+    callback_args,
+    edit_text,
+    refuse,
+    refuse_draft_gone,
+    units_for,
+)
 from handlers.meeting_common import (
     AGENDA_LIMIT,
     AUDIENCE_LABELS,
@@ -35,7 +43,7 @@ from handlers.meeting_common import (
 )
 from handlers.notice_common import audience_name, notice_content
 from storage import audit
-from storage.flows import clear_flow, get_flow, save_flow, touch_flow
+from storage.flows import clear_flow, get_flow, lock_flow, save_flow, touch_flow
 from storage.meetings import NewMeeting, add_meeting, audience, invitees, reachable
 from storage.models import AttachmentKind, FlowState, Meeting, MeetingAudience, MeetingKind, Unit
 from storage.text import clean_text
@@ -272,7 +280,11 @@ async def on_send(update: Update, context: Context) -> None:
     """The meeting is stored, invitations go out, reminders are scheduled."""
     _ = context._
     query, user = update.callback_query, update.effective_user
-    draft = await get_flow(context.db, user.id, FLOW) if user else None
+    # Locked: a second press at once waits, then finds the draft gone (invited once).
+    draft = await lock_flow(context.db, user.id, FLOW) if user else None
+    if draft is None and query and can_anywhere(context.actor, Action.MANAGE_MEETINGS):
+        await refuse_draft_gone(update, context, "meeting_send_gone")
+        return
     unit = await _draft_unit(context, draft)
     if query is None or draft is None or unit is None or draft.step != "preview":
         await refuse(update, context, "meeting_send")

@@ -16,7 +16,15 @@ from bot.access import Action, can_anywhere
 from bot.delivery import wake_sender_after_commit
 from bot.fit import shorten
 from bot.i18n import Translator
-from handlers.common import Context, ack, callback_args, edit_text, refuse, units_for
+from handlers.common import (
+    Context,
+    ack,
+    callback_args,
+    edit_text,
+    refuse,
+    refuse_draft_gone,
+    units_for,
+)
 from handlers.notice_common import (
     CAPTION_LIMIT,
     FLOW,
@@ -27,7 +35,7 @@ from handlers.notice_common import (
     notice_message,
 )
 from storage import audit
-from storage.flows import clear_flow, get_flow, save_flow, touch_flow
+from storage.flows import clear_flow, get_flow, lock_flow, save_flow, touch_flow
 from storage.models import AttachmentKind, FlowState, Unit
 from storage.notices import add_notice, audience, enqueue_notice
 
@@ -220,7 +228,11 @@ async def on_send(update: Update, context: Context) -> None:
     """The notice goes to the outbox; the secretary sees whom it goes to and a status button."""
     _ = context._
     query, user = update.callback_query, update.effective_user
-    draft = await get_flow(context.db, user.id, FLOW) if user else None
+    # Locked: a second press at once waits, then finds the draft gone (sent once).
+    draft = await lock_flow(context.db, user.id, FLOW) if user else None
+    if draft is None and query and can_anywhere(context.actor, Action.SEND_NOTICES):
+        await refuse_draft_gone(update, context, "notice_send_gone")
+        return
     unit = await context.db.get(Unit, int(draft.data.get("unit_id", 0))) if draft else None
     if (
         query is None

@@ -171,7 +171,7 @@ async def on_acknowledge(update: Update, context: Context) -> None:
     # A member made inactive since keeps the message, but the button no longer counts.
     allowed = can(context.actor, Action.USE_MENU)
     receipt = (
-        await receipt_of(context.db, args[0], member_id)
+        await receipt_of(context.db, args[0], member_id, lock=True)  # two presses: one ack
         if args and allowed and member_id is not None
         else None
     )

@@ -23,7 +23,7 @@ from handlers.survey_answer_state import (
 )
 from handlers.survey_answer_view import answered_view
 from handlers.survey_common import ANSWER_FLOW, problem_text
-from storage.flows import get_flow
+from storage.flows import get_flow, lock_flow
 from storage.models import FlowState
 from storage.survey_questions import (
     TYPED_KINDS,
@@ -88,6 +88,9 @@ async def on_submit(update: Update, context: Context) -> None:
     _ = context._
     query = update.callback_query
     args = callback_args(query, 1) if query else None
+    # Locked first: a second submit at once (another phone) waits, then is told the
+    # answers are already recorded, instead of failing on the unique participation.
+    await lock_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
     state = await answering(update, context, args[0]) if args else None
     if state is None or query is None or context.actor.member_id is None:
         if args is None:

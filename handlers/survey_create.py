@@ -17,7 +17,15 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can_anywhere
 from bot.delivery import wake_sender_after_commit
 from bot.scheduler import wake_scheduler_after_commit
-from handlers.common import Context, ack, callback_args, drop_buttons, edit_text, refuse
+from handlers.common import (
+    Context,
+    ack,
+    callback_args,
+    drop_buttons,
+    edit_text,
+    refuse,
+    refuse_draft_gone,
+)
 from handlers.survey_common import NEW_FLOW, audience_text, may_manage
 from handlers.survey_create_steps import (
     WIZARD_KINDS,
@@ -31,7 +39,7 @@ from handlers.survey_create_steps import (
 from handlers.survey_file_text import file_problems_text, read_document
 from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, job_key, send_invitations
 from storage import audit
-from storage.flows import clear_flow, get_flow, save_flow
+from storage.flows import clear_flow, get_flow, lock_flow, save_flow
 from storage.models import FlowState, Survey, Unit
 from storage.schedule import schedule
 from storage.survey_questions import questions_of
@@ -84,11 +92,20 @@ async def on_from_file(update: Update, context: Context) -> None:
             await chat.send_document(example.read_bytes(), filename=example.name)
 
 
-async def _draft_at(update: Update, context: Context, step: str) -> Draft | None:
-    """The draft's data, if this button belongs to its current step; otherwise refused."""
-    draft = await get_flow(context.db, context.actor.telegram_id, NEW_FLOW)
+async def _draft_at(
+    update: Update, context: Context, step: str, lock: bool = False
+) -> Draft | None:
+    """The draft's data, if this button belongs to its current step; otherwise refused.
+
+    `lock` for the step that uses the draft up: a second press at once waits, then finds
+    the draft gone and is told so (the survey goes out once)."""
+    user_id = context.actor.telegram_id
+    draft = await (lock_flow if lock else get_flow)(context.db, user_id, NEW_FLOW)
     query = update.callback_query
     allowed = can_anywhere(context.actor, Action.MANAGE_SURVEYS)
+    if lock and draft is None and query is not None and allowed:
+        await refuse_draft_gone(update, context, f"survey_{step}_gone")
+        return None
     if query is None or draft is None or draft.step != step or not allowed:
         await refuse(update, context, f"survey_{step}")
         return None
@@ -213,7 +230,7 @@ async def _on_file(update: Update, context: Context, message: Message, data: Dra
 async def on_launch(update: Update, context: Context) -> None:
     """The survey is stored and its invitations go out (now, or at its opening time)."""
     _ = context._
-    data = await _draft_at(update, context, "preview")
+    data = await _draft_at(update, context, "preview", lock=True)
     query = update.callback_query
     unit = await context.db.get(Unit, int(data["unit_id"])) if data else None
     if data is None or unit is None or query is None:

@@ -33,6 +33,22 @@ async def get_flow(
     return (await session.scalars(latest)).first()
 
 
+async def lock_flow(session: AsyncSession, user_id: int, flow: str) -> FlowState | None:
+    """The user's draft of `flow`, locked until the caller's transaction ends (PostgreSQL).
+
+    For the step that uses the draft up (send it, submit it): of two presses at once (two
+    devices, a double tap, two instances), the second waits for the first to commit and then
+    finds the draft gone, instead of sending it a second time. SQLite has one writer anyway.
+    """
+    query = (
+        select(FlowState)
+        .where(FlowState.user_id == user_id, FlowState.flow == flow)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return await session.scalar(query)
+
+
 async def save_flow(
     session: AsyncSession, user_id: int, flow: str, step: str, data: dict[str, Any], now: datetime
 ) -> FlowState:

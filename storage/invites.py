@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import execute_core
@@ -32,6 +32,9 @@ async def create_invite(
     Written with a Core insert (a secretary may make many in a row); the returned object is
     not attached to the session.
     """
+    # Locked first (PostgreSQL): two secretaries making a link for the same member at once
+    # would each revoke the links they see, then both insert: two live links.
+    await session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
     await revoke_invites(session, member.id, now)  # one live link per member
     # 16 url-safe bytes fit Telegram's 64-character start parameter with room to spare.
     invite = InviteCode(

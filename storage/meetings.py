@@ -134,10 +134,16 @@ async def get_meeting(session: AsyncSession, meeting_id: int) -> Meeting | None:
     return await session.scalar(query)
 
 
-async def invite_of(session: AsyncSession, meeting_id: int, member_id: int) -> MeetingInvite | None:
+async def invite_of(
+    session: AsyncSession, meeting_id: int, member_id: int, *, lock: bool = False
+) -> MeetingInvite | None:
+    """The member's invite; `lock` for answering it, so that two answers at once (two
+    phones) are taken one after the other, each seeing the one before (PostgreSQL)."""
     query = select(MeetingInvite).where(
         MeetingInvite.meeting_id == meeting_id, MeetingInvite.member_id == member_id
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(query)
 
 

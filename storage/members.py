@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -38,12 +40,19 @@ async def get_account(session: AsyncSession, user_id: int) -> TelegramAccount | 
 async def touch_account(
     session: AsyncSession, user_id: int, telegram_language: str | None
 ) -> TelegramAccount:
-    """The account row for a Telegram user, created on first contact."""
+    """The account row for a Telegram user, created on first contact.
+
+    Created with "insert unless it exists" in one statement: a new person's first updates
+    can be handled at once (a group and the private chat, in two lanes or two instances),
+    and "look, then insert" would fail the second one on the primary key.
+    """
     account = await session.get(TelegramAccount, user_id)
     if account is None:
-        account = TelegramAccount(user_id=user_id, telegram_language=telegram_language)
-        session.add(account)
-        await session.flush()
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        new = {"user_id": user_id, "telegram_language": telegram_language}
+        await session.execute(insert(TelegramAccount).values(new).on_conflict_do_nothing())
+        account = await session.get(TelegramAccount, user_id, populate_existing=True)
+        assert account is not None
     elif telegram_language and account.telegram_language != telegram_language:
         account.telegram_language = telegram_language
     return account
@@ -133,7 +142,14 @@ async def branch_members(session: AsyncSession, branch_id: int) -> list[Member]:
 async def bind_member(
     session: AsyncSession, account: TelegramAccount, member: Member, now: datetime
 ) -> BindResult:
-    """Binds one account to one member; a taken member or account needs the secretary."""
+    """Binds one account to one member; a taken member or account needs the secretary.
+
+    The member row is read again, locked (PostgreSQL): of two people redeeming the same
+    invite link at once (a forwarded link), the second waits and finds the member taken,
+    instead of quietly replacing the first one's binding.
+    """
+    fresh = ["telegram_user_id", "bound_at", "status"]
+    await session.refresh(member, attribute_names=fresh, with_for_update=True)
     if member.telegram_user_id == account.user_id:
         return BindResult(BindOutcome.ALREADY_BOUND, member)
     if member.telegram_user_id is not None:

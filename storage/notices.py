@@ -138,13 +138,21 @@ async def recent_notices(
     return list(await session.scalars(query))
 
 
-async def receipt_of(session: AsyncSession, notice_id: int, member_id: int) -> NoticeReceipt | None:
-    """The member's receipt of a notice that was sent to them (never-linked ones were not)."""
+async def receipt_of(
+    session: AsyncSession, notice_id: int, member_id: int, *, lock: bool = False
+) -> NoticeReceipt | None:
+    """The member's receipt of a notice that was sent to them (never-linked ones were not).
+
+    `lock`: for acknowledging, so that of two presses at once the second waits and sees the
+    first one's acknowledgement (PostgreSQL; SQLite has one writer anyway).
+    """
     query = select(NoticeReceipt).where(
         NoticeReceipt.notice_id == notice_id,
         NoticeReceipt.member_id == member_id,
         NoticeReceipt.outbox_message_id.is_not(None),
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(query)
 
 

@@ -8,10 +8,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ScheduledJob
+
+# pg_advisory_xact_lock's key for booking standing jobs: "chibo" + "bk" in ASCII.
+BOOKING_LOCK = 0x636869626F626B
 
 
 def _aware(moment: datetime) -> datetime:
@@ -21,15 +26,41 @@ def _aware(moment: datetime) -> datetime:
 async def schedule(
     session: AsyncSession, kind: str, key: str, due_at: datetime, payload: dict[str, Any]
 ) -> ScheduledJob:
-    """Adds the job, or moves the job with this key (run or not) to `due_at` to run again."""
-    job = await session.scalar(select(ScheduledJob).where(ScheduledJob.key == key))
-    if job is None:
-        job = ScheduledJob(kind=kind, key=key)
-        session.add(job)
-    job.kind, job.due_at, job.payload = kind, due_at, dict(payload)
-    job.attempts, job.done_at, job.failed_at, job.last_error = 0, None, None, None
-    await session.flush()
+    """Adds the job, or moves the job with this key (run or not) to `due_at` to run again.
+
+    One statement (insert, or update on the key's conflict): two transactions scheduling the
+    same key at once both succeed, where "look, then insert" would fail one of them on the
+    unique key (PostgreSQL).
+    """
+    values: dict[str, Any] = {
+        "kind": kind,
+        "key": key,
+        "due_at": due_at,
+        "payload": dict(payload),
+        "attempts": 0,
+        "done_at": None,
+        "failed_at": None,
+        "last_error": None,
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(ScheduledJob).values(values)
+    moved = {name: statement.excluded[name] for name in values if name != "key"}
+    statement = statement.on_conflict_do_update(index_elements=["key"], set_=moved)
+    job_id = await session.scalar(statement.returning(ScheduledJob.id))
+    job = await session.get(ScheduledJob, job_id, populate_existing=True)
+    assert job is not None
     return job
+
+
+async def lock_bookings(session: AsyncSession) -> None:
+    """Makes the caller's "book the job unless it is booked" the only one running until it
+    commits (PostgreSQL, where several instances may start at once; SQLite has one writer).
+
+    Without it, two instances could both see no job, and the second one's booking would
+    re-arm a job the first one's had meanwhile run.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BOOKING_LOCK})
 
 
 async def cancel(session: AsyncSession, key: str) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.db import create_engine
 from storage.models import Base
 
 config = context.config
+MIGRATE_LOCK = 0x636869626F6D67  # pg_advisory_xact_lock's key: "chibo" + "mg" in ASCII
 target_metadata = Base.metadata
 
 
@@ -29,6 +31,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several instances may start at once (`chibo run` migrates first): one
+            # migrates, the others wait here and then find the database up to date.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK})
         context.run_migrations()
 
 

@@ -45,6 +45,10 @@ Predicate = Callable[[], bool | Awaitable[bool]]
 ANSWER_WINDOW_SECONDS = 15.0
 # wait_until re-checks at least this often, so predicates on external state (DB...) work too.
 POLL_INTERVAL = 0.02
+POLL_CONFLICT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
 WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
@@ -53,7 +57,11 @@ WEBHOOK_CONFLICT = (
 
 class FakeBotApi:
     def __init__(
-        self, bot_username: str = "chibo_test_bot", bot_id: int = 1000, port: int = 0
+        self,
+        bot_username: str = "chibo_test_bot",
+        bot_id: int = 1000,
+        port: int = 0,
+        drop_when_disconnected: bool = False,
     ) -> None:
         bot_user = {"id": bot_id, "is_bot": True, "first_name": "Chibo", "username": bot_username}
         self.store = MessageStore(bot_user)
@@ -83,6 +91,13 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._wanted_port = port  # 0: any free port (tests); fixed for `python -m tests.fakebot`
+        # A request still held (Hang) when its client dies is dropped, never processed: it
+        # had not reached "Telegram" yet (tests of a kill -9 mid-request).
+        self._drop_when_disconnected = drop_when_disconnected
+        # getUpdates: a newer request ends one still waiting with 409, as Telegram does
+        # when two bot instances poll; counted, so tests can assert only one polls.
+        self.poll_conflicts = 0
+        self._poll_turn = 0
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -91,7 +106,12 @@ class FakeBotApi:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         # access_log=None: benchmarks push thousands of requests, logging would dominate.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(
+            app,
+            access_log=None,
+            shutdown_timeout=1.0,
+            handler_cancellation=self._drop_when_disconnected,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self._wanted_port)
         await site.start()
@@ -322,8 +342,14 @@ class FakeBotApi:
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + float(params.get("timeout") or 0)
+        self._poll_turn += 1
+        turn = self._poll_turn
+        self.updates.wake()  # an older getUpdates still waiting ends now (409)
         updates = self.updates.take(limit)
         while not updates and not self._stopping.is_set():
+            if self._poll_turn != turn:
+                self.poll_conflicts += 1
+                raise ApiError(409, POLL_CONFLICT)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break

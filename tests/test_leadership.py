@@ -1,0 +1,231 @@
+"""Several instances on one PostgreSQL: one leader at a time, and a lost connection hands
+the lead to another; the scheduler's jobs fire once when two schedulers race."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.leadership import LEADER_LOCK_KEY, Leadership, Wakeups, asyncpg_dsn
+from bot.scheduler import JobContext, Scheduler
+from storage import schedule
+from storage.db import create_engine, session_factory, transaction
+from storage.migrate import alembic_config
+from storage.models import ScheduledJob
+from tests.conftest import _reset_schema, in_thread
+from tests.fakebot import FakeBotApi
+from tests.harness import bot_settings
+
+RETRY = 0.1
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Leader:
+    """One instance's leadership, recording its terms."""
+
+    def __init__(self, url: str) -> None:
+        self.leadership = Leadership(url, RETRY)
+        self.terms = 0
+        self.ended = 0
+        self.task: asyncio.Task[None] | None = None
+
+    async def lead(self) -> None:
+        self.terms += 1
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.ended += 1
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.leadership.run(self.lead))
+
+    async def stop(self) -> None:
+        assert self.task is not None
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+async def leader_backend(url: str) -> int | None:
+    """The PostgreSQL backend holding the leader lock, if any."""
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return await connection.fetchval(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND ((classid::bigint << 32) | objid::bigint) = $1",
+            LEADER_LOCK_KEY,
+        )
+    finally:
+        await connection.close()
+
+
+async def waiting_connections(url: str) -> int:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'chibo-leader-%'"
+            )
+        )
+    finally:
+        await connection.close()
+
+
+@pytest.mark.postgres
+async def test_one_leader_and_a_lost_connection_hands_over(
+    postgres_migrated: str, fake: FakeBotApi
+) -> None:
+    url = postgres_migrated
+    first, second = Leader(url), Leader(url)
+    first.start()
+    try:
+        await fake.wait_until(lambda: first.leadership.leading.is_set(), timeout=10)
+        second.start()
+
+        # The second instance is connected and has tried the lock (several times) in vain.
+        async def both_connected() -> bool:
+            return await waiting_connections(url) == 2
+
+        await fake.wait_until(both_connected, timeout=10)
+        await asyncio.sleep(RETRY * 5)
+        assert (first.terms, second.terms) == (1, 0)
+
+        # The leader's connection dies (as with kill -9, or a network cut).
+        backend = await leader_backend(url)
+        assert backend is not None
+        killer = await asyncpg.connect(asyncpg_dsn(url))
+        await killer.fetchval("SELECT pg_terminate_backend($1)", backend)
+        await killer.close()
+
+        await fake.wait_until(lambda: first.ended == 1, timeout=10)  # stopped leading
+        # Someone leads again (the first may win the lock back on its new connection).
+        await fake.wait_until(lambda: first.terms + second.terms == 2, timeout=10)
+
+        # The leading process dies: its connection closes, the other one takes over.
+        leading, other = (first, second) if first.terms == 2 else (second, first)
+        await leading.stop()
+        await fake.wait_until(lambda: other.leadership.leading.is_set(), timeout=10)
+        assert first.terms + second.terms == 3
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_sqlite_single_process_always_leads(sqlite_url: str) -> None:
+    leader = Leader(sqlite_url)
+    leader.start()
+    try:
+        await asyncio.wait_for(leader.leadership.leading.wait(), timeout=5)
+        assert leader.terms == 1
+    finally:
+        await leader.stop()
+
+
+@pytest.mark.postgres
+async def test_a_commit_elsewhere_wakes_every_instance(postgres_migrated: str) -> None:
+    engine = create_engine(postgres_migrated)
+    sessions_pg = session_factory(engine)
+    woken = asyncio.Event()
+    listener = Wakeups(postgres_migrated, RETRY, {"chibo_schedule": woken.set})
+    task = asyncio.create_task(listener.run())
+    try:
+        await asyncio.wait_for(woken.wait(), timeout=10)  # woken once when (re)connected
+        woken.clear()
+        async with transaction(sessions_pg) as session:
+            due = datetime.now(UTC) + timedelta(days=1)
+            await schedule.schedule(session, "test", "wake:1", due, {})
+            await asyncio.sleep(RETRY * 3)
+            assert not woken.is_set()  # not before the commit
+        await asyncio.wait_for(woken.wait(), timeout=10)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await engine.dispose()
+
+
+async def test_two_schedulers_run_a_due_job_once(
+    sessions: async_sessionmaker[AsyncSession], fake: FakeBotApi, database_url: str
+) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+    calls: list[str] = []
+
+    async def job(context: JobContext) -> None:
+        calls.append(context.key)
+        entered.set()
+        await release.wait()  # holds the job's transaction while the other scheduler looks
+
+    settings = bot_settings(fake, database_url)
+    now = datetime.now(UTC)
+    async with transaction(sessions) as session:
+        await schedule.schedule(session, "race", "race:1", now - timedelta(seconds=1), {})
+    first, second = (Scheduler(sessions, settings, {"race": job}) for _ in range(2))
+    running = asyncio.create_task(first.run_one())
+    await asyncio.wait_for(entered.wait(), timeout=10)
+    other = asyncio.create_task(second.run_one())  # PostgreSQL: skips the locked job
+    await asyncio.sleep(0.2)
+    release.set()
+    assert sorted([await running, await other]) == [False, True]
+    assert calls == ["race:1"]
+    async with transaction(sessions) as session:
+        job_row = await session.scalar(select(ScheduledJob))
+        assert job_row is not None and job_row.done_at is not None
+
+
+async def test_scheduling_the_same_key_at_once_keeps_one_job(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    due = datetime.now(UTC) + timedelta(hours=1)
+    first_wrote = asyncio.Event()
+
+    async def book(minutes: int, wait: bool) -> None:
+        async with transaction(sessions) as session:
+            await schedule.schedule(
+                session, "race", "race:key", due + timedelta(minutes=minutes), {}
+            )
+            if wait:
+                first_wrote.set()
+                await asyncio.sleep(0.2)  # the second books meanwhile
+
+    first = asyncio.create_task(book(0, wait=True))
+    await first_wrote.wait()
+    await asyncio.gather(first, book(5, wait=False))
+    async with transaction(sessions) as session:
+        assert await session.scalar(select(func.count()).select_from(ScheduledJob)) == 1
+        job = await session.scalar(select(ScheduledJob))
+        assert job is not None
+        assert job.due_at.replace(tzinfo=UTC) == due + timedelta(minutes=5)  # the later one
+
+
+@pytest.mark.postgres
+def test_instances_starting_together_migrate_once(postgres_migrated: str) -> None:
+    """`chibo run` migrates first: three starting at once on an empty database all succeed.
+
+    Processes, not threads: Alembic's context is one per process."""
+    url = postgres_migrated
+    in_thread(asyncio.run, _reset_schema(url))
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", "from bot.cli import main; main()", "db", "upgrade"]
+    processes = [subprocess.Popen(command, env=env, cwd=ROOT) for _ in range(3)]
+    assert [process.wait(timeout=120) for process in processes] == [0, 0, 0]
+
+    async def version() -> object:
+        connection = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            return await connection.fetchval("SELECT version_num FROM alembic_version")
+        finally:
+            await connection.close()
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert in_thread(asyncio.run, version()) == head
