@@ -8,6 +8,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
 from handlers.common import Context, ack, callback_args, drop_buttons, edit_text, refuse
+from handlers.drafts import draft_text
 from handlers.meeting_common import (
     ABSENCE_FLOW,
     KIND_LABELS,
@@ -152,21 +153,28 @@ async def on_reason_input(update: Update, context: Context, draft: FlowState) ->
         await clear_flow(context.db, draft.user_id, draft.flow)
         await message.reply_text(_("The meeting has started: answers are closed."))
         return
-    reason = clean_text(message.text or "").strip()
-    if len(reason) < REASON_MIN or len(reason) > REASON_LIMIT:
-        await message.reply_text(
-            _(
-                "An absence needs a reason: please write it in {min} to {max} characters. "
-                "Your answer has not changed yet.",
-                min=REASON_MIN,
-                max=REASON_LIMIT,
-            )
-        )
+    reason = clean_text(draft_text(message)).strip()
+    problem = reason_problem(context, draft, reason)
+    if problem is not None:
+        await message.reply_text(problem)
         return
     record_answer(invite, MeetingAnswer.ABSENT, reason, context.now())
     await clear_flow(context.db, draft.user_id, draft.flow)
     await message.reply_text(
         _("Recorded: absent. You can change your answer until the meeting starts.")
+    )
+
+
+def reason_problem(context: Context, draft: FlowState, text: str) -> str | None:
+    """Why the typed reason cannot be taken, or None."""
+    reason = clean_text(text).strip()
+    if REASON_MIN <= len(reason) <= REASON_LIMIT:
+        return None
+    return context._(
+        "An absence needs a reason: please write it in {min} to {max} characters. "
+        "Your answer has not changed yet.",
+        min=REASON_MIN,
+        max=REASON_LIMIT,
     )
 
 

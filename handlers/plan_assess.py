@@ -13,6 +13,7 @@ from bot.access import Action, can
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import N_
 from handlers.common import Context, ack, callback_args, refuse
+from handlers.drafts import saved_echo, with_cancel
 from handlers.plan_common import (
     GRADE_NAMES,
     GRADES,
@@ -140,7 +141,7 @@ async def on_result(update: Update, context: Context) -> None:
             "Add a short note on this goal (up to {limit} characters), or press No note.",
             limit=context.settings.plan_note_limit,
         ),
-        reply_markup=InlineKeyboardMarkup([[skip]]),
+        reply_markup=with_cancel(_, [[skip]]),
     )
 
 
@@ -167,6 +168,8 @@ async def on_note_input(update: Update, context: Context, state: FlowState) -> N
         return
     set_goal_result(plan, key, GoalResult(mark["result"]), note)
     await clear_flow(context.db, state.user_id, state.flow)
+    if note:
+        await message.reply_text(saved_echo(_, _("the note"), note), parse_mode=ParseMode.HTML)
     await _continue(update, context, plan)
 
 

@@ -135,7 +135,12 @@ async def answer_absent(bot: RunningBot, who: FakeUser, label: str, reason: str)
     await who.press(label)
     await who.wait_for_message()  # the question
     await who.send_text(reason)
-    return (await who.wait_for_message()).text or ""
+    reply = await who.wait_for_message()
+    send = next((b for b in reply.buttons() if b in ("✅ Gửi", "✅ Send")), None)
+    if send is not None:  # the secretary will read it: shown back first
+        await who.press(send, message=reply)
+        reply = await who.wait_for_message()
+    return reply.text or ""
 
 
 async def test_create_answer_change_edit_and_cancel(bot: RunningBot) -> None:
@@ -167,6 +172,9 @@ async def test_create_answer_change_edit_and_cancel(bot: RunningBot) -> None:
     assert refused.startswith("An absence needs a reason")
     assert (await invites(bot))[ids["cuong"]].answer is None  # nothing recorded without one
     await cuong.send_text("Business trip to Hà Nội")
+    shown = await cuong.wait_for_message()
+    assert shown.text == "You wrote:\n«Business trip to Hà Nội»\n\nSend it?"
+    await cuong.press("✅ Send", message=shown)
     assert (await cuong.wait_for_message()).text.startswith("Recorded: absent.")
     assert await answer_absent(bot, an, "❌ Tôi vắng mặt", "Ốm") == (
         "Đã ghi nhận: vắng mặt. Đồng chí có thể thay đổi câu trả lời cho đến khi cuộc họp bắt đầu."
@@ -185,6 +193,7 @@ async def test_create_answer_change_edit_and_cancel(bot: RunningBot) -> None:
     await son.press("✏️ Thời gian", message=confirmation)
     await son.wait_for_message()
     await son.send_text("26/12/2099 8:00")
+    await son.press("✅ Gửi", message=await son.wait_for_message())
     await bot.fake.wait_until(lambda: any("Đã báo cho 4" in (m.text or "") for m in son.messages))
     await outbox_idle(bot)
     [changed] = received(bot, DAO, "✏️ Cuộc họp có thay đổi.")

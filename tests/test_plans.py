@@ -53,8 +53,12 @@ async def open_plan_menu(member: FakeUser, label: str = "📝 Kế hoạch năm"
 
 
 async def answer(member: FakeUser, text: str) -> SentMessage:
+    """What the bot asks next after `text` (past the line showing the saved text back)."""
     await member.send_text(text)
-    return await member.wait_for_message()
+    reply = await member.wait_for_message()
+    if (reply.text or "").startswith(("💾 Đã lưu", "💾 Saved")):
+        return await member.wait_for_message()
+    return reply
 
 
 async def delivered(bot: RunningBot) -> None:
@@ -119,7 +123,10 @@ async def test_plan_written_across_a_restart_returned_revised_and_accepted(
     _plan, decide = await son.wait_for_messages(2)
     await son.press("↩️ Trả lại kèm ý kiến", message=decide)
     assert "tối đa 1000 ký tự" in ((await son.wait_for_message()).text or "")
-    done = await answer(son, "Phần công tác cần cụ thể hơn.")
+    shown = await answer(son, "Phần công tác cần cụ thể hơn.")  # the member will read it
+    assert shown.text == "Đồng chí đã viết:\n«Phần công tác cần cụ thể hơn.»\n\nGửi nội dung này?"
+    await son.press("✅ Gửi", message=shown)
+    done = await son.wait_for_message()
     assert done.text == "↩️ Đã trả lại kế hoạch của đồng chí Lê An kèm ý kiến của đồng chí."
     await delivered(bot)
     [returned] = got(bot, AN, "↩️ Chi ủy trả lại")
@@ -133,7 +140,7 @@ async def test_plan_written_across_a_restart_returned_revised_and_accepted(
     prompt = await an.wait_for_message()
     assert "Nội dung hiện tại:\nHoàn thành 100% nhiệm vụ được giao." in (prompt.text or "")
     await an.send_text("Hoàn thành 100% nhiệm vụ; sáng kiến cải tiến quy trình.")
-    _plan, actions = await an.wait_for_messages(2)
+    _saved, _plan, actions = await an.wait_for_messages(3)
     await an.press("📤 Gửi chi ủy", message=actions)
     await an.wait_for_message()
     await delivered(bot)
@@ -179,7 +186,7 @@ async def test_a_plan_resubmitted_after_the_committee_read_it_is_not_decided_unr
     await an.press("✏️ Mục tiêu nhiệm vụ tại cơ quan, đơn vị", message=actions)
     await an.wait_for_message()
     await an.send_text("Một mục tiêu mới mà chi ủy chưa đọc.")
-    _plan, actions = await an.wait_for_messages(2)
+    _saved, _plan, actions = await an.wait_for_messages(3)
     await an.press("📤 Gửi chi ủy", message=actions)
     await an.wait_for_message()
     await bot.settle()

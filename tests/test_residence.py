@@ -193,7 +193,10 @@ async def test_declined_then_registered_again_and_commented_in_english(bot: Runn
     await lan.press("❌ Decline", message=ask)
     why = await lan.wait_for_message()
     assert "the member will read it" in why.text
-    done = await answer(lan, "Không có tên trong sổ hộ khẩu <tổ 3>")
+    shown = await answer(lan, "Không có tên trong sổ hộ khẩu <tổ 3>")  # the member reads it
+    assert shown.buttons() == ["✅ Send", "✏️ Edit", "❌ Cancel"]
+    assert "«Không có tên trong sổ hộ khẩu &lt;tổ 3&gt;»" in (shown.text or "")
+    done = await press(lan, "✅ Send")
     assert done.text == "Declined. The member is told your reason."
     told = await dung.wait_for_message(timeout=10)
     assert "❌ declined by the residence branch" in told.text
