@@ -82,7 +82,10 @@ async def test_plan_written_across_a_restart_returned_revised_and_accepted(
     await an.press("✍️ Xây dựng kế hoạch")
     first = await an.wait_for_message()
     assert "Phần 1/5: Tư tưởng chính trị, học tập" in (first.text or "")
+    assert first.buttons() == ["❌ Hủy"]
     second = await answer(an, "Học tập nghị quyết <Trung ương>.")
+    echo = "💾 Đã lưu mục 1: «Học tập nghị quyết &lt;Trung ương&gt;.»"
+    assert echo in [m.text for m in an.messages]  # what was typed, shown back as saved
     assert "Phần 2/5: Đạo đức, lối sống" in (second.text or "")
     # Zero-width and control characters pasted in are dropped.
     third = await answer(an, "Giữ\u200b gìn lối\x07 sống giản dị.")
