@@ -43,10 +43,10 @@ from handlers.meeting_manage import (
     show_meetings,
 )
 from handlers.members import member_handlers, show_branch_members
-from handlers.menu import Show, menu_handlers, show_help
+from handlers.menu import NOT_LINKED, Show, menu_handlers, show_help
 from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
 from handlers.notice_status import notice_status_handlers
-from handlers.onboarding import onboarding_handlers
+from handlers.onboarding import on_typed_before_link, onboarding_handlers
 from handlers.plan_assess import on_note_input, plan_assess_handlers
 from handlers.plan_member import on_plan_input, plan_member_handlers
 from handlers.plan_menu import plan_menu_handlers, show_plan
@@ -260,6 +260,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "plan": show_plan,
         "reports": show_reports,
         "surveys": show_surveys,
+        NOT_LINKED: on_typed_before_link,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
         *onboarding_handlers(),
