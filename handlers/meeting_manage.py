@@ -20,9 +20,10 @@ from handlers.meeting_common import (
     EDIT_FLOW,
     KIND_LABELS,
     PLACE_LIMIT,
+    MessageText,
     broadcast,
     cancel_text,
-    change_text,
+    change_text_of,
     html_card,
     may_manage,
     messages_to,
@@ -205,12 +206,14 @@ async def on_edit_input(update: Update, context: Context, draft: FlowState) -> N
             _("The meeting has started or was cancelled: it can no longer be changed.")
         )
         return
+    old_when, old_place = meeting.starts_at, meeting.place
     problem = _apply_change(meeting, draft, draft_text(message), context)
     if problem is not None:
         await message.reply_text(problem)
         return
     await clear_flow(context.db, draft.user_id, draft.flow)
-    count = await _tell_everyone(context, meeting, "meeting_changed")
+    changed = change_text_of(old_when, old_place)
+    count = await _tell_everyone(context, meeting, "meeting_changed", changed)
     await schedule_reminders(context.db, meeting, context.settings, context.now())
     wake_scheduler_after_commit(context.bot_data)
     await message.reply_text(_("Changed. {count} members are told.", count=count))
@@ -246,11 +249,12 @@ def _apply_change(meeting: Meeting, draft: FlowState, text: str, context: Contex
     return None
 
 
-async def _tell_everyone(context: Context, meeting: Meeting, action: str) -> int:
+async def _tell_everyone(
+    context: Context, meeting: Meeting, action: str, text: MessageText = cancel_text
+) -> int:
     """A change or cancel message to every reachable invitee, and an audit row."""
     people = reachable(await invitees(context.db, meeting.id))
     cancelled = meeting.cancelled_at is not None
-    text = cancel_text if cancelled else change_text
     messages = messages_to(
         people, meeting, meeting.unit.name, context.settings, text, not cancelled
     )

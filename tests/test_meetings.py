@@ -168,6 +168,10 @@ async def test_create_answer_change_edit_and_cancel(bot: RunningBot) -> None:
     assert (
         bot.fake.callback_answers[-1].text == "Đã ghi nhận: đồng chí sẽ tham dự. Cảm ơn đồng chí!"
     )
+    shown = "👉 Câu trả lời của đồng chí: tham dự. Đồng chí có thể thay đổi cho đến khi cuộc họp"
+    await bot.fake.wait_until(lambda: shown in (invitation.text or ""))  # the invitation says so
+    assert invitation.text.startswith("📨 Giấy mời họp.") and AGENDA in invitation.text
+    assert invitation.buttons() == ["✅ Tôi tham dự", "❌ Tôi vắng mặt"]  # still changeable
     refused = await answer_absent(bot, cuong, "❌ I will be absent", ".")
     assert refused.startswith("An absence needs a reason")
     assert (await invites(bot))[ids["cuong"]].answer is None  # nothing recorded without one
@@ -196,8 +200,10 @@ async def test_create_answer_change_edit_and_cancel(bot: RunningBot) -> None:
     await son.press("✅ Gửi", message=await son.wait_for_message())
     await bot.fake.wait_until(lambda: any("Đã báo cho 4" in (m.text or "") for m in son.messages))
     await outbox_idle(bot)
-    [changed] = received(bot, DAO, "✏️ Cuộc họp có thay đổi.")
-    assert "26/12/2099 08:00" in changed.text and changed.buttons() == [
+    [changed] = received(bot, DAO, "✏️ Cuộc họp có thay đổi:")
+    assert "🕒 Thời gian: 25/12/2099 19:30 → 26/12/2099 08:00" in changed.text
+    assert AGENDA not in changed.text and "Địa điểm" not in changed.text  # only what changed
+    assert changed.buttons() == [
         "✅ Tôi tham dự",
         "❌ Tôi vắng mặt",
     ]

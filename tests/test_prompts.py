@@ -174,6 +174,9 @@ async def test_a_greeting_typed_after_opening_members_is_not_the_new_meeting_pla
     assert done.text == "Đã thay đổi. Đã báo cho 3 đảng viên."
     await outbox_idle(bot)
     assert await place_of(bot) == "Nhà văn hóa tổ 5" and len(changes_told(bot)) == 3
+    told = changes_told(bot)[0]
+    assert "📍 Địa điểm: Nhà văn hóa khu phố 1 → Nhà văn hóa tổ 5" in told
+    assert "Đánh giá công tác" not in told  # the agenda is not repeated
 
 
 async def test_a_place_that_cannot_be_taken_is_refused_before_it_is_shown_back(
@@ -210,3 +213,25 @@ async def test_huy_leaves_the_question_and_keeps_the_draft(bot: RunningBot, leav
     assert ((await son.wait_for_message()).text or "").startswith(NOT_USED)
     await outbox_idle(bot)
     assert await place_of(bot) == "Nhà văn hóa khu phố 1" and changes_told(bot) == []
+
+
+async def test_keep_my_answer_is_offered_only_to_who_answered(bot: RunningBot) -> None:
+    ids = await seed(bot)
+    await meeting_of(bot, ids)
+    an = bot.fake.user(AN, language_code="vi")
+    await an.send_text("📅 Sinh hoạt chi bộ")
+    invitation, _history = await an.wait_for_messages(2)
+    assert invitation.text.endswith(
+        "👉 Đồng chí chưa trả lời. Đồng chí có thể thay đổi cho đến khi cuộc họp bắt đầu."
+    )
+    await an.press("❌ Tôi vắng mặt", message=invitation)
+    asked = await an.wait_for_message()
+    assert asked.buttons() == ["❌ Hủy"]  # never answered: nothing to keep
+
+    await an.press("✅ Tôi tham dự", message=invitation)
+    answered = "👉 Câu trả lời của đồng chí: tham dự."
+    await bot.fake.wait_until(lambda: answered in (invitation.text or ""))
+    assert invitation.text.count("👉") == 1  # replaced, not added
+    await an.press("❌ Tôi vắng mặt", message=invitation)
+    asked = await an.wait_for_message()
+    assert asked.buttons() == ["↩️ Giữ câu trả lời cũ"]
