@@ -308,6 +308,14 @@ async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBo
     grade_question = binh.last_message
     assert grade_question is not None and grade_question.buttons()[1] == "Well completed duties"
     await binh.press("Well completed duties", message=grade_question)
+    review = "Send this self-assessment to the committee? It cannot be changed afterwards."
+    await bot.fake.wait_until(lambda: review in (grade_question.text or ""))  # not final yet
+    for part in ("Proposed grade: Well completed duties", "Ethics and lifestyle: partly done"):
+        assert part in (grade_question.text or "")
+    assert grade_question.buttons() == ["📤 Send to the committee", "↩️ Choose again"]
+    pending = await plan_of(bot, ids["binh"])
+    assert pending is not None and pending.assessed_at is None and pending.proposed_grade is None
+    await binh.press("📤 Send to the committee", message=grade_question)
     assert "proposed grade: Well completed duties" in ((await binh.wait_for_message()).text or "")
 
     await delivered(bot)
@@ -324,6 +332,20 @@ async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBo
     ):
         assert part in (record.text or "")
     await son.press("Hoàn thành xuất sắc nhiệm vụ", message=choose)
+    await bot.fake.wait_until(lambda: "Ghi nhận?" in (choose.text or ""))  # a review first
+    assert (choose.text or "").startswith(
+        "Xếp loại của Phạm Bình: <b>Hoàn thành xuất sắc nhiệm vụ</b> (đảng viên tự đề xuất: "
+        "Hoàn thành tốt nhiệm vụ)."
+    )
+    ungraded = await plan_of(bot, ids["binh"])
+    assert ungraded is not None and ungraded.final_grade is None
+    await son.press("↩️ Chọn lại", message=choose)
+    await bot.fake.wait_until(
+        lambda: (choose.text or "").startswith("Ghi nhận xếp loại của đồng chí Phạm Bình:")
+    )
+    await son.press("Hoàn thành xuất sắc nhiệm vụ", message=choose)
+    await bot.fake.wait_until(lambda: "Ghi nhận?" in (choose.text or ""))
+    await son.press("✅ Ghi nhận xếp loại", message=choose)
     await bot.fake.wait_until(lambda: (choose.text or "").startswith("🏅 Đã ghi nhận"))
     await delivered(bot)
     [graded] = got(bot, BINH, "🏅 The committee recorded your grade")
