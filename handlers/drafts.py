@@ -82,15 +82,16 @@ def with_cancel(
     return InlineKeyboardMarkup([*(rows or []), [cancel_button(_)]])
 
 
-def shortened(text: str, limit: int = ECHO_LIMIT) -> str:
-    """A typed text to show back: on one screen, cut with … when long; escaped for HTML."""
+def shortened(text: str, limit: int = ECHO_LIMIT, html: bool = True) -> str:
+    """A typed text to show back: on one line, cut with … when long; escaped for HTML."""
     flat = " ".join(text.split())
-    return escape(flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…")
+    short = flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return escape(short) if html else short
 
 
-def saved_echo(_: Translator, what: str, text: str) -> str:
-    """`Saved <what>: …`, what the person typed shown back (HTML)."""
-    return _("💾 Saved {what}: «{text}»", what=what, text=shortened(text))
+def saved_echo(_: Translator, what: str, text: str, html: bool = True) -> str:
+    """`Saved <what>: …`, what the person typed shown back (escaped for HTML messages)."""
+    return _("💾 Saved {what}: «{text}»", what=what, text=shortened(text, html=html))
 
 
 def is_cancel_word(text: str) -> bool:

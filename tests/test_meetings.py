@@ -95,13 +95,15 @@ async def create_meeting(bot: RunningBot, when: str) -> SentMessage:
     await son.send_text("hôm qua")
     assert "không đọc được" in (await son.wait_for_message()).text
     await son.send_text(when)
-    await son.wait_for_message()
+    assert (await son.wait_for_message()).text.startswith("💾 Đã lưu thời gian: «")  # as read
     await son.send_text("Hội trường <khu phố 1>")
-    await son.wait_for_message()
+    assert (await son.wait_for_message()).text.startswith(
+        "💾 Đã lưu địa điểm: «Hội trường <khu phố 1>»\n\n"
+    )
     await bot.settle()
     await bot.restart()  # mid-way: the draft is stored
     await son.send_text(AGENDA)
-    assert (await son.wait_for_message()).text == "Thành phần mời?"
+    assert (await son.wait_for_message()).text.endswith("»\n\nThành phần mời?")
     await son.press("Toàn thể đảng viên")
     preview = await son.wait_for_message()
     assert "Hội trường &lt;khu phố 1&gt;" in preview.text and preview.parse_mode == "HTML"
@@ -592,7 +594,9 @@ async def test_an_absence_reason_asked_mid_draft_leaves_the_draft_meeting(bot: R
     await son.press("Sinh hoạt chi bộ thường kỳ")
     await son.wait_for_message()
     await son.send_text("20/12/2099 8:00")
-    assert (await son.wait_for_message()).text.startswith("Họp ở đâu?")
+    assert (await son.wait_for_message()).text.endswith(
+        "»\n\nHọp ở đâu? Gửi địa điểm hoặc đường dẫn họp trực tuyến."
+    )
 
     reason = await answer_absent(bot, son, "❌ Tôi vắng mặt", "Đi công tác")
     assert reason.startswith("Đã ghi nhận: vắng mặt.")
@@ -607,7 +611,7 @@ async def test_an_absence_reason_asked_mid_draft_leaves_the_draft_meeting(bot: R
     await son.press("✍️ Tiếp tục bản nháp")
     assert (await son.wait_for_message()).text.startswith("Họp ở đâu?")
     await son.send_text("Phòng họp tầng 2")
-    assert (await son.wait_for_message()).text.startswith("Gửi nội dung cuộc họp")
+    assert "»\n\nGửi nội dung cuộc họp" in (await son.wait_for_message()).text
     async with bot.db() as session:
         draft = await get_flow(session, SON, "meeting")
         assert draft is not None and draft.data["place"] == "Phòng họp tầng 2"

@@ -136,7 +136,10 @@ async def record_activity(bot: RunningBot, member: FakeUser, host: FakeUser) -> 
     yesterday = (datetime.now() - timedelta(days=1)).strftime("%d/%m/%Y")
     await answer(member, yesterday)
     done = await answer(member, "Họp chi bộ khu dân cư <quý 4>")
-    assert done.text == "Đã ghi nhận. Bí thư chi bộ nơi cư trú có thể xác nhận."
+    assert done.text == (
+        "Đã ghi nhận. Bí thư chi bộ nơi cư trú có thể xác nhận.\n"
+        "💾 Đã lưu hoạt động: «Họp chi bộ khu dân cư &lt;quý 4&gt;»"
+    )
     ask = await host.wait_for_message(timeout=10)
     assert "Họp chi bộ khu dân cư &lt;quý 4&gt;" in ask.text
     # The ask may be lost far up the chat: the residence menu lists what waits.
