@@ -16,6 +16,9 @@ from storage.models import FlowState, Meeting, MeetingAudience, MeetingKind, Rol
 from tests.factories import member, tree
 from tests.fakebot import FakeUser
 from tests.harness import RunningBot
+from tests.plan_helpers import AN as PLAN_AN
+from tests.plan_helpers import plan_of
+from tests.plan_helpers import seed as plan_seed
 from tests.test_notices import outbox_idle
 
 SON, AN, DAO = 801, 802, 803
@@ -235,3 +238,36 @@ async def test_keep_my_answer_is_offered_only_to_who_answered(bot: RunningBot) -
     await an.press("❌ Tôi vắng mặt", message=invitation)
     asked = await an.wait_for_message()
     assert asked.buttons() == ["↩️ Giữ câu trả lời cũ"]
+
+
+async def test_a_question_typed_mid_plan_and_huy_are_not_saved_as_sections(
+    bot: RunningBot,
+) -> None:
+    ids = await plan_seed(bot)
+    an = bot.fake.user(PLAN_AN, language_code="vi")
+    await an.send_text("📝 Kế hoạch năm")
+    await an.wait_for_message()
+    await an.press("✍️ Xây dựng kế hoạch")
+    await an.wait_for_message()
+    await an.send_text("Học tập nghị quyết.")
+    saved, second = await an.wait_for_messages(2)
+    assert saved.text == "💾 Đã lưu mục 1: «Học tập nghị quyết.»"
+    assert "Phần 2/5" in (second.text or "") and second.buttons() == ["❌ Hủy"]
+
+    await an.send_text("📅 Sinh hoạt chi bộ")  # elsewhere, then a question for the secretary
+    await an.wait_for_messages(2)
+    await bot.settle()
+    an.mark_action()
+    await an.send_text("Cho tôi hỏi lịch họp tháng này?")
+    assert ((await an.wait_for_message()).text or "").startswith(NOT_USED)
+    plan = await plan_of(bot, ids["an"])
+    assert plan is not None and list(plan.sections) == ["ideology"]  # section 2 untouched
+
+    await an.send_text("📝 Kế hoạch năm")  # back from its menu: the same part again
+    menu = await an.wait_for_message()
+    await an.press(menu.buttons()[0], message=menu)
+    assert "Phần 2/5" in ((await an.wait_for_message()).text or "")
+    await an.send_text("hủy")
+    assert ((await an.wait_for_message()).text or "").startswith("Đã dừng:")
+    plan = await plan_of(bot, ids["an"])
+    assert plan is not None and list(plan.sections) == ["ideology"]
