@@ -40,18 +40,23 @@ from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
 from bot.webhook import start_webhook_server, webhook_app
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
-from handlers.drafts import DraftStep, draft_handlers
+from handlers.drafts import Draft, draft_handlers
 from handlers.language import language_handlers
-from handlers.meeting_answer import meeting_answer_handlers, on_reason_input
+from handlers.meeting_answer import meeting_answer_handlers, on_reason_input, reason_problem
 from handlers.meeting_attendance import meeting_attendance_handlers
 from handlers.meeting_compose import meeting_compose_handlers, on_meeting_input
 from handlers.meeting_jobs import meeting_jobs
-from handlers.meeting_manage import meeting_manage_handlers, on_edit_input, show_meetings
+from handlers.meeting_manage import (
+    edit_problem,
+    meeting_manage_handlers,
+    on_edit_input,
+    show_meetings,
+)
 from handlers.members import member_handlers, show_branch_members
-from handlers.menu import Show, menu_handlers, show_help
+from handlers.menu import NOT_LINKED, Show, menu_handlers, show_help
 from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
 from handlers.notice_status import notice_status_handlers
-from handlers.onboarding import onboarding_handlers
+from handlers.onboarding import on_typed_before_link, onboarding_handlers
 from handlers.plan_assess import on_note_input, plan_assess_handlers
 from handlers.plan_member import on_plan_input, plan_member_handlers
 from handlers.plan_menu import plan_menu_handlers, show_plan
@@ -59,7 +64,7 @@ from handlers.plan_overview import plan_overview_handlers
 from handlers.plan_record import plan_record_handlers
 from handlers.plan_reminders import remind_missing_plans
 from handlers.plan_reopen import plan_reopen_handlers
-from handlers.plan_review import on_return_input, plan_review_handlers
+from handlers.plan_review import comment_problem, on_return_input, plan_review_handlers
 from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
 from handlers.residence import on_activity_input, residence_handlers, show_residence
@@ -71,6 +76,7 @@ from handlers.residence_common import (
     DECLINE_FLOW,
     EXEMPT_FLOW,
     REGISTER_FLOW,
+    note_problem,
 )
 from handlers.residence_exempt import exemption_handlers, on_exemption_reason
 from handlers.residence_host import host_handlers, on_decline_reason
@@ -328,6 +334,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "plan": show_plan,
         "reports": show_reports,
         "surveys": show_surveys,
+        NOT_LINKED: on_typed_before_link,
     }
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
         *onboarding_handlers(),
@@ -367,25 +374,59 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         CallbackQueryHandler(_unknown_button),
     ]
     application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
-    drafts: dict[str, DraftStep] = {
-        "notice": on_notice_input,
-        "meeting": on_meeting_input,
-        "meeting_edit": on_edit_input,
-        "meeting_absence": on_reason_input,
-        REGISTER_FLOW: on_register_input,
-        ACTIVITY_FLOW: on_activity_input,
-        DECLINE_FLOW: on_decline_reason,
-        COMMENT_FLOW: on_comment_input,
-        EXEMPT_FLOW: on_exemption_reason,
-        "plan": on_plan_input,
-        "plan_note": on_note_input,
-        "plan_return": on_return_input,
-        "survey_new": on_new_input,
-        "survey_answer": on_answer_input,
-    }
-    application.add_handlers(draft_handlers(drafts), group=GROUP_DRAFTS)
+    application.add_handlers(draft_handlers(drafts()), group=GROUP_DRAFTS)
     application.add_handlers(feature_handlers, group=GROUP_FEATURES)
     application.add_error_handler(on_error)
+
+
+def drafts() -> dict[str, Draft]:
+    """Every flow that waits for typed text: its step, its name and the menu it resumes from."""
+    meetings, residence, plan = N_("📅 Meetings"), N_("🏠 Residence ties"), N_("📝 Yearly plan")
+    surveys = N_("🗳 Surveys")
+    return {
+        "notice": Draft(on_notice_input, N_("a notice"), N_("📣 Send a notice")),
+        "meeting": Draft(on_meeting_input, N_("a new meeting"), meetings),
+        "meeting_edit": Draft(
+            on_edit_input,
+            N_("the meeting's new time or place"),
+            meetings,
+            REACHES_OTHERS,
+            edit_problem,
+        ),
+        "meeting_absence": Draft(
+            on_reason_input,
+            N_("the reason for your absence"),
+            meetings,
+            REACHES_OTHERS,
+            reason_problem,
+        ),
+        REGISTER_FLOW: Draft(on_register_input, N_("your residence registration"), residence),
+        ACTIVITY_FLOW: Draft(on_activity_input, N_("a residence activity"), residence),
+        DECLINE_FLOW: Draft(
+            on_decline_reason,
+            N_("the reason for declining a residence tie"),
+            residence,
+            REACHES_OTHERS,
+            note_problem,
+        ),
+        COMMENT_FLOW: Draft(on_comment_input, N_("a yearly residence comment"), residence),
+        EXEMPT_FLOW: Draft(on_exemption_reason, N_("an exemption reason"), residence),
+        "plan": Draft(on_plan_input, N_("your yearly plan"), plan),
+        "plan_note": Draft(on_note_input, N_("a note on your self-assessment"), plan),
+        "plan_return": Draft(
+            on_return_input,
+            N_("the comment returning a plan"),
+            plan,
+            REACHES_OTHERS,
+            comment_problem,
+        ),
+        "survey_new": Draft(on_new_input, N_("a new survey"), surveys),
+        "survey_answer": Draft(on_answer_input, N_("your survey answers"), surveys),
+    }
+
+
+# The steps whose typed answer goes to other people: shown back with Send / Edit first.
+REACHES_OTHERS = frozenset({"time", "place", "reason", "comment"})
 
 
 async def _unknown_button(update: Update, context: ChiboContext) -> None:

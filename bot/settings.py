@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # secretary (the Party Charter's limit is three).
     meeting_reminder_hours: list[float] = Field(default_factory=lambda: [24.0, 2.0])
     meeting_absence_warning: int = Field(default=2, ge=1)
+    # A 🔔 reminder of the same thing to the same people is refused within this many minutes.
+    reminder_min_interval_minutes: int = Field(default=60, ge=0)
     # Yearly plans: the default calendar (MM-DD of the plan's year) where no unit has stored
     # its own season (`chibo plan season`), and the length limits of what members type.
     plan_opens_on: str = "01-01"

@@ -3,11 +3,12 @@ reason) until the meeting starts, and their attendance history."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
 from handlers.common import Context, ack, callback_args, drop_buttons, edit_text, refuse
+from handlers.drafts import cancel_button, draft_text
 from handlers.meeting_common import (
     ABSENCE_FLOW,
     KIND_LABELS,
@@ -16,6 +17,7 @@ from handlers.meeting_common import (
     answer_keyboard,
     answer_text,
     card,
+    with_answer,
 )
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.meetings import (
@@ -45,8 +47,8 @@ async def show_my_meetings(update: Update, context: Context) -> None:
     if not coming:
         await chat.send_message(_("You have no meetings coming up."))
     for meeting, invite in coming[:SHOWN_UPCOMING]:
-        text = "\n\n".join(
-            [card(meeting, meeting.unit.name, _, str), answer_text(invite.answer, invite.reason, _)]
+        text = with_answer(
+            card(meeting, meeting.unit.name, _, str), invite.answer, invite.reason, _
         )
         markup = answer_keyboard(meeting.id, _)
         await chat.send_message(text, reply_markup=markup)
@@ -91,12 +93,17 @@ async def on_attending(update: Update, context: Context) -> None:
     found = await _open_invite(update, context)
     if found is None or update.callback_query is None:
         return
-    _meeting, invite = found
+    meeting, invite = found
+    query, _ = update.callback_query, context._
     record_answer(invite, MeetingAnswer.ATTENDING, None, context.now())
     state = await get_flow(context.db, context.actor.telegram_id, ABSENCE_FLOW)
     if state is not None:
         await clear_flow(context.db, state.user_id, state.flow)  # no reason needed any more
-    await ack(update.callback_query, context._("Recorded: you will attend. Thank you!"))
+    await ack(query, _("Recorded: you will attend. Thank you!"))
+    pressed = query.message.text if isinstance(query.message, Message) else None
+    if pressed:  # the invitation itself shows the answer, and still lets it change
+        text = with_answer(pressed, invite.answer, invite.reason, _)
+        await edit_text(query, text, reply_markup=answer_keyboard(meeting.id, _))
 
 
 async def on_absent(update: Update, context: Context) -> None:
@@ -106,20 +113,22 @@ async def on_absent(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if found is None or update.callback_query is None or chat is None:
         return
-    meeting, _invite = found
+    meeting, invite = found
     await ack(update.callback_query)
     data = {"meeting_id": meeting.id}
     await save_flow(
         context.db, context.actor.telegram_id, ABSENCE_FLOW, "reason", data, context.now()
     )
     keep = InlineKeyboardButton(_("↩️ Keep my answer"), callback_data=f"mabx:{meeting.id}")
+    # Someone who never answered has no answer to keep: they may only leave the question.
+    out = keep if invite.answer is not None else cancel_button(_)
     await chat.send_message(
         _(
             "Please write the reason for your absence from the meeting of {when}. The "
             "secretary will see it.",
             when=_.datetime_text(meeting.starts_at),
         ),
-        reply_markup=InlineKeyboardMarkup([[keep]]),
+        reply_markup=InlineKeyboardMarkup([[out]]),
     )
 
 
@@ -160,21 +169,28 @@ async def on_reason_input(update: Update, context: Context, draft: FlowState) ->
         await clear_flow(context.db, draft.user_id, draft.flow)
         await message.reply_text(_("The meeting has started: answers are closed."))
         return
-    reason = clean_text(message.text or "").strip()
-    if len(reason) < REASON_MIN or len(reason) > REASON_LIMIT:
-        await message.reply_text(
-            _(
-                "An absence needs a reason: please write it in {min} to {max} characters. "
-                "Your answer has not changed yet.",
-                min=REASON_MIN,
-                max=REASON_LIMIT,
-            )
-        )
+    reason = clean_text(draft_text(message)).strip()
+    problem = reason_problem(context, draft, reason)
+    if problem is not None:
+        await message.reply_text(problem)
         return
     record_answer(invite, MeetingAnswer.ABSENT, reason, context.now())
     await clear_flow(context.db, draft.user_id, draft.flow)
     await message.reply_text(
         _("Recorded: absent. You can change your answer until the meeting starts.")
+    )
+
+
+def reason_problem(context: Context, draft: FlowState, text: str) -> str | None:
+    """Why the typed reason cannot be taken, or None."""
+    reason = clean_text(text).strip()
+    if REASON_MIN <= len(reason) <= REASON_LIMIT:
+        return None
+    return context._(
+        "An absence needs a reason: please write it in {min} to {max} characters. "
+        "Your answer has not changed yet.",
+        min=REASON_MIN,
+        max=REASON_LIMIT,
     )
 
 

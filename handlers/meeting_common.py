@@ -126,16 +126,6 @@ def reminder_text(meeting: Meeting, unit_name: str, _: Translator) -> str:
     return "\n\n".join([_("🔔 Reminder of the meeting:"), card(meeting, unit_name, _, str)])
 
 
-def change_text(meeting: Meeting, unit_name: str, _: Translator) -> str:
-    return "\n\n".join(
-        [
-            _("✏️ The meeting has changed. Here it is as it stands now:"),
-            card(meeting, unit_name, _, str),
-            _("Please check your answer."),
-        ]
-    )
-
-
 def cancel_text(meeting: Meeting, unit_name: str, _: Translator) -> str:
     return _(
         "🚫 The meeting is cancelled: {kind}, {when}, {unit}.",
@@ -160,6 +150,43 @@ def attachment_messages(
         chat_id = person.member.telegram_user_id or 0
         result.append(NewMessage(chat_id, payload, SEND_METHOD[kind], member_id=person.member.id))
     return result
+
+
+STATUS_MARK = "👉 "  # starts the paragraph that shows the member's answer on a message
+
+
+def with_answer(text: str, answer: MeetingAnswer | None, reason: str | None, _: Translator) -> str:
+    """A meeting message, its last paragraph showing the answer given (replaced, not
+    repeated, when the member answers again)."""
+    body = text.split("\n\n" + STATUS_MARK)[0]
+    status = answer_text(answer, reason, _) + " " + _("You can change it until the meeting starts.")
+    return f"{body}\n\n{STATUS_MARK}{status}"
+
+
+def change_text_of(old_when: datetime, old_place: str) -> MessageText:
+    """What changed, old → new, for the change notice (the agenda is not repeated)."""
+
+    def text(meeting: Meeting, unit_name: str, _: Translator) -> str:
+        lines = [
+            _(
+                "✏️ The meeting has changed: {kind}, {unit}.",
+                kind=_(KIND_LABELS[meeting.kind]),
+                unit=unit_name,
+            )
+        ]
+        if aware(old_when) != aware(meeting.starts_at):
+            lines.append(
+                _(
+                    "🕒 Time: {old} → {new}",
+                    old=_.datetime_text(old_when),
+                    new=_.datetime_text(meeting.starts_at),
+                )
+            )
+        if old_place != meeting.place:
+            lines.append(_("📍 Place: {old} → {new}", old=old_place, new=meeting.place))
+        return "\n".join(lines) + "\n\n" + _("Please check your answer.")
+
+    return text
 
 
 def answer_text(answer: MeetingAnswer | None, reason: str | None, _: Translator) -> str:

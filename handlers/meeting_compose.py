@@ -24,6 +24,7 @@ from handlers.common import (
     refuse_draft_gone,
     units_for,
 )
+from handlers.drafts import saved_echo
 from handlers.meeting_common import (
     AGENDA_LIMIT,
     AUDIENCE_LABELS,
@@ -107,9 +108,13 @@ async def _resume(update: Update, context: Context, draft: FlowState) -> bool:
     return True
 
 
-async def _ask(update: Update, context: Context, step: str, data: Draft | None = None) -> None:
-    """The question of a step (and for the last one, the preview)."""
+async def _ask(
+    update: Update, context: Context, step: str, data: Draft | None = None, echo: str = ""
+) -> None:
+    """The question of a step (and for the last one, the preview), after `echo`: what the
+    previous answer saved."""
     _ = context._
+    first = echo + "\n\n" if echo else ""
     chat = update.effective_chat
     if chat is None:
         return
@@ -127,9 +132,9 @@ async def _ask(update: Update, context: Context, step: str, data: Draft | None =
             [InlineKeyboardButton(_(AUDIENCE_LABELS[a]), callback_data=f"mau:{i}")]
             for i, a in enumerate(AUDIENCES)
         ]
-        await chat.send_message(_("Who is invited?"), reply_markup=_markup(rows, _))
+        await chat.send_message(first + _("Who is invited?"), reply_markup=_markup(rows, _))
     else:
-        await chat.send_message(_step_question(step, _), reply_markup=_markup([], _))
+        await chat.send_message(first + _step_question(step, _), reply_markup=_markup([], _))
 
 
 def _step_question(step: str, _: Translator) -> str:
@@ -200,10 +205,21 @@ async def on_meeting_input(update: Update, context: Context, draft: FlowState) -
     if problem is not None:
         await message.reply_text(problem)
         return
-    next_step = {"time": "place", "place": "agenda", "agenda": "audience"}[draft.step]
+    step = draft.step  # saving moves the draft on
+    next_step = {"time": "place", "place": "agenda", "agenda": "audience"}[step]
     data = {**draft.data, **value}
     await _save(context, draft.user_id, next_step, data)
-    await _ask(update, context, next_step, data)
+    await _ask(update, context, next_step, data, _echo(step, data, _))
+
+
+def _echo(step: str, data: Draft, _: Translator) -> str:
+    """What was just saved, as the bot read it (a typed time shown as understood)."""
+    if step == "time":
+        when = _.datetime_text(datetime.fromisoformat(str(data["starts_at"])))
+        return saved_echo(_, _("the time"), when, html=False)
+    if step == "place":
+        return saved_echo(_, _("the place"), str(data["place"]), html=False)
+    return saved_echo(_, _("the agenda"), str(data["agenda"]), html=False)
 
 
 def _read_step(step: str, message: Any, context: Context) -> tuple[Draft, str | None]:

@@ -14,14 +14,16 @@ from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
 from bot.scheduler import wake_scheduler_after_commit
 from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.drafts import draft_text, with_cancel
 from handlers.meeting_answer import show_my_meetings
 from handlers.meeting_common import (
     EDIT_FLOW,
     KIND_LABELS,
     PLACE_LIMIT,
+    MessageText,
     broadcast,
     cancel_text,
-    change_text,
+    change_text_of,
     html_card,
     may_manage,
     messages_to,
@@ -184,7 +186,7 @@ async def on_edit(update: Update, context: Context) -> None:
         question = _("Send the new date and time, for example 25/12/2026 19:30.")
     else:
         question = _("Send the new place or link.")
-    await chat.send_message(question)
+    await chat.send_message(question, reply_markup=with_cancel(_))
 
 
 async def on_edit_input(update: Update, context: Context, draft: FlowState) -> None:
@@ -204,40 +206,55 @@ async def on_edit_input(update: Update, context: Context, draft: FlowState) -> N
             _("The meeting has started or was cancelled: it can no longer be changed.")
         )
         return
-    problem = _apply_change(meeting, draft.step, message.text or "", context)
+    old_when, old_place = meeting.starts_at, meeting.place
+    problem = _apply_change(meeting, draft, draft_text(message), context)
     if problem is not None:
         await message.reply_text(problem)
         return
     await clear_flow(context.db, draft.user_id, draft.flow)
-    count = await _tell_everyone(context, meeting, "meeting_changed")
+    changed = change_text_of(old_when, old_place)
+    count = await _tell_everyone(context, meeting, "meeting_changed", changed)
     await schedule_reminders(context.db, meeting, context.settings, context.now())
     wake_scheduler_after_commit(context.bot_data)
     await message.reply_text(_("Changed. {count} members are told.", count=count))
 
 
-def _apply_change(meeting: Meeting, field: str, text: str, context: Context) -> str | None:
-    """Sets the time or place from the text; or says why it cannot (nothing changes)."""
+def edit_problem(context: Context, draft: FlowState, text: str) -> str | None:
+    """Why the typed time or place cannot be taken, or None."""
     _ = context._
-    if field == "time":
+    if draft.step == "time":
         when = parse_when(text, context.settings.tz, context.now())
         if when is None:
             return _("I could not read that. Please send it like 25/12/2026 19:30.")
         if when <= context.now():
             return _("That time has passed. Please send a time in the future.")
-        meeting.starts_at = when
         return None
     place = clean_text(text).strip()
     if not place or len(place) > PLACE_LIMIT:
         return _("Please send the place in 1 to {limit} characters.", limit=PLACE_LIMIT)
-    meeting.place = place
     return None
 
 
-async def _tell_everyone(context: Context, meeting: Meeting, action: str) -> int:
+def _apply_change(meeting: Meeting, draft: FlowState, text: str, context: Context) -> str | None:
+    """Sets the time or place from the text; or says why it cannot (nothing changes)."""
+    problem = edit_problem(context, draft, text)
+    if problem is not None:
+        return problem
+    if draft.step == "time":
+        when = parse_when(text, context.settings.tz, context.now())
+        assert when is not None
+        meeting.starts_at = when
+    else:
+        meeting.place = clean_text(text).strip()
+    return None
+
+
+async def _tell_everyone(
+    context: Context, meeting: Meeting, action: str, text: MessageText = cancel_text
+) -> int:
     """A change or cancel message to every reachable invitee, and an audit row."""
     people = reachable(await invitees(context.db, meeting.id))
     cancelled = meeting.cancelled_at is not None
-    text = cancel_text if cancelled else change_text
     messages = messages_to(
         people, meeting, meeting.unit.name, context.settings, text, not cancelled
     )

@@ -120,6 +120,9 @@ def plan_calendar_text(season: Season, _: Translator) -> str:
     )
 
 
+NOT_LINKED = "not_linked"  # the feature answering text typed by someone not linked yet
+
+
 async def on_menu_text(update: Update, context: Context, features: dict[str, Show]) -> None:
     """A menu button press (or any other text): run the entry if the member may use it."""
     _ = context._
@@ -127,6 +130,9 @@ async def on_menu_text(update: Update, context: Context, features: dict[str, Sho
     if message is None or not message.text:
         return
     entry = entry_for_text(message.text)
+    if not can(context.actor, Action.USE_MENU) and NOT_LINKED in features:
+        await features[NOT_LINKED](update, context)  # onboarding asks its question again
+        return
     if not can(context.actor, Action.USE_MENU):
         await message.reply_text(not_a_member_text(context), reply_markup=ReplyKeyboardRemove())
         return

@@ -20,6 +20,12 @@ from handlers.notice_common import (
     may_send,
     reminder_message,
 )
+from handlers.reminder_guard import (
+    not_yet_reminded,
+    recently_reminded,
+    skipped_text,
+    too_soon_text,
+)
 from storage import audit, outbox
 from storage.models import Member, Notice
 from storage.notices import (
@@ -142,8 +148,13 @@ async def on_remind(update: Update, context: Context) -> None:
     if not recipients:
         await ack(query, _("Everyone who got the notice has acknowledged it."), show_alert=True)
         return
+    everyone = [reminder_message(notice, r, context.settings) for r in recipients]
+    reminded = await recently_reminded(context, "notice_reminded", "notice", notice.id)
+    messages = not_yet_reminded(everyone, reminded)
+    if not messages:
+        await ack(query, too_soon_text(context, reminded), show_alert=True)
+        return
     await ack(query)
-    messages = [reminder_message(notice, r, context.settings) for r in recipients]
     await outbox.enqueue_broadcast(
         context.db, "notice_reminder", messages, unit_id=notice.unit_id, now=context.now()
     )
@@ -154,12 +165,13 @@ async def on_remind(update: Update, context: Context) -> None:
         unit_id=notice.unit_id,
         object_type="notice",
         object_id=notice.id,
-        details={"recipients": len(messages)},
+        details={"recipients": len(messages), "member_ids": [m.member_id for m in messages]},
     )
     wake_sender_after_commit(context.bot_data)
-    await chat.send_message(
-        _("🔔 A reminder is on its way to {count} members.", count=len(messages))
-    )
+    lines = [_("🔔 A reminder is on its way to {count} members.", count=len(messages))]
+    if len(messages) < len(everyone):
+        lines.append(skipped_text(context, reminded, len(everyone) - len(messages)))
+    await chat.send_message("\n".join(lines))
 
 
 async def on_acknowledge(update: Update, context: Context) -> None:

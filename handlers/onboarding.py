@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from telegram import (
@@ -84,13 +85,51 @@ async def next_step(update: Update, context: Context) -> None:
     elif account.pending_invite:
         await _redeem(update, context, account.pending_invite)
     else:
-        await chat.send_message(
+        await _ask_for_contact(update, context)
+
+
+async def _ask_for_contact(update: Update, context: Context) -> None:
+    _ = context._
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(
             _(
                 "Please share your phone number with the button below so I can find you on "
                 "your branch roster."
             ),
             reply_markup=contact_keyboard(_),
         )
+
+
+PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{8,20}$")
+
+
+async def on_typed_before_link(update: Update, context: Context) -> None:
+    """Someone not linked yet typed instead of pressing: they get their step's own question
+    again, with its buttons; a typed phone number is explained (it proves nothing)."""
+    _ = context._
+    message, account = update.effective_message, context.account
+    if message is None or account is None:
+        return
+    if context.member is not None or account.pending_invite:
+        await next_step(update, context)
+    elif account.consent_at is None:
+        await message.reply_text(
+            _("Please answer with a button below.") + "\n\n" + privacy_text(_),
+            parse_mode=ParseMode.HTML,
+            reply_markup=consent_buttons(_),
+        )
+    elif PHONE_LIKE.match(message.text or "") and sum(c.isdigit() for c in message.text or "") >= 8:
+        await message.reply_text(
+            _(
+                "Please do not type your phone number: press the button {button} below. "
+                "Telegram then confirms the number is really yours, so nobody can link "
+                "themselves to someone else's record.",
+                button=_("📱 Share my phone number"),
+            ),
+            reply_markup=contact_keyboard(_),
+        )
+    else:
+        await _ask_for_contact(update, context)
 
 
 async def start(update: Update, context: Context) -> None:

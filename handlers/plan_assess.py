@@ -12,7 +12,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import N_
-from handlers.common import Context, ack, callback_args, refuse
+from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.drafts import saved_echo, with_cancel
 from handlers.plan_common import (
     GRADE_NAMES,
     GRADES,
@@ -25,6 +26,7 @@ from handlers.plan_common import (
     too_long_text,
 )
 from handlers.plan_notify import tell_committee
+from handlers.plan_record import assessment_paragraphs
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, YearlyPlan
 from storage.plans import (
@@ -40,7 +42,7 @@ from storage.plans import (
 )
 from storage.text import TextTooLong, clean_text
 
-Button = InlineKeyboardButton
+Button, Markup = InlineKeyboardButton, InlineKeyboardMarkup
 RESULTS = tuple(GoalResult)  # a button carries the result's index
 RESULT_NAMES = {
     GoalResult.DONE: N_("✅ Done"),
@@ -141,7 +143,7 @@ async def on_result(update: Update, context: Context) -> None:
             "Add a short note on this goal (up to {limit} characters), or press No note.",
             limit=context.settings.plan_note_limit,
         ),
-        reply_markup=InlineKeyboardMarkup([[skip]]),
+        reply_markup=with_cancel(_, [[skip]]),
     )
 
 
@@ -168,6 +170,8 @@ async def on_note_input(update: Update, context: Context, state: FlowState) -> N
         return
     set_goal_result(plan, key, GoalResult(mark["result"]), note)
     await clear_flow(context.db, state.user_id, state.flow)
+    if note:
+        await message.reply_text(saved_echo(_, _("the note"), note), parse_mode=ParseMode.HTML)
     await _continue(update, context, plan)
 
 
@@ -182,7 +186,35 @@ async def on_no_note(update: Update, context: Context) -> None:
 
 
 async def on_propose(update: Update, context: Context) -> None:
-    """The member proposes a grade: the self-assessment goes to the committee."""
+    """The member picked a grade: they see their whole self-assessment with it, to send or
+    to choose again (sending is final)."""
+    _ = context._
+    query = update.callback_query
+    args = callback_args(query, 1, len(GRADES) - 1) if query else None
+    if query is None or args is None:
+        await refuse(update, context, "plan_propose")
+        return
+    plan = await _own_assessable_plan(update, context)
+    if plan is None:
+        return
+    await ack(query)
+    grade = _(GRADE_NAMES[GRADES[args[0]]])
+    lines = [
+        *assessment_paragraphs(plan, _),
+        _("Proposed grade: {grade}", grade=grade),
+        _("Send this self-assessment to the committee? It cannot be changed afterwards."),
+    ]
+    buttons = [
+        [Button(_("📤 Send to the committee"), callback_data=f"plpropy:{args[0]}")],
+        [Button(_("↩️ Choose again"), callback_data="plsa")],
+    ]
+    await edit_text(
+        query, "\n\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=Markup(buttons)
+    )
+
+
+async def on_propose_confirmed(update: Update, context: Context) -> None:
+    """The member confirms the grade: the self-assessment goes to the committee."""
     _ = context._
     query, chat = update.callback_query, update.effective_chat
     args = callback_args(query, 1, len(GRADES) - 1) if query else None
@@ -215,4 +247,5 @@ def plan_assess_handlers() -> list[BaseHandler[Update, Context, None]]:
         CallbackQueryHandler(on_result, pattern=r"^plres:"),
         CallbackQueryHandler(on_no_note, pattern=r"^plnonote$"),
         CallbackQueryHandler(on_propose, pattern=r"^plprop:"),
+        CallbackQueryHandler(on_propose_confirmed, pattern=r"^plpropy:"),
     ]

@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can
 from bot.delivery import wake_sender_after_commit
 from handlers.common import Context, ack, callback_args, refuse
+from handlers.drafts import saved_echo, with_cancel
 from handlers.plan_common import (
     FLOW,
     SECTION_BUTTONS,
@@ -115,7 +116,7 @@ async def _ask_section(
         buttons.append([Button(_("⏭ Nothing to add"), callback_data="plskip")])
     if then == "review":
         buttons.append([Button(_("↩️ Back to my plan"), callback_data="plview")])
-    markup = Markup(buttons) if buttons else None
+    markup = with_cancel(_, buttons)
     await chat.send_message("\n\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
@@ -141,7 +142,11 @@ async def on_plan_input(update: Update, context: Context, state: FlowState) -> N
     if not text:
         await message.reply_text(_("Please send the text asked for."))
         return
-    save_section(plan, str(state.data.get("key")), text)
+    key = str(state.data.get("key"))
+    save_section(plan, key, text)
+    number = SECTIONS.index(key) + 1 if key in SECTIONS else 0
+    echo = saved_echo(_, _("part {number}", number=number), text)
+    await message.reply_text(echo, parse_mode=ParseMode.HTML)
     await _after_section(update, context, plan, season, str(state.data.get("then")))
 
 

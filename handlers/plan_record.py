@@ -154,17 +154,71 @@ async def on_grade_read(update: Update, context: Context) -> None:
     residence = await comment_of(context.db, plan.member.id, plan.year)
     for text in split_message(year_record(plan, plan.member, residence, _)):
         await chat.send_message(text, parse_mode=ParseMode.HTML)
+    await chat.send_message(
+        _("Record the final grade of {name}:", name=plan.member.full_name),
+        reply_markup=_grade_choice(plan, _),
+    )
+
+
+def _grade_choice(plan: YearlyPlan, _: Translator) -> InlineKeyboardMarkup:
     rows = [
         [InlineKeyboardButton(_(GRADE_NAMES[g]), callback_data=f"plgd:{plan.id}:{i}")]
         for i, g in enumerate(GRADES)
     ]
-    await chat.send_message(
-        _("Record the final grade of {name}:", name=plan.member.full_name),
-        reply_markup=InlineKeyboardMarkup(rows),
-    )
+    return InlineKeyboardMarkup(rows)
 
 
 async def on_grade(update: Update, context: Context) -> None:
+    """The committee member picked a grade: they see it next to the member's proposal, to
+    record or to choose again (recording is final and tells the member)."""
+    _ = context._
+    query = update.callback_query
+    args = callback_args(query, 2) if query else None
+    if query is None or args is None or args[1] >= len(GRADES):
+        await refuse(update, context, "plan_grade")
+        return
+    plan = await reviewable_plan(update, context, Action.GRADE_MEMBERS, count=2)
+    if plan is None:
+        return
+    if plan.final_grade is not None or plan.assessed_at is None:  # a stale or early button
+        code = "already_graded" if plan.final_grade is not None else "not_assessed"
+        given = {"grade": _(GRADE_NAMES[plan.final_grade])} if plan.final_grade else {}
+        await tell(update, context, refusal_text(code, None, _, **given))
+        return
+    await ack(query)
+    proposed = _(GRADE_NAMES[plan.proposed_grade]) if plan.proposed_grade else "—"
+    text = _(
+        "Final grade of {name}: <b>{grade}</b> (proposed by the member: {proposed}).\n"
+        "Record it? The member is told, and it cannot be changed afterwards.",
+        name=escape(plan.member.full_name),
+        grade=_(GRADE_NAMES[GRADES[args[1]]]),
+        proposed=proposed,
+    )
+    buttons = [
+        [
+            InlineKeyboardButton(
+                _("✅ Record the grade"), callback_data=f"plgdy:{plan.id}:{args[1]}"
+            )
+        ],
+        [InlineKeyboardButton(_("↩️ Choose again"), callback_data=f"plgb:{plan.id}")],
+    ]
+    await edit_text(
+        query, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(buttons)
+    )
+
+
+async def on_grade_again(update: Update, context: Context) -> None:
+    """Back to the grade choice, nothing recorded."""
+    _ = context._
+    plan = await reviewable_plan(update, context, Action.GRADE_MEMBERS)
+    if plan is None or update.callback_query is None:
+        return
+    await ack(update.callback_query)
+    text = _("Record the final grade of {name}:", name=plan.member.full_name)
+    await edit_text(update.callback_query, text, reply_markup=_grade_choice(plan, _))
+
+
+async def on_grade_confirmed(update: Update, context: Context) -> None:
     """The committee's final grade is recorded; the member is told."""
     _ = context._
     query = update.callback_query
@@ -200,4 +254,6 @@ def plan_record_handlers() -> list[BaseHandler[Update, Context, None]]:
         CallbackQueryHandler(on_grade_list, pattern=r"^plga$"),
         CallbackQueryHandler(on_grade_read, pattern=r"^plgr:"),
         CallbackQueryHandler(on_grade, pattern=r"^plgd:"),
+        CallbackQueryHandler(on_grade_confirmed, pattern=r"^plgdy:"),
+        CallbackQueryHandler(on_grade_again, pattern=r"^plgb:"),
     ]

@@ -13,6 +13,7 @@ from bot.access import Action, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.drafts import draft_text
 from handlers.plan_common import (
     RETURN_FLOW,
     commitment_status,
@@ -217,7 +218,7 @@ async def on_return_input(update: Update, context: Context, state: FlowState) ->
         return
     assert plan is not None
     try:
-        comment = clean_text(message.text or "", context.settings.plan_comment_limit)
+        comment = clean_text(draft_text(message), context.settings.plan_comment_limit)
     except TextTooLong as error:
         await message.reply_text(too_long_text(error, _))
         return
@@ -247,6 +248,15 @@ async def _return_with(
     await message.reply_text(
         _("↩️ The plan of {name} was returned with your comment.", name=plan.member.full_name)
     )
+
+
+def comment_problem(context: Context, _state: FlowState, text: str) -> str | None:
+    """Why the typed comment cannot be taken, or None."""
+    try:
+        comment = clean_text(text, context.settings.plan_comment_limit)
+    except TextTooLong as error:
+        return too_long_text(error, context._)
+    return None if comment else context._("Please send the comment as a text.")
 
 
 async def on_cancel_return(update: Update, context: Context) -> None:

@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.i18n import Translator
 from handlers.common import Context, ack, edit_text, refuse
+from handlers.drafts import saved_echo
 from handlers.residence_common import (
     ACTIVITY_FLOW,
     EXEMPTION_LABELS,
@@ -223,7 +224,9 @@ async def on_activity_input(update: Update, context: Context, state: FlowState) 
     await clear_flow(context.db, state.user_id, state.flow)
     for host in await branch_hosts(context.db, tie.residence_branch_id or 0):
         await notify(context, host, _activity_request(activity, context))
-    await message.reply_text(_("Recorded. The residence branch secretary can confirm it."))
+    echo = saved_echo(_, _("the activity"), what)
+    text = _("Recorded. The residence branch secretary can confirm it.") + "\n" + echo
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
 async def _activity_date(update: Update, context: Context, state: FlowState) -> None:
@@ -241,8 +244,11 @@ async def _activity_date(update: Update, context: Context, state: FlowState) -> 
         return
     data = {**state.data, "date": day.strftime("%d/%m/%Y")}
     await save_flow(context.db, state.user_id, ACTIVITY_FLOW, "what", data, context.now())
+    echo = saved_echo(_, _("the date"), _.date_text(day), html=False)
     await message.reply_text(
-        _(
+        echo
+        + "\n\n"
+        + _(
             "What was it? For example: residence branch meeting, neighbourhood clean-up "
             "(up to {limit} characters).",
             limit=context.settings.residence_note_limit,

@@ -14,6 +14,12 @@ from bot.delivery import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse
 from handlers.notice_common import excerpt, reader_translator
+from handlers.reminder_guard import (
+    not_yet_reminded,
+    recently_reminded,
+    skipped_text,
+    too_soon_text,
+)
 from handlers.residence_common import (
     EXEMPTION_LABELS,
     STATUS_LABELS,
@@ -220,15 +226,22 @@ async def on_remind(update: Update, context: Context) -> None:
     if unit is None or query is None or chat is None:
         return
     [branch] = await branch_residence(context.db, [unit], report_year(context))
-    messages = await _reminder_targets(context, branch)
+    everyone = await _reminder_targets(context, branch)
     unlinked = [m.member for m in branch.members if m.missing and not m.member.telegram_user_id]
-    if not messages and not unlinked:
+    if not everyone and not unlinked:
         await ack(query, _("Nobody is missing in this branch."), show_alert=True)
+        return
+    reminded = await recently_reminded(context, "residence_reminded", "unit", unit.id)
+    messages = not_yet_reminded(everyone, reminded)
+    if everyone and not messages:
+        await ack(query, too_soon_text(context, reminded), show_alert=True)
         return
     await ack(query)
     if messages:
         await _send_reminders(context, unit, messages)
     lines = [_("🔔 A reminder is on its way to {count} people.", count=len(messages))]
+    if len(messages) < len(everyone):
+        lines.append(skipped_text(context, reminded, len(everyone) - len(messages)))
     if unlinked:
         names = ", ".join(escape(m.full_name) for m in unlinked)
         lines.append(
@@ -252,7 +265,9 @@ async def _send_reminders(context: Context, unit: Unit, messages: list[NewMessag
         "residence_reminded",
         actor_member_id=context.actor.member_id,
         unit_id=unit.id,
-        details={"recipients": len(messages)},
+        object_type="unit",
+        object_id=unit.id,
+        details={"recipients": len(messages), "member_ids": [m.member_id for m in messages]},
     )
     wake_sender_after_commit(context.bot_data)
 

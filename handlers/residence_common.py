@@ -15,11 +15,13 @@ from bot.access import Action, Actor, can
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from handlers.common import Context
+from handlers.drafts import draft_text
 from handlers.notice_common import reader_translator
 from storage import outbox
 from storage.dates import parse_typed_date
 from storage.models import (
     ExemptionKind,
+    FlowState,
     Member,
     ResidenceActivity,
     ResidenceComment,
@@ -94,6 +96,25 @@ def parse_day(text: str, today: date) -> date | None:
     return parse_typed_date(text, today)
 
 
+def text_problem(_: Translator, text: str, limit: int) -> str | None:
+    """Why a typed text cannot be taken (empty, too long), or None."""
+    try:
+        value = clean_text(text, limit)
+    except TextTooLong as error:
+        return _(
+            "This is {length} characters long; at most {limit} are allowed here. Please "
+            "shorten it and send it again: what you entered before is kept.",
+            length=error.length,
+            limit=error.limit,
+        )
+    return None if value else _("Please send it as a text message.")
+
+
+def note_problem(context: Context, _state: FlowState, text: str) -> str | None:
+    """Why a typed reason or note (sent to someone) cannot be taken, or None."""
+    return text_problem(context._, text, context.settings.residence_note_limit)
+
+
 async def typed_text(update: Update, context: Context, limit: int) -> str | None:
     """The message's text cleaned up; None (and the person told why) if empty or too long.
     The draft is not touched, so nothing typed before is lost."""
@@ -101,11 +122,12 @@ async def typed_text(update: Update, context: Context, limit: int) -> str | None
     message = update.effective_message
     if message is None:
         return None
-    if not message.text:
+    typed = draft_text(message)
+    if not typed:
         await message.reply_text(_("Please send it as a text message."))
         return None
     try:
-        value = clean_text(message.text, limit)
+        value = clean_text(typed, limit)
     except TextTooLong as error:
         await message.reply_text(
             _(

@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can
 from bot.fit import button_label
 from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.drafts import saved_echo
 from handlers.residence_common import (
     EXEMPT_FLOW,
     EXEMPTION_BUTTONS,
@@ -158,7 +159,8 @@ async def on_exemption_reason(update: Update, context: Context, state: FlowState
         return
     await clear_flow(context.db, state.user_id, state.flow)
     await _record(context, member, ExemptionKind.OTHER, reason)
-    await send(update, _recorded_text(context, member, ExemptionKind.OTHER))
+    echo = saved_echo(context._, context._("the reason"), reason)
+    await send(update, _recorded_text(context, member, ExemptionKind.OTHER) + "\n" + echo)
 
 
 async def on_exemption_lift(update: Update, context: Context) -> None:

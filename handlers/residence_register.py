@@ -16,6 +16,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.fit import button_label
 from bot.i18n import Translator
 from handlers.common import Context, ack, callback_args, refuse
+from handlers.drafts import draft_text, saved_echo
 from handlers.residence_common import (
     REGISTER_FLOW,
     cancel_markup,
@@ -49,11 +50,16 @@ async def on_register(update: Update, context: Context) -> None:
 
 
 async def _ask(update: Update, context: Context, step: str, data: Data) -> None:
-    """Stores the draft at `step` and asks its question."""
-    user = update.effective_user
+    """Stores the draft at `step` and asks its question; typed text just saved is shown
+    back first."""
+    user, message = update.effective_user, update.effective_message
     assert user is not None
     await save_flow(context.db, user.id, REGISTER_FLOW, step, data, context.now())
-    await send(update, _question(step, context), _step_markup(step, context._))
+    question = _question(step, context)
+    typed = draft_text(message) if message is not None and update.callback_query is None else ""
+    if typed:
+        question = saved_echo(context._, context._("your answer"), typed) + "\n\n" + question
+    await send(update, question, _step_markup(step, context._))
 
 
 def _question(step: str, context: Context) -> str:

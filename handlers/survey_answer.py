@@ -23,7 +23,7 @@ from handlers.survey_answer_state import (
 )
 from handlers.survey_answer_view import answered_view
 from handlers.survey_common import ANSWER_FLOW, problem_text
-from storage.flows import get_flow, lock_flow
+from storage.flows import get_flow, lock_flow, touch_flow
 from storage.models import FlowState
 from storage.survey_questions import (
     TYPED_KINDS,
@@ -58,6 +58,8 @@ async def on_start(update: Update, context: Context) -> None:
             "started_at": context.now().isoformat(),
         }
         draft = await save_draft(context, data, "question")
+    else:
+        await touch_flow(context.db, draft, context.now())  # typed answers go here again
     await show_current(update, context, Answering(survey, questions_of(survey.questions), draft))
 
 

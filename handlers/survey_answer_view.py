@@ -9,9 +9,10 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
+from handlers.drafts import cancel_button
 from handlers.survey_common import answer_text, question_hint
 from storage.models import Survey
-from storage.survey_questions import Kind, Question
+from storage.survey_questions import TYPED_KINDS, Kind, Question
 
 Buttons = list[list[InlineKeyboardButton]]
 REVIEW_QUESTION = 120  # characters of each question and answer on the review screen
@@ -88,6 +89,8 @@ def _nav_row(
         row.append(InlineKeyboardButton(_("⬅️ Back"), callback_data=f"sb:{survey_id}:{index}"))
     if not question.required:
         row.append(InlineKeyboardButton(_("⏭ Skip"), callback_data=f"ss:{survey_id}:{index}"))
+    if question.kind in TYPED_KINDS:  # waits for typing: a way out that keeps the answers
+        row.append(cancel_button(_))
     return row
 
 

@@ -49,15 +49,17 @@ async def send_invitations(
     return len(messages)
 
 
-async def send_reminders(
-    session: AsyncSession, survey: Survey, settings: Settings, now: datetime
-) -> int:
-    """A reminder to each linked audience member who has not answered; how many go out."""
+async def reminder_messages(
+    session: AsyncSession, survey: Survey, settings: Settings
+) -> list[NewMessage]:
+    """A reminder for each linked audience member who has not answered."""
     recipients = remaining(await non_respondents(session, survey))
-    for recipient in recipients:
-        message = invitation_message(survey, recipient, settings, reminder=True)
+    return [invitation_message(survey, r, settings, reminder=True) for r in recipients]
+
+
+async def send_reminders(session: AsyncSession, messages: list[NewMessage], now: datetime) -> None:
+    for message in messages:
         await outbox.enqueue(session, message, now)
-    return len(recipients)
 
 
 async def run_open(job: JobContext) -> None:

@@ -13,8 +13,14 @@ from bot.access import Action, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
 from handlers.common import Context, ack, edit_text, refuse
+from handlers.reminder_guard import (
+    not_yet_reminded,
+    recently_reminded,
+    skipped_text,
+    too_soon_text,
+)
 from handlers.survey_common import NEW_FLOW, audience_text, closes_text, managed_survey
-from handlers.survey_jobs import send_reminders
+from handlers.survey_jobs import reminder_messages, send_reminders
 from handlers.survey_results import on_results
 from storage import audit
 from storage.flows import get_flow
@@ -156,7 +162,14 @@ async def on_remind(update: Update, context: Context) -> None:
             query, _("This survey is closed; answers are no longer accepted."), show_alert=True
         )
         return
-    count = await send_reminders(context.db, survey, context.settings, context.now())
+    everyone = await reminder_messages(context.db, survey, context.settings)
+    reminded = await recently_reminded(context, "survey_reminded", "survey", survey.id)
+    messages = not_yet_reminded(everyone, reminded)
+    if everyone and not messages:
+        await ack(query, too_soon_text(context, reminded), show_alert=True)
+        return
+    await send_reminders(context.db, messages, context.now())
+    count = len(messages)
     wake_sender_after_commit(context.bot_data)
     await audit.record(
         context.db,
@@ -165,9 +178,12 @@ async def on_remind(update: Update, context: Context) -> None:
         unit_id=survey.unit_id,
         object_type="survey",
         object_id=survey.id,
-        details={"recipients": count},
+        details={"recipients": count, "member_ids": [m.member_id for m in messages]},
     )
-    await ack(query, _("🔔 A reminder goes to {count} members.", count=count), show_alert=True)
+    text = _("🔔 A reminder goes to {count} members.", count=count)
+    if count < len(everyone):
+        text += "\n" + skipped_text(context, reminded, len(everyone) - count)
+    await ack(query, text, show_alert=True)
 
 
 def survey_menu_handlers() -> list[BaseHandler[Update, Context, None]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FlowState
@@ -20,13 +20,13 @@ from storage.models import FlowState
 async def get_flow(
     session: AsyncSession, user_id: int, flow: str | None = None
 ) -> FlowState | None:
-    """The user's draft of `flow`; without a flow, the draft they touched last (where a
-    message they type belongs), or None."""
+    """The user's draft of `flow`; without a flow, the draft they touched last and did not
+    leave (where a message they type belongs), or None."""
     if flow is not None:
         return await session.get(FlowState, (user_id, flow))
     latest = (
         select(FlowState)
-        .where(FlowState.user_id == user_id)
+        .where(FlowState.user_id == user_id, FlowState.paused.is_(False))
         .order_by(FlowState.updated_at.desc(), FlowState.flow)
         .limit(1)
     )
@@ -58,7 +58,7 @@ async def save_flow(
     if state is None:
         state = FlowState(user_id=user_id, flow=flow)
         session.add(state)
-    state.step, state.updated_at = step, now
+    state.step, state.updated_at, state.paused = step, now, False
     state.data = dict(data)  # a new dict: the JSON column does not see in-place changes
     await session.flush()
     return state
@@ -66,8 +66,35 @@ async def save_flow(
 
 async def touch_flow(session: AsyncSession, state: FlowState, now: datetime) -> None:
     """The person went back to this draft: what they type next belongs to it."""
-    state.updated_at = now
+    state.updated_at, state.paused = now, False
     await session.flush()
+
+
+async def pause_flows(session: AsyncSession, user_id: int) -> list[FlowState]:
+    """The person went elsewhere: their drafts stay, but no question waits for their typing
+    any more. The drafts that were waiting, newest first."""
+    waiting = (
+        select(FlowState)
+        .where(FlowState.user_id == user_id, FlowState.paused.is_(False))
+        .order_by(FlowState.updated_at.desc(), FlowState.flow)
+    )
+    states = list((await session.scalars(waiting)).all())
+    if states:
+        await session.execute(
+            update(FlowState).where(FlowState.user_id == user_id).values(paused=True)
+        )
+    return states
+
+
+async def left_flow(session: AsyncSession, user_id: int) -> FlowState | None:
+    """The draft the person left last (kept, waiting for them to come back), or None."""
+    latest = (
+        select(FlowState)
+        .where(FlowState.user_id == user_id, FlowState.paused.is_(True))
+        .order_by(FlowState.updated_at.desc(), FlowState.flow)
+        .limit(1)
+    )
+    return (await session.scalars(latest)).first()
 
 
 async def clear_flow(session: AsyncSession, user_id: int, flow: str) -> None:

@@ -292,6 +292,9 @@ class FlowState(Base):
     step: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+    # The person went elsewhere (a menu entry, a command, "hủy"): the draft is kept, but what
+    # they type no longer answers its question until they come back to it.
+    paused: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class AttachmentKind(enum.StrEnum):

@@ -177,6 +177,23 @@ async def test_text_notice_survives_restart_reaches_branch_and_is_acknowledged(
     assert "sinh hoạt chi bộ thường kỳ" in (reminder.text or "")
     assert reminder.buttons() == ["✅ Đã nhận"]
 
+    await son.press("🔔 Nhắc nhở (2)", message=question)  # pressed twice: nobody gets two
+    await bot.fake.wait_until(lambda: "Lời nhắc đã được gửi" in (too_soon(bot) or ""))
+    assert re.fullmatch(
+        r"Lời nhắc đã được gửi đến các đồng chí này lúc (\d\d:\d\d hôm nay|[\d/]{10} [\d:]{5})\. "
+        r"Để không ai nhận hai lần, có thể nhắc lại từ .+\.",
+        too_soon(bot) or "",
+    )
+    await bot.settle()
+    await outbox_idle(bot)
+    assert len([m for m in bot.fake.chat(DAO).messages if m.text != NOTICE]) == 1
+
+
+def too_soon(bot: RunningBot) -> str | None:
+    """The latest alert answering a button press."""
+    answers = bot.fake.callback_answers
+    return answers[-1].text if answers else None
+
 
 async def acknowledged_at(bot: RunningBot, member_id: int) -> datetime | None:
     async with bot.db() as session:

@@ -165,3 +165,38 @@ async def test_failed_handler_is_rolled_back_and_retried(bot: RunningBot) -> Non
     ask = await user.wait_for_message()
     assert ask.keyboard() == ["📱 Chia sẻ số điện thoại của tôi"]
     assert len(await bot.audit("consent")) == 1
+
+
+async def test_typing_at_each_step_gets_the_steps_own_question_again(bot: RunningBot) -> None:
+    member_id = await seed_member(bot)
+    user = bot.fake.user(504, first_name="An", language_code="vi")
+    await user.send_text("/start")
+    await user.wait_for_message()
+    await user.send_text("Đồng ý")  # typed instead of pressed
+    again = await user.wait_for_message()
+    assert again.text.startswith("Xin bấm một nút bên dưới để trả lời.")
+    assert "Chào mừng đồng chí đến với chibo" in again.text
+    assert again.buttons() == ["✅ Tôi đồng ý", "❌ Tôi không đồng ý", "English"]
+
+    await user.press("✅ Tôi đồng ý", message=again)
+    await user.wait_for_message()
+    await user.send_text("xin chào")
+    ask = await user.wait_for_message()
+    assert ask.text == (
+        "Đồng chí vui lòng bấm nút bên dưới để chia sẻ số điện thoại, tôi sẽ tìm đồng chí trong "
+        "danh sách chi bộ."
+    )
+    assert ask.keyboard() == ["📱 Chia sẻ số điện thoại của tôi"]  # the keyboard is kept
+
+    await user.send_text("0912 345 678")  # a typed number is not taken: it proves nothing
+    typed = await user.wait_for_message()
+    assert typed.text == (
+        "Xin đừng gõ số điện thoại: hãy bấm nút 📱 Chia sẻ số điện thoại của tôi bên dưới. "
+        "Khi đó Telegram xác nhận số này đúng là của đồng chí, nên không ai liên kết được vào "
+        "hồ sơ của người khác."
+    )
+    assert typed.keyboard() == ["📱 Chia sẻ số điện thoại của tôi"]
+    assert (await bot.member(member_id)).telegram_user_id is None
+
+    await user.share_contact(PHONE)
+    assert (await user.wait_for_message()).text.startswith("Xong! Đồng chí đã được liên kết")

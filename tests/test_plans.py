@@ -53,8 +53,12 @@ async def open_plan_menu(member: FakeUser, label: str = "📝 Kế hoạch năm"
 
 
 async def answer(member: FakeUser, text: str) -> SentMessage:
+    """What the bot asks next after `text` (past the line showing the saved text back)."""
     await member.send_text(text)
-    return await member.wait_for_message()
+    reply = await member.wait_for_message()
+    if (reply.text or "").startswith(("💾 Đã lưu", "💾 Saved")):
+        return await member.wait_for_message()
+    return reply
 
 
 async def delivered(bot: RunningBot) -> None:
@@ -78,7 +82,10 @@ async def test_plan_written_across_a_restart_returned_revised_and_accepted(
     await an.press("✍️ Xây dựng kế hoạch")
     first = await an.wait_for_message()
     assert "Phần 1/5: Tư tưởng chính trị, học tập" in (first.text or "")
+    assert first.buttons() == ["❌ Hủy"]
     second = await answer(an, "Học tập nghị quyết <Trung ương>.")
+    echo = "💾 Đã lưu mục 1: «Học tập nghị quyết &lt;Trung ương&gt;.»"
+    assert echo in [m.text for m in an.messages]  # what was typed, shown back as saved
     assert "Phần 2/5: Đạo đức, lối sống" in (second.text or "")
     # Zero-width and control characters pasted in are dropped.
     third = await answer(an, "Giữ\u200b gìn lối\x07 sống giản dị.")
@@ -119,7 +126,10 @@ async def test_plan_written_across_a_restart_returned_revised_and_accepted(
     _plan, decide = await son.wait_for_messages(2)
     await son.press("↩️ Trả lại kèm ý kiến", message=decide)
     assert "tối đa 1000 ký tự" in ((await son.wait_for_message()).text or "")
-    done = await answer(son, "Phần công tác cần cụ thể hơn.")
+    shown = await answer(son, "Phần công tác cần cụ thể hơn.")  # the member will read it
+    assert shown.text == "Đồng chí đã viết:\n«Phần công tác cần cụ thể hơn.»\n\nGửi nội dung này?"
+    await son.press("✅ Gửi", message=shown)
+    done = await son.wait_for_message()
     assert done.text == "↩️ Đã trả lại kế hoạch của đồng chí Lê An kèm ý kiến của đồng chí."
     await delivered(bot)
     [returned] = got(bot, AN, "↩️ Chi ủy trả lại")
@@ -133,7 +143,7 @@ async def test_plan_written_across_a_restart_returned_revised_and_accepted(
     prompt = await an.wait_for_message()
     assert "Nội dung hiện tại:\nHoàn thành 100% nhiệm vụ được giao." in (prompt.text or "")
     await an.send_text("Hoàn thành 100% nhiệm vụ; sáng kiến cải tiến quy trình.")
-    _plan, actions = await an.wait_for_messages(2)
+    _saved, _plan, actions = await an.wait_for_messages(3)
     await an.press("📤 Gửi chi ủy", message=actions)
     await an.wait_for_message()
     await delivered(bot)
@@ -179,7 +189,7 @@ async def test_a_plan_resubmitted_after_the_committee_read_it_is_not_decided_unr
     await an.press("✏️ Nhiệm vụ ở cơ quan", message=actions)
     await an.wait_for_message()
     await an.send_text("Một mục tiêu mới mà chi ủy chưa đọc.")
-    _plan, actions = await an.wait_for_messages(2)
+    _saved, _plan, actions = await an.wait_for_messages(3)
     await an.press("📤 Gửi chi ủy", message=actions)
     await an.wait_for_message()
     await bot.settle()
@@ -298,6 +308,14 @@ async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBo
     grade_question = binh.last_message
     assert grade_question is not None and grade_question.buttons()[1] == "Well completed duties"
     await binh.press("Well completed duties", message=grade_question)
+    review = "Send this self-assessment to the committee? It cannot be changed afterwards."
+    await bot.fake.wait_until(lambda: review in (grade_question.text or ""))  # not final yet
+    for part in ("Proposed grade: Well completed duties", "Ethics and lifestyle: partly done"):
+        assert part in (grade_question.text or "")
+    assert grade_question.buttons() == ["📤 Send to the committee", "↩️ Choose again"]
+    pending = await plan_of(bot, ids["binh"])
+    assert pending is not None and pending.assessed_at is None and pending.proposed_grade is None
+    await binh.press("📤 Send to the committee", message=grade_question)
     assert "proposed grade: Well completed duties" in ((await binh.wait_for_message()).text or "")
 
     await delivered(bot)
@@ -314,6 +332,20 @@ async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBo
     ):
         assert part in (record.text or "")
     await son.press("Hoàn thành xuất sắc nhiệm vụ", message=choose)
+    await bot.fake.wait_until(lambda: "Ghi nhận?" in (choose.text or ""))  # a review first
+    assert (choose.text or "").startswith(
+        "Xếp loại của Phạm Bình: <b>Hoàn thành xuất sắc nhiệm vụ</b> (đảng viên tự đề xuất: "
+        "Hoàn thành tốt nhiệm vụ)."
+    )
+    ungraded = await plan_of(bot, ids["binh"])
+    assert ungraded is not None and ungraded.final_grade is None
+    await son.press("↩️ Chọn lại", message=choose)
+    await bot.fake.wait_until(
+        lambda: (choose.text or "").startswith("Ghi nhận xếp loại của đồng chí Phạm Bình:")
+    )
+    await son.press("Hoàn thành xuất sắc nhiệm vụ", message=choose)
+    await bot.fake.wait_until(lambda: "Ghi nhận?" in (choose.text or ""))
+    await son.press("✅ Ghi nhận xếp loại", message=choose)
     await bot.fake.wait_until(lambda: (choose.text or "").startswith("🏅 Đã ghi nhận"))
     await delivered(bot)
     [graded] = got(bot, BINH, "🏅 The committee recorded your grade")

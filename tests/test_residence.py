@@ -139,7 +139,10 @@ async def record_activity(bot: RunningBot, member: FakeUser, host: FakeUser) -> 
     yesterday = (datetime.now() - timedelta(days=1)).strftime("%d/%m/%Y")
     await answer(member, yesterday)
     done = await answer(member, "Họp chi bộ khu dân cư <quý 4>")
-    assert done.text == "Đã ghi nhận. Bí thư chi bộ nơi cư trú có thể xác nhận."
+    assert done.text == (
+        "Đã ghi nhận. Bí thư chi bộ nơi cư trú có thể xác nhận.\n"
+        "💾 Đã lưu hoạt động: «Họp chi bộ khu dân cư &lt;quý 4&gt;»"
+    )
     ask = await host.wait_for_message(timeout=10)
     assert "Họp chi bộ khu dân cư &lt;quý 4&gt;" in ask.text
     # The ask may be lost far up the chat: the residence menu lists what waits.
@@ -196,7 +199,10 @@ async def test_declined_then_registered_again_and_commented_in_english(bot: Runn
     await lan.press("❌ Decline", message=ask)
     why = await lan.wait_for_message()
     assert "the member will read it" in why.text
-    done = await answer(lan, "Không có tên trong sổ hộ khẩu <tổ 3>")
+    shown = await answer(lan, "Không có tên trong sổ hộ khẩu <tổ 3>")  # the member reads it
+    assert shown.buttons() == ["✅ Send", "✏️ Edit", "❌ Cancel"]
+    assert "«Không có tên trong sổ hộ khẩu &lt;tổ 3&gt;»" in (shown.text or "")
+    done = await press(lan, "✅ Send")
     assert done.text == "Declined. The member is told your reason."
     told = await dung.wait_for_message(timeout=10)
     assert "❌ declined by the residence branch" in told.text

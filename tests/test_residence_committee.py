@@ -32,6 +32,7 @@ from tests.residence_seed import (
     user,
     window_job_done,
 )
+from tests.test_notices import outbox_idle
 
 EVERYONE = (SON, AN, BINH, CUONG, HA, DUNG, PHUONG, TAM, LAN)
 
@@ -85,6 +86,13 @@ async def test_reminders_reach_exactly_the_members_missing(bot: RunningBot) -> N
     await binh.press("📝 Đăng ký nơi cư trú", message=to_binh)
     assert "địa chỉ nơi cư trú" in (await binh.wait_for_message()).text
     assert len(await bot.audit("residence_reminded")) == 1
+    await son.press("🔔 Nhắc tất cả người còn thiếu (2)", message=view)  # twice: nobody gets two
+    await bot.settle()
+    assert (last_alert(bot) or "").startswith("Lời nhắc đã được gửi đến các đồng chí này lúc ")
+    assert len(await bot.audit("residence_reminded")) == 1
+    await outbox_idle(bot)
+    for person in (TAM, BINH):
+        assert [m.text[:1] for m in bot.fake.chat(person).messages].count("🔔") == 1
 
 
 async def test_committee_records_exemptions_and_exempt_members_get_no_comment_ask(

@@ -28,6 +28,7 @@ from tests.survey_helpers import (
     make_survey,
     seed,
 )
+from tests.test_notices import outbox_idle
 
 
 @pytest.fixture
@@ -145,3 +146,8 @@ async def test_reminders_reach_only_those_who_have_not_answered(bot: RunningBot)
     assert (reminders(CUONG)[0].text or "").startswith("🔔 Reminder: please answer the survey")
     assert (reminders(DAO)[0].text or "").startswith("🔔 Nhắc nhở: đề nghị đồng chí trả lời")
     assert "sva:" in str(reminders(DAO)[0].reply_markup)
+    await son.press("🔔 Nhắc nhở (5)", message=card)  # pressed twice: nobody gets two
+    await bot.settle()
+    assert (last_alert(bot) or "").startswith("Lời nhắc đã được gửi đến các đồng chí này lúc ")
+    await outbox_idle(bot)
+    assert all(len(reminders(u)) == 1 for u in (CUONG, DAO, EM, GIANG, SON))
