@@ -9,12 +9,14 @@ a test can count what a figure must show without loading anything.
 
 from __future__ import annotations
 
+import enum
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import JSON, Enum, Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -108,6 +110,10 @@ async def seed_org(
 ) -> Seeded:
     """`members` (rounded up to whole branches) under a new committee `code` (a root, or
     under `parent`)."""
+    if session.bind.dialect.name == "postgresql":
+        # Seeded rows refer to rows seeded just before: skip the foreign key triggers (this
+        # needs a superuser; the setting ends with the transaction).
+        await session.execute(text("SET LOCAL session_replication_role = replica"))
     ids = _Ids(await _max_ids(session))
     root = Unit(id=ids.next("units"), code=code, name=f"Đảng bộ {code}", name_folded=code.lower())
     root.parent_id = parent.id if parent else None
@@ -334,10 +340,39 @@ def _sent_row(row_id: int, broadcast_id: int, m: dict[str, Any]) -> dict[str, An
 
 
 async def bulk(session: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
-    """Core inserts in chunks (executemany): no ORM objects."""
-    table = model.__table__
+    """Core inserts in chunks (executemany), no ORM objects; on PostgreSQL a COPY, which is
+    ten times faster still. Every row has the first row's keys."""
+    table = cast(Table, model.__table__)
+    if not rows:
+        return
+    if session.bind.dialect.name == "postgresql":
+        await _copy(session, table, rows)
+        return
     for chunk in _chunks(rows):
         await session.execute(insert(table), chunk)
+
+
+async def _copy(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    columns = list(rows[0])
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    enums = {c.name for c in table.columns if isinstance(c.type, Enum)}
+    if (json_columns | enums) & set(columns):
+        records = [tuple(_copy_value(row[c], c in json_columns) for c in columns) for row in rows]
+    else:
+        records = [tuple(row[c] for c in columns) for row in rows]
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(table.name, records=records, columns=columns)
+
+
+def _copy_value(value: Any, is_json: bool) -> Any:
+    if is_json:
+        return json.dumps(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
 
 
 def _chunks(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]]:

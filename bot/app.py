@@ -29,6 +29,8 @@ from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
 from bot.webhook import start_webhook_server, webhook_app
+from handlers.bulk_send import KIND as BULK_SEND_JOB
+from handlers.bulk_send import run_bulk_send
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
 from handlers.drafts import DraftStep, draft_handlers
 from handlers.language import language_handlers
@@ -240,6 +242,7 @@ def _jobs() -> dict[str, JobFn]:
         KIND_PLAN_REMINDER: remind_missing_plans,
         OPEN_JOB: run_open,
         CLOSE_JOB: run_close,
+        BULK_SEND_JOB: run_bulk_send,
     }
 
 

@@ -10,24 +10,22 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
-from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
+from handlers.bulk_send import SURVEY_REMINDER, queue_or_schedule
 from handlers.common import Context, ack, edit_text, refuse
 from handlers.survey_common import NEW_FLOW, audience_text, closes_text, managed_survey
-from handlers.survey_jobs import send_reminders
 from handlers.survey_results import on_results
 from storage import audit
 from storage.flows import get_flow
-from storage.models import Survey
-from storage.notices import Recipient
+from storage.models import Member, Survey
 from storage.surveys import (
+    AudienceCounts,
+    audience_counts,
+    first_non_respondents,
     is_open,
-    non_respondents,
     open_surveys_for,
     participation_count,
     recent_surveys,
-    remaining,
-    survey_audience,
 )
 
 MAX_NAMES = 60  # names listed on a status; more would pass Telegram's 4096 characters
@@ -102,13 +100,12 @@ async def on_card(update: Update, context: Context) -> None:
     if survey is None or query is None:
         return
     await ack(query)
-    audience = await survey_audience(context.db, survey)
-    waiting = await non_respondents(context.db, survey)
+    counts = await audience_counts(context.db, survey)
+    names = [] if survey.anonymous else await first_non_respondents(context.db, survey, MAX_NAMES)
     answered = await participation_count(context.db, survey.id)
     rows = [[InlineKeyboardButton(_("📊 Results"), callback_data=f"svr:{survey.id}")]]
-    reachable = remaining(waiting)
-    if reachable and is_open(survey, context.now()):
-        remind = _("🔔 Remind ({count})", count=len(reachable))
+    if counts.reachable and is_open(survey, context.now()):
+        remind = _("🔔 Remind ({count})", count=counts.reachable)
         rows.append([InlineKeyboardButton(remind, callback_data=f"svrm:{survey.id}")])
     rows.append(
         [
@@ -116,13 +113,14 @@ async def on_card(update: Update, context: Context) -> None:
             InlineKeyboardButton(_("📋 Surveys sent"), callback_data="svlist"),
         ]
     )
-    text = _card_text(context, survey, answered, len(audience), waiting)
+    text = _card_text(context, survey, answered, counts, names)
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
 
 
 def _card_text(
-    context: Context, survey: Survey, answered: int, total: int, waiting: list[Recipient]
+    context: Context, survey: Survey, answered: int, counts: AudienceCounts, names: list[Member]
 ) -> str:
+    """The figures, then (named surveys) the first names of those who have not answered."""
     _ = context._
     state = _("open") if is_open(survey, context.now()) else _("closed")
     kind = _("anonymous") if survey.anonymous else _("named")
@@ -130,16 +128,16 @@ def _card_text(
         f"<b>{escape(survey.title)}</b>",
         _("To: {audience}", audience=escape(audience_text(survey.unit, survey.audience_role, _))),
         f"{kind} · {state} · {closes_text(survey, _)}",
-        _("Answered: {answered} of {total}", answered=answered, total=total),
+        _("Answered: {answered} of {total}", answered=answered, total=counts.members),
     ]
-    if not survey.anonymous and waiting:
+    if not survey.anonymous and counts.waiting:
         lines += ["", _("Not answered yet:")]
-        lines += [f"• {escape(r.member.full_name)}" for r in waiting[:MAX_NAMES]]
-        if len(waiting) > MAX_NAMES:
-            lines.append(_("… and {count} more", count=len(waiting) - MAX_NAMES))
-    elif waiting:
+        lines += [f"• {escape(member.full_name)}" for member in names]
+        if counts.waiting > len(names):
+            lines.append(_("… and {count} more", count=counts.waiting - len(names)))
+    elif counts.waiting:
         lines.append(
-            _("Not answered yet: {count} (anonymous survey: no names)", count=len(waiting))
+            _("Not answered yet: {count} (anonymous survey: no names)", count=counts.waiting)
         )
     return "\n".join(lines)
 
@@ -156,8 +154,8 @@ async def on_remind(update: Update, context: Context) -> None:
             query, _("This survey is closed; answers are no longer accepted."), show_alert=True
         )
         return
-    count = await send_reminders(context.db, survey, context.settings, context.now())
-    wake_sender_after_commit(context.bot_data)
+    count = (await audience_counts(context.db, survey)).reachable
+    await queue_or_schedule(context, SURVEY_REMINDER, survey.id, count)
     await audit.record(
         context.db,
         "survey_reminded",
