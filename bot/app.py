@@ -25,6 +25,7 @@ from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
 from bot.delivery_http import AiohttpRequest
 from bot.export_worker import EXPORTS_KEY, ExportWorker
 from bot.i18n import LANGUAGES, N_, translator
+from bot.maintenance import Maintenance
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
@@ -112,6 +113,7 @@ class Chibo:
     sender: OutboxSender
     scheduler: Scheduler
     exports: ExportWorker
+    maintenance: Maintenance
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -154,7 +156,11 @@ class Chibo:
         await self.application.bot.delete_webhook()
         poller = Poller(self.application, self.sessions, self.runner, self.settings)
         await self._run_together(
-            self.runner.run(), poller.run(), self.sender.run(), self.scheduler.run()
+            self.runner.run(),
+            poller.run(),
+            self.sender.run(),
+            self.scheduler.run(),
+            self.maintenance.run(),
         )
 
     async def run_webhook(self) -> None:
@@ -175,7 +181,9 @@ class Chibo:
                 # One connection: Telegram then posts updates in order, one at a time.
                 max_connections=1,
             )
-            await self._run_together(self.runner.run(), self.sender.run(), self.scheduler.run())
+            await self._run_together(
+                self.runner.run(), self.sender.run(), self.scheduler.run(), self.maintenance.run()
+            )
         finally:
             await server.cleanup()
 
@@ -231,7 +239,10 @@ def build_application(settings: Settings) -> Chibo:
     application.bot_data[SCHEDULER_KEY] = scheduler
     exports = ExportWorker(application.bot, sessions, settings)
     application.bot_data[EXPORTS_KEY] = exports
-    return Chibo(settings, application, engine, sessions, runner, sender, scheduler, exports)
+    maintenance = Maintenance(sessions, settings)
+    return Chibo(
+        settings, application, engine, sessions, runner, sender, scheduler, exports, maintenance
+    )
 
 
 def _jobs() -> dict[str, JobFn]:

@@ -50,7 +50,8 @@ async def _account(session: AsyncSession, member: Member | None) -> TelegramAcco
 async def report_text(session: AsyncSession, broadcast: Broadcast, _: Translator) -> str:
     """Counts, then who blocked the bot (names escaped: the report is HTML)."""
     counts = await outbox.broadcast_counts(session, broadcast.id)
-    names = [m.full_name for m in await outbox.unreachable_members(session, broadcast.id)]
+    unreachable = await outbox.unreachable_members(session, broadcast.id, MAX_NAMES)
+    names = [m.full_name for m in unreachable]
     lines = [
         _(
             "<b>Delivery report</b> for the message sent at {time}",
@@ -60,9 +61,10 @@ async def report_text(session: AsyncSession, broadcast: Broadcast, _: Translator
     ]
     if names:
         lines += ["", _("Blocked the bot, please reach them another way:")]
-        lines += [f"• {escape(name)}" for name in names[:MAX_NAMES]]
-        if len(names) > MAX_NAMES:
-            lines.append(_("… and {count} more", count=len(names) - MAX_NAMES))
+        lines += [f"• {escape(name)}" for name in names]
+        more = counts[DeliveryStatus.UNREACHABLE] - len(names)
+        if more > 0:
+            lines.append(_("… and {count} more", count=more))
     return "\n".join(lines)
 
 
