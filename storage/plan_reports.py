@@ -100,11 +100,11 @@ async def _member_rows(
     return [(u, m, p) for u, m, p in await session.execute(query)]
 
 
-async def branch_counts(
+async def counts_by_branch(
     session: AsyncSession, unit_path: str, year: int
-) -> list[tuple[Unit, PlanCounts]]:
-    """Counts for each branch at or under the unit (branches without members left out), by
-    name; counted in SQL, grouped by branch, status and grade."""
+) -> dict[int, PlanCounts]:
+    """Branch id -> counts, for each branch at or under the unit with members; counted in
+    SQL, grouped by branch, status and grade."""
     counted = counted_members(unit_path)
     plan = and_(YearlyPlan.member_id == counted.c.member_id, YearlyPlan.year == year)
     query = (
@@ -116,6 +116,15 @@ async def branch_counts(
     counts: dict[int, PlanCounts] = {}
     for branch_id, status, grade, count in await session.execute(query):
         counts.setdefault(branch_id, PlanCounts()).add(status, grade, int(count))
+    return counts
+
+
+async def branch_counts(
+    session: AsyncSession, unit_path: str, year: int
+) -> list[tuple[Unit, PlanCounts]]:
+    """Counts for each branch at or under the unit (branches without members left out), by
+    name."""
+    counts = await counts_by_branch(session, unit_path, year)
     branches = await branches_under(session, {unit_path})
     return [(b, counts[b.id]) for b in branches if b.id in counts]
 

@@ -27,7 +27,7 @@ from storage.models import (
     SurveyParticipation,
     Unit,
 )
-from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, branch_counts
+from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, counts_by_branch
 from storage.residence_comments import residence_figures
 from storage.units import branches_under
 
@@ -88,8 +88,8 @@ async def scorecards(
         card.residence_registered += Fraction(residence.registered_or_exempt, residence.members)
         commented = Fraction(residence.comments_received, residence.members - residence.exempt)
         card.residence_commented += commented
-    for branch, counts in await branch_counts(session, unit.path, year):
-        card = cards[branch.id]
+    for branch_id, counts in (await counts_by_branch(session, unit.path, year)).items():
+        card = cards[branch_id]
         card.plans_handed_in += Fraction(counts.handed_in, counts.members)
         good = sum(counts.grades[g] for g in GOOD_OR_BETTER)
         card.good_or_better += Fraction(good, counts.members)
