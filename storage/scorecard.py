@@ -136,49 +136,66 @@ async def _survey_response(
     session: AsyncSession, unit: Unit, year: int, tz: tzinfo
 ) -> dict[int, Fraction]:
     """Per branch: of the members each survey opened in `year` is for, how many answered.
-    The audience is the survey's as it stands now (members who left no longer count)."""
+    The audience is the survey's as it stands now (members who left no longer count).
+
+    The pairs (survey, branch under it) come from the few units first, so that members and
+    answers join on equalities the planner estimates well (a join on the path prefix made
+    PostgreSQL probe the answers once per member)."""
     start, end = year_bounds(year, tz)
     counted = counted_members(unit.path)
-    survey_unit = aliased(Unit)
-    in_year = and_(Survey.opens_at >= start, Survey.opens_at < end)
-    in_audience = and_(
-        survey_unit.id == Survey.unit_id,
-        counted.c.branch_path.startswith(survey_unit.path),
-        or_(Survey.audience_role.is_(None), counted.c.member_id.in_(_leaders(survey_unit))),
+    survey_unit, branch = aliased(Unit), aliased(Unit)
+    pairs = (
+        select(
+            Survey.id.label("survey_id"),
+            branch.id.label("branch_id"),
+            Survey.audience_role,
+            survey_unit.path.label("survey_path"),
+        )
+        .join(survey_unit, survey_unit.id == Survey.unit_id)
+        .join(branch, and_(branch.is_branch, branch.path.startswith(survey_unit.path)))
+        .where(Survey.opens_at >= start, Survey.opens_at < end)
+        .subquery("pairs")
     )
-    # Everyone's surveys: per branch, its size once per survey over it (units are few).
+    everyone = pairs.c.audience_role.is_(None)
+    in_audience = or_(everyone, counted.c.member_id.in_(_leaders(pairs.c.survey_path)))
     sizes = (
-        select(counted.c.branch_id, counted.c.branch_path, func.count().label("members"))
-        .group_by(counted.c.branch_id, counted.c.branch_path)
+        select(counted.c.branch_id, func.count().label("members"))
+        .group_by(counted.c.branch_id)
         .subquery("sizes")
     )
-    everyone = (
+    everyone_total = (
         select(sizes.c.branch_id, func.sum(sizes.c.members))
-        .select_from(Survey)
-        .join(survey_unit, survey_unit.id == Survey.unit_id)
-        .join(sizes, sizes.c.branch_path.startswith(survey_unit.path))
-        .where(in_year, Survey.audience_role.is_(None))
+        .join(pairs, pairs.c.branch_id == sizes.c.branch_id)
+        .where(everyone)
         .group_by(sizes.c.branch_id)
     )
-    leaders = (
+    leaders_total = (
         select(counted.c.branch_id, func.count())
-        .select_from(Survey)
-        .join(survey_unit, survey_unit.id == Survey.unit_id)
-        .join(counted, in_audience)
-        .where(in_year, Survey.audience_role.is_not(None))
+        .join(pairs, pairs.c.branch_id == counted.c.branch_id)
+        .where(~everyone, in_audience)
         .group_by(counted.c.branch_id)
     )
+    # Answers drive this one: equalities only, the path test last.
+    answered_survey_unit = aliased(Unit)
     answered = (
         select(counted.c.branch_id, func.count())
-        .select_from(counted)
-        .join(SurveyParticipation, SurveyParticipation.member_id == counted.c.member_id)
+        .select_from(SurveyParticipation)
         .join(Survey, Survey.id == SurveyParticipation.survey_id)
-        .join(survey_unit, in_audience)
-        .where(in_year)
+        .join(answered_survey_unit, answered_survey_unit.id == Survey.unit_id)
+        .join(counted, counted.c.member_id == SurveyParticipation.member_id)
+        .where(
+            Survey.opens_at >= start,
+            Survey.opens_at < end,
+            counted.c.branch_path.startswith(answered_survey_unit.path),
+            or_(
+                Survey.audience_role.is_(None),
+                counted.c.member_id.in_(_leaders(answered_survey_unit.path)),
+            ),
+        )
         .group_by(counted.c.branch_id)
     )
     result: dict[int, Fraction] = {}
-    for query in (everyone, leaders):
+    for query in (everyone_total, leaders_total):
         for branch_id, count in await session.execute(query):
             result.setdefault(branch_id, Fraction()).total += int(count)
     for branch_id, count in await session.execute(answered):
@@ -186,11 +203,12 @@ async def _survey_response(
     return result
 
 
-def _leaders(survey_unit: type[Unit]) -> Select[Any]:
-    """Members holding a role at or under the survey's unit (a `leaders` survey's audience)."""
+def _leaders(survey_path: Any) -> Select[Any]:
+    """Members holding a role at or under the survey's unit (a `leaders` survey's audience),
+    the unit's path being `survey_path` of the enclosing query."""
     role_unit = aliased(Unit)
     return (
         select(RoleAssignment.member_id)
         .join(role_unit, role_unit.id == RoleAssignment.unit_id)
-        .where(role_unit.path.startswith(survey_unit.path))
+        .where(role_unit.path.startswith(survey_path))
     )
