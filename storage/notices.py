@@ -77,18 +77,6 @@ def _in_audience(unit: Unit) -> tuple[ColumnElement[bool], ...]:
     return (Unit.path.startswith(unit.path), Member.status == MemberStatus.ACTIVE)
 
 
-async def audience(session: AsyncSession, unit: Unit) -> list[Recipient]:
-    """Active members of the branches at or under `unit`, with their accounts, by name."""
-    query = (
-        select(Member, TelegramAccount)
-        .join(Unit, Unit.id == Member.branch_id)
-        .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
-        .where(*_in_audience(unit))
-        .order_by(Member.name_folded, Member.id)
-    )
-    return [Recipient(m, a) for m, a in await session.execute(query)]
-
-
 async def audience_counts(session: AsyncSession, unit: Unit) -> tuple[int, int]:
     """How many members the notice is for, and how many of them are linked to Telegram."""
     query = (
