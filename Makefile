@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck check messages bench bench-broadcast bench-export bench-roster bench-burst clean
+.PHONY: install run test lint typecheck check messages bench bench-broadcast bench-export bench-roster bench-burst bench-scale clean
 
 install: $(STAMP)
 
@@ -52,3 +52,7 @@ bench-burst: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# SIZES=3000,30000 DATABASE_URL=postgresql+asyncpg://... (its public schema is recreated)
+bench-scale: install
+	$(BIN)/python -m bench.scale $(if $(SIZES),--sizes $(SIZES)) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))

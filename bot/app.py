@@ -34,11 +34,14 @@ from bot.leadership import (
     Leadership,
     Wakeups,
 )
+from bot.maintenance import Maintenance
 from bot.replies import DeferringRequest, ReplySender
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
 from bot.webhook import start_webhook_server, webhook_app
+from handlers.bulk_send import KIND as BULK_SEND_JOB
+from handlers.bulk_send import run_bulk_send
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
 from handlers.drafts import Draft, draft_handlers
 from handlers.language import language_handlers
@@ -133,6 +136,7 @@ class Chibo:
     exports: ExportWorker
     leadership: Leadership
     wakeups: Wakeups
+    maintenance: Maintenance
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -181,6 +185,7 @@ class Chibo:
         await self._run_together(
             self.runner.run(),
             self.scheduler.run(),
+            self.maintenance.run(),
             self.wakeups.run(),
             self.leadership.run(self._lead_polling),
         )
@@ -208,6 +213,7 @@ class Chibo:
             await self._run_together(
                 self.runner.run(),
                 self.scheduler.run(),
+                self.maintenance.run(),
                 self.wakeups.run(),
                 self.leadership.run(self._lead_webhook),
             )
@@ -296,6 +302,7 @@ def build_application(settings: Settings) -> Chibo:
         exports,
         leadership,
         wakeups,
+        Maintenance(sessions, settings),
     )
 
 
@@ -320,6 +327,7 @@ def _jobs() -> dict[str, JobFn]:
         KIND_PLAN_REMINDER: remind_missing_plans,
         OPEN_JOB: run_open,
         CLOSE_JOB: run_close,
+        BULK_SEND_JOB: run_bulk_send,
     }
 
 

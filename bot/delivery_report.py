@@ -9,10 +9,11 @@ from html import escape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.fit import shorten
 from bot.i18n import N_, Translator, pick_language, translator
 from bot.settings import Settings
 from storage import outbox
-from storage.models import Broadcast, DeliveryStatus, Member, Survey, TelegramAccount
+from storage.models import Broadcast, DeliveryStatus, Member, Notice, Survey, TelegramAccount
 from storage.outbox import NewMessage, PersonDelivery, text_payload
 
 # A long list is hard to act on; longer lists end with "and N more".
@@ -85,7 +86,12 @@ KIND_NAMES = {
 
 
 async def _subject(session: AsyncSession, broadcast: Broadcast, _: Translator) -> str:
-    """A subject for a broadcast stored without one: a survey's title, else its kind."""
+    """A subject for a broadcast stored without one: a notice's opening words, a survey's
+    title, else its kind."""
+    if broadcast.kind == "notice":
+        text = await session.scalar(select(Notice.text).where(Notice.broadcast_id == broadcast.id))
+        if text:
+            return _("the notice «{title}»", title=shorten(text, None, 80))
     if broadcast.kind == "survey":
         title = await session.scalar(
             select(Survey.title).where(Survey.broadcast_id == broadcast.id)

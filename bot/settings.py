@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     outbox_backoff_max_seconds: float = Field(default=600.0, gt=0)
     outbox_send_timeout_seconds: float = Field(default=20.0, gt=0)
     outbox_poll_seconds: float = Field(default=2.0, gt=0)  # fallback when nobody wakes it
+    # Sent rows are deleted after this many days, and the payloads of rows a notice receipt
+    # still points to (the status needs the row, not the text) are blanked.
+    outbox_retention_days: int = Field(default=30, ge=1)
+    # A notice, reminder or survey to more people than this is queued by a stored job, so
+    # the bot goes on answering everyone else meanwhile.
+    bulk_job_threshold: int = Field(default=1000, ge=0)
+    # SQLite: how often the query planner's statistics are refreshed (PRAGMA optimize).
+    sqlite_optimize_hours: float = Field(default=6.0, gt=0)
     # Residence ties (Quy định 213): the yearly comment window, as month-day in local time,
     # and the longest text accepted per field (longer gets a message naming the limit).
     residence_comment_opens: str = "12-01"
@@ -181,6 +189,10 @@ class Settings(BaseSettings):
     @property
     def inbox_retention(self) -> timedelta:
         return timedelta(days=self.inbox_retention_days)
+
+    @property
+    def outbox_retention(self) -> timedelta:
+        return timedelta(days=self.outbox_retention_days)
 
     @property
     def outbox_rate(self) -> int:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Message
 
 from bot.access import Action, Actor, can
-from bot.i18n import Translator, pick_language, translator
+from bot.i18n import LANGUAGES, Translator, pick_language, translator
 from bot.settings import Settings
 from storage.models import AttachmentKind, Notice, TelegramAccount, Unit
-from storage.notices import Recipient
-from storage.outbox import NewMessage, text_payload
+from storage.outbox import text_payload
 
 FLOW = "notice"
 TEXT_LIMIT = 4096  # Telegram's limit for a message text
@@ -72,30 +72,45 @@ def acknowledge_markup(notice_id: int, label: str) -> dict[str, Any]:
     return {"inline_keyboard": [[{"text": label, "callback_data": f"nack:{notice_id}"}]]}
 
 
-def notice_message(notice: Notice, recipient: Recipient, settings: Settings) -> NewMessage:
-    """The notice as the member gets it: sent without parse_mode, so the text is never HTML."""
-    _ = reader_translator(recipient.account, settings)
-    markup = acknowledge_markup(notice.id, _("✅ Received"))
-    chat_id = recipient.member.telegram_user_id or 0
-    kind = notice.attachment_kind
-    if kind is None:
-        payload = text_payload(notice.text, reply_markup=markup)
-        return NewMessage(chat_id, payload, member_id=recipient.member.id)
-    media: dict[str, Any] = {kind.value: notice.attachment_file_id, "reply_markup": markup}
-    if notice.text:
-        media["caption"] = notice.text
-    return NewMessage(chat_id, media, SEND_METHOD[kind], member_id=recipient.member.id)
+PerLanguage = dict[str, tuple[str, dict[str, Any]]]  # language -> (method, payload)
 
 
-def reminder_message(notice: Notice, recipient: Recipient, settings: Settings) -> NewMessage:
-    _ = reader_translator(recipient.account, settings)
-    text = _(
-        "🔔 Reminder: please confirm that you have received the notice of {date}:\n\n{excerpt}",
-        date=_.date_text(notice.created_at),
-        excerpt=excerpt(notice.text, _),
-    )
-    markup = acknowledge_markup(notice.id, _("✅ Received"))
-    chat_id = recipient.account.user_id if recipient.account else 0
-    return NewMessage(
-        chat_id, text_payload(text, reply_markup=markup), member_id=recipient.member.id
-    )
+def reader_default(settings: Settings) -> str:
+    """The language of a recipient who chose none and whose Telegram language we lack."""
+    return pick_language(None, None, settings.default_locale)
+
+
+def per_language(
+    build: Callable[[Translator], tuple[str, dict[str, Any]]], settings: Settings
+) -> PerLanguage:
+    """A message rendered once in each language, for `storage.bulk_outbox`."""
+    return {language: build(translator(language, settings.tz)) for language in LANGUAGES}
+
+
+def notice_messages(notice: Notice, settings: Settings) -> PerLanguage:
+    """The notice as the members get it: sent without parse_mode, so the text is never HTML."""
+
+    def build(_: Translator) -> tuple[str, dict[str, Any]]:
+        markup = acknowledge_markup(notice.id, _("✅ Received"))
+        kind = notice.attachment_kind
+        if kind is None:
+            return "sendMessage", text_payload(notice.text, reply_markup=markup)
+        media: dict[str, Any] = {kind.value: notice.attachment_file_id, "reply_markup": markup}
+        if notice.text:
+            media["caption"] = notice.text
+        return SEND_METHOD[kind], media
+
+    return per_language(build, settings)
+
+
+def reminder_messages(notice: Notice, settings: Settings) -> PerLanguage:
+    def build(_: Translator) -> tuple[str, dict[str, Any]]:
+        text = _(
+            "🔔 Reminder: please confirm that you have received the notice of {date}:\n\n{excerpt}",
+            date=_.date_text(notice.created_at),
+            excerpt=excerpt(notice.text, _),
+        )
+        markup = acknowledge_markup(notice.id, _("✅ Received"))
+        return "sendMessage", text_payload(text, reply_markup=markup)
+
+    return per_language(build, settings)

@@ -13,9 +13,8 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere
-from bot.delivery import wake_sender_after_commit
-from bot.fit import shorten
 from bot.i18n import Translator
+from handlers.bulk_send import NOTICE, queue_or_schedule
 from handlers.common import (
     Context,
     ack,
@@ -32,12 +31,11 @@ from handlers.notice_common import (
     audience_name,
     may_send,
     notice_content,
-    notice_message,
 )
 from storage import audit
 from storage.flows import clear_flow, get_flow, lock_flow, save_flow, touch_flow
 from storage.models import AttachmentKind, FlowState, Unit
-from storage.notices import add_notice, audience, enqueue_notice
+from storage.notices import add_notice, audience_counts
 
 Draft = dict[str, Any]
 
@@ -200,12 +198,12 @@ async def _show_preview(update: Update, context: Context, unit: Unit, data: Draf
         await chat.send_document(file_id, caption=text)
     else:
         await chat.send_message(data["text"])
-    recipients = await audience(context.db, unit)
-    unlinked = sum(1 for r in recipients if r.account is None)
+    total, linked = await audience_counts(context.db, unit)
+    unlinked = total - linked
     lines = [
         _(
             "Send this notice to {count} members of {audience}?",
-            count=len(recipients),
+            count=total,
             audience=escape(audience_name(unit, _)),
         )
     ]
@@ -246,7 +244,6 @@ async def on_send(update: Update, context: Context) -> None:
     await ack(query)
     notice_id, count = await _send(context, unit, draft)
     await clear_flow(context.db, draft.user_id, draft.flow)
-    wake_sender_after_commit(context.bot_data)
     status = InlineKeyboardButton(_("📊 Status"), callback_data=f"nst:{notice_id}")
     await edit_text(
         query,
@@ -269,12 +266,8 @@ async def _send(context: Context, unit: Unit, draft: FlowState) -> tuple[int, in
     notice = await add_notice(
         context.db, unit.id, context.actor.member_id, data["text"], attachment
     )
-    recipients = await audience(context.db, unit)
-    linked = [r for r in recipients if r.account is not None and r.member.telegram_user_id]
-    messages = [notice_message(notice, r, context.settings) for r in linked]
-    member_ids = [r.member.id for r in recipients]
-    subject = context._("the notice «{title}»", title=shorten(notice.text or "", None, 80))
-    await enqueue_notice(context.db, notice, messages, member_ids, context.now(), subject)
+    _total, linked = await audience_counts(context.db, unit)
+    await queue_or_schedule(context, NOTICE, notice.id, linked)
     await audit.record(
         context.db,
         "notice_sent",
@@ -282,9 +275,9 @@ async def _send(context: Context, unit: Unit, draft: FlowState) -> tuple[int, in
         unit_id=unit.id,
         object_type="notice",
         object_id=notice.id,
-        details={"recipients": len(messages)},
+        details={"recipients": linked},
     )
-    return notice.id, len(messages)
+    return notice.id, linked
 
 
 async def on_cancel(update: Update, context: Context) -> None:

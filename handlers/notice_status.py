@@ -10,23 +10,17 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
-from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
+from handlers.bulk_send import NOTICE_REMINDER, queue_or_schedule
 from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse
 from handlers.notice_common import (
     acknowledge_markup,
     audience_name,
     excerpt,
     may_send,
-    reminder_message,
 )
-from handlers.reminder_guard import (
-    not_yet_reminded,
-    recently_reminded,
-    skipped_text,
-    too_soon_text,
-)
-from storage import audit, outbox
+from handlers.reminder_guard import recently_reminded, too_soon_text
+from storage import audit
 from storage.models import Member, Notice
 from storage.notices import (
     NoticeStatus,
@@ -35,7 +29,7 @@ from storage.notices import (
     notice_status,
     receipt_of,
     recent_notices,
-    reminder_recipients,
+    reminder_count,
 )
 
 MAX_NAMES = 60  # a status longer than Telegram's 4096 characters would not be sent
@@ -86,10 +80,10 @@ async def on_status(update: Update, context: Context) -> None:
     if notice is None or query is None:
         return
     await ack(query)
-    status = await notice_status(context.db, notice.id)
+    status = await notice_status(context.db, notice.id, MAX_NAMES)
     rows = []
-    if status.not_acknowledged:
-        remind = _("🔔 Remind ({count})", count=len(status.not_acknowledged))
+    if status.not_acknowledged_count:
+        remind = _("🔔 Remind ({count})", count=status.not_acknowledged_count)
         rows.append([InlineKeyboardButton(remind, callback_data=f"nrm:{notice.id}")])
     rows.append(
         [
@@ -115,25 +109,30 @@ def _status_text(notice: Notice, status: NoticeStatus, _: Translator) -> str:
         _("Members: {count}", count=status.total),
         _("Delivered: {count}", count=status.delivered),
         _("Acknowledged: {count}", count=status.acknowledged),
-        _("Not delivered, blocked the bot: {count}", count=len(status.blocked)),
-        _("Not delivered, never linked: {count}", count=len(status.never_linked)),
+        _("Not delivered, blocked the bot: {count}", count=status.blocked_count),
+        _("Not delivered, never linked: {count}", count=status.never_linked_count),
     ]
     if status.sending:
         lines.append(_("Still being sent: {count}", count=status.sending))
     if status.failed:
         lines.append(_("Failed: {count}", count=status.failed))
-    lines += _names(_("Not acknowledged yet:"), status.not_acknowledged, _)
-    lines += _names(_("Blocked the bot:"), status.blocked, _)
-    lines += _names(_("Never linked to Telegram:"), status.never_linked, _)
+    lines += _names(
+        _("Not acknowledged yet:"), status.not_acknowledged, status.not_acknowledged_count, _
+    )
+    lines += _names(_("Blocked the bot:"), status.blocked, status.blocked_count, _)
+    lines += _names(
+        _("Never linked to Telegram:"), status.never_linked, status.never_linked_count, _
+    )
     return "\n".join(lines)
 
 
-def _names(title: str, members: list[Member], _: Translator) -> list[str]:
+def _names(title: str, members: list[Member], count: int, _: Translator) -> list[str]:
+    """The first names of a list (all the status fetched), then how many more there are."""
     if not members:
         return []
-    lines = ["", f"<b>{title}</b>"] + [f"• {escape(m.full_name)}" for m in members[:MAX_NAMES]]
-    if len(members) > MAX_NAMES:
-        lines.append(_("… and {count} more", count=len(members) - MAX_NAMES))
+    lines = ["", f"<b>{title}</b>"] + [f"• {escape(m.full_name)}" for m in members]
+    if count > len(members):
+        lines.append(_("… and {count} more", count=count - len(members)))
     return lines
 
 
@@ -144,20 +143,16 @@ async def on_remind(update: Update, context: Context) -> None:
     query, chat = update.callback_query, update.effective_chat
     if notice is None or query is None or chat is None:
         return
-    recipients = await reminder_recipients(context.db, notice.id)
-    if not recipients:
+    count = await reminder_count(context.db, notice.id)
+    if not count:
         await ack(query, _("Everyone who got the notice has acknowledged it."), show_alert=True)
         return
-    everyone = [reminder_message(notice, r, context.settings) for r in recipients]
     reminded = await recently_reminded(context, "notice_reminded", "notice", notice.id)
-    messages = not_yet_reminded(everyone, reminded)
-    if not messages:
+    if reminded.last_at is not None:
         await ack(query, too_soon_text(context, reminded), show_alert=True)
         return
     await ack(query)
-    await outbox.enqueue_broadcast(
-        context.db, "notice_reminder", messages, unit_id=notice.unit_id, now=context.now()
-    )
+    await queue_or_schedule(context, NOTICE_REMINDER, notice.id, count)
     await audit.record(
         context.db,
         "notice_reminded",
@@ -165,13 +160,9 @@ async def on_remind(update: Update, context: Context) -> None:
         unit_id=notice.unit_id,
         object_type="notice",
         object_id=notice.id,
-        details={"recipients": len(messages), "member_ids": [m.member_id for m in messages]},
+        details={"recipients": count},
     )
-    wake_sender_after_commit(context.bot_data)
-    lines = [_("🔔 A reminder is on its way to {count} members.", count=len(messages))]
-    if len(messages) < len(everyone):
-        lines.append(skipped_text(context, reminded, len(everyone) - len(messages)))
-    await chat.send_message("\n".join(lines))
+    await chat.send_message(_("🔔 A reminder is on its way to {count} members.", count=count))
 
 
 async def on_acknowledge(update: Update, context: Context) -> None:

@@ -35,6 +35,7 @@ from storage.outbox import NewMessage, text_payload
 from storage.residence_comments import (
     BranchResidence,
     MemberResidence,
+    ResidenceFigures,
     branch_residence,
     hosts_owing_comments,
     residence_overview,
@@ -59,43 +60,41 @@ async def on_overview(update: Update, context: Context) -> None:
     await ack(query)
     year = report_year(context)
     paths = paths_for(context.actor, Action.VIEW_RESIDENCE)
-    branches = await residence_overview(context.db, paths, year)
+    minimum = context.settings.residence_min_activities
+    branches = await residence_overview(context.db, paths, year, minimum)
     if not branches:
         await edit_text(query, _("No workplace branches under your roles."))
         return
     lines = [_("📊 <b>Residence ties, {year}</b>", year=year)]
-    minimum = context.settings.residence_min_activities
-    lines += _fit([_figures(b, minimum, _) for b in branches], _, len(lines[0]))
-    rows = [
-        [InlineKeyboardButton(b.branch.name, callback_data=f"rovb:{b.branch.id}")] for b in branches
-    ]
+    lines += _fit([_figures(b, f, minimum, _) for b, f in branches], _, len(lines[0]))
+    rows = [[InlineKeyboardButton(b.name, callback_data=f"rovb:{b.id}")] for b, _f in branches]
     markup = InlineKeyboardMarkup(rows)
     await edit_text(query, "\n\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-def _figures(b: BranchResidence, minimum: int, _: Translator) -> str:
+def _figures(branch: Unit, f: ResidenceFigures, minimum: int, _: Translator) -> str:
     return "\n".join(
         [
-            f"<b>{escape(b.branch.name)}</b>",
+            f"<b>{escape(branch.name)}</b>",
             _(
                 "Working members: {total} · registered: {registered} · confirmed: "
                 "{confirmed} · exempt: {exempt} · missing: {missing}",
-                total=len(b.members),
-                registered=b.count("registered"),
-                confirmed=b.count("confirmed"),
-                exempt=b.exempt,
-                missing=b.count("missing"),
+                total=f.members,
+                registered=f.registered,
+                confirmed=f.confirmed,
+                exempt=f.exempt,
+                missing=f.missing,
             ),
             _(
                 "Yearly comments received: {received} · missing: {missing}",
-                received=b.comments_received,
-                missing=b.count("comment_missing"),
+                received=f.comments_received,
+                missing=f.comments_missing,
             ),
             _(
                 "Tied members with fewer than {minimum} confirmed residence activities this "
                 "year: {count}",
                 minimum=minimum,
-                count=sum(1 for m in b.members if m.below(minimum)),
+                count=f.below_minimum,
             ),
         ]
     )
@@ -123,7 +122,7 @@ async def on_branch_detail(update: Update, context: Context) -> None:
     year = report_year(context)
     [branch] = await branch_residence(context.db, [unit], year)
     minimum = context.settings.residence_min_activities
-    lines = [_figures(branch, minimum, _), ""]
+    lines = [_figures(unit, branch.figures(minimum), minimum, _), ""]
     lines += _fit([_member_line(m, minimum, _) for m in branch.members], _, len(lines[0]))
     rows = []
     if can(context.actor, Action.MANAGE_RESIDENCE, unit.path):

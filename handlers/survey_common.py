@@ -11,10 +11,9 @@ from bot.access import Action, Actor, can
 from bot.i18n import N_, Translator
 from bot.settings import Settings
 from handlers.common import Context, callback_args, refuse
-from handlers.notice_common import reader_translator
+from handlers.notice_common import PerLanguage, per_language
 from storage.models import Survey, Unit
-from storage.notices import Recipient
-from storage.outbox import NewMessage, text_payload
+from storage.outbox import text_payload
 from storage.survey_questions import Answer, Kind, Problem, Question, format_number
 from storage.surveys import ANSWER_FLOW as SUBMITTED_FLOW
 from storage.surveys import LEADERS, get_survey, utc
@@ -113,25 +112,24 @@ def answer_markup(survey_id: int, label: str) -> dict[str, Any]:
     return {"inline_keyboard": [[{"text": label, "callback_data": f"sva:{survey_id}"}]]}
 
 
-def invitation_message(
-    survey: Survey, recipient: Recipient, settings: Settings, reminder: bool = False
-) -> NewMessage:
-    """The invitation (or reminder) in the member's language; sent as plain text."""
-    _ = reader_translator(recipient.account, settings)
-    head = _("🔔 Reminder: please answer the survey") if reminder else _("🗳 New survey")
-    lines = [
-        f"{head}: {survey.title}",
-        _(
-            "{count} questions, {closes}.",
-            count=len(survey.questions),
-            closes=closes_text(survey, _),
-        ),
-        _anonymity_text(survey, _),
-    ]
-    markup = answer_markup(survey.id, _("✍️ Answer"))
-    chat_id = recipient.member.telegram_user_id or 0
-    payload = text_payload("\n".join(lines), reply_markup=markup)
-    return NewMessage(chat_id, payload, member_id=recipient.member.id)
+def invitation_messages(survey: Survey, settings: Settings, reminder: bool = False) -> PerLanguage:
+    """The invitation (or reminder) in each language; sent as plain text."""
+
+    def build(_: Translator) -> tuple[str, dict[str, Any]]:
+        head = _("🔔 Reminder: please answer the survey") if reminder else _("🗳 New survey")
+        lines = [
+            f"{head}: {survey.title}",
+            _(
+                "{count} questions, {closes}.",
+                count=len(survey.questions),
+                closes=closes_text(survey, _),
+            ),
+            _anonymity_text(survey, _),
+        ]
+        markup = answer_markup(survey.id, _("✍️ Answer"))
+        return "sendMessage", text_payload("\n".join(lines), reply_markup=markup)
+
+    return per_language(build, settings)
 
 
 def _anonymity_text(survey: Survey, _: Translator) -> str:

@@ -43,7 +43,7 @@ from storage.flows import clear_flow, get_flow, lock_flow, save_flow
 from storage.models import FlowState, Survey, Unit
 from storage.schedule import schedule
 from storage.survey_questions import questions_of
-from storage.surveys import NewSurvey, add_survey
+from storage.surveys import NewSurvey, add_survey, audience_counts
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 EXAMPLE_FILES = (DOCS / "survey-example.yaml", DOCS / "survey-example.xlsx")
@@ -264,9 +264,11 @@ async def _launch(context: Context, data: Draft, unit: Unit) -> tuple[Survey, in
     survey = await add_survey(context.db, _new_survey(context, data, unit, max(opens, now), closes))
     sent = None
     if opens <= now:
-        sent = await send_invitations(context.db, survey, context.settings, now)
+        sent = (await audience_counts(context.db, survey)).reachable
+    if sent is not None and sent <= context.settings.bulk_job_threshold:
+        await send_invitations(context.db, survey, context.settings, now)
         wake_sender_after_commit(context.bot_data)
-    else:
+    else:  # later, or now by the job when many: the bot goes on answering meanwhile
         await schedule(
             context.db, OPEN_JOB, job_key(survey.id, "open"), opens, {"survey_id": survey.id}
         )

@@ -9,18 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduler import JobContext
 from bot.settings import Settings
-from handlers.notice_common import reader_translator
-from handlers.survey_common import invitation_message
+from handlers.notice_common import reader_default, reader_translator
+from handlers.survey_common import invitation_messages
 from storage import outbox
 from storage.models import Member, Survey, TelegramAccount
 from storage.outbox import NewMessage, text_payload
 from storage.surveys import (
+    audience_counts,
     close_survey,
     get_survey,
-    non_respondents,
     participation_count,
-    remaining,
-    survey_audience,
+    queue_invitations,
 )
 
 OPEN_JOB = "survey_open"
@@ -35,31 +34,9 @@ async def send_invitations(
     session: AsyncSession, survey: Survey, settings: Settings, now: datetime
 ) -> int:
     """One invitation per linked audience member, as a broadcast; how many go out."""
-    recipients = remaining(await survey_audience(session, survey))
-    messages = [invitation_message(survey, r, settings) for r in recipients]
-    broadcast = await outbox.enqueue_broadcast(
-        session,
-        "survey",
-        messages,
-        created_by_member_id=survey.created_by_member_id,
-        unit_id=survey.unit_id,
-        now=now,
-    )
-    survey.broadcast_id = broadcast.id
-    return len(messages)
-
-
-async def reminder_messages(
-    session: AsyncSession, survey: Survey, settings: Settings
-) -> list[NewMessage]:
-    """A reminder for each linked audience member who has not answered."""
-    recipients = remaining(await non_respondents(session, survey))
-    return [invitation_message(survey, r, settings, reminder=True) for r in recipients]
-
-
-async def send_reminders(session: AsyncSession, messages: list[NewMessage], now: datetime) -> None:
-    for message in messages:
-        await outbox.enqueue(session, message, now)
+    messages = invitation_messages(survey, settings)
+    default = reader_default(settings)
+    return await queue_invitations(session, survey, messages, default=default, now=now)
 
 
 async def run_open(job: JobContext) -> None:
@@ -77,7 +54,7 @@ async def run_close(job: JobContext) -> None:
     creator = await job.session.get(Member, survey.created_by_member_id)
     if creator is None or creator.telegram_user_id is None:
         return
-    audience = await survey_audience(job.session, survey)
+    counts = await audience_counts(job.session, survey)
     account = await job.session.get(TelegramAccount, creator.telegram_user_id)
     _ = reader_translator(account, job.settings)
     text = _(
@@ -85,7 +62,7 @@ async def run_close(job: JobContext) -> None:
         "🗳 Surveys for the results.",
         title=survey.title,
         answered=await participation_count(job.session, survey.id),
-        total=len(audience),
+        total=counts.members,
     )
     message = NewMessage(creator.telegram_user_id, text_payload(text), member_id=creator.id)
     await outbox.enqueue(job.session, message, job.now)

@@ -10,30 +10,23 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
-from bot.delivery import wake_sender_after_commit
 from bot.i18n import Translator
+from handlers.bulk_send import SURVEY_REMINDER, queue_or_schedule
 from handlers.common import Context, ack, edit_text, refuse
-from handlers.reminder_guard import (
-    not_yet_reminded,
-    recently_reminded,
-    skipped_text,
-    too_soon_text,
-)
+from handlers.reminder_guard import recently_reminded, too_soon_text
 from handlers.survey_common import NEW_FLOW, audience_text, closes_text, managed_survey
-from handlers.survey_jobs import reminder_messages, send_reminders
 from handlers.survey_results import on_results
 from storage import audit
 from storage.flows import get_flow
-from storage.models import Survey
-from storage.notices import Recipient
+from storage.models import Member, Survey
 from storage.surveys import (
+    AudienceCounts,
+    audience_counts,
+    first_non_respondents,
     is_open,
-    non_respondents,
     open_surveys_for,
     participation_count,
     recent_surveys,
-    remaining,
-    survey_audience,
 )
 
 MAX_NAMES = 60  # names listed on a status; more would pass Telegram's 4096 characters
@@ -108,13 +101,12 @@ async def on_card(update: Update, context: Context) -> None:
     if survey is None or query is None:
         return
     await ack(query)
-    audience = await survey_audience(context.db, survey)
-    waiting = await non_respondents(context.db, survey)
+    counts = await audience_counts(context.db, survey)
+    names = [] if survey.anonymous else await first_non_respondents(context.db, survey, MAX_NAMES)
     answered = await participation_count(context.db, survey.id)
     rows = [[InlineKeyboardButton(_("📊 Results"), callback_data=f"svr:{survey.id}")]]
-    reachable = remaining(waiting)
-    if reachable and is_open(survey, context.now()):
-        remind = _("🔔 Remind ({count})", count=len(reachable))
+    if counts.reachable and is_open(survey, context.now()):
+        remind = _("🔔 Remind ({count})", count=counts.reachable)
         rows.append([InlineKeyboardButton(remind, callback_data=f"svrm:{survey.id}")])
     rows.append(
         [
@@ -122,13 +114,14 @@ async def on_card(update: Update, context: Context) -> None:
             InlineKeyboardButton(_("📋 Surveys sent"), callback_data="svlist"),
         ]
     )
-    text = _card_text(context, survey, answered, len(audience), waiting)
+    text = _card_text(context, survey, answered, counts, names)
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
 
 
 def _card_text(
-    context: Context, survey: Survey, answered: int, total: int, waiting: list[Recipient]
+    context: Context, survey: Survey, answered: int, counts: AudienceCounts, names: list[Member]
 ) -> str:
+    """The figures, then (named surveys) the first names of those who have not answered."""
     _ = context._
     state = _("open") if is_open(survey, context.now()) else _("closed")
     kind = _("anonymous") if survey.anonymous else _("named")
@@ -136,16 +129,16 @@ def _card_text(
         f"<b>{escape(survey.title)}</b>",
         _("To: {audience}", audience=escape(audience_text(survey.unit, survey.audience_role, _))),
         f"{kind} · {state} · {closes_text(survey, _)}",
-        _("Answered: {answered} of {total}", answered=answered, total=total),
+        _("Answered: {answered} of {total}", answered=answered, total=counts.members),
     ]
-    if not survey.anonymous and waiting:
+    if not survey.anonymous and counts.waiting:
         lines += ["", _("Not answered yet:")]
-        lines += [f"• {escape(r.member.full_name)}" for r in waiting[:MAX_NAMES]]
-        if len(waiting) > MAX_NAMES:
-            lines.append(_("… and {count} more", count=len(waiting) - MAX_NAMES))
-    elif waiting:
+        lines += [f"• {escape(member.full_name)}" for member in names]
+        if counts.waiting > len(names):
+            lines.append(_("… and {count} more", count=counts.waiting - len(names)))
+    elif counts.waiting:
         lines.append(
-            _("Not answered yet: {count} (anonymous survey: no names)", count=len(waiting))
+            _("Not answered yet: {count} (anonymous survey: no names)", count=counts.waiting)
         )
     return "\n".join(lines)
 
@@ -162,15 +155,12 @@ async def on_remind(update: Update, context: Context) -> None:
             query, _("This survey is closed; answers are no longer accepted."), show_alert=True
         )
         return
-    everyone = await reminder_messages(context.db, survey, context.settings)
     reminded = await recently_reminded(context, "survey_reminded", "survey", survey.id)
-    messages = not_yet_reminded(everyone, reminded)
-    if everyone and not messages:
+    if reminded.last_at is not None:
         await ack(query, too_soon_text(context, reminded), show_alert=True)
         return
-    await send_reminders(context.db, messages, context.now())
-    count = len(messages)
-    wake_sender_after_commit(context.bot_data)
+    count = (await audience_counts(context.db, survey)).reachable
+    await queue_or_schedule(context, SURVEY_REMINDER, survey.id, count)
     await audit.record(
         context.db,
         "survey_reminded",
@@ -178,12 +168,9 @@ async def on_remind(update: Update, context: Context) -> None:
         unit_id=survey.unit_id,
         object_type="survey",
         object_id=survey.id,
-        details={"recipients": count, "member_ids": [m.member_id for m in messages]},
+        details={"recipients": count},
     )
-    text = _("🔔 A reminder goes to {count} members.", count=count)
-    if count < len(everyone):
-        text += "\n" + skipped_text(context, reminded, len(everyone) - count)
-    await ack(query, text, show_alert=True)
+    await ack(query, _("🔔 A reminder goes to {count} members.", count=count), show_alert=True)
 
 
 def survey_menu_handlers() -> list[BaseHandler[Update, Context, None]]:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import CursorResult, Executable, event, make_url
+from sqlalchemy import CursorResult, Executable, event, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -111,3 +111,19 @@ async def execute_core(
     if session.new or session.dirty or session.deleted:
         await session.flush()
     return cast(CursorResult[Any], await session.execute(statement, parameters))
+
+
+async def refresh_statistics(session: AsyncSession) -> str | None:
+    """SQLite gathers no statistics by itself, and without them its planner scans a whole
+    organisation to answer for one branch. First time `ANALYZE`; then `PRAGMA optimize`,
+    which re-analyses what changed enough. PostgreSQL's autovacuum does this on its own.
+    Returns what ran, or None."""
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        return None
+    analysed = await session.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")
+    )
+    statement = "PRAGMA optimize" if analysed.first() is not None else "ANALYZE"
+    await session.execute(text(statement))
+    return statement

@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -32,6 +32,7 @@ from storage.models import (
 from storage.notices import Recipient
 
 RECENT_MEETINGS = 10
+INVITE_CHUNK = 1000  # rows per INSERT: two parameters each, far below any driver's limit
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,11 @@ async def add_meeting(session: AsyncSession, new: NewMeeting, member_ids: Sequen
     )
     session.add(meeting)
     await session.flush()
-    session.add_all(MeetingInvite(meeting_id=meeting.id, member_id=m) for m in member_ids)
-    await session.flush()
+    invites = cast(Table, MeetingInvite.__table__)
+    for start in range(0, len(member_ids), INVITE_CHUNK):  # Core rows, no ORM objects
+        chunk = member_ids[start : start + INVITE_CHUNK]
+        rows = [{"meeting_id": meeting.id, "member_id": m} for m in chunk]
+        await session.execute(insert(invites).values(rows))
     return meeting
 
 

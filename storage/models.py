@@ -79,7 +79,7 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     name_folded: Mapped[str] = mapped_column(String(255), index=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     is_branch: Mapped[bool] = mapped_column(default=False)
     # A residential branch (chi bộ khu phố, thôn...): its members are not "working members"
     # who must register a residence tie. Any branch can still be someone's residence branch.
@@ -153,7 +153,7 @@ class InviteCode(Base):
     __tablename__ = "invite_codes"
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
@@ -214,11 +214,11 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
-    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_label: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -245,8 +245,8 @@ class Broadcast(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # What was sent, in its creator's words and language ("the notice «…»"), for the report.
     subject: Mapped[str | None] = mapped_column(String(255))
@@ -265,7 +265,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     method: Mapped[str] = mapped_column(String(32))  # sendMessage | sendDocument | sendPhoto
     payload: Mapped[dict[str, Any]]
     status: Mapped[DeliveryStatus] = mapped_column(
@@ -310,14 +310,14 @@ class Notice(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     text: Mapped[str] = mapped_column(Text)  # the message text, or the attachment's caption
     # Telegram's file_id of the secretary's upload: sent again by id, never downloaded.
     attachment_file_id: Mapped[str | None] = mapped_column(String(255))
     attachment_kind: Mapped[AttachmentKind | None] = mapped_column(
         _enum(AttachmentKind, "attachment_kind")
     )
-    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     unit: Mapped[Unit] = relationship(lazy="raise")
@@ -332,7 +332,9 @@ class NoticeReceipt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id"), index=True
+    )
     acknowledged_at: Mapped[datetime | None]
 
     member: Mapped[Member] = relationship(lazy="raise")
@@ -403,7 +405,7 @@ class Meeting(Base):
     attachment_kind: Mapped[AttachmentKind | None] = mapped_column(
         _enum(AttachmentKind, "attachment_kind")
     )
-    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     cancelled_at: Mapped[datetime | None]
     attendance_recorded_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -455,7 +457,7 @@ class ResidenceTie(Base):
     letter_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[TieStatus] = mapped_column(_enum(TieStatus, "tie_status"))
     decline_reason: Mapped[str | None] = mapped_column(Text)
-    decided_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decided_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]  # replaced by a newer tie (moved)
@@ -484,7 +486,7 @@ class ResidenceExemption(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     kind: Mapped[ExemptionKind] = mapped_column(_enum(ExemptionKind, "exemption_kind"))
     reason: Mapped[str | None] = mapped_column(Text)
-    recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
 
@@ -500,7 +502,7 @@ class ResidenceActivity(Base):
     held_on: Mapped[date] = mapped_column(Date)
     what: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
-    confirmed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    confirmed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     confirmed_at: Mapped[datetime | None]
 
 
@@ -513,13 +515,13 @@ class ResidenceComment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    tie_id: Mapped[int] = mapped_column(ForeignKey("residence_ties.id"))
+    tie_id: Mapped[int] = mapped_column(ForeignKey("residence_ties.id"), index=True)
     residence_branch_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     takes_part: Mapped[bool]  # attends residence meetings
     sets_example: Mapped[bool]  # sets an example for family and neighbours
     keeps_contact: Mapped[bool]  # keeps contact with the people
     comment: Mapped[str] = mapped_column(Text)
-    written_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    written_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     sent_at: Mapped[datetime]
 
 
@@ -583,7 +585,7 @@ class YearlyPlan(Base):
     committed_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
     reviewed_at: Mapped[datetime | None]
-    reviewed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    reviewed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     review_comment: Mapped[str | None] = mapped_column(Text)
     # section key -> {"result": done|partly|not_done, "note": str}
     assessment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -591,7 +593,7 @@ class YearlyPlan(Base):
     assessed_at: Mapped[datetime | None]  # the self-assessment was submitted
     final_grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "grade"))
     graded_at: Mapped[datetime | None]
-    graded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    graded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     member: Mapped[Member] = relationship(lazy="raise", foreign_keys=[member_id])
@@ -606,7 +608,7 @@ class PlanRevision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("yearly_plans.id"), index=True)
     event: Mapped[str] = mapped_column(String(32))
-    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     sections: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]
@@ -630,8 +632,8 @@ class Survey(Base):
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]  # closed early, or by the closing job
-    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     unit: Mapped[Unit] = relationship(lazy="raise")
@@ -663,5 +665,7 @@ class SurveyResponse(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # named surveys only
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id"), index=True
+    )  # named surveys only
     answers: Mapped[dict[str, Any]]

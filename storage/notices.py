@@ -6,17 +6,32 @@ so "never linked", "blocked the bot" and "delivered" all come from the receipts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage import outbox
+from storage.bulk_outbox import enqueue_to_all, recipients_of
 from storage.models import (
     AttachmentKind,
+    Broadcast,
     DeliveryStatus,
     Member,
     MemberStatus,
@@ -29,6 +44,8 @@ from storage.models import (
 from storage.outbox import NewMessage
 
 RECENT_NOTICES = 10
+STATUS_NAMES = 60  # names per list on a status; Telegram cuts a message at 4096 characters
+RECEIPTS = cast(Table, NoticeReceipt.__table__)
 
 
 @dataclass(frozen=True)
@@ -39,28 +56,85 @@ class Recipient:
 
 @dataclass
 class NoticeStatus:
-    """Who of the audience got the notice and who acknowledged it, names by folded name."""
+    """Who of the audience got the notice and who acknowledged it: counts, and the first
+    names of each list by folded name."""
 
     total: int = 0
     delivered: int = 0
     acknowledged: int = 0
     sending: int = 0
     failed: int = 0
+    blocked_count: int = 0
+    never_linked_count: int = 0
+    not_acknowledged_count: int = 0  # delivered, not acknowledged
     blocked: list[Member] = field(default_factory=list)
     never_linked: list[Member] = field(default_factory=list)
-    not_acknowledged: list[Member] = field(default_factory=list)  # delivered, not acknowledged
+    not_acknowledged: list[Member] = field(default_factory=list)
 
 
-async def audience(session: AsyncSession, unit: Unit) -> list[Recipient]:
-    """Active members of the branches at or under `unit`, with their accounts, by name."""
+def _in_audience(unit: Unit) -> tuple[ColumnElement[bool], ...]:
+    """Active members of the branches at or under `unit` (joined with Unit)."""
+    return (Unit.path.startswith(unit.path), Member.status == MemberStatus.ACTIVE)
+
+
+async def audience_counts(session: AsyncSession, unit: Unit) -> tuple[int, int]:
+    """How many members the notice is for, and how many of them are linked to Telegram."""
     query = (
-        select(Member, TelegramAccount)
+        select(func.count(), func.count(TelegramAccount.user_id))
+        .select_from(Member)
         .join(Unit, Unit.id == Member.branch_id)
         .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
-        .where(Unit.path.startswith(unit.path), Member.status == MemberStatus.ACTIVE)
-        .order_by(Member.name_folded, Member.id)
+        .where(*_in_audience(unit))
     )
-    return [Recipient(m, a) for m, a in await session.execute(query)]
+    total, linked = (await session.execute(query)).one()
+    return int(total), int(linked)
+
+
+def _linked_audience(unit: Unit) -> Select[Any]:
+    query = (
+        select(Member.id.label("member_id"), Member.telegram_user_id.label("chat_id"))
+        .join(Unit, Unit.id == Member.branch_id)
+        .join(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
+        .where(*_in_audience(unit))
+    )
+    return recipients_of(query)
+
+
+async def queue_notice(
+    session: AsyncSession,
+    notice: Notice,
+    unit: Unit,
+    messages: Mapping[str, tuple[str, dict[str, Any]]],
+    *,
+    default: str,
+    now: datetime,
+) -> int:
+    """The notice's broadcast (a row per linked audience member, in their language) and a
+    receipt for every audience member, each in one statement; how many rows were queued."""
+    broadcast = Broadcast(
+        kind="notice", created_by_member_id=notice.created_by_member_id, unit_id=notice.unit_id
+    )
+    session.add(broadcast)
+    await session.flush()
+    notice.broadcast_id = broadcast.id
+    queued = await enqueue_to_all(
+        session,
+        _linked_audience(unit),
+        messages,
+        default=default,
+        now=now,
+        broadcast_id=broadcast.id,
+    )
+    row = and_(OutboxMessage.broadcast_id == broadcast.id, OutboxMessage.member_id == Member.id)
+    receipts = (
+        select(literal(notice.id, Integer), Member.id, OutboxMessage.id)
+        .join(Unit, Unit.id == Member.branch_id)
+        .outerjoin(OutboxMessage, row)
+        .where(*_in_audience(unit))
+    )
+    columns = ("notice_id", "member_id", "outbox_message_id")
+    await session.execute(insert(RECEIPTS).from_select(columns, receipts))
+    return queued
 
 
 async def add_notice(
@@ -164,44 +238,61 @@ def acknowledge(receipt: NoticeReceipt, now: datetime) -> bool:
     return True
 
 
-async def _receipt_rows(
-    session: AsyncSession, notice_id: int
-) -> list[tuple[Member, NoticeReceipt, OutboxMessage | None]]:
-    query = (
-        select(Member, NoticeReceipt, OutboxMessage)
-        .join(NoticeReceipt, NoticeReceipt.member_id == Member.id)
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def notice_status(
+    session: AsyncSession, notice_id: int, names: int = STATUS_NAMES
+) -> NoticeStatus:
+    """The counts, then the first `names` names of each list (by name), all in SQL."""
+    row = OutboxMessage.status
+    delivered = row == DeliveryStatus.SENT
+    not_acknowledged = and_(delivered, NoticeReceipt.acknowledged_at.is_(None))
+    counts = (
+        select(
+            func.count(),
+            _count(delivered),
+            func.count(NoticeReceipt.acknowledged_at),
+            _count(row.in_(outbox.OPEN)),
+            _count(row == DeliveryStatus.FAILED),
+            _count(row == DeliveryStatus.UNREACHABLE),
+            _count(OutboxMessage.id.is_(None)),
+            _count(not_acknowledged),
+        )
+        .select_from(NoticeReceipt)
         .outerjoin(OutboxMessage, OutboxMessage.id == NoticeReceipt.outbox_message_id)
         .where(NoticeReceipt.notice_id == notice_id)
-        .order_by(Member.name_folded, Member.id)
     )
-    return [(m, r, o) for m, r, o in await session.execute(query)]
-
-
-async def notice_status(session: AsyncSession, notice_id: int) -> NoticeStatus:
+    numbers = [int(n) for n in (await session.execute(counts)).one()]
     status = NoticeStatus()
-    for member, receipt, row in await _receipt_rows(session, notice_id):
-        status.total += 1
-        status.acknowledged += receipt.acknowledged_at is not None
-        if row is None:
-            status.never_linked.append(member)
-        elif row.status == DeliveryStatus.UNREACHABLE:
-            status.blocked.append(member)
-        elif row.status == DeliveryStatus.FAILED:
-            status.failed += 1
-        elif row.status in outbox.OPEN:
-            status.sending += 1
-        else:
-            status.delivered += 1
-            if receipt.acknowledged_at is None:
-                status.not_acknowledged.append(member)
+    status.total, status.delivered, status.acknowledged, status.sending = numbers[:4]
+    status.failed, status.blocked_count, status.never_linked_count = numbers[4:7]
+    status.not_acknowledged_count = numbers[7]
+    status.blocked = await _names(session, notice_id, row == DeliveryStatus.UNREACHABLE, names)
+    status.never_linked = await _names(session, notice_id, OutboxMessage.id.is_(None), names)
+    status.not_acknowledged = await _names(session, notice_id, not_acknowledged, names)
     return status
 
 
-async def reminder_recipients(session: AsyncSession, notice_id: int) -> list[Recipient]:
-    """Members the notice reached who have not acknowledged it (and may read the reminder)."""
+async def _names(
+    session: AsyncSession, notice_id: int, which: ColumnElement[bool], limit: int
+) -> list[Member]:
     query = (
-        select(Member, TelegramAccount)
+        select(Member)
         .join(NoticeReceipt, NoticeReceipt.member_id == Member.id)
+        .outerjoin(OutboxMessage, OutboxMessage.id == NoticeReceipt.outbox_message_id)
+        .where(NoticeReceipt.notice_id == notice_id, which)
+        .order_by(Member.name_folded, Member.id)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
+
+
+def _reminder_recipients(notice_id: int) -> Any:
+    """Members the notice reached who have not acknowledged it (and may read the reminder)."""
+    return (
+        select(NoticeReceipt.member_id.label("member_id"), OutboxMessage.chat_id.label("chat_id"))
         .join(OutboxMessage, OutboxMessage.id == NoticeReceipt.outbox_message_id)
         .join(TelegramAccount, TelegramAccount.user_id == OutboxMessage.chat_id)
         .where(
@@ -209,6 +300,27 @@ async def reminder_recipients(session: AsyncSession, notice_id: int) -> list[Rec
             NoticeReceipt.acknowledged_at.is_(None),
             OutboxMessage.status == DeliveryStatus.SENT,
         )
-        .order_by(Member.name_folded, Member.id)
     )
-    return [Recipient(m, a) for m, a in await session.execute(query)]
+
+
+async def reminder_count(session: AsyncSession, notice_id: int) -> int:
+    query = select(func.count()).select_from(_reminder_recipients(notice_id).subquery())
+    return int(await session.scalar(query) or 0)
+
+
+async def queue_reminder(
+    session: AsyncSession,
+    notice: Notice,
+    messages: Mapping[str, tuple[str, dict[str, Any]]],
+    *,
+    default: str,
+    now: datetime,
+) -> int:
+    """A reminder broadcast to everyone `reminder_count` counts; how many rows were queued."""
+    broadcast = Broadcast(kind="notice_reminder", unit_id=notice.unit_id)
+    session.add(broadcast)
+    await session.flush()
+    recipients = recipients_of(_reminder_recipients(notice.id))
+    return await enqueue_to_all(
+        session, recipients, messages, default=default, now=now, broadcast_id=broadcast.id
+    )

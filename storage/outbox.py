@@ -10,12 +10,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, select, update
+from sqlalchemy import Table, Text, and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Broadcast, DeliveryStatus, Member, OutboxMessage, TelegramAccount
+from storage.models import (
+    Broadcast,
+    DeliveryStatus,
+    Member,
+    NoticeReceipt,
+    OutboxMessage,
+    TelegramAccount,
+)
 
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.UNREACHABLE)
 SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 
 
@@ -257,14 +266,17 @@ async def broadcast_counts(session: AsyncSession, broadcast_id: int) -> Broadcas
     return BroadcastCounts({DeliveryStatus(status): int(n) for status, n in rows})
 
 
-async def unreachable_members(session: AsyncSession, broadcast_id: int) -> list[Member]:
-    """Members who blocked the bot, by name."""
+async def unreachable_members(
+    session: AsyncSession, broadcast_id: int, limit: int | None = None
+) -> list[Member]:
+    """Members who blocked the bot, by name (the first `limit` of them)."""
     query = (
         select(Member)
         .join(OutboxMessage, OutboxMessage.member_id == Member.id)
         .where(OutboxMessage.broadcast_id == broadcast_id)
         .where(OutboxMessage.status == DeliveryStatus.UNREACHABLE)
         .order_by(Member.name_folded, Member.id)
+        .limit(limit)
     )
     return list(await session.scalars(query))
 
@@ -310,6 +322,33 @@ def _person(rows: list[Any]) -> PersonDelivery:
         return PersonDelivery(member_id, name, DeliveryStatus.SENT, None)
     worst = next(s for s in _WORST_FIRST if s in statuses)
     return PersonDelivery(member_id, name, worst, statuses[worst])
+
+
+@dataclass(frozen=True)
+class Pruned:
+    deleted: int  # final rows past retention that nothing refers to
+    blanked: int  # final rows past retention a notice receipt refers to: payload emptied
+
+
+async def prune(session: AsyncSession, before: datetime) -> Pruned:
+    """Retention: rows sent (or given up) before `before` go; a notice's status still needs
+    its receipts' rows (delivered or blocked), so those only lose their text."""
+    old = and_(OutboxMessage.status.in_(FINAL), OutboxMessage.created_at < before)
+    referred = exists().where(NoticeReceipt.outbox_message_id == OutboxMessage.id)
+    deleted = await session.execute(
+        delete(OutboxMessage).where(old, ~referred).execution_options(synchronize_session=False)
+    )
+    blanked = await session.execute(
+        update(OutboxMessage)
+        .where(old, referred, cast_(OutboxMessage.payload, Text) != "{}")
+        .values(payload={})
+        .execution_options(synchronize_session=False)
+    )
+    return Pruned(_rowcount(deleted), _rowcount(blanked))
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def finish_broadcasts(

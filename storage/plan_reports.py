@@ -7,9 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.counted import counted_members
 from storage.models import (
     Grade,
     Member,
@@ -22,6 +23,7 @@ from storage.models import (
     YearlyPlan,
 )
 from storage.plan_seasons import ancestor_ids
+from storage.units import branches_under
 
 SUBMITTED_TARGET = 1.0  # every member hands in a plan and commitment
 GOOD_OR_BETTER_TARGET = 0.9  # of members graded "good" or better
@@ -40,18 +42,19 @@ class PlanCounts:
     missing: int = 0  # no plan, or a draft never (re)submitted
     grades: Counter[Grade] = field(default_factory=Counter)
 
-    def add(self, status: PlanStatus | None, grade: Grade | None) -> None:
-        self.members += 1
+    def add(self, status: PlanStatus | None, grade: Grade | None, count: int = 1) -> None:
+        """`count` members whose plan has this status and grade."""
+        self.members += count
         if status == PlanStatus.SUBMITTED:
-            self.submitted += 1
+            self.submitted += count
         elif status == PlanStatus.ACCEPTED:
-            self.accepted += 1
+            self.accepted += count
         elif status == PlanStatus.RETURNED:
-            self.returned += 1
+            self.returned += count
         else:
-            self.missing += 1
+            self.missing += count
         if grade is not None:
-            self.grades[grade] += 1
+            self.grades[grade] += count
 
     def merge(self, other: PlanCounts) -> None:
         self.members += other.members
@@ -97,15 +100,33 @@ async def _member_rows(
     return [(u, m, p) for u, m, p in await session.execute(query)]
 
 
+async def counts_by_branch(
+    session: AsyncSession, unit_path: str, year: int
+) -> dict[int, PlanCounts]:
+    """Branch id -> counts, for each branch at or under the unit with members; counted in
+    SQL, grouped by branch, status and grade."""
+    counted = counted_members(unit_path)
+    plan = and_(YearlyPlan.member_id == counted.c.member_id, YearlyPlan.year == year)
+    query = (
+        select(counted.c.branch_id, YearlyPlan.status, YearlyPlan.final_grade, func.count())
+        .select_from(counted)
+        .outerjoin(YearlyPlan, plan)
+        .group_by(counted.c.branch_id, YearlyPlan.status, YearlyPlan.final_grade)
+    )
+    counts: dict[int, PlanCounts] = {}
+    for branch_id, status, grade, count in await session.execute(query):
+        counts.setdefault(branch_id, PlanCounts()).add(status, grade, int(count))
+    return counts
+
+
 async def branch_counts(
     session: AsyncSession, unit_path: str, year: int
 ) -> list[tuple[Unit, PlanCounts]]:
-    """Counts for each branch at or under the unit (branches without members left out)."""
-    result: dict[int, tuple[Unit, PlanCounts]] = {}
-    for branch, _member, plan in await _member_rows(session, unit_path, year):
-        _unit, counts = result.setdefault(branch.id, (branch, PlanCounts()))
-        counts.add(plan.status if plan else None, plan.final_grade if plan else None)
-    return list(result.values())
+    """Counts for each branch at or under the unit (branches without members left out), by
+    name."""
+    counts = await counts_by_branch(session, unit_path, year)
+    branches = await branches_under(session, {unit_path})
+    return [(b, counts[b.id]) for b in branches if b.id in counts]
 
 
 async def unit_counts(session: AsyncSession, unit_path: str, year: int) -> PlanCounts:

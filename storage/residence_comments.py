@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
+from storage.counted import counted_members
 from storage.models import (
     Member,
     MemberStatus,
@@ -76,11 +77,42 @@ class MemberResidence:
 
 
 @dataclass
+class ResidenceFigures:
+    """The committee's counts for one workplace branch (or several, added up)."""
+
+    members: int = 0  # working members
+    registered: int = 0
+    confirmed: int = 0
+    exempt: int = 0
+    registered_or_exempt: int = 0
+    missing: int = 0  # neither registered nor exempt
+    comments_received: int = 0
+    comments_missing: int = 0  # of members not exempt
+    below_minimum: int = 0  # tied, not exempt, fewer confirmed activities than expected
+
+
+@dataclass
 class BranchResidence:
-    """The committee's figures for one workplace branch."""
+    """One workplace branch, member by member (the branch detail)."""
 
     branch: Unit
     members: list[MemberResidence] = field(default_factory=list)
+
+    def figures(self, minimum: int) -> ResidenceFigures:
+        """The same counts as `residence_figures`, from the loaded members."""
+        return ResidenceFigures(
+            members=len(self.members),
+            registered=self.count("registered"),
+            confirmed=self.count("confirmed"),
+            exempt=self.exempt,
+            registered_or_exempt=sum(
+                1 for m in self.members if m.registered or m.exemption is not None
+            ),
+            missing=self.count("missing"),
+            comments_received=self.comments_received,
+            comments_missing=self.count("comment_missing"),
+            below_minimum=sum(1 for m in self.members if m.below(minimum)),
+        )
 
     def count(self, what: str) -> int:
         return sum(1 for m in self.members if getattr(m, what))
@@ -237,10 +269,80 @@ async def _current_exemptions(
 
 
 async def residence_overview(
-    session: AsyncSession, paths: set[str], year: int
-) -> list[BranchResidence]:
+    session: AsyncSession, paths: set[str], year: int, minimum: int
+) -> list[tuple[Unit, ResidenceFigures]]:
     """The committee overview: every workplace branch under `paths` with its figures."""
-    return await branch_residence(session, await working_branches(session, paths), year)
+    figures: dict[int, ResidenceFigures] = {}
+    for path in paths:
+        figures.update(await residence_figures(session, path, year, minimum))
+    branches = await working_branches(session, paths)
+    return [(b, figures.get(b.id, ResidenceFigures())) for b in branches]
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def residence_figures(
+    session: AsyncSession, unit_path: str, year: int, minimum: int | None = None
+) -> dict[int, ResidenceFigures]:
+    """Per workplace branch at or under `unit_path` (branch id -> figures), counted in SQL.
+    A member has at most one current tie and one current exemption (storage/residence.py),
+    so the joins add no rows. Without `minimum`, activities are not counted (faster)."""
+    counted = counted_members(unit_path, working_only=True)
+    member = counted.c.member_id
+    tie, exemption = aliased(ResidenceTie), aliased(ResidenceExemption)
+    comment = aliased(ResidenceComment)
+    registered = and_(tie.id.is_not(None), tie.status.in_(REGISTERED))
+    exempt = exemption.id.is_not(None)
+    columns = [
+        func.count(),
+        _count(registered),
+        _count(tie.status == TieStatus.CONFIRMED),
+        _count(exempt),
+        _count(or_(registered, exempt)),
+        _count(and_(not_(exempt), not_(registered))),
+        _count(comment.id.is_not(None)),
+        _count(and_(not_(exempt), comment.id.is_(None))),
+        _below(member, registered, exempt, year, minimum),
+    ]
+    query = (
+        select(counted.c.branch_id, *columns)
+        .select_from(counted)
+        .outerjoin(tie, and_(tie.member_id == member, tie.ended_at.is_(None)))
+        .outerjoin(exemption, and_(exemption.member_id == member, exemption.ended_at.is_(None)))
+        .outerjoin(comment, and_(comment.member_id == member, comment.year == year))
+        .group_by(counted.c.branch_id)
+    )
+    return {
+        branch_id: ResidenceFigures(*(int(n) for n in counts))
+        for branch_id, *counts in await session.execute(query)
+    }
+
+
+def _below(
+    member: ColumnElement[int],
+    registered: ColumnElement[bool],
+    exempt: ColumnElement[bool],
+    year: int,
+    minimum: int | None,
+) -> ColumnElement[int]:
+    """Tied, not exempt members with fewer confirmed activities in `year` than `minimum`:
+    the activities are counted only for those (CASE evaluates lazily)."""
+    if minimum is None:
+        return literal(0)
+    activities = (
+        select(func.count())
+        .where(
+            ResidenceActivity.member_id == member,
+            ResidenceActivity.confirmed_at.is_not(None),
+            ResidenceActivity.held_on >= date(year, 1, 1),
+            ResidenceActivity.held_on <= date(year, 12, 31),
+        )
+        .scalar_subquery()
+    )
+    below = case((activities < minimum, 1), else_=0)
+    return func.coalesce(func.sum(case((and_(registered, not_(exempt)), below), else_=0)), 0)
 
 
 async def hosts_owing_comments(

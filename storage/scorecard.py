@@ -8,27 +8,27 @@ Every figure is a count over a count, so the roll-up adds counts, never averages
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import tzinfo
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased
 
-from storage.meetings import counted_meetings, own_branch_meetings, year_bounds
+from storage.counted import counted_members
+from storage.meetings import counted_meetings, year_bounds
 from storage.models import (
     Attendance,
     Meeting,
     MeetingInvite,
-    Member,
+    RoleAssignment,
     Survey,
     SurveyParticipation,
     Unit,
 )
-from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, branch_counts
-from storage.residence_comments import BranchResidence, branch_residence
-from storage.surveys import survey_audience
+from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, counts_by_branch
+from storage.residence_comments import residence_figures
 from storage.units import branches_under
 
 
@@ -79,21 +79,24 @@ async def scorecards(
     year: int,
     tz: tzinfo,
 ) -> tuple[list[Scorecard], Scorecard]:
-    """The scorecard of each branch at or under `unit`, by name, and of the unit as a whole."""
+    """The scorecard of each branch at or under `unit`, by name, and of the unit as a whole.
+    Each figure is one query grouped by branch over `counted_members(unit.path)`."""
     branches = await branches_under(session, {unit.path})
     cards = {b.id: Scorecard(b) for b in branches}
-    _add_residence(cards, await branch_residence(session, _working(branches), year))
-    for branch, counts in await branch_counts(session, unit.path, year):
-        if branch.id in cards:
-            card = cards[branch.id]
-            card.plans_handed_in += Fraction(counts.handed_in, counts.members)
-            good = sum(counts.grades[g] for g in GOOD_OR_BETTER)
-            card.good_or_better += Fraction(good, counts.members)
+    for branch_id, residence in (await residence_figures(session, unit.path, year)).items():
+        card = cards[branch_id]
+        card.residence_registered += Fraction(residence.registered_or_exempt, residence.members)
+        commented = Fraction(residence.comments_received, residence.members - residence.exempt)
+        card.residence_commented += commented
+    for branch_id, counts in (await counts_by_branch(session, unit.path, year)).items():
+        card = cards[branch_id]
+        card.plans_handed_in += Fraction(counts.handed_in, counts.members)
+        good = sum(counts.grades[g] for g in GOOD_OR_BETTER)
+        card.good_or_better += Fraction(good, counts.members)
     for branch_id, attendance in (await _attendance(session, unit, year, tz)).items():
-        if branch_id in cards:
-            present = attendance[Attendance.PRESENT]
-            cards[branch_id].attendance += Fraction(present, sum(attendance.values()))
-    for branch_id, response in (await _survey_response(session, set(cards), year, tz)).items():
+        present = attendance[Attendance.PRESENT]
+        cards[branch_id].attendance += Fraction(present, sum(attendance.values()))
+    for branch_id, response in (await _survey_response(session, unit, year, tz)).items():
         cards[branch_id].survey_response += response
     total = Scorecard(unit)
     for card in cards.values():
@@ -101,39 +104,26 @@ async def scorecards(
     return list(cards.values()), total
 
 
-def _working(branches: Sequence[Unit]) -> list[Unit]:
-    return [b for b in branches if not b.is_residential]
-
-
-def _add_residence(cards: dict[int, Scorecard], residence: Sequence[BranchResidence]) -> None:
-    for branch in residence:
-        card = cards[branch.branch.id]
-        members = branch.members
-        exempt = branch.exempt
-        registered = sum(1 for m in members if m.registered or m.exemption is not None)
-        card.residence_registered += Fraction(registered, len(members))
-        card.residence_commented += Fraction(branch.comments_received, len(members) - exempt)
-
-
 async def _attendance(
     session: AsyncSession, unit: Unit, year: int, tz: tzinfo
 ) -> dict[int, Counter[Attendance]]:
     """Recorded attendance of the year per member's branch, at meetings of that branch or a
-    committee over it (residence meetings elsewhere are the host branch's business)."""
-    (branch, meeting_unit), own = own_branch_meetings()
+    committee over it (residence meetings elsewhere are the host branch's business). Members
+    made inactive since still count: the meetings they attended happened."""
+    counted = counted_members(unit.path, active_only=False)
+    meeting_unit = aliased(Unit)
     query = (
-        select(Member.branch_id, MeetingInvite.attendance, func.count())
-        .join(MeetingInvite, MeetingInvite.member_id == Member.id)
+        select(counted.c.branch_id, MeetingInvite.attendance, func.count())
+        .select_from(counted)
+        .join(MeetingInvite, MeetingInvite.member_id == counted.c.member_id)
         .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
-        .join(branch, branch.id == Member.branch_id)
         .join(meeting_unit, meeting_unit.id == Meeting.unit_id)
         .where(
-            branch.path.startswith(unit.path),
+            counted.c.branch_path.startswith(meeting_unit.path),
             counted_meetings(year, tz),
-            own,
             MeetingInvite.attendance.is_not(None),
         )
-        .group_by(Member.branch_id, MeetingInvite.attendance)
+        .group_by(counted.c.branch_id, MeetingInvite.attendance)
     )
     result: dict[int, Counter[Attendance]] = {}
     for branch_id, attendance, count in await session.execute(query):
@@ -143,28 +133,82 @@ async def _attendance(
 
 
 async def _survey_response(
-    session: AsyncSession, branch_ids: set[int], year: int, tz: tzinfo
+    session: AsyncSession, unit: Unit, year: int, tz: tzinfo
 ) -> dict[int, Fraction]:
     """Per branch: of the members each survey opened in `year` is for, how many answered.
-    The audience is the survey's as it stands now (members who left no longer count)."""
+    The audience is the survey's as it stands now (members who left no longer count).
+
+    The pairs (survey, branch under it) come from the few units first, so that members and
+    answers join on equalities the planner estimates well (a join on the path prefix made
+    PostgreSQL probe the answers once per member)."""
     start, end = year_bounds(year, tz)
-    surveys = await session.scalars(
-        select(Survey)
+    counted = counted_members(unit.path)
+    survey_unit, branch = aliased(Unit), aliased(Unit)
+    pairs = (
+        select(
+            Survey.id.label("survey_id"),
+            branch.id.label("branch_id"),
+            Survey.audience_role,
+            survey_unit.path.label("survey_path"),
+        )
+        .join(survey_unit, survey_unit.id == Survey.unit_id)
+        .join(branch, and_(branch.is_branch, branch.path.startswith(survey_unit.path)))
         .where(Survey.opens_at >= start, Survey.opens_at < end)
-        .options(joinedload(Survey.unit))
+        .subquery("pairs")
+    )
+    everyone = pairs.c.audience_role.is_(None)
+    in_audience = or_(everyone, counted.c.member_id.in_(_leaders(pairs.c.survey_path)))
+    sizes = (
+        select(counted.c.branch_id, func.count().label("members"))
+        .group_by(counted.c.branch_id)
+        .subquery("sizes")
+    )
+    everyone_total = (
+        select(sizes.c.branch_id, func.sum(sizes.c.members))
+        .join(pairs, pairs.c.branch_id == sizes.c.branch_id)
+        .where(everyone)
+        .group_by(sizes.c.branch_id)
+    )
+    leaders_total = (
+        select(counted.c.branch_id, func.count())
+        .join(pairs, pairs.c.branch_id == counted.c.branch_id)
+        .where(~everyone, in_audience)
+        .group_by(counted.c.branch_id)
+    )
+    # Answers drive this one: equalities only, the path test last.
+    answered_survey_unit = aliased(Unit)
+    answered = (
+        select(counted.c.branch_id, func.count())
+        .select_from(SurveyParticipation)
+        .join(Survey, Survey.id == SurveyParticipation.survey_id)
+        .join(answered_survey_unit, answered_survey_unit.id == Survey.unit_id)
+        .join(counted, counted.c.member_id == SurveyParticipation.member_id)
+        .where(
+            Survey.opens_at >= start,
+            Survey.opens_at < end,
+            counted.c.branch_path.startswith(answered_survey_unit.path),
+            or_(
+                Survey.audience_role.is_(None),
+                counted.c.member_id.in_(_leaders(answered_survey_unit.path)),
+            ),
+        )
+        .group_by(counted.c.branch_id)
     )
     result: dict[int, Fraction] = {}
-    for survey in surveys.all():
-        answered = set(
-            await session.scalars(
-                select(SurveyParticipation.member_id).where(
-                    SurveyParticipation.survey_id == survey.id
-                )
-            )
-        )
-        for recipient in await survey_audience(session, survey):
-            branch_id = recipient.member.branch_id
-            if branch_id in branch_ids:
-                entry = result.setdefault(branch_id, Fraction())
-                entry += Fraction(int(recipient.member.id in answered), 1)
+    for query in (everyone_total, leaders_total):
+        for branch_id, count in await session.execute(query):
+            result.setdefault(branch_id, Fraction()).total += int(count)
+    for branch_id, count in await session.execute(answered):
+        result.setdefault(branch_id, Fraction()).done += int(count)
     return result
+
+
+def _leaders(survey_path: Any) -> Select[Any]:
+    """Members holding a role at or under the survey's unit (a `leaders` survey's audience),
+    the unit's path being `survey_path` of the enclosing query."""
+    role_unit = aliased(Unit)
+    return (
+        select(RoleAssignment.member_id)
+        .join(role_unit, role_unit.id == RoleAssignment.unit_id)
+        .where(role_unit.path.startswith(survey_path))
+    )

@@ -11,18 +11,20 @@ inbox kept of the answering, all in the caller's one transaction. Nothing in the
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage import inbox
+from storage.bulk_outbox import enqueue_to_all, recipients_of
 from storage.flows import clear_flow
 from storage.models import (
+    Broadcast,
     Member,
     MemberStatus,
     RoleAssignment,
@@ -32,7 +34,6 @@ from storage.models import (
     TelegramAccount,
     Unit,
 )
-from storage.notices import Recipient
 from storage.survey_questions import Answer, Kind, Question, questions_of
 
 LEADERS = "leaders"
@@ -101,13 +102,16 @@ async def get_survey(session: AsyncSession, survey_id: int) -> Survey | None:
     return await session.scalar(query)
 
 
-def _audience_query(survey: Survey) -> Any:
+def _audience_query(survey: Survey, *columns: Any, linked: bool = False) -> Any:
     """Active members of the branches under the survey's unit (and their accounts); with
-    `leaders`, only those holding a role at or under that unit."""
+    `leaders`, only those holding a role at or under that unit. `linked`: only those linked
+    to Telegram."""
+    on_account = TelegramAccount.user_id == Member.telegram_user_id
     query = (
-        select(Member, TelegramAccount)
+        select(*(columns or (Member, TelegramAccount)))
+        .select_from(Member)
         .join(Unit, Unit.id == Member.branch_id)
-        .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
+        .join(TelegramAccount, on_account, isouter=not linked)
         .where(Unit.path.startswith(survey.unit.path), Member.status == MemberStatus.ACTIVE)
     )
     if survey.audience_role == LEADERS:
@@ -118,12 +122,6 @@ def _audience_query(survey: Survey) -> Any:
         )
         query = query.where(Member.id.in_(role_units))
     return query
-
-
-async def survey_audience(session: AsyncSession, survey: Survey) -> list[Recipient]:
-    """Everyone the survey is for, by name."""
-    query = _audience_query(survey).order_by(Member.name_folded, Member.id)
-    return [Recipient(m, a) for m, a in await session.execute(query)]
 
 
 async def in_audience(session: AsyncSession, survey: Survey, member_id: int) -> bool:
@@ -197,17 +195,82 @@ async def participation_count(session: AsyncSession, survey_id: int) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def non_respondents(session: AsyncSession, survey: Survey) -> list[Recipient]:
-    """Audience members who have not submitted, by name."""
+def _not_answered(survey: Survey) -> Any:
     answered = select(SurveyParticipation.member_id).where(
         SurveyParticipation.survey_id == survey.id
     )
-    query = (
-        _audience_query(survey)
-        .where(Member.id.not_in(answered))
-        .order_by(Member.name_folded, Member.id)
+    return Member.id.not_in(answered)
+
+
+@dataclass(frozen=True)
+class AudienceCounts:
+    members: int  # the survey is for
+    waiting: int  # have not answered
+    reachable: int  # of those waiting, linked to Telegram: a reminder reaches them
+
+
+async def audience_counts(session: AsyncSession, survey: Survey) -> AudienceCounts:
+    """The survey card's figures, counted in SQL."""
+    waiting = _not_answered(survey)
+    linked = TelegramAccount.user_id.is_not(None)
+    query = _audience_query(
+        survey,
+        func.count(),
+        func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((and_(waiting, linked), 1), else_=0)), 0),
     )
-    return [Recipient(m, a) for m, a in await session.execute(query)]
+    members, waiting_count, reachable = (await session.execute(query)).one()
+    return AudienceCounts(int(members), int(waiting_count), int(reachable))
+
+
+async def first_non_respondents(session: AsyncSession, survey: Survey, limit: int) -> list[Member]:
+    """The first `limit` audience members (by name) who have not answered."""
+    query = (
+        _audience_query(survey, Member)
+        .where(_not_answered(survey))
+        .order_by(Member.name_folded, Member.id)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
+
+
+def _linked(survey: Survey) -> Any:
+    columns = (Member.id.label("member_id"), Member.telegram_user_id.label("chat_id"))
+    return recipients_of(_audience_query(survey, *columns, linked=True))
+
+
+async def queue_invitations(
+    session: AsyncSession,
+    survey: Survey,
+    messages: Mapping[str, tuple[str, dict[str, Any]]],
+    *,
+    default: str,
+    now: datetime,
+) -> int:
+    """One invitation per linked audience member, as a broadcast; how many were queued."""
+    broadcast = Broadcast(
+        kind="survey", created_by_member_id=survey.created_by_member_id, unit_id=survey.unit_id
+    )
+    session.add(broadcast)
+    await session.flush()
+    survey.broadcast_id = broadcast.id
+    return await enqueue_to_all(
+        session, _linked(survey), messages, default=default, now=now, broadcast_id=broadcast.id
+    )
+
+
+async def queue_reminders(
+    session: AsyncSession,
+    survey: Survey,
+    messages: Mapping[str, tuple[str, dict[str, Any]]],
+    *,
+    default: str,
+    now: datetime,
+) -> int:
+    """A reminder to each linked audience member who has not answered (single rows, no
+    delivery report); how many were queued."""
+    recipients = _linked(survey).where(_not_answered(survey))
+    return await enqueue_to_all(session, recipients, messages, default=default, now=now)
 
 
 async def all_answers(session: AsyncSession, survey_id: int) -> list[dict[str, Any]]:
@@ -281,8 +344,3 @@ def export_value(question: Question, value: Answer | None) -> Any:
     if question.kind == Kind.MULTIPLE and isinstance(value, list):
         return "; ".join(question.options[i] for i in value)
     return value
-
-
-def remaining(recipients: Sequence[Recipient]) -> list[Recipient]:
-    """Those a message can reach: linked to Telegram."""
-    return [r for r in recipients if r.account is not None and r.member.telegram_user_id]

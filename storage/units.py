@@ -74,7 +74,7 @@ async def branches_under(session: AsyncSession, paths: set[str]) -> list[Unit]:
     query = (
         select(Unit)
         .where(Unit.is_branch, or_(*(Unit.path.startswith(path) for path in paths)))
-        .order_by(Unit.name_folded)
+        .order_by(Unit.name_folded, Unit.id)
     )
     return list(await session.scalars(query))
 

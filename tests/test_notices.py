@@ -23,7 +23,7 @@ from storage.models import (
     OutboxMessage,
     Role,
 )
-from storage.notices import add_notice, enqueue_notice
+from storage.notices import add_notice
 from tests.factories import member, tree
 from tests.fakebot import FakeUser, SentMessage
 from tests.harness import RunningBot
@@ -272,7 +272,8 @@ async def notice_for(bot: RunningBot, unit_id: int, member_ids: list[int]) -> in
     """A notice stored directly (no messages): for forged-button tests."""
     async with bot.db(settle=False) as session:
         notice = await add_notice(session, unit_id, None, "Nội bộ chi bộ")
-        await enqueue_notice(session, notice, [], member_ids, datetime.now(UTC))
+        session.add(Broadcast(kind="notice", unit_id=unit_id))
+        session.add_all(NoticeReceipt(notice_id=notice.id, member_id=m) for m in member_ids)
         return notice.id
 
 

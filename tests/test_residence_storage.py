@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from storage.db import transaction
-from storage.models import ExemptionKind, Member, TieStatus
+from storage.models import ExemptionKind, Member, TieStatus, Unit
 from storage.residence import (
     ResidenceError,
     TieDraft,
@@ -27,16 +27,25 @@ from storage.residence import (
 )
 from storage.residence_comments import (
     CommentForm,
+    branch_residence,
     comment_of,
     comments_to_write,
     residence_overview,
     save_comment,
 )
 from storage.text import TextTooLong, clean_text
-from storage.units import add_unit
+from storage.units import add_unit, get_unit
 from tests.factories import member, tree
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+
+
+async def cb1_unit(session: AsyncSession) -> Unit:
+    unit = await get_unit(session, "CB1")
+    assert unit is not None
+    return unit
+
+
 FORM = CommentForm(True, False, True, "Gương mẫu")
 
 
@@ -153,15 +162,15 @@ async def test_overview_counts_and_the_comment_for_the_year_record(
         assert comment is not None and comment.comment == "Gương mẫu"
         assert await comment_of(session, p["an"].id, 2025) is None
 
-        overview = await residence_overview(session, {"/"}, 2026)
-        by_code = {b.branch.code: b for b in overview}
+        overview = await residence_overview(session, {"/"}, 2026, 2)
+        by_code = {b.code: f for b, f in overview}
         assert set(by_code) == {"CB1", "CB2", "CB9"}  # residential R1 is not a workplace
         cb1 = by_code["CB1"]
-        figures = [len(cb1.members)] + [
-            cb1.count(what) for what in ("registered", "confirmed", "missing", "comment_missing")
-        ]
+        figures = [cb1.members, cb1.registered, cb1.confirmed, cb1.missing, cb1.comments_missing]
         assert figures == [3, 2, 2, 1, 1]  # Bình missing; Cường exempt, no comment expected
         assert (cb1.exempt, cb1.comments_received) == (1, 1)
+        [detail] = await branch_residence(session, [await cb1_unit(session)], 2026)
+        assert detail.figures(2) == cb1  # the branch page counts as the overview does
 
 
 async def test_overview_counts_confirmed_activities_of_the_year(
@@ -177,9 +186,10 @@ async def test_overview_counts_confirmed_activities_of_the_year(
             if confirmed:
                 confirm_activity(activity, None, NOW)
         await session.flush()
-        [cb1] = [
-            b for b in await residence_overview(session, {"/"}, 2026) if b.branch.code == "CB1"
-        ]
+        overview = await residence_overview(session, {"/"}, 2026, 3)
+        [figures] = [f for b, f in overview if b.code == "CB1"]
+        assert figures.below_minimum == 1  # An: two confirmed this year, three expected
+        [cb1] = await branch_residence(session, [await cb1_unit(session)], 2026)
         by_name = {m.member.full_name: m for m in cb1.members}
         an = by_name["Lê An"]
         assert an.activities == 2  # not the unconfirmed one, nor last year's

@@ -33,7 +33,7 @@ from storage.models import (
 )
 from storage.scorecard import Fraction, scorecards
 from storage.survey_questions import Kind, Question
-from storage.surveys import NewSurvey, add_survey, get_survey, submit
+from storage.surveys import LEADERS, NewSurvey, add_survey, get_survey, submit
 from storage.units import get_unit
 from tests.factories import member, tree
 from tests.harness import RunningBot
@@ -215,3 +215,24 @@ async def test_scorecard_sheet_has_a_row_per_branch_and_the_total(
         assert rows[1] == ["Chi bộ Khu phố 1", 75, 33.3, 75, 25, 75, None]
         assert rows[3] == [f"Đảng bộ Phường 1, tổng hợp năm {year}", 60, 25, 60, 20, 75, None]
     assert rows[2][0] == "Chi bộ Khu phố 2"
+
+
+async def test_a_leaders_survey_counts_only_the_role_holders_under_its_unit(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with transaction(sessions) as session:
+        ids = await seed_year(session)
+        hu, cb1 = await session.get(Unit, ids["HU"]), await session.get(Unit, ids["CB1"])
+        assert hu is not None and cb1 is not None
+        leader = await member(
+            session, cb1, "Trần Sơn", "0916000098", role=Role.SECRETARY, role_unit=cb1
+        )
+        question = Question("Đồng chí có đồng ý không?", Kind.YESNO)
+        new = NewSurvey(hu.id, "Cấp ủy", [question], False, 5, NOW, audience_role=LEADERS)
+        survey = await get_survey(session, (await add_survey(session, new)).id)
+        assert survey is not None
+        await submit(session, survey, leader.id, {"0": True}, NOW)
+        branches, total = await scorecards(session, hu, 2026, TZ)
+    by_code = {card.unit.code: card for card in branches}
+    assert by_code["CB1"].survey_response == Fraction(1, 1)
+    assert by_code["CB2"].survey_response.share is None and total.survey_response == Fraction(1, 1)

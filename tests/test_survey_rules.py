@@ -30,8 +30,9 @@ from storage.surveys import (
     add_survey,
     answer_columns,
     answer_rows,
+    audience_counts,
+    first_non_respondents,
     get_survey,
-    non_respondents,
     submit,
 )
 from tests.factories import member, tree
@@ -205,10 +206,12 @@ async def test_submitted_answers_rows_and_who_is_left(
         now = datetime.now(UTC)
         await submit(session, survey, an, {"0": 1, "1": [0, 2], "2": "Tốt"}, now)
         await submit(session, survey, binh, {"0": 0, "1": [1]}, now)
-        left = [r.member.full_name for r in await non_respondents(session, survey)]
+        left = [m.full_name for m in await first_non_respondents(session, survey, 60)]
+        counts = await audience_counts(session, survey)
         rows = [row async for row in answer_rows(session, survey_id)]
         columns = answer_columns(survey)
     assert left == ["Vũ Đào"]
+    assert (counts.members, counts.waiting) == (3, 1)
     texts = ["Chọn", "Nhiều", "Ý kiến"]
     if anonymous:
         assert columns == texts

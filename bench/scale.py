@@ -1,0 +1,261 @@
+"""Scale: an organisation of realistic shape (committees of 10 branches of 30 members, with a
+year of activity: bench/scale_seed.py) at 3,000, 30,000 and 300,000 members, timed through
+the project's own functions, median of `--repeat` runs:
+
+- scorecard_root_s / scorecard_branch_s: `storage.scorecard.scorecards` of the whole
+  organisation and of one 30-member branch;
+- not_acked_root_s: `storage.notices.notice_status` of a notice to everyone (the counts and
+  the first page of names the secretary sees);
+- queue_all_s: a new notice to everyone queued (broadcast rows and receipts), as the stored
+  job `bulk_send` does it; remind_all_s: a survey's reminder to everyone who has not answered
+  (half the organisation), the same way;
+- export_roster_s: the roster of the whole organisation to XLSX through the export machinery.
+
+SQLite runs up to 30,000 members, PostgreSQL (when `--database-url` names one; its public
+schema is dropped and recreated!) every size. Each size is seeded in one child process and
+measured in another, so `peak_mb` (ru_maxrss) is the measuring process's own. While the
+notice is queued, a member's update (acknowledging a notice: one small write transaction)
+runs every 20 ms; the longest it waited is printed on a `scale-note:` line.
+
+    python -m bench.scale [--sizes 3000,30000,300000] [--database-url URL] [--repeat 3]
+
+Prints, per backend and size:
+    scale: members=... scorecard_root_s=... scorecard_branch_s=... not_acked_root_s=...
+    queue_all_s=... remind_all_s=... export_roster_s=... peak_mb=...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+SQLITE_MAX = 30_000
+UPDATE_EVERY_SECONDS = 0.02
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- seeding (child process) --------------------------------------------------------------
+
+
+def seed(url: str, members: int) -> dict[str, int]:
+    return asyncio.run(_seed(url, members))
+
+
+async def _seed(url: str, members: int) -> dict[str, int]:
+    from sqlalchemy import text
+
+    from bench.scale_seed import seed_org
+    from storage.db import create_engine, refresh_statistics, session_factory, transaction
+    from storage.migrate import upgrade
+
+    engine = create_engine(url)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    await asyncio.to_thread(upgrade, url)
+    sessions = session_factory(engine)
+    async with transaction(sessions) as session:
+        seeded = await seed_org(session, members)
+    async with transaction(sessions) as session:  # what the bot does at start (SQLite)
+        await refresh_statistics(session)
+    if engine.dialect.name == "postgresql":  # autovacuum would, a little later
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("ANALYZE"))
+    await engine.dispose()
+    assert seeded.survey_id is not None and seeded.notice_id is not None
+    return {
+        "root": seeded.root.id,
+        "branch": seeded.branches[len(seeded.branches) // 2],
+        "survey": seeded.survey_id,
+        "notice": seeded.notice_id,
+        "members": seeded.members,
+    }
+
+
+# --- measuring (another child process) ----------------------------------------------------
+
+
+def measure(url: str, ids: dict[str, int], repeat: int) -> dict[str, float]:
+    return asyncio.run(_measure(url, ids, repeat))
+
+
+async def _measure(url: str, ids: dict[str, int], repeat: int) -> dict[str, float]:
+    from bench.scale_seed import YEAR
+    from bot.settings import Settings
+    from handlers.bulk_send import NOTICE, QUEUES, SURVEY_REMINDER
+    from storage.db import create_engine, session_factory, transaction
+    from storage.models import Unit
+    from storage.notices import add_notice, notice_status
+    from storage.scorecard import scorecards
+
+    settings = Settings(_env_file=None, database_url=url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    tz = settings.tz
+
+    async def scorecard(unit_id: int) -> None:
+        async with transaction(sessions) as session:
+            unit = await session.get(Unit, unit_id)
+            assert unit is not None
+            await scorecards(session, unit, YEAR, tz)
+
+    async def not_acked() -> None:
+        async with transaction(sessions) as session:
+            await notice_status(session, ids["notice"])
+
+    async def queue_all() -> None:
+        async with transaction(sessions) as session:
+            notice = await add_notice(session, ids["root"], None, "Thông báo toàn Đảng bộ")
+            notice_id = notice.id
+        async with transaction(sessions) as session:  # the job's own transaction
+            await QUEUES[NOTICE](session, notice_id, settings, _now())
+
+    async def remind_all() -> None:
+        async with transaction(sessions) as session:
+            await QUEUES[SURVEY_REMINDER](session, ids["survey"], settings, _now())
+
+    results = {
+        "scorecard_root_s": await _median(repeat, lambda: scorecard(ids["root"])),
+        "scorecard_branch_s": await _median(repeat, lambda: scorecard(ids["branch"])),
+        "not_acked_root_s": await _median(repeat, not_acked),
+    }
+    waits: list[float] = []
+    results["queue_all_s"] = await _median(repeat, lambda: _beside(queue_all, sessions, waits))
+    results["member_update_max_s"] = max(waits, default=0.0)
+    results["remind_all_s"] = await _median(repeat, remind_all)
+    results["export_roster_s"] = await _median(repeat, lambda: _export(sessions, ids["root"]))
+    await engine.dispose()
+    results["peak_mb"] = peak_mb()
+    return results
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+async def _median(repeat: int, run: Callable[[], Awaitable[None]]) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def _beside(run: Callable[[], Awaitable[None]], sessions: Any, waits: list[float]) -> None:
+    """Runs `run` while a member's small update (one write transaction) is due every 20 ms
+    beside it; records how late each one finished (0 when nothing held it up). On SQLite a
+    statement runs on the event loop's thread, so lateness includes the time the loop was
+    busy, not only the wait for the write lock."""
+    from sqlalchemy import update
+
+    from storage.db import transaction
+    from storage.models import NoticeReceipt
+
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    async def member_updates() -> None:
+        due = loop.time()
+        while not done.is_set():
+            async with transaction(sessions) as session:
+                await session.execute(
+                    update(NoticeReceipt).where(NoticeReceipt.id == 1).values(acknowledged_at=None)
+                )
+            waits.append(max(0.0, loop.time() - due))
+            due = loop.time() + UPDATE_EVERY_SECONDS
+            await asyncio.sleep(UPDATE_EVERY_SECONDS)
+
+    beside = asyncio.create_task(member_updates())
+    await asyncio.sleep(0)  # the member's first update is due as the queueing starts
+    try:
+        await run()
+    finally:
+        done.set()
+        await beside
+
+
+async def _export(sessions: Any, root_id: int) -> None:
+    from bot.exports import produce
+    from bot.i18n import translator
+    from storage.exports.registry import dataset_spec
+    from storage.exports.writers import ExportFormat
+
+    spec = dataset_spec("roster")
+    assert spec is not None
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "roster.xlsx"
+        produced = await produce(
+            sessions, spec, root_id, ExportFormat.XLSX, translator("vi"), target
+        )
+        assert produced is not None
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+def run_size(url: str, members: int, repeat: int) -> dict[str, float]:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        ids = pool.submit(seed, url, members).result()
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return {"members": ids["members"], **pool.submit(measure, url, ids, repeat).result()}
+
+
+FIELDS = (
+    "scorecard_root_s",
+    "scorecard_branch_s",
+    "not_acked_root_s",
+    "queue_all_s",
+    "remind_all_s",
+    "export_roster_s",
+)
+
+
+def report(backend: str, result: dict[str, float]) -> None:
+    figures = " ".join(f"{name}={result[name]:.3f}" for name in FIELDS)
+    print(f"scale: members={int(result['members'])} {figures} peak_mb={result['peak_mb']:.0f}")
+    print(
+        f"scale-note: backend={backend} members={int(result['members'])} "
+        f"member_update_late_max_s={result['member_update_max_s']:.3f} "
+        "(a member's update, due every 20 ms while a notice is queued to everyone)",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="3000,30000,300000")
+    parser.add_argument("--database-url", help="PostgreSQL (its public schema is recreated)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            for n, size in enumerate(s for s in sizes if s <= SQLITE_MAX):
+                url = f"sqlite+aiosqlite:///{folder}/scale{n}.sqlite3"
+                report("sqlite", run_size(url, size, args.repeat))
+    if args.database_url:
+        for size in sizes:
+            report("postgresql", run_size(args.database_url, size, args.repeat))
+
+
+if __name__ == "__main__":
+    main()

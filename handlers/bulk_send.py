@@ -1,0 +1,107 @@
+"""Messages to many people (a notice, its reminder, a survey's reminders): queued at once for
+a few people, by a stored job for many, so one secretary's broadcast to a province never
+holds up the members' own updates. The job tells the requester when everything is queued.
+
+Both ways run the same function, one `INSERT ... SELECT` per language (storage/bulk_outbox).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import wake_sender_after_commit
+from bot.scheduler import JobContext, wake_scheduler_after_commit
+from bot.settings import Settings
+from handlers.common import Context
+from handlers.notice_common import (
+    notice_messages,
+    reader_default,
+    reader_translator,
+    reminder_messages,
+)
+from handlers.survey_common import invitation_messages
+from storage import outbox, schedule
+from storage.models import Member, TelegramAccount
+from storage.notices import get_notice, queue_notice, queue_reminder
+from storage.outbox import NewMessage, text_payload
+from storage.surveys import get_survey, queue_reminders
+
+KIND = "bulk_send"
+NOTICE = "notice"
+NOTICE_REMINDER = "notice_reminder"
+SURVEY_REMINDER = "survey_reminder"
+
+Queue = Callable[[AsyncSession, int, Settings, datetime], Awaitable[int]]
+
+
+async def _notice(session: AsyncSession, notice_id: int, settings: Settings, now: datetime) -> int:
+    notice = await get_notice(session, notice_id)
+    if notice is None or notice.broadcast_id is not None:
+        return 0  # gone, or queued already
+    messages = notice_messages(notice, settings)
+    default = reader_default(settings)
+    return await queue_notice(session, notice, notice.unit, messages, default=default, now=now)
+
+
+async def _notice_reminder(
+    session: AsyncSession, notice_id: int, settings: Settings, now: datetime
+) -> int:
+    notice = await get_notice(session, notice_id)
+    if notice is None:
+        return 0
+    messages = reminder_messages(notice, settings)
+    return await queue_reminder(
+        session, notice, messages, default=reader_default(settings), now=now
+    )
+
+
+async def _survey_reminder(
+    session: AsyncSession, survey_id: int, settings: Settings, now: datetime
+) -> int:
+    survey = await get_survey(session, survey_id)
+    if survey is None:
+        return 0
+    messages = invitation_messages(survey, settings, reminder=True)
+    return await queue_reminders(
+        session, survey, messages, default=reader_default(settings), now=now
+    )
+
+
+QUEUES: dict[str, Queue] = {
+    NOTICE: _notice,
+    NOTICE_REMINDER: _notice_reminder,
+    SURVEY_REMINDER: _survey_reminder,
+}
+
+
+async def queue_or_schedule(context: Context, what: str, object_id: int, people: int) -> None:
+    """Queues the messages now, or (for more than `bulk_job_threshold` people) books the job
+    that queues them, due at once."""
+    now = context.now()
+    if people <= context.settings.bulk_job_threshold:
+        await QUEUES[what](context.db, object_id, context.settings, now)
+        wake_sender_after_commit(context.bot_data)
+        return
+    payload = {"what": what, "id": object_id, "by": context.actor.member_id}
+    key = f"bulk:{what}:{object_id}:{now.timestamp()}"
+    await schedule.schedule(context.db, KIND, key, now, payload)
+    wake_scheduler_after_commit(context.bot_data)
+
+
+async def run_bulk_send(job: JobContext) -> None:
+    """The stored job: queues the messages, then tells the requester how many are on their
+    way (the scheduler wakes the sender after it)."""
+    what, object_id = str(job.payload["what"]), int(job.payload["id"])
+    queued = await QUEUES[what](job.session, object_id, job.settings, job.now)
+    by = job.payload.get("by")
+    requester = await job.session.get(Member, int(by)) if by is not None else None
+    if requester is None or requester.telegram_user_id is None:
+        return
+    account = await job.session.get(TelegramAccount, requester.telegram_user_id)
+    _ = reader_translator(account, job.settings)
+    text = _("📤 Done: {count} messages are queued and on their way.", count=queued)
+    message = NewMessage(requester.telegram_user_id, text_payload(text), member_id=requester.id)
+    await outbox.enqueue(job.session, message, job.now)

@@ -1,0 +1,99 @@
+"""One message to many people, queued in the database in one statement per language:
+`INSERT INTO outbox_messages ... SELECT ... FROM <recipients>`. Nothing is loaded into
+Python, so a notice to a whole province queues in seconds instead of building an object per
+member.
+
+The message differs between recipients only by language, so the caller renders it once per
+language; the recipient's language is picked in SQL as `bot.i18n.pick_language` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    Table,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import DeliveryStatus, OutboxMessage, TelegramAccount
+
+OUTBOX = cast(Table, OutboxMessage.__table__)
+COLUMNS = (
+    "broadcast_id",
+    "chat_id",
+    "member_id",
+    "method",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+)
+
+
+def reader_language(
+    stored: ColumnElement[Any], telegram: ColumnElement[Any], languages: Sequence[str], default: str
+) -> ColumnElement[str]:
+    """The stored choice, else Telegram's language ("en-US" counts as "en"), else `default`."""
+    code = func.lower(telegram)
+    whens: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = [
+        (stored.in_(languages), stored),
+        (code.in_(languages), code),
+    ]
+    whens += [(code.like(f"{language}-%"), literal(language)) for language in languages]
+    return case(*whens, else_=literal(default))
+
+
+def recipients_of(query: Any) -> Select[Any]:
+    """Adds the account's language columns a recipients query needs: `query` selects
+    `member_id` and `chat_id` and joins TelegramAccount."""
+    columns = (
+        TelegramAccount.language.label("language"),
+        TelegramAccount.telegram_language.label("telegram_language"),
+    )
+    return cast(Select[Any], query.add_columns(*columns))
+
+
+async def enqueue_to_all(
+    session: AsyncSession,
+    recipients: Select[Any],
+    messages: Mapping[str, tuple[str, dict[str, Any]]],
+    *,
+    default: str,
+    now: datetime,
+    broadcast_id: int | None = None,
+) -> int:
+    """One pending row per recipient (`recipients_of` a query) with the message in their
+    language (`messages`: language -> (method, payload)); how many rows were queued."""
+    source = recipients.subquery("recipients")
+    language = reader_language(
+        source.c.language, source.c.telegram_language, list(messages), default
+    )
+    queued = 0
+    for code, (method, payload) in messages.items():
+        rows = select(
+            literal(broadcast_id, Integer),
+            source.c.chat_id,
+            source.c.member_id,
+            literal(method, String),
+            literal(payload, JSON),
+            literal(DeliveryStatus.PENDING.value, String),
+            literal(0, Integer),
+            literal(now, DateTime(timezone=True)),
+        ).where(language == code)
+        result = await session.execute(insert(OUTBOX).from_select(COLUMNS, rows))
+        queued += int(getattr(result, "rowcount", 0) or 0)
+    return queued

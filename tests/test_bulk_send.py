@@ -1,0 +1,100 @@
+"""Messages to many people: queued with one INSERT ... SELECT per language (each member gets
+the language `pick_language` gives them), and past BULK_JOB_THRESHOLD by a stored job that
+tells the secretary when everything is queued, while the bot goes on answering."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import pick_language
+from bot.settings import Settings
+from handlers.notice_common import notice_messages, reader_default
+from storage.db import transaction
+from storage.models import Notice, NoticeReceipt, OutboxMessage, TelegramAccount
+from storage.notices import add_notice, notice_status, queue_notice
+from tests.factories import member, tree
+from tests.fakebot import FakeBotApi
+from tests.harness import FAST_SENDER, RunningBot, bot_settings
+from tests.test_notices import NOTICE, SON, got, outbox_idle, seed, start_notice, user
+
+NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+LANGUAGE_CASES = [  # (stored choice, Telegram's language_code)
+    ("en", None),
+    (None, "en-GB"),
+    ("fr", "EN"),
+    (None, "fr"),
+    (None, None),
+    ("vi", "en"),
+]
+
+
+async def test_each_member_gets_the_notice_in_the_language_pick_language_gives(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    settings = Settings(_env_file=None)
+    async with transaction(sessions) as session:
+        units = await tree(session)
+        expected = {}
+        for n, (stored, telegram) in enumerate(LANGUAGE_CASES):
+            telegram_id = 500 + n
+            phone = f"09130000{n:02d}"
+            await member(session, units["CB1"], f"Người {n}", phone, telegram_id=telegram_id)
+            account = await session.get(TelegramAccount, telegram_id)
+            assert account is not None
+            account.language, account.telegram_language = stored, telegram
+            expected[telegram_id] = pick_language(stored, telegram, settings.default_locale)
+        await member(session, units["CB1"], "Chưa liên kết", "0913000099")
+        notice = await add_notice(session, units["CB1"].id, None, "Họp chi bộ")
+        messages = notice_messages(notice, settings)
+        default = reader_default(settings)
+        cb1 = units["CB1"]
+        queued = await queue_notice(session, notice, cb1, messages, default=default, now=NOW)
+        rows = list(await session.scalars(select(OutboxMessage)))
+        receipts = list(await session.scalars(select(NoticeReceipt)))
+        status = await notice_status(session, notice.id, names=2)
+    assert queued == len(rows) == len(LANGUAGE_CASES)
+    label = {"vi": "✅ Đã nhận", "en": "✅ Received"}
+    for row in rows:
+        button = row.payload["reply_markup"]["inline_keyboard"][0][0]["text"]
+        assert button == label[expected[row.chat_id]], row.chat_id
+        assert row.payload["text"] == "Họp chi bộ"
+    assert len(receipts) == len(LANGUAGE_CASES) + 1
+    assert [r.outbox_message_id is None for r in receipts].count(True) == 1
+    assert (status.total, status.sending, status.never_linked_count) == (7, 6, 1)
+    assert [m.full_name for m in status.never_linked] == ["Chưa liên kết"]
+
+
+@pytest.fixture
+async def job_bot(fake: FakeBotApi, database_url: str) -> AsyncIterator[RunningBot]:
+    """Every broadcast goes through the stored job."""
+    settings = bot_settings(fake, database_url, bulk_job_threshold=0, **FAST_SENDER)
+    running = RunningBot(fake, settings)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def test_a_notice_past_the_threshold_is_queued_by_a_job_that_tells_the_secretary(
+    job_bot: RunningBot,
+) -> None:
+    bot = job_bot
+    await seed(bot)
+    son = user(bot, SON)
+    await start_notice(bot, son)
+    await son.send_text(NOTICE)
+    _preview, question = await son.wait_for_messages(2)
+    await son.press("📤 Gửi", message=question)
+    await bot.fake.wait_until(lambda: "đang được gửi đến 4" in (question.text or ""))
+    told = "📤 Xong: 4 tin nhắn đã được xếp hàng và đang được gửi đi."
+    await bot.fake.wait_until(lambda: any(m.text == told for m in bot.fake.chat(SON).messages))
+    await outbox_idle(bot)
+    assert len(got(bot, SON)) == 1
+    async with bot.db() as session:
+        [notice] = list(await session.scalars(select(Notice)))
+        receipts = list(await session.scalars(select(NoticeReceipt)))
+    assert notice.broadcast_id is not None and len(receipts) == 5

@@ -1,0 +1,86 @@
+"""Figures at the size of a province: computed in SQL over a subtree of the organisation, so
+an organisation with more members than a statement may bind parameters (32,767 on
+PostgreSQL) gets its scorecard, and a branch's figures do not depend on what else is in the
+database. Seeded with bulk inserts (bench/scale_seed.py)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bench.scale_seed import (
+    MEMBERS_PER_BRANCH,
+    YEAR,
+    has_answered,
+    has_comment,
+    is_exempt,
+    is_present,
+    plan_status,
+    seed_org,
+    tie_status,
+)
+from bot.i18n import translator
+from storage.db import transaction
+from storage.models import PlanStatus, TieStatus, Unit
+from storage.residence_comments import residence_overview
+from storage.scorecard import Fraction, Scorecard, scorecards
+
+TZ = translator("vi").tz
+PARAMETER_LIMIT = 32_767
+
+
+def expected(members: range) -> dict[str, Fraction]:
+    """The scorecard figures of the seeded members numbered `members`."""
+    n = len(members)
+    exempt = sum(1 for i in members if is_exempt(i))
+    registered = sum(1 for i in members if tie_status(i) is not None or is_exempt(i))
+    commented = sum(1 for i in members if tie_status(i) == TieStatus.CONFIRMED and has_comment(i))
+    handed_in = (PlanStatus.SUBMITTED, PlanStatus.ACCEPTED, PlanStatus.RETURNED)
+    return {
+        "residence_registered": Fraction(registered, n),
+        "residence_commented": Fraction(commented, n - exempt),
+        "plans_handed_in": Fraction(sum(1 for i in members if plan_status(i) in handed_in), n),
+        "good_or_better": Fraction(
+            sum(1 for i in members if plan_status(i) == PlanStatus.ACCEPTED), n
+        ),
+        "attendance": Fraction(sum(1 for i in members if is_present(i)), n),
+        "survey_response": Fraction(sum(1 for i in members if has_answered(i)), n),
+    }
+
+
+def figures(card: Scorecard) -> dict[str, Fraction]:
+    return {name: getattr(card, name) for name in expected(range(1))}
+
+
+async def test_scorecard_of_an_organisation_larger_than_the_parameter_limit(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    members = PARAMETER_LIMIT + 1 + MEMBERS_PER_BRANCH  # whole branches, past the limit
+    async with transaction(sessions) as session:
+        seeded = await seed_org(session, members)
+        branches, total = await scorecards(session, seeded.root, YEAR, TZ)
+        overview = await residence_overview(session, {seeded.root.path}, YEAR, 2)
+    assert seeded.members > PARAMETER_LIMIT
+    assert figures(total) == expected(range(seeded.members))
+    assert len(branches) == len(seeded.branches)
+    first = next(card for card in branches if card.unit.id == seeded.branches[0])
+    assert figures(first) == expected(range(MEMBERS_PER_BRANCH))
+    assert sum(f.members for _branch, f in overview) == seeded.members
+    assert sum(f.exempt for _branch, f in overview) == sum(
+        1 for i in range(seeded.members) if is_exempt(i)
+    )
+
+
+async def test_a_branch_figure_does_not_change_when_members_join_elsewhere(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with transaction(sessions) as session:
+        seeded = await seed_org(session, 10 * MEMBERS_PER_BRANCH, "A")
+        branch = await session.get(Unit, seeded.branches[3])
+        assert branch is not None
+        [before], _total = await scorecards(session, branch, YEAR, TZ)
+        await seed_org(session, 10_000, "Z", parent=seeded.root)  # a sibling committee
+        [after], _total = await scorecards(session, branch, YEAR, TZ)
+        _branches, root_after = await scorecards(session, seeded.root, YEAR, TZ)
+    own = range(3 * MEMBERS_PER_BRANCH, 4 * MEMBERS_PER_BRANCH)
+    assert figures(before) == figures(after) == expected(own)
+    assert root_after.plans_handed_in.total == 10 * MEMBERS_PER_BRANCH + 10_020
