@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision: str = '0010_instances_notify'
-down_revision: str | None = '0009'
+down_revision: str | None = '0010_update_lanes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '0010_scale_indexes'
-down_revision: str | None = '0009'
+down_revision: str | None = '0010_prompt_pause'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
