@@ -196,10 +196,13 @@ class LaneWorker:
                     await inbox.save_replies(session, item.update_id, replies, len(calls))
         except Exception as error:  # rolled back: pause and try again, or set aside
             return await self._failed(chat_id, item, error, scope, streak)
-        for callback in scope.after_commit:
-            callback()
         if calls:
             await self._send(chat_id, item.update_id, calls, scope.language)
+        # Only now wake the sender and the scheduler: a member's own reply goes before the
+        # broadcast their action queued (a secretary invited to their own meeting reads
+        # "sent" before the invitation).
+        for callback in scope.after_commit:
+            callback()
         return Step.DONE, 0
 
     async def _download(self, payload: dict[str, Any]) -> dict[str, bytes]:

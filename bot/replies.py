@@ -53,6 +53,7 @@ LIMITED = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 ANSWER = "answerCallbackQuery"
 MAX_TEXT = 4096  # Telegram's limits, after entities are parsed
 MAX_CAPTION = 1024
+MAX_BUTTON_DATA = 64  # bytes
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -127,6 +128,25 @@ def check(call: Call) -> None:
     caption = call.params.get("caption")
     if caption is not None and visible_length(caption, mode) > MAX_CAPTION:
         raise BadRequest("Message caption is too long")
+    if any(len(data.encode()) > MAX_BUTTON_DATA for data in _button_data(call.params)):
+        raise BadRequest("Button_data_invalid")
+
+
+def _button_data(params: dict[str, Any]) -> list[str]:
+    """The callback data of the call's inline buttons (markup arrives as JSON text)."""
+    markup = params.get("reply_markup")
+    if isinstance(markup, str):
+        try:
+            markup = json.loads(markup)
+        except ValueError:
+            return []
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    return [
+        str(button["callback_data"])
+        for row in rows or []
+        for button in row
+        if isinstance(button, dict) and "callback_data" in button
+    ]
 
 
 def stand_in(call: Call) -> bytes:

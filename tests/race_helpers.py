@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Chibo, build_application
@@ -33,14 +34,18 @@ async def quiet_bot(bot: RunningBot) -> AsyncIterator[Chibo]:
 
 
 async def handle_at_once(chibo: Chibo, bot: RunningBot, updates: list[dict[str, Any]]) -> None:
-    """Stores the updates and handles them concurrently, each in its own transaction (the
-    runner's step for one update, which concurrent lanes and instances run side by side)."""
+    """Stores the updates and handles them as the runner does, every chat's lane at once:
+    updates of different chats race each other, one chat's (a member on two phones, a
+    press repeated) go through its lane in order, as in a running bot."""
     bot.fake.updates.clear()  # handed over here, not polled
+    runner = chibo.runner
+    now = datetime.now(UTC)
     async with transaction(chibo.sessions) as session:
         await inbox.store_updates(session, updates)
+        chats = {inbox.lane_of(update)[0] for update in updates}
+        lanes = await inbox.take_lanes(session, chats, runner.holder, now, now + runner.lease)
     bot.fake.add_latency(ROUND_TRIP)
     try:
-        handle = chibo.runner._handle
-        await asyncio.gather(*(handle(int(u["update_id"]), u, True) for u in updates))
+        await asyncio.gather(*(runner.worker.run_lane(chat_id) for chat_id in lanes))
     finally:
         bot.fake._latency = None

@@ -128,6 +128,12 @@ async def test_a_member_answering_from_two_phones_at_once_keeps_one_answer(
     async with quiet_bot(bot) as chibo:
         reasons = [await an.send_text(text) for text in ("Ốm", "Đi công tác")]
         await handle_at_once(chibo, bot, reasons)
+    # The secretary reads the reason, so each phone is shown it back first: both send.
+    shown = [m for m in an.messages if "✅ Gửi" in m.buttons()]
+    assert shown
+    async with quiet_bot(bot) as chibo:
+        sends = [await an.press("✅ Gửi", message=message) for message in shown]
+        await handle_at_once(chibo, bot, sends)
     async with bot.db(settle=False) as session:
         [invite] = await session.scalars(
             select(MeetingInvite).where(MeetingInvite.member_id == ids["an"])
