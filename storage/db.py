@@ -30,8 +30,6 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     file and settings, without aiosqlite's thread hop per call.
     """
     parsed = make_url(url)
-    # An error's text would otherwise quote the statement's values: names, phones, texts.
-    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(inline_url(parsed), **kwargs)
         _configure_sqlite(engine)
