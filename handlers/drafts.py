@@ -215,14 +215,14 @@ async def _show_back(message: Message, context: Context, state: FlowState, text:
 async def _on_button(update: Update, context: Context, drafts: dict[str, Draft]) -> None:
     """❌ Cancel, ▶️ Continue, ✅ Send, ✏️ Edit: only ever on the presser's own drafts."""
     query = update.callback_query
-    if query is None or query.message is None or not context.actor.is_member:
+    if query is None or not isinstance(query.message, Message) or not context.actor.is_member:
         await refuse(update, context, "draft_button")
         return
     kind, _sep, flow = (query.data or "").partition(":")
     if kind == CANCEL_DATA:
         await ack(query)
         await drop_buttons(query)
-        await _leave(query.message, context, drafts)  # type: ignore[arg-type]
+        await _leave(query.message, context, drafts)
         return
     state = await get_flow(context.db, context.actor.telegram_id, flow)
     draft = drafts.get(flow)
