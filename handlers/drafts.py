@@ -157,18 +157,18 @@ async def _leave(message: Message, context: Context, drafts: dict[str, Draft]) -
     """The person leaves the question (their drafts are kept), and is told how to return."""
     _ = context._
     left = await pause_flows(context.db, context.actor.telegram_id)
-    known = [drafts[s.flow] for s in left if s.flow in drafts]
-    if not known:
+    flow = next((s.flow for s in left if s.flow in drafts), None)
+    if flow is None:
         await message.reply_text(_("There is no question waiting for your answer."))
         return
     await message.reply_text(
         _(
             "Stopped: I no longer wait for your answer. Your draft ({name}) is kept: "
             "continue it from {menu}.",
-            name=_(known[0].name),
-            menu=_(known[0].menu),
+            name=_(drafts[flow].name),
+            menu=_(drafts[flow].menu),
         ),
-        reply_markup=InlineKeyboardMarkup([[_resume_button(_, left[0].flow)]]),
+        reply_markup=InlineKeyboardMarkup([[_resume_button(_, flow)]]),
     )
 
 
