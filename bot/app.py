@@ -114,6 +114,7 @@ COMMANDS = (
     ("language", N_("Change the language")),
     ("help", N_("Help")),
     ("start", N_("Link my Telegram account")),
+    ("huy", N_("Stop the question I am answering (the draft is kept)")),
 )
 
 

@@ -157,18 +157,18 @@ async def _leave(message: Message, context: Context, drafts: dict[str, Draft]) -
     """The person leaves the question (their drafts are kept), and is told how to return."""
     _ = context._
     left = await pause_flows(context.db, context.actor.telegram_id)
-    known = [drafts[s.flow] for s in left if s.flow in drafts]
-    if not known:
+    flow = next((s.flow for s in left if s.flow in drafts), None)
+    if flow is None:
         await message.reply_text(_("There is no question waiting for your answer."))
         return
     await message.reply_text(
         _(
             "Stopped: I no longer wait for your answer. Your draft ({name}) is kept: "
             "continue it from {menu}.",
-            name=_(known[0].name),
-            menu=_(known[0].menu),
+            name=_(drafts[flow].name),
+            menu=_(drafts[flow].menu),
         ),
-        reply_markup=InlineKeyboardMarkup([[_resume_button(_, left[0].flow)]]),
+        reply_markup=InlineKeyboardMarkup([[_resume_button(_, flow)]]),
     )
 
 
@@ -215,14 +215,14 @@ async def _show_back(message: Message, context: Context, state: FlowState, text:
 async def _on_button(update: Update, context: Context, drafts: dict[str, Draft]) -> None:
     """❌ Cancel, ▶️ Continue, ✅ Send, ✏️ Edit: only ever on the presser's own drafts."""
     query = update.callback_query
-    if query is None or query.message is None or not context.actor.is_member:
+    if query is None or not isinstance(query.message, Message) or not context.actor.is_member:
         await refuse(update, context, "draft_button")
         return
     kind, _sep, flow = (query.data or "").partition(":")
     if kind == CANCEL_DATA:
         await ack(query)
         await drop_buttons(query)
-        await _leave(query.message, context, drafts)  # type: ignore[arg-type]
+        await _leave(query.message, context, drafts)
         return
     state = await get_flow(context.db, context.actor.telegram_id, flow)
     draft = drafts.get(flow)
