@@ -18,6 +18,7 @@ notice is queued, a member's update (acknowledging a notice: one small write tra
 runs every 20 ms; the longest it waited is printed on a `scale-note:` line.
 
     python -m bench.scale [--sizes 3000,30000,300000] [--database-url URL] [--repeat 3]
+                          [--skip-sqlite]
 
 Prints, per backend and size:
     scale: members=... scorecard_root_s=... scorecard_branch_s=... not_acked_root_s=...
