@@ -179,6 +179,16 @@ class LaneWorker:
     # --- handling ---------------------------------------------------------------------------
 
     async def _handle(self, chat_id: int, item: LaneItem, streak: int) -> tuple[Step, int]:
+        # From before the commit until the replies are out, no queued message to this chat
+        # goes first: the replies answer what the person just did.
+        limits = self.replies.limits
+        limits.reserve(chat_id)
+        try:
+            return await self._handle_reserved(chat_id, item, streak)
+        finally:
+            limits.unreserve(chat_id)
+
+    async def _handle_reserved(self, chat_id: int, item: LaneItem, streak: int) -> tuple[Step, int]:
         scope: UpdateScope | None = None
         calls: list[Call] = []
         try:
@@ -196,10 +206,12 @@ class LaneWorker:
                     await inbox.save_replies(session, item.update_id, replies, len(calls))
         except Exception as error:  # rolled back: pause and try again, or set aside
             return await self._failed(chat_id, item, error, scope, streak)
-        for callback in scope.after_commit:
-            callback()
         if calls:
             await self._send(chat_id, item.update_id, calls, scope.language)
+        # Then wake the sender (or the export worker): a broadcast the handler enqueued must
+        # not reach the person before the handler's own reply ("sending to 12 members").
+        for callback in scope.after_commit:
+            callback()
         return Step.DONE, 0
 
     async def _download(self, payload: dict[str, Any]) -> dict[str, bytes]:
