@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
+from telegram.error import BadRequest, NetworkError
 
 from bot.context import current_scope
 from bot.delivery_http import AiohttpRequest
@@ -91,14 +92,28 @@ class OutboxSender:
         """
         await self._forget_earlier_run()
         await self._recover()
-        async with self.bot:
+        await self._start_bot()
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._feed())
+                group.create_task(self._dispatch())
+                group.create_task(self._record())
+        finally:
+            await self._stop_cleanly()
+            await self.bot.shutdown()
+
+    async def _start_bot(self) -> None:
+        """The bot asks Telegram who it is first: when Telegram is slow to answer (longer
+        than a send may take), ask again rather than stop the whole process."""
+        while True:
             try:
-                async with asyncio.TaskGroup() as group:
-                    group.create_task(self._feed())
-                    group.create_task(self._dispatch())
-                    group.create_task(self._record())
-            finally:
-                await self._stop_cleanly()
+                await self.bot.initialize()
+                return
+            except NetworkError as error:
+                if isinstance(error, BadRequest):
+                    raise
+                log.warning("outbox: Telegram unavailable (%s)", type(error).__name__)
+                await asyncio.sleep(RETRY_DB_SECONDS)
 
     async def _forget_earlier_run(self) -> None:
         with contextlib.suppress(Exception):

@@ -24,7 +24,7 @@ import asyncio
 import heapq
 import itertools
 import math
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -34,6 +34,7 @@ MARGIN = 0.01  # fraction of each window
 CATCH_UP = 0.02  # seconds of lost pacing we may catch up on
 # Answers seen before the fastest round trip is trusted (the first ones include connecting).
 WARM_UP_ANSWERS = 20
+REPLY_HOLD_SECONDS = 0.05  # a message waits this long, again, while its chat's reply is due
 PER_CHAT_PER_SECOND = 1
 PER_GROUP_PER_MINUTE = 20
 
@@ -109,6 +110,7 @@ class SendLimits:
         self._answers = 0
         self._answered = asyncio.Event()  # an answer came back, or an urgent slot was taken
         self._urgent = 0  # urgent callers waiting for a slot
+        self._replying: Counter[int] = Counter()  # chats with a reply on its way
         self._chats: dict[int, SlidingWindow] = {}
         self._groups: dict[int, SlidingWindow] = {}
 
@@ -140,8 +142,20 @@ class SendLimits:
         paced = self._next_at - now
         return max(self._paused_until - now, paced, self._overall.wait_time(now))
 
-    def chat_wait(self, chat_id: int) -> float:
-        """Seconds until this chat may get one more message."""
+    def reserve(self, chat_id: int) -> None:
+        """A reply to the chat is on its way (bot/lanes.py): no other message goes first."""
+        self._replying[chat_id] += 1
+
+    def unreserve(self, chat_id: int) -> None:
+        self._replying[chat_id] -= 1
+        if self._replying[chat_id] <= 0:
+            del self._replying[chat_id]
+
+    def chat_wait(self, chat_id: int, reply: bool = False) -> float:
+        """Seconds until this chat may get one more message (a reply does not wait for a
+        reservation: it is the reply being waited for)."""
+        if not reply and chat_id in self._replying:
+            return REPLY_HOLD_SECONDS
         now = self.clock()
         wait = self._chat(chat_id).wait_time(now)
         if chat_id < 0:  # groups, supergroups and channels

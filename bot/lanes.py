@@ -179,6 +179,16 @@ class LaneWorker:
     # --- handling ---------------------------------------------------------------------------
 
     async def _handle(self, chat_id: int, item: LaneItem, streak: int) -> tuple[Step, int]:
+        # From before the commit until the replies are out, no queued message to this chat
+        # goes first: the replies answer what the person just did.
+        limits = self.replies.limits
+        limits.reserve(chat_id)
+        try:
+            return await self._handle_reserved(chat_id, item, streak)
+        finally:
+            limits.unreserve(chat_id)
+
+    async def _handle_reserved(self, chat_id: int, item: LaneItem, streak: int) -> tuple[Step, int]:
         scope: UpdateScope | None = None
         calls: list[Call] = []
         try:
@@ -198,9 +208,8 @@ class LaneWorker:
             return await self._failed(chat_id, item, error, scope, streak)
         if calls:
             await self._send(chat_id, item.update_id, calls, scope.language)
-        # Only now wake the sender and the scheduler: a member's own reply goes before the
-        # broadcast their action queued (a secretary invited to their own meeting reads
-        # "sent" before the invitation).
+        # Then wake the sender (or the export worker): a broadcast the handler enqueued must
+        # not reach the person before the handler's own reply ("sending to 12 members").
         for callback in scope.after_commit:
             callback()
         return Step.DONE, 0

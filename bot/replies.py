@@ -240,10 +240,10 @@ class ReplySender:
     async def _admit(self, chat_id: int | None) -> Stamp:
         limits, chat = self.limits, chat_id or 0
         while True:
-            wait = limits.chat_wait(chat)
+            wait = limits.chat_wait(chat, reply=True)
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
             await limits.overall_slot(urgent=True)
-            if limits.chat_wait(chat) <= 0:  # a broadcast message may have taken it meanwhile
+            if limits.chat_wait(chat, reply=True) <= 0:  # a broadcast may have taken it meanwhile
                 return limits.admit(chat)
