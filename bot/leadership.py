@@ -49,6 +49,8 @@ OUTBOX_CHANNEL = "chibo_outbox"
 SCHEDULE_CHANNEL = "chibo_schedule"
 
 Lead = Callable[[], Awaitable[None]]
+# What a lost or refused database connection raises (a timeout included).
+CONNECTION_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
 def is_postgres(database_url: str) -> bool:
@@ -85,7 +87,7 @@ class Leadership:
         while True:
             try:
                 connection = await _connect(dsn, "leader")
-            except (OSError, asyncpg.PostgresError) as error:
+            except CONNECTION_ERRORS as error:
                 log.warning("leadership: database unavailable (%s)", type(error).__name__)
                 await asyncio.sleep(self.retry_seconds)
                 continue
@@ -100,7 +102,7 @@ class Leadership:
         while True:
             try:
                 held = await self._ping(connection, "SELECT pg_try_advisory_lock($1)")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            except CONNECTION_ERRORS:
                 return  # a new connection, then
             if held:
                 log.info("leadership: this instance now polls Telegram and sends the outbox")
@@ -118,7 +120,7 @@ class Leadership:
                     break
                 try:
                     await self._ping(connection, "SELECT 1")
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                except CONNECTION_ERRORS:
                     return  # the lock may be someone else's now
             leading.result()  # lead ended by itself: say why
             raise RuntimeError("the leader's work ended")
@@ -161,7 +163,7 @@ class Wakeups:
         while True:
             try:
                 await self._listen(dsn)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+            except CONNECTION_ERRORS as error:
                 log.warning("wake-ups: connection lost (%s)", type(error).__name__)
             await asyncio.sleep(self.retry_seconds)
 

@@ -206,3 +206,75 @@ async def test_the_fake_refuses_a_second_poller_like_telegram(fake: FakeBotApi) 
     assert response.status == 409
     assert body["description"].startswith("Conflict: terminated by other getUpdates request")
     assert fake.poll_conflicts == 1
+
+
+def webhook_update(update_id: int, user_id: int, text: str) -> dict[str, object]:
+    chat = {"id": user_id, "type": "private", "first_name": "An"}
+    sender = {"id": user_id, "is_bot": False, "first_name": "An", "language_code": "vi"}
+    message = {
+        "message_id": update_id,
+        "date": 1764580000,
+        "text": text,
+        "chat": chat,
+        "from": sender,
+        "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
+    }
+    return {"update_id": update_id, "message": message}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_webhook_every_instance_stores_and_any_handles(
+    fake: FakeBotApi, database_url: str
+) -> None:
+    import aiohttp
+
+    from bot.app import build_application
+    from bot.webhook import SECRET_HEADER
+    from tests.test_inbox_runtime import free_port
+
+    checker = RunningBot(fake, bot_settings(fake, database_url))
+    async with checker.db(settle=False) as session:
+        branch = (await tree(session))["CB1"]
+        await member(session, branch, "Lê An", "0912000001", telegram_id=801)
+    an = fake.user(801)
+    ports = [free_port(), free_port()]
+    running = []
+    for port in ports:
+        settings = bot_settings(
+            fake,
+            database_url,
+            webhook_url="https://bot.example.org/telegram",
+            webhook_secret_token="s3cret-token",
+            webhook_port=port,
+            leader_retry_seconds=0.5,
+        )
+        chibo = build_application(settings)
+        await chibo.start()
+        running.append((chibo, asyncio.create_task(chibo.run_webhook())))
+    try:
+        await fake.wait_until(lambda: fake.webhook is not None, timeout=20)
+        headers = {SECRET_HEADER: "s3cret-token"}
+        async with aiohttp.ClientSession() as http:
+            for number, command in enumerate(COMMANDS * 2):  # to each instance in turn
+                url = f"http://127.0.0.1:{ports[number % 2]}/telegram"
+                update = webhook_update(5000 + number, 801, command)
+                for _attempt in range(100):  # the second one may still be starting
+                    with contextlib.suppress(aiohttp.ClientConnectionError):
+                        async with http.post(url, json=update, headers=headers) as response:
+                            assert response.status == 200  # stored
+                            break
+                    await asyncio.sleep(0.1)
+        await an.wait_for_messages(len(COMMANDS) * 2, timeout=30)
+        await asyncio.sleep(0.5)  # anything answered twice would arrive now
+    finally:
+        for chibo, task in running:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await chibo.stop()
+    replies = [m.text or "" for m in an.messages]
+    assert len(replies) == len(COMMANDS) * 2
+    for command, reply in zip(COMMANDS * 2, replies, strict=True):
+        assert reply.startswith(REPLIES[command]), (command, reply)
+    assert fake.count("setWebhook") == 1  # only the leader registers it
