@@ -194,11 +194,13 @@ async def _show_preview(update: Update, context: Context, unit: Unit, data: Draf
         await chat.send_message(data["text"])
     recipients = await audience(context.db, unit)
     unlinked = sum(1 for r in recipients if r.account is None)
+    where = escape(audience_name(unit, _))  # outside the call: pybabel misreads nested _()
     lines = [
-        _(
+        _.plural(
+            "Send this notice to {count} member of {audience}?",
             "Send this notice to {count} members of {audience}?",
-            count=len(recipients),
-            audience=escape(audience_name(unit, _)),
+            len(recipients),
+            audience=where,
         )
     ]
     if unlinked:

@@ -158,7 +158,11 @@ async def on_remind(update: Update, context: Context) -> None:
     )
     wake_sender_after_commit(context.bot_data)
     await chat.send_message(
-        _("🔔 A reminder is on its way to {count} members.", count=len(messages))
+        _.plural(
+            "🔔 A reminder is on its way to {count} member.",
+            "🔔 A reminder is on its way to {count} members.",
+            len(messages),
+        )
     )
 
 

@@ -56,3 +56,14 @@ async def test_meeting_invitation_names_the_weekday(bot: RunningBot) -> None:
     await outbox_idle(bot)
     [invitation] = received(bot, AN, "📨")
     assert "🕒 Thứ Sáu, 25/12/2099 19:30" in (invitation.text or "")
+
+
+def test_english_counts_agree_with_their_noun() -> None:
+    """Seen: "Invite 1 members?"."""
+    from bot.i18n import translator
+
+    english, vietnamese = translator("en"), translator("vi")
+    forms = ("Invite {count} member?", "Invite {count} members?")
+    assert english.plural(*forms, 1) == "Invite 1 member?"
+    assert english.plural(*forms, 4) == "Invite 4 members?"
+    assert vietnamese.plural(*forms, 1) == "Mời 1 đảng viên?"
