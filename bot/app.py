@@ -24,7 +24,6 @@ from bot.context import SETTINGS_KEY, ChiboContext
 from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
 from bot.delivery_http import AiohttpRequest
 from bot.export_worker import EXPORTS_KEY, ExportWorker
-from bot.fit_bot import FittingExtBot
 from bot.i18n import LANGUAGES, N_, translator
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
@@ -211,7 +210,11 @@ def build_application(settings: Settings) -> Chibo:
         raise ValueError("BOT_TOKEN is not set")
     application = (
         Application.builder()
-        .bot(_handlers_bot(settings))
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.file_base_url)
+        .request(AiohttpRequest(BOT_CONNECTIONS, BOT_TIMEOUT_SECONDS))
+        .get_updates_request(AiohttpRequest(1, BOT_TIMEOUT_SECONDS))
         .context_types(CONTEXT_TYPES)
         .updater(None)  # updates come through our durable inbox, not PTB's in-memory queue
         .build()
@@ -228,18 +231,6 @@ def build_application(settings: Settings) -> Chibo:
     exports = ExportWorker(application.bot, sessions, settings)
     application.bot_data[EXPORTS_KEY] = exports
     return Chibo(settings, application, engine, sessions, runner, sender, scheduler, exports)
-
-
-def _handlers_bot(settings: Settings) -> FittingExtBot:
-    """Every message the handlers send fits Telegram's limits (bot/fit_bot.py)."""
-    assert settings.bot_token is not None
-    return FittingExtBot(
-        settings.bot_token.get_secret_value(),
-        base_url=settings.telegram_api_base_url,
-        base_file_url=settings.file_base_url,
-        request=AiohttpRequest(BOT_CONNECTIONS, BOT_TIMEOUT_SECONDS),
-        get_updates_request=AiohttpRequest(1, BOT_TIMEOUT_SECONDS),
-    )
 
 
 def _jobs() -> dict[str, JobFn]:
