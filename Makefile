@@ -31,7 +31,7 @@ check: lint typecheck test
 
 # Re-extract msgids from the code and merge them into both catalogs.
 messages: install
-	$(BIN)/pybabel extract --no-location --omit-header --width 100 -k _ -k N_ -o locales/messages.pot bot handlers storage
+	$(BIN)/pybabel extract --no-location --omit-header --width 100 -k _ -k N_ -k plural:1,2 -o locales/messages.pot bot handlers storage
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --width 100 -i locales/messages.pot -d locales -D messages
 
 bench: install

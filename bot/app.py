@@ -25,7 +25,6 @@ from bot.context import SETTINGS_KEY, ChiboContext
 from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
 from bot.delivery_http import AiohttpRequest
 from bot.export_worker import EXPORTS_KEY, ExportWorker
-from bot.fit_bot import FittingExtBot
 from bot.i18n import LANGUAGES, N_, translator
 from bot.leadership import (
     INBOX_CHANNEL,
@@ -268,7 +267,11 @@ def build_application(settings: Settings) -> Chibo:
     request = AiohttpRequest(max(BOT_CONNECTIONS, settings.update_concurrency), BOT_TIMEOUT_SECONDS)
     application = (
         Application.builder()
-        .bot(_handlers_bot(settings, DeferringRequest(request)))
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.file_base_url)
+        .request(DeferringRequest(request))
+        .get_updates_request(AiohttpRequest(1, BOT_TIMEOUT_SECONDS))
         .context_types(CONTEXT_TYPES)
         .updater(None)  # updates come through our durable inbox, not PTB's in-memory queue
         .build()
@@ -304,19 +307,6 @@ def build_application(settings: Settings) -> Chibo:
         leadership,
         wakeups,
         Maintenance(sessions, settings),
-    )
-
-
-def _handlers_bot(settings: Settings, request: DeferringRequest) -> FittingExtBot:
-    """Every message the handlers send fits Telegram's limits (bot/fit_bot.py) and leaves
-    after the handler's commit (bot/replies.py)."""
-    assert settings.bot_token is not None
-    return FittingExtBot(
-        settings.bot_token.get_secret_value(),
-        base_url=settings.telegram_api_base_url,
-        base_file_url=settings.file_base_url,
-        request=request,
-        get_updates_request=AiohttpRequest(1, BOT_TIMEOUT_SECONDS),
     )
 
 

@@ -68,6 +68,11 @@ class Translator:
     def datetime_text(self, value: datetime | None) -> str:
         return self.local(value).strftime("%d/%m/%Y %H:%M") if value else "—"
 
+    def plural(self, singular: str, plural: str, count: int, **values: object) -> str:
+        """`_.plural("Invite {count} member?", "Invite {count} members?", n)`: the form that
+        fits n in the reader's language (English has two, Vietnamese one)."""
+        return self._catalog.ngettext(singular, plural, count).format(count=count, **values)
+
     def weekday_text(self, value: datetime) -> str:
         """The local day of the week ("Thứ Năm"): an invitation names the day people plan by."""
         return self(WEEKDAYS[self.local(value).weekday()])

@@ -28,8 +28,11 @@ class Bar:
     target: float | None  # percent, or None
 
 
-def render_scorecard(title: str, bars: Sequence[Bar], no_data: str) -> bytes:
-    """A PNG: the bars top to bottom in the order given."""
+def render_scorecard(
+    title: str, bars: Sequence[Bar], no_data: str, legend: tuple[str, str, str] | None = None
+) -> bytes:
+    """A PNG: the bars top to bottom in the order given; `legend` names the target mark, a
+    bar that met it and one that missed it."""
     figure = Figure(figsize=(6.0, 1.2 + 0.6 * len(bars)), dpi=150)
     FigureCanvasAgg(figure)
     ax = figure.subplots()
@@ -44,7 +47,9 @@ def render_scorecard(title: str, bars: Sequence[Bar], no_data: str) -> bytes:
     ax.set_title(textwrap.fill(title, 48), fontsize=11, fontfamily=FONT)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    figure.tight_layout()
+    if legend is not None:
+        _draw_legend(ax, figure, legend)
+    figure.tight_layout(rect=(0, 0.1 if legend else 0, 1, 1))  # room for the legend
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
@@ -65,3 +70,26 @@ def _draw_bar(ax: object, position: int, bar: Bar, no_data: str) -> None:
     ax.text(bar.percent + 1, position, f"{bar.percent:.0f}%", va="center", fontsize=8)
     if bar.target is not None:
         ax.plot([bar.target, bar.target], [position - 0.35, position + 0.35], color="black")
+
+
+def _draw_legend(ax: object, figure: Figure, legend: tuple[str, str, str]) -> None:
+    """Under the chart: what the black mark and the two colours mean."""
+    from matplotlib.axes import Axes
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    assert isinstance(ax, Axes)
+    target, met, missed = legend
+    handles = [
+        Line2D([0], [0], color="black", marker="|", linestyle="None", markersize=12, label=target),
+        Patch(color=MET_COLOR, label=met),
+        Patch(color=MISSED_COLOR, label=missed),
+    ]
+    figure.legend(
+        handles=handles,
+        loc="lower center",
+        ncols=3,
+        fontsize=8,
+        frameon=False,
+        prop={"family": FONT, "size": 8},
+    )

@@ -283,7 +283,7 @@ async def _show_preview(update: Update, context: Context, data: Draft) -> None:
     unlinked = sum(1 for p in people if p.account is None)
     meeting = Meeting(**{k: getattr(preview, k) for k in ("kind", "starts_at", "place", "agenda")})
     lines = [html_card(meeting, unit.name, _), ""]
-    lines.append(_("Invite {count} members?", count=len(people)))
+    lines.append(_.plural("Invite {count} member?", "Invite {count} members?", len(people)))
     if unlinked:
         lines.append(_("{count} of them have not linked Telegram.", count=unlinked))
     send = InlineKeyboardButton(_("📤 Send the invitations"), callback_data="msend")

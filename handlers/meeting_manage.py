@@ -216,7 +216,9 @@ async def on_edit_input(update: Update, context: Context, draft: FlowState) -> N
     count = await _tell_everyone(context, meeting, "meeting_changed", changed)
     await schedule_reminders(context.db, meeting, context.settings, context.now())
     wake_scheduler_after_commit(context.bot_data)
-    await message.reply_text(_("Changed. {count} members are told.", count=count))
+    await message.reply_text(
+        _.plural("Changed. {count} member is told.", "Changed. {count} members are told.", count)
+    )
 
 
 def edit_problem(context: Context, draft: FlowState, text: str) -> str | None:
@@ -301,7 +303,12 @@ async def on_cancel_confirmed(update: Update, context: Context) -> None:
     await schedule.cancel_prefix(context.db, f"meeting:{meeting.id}:")
     count = await _tell_everyone(context, meeting, "meeting_cancelled")
     await edit_text(
-        update.callback_query, _("The meeting is cancelled. {count} members are told.", count=count)
+        update.callback_query,
+        _.plural(
+            "The meeting is cancelled. {count} member is told.",
+            "The meeting is cancelled. {count} members are told.",
+            count,
+        ),
     )
 
 

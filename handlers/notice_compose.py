@@ -200,11 +200,13 @@ async def _show_preview(update: Update, context: Context, unit: Unit, data: Draf
         await chat.send_message(data["text"])
     total, linked = await audience_counts(context.db, unit)
     unlinked = total - linked
+    where = escape(audience_name(unit, _))  # outside the call: pybabel misreads nested _()
     lines = [
-        _(
+        _.plural(
+            "Send this notice to {count} member of {audience}?",
             "Send this notice to {count} members of {audience}?",
-            count=total,
-            audience=escape(audience_name(unit, _)),
+            total,
+            audience=where,
         )
     ]
     if unlinked:

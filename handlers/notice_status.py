@@ -162,7 +162,13 @@ async def on_remind(update: Update, context: Context) -> None:
         object_id=notice.id,
         details={"recipients": count},
     )
-    await chat.send_message(_("🔔 A reminder is on its way to {count} members.", count=count))
+    await chat.send_message(
+        _.plural(
+            "🔔 A reminder is on its way to {count} member.",
+            "🔔 A reminder is on its way to {count} members.",
+            count,
+        )
+    )
 
 
 async def on_acknowledge(update: Update, context: Context) -> None:

@@ -69,10 +69,33 @@ async def on_unit(update: Update, context: Context) -> None:
         await refuse(update, context, "scorecard_unit")
         return
     await ack(query)
+    if (query.data or "").startswith("scc:"):
+        await _show_compact(update, context, unit)
+        return
     await _show(update, context, unit)
 
 
 async def _show(update: Update, context: Context, unit: Unit) -> None:
+    """In words, a branch at a time (it reads on a phone), the compact table on request."""
+    _ = context._
+    chat = update.effective_chat
+    if chat is None:
+        return
+    year = context.now().astimezone(context.settings.tz).year
+    branches, total = await scorecards(context.db, unit, year, context.settings.tz)
+    compact = InlineKeyboardButton(_("🔢 Compact table"), callback_data=f"scc:{unit.id}")
+    await chat.send_message(
+        _in_words(unit, year, branches, total, _),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup([[compact]]),
+    )
+    bars = [Bar(_(LABELS[m]), _percent(getattr(total, m)), _target(m)) for m in METRICS]
+    title = _("Resolution 21: {unit}, {year}", unit=unit.name, year=year)
+    legend = (_("target"), _("target met"), _("target missed"))
+    await chat.send_photo(render_scorecard(title, bars, _("no data"), legend))
+
+
+async def _show_compact(update: Update, context: Context, unit: Unit) -> None:
     _ = context._
     chat = update.effective_chat
     if chat is None:
@@ -80,9 +103,25 @@ async def _show(update: Update, context: Context, unit: Unit) -> None:
     year = context.now().astimezone(context.settings.tz).year
     branches, total = await scorecards(context.db, unit, year, context.settings.tz)
     await chat.send_message(_table(unit, year, branches, total, _), parse_mode=ParseMode.HTML)
-    bars = [Bar(_(LABELS[m]), _percent(getattr(total, m)), _target(m)) for m in METRICS]
-    title = _("Resolution 21: {unit}, {year}", unit=unit.name, year=year)
-    await chat.send_photo(render_scorecard(title, bars, _("no data")))
+
+
+def _in_words(
+    unit: Unit, year: int, branches: list[Scorecard], total: Scorecard, _: Translator
+) -> str:
+    lines = [_("🎯 <b>Resolution 21: {unit}, {year}</b>", unit=escape(unit.name), year=year)]
+    for card in branches[:MAX_ROWS]:
+        lines += ["", f"<b>{escape(card.unit.name)}</b>"]
+        lines += [f"• {_(LABELS[m])}: {_share_text(getattr(card, m), _)}" for m in METRICS]
+    if len(branches) > MAX_ROWS:
+        lines.append(_("… and {count} more", count=len(branches) - MAX_ROWS))
+    lines += ["", _("<b>Totals</b>")]
+    lines += [_total_line(metric, getattr(total, metric), _, short=False) for metric in METRICS]
+    return "\n".join(lines)
+
+
+def _share_text(fraction: Fraction, _: Translator) -> str:
+    share = fraction.share
+    return _("no data") if share is None else f"{share * 100:.0f}%"
 
 
 def _percent(fraction: Fraction) -> float | None:
@@ -128,8 +167,10 @@ def _table(
     return "\n".join(lines)
 
 
-def _total_line(metric: str, fraction: Fraction, _: Translator) -> str:
-    label = _("{short}: {label}", short=_(SHORT[metric]), label=_(LABELS[metric]))
+def _total_line(metric: str, fraction: Fraction, _: Translator, short: bool = True) -> str:
+    label = _(LABELS[metric])
+    if short:
+        label = _("{short}: {label}", short=_(SHORT[metric]), label=label)
     share = fraction.share
     if share is None:
         return _("{label}: no data", label=label)
@@ -150,5 +191,5 @@ def _total_line(metric: str, fraction: Fraction, _: Translator) -> str:
 def scorecard_handlers() -> list[BaseHandler[Update, Context, None]]:
     return [
         CallbackQueryHandler(on_scorecard, pattern=r"^sc$"),
-        CallbackQueryHandler(on_unit, pattern=r"^scu:"),
+        CallbackQueryHandler(on_unit, pattern=r"^sc[uc]:"),
     ]

@@ -135,7 +135,9 @@ async def on_answer_input(update: Update, context: Context, draft: FlowState) ->
         return
     question = state.questions[state.index]
     if state.draft.step == "review" or question.kind not in TYPED_KINDS:
-        await message.reply_text(context._("Please answer with the buttons above."))
+        # The buttons may be far up the chat by now: the question comes again with them.
+        await message.reply_text(context._("Please answer with the buttons, here they are again:"))
+        await show_current(update, context, state)
         return
     today = context.now().astimezone(context.settings.tz).date()
     value = parse_typed(question, message.text or "", today)

@@ -245,9 +245,10 @@ async def on_launch(update: Update, context: Context) -> None:
             time=_.datetime_text(survey.opens_at),
         )
     else:
-        text = _(
+        text = _.plural(
+            "🗳 The survey is on its way to {count} member of {audience}.",
             "🗳 The survey is on its way to {count} members of {audience}.",
-            count=sent,
+            sent,
             audience=audience,
         )
     status = InlineKeyboardButton(_("📊 Survey status"), callback_data=f"svc:{survey.id}")

@@ -170,7 +170,13 @@ async def on_remind(update: Update, context: Context) -> None:
         object_id=survey.id,
         details={"recipients": count},
     )
-    await ack(query, _("🔔 A reminder goes to {count} members.", count=count), show_alert=True)
+    await ack(
+        query,
+        _.plural(
+            "🔔 A reminder goes to {count} member.", "🔔 A reminder goes to {count} members.", count
+        ),
+        show_alert=True,
+    )
 
 
 def survey_menu_handlers() -> list[BaseHandler[Update, Context, None]]:

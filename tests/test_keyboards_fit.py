@@ -150,3 +150,19 @@ def test_rows_of_three_hold_only_short_buttons(language: str) -> None:
         if len(row) > 2 and any(len(label) > LONG for label in longest):
             crowded.append(f"{row[0].where}: {longest}")
     assert crowded == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_button_label_starts_with_a_capital(language: str) -> None:
+    """Seen: exemption categories offered as "lực lượng vũ trang…" buttons."""
+    catalog = _catalog(language)
+    buttons, _rows = _declarations()
+    lower = sorted(
+        {
+            f"{b.where}: {shown!r}"
+            for b in buttons
+            for shown in (_shown(m, catalog) for m in b.labels)
+            if next((c for c in shown if c.isalpha()), "A").islower()
+        }
+    )
+    assert lower == []

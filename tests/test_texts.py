@@ -56,3 +56,34 @@ async def test_meeting_invitation_names_the_weekday(bot: RunningBot) -> None:
     await outbox_idle(bot)
     [invitation] = received(bot, AN, "📨")
     assert "🕒 Thứ Sáu, 25/12/2099 19:30" in (invitation.text or "")
+
+
+def test_english_counts_agree_with_their_noun() -> None:
+    """Seen: "Invite 1 members?"."""
+    from bot.i18n import translator
+
+    english, vietnamese = translator("en"), translator("vi")
+    forms = ("Invite {count} member?", "Invite {count} members?")
+    assert english.plural(*forms, 1) == "Invite 1 member?"
+    assert english.plural(*forms, 4) == "Invite 4 members?"
+    assert vietnamese.plural(*forms, 1) == "Mời 1 đảng viên?"
+
+
+async def test_text_typed_at_a_button_question_brings_the_question_back(
+    bot: RunningBot,
+) -> None:
+    """Seen: "Vui lòng trả lời bằng các nút ở trên." with the buttons long scrolled away."""
+    from tests.survey_helpers import AN as SURVEY_AN
+    from tests.survey_helpers import EVERY_KIND, answer_press, invitation, make_survey
+    from tests.survey_helpers import seed as survey_seed
+
+    ids = await survey_seed(bot)
+    await make_survey(bot, ids, EVERY_KIND)
+    member = bot.fake.user(SURVEY_AN)
+    await invitation(bot, SURVEY_AN)
+    member.mark_action()
+    rating = await answer_press(bot, member, "✍️ Trả lời")
+    await member.send_text("năm điểm")
+    note, again = await member.wait_for_messages(2)
+    assert (note.text or "").startswith("Đồng chí vui lòng trả lời bằng các nút")
+    assert again.text == rating.text and again.buttons() == rating.buttons()
