@@ -37,6 +37,7 @@ from handlers.meeting_attendance import meeting_attendance_handlers
 from handlers.meeting_compose import meeting_compose_handlers, on_meeting_input
 from handlers.meeting_jobs import meeting_jobs
 from handlers.meeting_manage import meeting_manage_handlers, on_edit_input, show_meetings
+from handlers.member_status import STATUS_FLOW, member_status_handlers, on_status_input
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import Show, menu_handlers, show_help
 from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
@@ -260,6 +261,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *language_handlers(),
         *profile_handlers(),
         *member_handlers(),
+        *member_status_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
         *meeting_compose_handlers(),
@@ -302,6 +304,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         DECLINE_FLOW: on_decline_reason,
         COMMENT_FLOW: on_comment_input,
         EXEMPT_FLOW: on_exemption_reason,
+        STATUS_FLOW: on_status_input,
         "plan": on_plan_input,
         "plan_note": on_note_input,
         "plan_return": on_return_input,

@@ -53,7 +53,7 @@ async def on_overview(update: Update, context: Context) -> None:
     await ack(query)
     year = report_year(context)
     paths = paths_for(context.actor, Action.VIEW_RESIDENCE)
-    branches = await residence_overview(context.db, paths, year)
+    branches = await residence_overview(context.db, paths, year, local_today(context))
     if not branches:
         await edit_text(query, _("No workplace branches under your roles."))
         return
@@ -115,7 +115,7 @@ async def on_branch_detail(update: Update, context: Context) -> None:
         return
     await ack(query)
     year = report_year(context)
-    [branch] = await branch_residence(context.db, [unit], year)
+    [branch] = await branch_residence(context.db, [unit], year, local_today(context))
     minimum = context.settings.residence_min_activities
     lines = [_figures(branch, minimum, _), ""]
     lines += _fit([_member_line(m, minimum, _) for m in branch.members], _, len(lines[0]))
@@ -214,7 +214,9 @@ async def on_remind(update: Update, context: Context) -> None:
     unit = await _viewed_branch(update, context, Action.MANAGE_RESIDENCE)
     if unit is None or query is None or chat is None:
         return
-    [branch] = await branch_residence(context.db, [unit], report_year(context))
+    [branch] = await branch_residence(
+        context.db, [unit], report_year(context), local_today(context)
+    )
     messages = await _reminder_targets(context, branch)
     unlinked = [m.member for m in branch.members if m.missing and not m.member.telegram_user_id]
     if not messages and not unlinked:
@@ -259,7 +261,7 @@ async def on_read_comments(update: Update, context: Context) -> None:
         return
     await ack(query)
     year = report_year(context)
-    [branch] = await branch_residence(context.db, [unit], year)
+    [branch] = await branch_residence(context.db, [unit], year, local_today(context))
     for entry in branch.members:
         if entry.comment is not None:
             text = comment_text(entry.member.full_name, year, entry.comment, context._)

@@ -28,6 +28,7 @@ LABELS = {
     "good_or_better": N_("Graded good or better"),
     "attendance": N_("Meeting attendance"),
     "survey_response": N_("Survey response"),
+    "exempt": N_("Exempt from activity (not counted above)"),
 }
 SHORT = {  # column headings of the table, three letters at most
     "residence_registered": N_("REG"),
@@ -36,6 +37,7 @@ SHORT = {  # column headings of the table, three letters at most
     "good_or_better": N_("GD+"),
     "attendance": N_("ATT"),
     "survey_response": N_("SRV"),
+    "exempt": N_("EXM"),
 }
 
 
@@ -74,8 +76,9 @@ async def _show(update: Update, context: Context, unit: Unit) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    year = context.now().astimezone(context.settings.tz).year
-    branches, total = await scorecards(context.db, unit, year, context.settings.tz)
+    today = context.now().astimezone(context.settings.tz).date()
+    year = today.year
+    branches, total = await scorecards(context.db, unit, year, context.settings.tz, today)
     await chat.send_message(_table(unit, year, branches, total, _), parse_mode=ParseMode.HTML)
     bars = [Bar(_(LABELS[m]), _percent(getattr(total, m)), _target(m)) for m in METRICS]
     title = _("Resolution 21: {unit}, {year}", unit=unit.name, year=year)

@@ -28,6 +28,7 @@ from storage.models import (
     Unit,
 )
 from storage.residence import ResidenceError, branch_hosts
+from storage.standing import is_counted, year_date
 
 REGISTERED = (TieStatus.PENDING, TieStatus.CONFIRMED, TieStatus.UNLISTED)
 
@@ -135,10 +136,10 @@ async def save_comment(
 
 
 async def comments_to_write(
-    session: AsyncSession, residence_branch_ids: Sequence[int], year: int
+    session: AsyncSession, residence_branch_ids: Sequence[int], year: int, on: date | None = None
 ) -> list[ResidenceTie]:
-    """Confirmed current ties to these branches of active, non-exempt members still without
-    a comment for `year`, by name."""
+    """Confirmed current ties to these branches of members taking part (not exempt from
+    activity) and not residence-exempt, still without a comment for `year`, by name."""
     if not residence_branch_ids:
         return []
     commented = select(ResidenceComment.member_id).where(ResidenceComment.year == year)
@@ -151,6 +152,7 @@ async def comments_to_write(
             ResidenceTie.status == TieStatus.CONFIRMED,
             ResidenceTie.ended_at.is_(None),
             Member.status == MemberStatus.ACTIVE,
+            is_counted("residence_commented", year_date(year, on)),
             ResidenceTie.member_id.not_in(commented),
             ResidenceTie.member_id.not_in(exempt),
         )
@@ -170,16 +172,20 @@ async def working_branches(session: AsyncSession, paths: set[str]) -> list[Unit]
 
 
 async def branch_residence(
-    session: AsyncSession, branches: Sequence[Unit], year: int
+    session: AsyncSession, branches: Sequence[Unit], year: int, on: date | None = None
 ) -> list[BranchResidence]:
-    """Every active member of `branches` with their current tie, exemption and comment."""
+    """Every member of `branches` taking part on `on` (docs/populations.md,
+    "residence_registered") with their current tie, exemption and comment."""
     result = {b.id: BranchResidence(b) for b in branches}
     if not result:
         return []
     members = list(
         await session.scalars(
             select(Member)
-            .where(Member.branch_id.in_(result), Member.status == MemberStatus.ACTIVE)
+            .where(
+                Member.branch_id.in_(result),
+                is_counted("residence_registered", year_date(year, on)),
+            )
             .options(joinedload(Member.account))
             .order_by(Member.name_folded, Member.id)
         )
@@ -237,10 +243,10 @@ async def _current_exemptions(
 
 
 async def residence_overview(
-    session: AsyncSession, paths: set[str], year: int
+    session: AsyncSession, paths: set[str], year: int, on: date | None = None
 ) -> list[BranchResidence]:
     """The committee overview: every workplace branch under `paths` with its figures."""
-    return await branch_residence(session, await working_branches(session, paths), year)
+    return await branch_residence(session, await working_branches(session, paths), year, on)
 
 
 async def hosts_owing_comments(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from storage.models import (
 )
 from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, branch_counts
 from storage.residence_comments import BranchResidence, branch_residence
+from storage.standing import counted, counted_ids, is_counted, members_counted, year_date
 from storage.surveys import survey_audience
 from storage.units import branches_under
 
@@ -57,6 +58,9 @@ class Scorecard:
     good_or_better: Fraction = field(default_factory=Fraction)
     attendance: Fraction = field(default_factory=Fraction)  # present of those invited
     survey_response: Fraction = field(default_factory=Fraction)
+    # Exempt from activity, of the members on the roster: out of every denominator above,
+    # shown here so nothing is hidden.
+    exempt: Fraction = field(default_factory=Fraction)
 
     def add(self, other: Scorecard) -> None:
         for name in METRICS:
@@ -78,23 +82,30 @@ async def scorecards(
     unit: Unit,
     year: int,
     tz: tzinfo,
+    on: date | None = None,
 ) -> tuple[list[Scorecard], Scorecard]:
-    """The scorecard of each branch at or under `unit`, by name, and of the unit as a whole."""
+    """The scorecard of each branch at or under `unit`, by name, and of the unit as a whole,
+    as it stands on `on` (default: the year's last day): each figure counts the population
+    docs/populations.md gives it, from the history as it stood that day."""
+    at = year_date(year, on)
     branches = await branches_under(session, {unit.path})
     cards = {b.id: Scorecard(b) for b in branches}
-    _add_residence(cards, await branch_residence(session, _working(branches), year))
-    for branch, counts in await branch_counts(session, unit.path, year):
+    _add_residence(cards, await branch_residence(session, _working(branches), year, at))
+    for branch, counts in await branch_counts(session, unit.path, year, at):
         if branch.id in cards:
             card = cards[branch.id]
             card.plans_handed_in += Fraction(counts.handed_in, counts.members)
             good = sum(counts.grades[g] for g in GOOD_OR_BETTER)
             card.good_or_better += Fraction(good, counts.members)
-    for branch_id, attendance in (await _attendance(session, unit, year, tz)).items():
+    for branch_id, attendance in (await _attendance(session, unit, year, tz, at)).items():
         if branch_id in cards:
             present = attendance[Attendance.PRESENT]
             cards[branch_id].attendance += Fraction(present, sum(attendance.values()))
-    for branch_id, response in (await _survey_response(session, set(cards), year, tz)).items():
+    for branch_id, response in (await _survey_response(session, set(cards), year, tz, at)).items():
         cards[branch_id].survey_response += response
+    for branch_id, exempt in (await _exempt(session, unit, at)).items():
+        if branch_id in cards:
+            cards[branch_id].exempt += exempt
     total = Scorecard(unit)
     for card in cards.values():
         total.add(card)
@@ -115,11 +126,29 @@ def _add_residence(cards: dict[int, Scorecard], residence: Sequence[BranchReside
         card.residence_commented += Fraction(branch.comments_received, len(members) - exempt)
 
 
+async def _exempt(session: AsyncSession, unit: Unit, at: date) -> dict[int, Fraction]:
+    """Per branch: members exempt from activity on `at`, of the members on the roster."""
+    roster = counted("members", at)
+    exempt = counted_ids("exempt", at)
+    query = (
+        select(roster.c.branch_id, roster.c.member_id.in_(exempt), func.count())
+        .join(Unit, Unit.id == roster.c.branch_id)
+        .where(Unit.path.startswith(unit.path))
+        .group_by(roster.c.branch_id, roster.c.member_id.in_(exempt))
+    )
+    result: dict[int, Fraction] = {}
+    for branch_id, is_exempt, count in await session.execute(query):
+        entry = result.setdefault(branch_id, Fraction())
+        entry += Fraction(count if is_exempt else 0, count)
+    return result
+
+
 async def _attendance(
-    session: AsyncSession, unit: Unit, year: int, tz: tzinfo
+    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, at: date
 ) -> dict[int, Counter[Attendance]]:
-    """Recorded attendance of the year per member's branch, at meetings of that branch or a
-    committee over it (residence meetings elsewhere are the host branch's business)."""
+    """Recorded attendance of the year up to `at` per member's branch, at meetings of that
+    branch or a committee over it (residence meetings elsewhere are the host branch's
+    business), of the members taking part on `at`."""
     (branch, meeting_unit), own = own_branch_meetings()
     query = (
         select(Member.branch_id, MeetingInvite.attendance, func.count())
@@ -132,6 +161,8 @@ async def _attendance(
             counted_meetings(year, tz),
             own,
             MeetingInvite.attendance.is_not(None),
+            Meeting.starts_at < day_end(at, tz),
+            is_counted("attendance", at),
         )
         .group_by(Member.branch_id, MeetingInvite.attendance)
     )
@@ -143,11 +174,12 @@ async def _attendance(
 
 
 async def _survey_response(
-    session: AsyncSession, branch_ids: set[int], year: int, tz: tzinfo
+    session: AsyncSession, branch_ids: set[int], year: int, tz: tzinfo, at: date
 ) -> dict[int, Fraction]:
-    """Per branch: of the members each survey opened in `year` is for, how many answered.
-    The audience is the survey's as it stands now (members who left no longer count)."""
+    """Per branch: of the members each survey opened in `year` up to `at` is for, how many
+    answered. The audience is the survey's, of the members on the roster on `at`."""
     start, end = year_bounds(year, tz)
+    end = min(end, day_end(at, tz))
     surveys = await session.scalars(
         select(Survey)
         .where(Survey.opens_at >= start, Survey.opens_at < end)
@@ -162,9 +194,18 @@ async def _survey_response(
                 )
             )
         )
-        for recipient in await survey_audience(session, survey):
+        audience = await survey_audience(session, survey)
+        on_roster = await members_counted(
+            session, "survey_response", [r.member.id for r in audience], at
+        )
+        for recipient in audience:
             branch_id = recipient.member.branch_id
-            if branch_id in branch_ids:
+            if branch_id in branch_ids and recipient.member.id in on_roster:
                 entry = result.setdefault(branch_id, Fraction())
                 entry += Fraction(int(recipient.member.id in answered), 1)
     return result
+
+
+def day_end(at: date, tz: tzinfo) -> datetime:
+    """The first moment after the local day `at`: figures on a date include that day."""
+    return datetime.combine(at + timedelta(days=1), time(), tzinfo=tz)

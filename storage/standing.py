@@ -228,6 +228,8 @@ async def record_change(
     audit row. A base standing closes the open base period before it (and an end closes
     every open period); an overlay leaves the base as it is."""
     _check(change)
+    if change.status in OVERLAYS:
+        await _keep_flag_as_base(session, member)
     if change.status in BASE and change.valid_from is not None:
         kinds = BASE + OVERLAYS if change.status in ENDS else BASE
         await _close_open(session, member.id, kinds, change.valid_from)
@@ -278,6 +280,20 @@ async def end_period(
         details={"status": row.status.value, "period": row.id, "valid_to": on.isoformat()},
     )
     await sync_flag(session, member, today)
+
+
+async def _keep_flag_as_base(session: AsyncSession, member: Member) -> None:
+    """A member without history stands on their flag (see `_history_rows`); an overlay
+    would hide that, so the flag is written down first as an undated base period."""
+    h = MemberStanding
+    if await session.scalar(select(h.id).where(h.member_id == member.id).limit(1)) is not None:
+        return
+    on_roster = member.status == MemberStatus.ACTIVE
+    status = Standing.OFFICIAL if on_roster else Standing.REMOVED
+    session.add(
+        h(member_id=member.id, branch_id=member.branch_id, status=status, recorded_by_label="flag")
+    )
+    await session.flush()
 
 
 def _check(change: Change) -> None:
@@ -353,3 +369,23 @@ async def open_overlay(
         .limit(1)
     )
     return await session.scalar(query)
+
+
+async def members_counted(
+    session: AsyncSession, figure: str, member_ids: Iterable[int], at: date
+) -> set[int]:
+    """Those of `member_ids` the figure counts on `at` (e.g. who may be warned or reminded)."""
+    ids = list(member_ids)
+    if not ids:
+        return set()
+    st = standing_at(at)
+    statuses = [s.value for s in FIGURES[figure].counts]
+    query = select(st.c.member_id).where(st.c.status.in_(statuses), st.c.member_id.in_(ids))
+    return set(await session.scalars(query))
+
+
+def year_date(year: int, on: date | None) -> date:
+    """The date a figure of `year` is counted on: `on` (today, or a past date asked for),
+    never after the year's last day; without one, the year's last day."""
+    last = date(year, 12, 31)
+    return last if on is None else min(on, last)
