@@ -28,7 +28,7 @@ from storage.models import (
 )
 from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, branch_counts
 from storage.residence_comments import BranchResidence, branch_residence
-from storage.standing import counted, counted_ids, is_counted, members_counted, year_date
+from storage.standing import counted, counted_ids, is_counted, year_date
 from storage.surveys import survey_audience
 from storage.units import branches_under
 
@@ -194,13 +194,9 @@ async def _survey_response(
                 )
             )
         )
-        audience = await survey_audience(session, survey)
-        on_roster = await members_counted(
-            session, "survey_response", [r.member.id for r in audience], at
-        )
-        for recipient in audience:
+        for recipient in await survey_audience(session, survey, at):
             branch_id = recipient.member.branch_id
-            if branch_id in branch_ids and recipient.member.id in on_roster:
+            if branch_id in branch_ids:
                 entry = result.setdefault(branch_id, Fraction())
                 entry += Fraction(int(recipient.member.id in answered), 1)
     return result

@@ -228,7 +228,7 @@ async def record_change(
     audit row. A base standing closes the open base period before it (and an end closes
     every open period); an overlay leaves the base as it is."""
     _check(change)
-    if change.status in OVERLAYS:
+    if change.status in OVERLAYS + ENDS:
         await _keep_flag_as_base(session, member)
     if change.status in BASE and change.valid_from is not None:
         kinds = BASE + OVERLAYS if change.status in ENDS else BASE
@@ -283,8 +283,9 @@ async def end_period(
 
 
 async def _keep_flag_as_base(session: AsyncSession, member: Member) -> None:
-    """A member without history stands on their flag (see `_history_rows`); an overlay
-    would hide that, so the flag is written down first as an undated base period."""
+    """A member without history stands on their flag (see `_history_rows`); an overlay or
+    an end would hide that (official until then), so the flag is written down first as an
+    undated base period. An admission or recognition starts the history by itself."""
     h = MemberStanding
     if await session.scalar(select(h.id).where(h.member_id == member.id).limit(1)) is not None:
         return

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, literal, or_, select
@@ -33,6 +33,7 @@ from storage.models import (
     Unit,
 )
 from storage.notices import Recipient
+from storage.standing import is_counted
 from storage.survey_questions import Answer, Kind, Question, questions_of
 
 LEADERS = "leaders"
@@ -101,14 +102,18 @@ async def get_survey(session: AsyncSession, survey_id: int) -> Survey | None:
     return await session.scalar(query)
 
 
-def _audience_query(survey: Survey) -> Any:
+def _audience_query(survey: Survey, on: date | None = None) -> Any:
     """Active members of the branches under the survey's unit (and their accounts); with
-    `leaders`, only those holding a role at or under that unit."""
+    `leaders`, only those holding a role at or under that unit. With `on`, the members on
+    the roster that day instead of today's (docs/populations.md, "survey_response")."""
+    on_roster = (
+        Member.status == MemberStatus.ACTIVE if on is None else is_counted("survey_response", on)
+    )
     query = (
         select(Member, TelegramAccount)
         .join(Unit, Unit.id == Member.branch_id)
         .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
-        .where(Unit.path.startswith(survey.unit.path), Member.status == MemberStatus.ACTIVE)
+        .where(Unit.path.startswith(survey.unit.path), on_roster)
     )
     if survey.audience_role == LEADERS:
         role_units = (
@@ -120,9 +125,11 @@ def _audience_query(survey: Survey) -> Any:
     return query
 
 
-async def survey_audience(session: AsyncSession, survey: Survey) -> list[Recipient]:
-    """Everyone the survey is for, by name."""
-    query = _audience_query(survey).order_by(Member.name_folded, Member.id)
+async def survey_audience(
+    session: AsyncSession, survey: Survey, on: date | None = None
+) -> list[Recipient]:
+    """Everyone the survey is for, by name (with `on`: as the roster stood that day)."""
+    query = _audience_query(survey, on).order_by(Member.name_folded, Member.id)
     return [Recipient(m, a) for m, a in await session.execute(query)]
 
 
