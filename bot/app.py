@@ -50,6 +50,12 @@ from handlers.plan_overview import plan_overview_handlers
 from handlers.plan_record import plan_record_handlers
 from handlers.plan_reminders import remind_missing_plans
 from handlers.plan_review import on_return_input, plan_review_handlers
+from handlers.probation import (
+    PROBATION_FLOW,
+    on_probation_input,
+    probation_handlers,
+    remind_probation,
+)
 from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
 from handlers.residence import on_activity_input, residence_handlers, show_residence
@@ -76,6 +82,7 @@ from handlers.survey_menu import show_surveys, survey_menu_handlers
 from storage.db import create_engine, session_factory, transaction
 from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
 from storage.plan_schedule import schedule_reminders
+from storage.probation import KIND as PROBATION_JOB
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +246,7 @@ def _jobs() -> dict[str, JobFn]:
         **meeting_jobs(),
         COMMENT_WINDOW_JOB: ask_for_comments,
         KIND_PLAN_REMINDER: remind_missing_plans,
+        PROBATION_JOB: remind_probation,
         OPEN_JOB: run_open,
         CLOSE_JOB: run_close,
     }
@@ -262,6 +270,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *profile_handlers(),
         *member_handlers(),
         *member_status_handlers(),
+        *probation_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
         *meeting_compose_handlers(),
@@ -305,6 +314,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         COMMENT_FLOW: on_comment_input,
         EXEMPT_FLOW: on_exemption_reason,
         STATUS_FLOW: on_status_input,
+        PROBATION_FLOW: on_probation_input,
         "plan": on_plan_input,
         "plan_note": on_note_input,
         "plan_return": on_return_input,

@@ -18,6 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can_on_member
 from bot.standing_text import DETAIL_NAMES, STANDING_NAMES, period_html
 from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.probation import outcome_buttons
 from handlers.residence_common import parse_day, send, typed_text
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.members import get_member
@@ -69,6 +70,8 @@ async def status_card(context: Context, member: Member) -> tuple[str, InlineKeyb
         rows.append(
             [InlineKeyboardButton(_("🛌 Exempt from activity"), callback_data=f"stx:{member.id}")]
         )
+    if now == Standing.PROBATIONARY:
+        rows += outcome_buttons(member.id, _)
     if now == Standing.EXEMPT:
         rows.append(
             [InlineKeyboardButton(_("▶️ End the exemption"), callback_data=f"stxe:{member.id}")]

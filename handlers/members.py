@@ -93,6 +93,9 @@ async def _member_page(
     nav = _nav_row(unit, page, len(members), _)
     if nav:
         rows.append(nav)
+    if manage:
+        admission = _("➕ Record an admission")
+        rows.append([InlineKeyboardButton(admission, callback_data=f"adm:{unit.id}")])
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 

@@ -29,6 +29,7 @@ LABELS = {
     "attendance": N_("Meeting attendance"),
     "survey_response": N_("Survey response"),
     "exempt": N_("Exempt from activity (not counted above)"),
+    "admissions": N_("Admissions this year (of members on 1 January)"),
 }
 SHORT = {  # column headings of the table, three letters at most
     "residence_registered": N_("REG"),
@@ -38,6 +39,7 @@ SHORT = {  # column headings of the table, three letters at most
     "attendance": N_("ATT"),
     "survey_response": N_("SRV"),
     "exempt": N_("EXM"),
+    "admissions": N_("ADM"),
 }
 
 

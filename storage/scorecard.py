@@ -27,6 +27,7 @@ from storage.models import (
     Unit,
 )
 from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, branch_counts
+from storage.probation import ADMISSION_TARGET, admissions_by_branch
 from storage.residence_comments import BranchResidence, branch_residence
 from storage.standing import counted, counted_ids, is_counted, year_date
 from storage.surveys import survey_audience
@@ -61,6 +62,8 @@ class Scorecard:
     # Exempt from activity, of the members on the roster: out of every denominator above,
     # shown here so nothing is hidden.
     exempt: Fraction = field(default_factory=Fraction)
+    # Admitted in the year up to the date, of the members on the roster on 1 January.
+    admissions: Fraction = field(default_factory=Fraction)
 
     def add(self, other: Scorecard) -> None:
         for name in METRICS:
@@ -74,6 +77,7 @@ TARGETS: dict[str, float] = {
     "residence_commented": 1.0,
     "plans_handed_in": 1.0,
     "good_or_better": GOOD_OR_BETTER_TARGET,
+    "admissions": ADMISSION_TARGET,
 }
 
 
@@ -106,6 +110,11 @@ async def scorecards(
     for branch_id, exempt in (await _exempt(session, unit, at)).items():
         if branch_id in cards:
             cards[branch_id].exempt += exempt
+    for branch_id, (admitted, base) in (
+        await admissions_by_branch(session, unit.path, year, at)
+    ).items():
+        if branch_id in cards:
+            cards[branch_id].admissions += Fraction(admitted, base)
     total = Scorecard(unit)
     for card in cards.values():
         total.add(card)

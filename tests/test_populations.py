@@ -15,9 +15,9 @@ from storage.meetings import NewMeeting, add_meeting, invite_of
 from storage.models import (
     Attendance,
     Grade,
-    Member,
     MeetingAudience,
     MeetingKind,
+    Member,
     PlanStatus,
     ResidenceComment,
     ResidenceTie,
@@ -62,7 +62,7 @@ async def build_year(s: AsyncSession) -> tuple[Unit, dict[str, Member]]:
             ("phuc", "CB1", "Ngô Phúc"),
             ("giang", "CB2", "Lý Giang"),
             ("hanh", "CB2", "Mai Hạnh"),
-        ]  # fmt: skip
+        ]
     ):
         m[key] = await member(s, u[branch], name, f"09180000{number:02d}")
     await change(s, m["binh"], Standing.PROBATIONARY, date(2026, 2, 1), decision_no="01-QĐ")
@@ -177,6 +177,7 @@ EXPECTED = {
             "attendance": (4, 6),  # 10/03: An, Bình, Dũng, Em present
             "survey_response": (3, 6),  # An, Cường, Dũng
             "exempt": (0, 6),
+            "admissions": (1, 5),  # Bình, of An, Cường, Dũng, Em, Phúc on 01/01
         },
         "CB2": {
             "residence_registered": (1, 1),
@@ -186,6 +187,7 @@ EXPECTED = {
             "attendance": (0, 0),
             "survey_response": (0, 0),
             "exempt": (1, 2),  # Hạnh
+            "admissions": (0, 2),
         },
     },
     date(2026, 9, 30): {
@@ -199,6 +201,7 @@ EXPECTED = {
             "attendance": (4, 6),  # An 2, Bình 1 of 2, Phúc 1 of 2 (one excused)
             "survey_response": (2, 5),  # An, Cường
             "exempt": (1, 5),  # Cường
+            "admissions": (1, 5),
         },
         "CB2": {
             "residence_registered": (1, 2),
@@ -208,6 +211,7 @@ EXPECTED = {
             "attendance": (0, 0),
             "survey_response": (0, 0),
             "exempt": (0, 2),
+            "admissions": (0, 2),
         },
     },
     date(2026, 12, 31): {
@@ -220,6 +224,7 @@ EXPECTED = {
             "attendance": (4, 5),  # An 2, Bình 1 of 2, Em 1
             "survey_response": (2, 4),
             "exempt": (1, 4),
+            "admissions": (1, 5),
         },
         "CB2": {
             "residence_registered": (1, 2),
@@ -229,6 +234,7 @@ EXPECTED = {
             "attendance": (0, 0),
             "survey_response": (0, 0),
             "exempt": (0, 2),
+            "admissions": (0, 2),
         },
     },
 }

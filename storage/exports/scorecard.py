@@ -19,6 +19,7 @@ HEADERS = {
     "attendance": N_("Meeting attendance (%)"),
     "survey_response": N_("Survey response (%)"),
     "exempt": N_("Exempt from activity (%)"),
+    "admissions": N_("Admissions this year (%)"),
 }
 COLUMNS = (
     Column(N_("Unit"), width=30),
