@@ -79,10 +79,12 @@ from handlers.survey_answer import on_answer_input, survey_answer_handlers
 from handlers.survey_create import on_new_input, survey_create_handlers
 from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
 from handlers.survey_menu import show_surveys, survey_menu_handlers
+from handlers.transfers import TRANSFER_FLOW, flag_overdue, on_transfer_input, transfer_handlers
 from storage.db import create_engine, session_factory, transaction
 from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
 from storage.plan_schedule import schedule_reminders
 from storage.probation import KIND as PROBATION_JOB
+from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +249,7 @@ def _jobs() -> dict[str, JobFn]:
         COMMENT_WINDOW_JOB: ask_for_comments,
         KIND_PLAN_REMINDER: remind_missing_plans,
         PROBATION_JOB: remind_probation,
+        TRANSFER_JOB: flag_overdue,
         OPEN_JOB: run_open,
         CLOSE_JOB: run_close,
     }
@@ -271,6 +274,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *member_handlers(),
         *member_status_handlers(),
         *probation_handlers(),
+        *transfer_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
         *meeting_compose_handlers(),
@@ -315,6 +319,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         EXEMPT_FLOW: on_exemption_reason,
         STATUS_FLOW: on_status_input,
         PROBATION_FLOW: on_probation_input,
+        TRANSFER_FLOW: on_transfer_input,
         "plan": on_plan_input,
         "plan_note": on_note_input,
         "plan_return": on_return_input,

@@ -20,11 +20,13 @@ from bot.standing_text import DETAIL_NAMES, STANDING_NAMES, period_html
 from handlers.common import Context, ack, callback_args, edit_text, refuse
 from handlers.probation import outcome_buttons
 from handlers.residence_common import parse_day, send, typed_text
+from handlers.transfers import transfer_button
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.members import get_member
 from storage.models import FlowState, Member, Standing
 from storage.standing import (
     DETAILS,
+    ON_ROSTER,
     TAKING_PART,
     Change,
     StandingError,
@@ -34,6 +36,7 @@ from storage.standing import (
     record_change,
     status_of,
 )
+from storage.transfers import pending_for
 
 STATUS_FLOW = "standing"
 REASONS = DETAILS[Standing.EXEMPT]
@@ -72,6 +75,8 @@ async def status_card(context: Context, member: Member) -> tuple[str, InlineKeyb
         )
     if now == Standing.PROBATIONARY:
         rows += outcome_buttons(member.id, _)
+    if now in ON_ROSTER and await pending_for(context.db, member.id) is None:
+        rows.append(transfer_button(member.id, _))
     if now == Standing.EXEMPT:
         rows.append(
             [InlineKeyboardButton(_("▶️ End the exemption"), callback_data=f"stxe:{member.id}")]

@@ -667,3 +667,33 @@ class MemberStanding(Base):
     recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     recorded_by_label: Mapped[str | None] = mapped_column(String(64))  # cli, import, migration
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class TransferKind(enum.StrEnum):
+    OFFICIAL = "official"  # chuyển sinh hoạt chính thức: leaves the sending roster
+    TEMPORARY = "temporary"  # chuyển sinh hoạt tạm thời: stays on it, away for a while
+
+
+class MemberTransfer(Base):
+    """A transfer of party activity (chuyển sinh hoạt đảng) started by the sending branch;
+    to a branch in the bot it waits for the receiving secretary's confirmation."""
+
+    __tablename__ = "member_transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[TransferKind] = mapped_column(_enum(TransferKind, "transfer_kind"))
+    from_branch_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    to_branch_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    destination: Mapped[str | None] = mapped_column(String(255))  # outside the bot
+    letter_no: Mapped[str | None] = mapped_column(String(64))
+    letter_date: Mapped[date | None] = mapped_column(Date)
+    started_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    started_at: Mapped[datetime]
+    confirmed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    confirmed_at: Mapped[datetime | None]
+    flagged_at: Mapped[datetime | None]  # overdue, both secretaries told
+
+    member: Mapped[Member] = relationship(lazy="raise", foreign_keys=[member_id])
+    from_branch: Mapped[Unit] = relationship(lazy="raise", foreign_keys=[from_branch_id])
+    to_branch: Mapped[Unit | None] = relationship(lazy="raise", foreign_keys=[to_branch_id])

@@ -229,7 +229,7 @@ async def record_change(
     every open period); an overlay leaves the base as it is."""
     _check(change)
     if change.status in OVERLAYS + ENDS:
-        await _keep_flag_as_base(session, member)
+        await keep_flag_as_base(session, member)
     if change.status in BASE and change.valid_from is not None:
         kinds = BASE + OVERLAYS if change.status in ENDS else BASE
         await _close_open(session, member.id, kinds, change.valid_from)
@@ -282,7 +282,7 @@ async def end_period(
     await sync_flag(session, member, today)
 
 
-async def _keep_flag_as_base(session: AsyncSession, member: Member) -> None:
+async def keep_flag_as_base(session: AsyncSession, member: Member) -> None:
     """A member without history stands on their flag (see `_history_rows`); an overlay or
     an end would hide that (official until then), so the flag is written down first as an
     undated base period. An admission or recognition starts the history by itself."""
