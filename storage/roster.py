@@ -174,9 +174,10 @@ async def _apply_standing(
     periods = await history(session, member.id)
     changed = False
     if not periods and not (row.admitted_on or row.official_on or row.standing):
-        # A new member with nothing said: official since a date nobody recorded.
+        # Nothing said: official since a date nobody recorded (the flag, written down; not
+        # a change the secretary made).
         await _add(session, member, Standing.OFFICIAL, None, today)
-        return True
+        return False
     if row.official_on is not None:
         changed |= await _set_start(
             session, member, periods, Standing.OFFICIAL, row.official_on, today
@@ -192,7 +193,6 @@ async def _apply_standing(
             changed = True
     if not changed and not periods:
         await _add(session, member, Standing.OFFICIAL, None, today)
-        changed = True
     return changed
 
 
