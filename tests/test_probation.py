@@ -91,7 +91,7 @@ async def admit_in_chat(bot: RunningBot, language: str, admitted: date) -> Membe
 async def test_admission_reminders_and_outcome(bot: RunningBot, language: str) -> None:
     await seed(bot, language)
     today = datetime.now(TZ).date()
-    admitted = today - timedelta(days=340)
+    admitted = today - timedelta(days=300)  # both reminders still to come
     new = await admit_in_chat(bot, language, admitted)
     end = probation_end(admitted)
     async with bot.db() as s:
