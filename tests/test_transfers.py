@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import translator
 from storage import schedule
+from storage.db import transaction
 from storage.models import (
     Member,
     MemberStatus,
@@ -26,8 +28,14 @@ from storage.models import (
     TransferKind,
 )
 from storage.plan_reports import branch_counts
-from storage.standing import history, status_of
-from storage.transfers import OVERDUE_KIND, TransferDraft, start_transfer
+from storage.standing import counted_ids, history, status_of
+from storage.transfers import (
+    OVERDUE_KIND,
+    TransferDraft,
+    confirm_transfer,
+    get_transfer,
+    start_transfer,
+)
 from storage.units import get_unit
 from tests.factories import member, tree
 from tests.harness import RunningBot
@@ -224,3 +232,27 @@ async def test_transfer_buttons_forged_or_from_the_wrong_branch_are_refused(
     async with bot.db() as s:
         moved = await s.get(Member, lan)
         assert moved is not None and moved.branch_id == ids["cb1"]
+
+
+async def test_a_confirmed_temporary_transfer_keeps_the_member_on_the_sending_roster(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    now = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+    today = now.date()
+    async with transaction(sessions) as s:
+        u = await tree(s)
+        lan = await member(s, u["CB1"], "Lê Lan", "0919100003")
+        draft = TransferDraft(TransferKind.TEMPORARY, u["CB2"].id, None, "5/GGT", today)
+        started = await start_transfer(
+            s, lan, draft, by_member_id=None, now=now, today=today, confirm_days=30
+        )
+        transfer = await get_transfer(s, started.id)
+        assert transfer is not None
+        await confirm_transfer(s, transfer, by_member_id=None, now=now, today=today)
+        assert lan.branch_id == u["CB1"].id and lan.status == MemberStatus.ACTIVE
+        assert await status_of(s, lan.id, today) == Standing.TRANSFERRED_TEMPORARY
+        [*_, away] = await history(s, lan.id)
+        assert (away.branch_id, away.note) == (u["CB1"].id, "Chi bộ Khu phố 2")
+        taking_part = set(await s.scalars(counted_ids("plans_handed_in", today)))
+        on_roster = set(await s.scalars(counted_ids("members", today)))
+        assert lan.id not in taking_part and lan.id in on_roster
