@@ -28,7 +28,7 @@ def counted_members(
     `working_only` leaves out residential branches, whose members already live where they
     take part (the residence figures count working members).
     """
-    population = counted(figure, at)
+    population = counted(figure, at, within=unit_path)
     query = (
         select(
             population.c.member_id,

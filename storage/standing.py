@@ -35,9 +35,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
-from storage.models import Member, MemberStanding, MemberStatus, Standing
+from storage.models import Member, MemberStanding, MemberStatus, Standing, Unit
 
 PROBATION_MONTHS = 12
+ID_CHUNK = 10_000  # member ids bound in one query, far below any driver's limit
 
 # Kinds each standing's `detail` may take (None where it has none).
 DETAILS: dict[Standing, tuple[str, ...]] = {
@@ -96,9 +97,14 @@ class StandingError(ValueError):
         self.code = code
 
 
-def _history_rows() -> Subquery:
+def _history_rows(within: str | None = None) -> Subquery:
     """Every stored period, and for a member without any (added before the history, or by
-    a tool that wrote none) one period made from the present-day flag."""
+    a tool that wrote none) one period made from the present-day flag.
+
+    `within` (a unit path) keeps the members who can count under that unit: those with a
+    period at a branch there (all their periods, so the one in force still wins) and,
+    without history, those of a branch there. A branch's figures then rank its own members'
+    periods, not the whole organisation's."""
     h = MemberStanding
     stored = select(
         h.id.label("id"),
@@ -108,6 +114,9 @@ def _history_rows() -> Subquery:
         h.valid_from.label("valid_from"),
         h.valid_to.label("valid_to"),
     )
+    if within is not None:
+        there = select(h.member_id).join(Unit, Unit.id == h.branch_id)
+        stored = stored.where(h.member_id.in_(there.where(Unit.path.startswith(within))))
     has_history = select(h.member_id).where(h.member_id == Member.id).exists()
     flag = case(
         (Member.status == MemberStatus.ACTIVE, literal(Standing.OFFICIAL.value)),
@@ -121,6 +130,9 @@ def _history_rows() -> Subquery:
         cast(null(), Date).label("valid_from"),
         cast(null(), Date).label("valid_to"),
     ).where(~has_history)
+    if within is not None:
+        branches = select(Unit.id).where(Unit.path.startswith(within))
+        derived = derived.where(Member.branch_id.in_(branches))
     return union_all(stored, derived).subquery("standing_rows")
 
 
@@ -131,13 +143,13 @@ def _active_on(rows: Subquery, at: date) -> ColumnElement[bool]:
     )
 
 
-def standing_at(at: date) -> Subquery:
+def standing_at(at: date, within: str | None = None) -> Subquery:
     """One row per member: `member_id`, `branch_id`, `status` on the date `at`.
 
     An end (removed, transferred out) wins over all; an open overlay (exempt, temporarily
     transferred) over the base; among equals the latest start, then the latest row.
     """
-    rows = _history_rows()
+    rows = _history_rows(within)
     weight = case(
         (rows.c.status.in_([s.value for s in ENDS]), 2),
         (rows.c.status.in_([s.value for s in OVERLAYS]), 1),
@@ -162,10 +174,11 @@ def standing_at(at: date) -> Subquery:
     )
 
 
-def counted(figure: str, at: date) -> Subquery:
+def counted(figure: str, at: date, within: str | None = None) -> Subquery:
     """The members `figure` counts on `at` (its population), each with their branch then:
-    join it where a query groups by branch, so a member who moved counts where they were."""
-    st = standing_at(at)
+    join it where a query groups by branch, so a member who moved counts where they were.
+    `within`: only members who can count under that unit path (see `_history_rows`)."""
+    st = standing_at(at, within)
     statuses = [s.value for s in FIGURES[figure].counts]
     return (
         select(st.c.member_id, st.c.branch_id)
@@ -375,14 +388,19 @@ async def open_overlay(
 async def members_counted(
     session: AsyncSession, figure: str, member_ids: Iterable[int], at: date
 ) -> set[int]:
-    """Those of `member_ids` the figure counts on `at` (e.g. who may be warned or reminded)."""
+    """Those of `member_ids` the figure counts on `at` (e.g. who may be warned or reminded).
+
+    The ids go in chunks: a meeting of a whole committee reminds more members than
+    PostgreSQL takes bound parameters (32,767)."""
     ids = list(member_ids)
-    if not ids:
-        return set()
     st = standing_at(at)
     statuses = [s.value for s in FIGURES[figure].counts]
-    query = select(st.c.member_id).where(st.c.status.in_(statuses), st.c.member_id.in_(ids))
-    return set(await session.scalars(query))
+    found: set[int] = set()
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        query = select(st.c.member_id).where(st.c.status.in_(statuses), st.c.member_id.in_(chunk))
+        found.update(await session.scalars(query))
+    return found
 
 
 def year_date(year: int, on: date | None) -> date:

@@ -21,6 +21,7 @@ from storage.standing import (
     counted_ids,
     end_period,
     history,
+    members_counted,
     record_change,
     status_of,
 )
@@ -230,3 +231,17 @@ def test_migration_backfills_active_and_inactive_members(tmp_path: Path) -> None
         (2, "official", None, "2026-05-04"),
         (2, "removed", "2026-05-04", None),
     ]
+
+
+async def test_members_counted_takes_more_ids_than_a_query_can_bind(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A committee's meeting reminds more members than PostgreSQL binds parameters (32,767)."""
+    async with transaction(sessions) as s:
+        u = await tree(s)
+        an = await member(s, u["CB1"], "Lê An", "0916000001")
+        exempt = Change(Standing.EXEMPT, date(2026, 6, 1), detail="age")
+        bo = await member(s, u["CB1"], "Trần Bộ", "0916000002")
+        await record_change(s, bo, exempt, TODAY)
+        ids = [an.id, bo.id, *range(1_000_000, 1_040_000)]  # the rest: no such member
+        assert await members_counted(s, "invitations", ids, TODAY) == {an.id}
