@@ -54,6 +54,7 @@ from handlers.meeting_manage import (
     on_edit_input,
     show_meetings,
 )
+from handlers.member_status import STATUS_FLOW, member_status_handlers, on_status_input
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import NOT_LINKED, Show, menu_handlers, show_help
 from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
@@ -67,6 +68,12 @@ from handlers.plan_record import plan_record_handlers
 from handlers.plan_reminders import remind_missing_plans
 from handlers.plan_reopen import plan_reopen_handlers
 from handlers.plan_review import comment_problem, on_return_input, plan_review_handlers
+from handlers.probation import (
+    PROBATION_FLOW,
+    on_probation_input,
+    probation_handlers,
+    remind_probation,
+)
 from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
 from handlers.residence import on_activity_input, residence_handlers, show_residence
@@ -91,10 +98,13 @@ from handlers.survey_answer import on_answer_input, survey_answer_handlers
 from handlers.survey_create import on_new_input, survey_create_handlers
 from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
 from handlers.survey_menu import show_surveys, survey_menu_handlers
+from handlers.transfers import TRANSFER_FLOW, flag_overdue, on_transfer_input, transfer_handlers
 from storage.db import create_engine, session_factory, transaction
 from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
 from storage.plan_schedule import schedule_reminders
+from storage.probation import KIND as PROBATION_JOB
 from storage.schedule import lock_bookings
+from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +326,8 @@ def _jobs() -> dict[str, JobFn]:
         **meeting_jobs(),
         COMMENT_WINDOW_JOB: ask_for_comments,
         KIND_PLAN_REMINDER: remind_missing_plans,
+        PROBATION_JOB: remind_probation,
+        TRANSFER_JOB: flag_overdue,
         OPEN_JOB: run_open,
         CLOSE_JOB: run_close,
         BULK_SEND_JOB: run_bulk_send,
@@ -340,6 +352,9 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *language_handlers(),
         *profile_handlers(),
         *member_handlers(),
+        *member_status_handlers(),
+        *probation_handlers(),
+        *transfer_handlers(),
         *notice_compose_handlers(),
         *notice_status_handlers(),
         *meeting_compose_handlers(),
@@ -381,7 +396,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
 def drafts() -> dict[str, Draft]:
     """Every flow that waits for typed text: its step, its name and the menu it resumes from."""
     meetings, residence, plan = N_("📅 Meetings"), N_("🏠 Residence ties"), N_("📝 Yearly plan")
-    surveys = N_("🗳 Surveys")
+    surveys, members = N_("🗳 Surveys"), N_("👥 Branch members")
     return {
         "notice": Draft(on_notice_input, N_("a notice"), N_("📣 Send a notice")),
         "meeting": Draft(on_meeting_input, N_("a new meeting"), meetings),
@@ -410,6 +425,9 @@ def drafts() -> dict[str, Draft]:
         ),
         COMMENT_FLOW: Draft(on_comment_input, N_("a yearly residence comment"), residence),
         EXEMPT_FLOW: Draft(on_exemption_reason, N_("an exemption reason"), residence),
+        STATUS_FLOW: Draft(on_status_input, N_("a member's party standing"), members),
+        PROBATION_FLOW: Draft(on_probation_input, N_("an admission or probation"), members),
+        TRANSFER_FLOW: Draft(on_transfer_input, N_("a transfer of party activity"), members),
         "plan": Draft(on_plan_input, N_("your yearly plan"), plan),
         "plan_note": Draft(on_note_input, N_("a note on your self-assessment"), plan),
         "plan_return": Draft(

@@ -38,6 +38,12 @@ PROBLEMS = {
         "line {line}: the member with this phone number has a different party card number"
     ),
     "value_too_long": N_('line {line}: the value in column "{value}" is too long'),
+    "admission_invalid": N_('line {line}: "{value}" is not a valid admission date (dd/mm/yyyy)'),
+    "official_invalid": N_(
+        'line {line}: "{value}" is not a valid date of recognition (dd/mm/yyyy)'
+    ),
+    "official_before_admission": N_("line {line}: the official date is before the admission date"),
+    "status_unknown": N_('line {line}: unknown status "{value}"'),
     "formula_not_computed": N_(
         'line {line}: the formula in column "{value}" has no computed value; open the file '
         "in Excel or LibreOffice, save it and try again"
@@ -165,7 +171,8 @@ def _import(
         if branch is None or not branch.is_branch:
             raise Rollback(None)
         with click.progressbar(length=len(parsed.rows), label=_("Importing"), file=None) as bar:
-            summary = await import_roster(session, branch, parsed, bar.update)
+            today = datetime.now(settings.tz).date()
+            summary = await import_roster(session, branch, parsed, bar.update, today)
         if summary.problems or dry_run:
             raise Rollback(summary)
         await audit.record(

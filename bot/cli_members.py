@@ -1,16 +1,40 @@
-"""`chibo member status`: mark a member active or inactive (moved away, deceased, removed)."""
+"""`chibo member status`: record a change of a member's party standing (dated, with the
+decision's number), and `chibo member history`: the member's standing over time."""
 
 from __future__ import annotations
+
+from datetime import date, datetime
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_support import fail, load_settings, run_in_transaction
-from storage import audit
+from bot.i18n import Translator
 from storage.members import find_member
-from storage.models import MemberStatus
+from storage.models import Standing
+from storage.standing import (
+    DETAILS,
+    Change,
+    StandingError,
+    end_period,
+    history,
+    open_overlay,
+    record_change,
+)
 
-STATUS_CHOICE = click.Choice([s.value for s in MemberStatus])
+# The old flag's words still work: active is official, inactive removed from the roster.
+LEGACY = {"active": Standing.OFFICIAL.value, "inactive": Standing.REMOVED.value}
+STATUS_CHOICE = click.Choice([s.value for s in Standing] + list(LEGACY))
+REASONS = sorted({d for kinds in DETAILS.values() for d in kinds})
+
+
+def _day(value: str | None, today: date) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%d/%m/%Y").date()
+    except ValueError:
+        raise click.BadParameter(value) from None
 
 
 @click.group()
@@ -21,30 +45,107 @@ def member() -> None:
 @member.command("status")
 @click.argument("person")
 @click.argument("status", type=STATUS_CHOICE)
-def member_status(person: str, status: str) -> None:
-    """Set PERSON (phone or party card number) active or inactive.
+@click.option("--from", "start", help="From this date, dd/mm/yyyy (default: today).")
+@click.option("--until", "end", help="Until this date (an exemption's end), dd/mm/yyyy.")
+@click.option("--reason", type=click.Choice(REASONS), help="Exemption reason or removal kind.")
+@click.option("--note", help="The reason in words, or where the member transferred to.")
+@click.option("--decision", "decision_no", help="The decision's number.")
+def member_status(
+    person: str,
+    status: str,
+    start: str | None,
+    end: str | None,
+    reason: str | None,
+    note: str | None,
+    decision_no: str | None,
+) -> None:
+    """Record that PERSON (phone or party card number) is STATUS from a date.
 
-    An inactive member keeps their records but gets no menu and no messages.
+    Statuses: probationary, official, exempt (--reason age|health|other), transferred_temporary,
+    transferred_out (--note: the destination), removed (--reason xoa_ten|khai_tru|left|deceased).
+    The history is kept; an exemption ends with `chibo member end-exemption`.
     """
     settings, _ = load_settings()
+    today = datetime.now(settings.tz).date()
+    wanted = Standing(LEGACY.get(status, status))
+    if wanted == Standing.REMOVED and reason is None and status == "inactive":
+        reason = "xoa_ten"
+    change = Change(
+        wanted,
+        _day(start, today) or today,
+        _day(end, today),
+        detail=reason if wanted in DETAILS else None,
+        note=note,
+        decision_no=decision_no,
+        by_label="cli",
+    )
 
     async def work(session: AsyncSession) -> str | None:
         found = await find_member(session, person)
         if found is None:
             return None
-        found.status = MemberStatus(status)
-        await audit.record(
-            session,
-            "member_status",
-            actor_label="cli",
-            unit_id=found.branch_id,
-            object_type="member",
-            object_id=found.id,
-            details={"status": status},
-        )
+        await record_change(session, found, change, today)
         return found.full_name
 
-    name = run_in_transaction(settings, work)
+    try:
+        name = run_in_transaction(settings, work)
+    except StandingError as error:
+        fail(_standing_problem(error.code, _))
     if name is None:
         fail(_("No member has the phone or party card number {person}.", person=person))
     click.echo(_("Done: {name}.", name=name))
+
+
+@member.command("end-exemption")
+@click.argument("person")
+@click.option("--on", "on", help="The exemption ends on this date, dd/mm/yyyy (default: today).")
+def member_end_exemption(person: str, on: str | None) -> None:
+    """End PERSON's exemption from activity (or temporary transfer) on a date."""
+    settings, _ = load_settings()
+    today = datetime.now(settings.tz).date()
+    day = _day(on, today) or today
+
+    async def work(session: AsyncSession) -> str | None:
+        found = await find_member(session, person)
+        if found is None:
+            return None
+        for kind in (Standing.EXEMPT, Standing.TRANSFERRED_TEMPORARY):
+            period = await open_overlay(session, found.id, kind, day)
+            if period is not None:
+                await end_period(session, found, period, day, today, by_label="cli")
+                return found.full_name
+        raise StandingError("not_an_overlay")
+
+    try:
+        name = run_in_transaction(settings, work)
+    except StandingError as error:
+        fail(_standing_problem(error.code, _))
+    if name is None:
+        fail(_("No member has the phone or party card number {person}.", person=person))
+    click.echo(_("Done: {name}.", name=name))
+
+
+@member.command("history")
+@click.argument("person")
+def member_history(person: str) -> None:
+    """Show PERSON's party standing over time."""
+    settings, _ = load_settings()
+
+    async def work(session: AsyncSession) -> list[str] | None:
+        found = await find_member(session, person)
+        if found is None:
+            return None
+        from bot.standing_text import period_line
+
+        return [period_line(p, _) for p in await history(session, found.id)]
+
+    lines = run_in_transaction(settings, work)
+    if lines is None:
+        fail(_("No member has the phone or party card number {person}.", person=person))
+    click.echo("\n".join(lines) if lines else _("No status recorded."))
+
+
+def _standing_problem(code: str, _: Translator) -> str:
+    from bot.standing_text import PROBLEMS
+
+    return _(PROBLEMS[code])

@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     plan_deadline: str = "03-31"
     plan_reminder_days: list[int] = Field(default=[7, 1])  # days before the deadline
     plan_reminder_hour: int = Field(default=8, ge=0, le=23)  # local time reminders go out
+    # Member statuses (docs/populations.md): probation reminders a month before the 12 months
+    # end and on the day, at this local hour, then every N days until the outcome is recorded.
+    probation_reminder_hour: int = Field(default=8, ge=0, le=23)
+    probation_repeat_days: int = Field(default=7, ge=1)
+    # A transfer between branches not confirmed by the receiving secretary within this many
+    # days is flagged to both secretaries and on the committee overview.
+    transfer_confirm_days: int = Field(default=30, ge=1)
     plan_assessment_opens_on: str = "12-01"
     plan_assessment_closes_on: str = "12-31"
     plan_section_limit: int = Field(default=2000, ge=1, le=3500)  # one message holds a section

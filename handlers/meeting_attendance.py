@@ -25,6 +25,7 @@ from storage.meetings import (
     unexcused_months,
 )
 from storage.models import Attendance, Meeting
+from storage.standing import members_counted
 
 # Telegram allows 100 buttons per keyboard: a page of members, then paging and Save.
 PAGE_SIZE = 40
@@ -176,6 +177,10 @@ async def _warnings(people: list[Invitee], meeting: Meeting, context: Context) -
         p for p in people if p.invite.attendance == Attendance.UNEXCUSED and p.belongs_to(meeting)
     ]
     year = _.local(meeting.starts_at).year
+    day = _.local(meeting.starts_at).date()
+    # Exempt (or temporarily transferred) members are not warned about: docs/populations.md.
+    warned = await members_counted(context.db, "invitations", [p.member.id for p in absent], day)
+    absent = [p for p in absent if p.member.id in warned]
     months = await unexcused_months(context.db, [p.member.id for p in absent], year, settings.tz)
     threshold = settings.meeting_absence_warning
     return [

@@ -279,7 +279,8 @@ async def _show_preview(update: Update, context: Context, data: Draft) -> None:
     if chat is None or unit is None:
         return
     preview = _new_meeting(data, None)
-    people = await audience(context.db, unit, preview.audience)
+    day = preview.starts_at.astimezone(context.settings.tz).date()
+    people = await audience(context.db, unit, preview.audience, day)
     unlinked = sum(1 for p in people if p.account is None)
     meeting = Meeting(**{k: getattr(preview, k) for k in ("kind", "starts_at", "place", "agenda")})
     lines = [html_card(meeting, unit.name, _), ""]
@@ -333,7 +334,8 @@ async def on_send(update: Update, context: Context) -> None:
 
 async def _create(context: Context, unit: Unit, data: Draft) -> tuple[Meeting, int]:
     new = _new_meeting(data, context.actor.member_id)
-    people = await audience(context.db, unit, new.audience)
+    day = new.starts_at.astimezone(context.settings.tz).date()
+    people = await audience(context.db, unit, new.audience, day)
     meeting = await add_meeting(context.db, new, [p.member.id for p in people])
     linked = reachable(await invitees(context.db, meeting.id))
     settings, now = context.settings, context.now()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.scheduler import JobContext, JobFn
 from handlers.meeting_common import REMINDER_JOB, broadcast, messages_to, reminder_text
-from storage.meetings import get_meeting, has_started, invitees, to_remind
+from storage.meetings import aware, get_meeting, has_started, invitees, to_remind
+from storage.standing import members_counted
 
 
 async def send_reminders(job: JobContext) -> None:
@@ -14,6 +15,12 @@ async def send_reminders(job: JobContext) -> None:
     if meeting is None or meeting.cancelled_at is not None or has_started(meeting, job.now):
         return
     people = to_remind(await invitees(job.session, meeting.id))
+    # Exempted (or transferred away) since the invitation: no reminder (docs/populations.md).
+    day = aware(meeting.starts_at).astimezone(job.settings.tz).date()
+    taking_part = await members_counted(
+        job.session, "invitations", [p.member.id for p in people], day
+    )
+    people = [p for p in people if p.member.id in taking_part]
     messages = messages_to(people, meeting, meeting.unit.name, job.settings, reminder_text)
     await broadcast(job.session, "meeting_reminder", messages, meeting, job.now, None)
 

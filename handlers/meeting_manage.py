@@ -43,6 +43,7 @@ from storage.meetings import (
     reachable,
 )
 from storage.models import Attendance, FlowState, Meeting, MeetingAnswer
+from storage.standing import members_counted
 from storage.text import clean_text
 
 MAX_NAMES = 40  # per list, so the answers fit one message
@@ -333,9 +334,12 @@ async def on_unit_attendance(update: Update, context: Context) -> None:
             threshold=threshold,
         ),
     ]
-    for row in await attendance_by_member(context.db, unit.path, year, tz):
+    rows = await attendance_by_member(context.db, unit.path, year, tz)
+    today = context.now().astimezone(tz).date()
+    warned = await members_counted(context.db, "invitations", [r.member.id for r in rows], today)
+    for row in rows:
         counts = row.counts
-        flag = " ⚠️" if row.unexcused_months >= threshold else ""
+        flag = " ⚠️" if row.unexcused_months >= threshold and row.member.id in warned else ""
         lines.append(
             f"{escape(row.member.full_name)}: ✅ {counts[Attendance.PRESENT]} · "
             f"🟡 {counts[Attendance.EXCUSED]} · ❌ {counts[Attendance.UNEXCUSED]}{flag}"

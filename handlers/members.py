@@ -92,10 +92,14 @@ async def _member_page(
         mark = "✅" if member.telegram_user_id else "⏳"
         lines.append(f"{number}. {mark} {escape(member.full_name)}")
     manage = can(context.actor, Action.MANAGE_MEMBERS, unit.path)
-    rows = [[_member_button(m, _)] for m in shown] if manage else []
+    # The second button opens the member's party standing (handlers/member_status.py).
+    rows = [[_member_button(m, _), _status_button(m)] for m in shown] if manage else []
     nav = _nav_row(unit, page, len(members), _)
     if nav:
         rows.append(nav)
+    if manage:
+        admission = _("➕ Record an admission")
+        rows.append([InlineKeyboardButton(admission, callback_data=f"adm:{unit.id}")])
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -107,6 +111,10 @@ def _member_button(member: Member, _: Translator) -> InlineKeyboardButton:
     return InlineKeyboardButton(
         _("🔗 Invite link: {name}", name=member.full_name), callback_data=f"inv:{member.id}"
     )
+
+
+def _status_button(member: Member) -> InlineKeyboardButton:
+    return InlineKeyboardButton(f"📋 {member.full_name}", callback_data=f"sts:{member.id}")
 
 
 def _nav_row(unit: Unit, page: int, total: int, _: Translator) -> list[InlineKeyboardButton]:

@@ -47,7 +47,8 @@ async def remind_missing_plans(job: JobContext) -> None:
 
 async def _remind_branch(job: JobContext, branch: Unit, season: Season) -> int:
     """Enqueues the branch's reminders and the secretary's list; returns how many members."""
-    missing = await missing_members(job.session, branch.id, season.year)
+    today = job.now.astimezone(job.settings.tz).date()
+    missing = await missing_members(job.session, branch.id, season.year, today)
     if not missing:
         return 0
     linked = [p for p in missing if p.account is not None]

@@ -9,11 +9,13 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.i18n import Translator
+from bot.standing_text import period_html
 from handlers.common import Context
 from handlers.plan_common import GRADE_NAMES, STATUS_NAMES, split_message
 from handlers.residence_common import EXEMPTION_LABELS, tie_text
-from storage.models import Member, Role, TelegramAccount
+from storage.models import Member, MemberStanding, Role, TelegramAccount
 from storage.my_data import StoredAbout, stored_about
+from storage.standing import history
 from storage.text import display_phone
 
 
@@ -46,6 +48,13 @@ def member_record(member: Member, account: TelegramAccount, _: Translator) -> st
         _("Language: {value}", value=_.language_name),
         _("Consent given on: {value}", value=_.date_text(account.consent_at)),
     ]
+    return "\n".join(lines)
+
+
+def standing_record(periods: list[MemberStanding], _: Translator) -> str:
+    """The member's party standing over time, oldest first."""
+    lines = [_("<b>Party standing</b>")]
+    lines += [period_html(p, _) for p in periods] or [_("No status recorded.")]
     return "\n".join(lines)
 
 
@@ -120,6 +129,7 @@ async def show_me(update: Update, context: Context) -> None:
     stored = await stored_about(context.db, context.member.id)
     parts = [
         member_record(context.member, context.account, _),
+        standing_record(await history(context.db, context.member.id), _),
         residence_record(stored, _),
         plans_record(stored, _),
         activity_record(stored, _),

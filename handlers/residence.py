@@ -126,7 +126,7 @@ async def _leader_tasks(context: Context) -> tuple[str, Rows] | None:
         year = comment_year(context)
         if year is not None:
             ids = [b.id for b in await branches_under(context.db, paths)]
-            owed = len(await comments_to_write(context.db, ids, year))
+            owed = len(await comments_to_write(context.db, ids, year, local_today(context)))
             lines.append(_("Yearly comments to write for {year}: {count}", year=year, count=owed))
             rows.append([_button(_("✍️ Comments to write ({count})", count=owed), "rcl")])
     viewed = paths_for(actor, Action.VIEW_RESIDENCE)

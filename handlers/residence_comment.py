@@ -20,6 +20,7 @@ from handlers.residence_common import (
     cancel_markup,
     comment_text,
     comment_year,
+    local_today,
     may_host,
     send,
     typed_text,
@@ -72,7 +73,7 @@ async def on_comment_list(update: Update, context: Context) -> None:
         return
     await ack(query)
     branches = await branches_under(context.db, paths_for(context.actor, Action.HOST_RESIDENCE))
-    ties = await comments_to_write(context.db, [b.id for b in branches], year)
+    ties = await comments_to_write(context.db, [b.id for b in branches], year, local_today(context))
     if not ties:
         await send(update, _("All yearly comments for {year} have been sent.", year=year))
         return

@@ -61,7 +61,7 @@ async def on_overview(update: Update, context: Context) -> None:
     year = report_year(context)
     paths = paths_for(context.actor, Action.VIEW_RESIDENCE)
     minimum = context.settings.residence_min_activities
-    branches = await residence_overview(context.db, paths, year, minimum)
+    branches = await residence_overview(context.db, paths, year, minimum, local_today(context))
     if not branches:
         await edit_text(query, _("No workplace branches under your roles."))
         return
@@ -120,7 +120,7 @@ async def on_branch_detail(update: Update, context: Context) -> None:
         return
     await ack(query)
     year = report_year(context)
-    [branch] = await branch_residence(context.db, [unit], year)
+    [branch] = await branch_residence(context.db, [unit], year, local_today(context))
     minimum = context.settings.residence_min_activities
     lines = [_figures(unit, branch.figures(minimum), minimum, _), ""]
     lines += _fit([_member_line(m, minimum, _) for m in branch.members], _, len(lines[0]))
@@ -224,7 +224,9 @@ async def on_remind(update: Update, context: Context) -> None:
     unit = await _viewed_branch(update, context, Action.MANAGE_RESIDENCE)
     if unit is None or query is None or chat is None:
         return
-    [branch] = await branch_residence(context.db, [unit], report_year(context))
+    [branch] = await branch_residence(
+        context.db, [unit], report_year(context), local_today(context)
+    )
     everyone = await _reminder_targets(context, branch)
     unlinked = [m.member for m in branch.members if m.missing and not m.member.telegram_user_id]
     if not everyone and not unlinked:
@@ -279,7 +281,7 @@ async def on_read_comments(update: Update, context: Context) -> None:
         return
     await ack(query)
     year = report_year(context)
-    [branch] = await branch_residence(context.db, [unit], year)
+    [branch] = await branch_residence(context.db, [unit], year, local_today(context))
     for entry in branch.members:
         if entry.comment is not None:
             text = comment_text(entry.member.full_name, year, entry.comment, context._)

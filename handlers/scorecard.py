@@ -15,8 +15,10 @@ from bot.i18n import N_, Translator
 from bot.scorecard_chart import Bar, render_scorecard
 from handlers.common import Context, ack, callback_args, refuse
 from handlers.reports import report_units
+from handlers.transfers import overdue_line
 from storage.models import Unit
 from storage.scorecard import METRICS, TARGETS, Fraction, Scorecard, scorecards
+from storage.transfers import overdue_transfers
 
 # The table names branches by code (short and unique; names often share "Chi bộ Khu phố"),
 # with the names listed under it: it fits a phone held upright.
@@ -29,6 +31,8 @@ LABELS = {
     "good_or_better": N_("Graded good or better"),
     "attendance": N_("Meeting attendance"),
     "survey_response": N_("Survey response"),
+    "exempt": N_("Exempt from activity (not counted above)"),
+    "admissions": N_("Admissions this year (of members on 1 January)"),
 }
 SHORT = {  # column headings of the table, three letters at most
     "residence_registered": N_("REG"),
@@ -37,6 +41,8 @@ SHORT = {  # column headings of the table, three letters at most
     "good_or_better": N_("GD+"),
     "attendance": N_("ATT"),
     "survey_response": N_("SRV"),
+    "exempt": N_("EXM"),
+    "admissions": N_("ADM"),
 }
 
 
@@ -81,11 +87,17 @@ async def _show(update: Update, context: Context, unit: Unit) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    year = context.now().astimezone(context.settings.tz).year
-    branches, total = await scorecards(context.db, unit, year, context.settings.tz)
+    today = context.now().astimezone(context.settings.tz).date()
+    year = today.year
+    branches, total = await scorecards(context.db, unit, year, context.settings.tz, today)
     compact = InlineKeyboardButton(_("🔢 Compact table"), callback_data=f"scc:{unit.id}")
+    text = _in_words(unit, year, branches, total, _)
+    days = context.settings.transfer_confirm_days
+    overdue = await overdue_transfers(context.db, unit.path, context.now(), days)
+    if overdue:  # the members the seeds single out: transfers not completed as required
+        text += "\n\n" + "\n".join(overdue_line(t, _, days) for t in overdue[:20])
     await chat.send_message(
-        _in_words(unit, year, branches, total, _),
+        text,
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup([[compact]]),
     )
@@ -100,8 +112,9 @@ async def _show_compact(update: Update, context: Context, unit: Unit) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    year = context.now().astimezone(context.settings.tz).year
-    branches, total = await scorecards(context.db, unit, year, context.settings.tz)
+    today = context.now().astimezone(context.settings.tz).date()
+    year = today.year
+    branches, total = await scorecards(context.db, unit, year, context.settings.tz, today)
     await chat.send_message(_table(unit, year, branches, total, _), parse_mode=ParseMode.HTML)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, and_, insert, or_, select
@@ -30,6 +30,7 @@ from storage.models import (
     Unit,
 )
 from storage.notices import Recipient
+from storage.standing import is_counted
 
 RECENT_MEETINGS = 10
 INVITE_CHUNK = 1000  # rows per INSERT: two parameters each, far below any driver's limit
@@ -74,13 +75,16 @@ def has_started(meeting: Meeting, now: datetime) -> bool:
     return aware(meeting.starts_at) <= now
 
 
-async def audience(session: AsyncSession, unit: Unit, who: MeetingAudience) -> list[Recipient]:
-    """Active members invited: all of the unit's branches (and, if asked, the members tied to
-    them by residence), or those with a role on the unit."""
+async def audience(
+    session: AsyncSession, unit: Unit, who: MeetingAudience, on: date
+) -> list[Recipient]:
+    """Members taking part on `on` invited (not those exempt or away: docs/populations.md):
+    all of the unit's branches (and, if asked, the members tied to them by residence), or
+    those with a role on the unit."""
     query = (
         select(Member, TelegramAccount)
         .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
-        .where(Member.status == MemberStatus.ACTIVE)
+        .where(Member.status == MemberStatus.ACTIVE, is_counted("invitations", on))
         .order_by(Member.name_folded, Member.id)
     )
     if who == MeetingAudience.COMMITTEE:

@@ -669,3 +669,70 @@ class SurveyResponse(Base):
         ForeignKey("members.id"), index=True
     )  # named surveys only
     answers: Mapped[dict[str, Any]]
+
+
+class Standing(enum.StrEnum):
+    """A member's party standing on a date (see docs/populations.md for what each counts in).
+
+    Probationary, official, removed and transferred out are the member's base standing: a new
+    one closes the one before. Exempt and transferred temporarily lie over the base for a
+    while (an exempt member is still official underneath) and end on their own date.
+    """
+
+    PROBATIONARY = "probationary"  # đảng viên dự bị, from the admission date
+    OFFICIAL = "official"  # đảng viên chính thức
+    EXEMPT = "exempt"  # miễn công tác và sinh hoạt đảng; detail: age | health | other
+    TRANSFERRED_TEMPORARY = "transferred_temporary"  # chuyển sinh hoạt tạm thời; note: where
+    TRANSFERRED_OUT = "transferred_out"  # chuyển sinh hoạt chính thức ra ngoài; note: where
+    REMOVED = "removed"  # detail: xoa_ten | khai_tru | left | deceased
+
+
+class MemberStanding(Base):
+    """One period of a member's standing at a branch: from `valid_from` (None: a date nobody
+    recorded, before any other) until `valid_to` (exclusive; None: still so)."""
+
+    __tablename__ = "member_statuses"
+    __table_args__ = (Index("ix_member_statuses_member", "member_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[Standing] = mapped_column(_enum(Standing, "standing"))
+    detail: Mapped[str | None] = mapped_column(String(32))  # reason or kind, per status
+    note: Mapped[str | None] = mapped_column(Text)  # the reason's text, or the destination
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    decision_no: Mapped[str | None] = mapped_column(String(64))
+    recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    recorded_by_label: Mapped[str | None] = mapped_column(String(64))  # cli, import, migration
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class TransferKind(enum.StrEnum):
+    OFFICIAL = "official"  # chuyển sinh hoạt chính thức: leaves the sending roster
+    TEMPORARY = "temporary"  # chuyển sinh hoạt tạm thời: stays on it, away for a while
+
+
+class MemberTransfer(Base):
+    """A transfer of party activity (chuyển sinh hoạt đảng) started by the sending branch;
+    to a branch in the bot it waits for the receiving secretary's confirmation."""
+
+    __tablename__ = "member_transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[TransferKind] = mapped_column(_enum(TransferKind, "transfer_kind"))
+    from_branch_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    to_branch_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    destination: Mapped[str | None] = mapped_column(String(255))  # outside the bot
+    letter_no: Mapped[str | None] = mapped_column(String(64))
+    letter_date: Mapped[date | None] = mapped_column(Date)
+    started_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    started_at: Mapped[datetime]
+    confirmed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    confirmed_at: Mapped[datetime | None]
+    flagged_at: Mapped[datetime | None]  # overdue, both secretaries told
+
+    member: Mapped[Member] = relationship(lazy="raise", foreign_keys=[member_id])
+    from_branch: Mapped[Unit] = relationship(lazy="raise", foreign_keys=[from_branch_id])
+    to_branch: Mapped[Unit | None] = relationship(lazy="raise", foreign_keys=[to_branch_id])

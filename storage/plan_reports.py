@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from storage.models import (
     YearlyPlan,
 )
 from storage.plan_seasons import ancestor_ids
+from storage.standing import is_counted, year_date
 from storage.units import branches_under
 
 SUBMITTED_TARGET = 1.0  # every member hands in a plan and commitment
@@ -88,24 +89,29 @@ class PlanCounts:
 
 
 async def _member_rows(
-    session: AsyncSession, unit_path: str, year: int
+    session: AsyncSession, unit_path: str, year: int, on: date | None = None
 ) -> list[tuple[Unit, Member, YearlyPlan | None]]:
+    # Population: docs/populations.md, "plans_handed_in" (members taking part on the date,
+    # at the branch they were on then).
+    counted = counted_members(unit_path, "plans_handed_in", year_date(year, on))
     query = (
         select(Unit, Member, YearlyPlan)
-        .join(Member, Member.branch_id == Unit.id)
+        .select_from(counted)
+        .join(Unit, Unit.id == counted.c.branch_id)
+        .join(Member, Member.id == counted.c.member_id)
         .outerjoin(YearlyPlan, (YearlyPlan.member_id == Member.id) & (YearlyPlan.year == year))
-        .where(Unit.path.startswith(unit_path), Member.status == MemberStatus.ACTIVE)
         .order_by(Unit.name_folded, Unit.id, Member.name_folded, Member.id)
     )
     return [(u, m, p) for u, m, p in await session.execute(query)]
 
 
 async def counts_by_branch(
-    session: AsyncSession, unit_path: str, year: int
+    session: AsyncSession, unit_path: str, year: int, on: date | None = None
 ) -> dict[int, PlanCounts]:
-    """Branch id -> counts, for each branch at or under the unit with members; counted in
-    SQL, grouped by branch, status and grade."""
-    counted = counted_members(unit_path)
+    """Branch id -> counts, for each branch at or under the unit with members counted on
+    `on` (default: the year's last day); counted in SQL, grouped by branch, status and
+    grade."""
+    counted = counted_members(unit_path, "plans_handed_in", year_date(year, on))
     plan = and_(YearlyPlan.member_id == counted.c.member_id, YearlyPlan.year == year)
     query = (
         select(counted.c.branch_id, YearlyPlan.status, YearlyPlan.final_grade, func.count())
@@ -120,19 +126,21 @@ async def counts_by_branch(
 
 
 async def branch_counts(
-    session: AsyncSession, unit_path: str, year: int
+    session: AsyncSession, unit_path: str, year: int, on: date | None = None
 ) -> list[tuple[Unit, PlanCounts]]:
     """Counts for each branch at or under the unit (branches without members left out), by
-    name."""
-    counts = await counts_by_branch(session, unit_path, year)
+    name, of the members counted on `on` (default: the year's last day)."""
+    counts = await counts_by_branch(session, unit_path, year, on)
     branches = await branches_under(session, {unit_path})
     return [(b, counts[b.id]) for b in branches if b.id in counts]
 
 
-async def unit_counts(session: AsyncSession, unit_path: str, year: int) -> PlanCounts:
+async def unit_counts(
+    session: AsyncSession, unit_path: str, year: int, on: date | None = None
+) -> PlanCounts:
     """Counts over every branch at or under the unit: a branch, or a whole committee."""
     total = PlanCounts()
-    for _branch, counts in await branch_counts(session, unit_path, year):
+    for _branch, counts in await branch_counts(session, unit_path, year, on):
         total.merge(counts)
     return total
 
@@ -143,8 +151,11 @@ class Person:
     account: TelegramAccount | None
 
 
-async def missing_members(session: AsyncSession, branch_id: int, year: int) -> list[Person]:
-    """Active members of the branch who have not handed in their plan of the year, by name."""
+async def missing_members(
+    session: AsyncSession, branch_id: int, year: int, on: date | None = None
+) -> list[Person]:
+    """Members of the branch taking part on `on` (not exempt: they are not reminded) who have
+    not handed in their plan of the year, by name."""
     has_plan = select(YearlyPlan.member_id).where(
         YearlyPlan.year == year, YearlyPlan.status != PlanStatus.DRAFT
     )
@@ -154,6 +165,7 @@ async def missing_members(session: AsyncSession, branch_id: int, year: int) -> l
         .where(
             Member.branch_id == branch_id,
             Member.status == MemberStatus.ACTIVE,
+            is_counted("plans_handed_in", year_date(year, on)),
             Member.id.not_in(has_plan),
         )
         .order_by(Member.name_folded, Member.id)
@@ -209,7 +221,9 @@ class PlanExportRow:
     graded_at: datetime | None
 
 
-async def export_rows(session: AsyncSession, unit_path: str, year: int) -> list[PlanExportRow]:
+async def export_rows(
+    session: AsyncSession, unit_path: str, year: int, on: date | None = None
+) -> list[PlanExportRow]:
     """Every active member at or under the unit with their plan's status and grades."""
     return [
         PlanExportRow(
@@ -222,5 +236,5 @@ async def export_rows(session: AsyncSession, unit_path: str, year: int) -> list[
             final_grade=plan.final_grade if plan else None,
             graded_at=plan.graded_at if plan else None,
         )
-        for branch, member, plan in await _member_rows(session, unit_path, year)
+        for branch, member, plan in await _member_rows(session, unit_path, year, on)
     ]

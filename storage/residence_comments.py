@@ -29,6 +29,7 @@ from storage.models import (
     Unit,
 )
 from storage.residence import ResidenceError, branch_hosts
+from storage.standing import is_counted, year_date
 
 REGISTERED = (TieStatus.PENDING, TieStatus.CONFIRMED, TieStatus.UNLISTED)
 
@@ -167,10 +168,10 @@ async def save_comment(
 
 
 async def comments_to_write(
-    session: AsyncSession, residence_branch_ids: Sequence[int], year: int
+    session: AsyncSession, residence_branch_ids: Sequence[int], year: int, on: date | None = None
 ) -> list[ResidenceTie]:
-    """Confirmed current ties to these branches of active, non-exempt members still without
-    a comment for `year`, by name."""
+    """Confirmed current ties to these branches of members taking part (not exempt from
+    activity) and not residence-exempt, still without a comment for `year`, by name."""
     if not residence_branch_ids:
         return []
     commented = select(ResidenceComment.member_id).where(ResidenceComment.year == year)
@@ -183,6 +184,7 @@ async def comments_to_write(
             ResidenceTie.status == TieStatus.CONFIRMED,
             ResidenceTie.ended_at.is_(None),
             Member.status == MemberStatus.ACTIVE,
+            is_counted("residence_commented", year_date(year, on)),
             ResidenceTie.member_id.not_in(commented),
             ResidenceTie.member_id.not_in(exempt),
         )
@@ -202,16 +204,20 @@ async def working_branches(session: AsyncSession, paths: set[str]) -> list[Unit]
 
 
 async def branch_residence(
-    session: AsyncSession, branches: Sequence[Unit], year: int
+    session: AsyncSession, branches: Sequence[Unit], year: int, on: date | None = None
 ) -> list[BranchResidence]:
-    """Every active member of `branches` with their current tie, exemption and comment."""
+    """Every member of `branches` taking part on `on` (docs/populations.md,
+    "residence_registered") with their current tie, exemption and comment."""
     result = {b.id: BranchResidence(b) for b in branches}
     if not result:
         return []
     members = list(
         await session.scalars(
             select(Member)
-            .where(Member.branch_id.in_(result), Member.status == MemberStatus.ACTIVE)
+            .where(
+                Member.branch_id.in_(result),
+                is_counted("residence_registered", year_date(year, on)),
+            )
             .options(joinedload(Member.account))
             .order_by(Member.name_folded, Member.id)
         )
@@ -269,12 +275,13 @@ async def _current_exemptions(
 
 
 async def residence_overview(
-    session: AsyncSession, paths: set[str], year: int, minimum: int
+    session: AsyncSession, paths: set[str], year: int, minimum: int, on: date | None = None
 ) -> list[tuple[Unit, ResidenceFigures]]:
-    """The committee overview: every workplace branch under `paths` with its figures."""
+    """The committee overview: every workplace branch under `paths` with its figures, of
+    the members counted on `on` (default: the year's last day)."""
     figures: dict[int, ResidenceFigures] = {}
     for path in paths:
-        figures.update(await residence_figures(session, path, year, minimum))
+        figures.update(await residence_figures(session, path, year, minimum, on))
     branches = await working_branches(session, paths)
     return [(b, figures.get(b.id, ResidenceFigures())) for b in branches]
 
@@ -284,12 +291,19 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 async def residence_figures(
-    session: AsyncSession, unit_path: str, year: int, minimum: int | None = None
+    session: AsyncSession,
+    unit_path: str,
+    year: int,
+    minimum: int | None = None,
+    on: date | None = None,
 ) -> dict[int, ResidenceFigures]:
-    """Per workplace branch at or under `unit_path` (branch id -> figures), counted in SQL.
-    A member has at most one current tie and one current exemption (storage/residence.py),
-    so the joins add no rows. Without `minimum`, activities are not counted (faster)."""
-    counted = counted_members(unit_path, working_only=True)
+    """Per workplace branch at or under `unit_path` (branch id -> figures), counted in SQL
+    over the members taking part on `on` (docs/populations.md, "residence_registered";
+    "residence_commented" is the same population less the residence-exempt). A member has
+    at most one current tie and one current exemption (storage/residence.py), so the joins
+    add no rows. Without `minimum`, activities are not counted (faster)."""
+    at = year_date(year, on)
+    counted = counted_members(unit_path, "residence_registered", at, working_only=True)
     member = counted.c.member_id
     tie, exemption = aliased(ResidenceTie), aliased(ResidenceExemption)
     comment = aliased(ResidenceComment)

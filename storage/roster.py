@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member, Role, Unit
+from storage import audit
+from storage.models import Member, MemberStanding, Role, Standing, Unit
 from storage.roles import grant_role
 from storage.roster_file import Problem, Roster, RosterRow
+from storage.standing import Change, history, record_change, status_of, sync_flag
 from storage.text import fold
 
 
@@ -37,6 +40,7 @@ async def import_roster(
     branch: Unit,
     roster: Roster,
     progress: Callable[[int], None] = lambda _n: None,
+    today: date | None = None,
 ) -> ImportSummary:
     """Adds or updates the members of `roster` in `branch`.
 
@@ -50,8 +54,9 @@ async def import_roster(
     summary = ImportSummary(problems=[*roster.problems, *conflicts])
     if summary.problems:
         return summary
+    day = today or date.today()
     for row in roster.rows:
-        await _apply_row(session, branch, row, matches.get(row.line), summary)
+        await _apply_row(session, branch, row, matches.get(row.line), summary, day)
         progress(1)
     await session.flush()
     return summary
@@ -115,6 +120,7 @@ async def _apply_row(
     row: RosterRow,
     member: Member | None,
     summary: ImportSummary,
+    today: date,
 ) -> None:
     status = "unchanged"
     if member is None:
@@ -123,6 +129,8 @@ async def _apply_row(
         await session.flush()
         status = "added"
     elif _update(member, row):
+        status = "updated"
+    if await _apply_standing(session, member, row, today) and status == "unchanged":
         status = "updated"
     if row.role and await grant_role(session, member, row.role, branch):
         summary.roles_granted.append((member.full_name, row.role))
@@ -155,3 +163,114 @@ def _update(member: Member, row: RosterRow) -> bool:
     if "full_name" in changed:
         member.name_folded = fold(row.full_name)
     return bool(changed)
+
+
+_BY_IMPORT = "import"
+
+
+async def _apply_standing(
+    session: AsyncSession, member: Member, row: RosterRow, today: date
+) -> bool:
+    """Brings the member's history in line with what the row says, and only that: an empty
+    cell leaves history alone, a date that differs moves the period it names, a status
+    that is not the member's today starts today. True when anything changed."""
+    periods = await history(session, member.id)
+    changed = False
+    if not periods and not (row.admitted_on or row.official_on or row.standing):
+        # Nothing said: official since a date nobody recorded (the flag, written down; not
+        # a change the secretary made).
+        await _add(session, member, Standing.OFFICIAL, None, today)
+        return False
+    if row.official_on is not None:
+        changed |= await _set_start(
+            session, member, periods, Standing.OFFICIAL, row.official_on, today
+        )
+    if row.admitted_on is not None:
+        periods = await history(session, member.id)
+        changed |= await _set_admission(session, member, periods, row.admitted_on, today)
+    if row.standing is not None:
+        wanted, detail = row.standing
+        if await status_of(session, member.id, today) != wanted:
+            start = None if wanted == Standing.OFFICIAL and not periods else today
+            await _add(session, member, wanted, start, today, detail)
+            changed = True
+    if not changed and not periods:
+        await _add(session, member, Standing.OFFICIAL, None, today)
+    return changed
+
+
+async def _add(
+    session: AsyncSession,
+    member: Member,
+    status: Standing,
+    start: date | None,
+    today: date,
+    detail: str | None = None,
+    end: date | None = None,
+) -> None:
+    change = Change(status, start, end, detail=detail, by_label=_BY_IMPORT)
+    await record_change(session, member, change, today)
+
+
+async def _set_start(
+    session: AsyncSession,
+    member: Member,
+    periods: list[MemberStanding],
+    status: Standing,
+    start: date,
+    today: date,
+) -> bool:
+    """The first period of `status` starts on `start`: moved if it exists, added if not."""
+    period = next((p for p in periods if p.status == status), None)
+    if period is None:
+        await _add(session, member, status, start, today)
+        return True
+    if period.valid_from == start:
+        return False
+    period.valid_from = start
+    await _close_before(periods, period, start)
+    await _audit_move(session, member, period, today)
+    return True
+
+
+async def _set_admission(
+    session: AsyncSession, member: Member, periods: list[MemberStanding], start: date, today: date
+) -> bool:
+    """Probation runs from the admission date to recognition (or on, if not recognised)."""
+    period = next((p for p in periods if p.status == Standing.PROBATIONARY), None)
+    official = next((p for p in periods if p.status == Standing.OFFICIAL), None)
+    if period is None:
+        end = official.valid_from if official is not None else None
+        await _add(session, member, Standing.PROBATIONARY, start, today, end=end)
+        return True
+    if period.valid_from == start:
+        return False
+    period.valid_from = start
+    await _audit_move(session, member, period, today)
+    return True
+
+
+async def _close_before(periods: list[MemberStanding], moved: MemberStanding, start: date) -> None:
+    """A moved official start ends the probation that came before it on that day."""
+    for p in periods:
+        if p.status == Standing.PROBATIONARY and moved.status == Standing.OFFICIAL:
+            p.valid_to = start
+
+
+async def _audit_move(
+    session: AsyncSession, member: Member, period: MemberStanding, today: date
+) -> None:
+    await audit.record(
+        session,
+        "member_standing_moved",
+        actor_label=_BY_IMPORT,
+        unit_id=period.branch_id,
+        object_type="member",
+        object_id=member.id,
+        details={
+            "status": period.status.value,
+            "period": period.id,
+            "valid_from": period.valid_from.isoformat() if period.valid_from else None,
+        },
+    )
+    await sync_flag(session, member, today)

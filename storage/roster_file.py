@@ -19,7 +19,7 @@ from storage.file_limits import (
     csv_lines,
     csv_rows,
 )
-from storage.models import Role
+from storage.models import Role, Standing
 from storage.text import clean_name, fold, normalize_phone
 
 HEADERS = {
@@ -29,6 +29,9 @@ HEADERS = {
     "so the": "party_card_no",
     "date_of_birth": "date_of_birth", "ngay sinh": "date_of_birth",
     "role": "role", "chuc vu": "role",
+    "admission_date": "admitted_on", "ngay vao dang": "admitted_on", "ngay ket nap": "admitted_on",
+    "official_date": "official_on", "ngay chinh thuc": "official_on",
+    "status": "standing", "tinh trang": "standing", "trang thai": "standing",
 }  # fmt: skip
 REQUIRED = ("full_name", "phone")
 ROLES: dict[str, Role | None] = {
@@ -36,6 +39,24 @@ ROLES: dict[str, Role | None] = {
     "committee_member": Role.COMMITTEE_MEMBER, "chi uy vien": Role.COMMITTEE_MEMBER,
     "deputy_secretary": Role.DEPUTY_SECRETARY, "pho bi thu": Role.DEPUTY_SECRETARY,
     "secretary": Role.SECRETARY, "bi thu": Role.SECRETARY,
+}  # fmt: skip
+# Folded status cell -> (standing, detail). Exempt by import has no stated reason: "other".
+STANDINGS: dict[str, tuple[Standing, str | None] | None] = {
+    "": None,
+    "probationary": (Standing.PROBATIONARY, None), "du bi": (Standing.PROBATIONARY, None),
+    "dang vien du bi": (Standing.PROBATIONARY, None),
+    "official": (Standing.OFFICIAL, None), "chinh thuc": (Standing.OFFICIAL, None),
+    "dang vien chinh thuc": (Standing.OFFICIAL, None),
+    "exempt": (Standing.EXEMPT, "other"), "mien sinh hoat": (Standing.EXEMPT, "other"),
+    "mien cong tac va sinh hoat dang": (Standing.EXEMPT, "other"),
+    "transferred temporary": (Standing.TRANSFERRED_TEMPORARY, None),
+    "chuyen sinh hoat tam thoi": (Standing.TRANSFERRED_TEMPORARY, None),
+    "transferred out": (Standing.TRANSFERRED_OUT, None),
+    "chuyen sinh hoat di": (Standing.TRANSFERRED_OUT, None),
+    "removed": (Standing.REMOVED, "xoa_ten"), "xoa ten": (Standing.REMOVED, "xoa_ten"),
+    "khai tru": (Standing.REMOVED, "khai_tru"),
+    "left": (Standing.REMOVED, "left"), "ra khoi dang": (Standing.REMOVED, "left"),
+    "deceased": (Standing.REMOVED, "deceased"), "tu tran": (Standing.REMOVED, "deceased"),
 }  # fmt: skip
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 # Column sizes in storage.models.Member: longer values are refused by PostgreSQL (not SQLite).
@@ -66,6 +87,10 @@ class RosterRow:
     party_card_no: str | None
     date_of_birth: date | None
     role: Role | None
+    # Party standing, where the file has the columns; empty cells leave history alone.
+    admitted_on: date | None = None
+    official_on: date | None = None
+    standing: tuple[Standing, str | None] | None = None
 
 
 @dataclass
@@ -278,10 +303,31 @@ def _check_row(
         problems.append(Problem(line, "role_unknown", role_raw))
     card = _text(cells.get("party_card_no")) or None
     problems += _too_long(line, {"full_name": name, "party_card_no": card}, titles)
+    dates, standing, more = _check_standing(line, cells, today)
+    problems += more
     if problems or phone is None:
         return None, problems
     role = ROLES.get(role_key, ROLES.get(role_raw.lower()))
-    return RosterRow(line, name, phone, card, born, role), []
+    return RosterRow(line, name, phone, card, born, role, *dates, standing), []
+
+
+def _check_standing(
+    line: int, cells: dict[str, Any], today: date
+) -> tuple[tuple[date | None, date | None], tuple[Standing, str | None] | None, list[Problem]]:
+    problems: list[Problem] = []
+    admitted, ok = _date(cells.get("admitted_on"), today)
+    if not ok:
+        problems.append(Problem(line, "admission_invalid", _text(cells.get("admitted_on"))))
+    official, ok = _date(cells.get("official_on"), today)
+    if not ok:
+        problems.append(Problem(line, "official_invalid", _text(cells.get("official_on"))))
+    if admitted and official and official < admitted:
+        problems.append(Problem(line, "official_before_admission"))
+    raw = _text(cells.get("standing"))
+    key = fold(raw).replace("_", " ")
+    if key not in STANDINGS:
+        problems.append(Problem(line, "status_unknown", raw))
+    return (admitted, official), STANDINGS.get(key), problems
 
 
 def _too_long(line: int, values: dict[str, str | None], titles: dict[str, str]) -> list[Problem]:

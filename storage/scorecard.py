@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from datetime import tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -28,7 +28,9 @@ from storage.models import (
     Unit,
 )
 from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, counts_by_branch
+from storage.probation import ADMISSION_TARGET, admissions_by_branch
 from storage.residence_comments import residence_figures
+from storage.standing import counted_ids, year_date
 from storage.units import branches_under
 
 
@@ -57,6 +59,11 @@ class Scorecard:
     good_or_better: Fraction = field(default_factory=Fraction)
     attendance: Fraction = field(default_factory=Fraction)  # present of those invited
     survey_response: Fraction = field(default_factory=Fraction)
+    # Exempt from activity, of the members on the roster: out of every denominator above,
+    # shown here so nothing is hidden.
+    exempt: Fraction = field(default_factory=Fraction)
+    # Admitted in the year up to the date, of the members on the roster on 1 January.
+    admissions: Fraction = field(default_factory=Fraction)
 
     def add(self, other: Scorecard) -> None:
         for name in METRICS:
@@ -70,6 +77,7 @@ TARGETS: dict[str, float] = {
     "residence_commented": 1.0,
     "plans_handed_in": 1.0,
     "good_or_better": GOOD_OR_BETTER_TARGET,
+    "admissions": ADMISSION_TARGET,
 }
 
 
@@ -78,39 +86,65 @@ async def scorecards(
     unit: Unit,
     year: int,
     tz: tzinfo,
+    on: date | None = None,
 ) -> tuple[list[Scorecard], Scorecard]:
-    """The scorecard of each branch at or under `unit`, by name, and of the unit as a whole.
-    Each figure is one query grouped by branch over `counted_members(unit.path)`."""
+    """The scorecard of each branch at or under `unit`, by name, and of the unit as a whole,
+    as it stands on `on` (default: the year's last day): each figure counts the population
+    docs/populations.md gives it, from the history as it stood that day. Each figure is one
+    query grouped by branch over `counted_members(unit.path, figure, at)`."""
+    at = year_date(year, on)
     branches = await branches_under(session, {unit.path})
     cards = {b.id: Scorecard(b) for b in branches}
-    for branch_id, residence in (await residence_figures(session, unit.path, year)).items():
+    for branch_id, residence in (await residence_figures(session, unit.path, year, on=at)).items():
         card = cards[branch_id]
         card.residence_registered += Fraction(residence.registered_or_exempt, residence.members)
         commented = Fraction(residence.comments_received, residence.members - residence.exempt)
         card.residence_commented += commented
-    for branch_id, counts in (await counts_by_branch(session, unit.path, year)).items():
+    for branch_id, counts in (await counts_by_branch(session, unit.path, year, at)).items():
         card = cards[branch_id]
         card.plans_handed_in += Fraction(counts.handed_in, counts.members)
         good = sum(counts.grades[g] for g in GOOD_OR_BETTER)
         card.good_or_better += Fraction(good, counts.members)
-    for branch_id, attendance in (await _attendance(session, unit, year, tz)).items():
+    for branch_id, attendance in (await _attendance(session, unit, year, tz, at)).items():
         present = attendance[Attendance.PRESENT]
         cards[branch_id].attendance += Fraction(present, sum(attendance.values()))
-    for branch_id, response in (await _survey_response(session, unit, year, tz)).items():
+    for branch_id, response in (await _survey_response(session, unit, year, tz, at)).items():
         cards[branch_id].survey_response += response
+    for branch_id, exempt in (await _exempt(session, unit, at)).items():
+        cards[branch_id].exempt += exempt
+    for branch_id, (admitted, base) in (
+        await admissions_by_branch(session, unit.path, year, at)
+    ).items():
+        cards[branch_id].admissions += Fraction(admitted, base)
     total = Scorecard(unit)
     for card in cards.values():
         total.add(card)
     return list(cards.values()), total
 
 
+async def _exempt(session: AsyncSession, unit: Unit, at: date) -> dict[int, Fraction]:
+    """Per branch: members exempt from activity on `at`, of the members on the roster."""
+    roster = counted_members(unit.path, "members", at)
+    is_exempt = roster.c.member_id.in_(counted_ids("exempt", at))
+    query = (
+        select(roster.c.branch_id, is_exempt, func.count())
+        .select_from(roster)
+        .group_by(roster.c.branch_id, is_exempt)
+    )
+    result: dict[int, Fraction] = {}
+    for branch_id, exempt, count in await session.execute(query):
+        entry = result.setdefault(branch_id, Fraction())
+        entry += Fraction(count if exempt else 0, count)
+    return result
+
+
 async def _attendance(
-    session: AsyncSession, unit: Unit, year: int, tz: tzinfo
+    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, at: date
 ) -> dict[int, Counter[Attendance]]:
-    """Recorded attendance of the year per member's branch, at meetings of that branch or a
-    committee over it (residence meetings elsewhere are the host branch's business). Members
-    made inactive since still count: the meetings they attended happened."""
-    counted = counted_members(unit.path, active_only=False)
+    """Recorded attendance of the year up to `at` per member's branch (on `at`), at meetings
+    of that branch or a committee over it (residence meetings elsewhere are the host
+    branch's business), of the members taking part on `at` (docs/populations.md)."""
+    counted = counted_members(unit.path, "attendance", at)
     meeting_unit = aliased(Unit)
     query = (
         select(counted.c.branch_id, MeetingInvite.attendance, func.count())
@@ -122,6 +156,7 @@ async def _attendance(
             counted.c.branch_path.startswith(meeting_unit.path),
             counted_meetings(year, tz),
             MeetingInvite.attendance.is_not(None),
+            Meeting.starts_at < day_end(at, tz),
         )
         .group_by(counted.c.branch_id, MeetingInvite.attendance)
     )
@@ -133,16 +168,18 @@ async def _attendance(
 
 
 async def _survey_response(
-    session: AsyncSession, unit: Unit, year: int, tz: tzinfo
+    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, at: date
 ) -> dict[int, Fraction]:
-    """Per branch: of the members each survey opened in `year` is for, how many answered.
-    The audience is the survey's as it stands now (members who left no longer count).
+    """Per branch: of the members each survey opened in `year` up to `at` is for, how many
+    answered. The audience is the survey's, of the members on the roster on `at`
+    (docs/populations.md, "survey_response").
 
     The pairs (survey, branch under it) come from the few units first, so that members and
     answers join on equalities the planner estimates well (a join on the path prefix made
     PostgreSQL probe the answers once per member)."""
     start, end = year_bounds(year, tz)
-    counted = counted_members(unit.path)
+    end = min(end, day_end(at, tz))
+    counted = counted_members(unit.path, "survey_response", at)
     survey_unit, branch = aliased(Unit), aliased(Unit)
     pairs = (
         select(
@@ -212,3 +249,8 @@ def _leaders(survey_path: Any) -> Select[Any]:
         .join(role_unit, role_unit.id == RoleAssignment.unit_id)
         .where(role_unit.path.startswith(survey_path))
     )
+
+
+def day_end(at: date, tz: tzinfo) -> datetime:
+    """The first moment after the local day `at`: figures on a date include that day."""
+    return datetime.combine(at + timedelta(days=1), time(), tzinfo=tz)

@@ -105,7 +105,8 @@ async def get_survey(session: AsyncSession, survey_id: int) -> Survey | None:
 def _audience_query(survey: Survey, *columns: Any, linked: bool = False) -> Any:
     """Active members of the branches under the survey's unit (and their accounts); with
     `leaders`, only those holding a role at or under that unit. `linked`: only those linked
-    to Telegram."""
+    to Telegram. (The scorecard's survey response counts the audience as the roster stood
+    on its date: storage/scorecard.py, over `counted_members`.)"""
     on_account = TelegramAccount.user_id == Member.telegram_user_id
     query = (
         select(*(columns or (Member, TelegramAccount)))

@@ -463,8 +463,8 @@ async def test_residents_tied_to_the_branch_can_be_invited_too(sessions) -> None
                 )
             )
         await session.flush()
-        plain = await audience(session, u["CB1"], MeetingAudience.MEMBERS)
-        wider = await audience(session, u["CB1"], MeetingAudience.WITH_RESIDENTS)
+        plain = await audience(session, u["CB1"], MeetingAudience.MEMBERS, now.date())
+        wider = await audience(session, u["CB1"], MeetingAudience.WITH_RESIDENTS, now.date())
     assert [r.member.id for r in plain] == [an.id]
     assert [r.member.id for r in wider] == [an.id, hoa.id]
 

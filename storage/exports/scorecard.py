@@ -18,6 +18,8 @@ HEADERS = {
     "good_or_better": N_("Graded good or better (%)"),
     "attendance": N_("Meeting attendance (%)"),
     "survey_response": N_("Survey response (%)"),
+    "exempt": N_("Exempt from activity (%)"),
+    "admissions": N_("Admissions this year (%)"),
 }
 COLUMNS = (
     Column(N_("Unit"), width=30),
@@ -38,8 +40,9 @@ async def scorecard_dataset(session: AsyncSession, scope: ExportScope) -> Datase
     """The current year's figures of the branches at or under the scope's unit, then the total."""
     # The exporter's translator carries the deployment's time zone (meeting years are local).
     tz: tzinfo = getattr(scope.gettext, "tz", UTC)
-    year = datetime.now(tz).year
-    branches, total = await scorecards(session, scope.unit, year, tz)
+    today = datetime.now(tz).date()
+    year = today.year
+    branches, total = await scorecards(session, scope.unit, year, tz, today)
     title = scope.gettext("{unit}, total {year}", unit=scope.unit.name, year=year)
 
     async def batches() -> AsyncIterator[list[Row]]:

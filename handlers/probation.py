@@ -1,0 +1,311 @@
+"""Admission and probation in the bot: the secretary or deputy records an admission from the
+branch's member list (name, phone, admission date, decision number); the stored job
+reminds the branch secretary a month before the 12 months end and on the day (then every
+few days) until the outcome is recorded: recognised as a full member on a date, or not.
+
+Buttons: `adm:<branch>` record an admission, `prr:<member>` recognised, `prn:<member>` not
+recognised (asks to confirm), `prnok:<member>` confirmed. Every press asks again whether the
+presser manages the branch.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from html import escape
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.access import Action, can, can_on_member
+from bot.i18n import N_, Translator
+from bot.scheduler import JobContext, wake_scheduler_after_commit
+from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.notice_common import reader_translator
+from handlers.residence_common import parse_day, send, typed_text
+from storage import outbox, schedule
+from storage.flows import clear_flow, save_flow
+from storage.members import get_member
+from storage.models import FlowState, Member, Role, Unit
+from storage.outbox import NewMessage, text_payload
+from storage.plan_reports import committee_of
+from storage.probation import (
+    KIND,
+    Admission,
+    admit,
+    on_probation,
+    probation_end,
+    record_outcome,
+    schedule_reminders,
+)
+from storage.standing import StandingError
+
+PROBATION_FLOW = "probation"
+NAME_LIMIT = 255
+DECISION_LIMIT = 64
+PROBLEMS = {
+    "phone_invalid": N_("That is not a phone number. Please send it again."),
+    "phone_taken": N_("A member with this phone number is already on a roster."),
+    "not_on_probation": N_("This member is not on probation any more."),
+    "ends_before_start": N_("The date must not be before the admission date."),
+}
+
+
+def local_today(context: Context) -> date:
+    return context.now().astimezone(context.settings.tz).date()
+
+
+async def on_admission(update: Update, context: Context) -> None:
+    """The admission starts: the new member's full name is asked first."""
+    _ = context._
+    query, user = update.callback_query, update.effective_user
+    args = callback_args(query, 1) if query else None
+    unit = await context.db.get(Unit, args[0]) if args else None
+    allowed = unit is not None and can(context.actor, Action.MANAGE_MEMBERS, unit.path)
+    if query is None or user is None or unit is None or not allowed or not unit.is_branch:
+        await refuse(update, context, "admission")
+        return
+    await ack(query)
+    data = {"branch_id": unit.id}
+    await save_flow(context.db, user.id, PROBATION_FLOW, "name", data, context.now())
+    await send(
+        update, _("➕ Admission to {branch}. The new member's full name?", branch=escape(unit.name))
+    )
+
+
+async def on_probation_input(update: Update, context: Context, state: FlowState) -> None:
+    """Each typed step of an admission, or the date of recognition."""
+    if state.step == "recognised":
+        await _recognised_on(update, context, state)
+        return
+    branch = await context.db.get(Unit, int(state.data.get("branch_id", 0)))
+    if branch is None or not can(context.actor, Action.MANAGE_MEMBERS, branch.path):
+        await clear_flow(context.db, state.user_id, state.flow)
+        await refuse(update, context, "admission_draft")
+        return
+    steps = {
+        "name": _step_name,
+        "phone": _step_phone,
+        "date": _step_date,
+        "decision": _step_decision,
+    }
+    await steps[state.step](update, context, state, branch)
+
+
+async def _next(context: Context, state: FlowState, step: str, data: dict[str, Any]) -> None:
+    await save_flow(context.db, state.user_id, PROBATION_FLOW, step, data, context.now())
+
+
+async def _step_name(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
+    name = await typed_text(update, context, NAME_LIMIT)
+    if name is None:
+        return
+    await _next(context, state, "phone", {**state.data, "full_name": name})
+    await send(update, context._("Their phone number?"))
+
+
+async def _step_phone(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
+    phone = await typed_text(update, context, 32)
+    if phone is None:
+        return
+    await _next(context, state, "date", {**state.data, "phone": phone})
+    await send(update, context._("The admission date (ngày kết nạp)? Send it as dd/mm/yyyy."))
+
+
+async def _step_date(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
+    _ = context._
+    message = update.effective_message
+    day = parse_day(message.text or "", local_today(context)) if message else None
+    if day is None or day > local_today(context):
+        await send(update, _("Please send a date as dd/mm/yyyy, for example 01/06/2026."))
+        return
+    await _next(context, state, "decision", {**state.data, "admitted_on": day.isoformat()})
+    await send(update, _("The number of the admission decision?"))
+
+
+async def _step_decision(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
+    _ = context._
+    decision = await typed_text(update, context, DECISION_LIMIT)
+    if decision is None:
+        return
+    data = state.data
+    new = Admission(
+        str(data["full_name"]),
+        str(data["phone"]),
+        date.fromisoformat(data["admitted_on"]),
+        decision,
+    )
+    today = local_today(context)
+    try:
+        member = await admit(
+            context.db, branch, new, by_member_id=context.actor.member_id, today=today
+        )
+    except StandingError as error:
+        await send(update, _(PROBLEMS[error.code]))
+        if error.code.startswith("phone"):
+            await _next(context, state, "phone", dict(data))
+        return
+    settings = context.settings
+    await schedule_reminders(
+        context.db, member.id, new.admitted_on, settings.tz, settings.probation_reminder_hour
+    )
+    await clear_flow(context.db, state.user_id, state.flow)
+    wake_scheduler_after_commit(context.bot_data)
+    text = _(
+        "➕ Recorded: {name} is a probationary member of {branch} from {date} (decision "
+        "{number}). The probation ends on {end}; I will remind the secretary a month before.",
+        name=f"<b>{escape(member.full_name)}</b>",
+        branch=escape(branch.name),
+        date=_.date_text(new.admitted_on),
+        number=escape(decision),
+        end=_.date_text(probation_end(new.admitted_on)),
+    )
+    await send(update, text)
+
+
+def outcome_buttons(member_id: int, _: Translator) -> list[list[InlineKeyboardButton]]:
+    return [
+        [InlineKeyboardButton(_("✅ Recognised as full member"), callback_data=f"prr:{member_id}")],
+        [InlineKeyboardButton(_("❌ Not recognised"), callback_data=f"prn:{member_id}")],
+    ]
+
+
+async def _managed(update: Update, context: Context) -> Member | None:
+    query = update.callback_query
+    args = callback_args(query, 1) if query else None
+    member = await get_member(context.db, args[0]) if args else None
+    if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
+        await refuse(update, context, "probation_outcome")
+        return None
+    if await on_probation(context.db, member.id, local_today(context)) is None:
+        await refuse(update, context, "probation_stale")
+        return None
+    return member
+
+
+async def on_recognised(update: Update, context: Context) -> None:
+    _ = context._
+    member = await _managed(update, context)
+    query, user = update.callback_query, update.effective_user
+    if member is None or query is None or user is None:
+        return
+    await ack(query)
+    await save_flow(
+        context.db, user.id, PROBATION_FLOW, "recognised", {"member_id": member.id}, context.now()
+    )
+    text = _(
+        "On which date was {name} recognised as a full member? Send it as dd/mm/yyyy.",
+        name=f"<b>{escape(member.full_name)}</b>",
+    )
+    await send(update, text)
+
+
+async def _recognised_on(update: Update, context: Context, state: FlowState) -> None:
+    _ = context._
+    member = await get_member(context.db, int(state.data.get("member_id", 0)))
+    if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
+        await clear_flow(context.db, state.user_id, state.flow)
+        await refuse(update, context, "probation_draft")
+        return
+    message = update.effective_message
+    day = parse_day(message.text or "", local_today(context)) if message else None
+    if day is None:
+        await send(update, _("Please send a date as dd/mm/yyyy, for example 01/06/2026."))
+        return
+    try:
+        await record_outcome(
+            context.db, member, True, day, by_member_id=context.actor.member_id,
+            today=local_today(context),
+        )  # fmt: skip
+    except StandingError as error:
+        await send(update, _(PROBLEMS[error.code]))
+        return
+    await clear_flow(context.db, state.user_id, state.flow)
+    text = _(
+        "✅ Recorded: {name} is a full member from {date}.",
+        name=f"<b>{escape(member.full_name)}</b>",
+        date=_.date_text(day),
+    )
+    await send(update, text)
+
+
+async def on_not_recognised(update: Update, context: Context) -> None:
+    _ = context._
+    member = await _managed(update, context)
+    query = update.callback_query
+    if member is None or query is None:
+        return
+    await ack(query)
+    button = InlineKeyboardButton(_("Yes, record it"), callback_data=f"prnok:{member.id}")
+    text = _(
+        "Record that {name} was not recognised as a full member? They are struck off the "
+        "roster (xóa tên) from today.",
+        name=f"<b>{escape(member.full_name)}</b>",
+    )
+    await send(update, text, InlineKeyboardMarkup([[button]]))
+
+
+async def on_not_recognised_confirm(update: Update, context: Context) -> None:
+    _ = context._
+    member = await _managed(update, context)
+    query = update.callback_query
+    if member is None or query is None:
+        return
+    await ack(query)
+    today = local_today(context)
+    await record_outcome(
+        context.db, member, False, today, by_member_id=context.actor.member_id, today=today
+    )
+    text = _("Recorded: {name} was not recognised.", name=f"<b>{escape(member.full_name)}</b>")
+    await edit_text(query, text, parse_mode=ParseMode.HTML)
+
+
+async def remind_probation(job: JobContext) -> None:
+    """Payload: member_id, which (before, due, again). Nothing once the outcome is in."""
+    member = await get_member(job.session, int(job.payload["member_id"]))
+    today = job.now.astimezone(job.settings.tz).date()
+    if member is None:
+        return
+    probation = await on_probation(job.session, member.id, today)
+    if probation is None or probation.valid_from is None:
+        return
+    end = probation_end(probation.valid_from)
+    messages = []
+    for person in await committee_of(job.session, member.branch, (Role.SECRETARY,)):
+        _ = reader_translator(person.account, job.settings)
+        text = _(
+            "⏳ The probation of {name} ({branch}), admitted on {start}, ends on {end}. "
+            "Please record the outcome.",
+            name=escape(member.full_name),
+            branch=escape(member.branch.name),
+            start=_.date_text(probation.valid_from),
+            end=_.date_text(end),
+        )
+        markup = {
+            "inline_keyboard": [
+                [{"text": b.text, "callback_data": b.callback_data} for b in row]
+                for row in outcome_buttons(member.id, _)
+            ]
+        }
+        chat_id = person.account.user_id if person.account else 0
+        messages.append(
+            NewMessage(chat_id, text_payload(text, reply_markup=markup), member_id=person.member.id)
+        )
+    await outbox.enqueue_broadcast(
+        job.session, KIND, messages, unit_id=member.branch_id, now=job.now
+    )
+    if job.payload.get("which") != "before":
+        # On and after the day: again every few days until the outcome is recorded.
+        again = job.now + timedelta(days=job.settings.probation_repeat_days)
+        key = f"probation:{member.id}:again:{again.date().isoformat()}"
+        await schedule.schedule(job.session, KIND, key, again, {**job.payload, "which": "again"})
+
+
+def probation_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [
+        CallbackQueryHandler(on_admission, pattern=r"^adm:"),
+        CallbackQueryHandler(on_recognised, pattern=r"^prr:"),
+        CallbackQueryHandler(on_not_recognised, pattern=r"^prn:"),
+        CallbackQueryHandler(on_not_recognised_confirm, pattern=r"^prnok:"),
+    ]

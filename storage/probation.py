@@ -1,0 +1,175 @@
+"""Admission (kết nạp) and probation: a new member is probationary from the admission date;
+12 months later the branch records the outcome (recognised as official, or not). Reminders
+to the branch secretary are stored jobs; the admission rate is one figure of the scorecard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, tzinfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import schedule
+from storage.counted import counted_members
+from storage.models import Member, MemberStanding, Standing, Unit
+from storage.standing import (
+    PROBATION_MONTHS,
+    Change,
+    StandingError,
+    record_change,
+    status_of,
+)
+from storage.text import clean_name, fold, normalize_phone
+
+KIND = "probation_reminder"
+ADMISSION_TARGET = 0.03  # Lâm Đồng's programme: 3-4% of members a year
+
+
+def probation_end(admitted_on: date) -> date:
+    """The day the 12 months of probation are complete (29 February: the 28th)."""
+    months = admitted_on.month - 1 + PROBATION_MONTHS
+    year, month = admitted_on.year + months // 12, months % 12 + 1
+    for day in (admitted_on.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def month_before(day: date) -> date:
+    month = day.month - 1 or 12
+    year = day.year - (1 if day.month == 1 else 0)
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Admission:
+    full_name: str
+    phone: str
+    admitted_on: date
+    decision_no: str | None
+
+
+async def admit(
+    session: AsyncSession,
+    branch: Unit,
+    new: Admission,
+    *,
+    by_member_id: int | None,
+    by_label: str | None = None,
+    today: date,
+) -> Member:
+    """Adds the member to the branch's roster as probationary from the admission date."""
+    phone = normalize_phone(new.phone)
+    if phone is None:
+        raise StandingError("phone_invalid")
+    if await session.scalar(select(Member.id).where(Member.phone == phone)) is not None:
+        raise StandingError("phone_taken")
+    name = clean_name(new.full_name)  # NFC, single spaces, as the roster import stores names
+    member = Member(full_name=name, name_folded=fold(name), phone=phone, branch_id=branch.id)
+    session.add(member)
+    await session.flush()
+    change = Change(
+        Standing.PROBATIONARY,
+        new.admitted_on,
+        decision_no=new.decision_no,
+        by_member_id=by_member_id,
+        by_label=by_label,
+    )
+    await record_change(session, member, change, today)
+    return member
+
+
+def reminder_key(member_id: int, which: str) -> str:
+    return f"probation:{member_id}:{which}"
+
+
+async def schedule_reminders(
+    session: AsyncSession, member_id: int, admitted_on: date, tz: tzinfo, hour: int
+) -> None:
+    """A reminder a month before the probation ends and one on the day."""
+    end = probation_end(admitted_on)
+    for which, day in (("before", month_before(end)), ("due", end)):
+        # In UTC: SQLite keeps no time zone, and the scheduler compares UTC moments.
+        due = datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
+        payload = {"member_id": member_id, "which": which}
+        await schedule.schedule(session, KIND, reminder_key(member_id, which), due, payload)
+
+
+async def on_probation(session: AsyncSession, member_id: int, today: date) -> MemberStanding | None:
+    """The member's open probation period, if the outcome is still to be recorded."""
+    if await status_of(session, member_id, today) not in (Standing.PROBATIONARY, Standing.EXEMPT):
+        return None
+    h = MemberStanding
+    query = (
+        select(h)
+        .where(h.member_id == member_id, h.status == Standing.PROBATIONARY, h.valid_to.is_(None))
+        .order_by(h.id.desc())
+        .limit(1)
+    )
+    return await session.scalar(query)
+
+
+async def record_outcome(
+    session: AsyncSession,
+    member: Member,
+    recognised: bool,
+    on: date,
+    *,
+    by_member_id: int | None,
+    today: date,
+    decision_no: str | None = None,
+) -> MemberStanding:
+    """Recognised: official from `on`. Not recognised: struck off the roster (xóa tên) from
+    `on`. The reminders stop."""
+    probation = await on_probation(session, member.id, today)
+    if probation is None:
+        raise StandingError("not_on_probation")
+    if probation.valid_from is not None and on < probation.valid_from:
+        raise StandingError("ends_before_start")
+    status = Standing.OFFICIAL if recognised else Standing.REMOVED
+    change = Change(
+        status,
+        on,
+        detail=None if recognised else "xoa_ten",
+        decision_no=decision_no,
+        by_member_id=by_member_id,
+    )
+    row = await record_change(session, member, change, today)
+    await schedule.cancel_prefix(session, f"probation:{member.id}:")
+    return row
+
+
+async def admissions_by_branch(
+    session: AsyncSession, unit_path: str, year: int, at: date
+) -> dict[int, tuple[int, int]]:
+    """Per branch at or under the unit: (admitted in `year` up to `at`, members on the roster
+    on 1 January), docs/populations.md "admission_base"."""
+    h = MemberStanding
+    admitted = (
+        select(h.branch_id, func.count(func.distinct(h.member_id)))
+        .join(Unit, Unit.id == h.branch_id)
+        .where(
+            Unit.path.startswith(unit_path),
+            h.status == Standing.PROBATIONARY,
+            h.valid_from >= date(year, 1, 1),
+            h.valid_from <= at,
+        )
+        .group_by(h.branch_id)
+    )
+    base = counted_members(unit_path, "admission_base", date(year, 1, 1))
+    members = select(base.c.branch_id, func.count()).group_by(base.c.branch_id)
+    result: dict[int, tuple[int, int]] = {}
+    for branch_id, count in await session.execute(members):
+        result[branch_id] = (0, count)
+    for branch_id, count in await session.execute(admitted):
+        result[branch_id] = (count, result.get(branch_id, (0, 0))[1])
+    return result

@@ -1,0 +1,258 @@
+"""Transfer of party activity: between two branches in the bot (started in Vietnamese,
+confirmed in English; roles end, tie and plan follow), out of the bot (in English), an
+overdue one flagged to both secretaries and on the overview, forged buttons refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import translator
+from storage import schedule
+from storage.db import transaction
+from storage.models import (
+    Member,
+    MemberStatus,
+    MemberTransfer,
+    PlanStatus,
+    ResidenceTie,
+    Role,
+    RoleAssignment,
+    ScheduledJob,
+    Standing,
+    TelegramAccount,
+    TieStatus,
+    TransferKind,
+)
+from storage.plan_reports import branch_counts
+from storage.standing import counted_ids, history, status_of
+from storage.transfers import (
+    OVERDUE_KIND,
+    TransferDraft,
+    confirm_transfer,
+    get_transfer,
+    start_transfer,
+)
+from storage.units import get_unit
+from tests.factories import member, tree
+from tests.harness import RunningBot
+from tests.plan_helpers import put_plan
+from tests.test_menus_and_buttons import assert_refused
+
+SON, HA, LAN, AN = 1001, 1002, 1003, 1004
+TZ = translator("vi").tz
+
+
+@pytest.fixture
+def bot(fast_bot: RunningBot) -> RunningBot:
+    return fast_bot
+
+
+async def seed(
+    bot: RunningBot, son_language: str = "vi", ha_language: str = "en"
+) -> dict[str, int]:
+    """CB1: secretary Sơn, Lan (a committee member of CB1, tied to CB9, plan accepted), An;
+    CB2: secretary Hà (reads English)."""
+    async with bot.db(settle=False) as s:
+        u = await tree(s)
+        son = await member(
+            s, u["CB1"], "Trần Sơn", "0919100001", telegram_id=SON, role=Role.SECRETARY
+        )
+        lan = await member(
+            s, u["CB1"], "Lê Lan", "0919100003", telegram_id=LAN, role=Role.COMMITTEE_MEMBER
+        )
+        await member(s, u["CB1"], "Vũ An", "0919100004", telegram_id=AN)
+        await member(s, u["CB2"], "Đỗ Hà", "0919100002", telegram_id=HA, role=Role.SECRETARY)
+        for user_id, language in ((SON, son_language), (HA, ha_language)):
+            account = await s.get(TelegramAccount, user_id)
+            assert account is not None
+            account.language = language
+        s.add(
+            ResidenceTie(
+                member_id=lan.id,
+                address="Số 3",
+                residence_branch_id=u["CB9"].id,
+                status=TieStatus.CONFIRMED,
+                created_at=datetime.now(UTC),
+            )
+        )
+        await put_plan(s, lan.id, PlanStatus.ACCEPTED, year=datetime.now(TZ).year)
+        return {"cb1": u["CB1"].id, "cb2": u["CB2"].id, "son": son.id, "lan": lan.id}
+
+
+async def open_transfer(bot: RunningBot, language: str, kind: str) -> None:
+    menu, transfer = {
+        "vi": ("👥 Đảng viên chi bộ", "➡️ Chuyển sinh hoạt đảng"),
+        "en": ("👥 Branch members", "➡️ Transfer of party activity"),
+    }[language]
+    son = bot.fake.user(SON, language_code=language)
+    await son.send_text(menu)
+    await son.wait_for_message()
+    await son.press("📋 Lê Lan")
+    card = await son.wait_for_message()
+    await son.press(transfer, message=card)
+    await bot.fake.wait_until(lambda: kind in card.buttons())
+    await son.press(kind, message=card)
+    await bot.fake.wait_until(lambda: "?" in (card.text or "") and not card.buttons())
+
+
+async def test_a_transfer_between_branches_in_the_bot(bot: RunningBot) -> None:
+    ids = await seed(bot)
+    today = datetime.now(TZ).date()
+    son, ha = bot.fake.user(SON, language_code="vi"), bot.fake.user(HA, language_code="en")
+    await open_transfer(bot, "vi", "Chính thức")
+    await son.send_text("khu pho 2")
+    choose = await son.wait_for_message()
+    assert choose.buttons() == ["Chi bộ Khu phố 2", "Không có trong bot: khu pho 2"]
+    await son.press("Chi bộ Khu phố 2", message=choose)
+    assert (await son.wait_for_message()).text == "Số giấy giới thiệu sinh hoạt đảng?"
+    await son.send_text("12/GGT")
+    await son.wait_for_message()
+    await son.send_text(today.strftime("%d/%m/%Y"))
+    sent = await son.wait_for_message()
+    assert sent.text.startswith("Đã gửi Chi bộ Khu phố 2 để xác nhận")
+    async with bot.db() as s:
+        lan = await s.get(Member, ids["lan"])
+        assert lan is not None and lan.branch_id == ids["cb1"]  # not before the confirmation
+
+    ask = await ha.wait_for_message(10)
+    assert ask.text.startswith(
+        "📨 Lê Lan is transferred (official) from Chi bộ Khu phố 1 to your branch, "
+        f"introduction letter 12/GGT of {today.strftime('%d/%m/%Y')}."
+    )
+    await ha.press("✅ Confirm receipt", message=ask)
+    await bot.fake.wait_until(lambda: (ask.text or "").startswith("Confirmed: <b>Lê Lan</b>"))
+    told = await son.wait_for_message(10)
+    assert told.text == "✅ Chi bộ Khu phố 2 đã xác nhận tiếp nhận đồng chí Lê Lan."
+
+    async with bot.db() as s:
+        lan = await s.get(Member, ids["lan"])
+        assert lan is not None and lan.branch_id == ids["cb2"]
+        roles = await s.scalars(select(RoleAssignment).where(RoleAssignment.member_id == lan.id))
+        assert list(roles) == []  # the committee seat on CB1 ended
+        periods = [(p.status, p.branch_id, p.valid_to) for p in await history(s, lan.id)]
+        assert periods == [
+            (Standing.OFFICIAL, ids["cb1"], today),
+            (Standing.OFFICIAL, ids["cb2"], None),
+        ]
+        tie = await s.scalar(select(ResidenceTie).where(ResidenceTie.member_id == lan.id))
+        assert tie is not None and tie.ended_at is None  # the residence tie followed
+        hu = await get_unit(s, "HU")
+        assert hu is not None
+        counts = {b.code: c for b, c in await branch_counts(s, hu.path, today.year, today)}
+        assert (counts["CB2"].members, counts["CB2"].accepted) == (2, 1)  # the plan followed
+        assert (counts["CB1"].members, counts["CB1"].accepted) == (2, 0)
+    assert len(await bot.audit("roles_ended_by_transfer")) == 1
+
+
+async def test_a_transfer_out_of_the_bot_leaves_the_roster(bot: RunningBot) -> None:
+    ids = await seed(bot, son_language="en")
+    today = datetime.now(TZ).date()
+    son = bot.fake.user(SON, language_code="en")
+    await open_transfer(bot, "en", "Official")
+    await son.send_text("Đảng bộ tỉnh Gia Lai")
+    choose = await son.wait_for_message()
+    assert choose.buttons() == ["Not in the bot: Đảng bộ tỉnh Gia Lai"]
+    await son.press("Not in the bot: Đảng bộ tỉnh Gia Lai", message=choose)
+    await son.wait_for_message()
+    await son.send_text("07/GGT")
+    await son.wait_for_message()
+    await son.send_text(today.strftime("%d/%m/%Y"))
+    done = await son.wait_for_message()
+    assert done.text == (
+        "Recorded: <b>Lê Lan</b> is transferred to Đảng bộ tỉnh Gia Lai and leaves the roster."
+    )
+    async with bot.db() as s:
+        lan = await s.get(Member, ids["lan"])
+        assert lan is not None and lan.status == MemberStatus.INACTIVE
+        assert await status_of(s, lan.id, today) == Standing.TRANSFERRED_OUT
+        [*_, period] = await history(s, lan.id)
+        assert (period.note, period.decision_no) == ("Đảng bộ tỉnh Gia Lai", "07/GGT")
+
+
+async def test_an_unconfirmed_transfer_is_flagged_to_both_and_on_the_overview(
+    bot: RunningBot,
+) -> None:
+    ids = await seed(bot)
+    started = datetime.now(UTC) - timedelta(days=31)
+    async with bot.db(settle=False) as s:
+        lan = await s.get(Member, ids["lan"])
+        assert lan is not None
+        draft = TransferDraft(TransferKind.OFFICIAL, ids["cb2"], None, "9/GGT", started.date())
+        transfer = await start_transfer(
+            s, lan, draft, by_member_id=ids["son"], now=started, today=started.date(),
+            confirm_days=30,
+        )  # fmt: skip
+        key = f"transfer:{transfer.id}:overdue"
+        job = await s.scalar(select(ScheduledJob).where(ScheduledJob.key == key))
+        assert job is not None and job.due_at.replace(tzinfo=UTC) < datetime.now(UTC)
+        await schedule.schedule(s, OVERDUE_KIND, key, job.due_at, job.payload)
+    assert bot.chibo is not None
+    bot.chibo.scheduler.wake()
+    son, ha = bot.fake.user(SON, language_code="vi"), bot.fake.user(HA, language_code="en")
+    flag_vi = await son.wait_for_message(10)
+    assert flag_vi.text.startswith(
+        "⚠️ Việc chuyển sinh hoạt của đồng chí Lê Lan từ Chi bộ Khu phố 1"
+    )
+    assert "chưa được xác nhận sau 30 ngày" in flag_vi.text
+    flag_en = await ha.wait_for_message(10)
+    assert flag_en.text.startswith("⚠️ The transfer of Lê Lan from Chi bộ Khu phố 1 to Chi bộ Khu")
+    async with bot.db() as s:
+        stored = await s.get(MemberTransfer, transfer.id)
+        assert stored is not None and stored.flagged_at is not None
+
+    await son.send_text("/menu")
+    await son.wait_for_message()
+    await son.press_data("sc")
+    overview = await son.wait_for_message(10)
+    assert "⚠️ Việc chuyển sinh hoạt của đồng chí Lê Lan" in overview.text
+
+
+async def test_transfer_buttons_forged_or_from_the_wrong_branch_are_refused(
+    bot: RunningBot,
+) -> None:
+    ids = await seed(bot, ha_language="vi")
+    lan = ids["lan"]
+    async with bot.db(settle=False) as s:
+        member_row = await s.get(Member, lan)
+        assert member_row is not None
+        draft = TransferDraft(TransferKind.OFFICIAL, ids["cb2"], None, "1", None)
+        now = datetime.now(UTC)
+        transfer = await start_transfer(
+            s, member_row, draft, by_member_id=ids["son"], now=now, today=now.date(),
+            confirm_days=30,
+        )  # fmt: skip
+    for data in (f"trf:{lan}", f"trk:{lan}:0", f"trb:{lan}:{ids['cb2']}", f"tro:{lan}"):
+        await assert_refused(bot, HA, data)
+    await assert_refused(bot, SON, f"trc:{transfer.id}")  # the sender cannot confirm
+    await assert_refused(bot, AN, f"trc:{transfer.id}")
+    async with bot.db() as s:
+        moved = await s.get(Member, lan)
+        assert moved is not None and moved.branch_id == ids["cb1"]
+
+
+async def test_a_confirmed_temporary_transfer_keeps_the_member_on_the_sending_roster(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    now = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+    today = now.date()
+    async with transaction(sessions) as s:
+        u = await tree(s)
+        lan = await member(s, u["CB1"], "Lê Lan", "0919100003")
+        draft = TransferDraft(TransferKind.TEMPORARY, u["CB2"].id, None, "5/GGT", today)
+        started = await start_transfer(
+            s, lan, draft, by_member_id=None, now=now, today=today, confirm_days=30
+        )
+        transfer = await get_transfer(s, started.id)
+        assert transfer is not None
+        await confirm_transfer(s, transfer, by_member_id=None, now=now, today=today)
+        assert lan.branch_id == u["CB1"].id and lan.status == MemberStatus.ACTIVE
+        assert await status_of(s, lan.id, today) == Standing.TRANSFERRED_TEMPORARY
+        [*_, away] = await history(s, lan.id)
+        assert (away.branch_id, away.note) == (u["CB1"].id, "Chi bộ Khu phố 2")
+        taking_part = set(await s.scalars(counted_ids("plans_handed_in", today)))
+        on_roster = set(await s.scalars(counted_ids("members", today)))
+        assert lan.id not in taking_part and lan.id in on_roster
