@@ -28,7 +28,7 @@ TEXT = {
         "admit": "➕ Ghi nhận kết nạp đảng viên",
         "recorded": "➕ Đã ghi: đồng chí <b>Nguyễn Mới</b> là đảng viên dự bị của Chi bộ Khu phố 1",
         "reminder": "⏳ Thời gian dự bị của đồng chí Nguyễn Mới",
-        "recognised": "✅ Công nhận đảng viên chính thức",
+        "recognised": "✅ Công nhận chính thức",
         "full": "✅ Đã ghi: đồng chí <b>Nguyễn Mới</b> là đảng viên chính thức từ ngày",
     },
     "en": {
