@@ -42,6 +42,9 @@ WAITING: dict[str, tuple[str, dict[str, object]]] = {
     "plan_return": ("comment", {"plan_id": 0, "version": 1}),
     "survey_new": ("title", {"unit_id": 0}),
     "survey_answer": ("question", {"survey_id": 0, "index": 0, "answers": {}}),
+    "standing": ("note", {"member_id": 0, "reason": "other"}),
+    "probation": ("name", {"branch_id": 0}),
+    "transfer": ("where", {"member_id": 0, "kind": "official"}),
 }
 
 
