@@ -11,14 +11,14 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.access import UNIT_ACTIONS, Action, Actor, can
+from bot.access import UNIT_ACTIONS, Action, Actor, can, can_on_member
 from bot.context import ChiboContext, current_scope
 from bot.fit import split_text
 from bot.i18n import pick_language, translator
 from bot.logs import log_safe
 from storage import audit
-from storage.members import account_and_member
-from storage.models import Unit
+from storage.members import account_and_member, get_member
+from storage.models import Member, Unit
 from storage.units import branches_under
 
 log = logging.getLogger(__name__)
@@ -178,3 +178,17 @@ async def units_for(context: ChiboContext, action: Action) -> list[Unit]:
     committee_ids = sorted({g.unit_id for g in grants if g.unit_path not in branch_paths})
     committees = [u for i in committee_ids if (u := await context.db.get(Unit, i))]
     return [u for u in committees + branches if can(context.actor, action, u.path)]
+
+
+async def managed_member(
+    update: Update, context: Context, refusal: str, count: int = 1
+) -> Member | None:
+    """The member named first in the pressed button, if the presser manages their branch;
+    otherwise the usual refusal (button data can be forged)."""
+    query = update.callback_query
+    args = callback_args(query, count) if query else None
+    member = await get_member(context.db, args[0]) if args else None
+    if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
+        await refuse(update, context, refusal)
+        return None
+    return member

@@ -17,7 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_on_member
 from bot.standing_text import DETAIL_NAMES, STANDING_NAMES, period_html
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse
 from handlers.probation import outcome_buttons
 from handlers.residence_common import parse_day, send, typed_text
 from handlers.transfers import transfer_button
@@ -48,14 +48,7 @@ def local_today(context: Context) -> date:
 
 
 async def _managed(update: Update, context: Context, count: int = 1) -> Member | None:
-    """The member named first in the button, if the presser manages their branch."""
-    query = update.callback_query
-    args = callback_args(query, count) if query else None
-    member = await get_member(context.db, args[0]) if args else None
-    if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
-        await refuse(update, context, "member_status")
-        return None
-    return member
+    return await managed_member(update, context, "member_status", count)
 
 
 async def status_card(context: Context, member: Member) -> tuple[str, InlineKeyboardMarkup]:

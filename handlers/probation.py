@@ -21,7 +21,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can, can_on_member
 from bot.i18n import N_, Translator
 from bot.scheduler import JobContext, wake_scheduler_after_commit
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse
 from handlers.notice_common import reader_translator
 from handlers.residence_common import parse_day, send, typed_text
 from storage import outbox, schedule
@@ -172,11 +172,8 @@ def outcome_buttons(member_id: int, _: Translator) -> list[list[InlineKeyboardBu
 
 
 async def _managed(update: Update, context: Context) -> Member | None:
-    query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    member = await get_member(context.db, args[0]) if args else None
-    if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
-        await refuse(update, context, "probation_outcome")
+    member = await managed_member(update, context, "probation_outcome")
+    if member is None:
         return None
     if await on_probation(context.db, member.id, local_today(context)) is None:
         await refuse(update, context, "probation_stale")

@@ -23,7 +23,7 @@ from bot.delivery import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from bot.scheduler import JobContext, wake_scheduler_after_commit
 from bot.settings import Settings
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse
 from handlers.notice_common import reader_translator
 from handlers.residence_common import parse_day, send, typed_text
 from storage import outbox
@@ -65,13 +65,7 @@ def transfer_button(member_id: int, _: Translator) -> list[InlineKeyboardButton]
 
 
 async def _managed(update: Update, context: Context, count: int = 1) -> Member | None:
-    query = update.callback_query
-    args = callback_args(query, count) if query else None
-    member = await get_member(context.db, args[0]) if args else None
-    if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
-        await refuse(update, context, "transfer")
-        return None
-    return member
+    return await managed_member(update, context, "transfer", count)
 
 
 async def on_start(update: Update, context: Context) -> None:
