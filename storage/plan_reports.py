@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.as_of import day_end, grade_at, plan_status_at
 from storage.counted import counted_members
 from storage.models import (
     Grade,
@@ -111,13 +112,16 @@ async def counts_by_branch(
     """Branch id -> counts, for each branch at or under the unit with members counted on
     `on` (default: the year's last day); counted in SQL, grouped by branch, status and
     grade."""
-    counted = counted_members(unit_path, "plans_handed_in", year_date(year, on))
+    at = year_date(year, on)
+    counted = counted_members(unit_path, "plans_handed_in", at)
     plan = and_(YearlyPlan.member_id == counted.c.member_id, YearlyPlan.year == year)
+    # The plan and grade as they stood at the end of that day (storage/as_of.py).
+    status, grade = plan_status_at(day_end(at)), grade_at(day_end(at))
     query = (
-        select(counted.c.branch_id, YearlyPlan.status, YearlyPlan.final_grade, func.count())
+        select(counted.c.branch_id, status, grade, func.count())
         .select_from(counted)
         .outerjoin(YearlyPlan, plan)
-        .group_by(counted.c.branch_id, YearlyPlan.status, YearlyPlan.final_grade)
+        .group_by(counted.c.branch_id, status, grade)
     )
     counts: dict[int, PlanCounts] = {}
     for branch_id, status, grade, count in await session.execute(query):

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage import schedule
 from storage.counted import counted_members
@@ -162,6 +163,7 @@ async def admissions_by_branch(
             h.status == Standing.PROBATIONARY,
             h.valid_from >= date(year, 1, 1),
             h.valid_from <= at,
+            ~_carried_on(h),
         )
         .group_by(h.branch_id)
     )
@@ -173,3 +175,19 @@ async def admissions_by_branch(
     for branch_id, count in await session.execute(admitted):
         result[branch_id] = (count, result.get(branch_id, (0, 0))[1])
     return result
+
+
+def _carried_on(h: type[MemberStanding]) -> ColumnElement[bool]:
+    """A probation period that goes on from one ending that day (a probationary member
+    transferred to another branch): an admission is counted once, where it was made."""
+    before = aliased(MemberStanding)
+    return (
+        select(before.id)
+        .where(
+            before.member_id == h.member_id,
+            before.status == Standing.PROBATIONARY,
+            before.valid_to == h.valid_from,
+            before.id != h.id,
+        )
+        .exists()
+    )

@@ -16,6 +16,14 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, sele
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
+from storage.as_of import (
+    comment_sent_by,
+    day_end,
+    exemption_current_at,
+    tie_confirmed_at,
+    tie_current_at,
+    tie_registered_at,
+)
 from storage.counted import counted_members
 from storage.models import (
     Member,
@@ -303,29 +311,35 @@ async def residence_figures(
     at most one current tie and one current exemption (storage/residence.py), so the joins
     add no rows. Without `minimum`, activities are not counted (faster)."""
     at = year_date(year, on)
+    end = day_end(at)  # ties, exemptions and comments as they stood then (storage/as_of.py)
     counted = counted_members(unit_path, "residence_registered", at, working_only=True)
     member = counted.c.member_id
     tie, exemption = aliased(ResidenceTie), aliased(ResidenceExemption)
     comment = aliased(ResidenceComment)
-    registered = and_(tie.id.is_not(None), tie.status.in_(REGISTERED))
+    registered = tie_registered_at(tie, end)
     exempt = exemption.id.is_not(None)
     columns = [
         func.count(),
         _count(registered),
-        _count(tie.status == TieStatus.CONFIRMED),
+        _count(tie_confirmed_at(tie, end)),
         _count(exempt),
         _count(or_(registered, exempt)),
         _count(and_(not_(exempt), not_(registered))),
         _count(comment.id.is_not(None)),
         _count(and_(not_(exempt), comment.id.is_(None))),
-        _below(member, registered, exempt, year, minimum),
+        _below(member, registered, exempt, year, minimum, end),
     ]
     query = (
         select(counted.c.branch_id, *columns)
         .select_from(counted)
-        .outerjoin(tie, and_(tie.member_id == member, tie.ended_at.is_(None)))
-        .outerjoin(exemption, and_(exemption.member_id == member, exemption.ended_at.is_(None)))
-        .outerjoin(comment, and_(comment.member_id == member, comment.year == year))
+        .outerjoin(tie, and_(tie.member_id == member, tie_current_at(tie, end)))
+        .outerjoin(
+            exemption, and_(exemption.member_id == member, exemption_current_at(exemption, end))
+        )
+        .outerjoin(
+            comment,
+            and_(comment.member_id == member, comment.year == year, comment_sent_by(comment, end)),
+        )
         .group_by(counted.c.branch_id)
     )
     return {
@@ -340,6 +354,7 @@ def _below(
     exempt: ColumnElement[bool],
     year: int,
     minimum: int | None,
+    end: datetime,
 ) -> ColumnElement[int]:
     """Tied, not exempt members with fewer confirmed activities in `year` than `minimum`:
     the activities are counted only for those (CASE evaluates lazily)."""
@@ -350,6 +365,8 @@ def _below(
         .where(
             ResidenceActivity.member_id == member,
             ResidenceActivity.confirmed_at.is_not(None),
+            ResidenceActivity.confirmed_at < end,
+            ResidenceActivity.confirmed_at < end,
             ResidenceActivity.held_on >= date(year, 1, 1),
             ResidenceActivity.held_on <= date(year, 12, 31),
         )

@@ -16,6 +16,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.as_of import recorded_by
 from storage.counted import counted_members
 from storage.meetings import counted_meetings, year_bounds
 from storage.models import (
@@ -157,6 +158,7 @@ async def _attendance(
             counted_meetings(year, tz),
             MeetingInvite.attendance.is_not(None),
             Meeting.starts_at < day_end(at, tz),
+            recorded_by(Meeting.attendance_recorded_at, day_end(at, tz)),  # as_of
         )
         .group_by(counted.c.branch_id, MeetingInvite.attendance)
     )
@@ -223,6 +225,7 @@ async def _survey_response(
         .where(
             Survey.opens_at >= start,
             Survey.opens_at < end,
+            SurveyParticipation.submitted_at < day_end(at, tz),  # answered by then (as_of)
             counted.c.branch_path.startswith(answered_survey_unit.path),
             or_(
                 Survey.audience_role.is_(None),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import translator
@@ -22,7 +23,10 @@ from storage.models import (
     ResidenceComment,
     ResidenceTie,
     Standing,
+    Survey,
+    SurveyParticipation,
     TieStatus,
+    TransferKind,
     Unit,
     YearlyPlan,
 )
@@ -30,6 +34,7 @@ from storage.scorecard import Fraction, Scorecard, scorecards
 from storage.standing import Change, record_change
 from storage.survey_questions import Kind, Question
 from storage.surveys import NewSurvey, add_survey, get_survey, submit
+from storage.transfers import TransferDraft, confirm_transfer, get_transfer, start_transfer
 from tests.factories import member, tree
 
 TZ = translator("vi").tz
@@ -268,3 +273,107 @@ async def test_every_figure_at_three_dates_from_the_history(
         await change(s, m["giang"], Standing.EXEMPT, date(2027, 1, 10), detail="health")
     async with transaction(sessions) as s:
         await _check(s, hu)
+    # And the records the figures count change after the year: 2026 still stays as it was.
+    async with transaction(sessions) as s:
+        await _later_records(s, hu, m)
+    async with transaction(sessions) as s:
+        await _check(s, hu)
+
+
+async def _later_records(s: AsyncSession, hu: Unit, m: dict[str, Member]) -> None:
+    """In January-February 2027: Bình's 2026 plan is accepted and graded excellent, Em hands
+    in a 2026 plan late, Giang's pending tie is declined, Bình registers a tie and gets a
+    2026 comment, Bình answers the 2026 survey late, attendance of a December meeting is
+    recorded in January, and Hạnh moves to CB1 (confirmed in the bot)."""
+    plans = {p.member_id: p for p in await s.scalars(select(YearlyPlan))}
+    binh = plans[m["binh"].id]
+    binh.status, binh.reviewed_at = PlanStatus.ACCEPTED, at(date(2027, 1, 5))
+    binh.final_grade, binh.graded_at = Grade.EXCELLENT, at(date(2027, 1, 20))
+    late = at(date(2027, 1, 6))
+    s.add(
+        YearlyPlan(member_id=m["em"].id, year=2026, status=PlanStatus.SUBMITTED, submitted_at=late)
+    )
+    pending = await s.scalar(select(ResidenceTie).where(ResidenceTie.member_id == m["giang"].id))
+    assert pending is not None
+    pending.status, pending.decided_at = TieStatus.DECLINED, at(date(2027, 1, 10))
+    cb9 = await s.scalar(select(Unit).where(Unit.code == "CB9"))
+    assert cb9 is not None
+    tie = ResidenceTie(
+        member_id=m["binh"].id,
+        address="Số 3",
+        residence_branch_id=cb9.id,
+        status=TieStatus.CONFIRMED,
+        created_at=at(date(2027, 1, 12)),
+        decided_at=at(date(2027, 1, 13)),
+    )
+    s.add(tie)
+    await s.flush()
+    s.add(
+        ResidenceComment(
+            member_id=m["binh"].id,
+            year=2026,
+            tie_id=tie.id,
+            residence_branch_id=cb9.id,
+            takes_part=True,
+            sets_example=True,
+            keeps_contact=True,
+            comment="Tốt",
+            sent_at=at(date(2027, 1, 20)),
+        )
+    )
+    survey_id = await s.scalar(select(Survey.id))
+    s.add(SurveyParticipation(survey_id=survey_id, member_id=m["binh"].id, submitted_at=late))
+    cb1 = await s.scalar(select(Unit).where(Unit.code == "CB1"))
+    assert cb1 is not None
+    new = NewMeeting(
+        cb1.id,
+        MeetingKind.REGULAR,
+        MeetingAudience.MEMBERS,
+        at(date(2026, 12, 20)),
+        "HT",
+        "Họp",
+        None,
+    )
+    meeting = await add_meeting(s, new, [m["an"].id, m["binh"].id])
+    meeting.attendance_recorded_at = at(date(2027, 1, 4))
+    for key, mark in (("an", P), ("binh", U)):
+        invite = await invite_of(s, meeting.id, m[key].id)
+        assert invite is not None
+        invite.attendance = mark
+    draft = TransferDraft(TransferKind.OFFICIAL, cb1.id, None, "05-GGT", date(2027, 2, 1))
+    moved = datetime(2027, 2, 1, 3, tzinfo=UTC)
+    transfer = await start_transfer(
+        s, m["hanh"], draft, by_member_id=None, now=moved, today=date(2027, 2, 1), confirm_days=30
+    )
+    loaded = await get_transfer(s, transfer.id)
+    assert loaded is not None
+    await confirm_transfer(s, loaded, by_member_id=None, now=moved, today=date(2027, 2, 1))
+
+
+async def test_an_admission_counts_once_where_it_was_made(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Admitted at CB1 on 01/02/2026, moved to CB2 in the bot on 01/06/2026 while still
+    probationary: one admission in 2026, at CB1 (the probation goes on at CB2)."""
+    async with transaction(sessions) as s:
+        u = await tree(s)
+        old = await member(s, u["CB1"], "Trần Cũ", "0918111001")
+        new = await member(s, u["CB1"], "Đinh Mới", "0918111002")
+        await member(s, u["CB2"], "Lý Hai", "0918111003")
+        await change(s, new, Standing.PROBATIONARY, date(2026, 2, 1))
+        draft = TransferDraft(TransferKind.OFFICIAL, u["CB2"].id, None, "07-GGT", None)
+        moved = datetime(2026, 6, 1, 3, tzinfo=UTC)
+        day = date(2026, 6, 1)
+        transfer = await start_transfer(
+            s, new, draft, by_member_id=None, now=moved, today=day, confirm_days=30
+        )
+        loaded = await get_transfer(s, transfer.id)
+        assert loaded is not None
+        await confirm_transfer(s, loaded, by_member_id=None, now=moved, today=day)
+        assert old.id
+    async with transaction(sessions) as s:
+        branches, total = await scorecards(s, u["HU"], 2026, TZ, date(2026, 12, 31))
+        got = {card.unit.code: figures(card)["admissions"] for card in branches}
+        # CB1 on 01/01: Trần Cũ (Đinh Mới only from 01/02); CB2: Lý Hai.
+        assert got == {"CB1": (1, 1), "CB2": (0, 1)}
+        assert figures(total)["admissions"] == (1, 2)
