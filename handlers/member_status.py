@@ -2,7 +2,8 @@
 history and records an exemption from activity (reason, from, until) or ends one.
 
 Buttons: `sts:<member>` the card, `stx:<member>` exempt, `stxr:<member>:<reason>` the
-reason, `stxn:<member>` no end date, `stxe:<member>` end the exemption. Every press asks
+reason, `stxn:<member>` no end date, `stxe:<member>` end the exemption, `stxb:<member>` back from a
+temporary transfer. Every press asks
 again whether the presser manages the member's branch.
 """
 
@@ -73,6 +74,10 @@ async def status_card(context: Context, member: Member) -> tuple[str, InlineKeyb
     if now == Standing.EXEMPT:
         rows.append(
             [InlineKeyboardButton(_("▶️ End the exemption"), callback_data=f"stxe:{member.id}")]
+        )
+    if now == Standing.TRANSFERRED_TEMPORARY:
+        rows.append(
+            [InlineKeyboardButton(_("↩️ Back at the branch"), callback_data=f"stxb:{member.id}")]
         )
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
@@ -224,6 +229,29 @@ async def on_end(update: Update, context: Context) -> None:
     await edit_text(query, text, parse_mode=ParseMode.HTML)
 
 
+async def on_back(update: Update, context: Context) -> None:
+    """A temporary transfer ends today: the member takes part at their own branch again,
+    and no longer at the branch they were away at (storage/hosted.py)."""
+    _ = context._
+    member = await _managed(update, context)
+    query = update.callback_query
+    if member is None or query is None:
+        return
+    await ack(query)
+    today = local_today(context)
+    period = await open_overlay(context.db, member.id, Standing.TRANSFERRED_TEMPORARY, today)
+    if period is not None:
+        by = context.actor.member_id
+        await end_period(context.db, member, period, today, today, by_member_id=by)
+    text = _(
+        "{name} is back from the temporary transfer and takes part at the branch again "
+        "from {date}.",
+        name=f"<b>{escape(member.full_name)}</b>",
+        date=_.date_text(today),
+    )
+    await edit_text(query, text, parse_mode=ParseMode.HTML)
+
+
 def member_status_handlers() -> list[BaseHandler[Update, Context, None]]:
     return [
         CallbackQueryHandler(on_card, pattern=r"^sts:"),
@@ -231,4 +259,5 @@ def member_status_handlers() -> list[BaseHandler[Update, Context, None]]:
         CallbackQueryHandler(on_reason, pattern=r"^stxr:"),
         CallbackQueryHandler(on_no_end, pattern=r"^stxn:"),
         CallbackQueryHandler(on_end, pattern=r"^stxe:"),
+        CallbackQueryHandler(on_back, pattern=r"^stxb:"),
     ]

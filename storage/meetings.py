@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, insert, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, Table, and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
+from storage.hosted import hosted_under
 from storage.models import (
     AttachmentKind,
     Attendance,
@@ -79,24 +80,26 @@ async def audience(
     session: AsyncSession, unit: Unit, who: MeetingAudience, on: date
 ) -> list[Recipient]:
     """Members taking part on `on` invited (not those exempt or away: docs/populations.md):
-    all of the unit's branches (and, if asked, the members tied to them by residence), or
-    those with a role on the unit."""
+    all of the unit's branches, with those temporarily transferred in (and, if asked, the
+    members tied to them by residence), or those with a role on the unit."""
     query = (
         select(Member, TelegramAccount)
         .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
-        .where(Member.status == MemberStatus.ACTIVE, is_counted("invitations", on))
+        .where(Member.status == MemberStatus.ACTIVE)
         .order_by(Member.name_folded, Member.id)
     )
     if who == MeetingAudience.COMMITTEE:
         holders = select(RoleAssignment.member_id).where(RoleAssignment.unit_id == unit.id)
-        query = query.where(Member.id.in_(holders))
+        query = query.where(Member.id.in_(holders), is_counted("invitations", on))
     else:
         on_roster = select(Member.id).join(Unit, Unit.id == Member.branch_id)
-        members = on_roster.where(Unit.path.startswith(unit.path))
+        members: Select[Any] | CompoundSelect[Any] = on_roster.where(
+            Unit.path.startswith(unit.path)
+        )
         if who == MeetingAudience.WITH_RESIDENTS:
-            query = query.where(Member.id.in_(members.union(_residents(unit))))
-        else:
-            query = query.where(Member.id.in_(members))
+            members = on_roster.where(Unit.path.startswith(unit.path)).union(_residents(unit))
+        taking_part = and_(Member.id.in_(members), is_counted("invitations", on))
+        query = query.where(or_(taking_part, Member.id.in_(hosted_under(unit.path, on))))
     return [Recipient(m, a) for m, a in await session.execute(query)]
 
 

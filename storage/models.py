@@ -732,6 +732,11 @@ class MemberTransfer(Base):
     confirmed_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     confirmed_at: Mapped[datetime | None]
     flagged_at: Mapped[datetime | None]  # overdue, both secretaries told
+    # Temporary, confirmed: the sending branch's "transferred temporarily" period; while it
+    # lasts the member takes part at the receiving branch (storage/hosted.py).
+    period_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member_statuses.id", ondelete="SET NULL"), index=True
+    )
 
     member: Mapped[Member] = relationship(lazy="raise", foreign_keys=[member_id])
     from_branch: Mapped[Unit] = relationship(lazy="raise", foreign_keys=[from_branch_id])

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
+from storage.hosted import hosted_among, hosted_at
 from storage.models import Member, MemberStanding, MemberStatus, Standing, Unit
 
 PROBATION_MONTHS = 12
@@ -180,11 +181,10 @@ def counted(figure: str, at: date, within: str | None = None) -> Subquery:
     `within`: only members who can count under that unit path (see `_history_rows`)."""
     st = standing_at(at, within)
     statuses = [s.value for s in FIGURES[figure].counts]
-    return (
-        select(st.c.member_id, st.c.branch_id)
-        .where(st.c.status.in_(statuses))
-        .subquery(f"counted_{figure}")
-    )
+    query = select(st.c.member_id, st.c.branch_id).where(st.c.status.in_(statuses))
+    if FIGURES[figure].counts == TAKING_PART:  # and where they are temporarily: hosted.py
+        return query.union_all(hosted_at(at)).subquery(f"counted_{figure}")
+    return query.subquery(f"counted_{figure}")
 
 
 def counted_ids(figure: str, at: date) -> Select[tuple[int]]:
@@ -400,6 +400,8 @@ async def members_counted(
         chunk = ids[start : start + ID_CHUNK]
         query = select(st.c.member_id).where(st.c.status.in_(statuses), st.c.member_id.in_(chunk))
         found.update(await session.scalars(query))
+    if FIGURES[figure].counts == TAKING_PART:  # taking part where temporarily: hosted.py
+        found.update(await hosted_among(session, ids, at))
     return found
 
 

@@ -95,7 +95,9 @@ async def _leave(
     by_member_id: int | None,
     where: str | None = None,
 ) -> None:
-    """The sending branch's side: gone for good (official) or away for a while (temporary)."""
+    """The sending branch's side: gone for good (official) or away for a while (temporary;
+    the transfer names the period, during which the member takes part at the receiving
+    branch: storage/hosted.py)."""
     status = (
         Standing.TRANSFERRED_OUT
         if transfer.kind == TransferKind.OFFICIAL
@@ -109,7 +111,9 @@ async def _leave(
         by_member_id=by_member_id,
         branch_id=transfer.from_branch_id,
     )
-    await record_change(session, member, change, today)
+    period = await record_change(session, member, change, today)
+    if transfer.kind == TransferKind.TEMPORARY:
+        transfer.period_id = period.id
 
 
 async def get_transfer(session: AsyncSession, transfer_id: int) -> MemberTransfer | None:

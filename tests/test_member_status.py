@@ -157,7 +157,14 @@ async def test_an_exemption_takes_the_member_out_of_duties_and_denominators(
 async def test_status_buttons_forged_from_another_branch_are_refused(bot: RunningBot) -> None:
     ids = await seed(bot, "vi")
     an = ids["an"]
-    for data in (f"sts:{an}", f"stx:{an}", f"stxr:{an}:0", f"stxn:{an}", f"stxe:{an}"):
+    for data in (
+        f"sts:{an}",
+        f"stx:{an}",
+        f"stxr:{an}:0",
+        f"stxn:{an}",
+        f"stxe:{an}",
+        f"stxb:{an}",
+    ):
         await assert_refused(bot, HA, data)
     await assert_refused(bot, AN, f"stx:{an}")  # a plain member, about themself
     async with bot.db() as s:

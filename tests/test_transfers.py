@@ -4,7 +4,7 @@ overdue one flagged to both secretaries and on the overview, forged buttons refu
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import translator
 from storage import schedule
 from storage.db import transaction
+from storage.meetings import audience
 from storage.models import (
+    MeetingAudience,
     Member,
     MemberStatus,
     MemberTransfer,
@@ -28,7 +30,15 @@ from storage.models import (
     TransferKind,
 )
 from storage.plan_reports import branch_counts
-from storage.standing import counted_ids, history, status_of
+from storage.scorecard import scorecards
+from storage.standing import (
+    counted_ids,
+    end_period,
+    history,
+    members_counted,
+    open_overlay,
+    status_of,
+)
 from storage.transfers import (
     OVERDUE_KIND,
     TransferDraft,
@@ -148,6 +158,78 @@ async def test_a_transfer_between_branches_in_the_bot(bot: RunningBot) -> None:
     assert len(await bot.audit("roles_ended_by_transfer")) == 1
 
 
+TEMPORARY = {
+    "vi": {
+        "kind": "Tạm thời",
+        "branch": "Chi bộ Khu phố 2",
+        "sent": "Đã gửi Chi bộ Khu phố 2 để xác nhận",
+        "confirm": "✅ Xác nhận đã tiếp nhận",
+        "confirmed": "Đã xác nhận: Chi bộ Khu phố 2 đã tiếp nhận đồng chí <b>Lê Lan</b>",
+        "away": "<b>Lê Lan</b>: Chuyển sinh hoạt tạm thời",
+        "back": "↩️ Đã về sinh hoạt tại chi bộ",
+        "done": "Đồng chí <b>Lê Lan</b> đã kết thúc chuyển sinh hoạt tạm thời",
+    },
+    "en": {
+        "kind": "Temporary",
+        "branch": "Chi bộ Khu phố 2",
+        "sent": "Sent to Chi bộ Khu phố 2 for confirmation",
+        "confirm": "✅ Confirm receipt",
+        "confirmed": "Confirmed: <b>Lê Lan</b>",
+        "away": "<b>Lê Lan</b>: Transferred temporarily",
+        "back": "↩️ Back at the branch",
+        "done": "<b>Lê Lan</b> is back from the temporary transfer",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+async def test_a_temporary_transfer_in_the_bot_and_back(bot: RunningBot, language: str) -> None:
+    """Started and ended by CB1's secretary in `language`, confirmed by CB2's in it too:
+    while it lasts CB2 invites Lan to its meetings and CB1 does not; back, the other way."""
+    ids = await seed(bot, son_language=language, ha_language=language)
+    text = TEMPORARY[language]
+    today = datetime.now(TZ).date()
+    son, ha = bot.fake.user(SON, language_code=language), bot.fake.user(HA, language_code=language)
+    await open_transfer(bot, language, text["kind"])
+    await son.send_text("khu pho 2")
+    choose = await son.wait_for_message()
+    await son.press(text["branch"], message=choose)
+    await son.wait_for_message()
+    await son.send_text("15/GGT")
+    await son.wait_for_message()
+    await son.send_text(today.strftime("%d/%m/%Y"))
+    assert (await son.wait_for_message()).text.startswith(text["sent"])
+    ask = await ha.wait_for_message(10)
+    await ha.press(text["confirm"], message=ask)
+    await bot.fake.wait_until(lambda: (ask.text or "").startswith(text["confirmed"]))
+    await son.wait_for_message(10)  # told of the confirmation
+
+    async def invited(code: str) -> list[str]:
+        async with bot.db() as s:
+            unit = await get_unit(s, code)
+            assert unit is not None
+            people = await audience(s, unit, MeetingAudience.MEMBERS, today)
+            return [r.member.full_name for r in people]
+
+    assert await invited("CB2") == ["Đỗ Hà", "Lê Lan"]
+    assert await invited("CB1") == ["Trần Sơn", "Vũ An"]
+    async with bot.db() as s:
+        hu = await get_unit(s, "HU")
+        assert hu is not None
+        counts = {b.code: c.members for b, c in await branch_counts(s, hu.path, today.year, today)}
+        assert counts == {"CB1": 2, "CB2": 2}  # Lan's plan is CB2's to follow for now
+
+    await son.send_text("/menu")
+    await son.wait_for_message()
+    await son.press_data(f"sts:{ids['lan']}")
+    card = await son.wait_for_message()
+    assert text["away"] in card.text
+    await son.press(text["back"], message=card)
+    await bot.fake.wait_until(lambda: text["done"] in (card.text or ""))
+    assert await invited("CB2") == ["Đỗ Hà"]
+    assert await invited("CB1") == ["Lê Lan", "Trần Sơn", "Vũ An"]
+
+
 async def test_a_transfer_out_of_the_bot_leaves_the_roster(bot: RunningBot) -> None:
     ids = await seed(bot, son_language="en")
     today = datetime.now(TZ).date()
@@ -256,3 +338,58 @@ async def test_a_confirmed_temporary_transfer_keeps_the_member_on_the_sending_ro
         taking_part = set(await s.scalars(counted_ids("plans_handed_in", today)))
         on_roster = set(await s.scalars(counted_ids("members", today)))
         assert lan.id not in taking_part and lan.id in on_roster
+
+
+async def test_a_temporary_transfer_takes_part_at_the_receiving_branch_while_it_lasts(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Lan (CB1) is temporarily at CB2 from 01/06 to 01/09/2026: CB2 invites her to its
+    meetings, reminds her and counts her in its duty figures; CB1 keeps her on its roster
+    and out of its duties. Back at CB1, the other way round; past dates stay as they were."""
+    now = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+    start, during, back = date(2026, 6, 1), date(2026, 7, 15), date(2026, 9, 1)
+    async with transaction(sessions) as s:
+        u = await tree(s)
+        lan = await member(s, u["CB1"], "Lê Lan", "0919100003")
+        await member(s, u["CB1"], "Vũ An", "0919100004")
+        await member(s, u["CB2"], "Đỗ Hà", "0919100002")
+        plan = await put_plan(s, lan.id, PlanStatus.ACCEPTED, year=2026)
+        plan.submitted_at = datetime(2026, 3, 1, tzinfo=UTC)
+        draft = TransferDraft(TransferKind.TEMPORARY, u["CB2"].id, None, "5/GGT", start)
+        started = await start_transfer(
+            s, lan, draft, by_member_id=None, now=now, today=start, confirm_days=30
+        )
+        transfer = await get_transfer(s, started.id)
+        assert transfer is not None
+        before = await audience(s, u["CB2"], MeetingAudience.MEMBERS, start)
+        assert [r.member.full_name for r in before] == ["Đỗ Hà"]  # not before the confirmation
+        await confirm_transfer(s, transfer, by_member_id=None, now=now, today=start)
+    async with transaction(sessions) as s:
+        lan_id, hu = lan.id, u["HU"]
+
+        async def invited(code: str, on: date) -> list[str]:
+            people = await audience(s, u[code], MeetingAudience.MEMBERS, on)
+            return [r.member.full_name for r in people]
+
+        async def plans(on: date) -> dict[str, tuple[int, int]]:
+            counts = await branch_counts(s, hu.path, 2026, on)
+            return {b.code: (c.members, c.accepted) for b, c in counts}
+
+        assert await invited("CB2", during) == ["Đỗ Hà", "Lê Lan"]
+        assert await invited("CB1", during) == ["Vũ An"]
+        assert await plans(during) == {"CB1": (1, 0), "CB2": (2, 1)}
+        assert await members_counted(s, "invitations", [lan_id], during) == {lan_id}
+        cards, _total = await scorecards(s, hu, 2026, TZ, during)
+        roster = {c.unit.code: (c.exempt.total, c.plans_handed_in.total) for c in cards}
+        assert roster == {"CB1": (2, 1), "CB2": (1, 2)}  # on CB1's roster, CB2's duties
+        lan_row = await s.get(Member, lan_id)
+        assert lan_row is not None
+        period = await open_overlay(s, lan_id, Standing.TRANSFERRED_TEMPORARY, back)
+        assert period is not None
+        await end_period(s, lan_row, period, back, back)
+    async with transaction(sessions) as s:
+        assert await invited("CB2", back) == ["Đỗ Hà"]
+        assert await invited("CB1", back) == ["Lê Lan", "Vũ An"]
+        assert await plans(back) == {"CB1": (2, 1), "CB2": (1, 0)}
+        assert await plans(during) == {"CB1": (1, 0), "CB2": (2, 1)}  # the past as it was
+        assert await members_counted(s, "invitations", [lan_id], back) == {lan_id}
