@@ -30,7 +30,11 @@ HEADERS = {
     "date_of_birth": "date_of_birth", "ngay sinh": "date_of_birth",
     "role": "role", "chuc vu": "role",
     "admission_date": "admitted_on", "ngay vao dang": "admitted_on", "ngay ket nap": "admitted_on",
+    "admission date": "admitted_on",
+    # The roster export's English headers (storage/exports/roster.py): it reads back.
+    "full name": "full_name", "party card no.": "party_card_no", "date of birth": "date_of_birth",
     "official_date": "official_on", "ngay chinh thuc": "official_on",
+    "official date": "official_on",
     "status": "standing", "tinh trang": "standing", "trang thai": "standing",
 }  # fmt: skip
 REQUIRED = ("full_name", "phone")
@@ -57,6 +61,13 @@ STANDINGS: dict[str, tuple[Standing, str | None] | None] = {
     "khai tru": (Standing.REMOVED, "khai_tru"),
     "left": (Standing.REMOVED, "left"), "ra khoi dang": (Standing.REMOVED, "left"),
     "deceased": (Standing.REMOVED, "deceased"), "tu tran": (Standing.REMOVED, "deceased"),
+    # As the roster export writes them (storage/exports/roster.py), in both languages.
+    "probationary member": (Standing.PROBATIONARY, None),
+    "full member": (Standing.OFFICIAL, None),
+    "exempt from activity": (Standing.EXEMPT, "other"),
+    "transferred temporarily": (Standing.TRANSFERRED_TEMPORARY, None),
+    "removed from the roster": (Standing.REMOVED, "xoa_ten"),
+    "ra khoi danh sach": (Standing.REMOVED, "xoa_ten"),
 }  # fmt: skip
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 # Column sizes in storage.models.Member: longer values are refused by PostgreSQL (not SQLite).

@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import main
@@ -25,7 +26,10 @@ from storage.exports.log import Exporter, recent_exports
 from storage.exports.registry import dataset_spec
 from storage.exports.roster import roster_dataset
 from storage.exports.writers import ExportFormat, sheet_name
-from storage.models import MemberStatus, Role, Unit
+from storage.models import Member, MemberStatus, Role, Standing, Unit
+from storage.roster import import_roster
+from storage.roster_file import read_roster
+from storage.standing import Change, history, record_change, status_of
 from tests.export_helpers import with_choices  # noqa: F401 (a fixture)
 from tests.factories import member, tree
 
@@ -105,6 +109,12 @@ async def test_xlsx_of_a_committee_holds_its_branches_with_typed_cells(
     sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     units = await seeded(sessions)
+    async with transaction(sessions) as session:
+        son_row = await session.scalar(select(Member).where(Member.full_name == "Trần Sơn"))
+        assert son_row is not None
+        for status, start in ((Standing.PROBATIONARY, date(1999, 5, 19)),
+                              (Standing.OFFICIAL, date(2000, 5, 19))):  # fmt: skip
+            await record_change(session, son_row, Change(status, start), date(2026, 12, 1))
     target = tmp_path / "hu.xlsx"
     produced = await produce(
         sessions, ROSTER, units["HU"].id, ExportFormat.XLSX, translator("vi"), target
@@ -121,8 +131,10 @@ async def test_xlsx_of_a_committee_holds_its_branches_with_typed_cells(
         "Ngày sinh",
         "Chi bộ",
         "Tình trạng",
+        "Ngày vào Đảng",
+        "Ngày chính thức",
         "Đã liên kết Telegram",
-        "Chức vụ",
+        "Chức vụ đang giữ",
     ]
     by_name = {row[0]: row for row in rows[1:]}
     assert set(by_name) == {"Trần Sơn", "'" + FORMULA, "Phạm Bình", "Ngô Phương"}  # no CB9
@@ -133,13 +145,16 @@ async def test_xlsx_of_a_committee_holds_its_branches_with_typed_cells(
         "093001",
         datetime(1970, 1, 2),
         "Chi bộ Khu phố 1",
-        "Đang sinh hoạt",
+        "Đảng viên chính thức",
+        datetime(1999, 5, 19),
+        datetime(2000, 5, 19),
         "Có",
         "Bí thư (Chi bộ Khu phố 1)",
     ]
     assert sheet["D2"].number_format == "dd/mm/yyyy" or sheet["D3"].number_format == "dd/mm/yyyy"
-    assert by_name["Phạm Bình"][5:8] == ["Không còn sinh hoạt", "Không", None]
-    assert by_name["Ngô Phương"][7] == "Phó bí thư (Đảng bộ Phường 1)"
+    assert by_name["Phạm Bình"][5:10] == ["Ra khỏi danh sách", None, None, "Không", None]
+    assert by_name["Ngô Phương"][5:7] == ["Đảng viên chính thức", None]  # since before history
+    assert by_name["Ngô Phương"][9] == "Phó bí thư (Đảng bộ Phường 1)"
     formula_cell = next(c for c in sheet["A"] if c.value == "'" + FORMULA)
     assert formula_cell.data_type == "s"  # stored as text, never as a formula
     assert sheet.column_dimensions["A"].width > sheet.column_dimensions["B"].width
@@ -159,14 +174,27 @@ async def test_csv_has_a_bom_english_headers_and_only_the_branch(
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][:4] == ["Full name", "Phone", "Party card no.", "Date of birth"]
     assert sorted(rows[1:]) == [
-        ["'" + FORMULA, "0912 000 002", "", "", "Chi bộ Khu phố 1", "Active", "No", ""],
+        [
+            "'" + FORMULA,
+            "0912 000 002",
+            "",
+            "",
+            "Chi bộ Khu phố 1",
+            "Full member",
+            "",
+            "",
+            "No",
+            "",
+        ],
         [
             "Trần Sơn",
             "0912 000 001",
             "093001",
             "02/01/1970",
             "Chi bộ Khu phố 1",
-            "Active",
+            "Full member",
+            "",
+            "",
             "Yes",
             "Secretary (Chi bộ Khu phố 1)",
         ],
@@ -304,3 +332,62 @@ async def test_a_formula_after_a_separator_is_not_live_in_any_csv_reading(
         for row in csv.reader(io.StringIO(text), delimiter=delimiter):
             live = [cell for cell in row if cell.lstrip(' "').startswith(("=", "+", "-", "@"))]
             assert live == [], (delimiter, row)
+
+
+@pytest.mark.parametrize(("fmt", "language"), [(ExportFormat.XLSX, "vi"), (ExportFormat.CSV, "en")])
+async def test_a_reimported_roster_export_rewrites_no_history(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path, fmt: ExportFormat, language: str
+) -> None:
+    """The export names each member's standing, admission and official dates in words the
+    import reads back; importing it into the branch again changes nobody's history."""
+    today = datetime.now(translator("vi").tz).date()
+    async with transaction(sessions) as session:
+        units = await tree(session)
+        cb1 = units["CB1"]
+        people = {
+            key: await member(session, cb1, name, f"091300000{n}", role=role)
+            for n, (key, name, role) in enumerate([
+                ("an", "Lê An", Role.SECRETARY), ("binh", "Phạm Bình", None),
+                ("cuong", "Vũ Cường", None), ("dung", "Đỗ Dũng", None), ("em", "Hà Em", None),
+            ])
+        }  # fmt: skip
+        changes = [
+            ("an", Change(Standing.PROBATIONARY, date(2025, 3, 1), decision_no="12-QĐ")),
+            ("an", Change(Standing.OFFICIAL, date(2026, 3, 1))),
+            ("binh", Change(Standing.OFFICIAL, date(2010, 1, 1))),
+            ("binh", Change(Standing.EXEMPT, date(2026, 6, 1), detail="health")),
+            ("cuong", Change(Standing.REMOVED, date(2026, 8, 1), detail="deceased")),
+            ("em", Change(Standing.TRANSFERRED_TEMPORARY, date(2026, 9, 1), note="Tỉnh X")),
+        ]
+        for key, change in changes:
+            await record_change(session, people[key], change, today)
+    ids = {key: m.id for key, m in people.items()}
+
+    async def histories() -> dict[str, list[tuple[object, ...]]]:
+        async with transaction(sessions) as session:
+            return {
+                key: [
+                    (p.status, p.branch_id, p.valid_from, p.valid_to, p.detail, p.decision_no)
+                    for p in await history(session, member_id)
+                ]
+                for key, member_id in ids.items()
+            }
+
+    before = await histories()
+    target = tmp_path / f"cb1.{fmt.value}"
+    produced = await produce(sessions, ROSTER, cb1.id, fmt, translator(language), target)
+    assert produced is not None and produced.rows == 5
+    roster = read_roster(target, today)
+    assert roster.problems == []
+    by_phone = {row.full_name: row for row in roster.rows}
+    assert by_phone["Lê An"].admitted_on == date(2025, 3, 1)
+    assert by_phone["Lê An"].official_on == date(2026, 3, 1)
+    assert by_phone["Phạm Bình"].standing == (Standing.EXEMPT, "other")
+    async with transaction(sessions) as session:
+        summary = await import_roster(session, cb1, roster, today=today)
+    assert (summary.problems, summary.added, summary.updated) == ([], 0, 0)
+    after = await histories()
+    assert after == before | {"dung": [(Standing.OFFICIAL, cb1.id, None, None, None, None)]}
+    async with transaction(sessions) as session:
+        assert await status_of(session, ids["binh"], today) == Standing.EXEMPT
+        assert await status_of(session, ids["em"], today) == Standing.TRANSFERRED_TEMPORARY
