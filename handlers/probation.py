@@ -21,6 +21,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can, can_on_member
 from bot.i18n import N_, Translator
 from bot.scheduler import JobContext, wake_scheduler_after_commit
+from bot.standing_text import STANDING_NAMES
 from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse
 from handlers.notice_common import reader_translator
 from handlers.residence_common import parse_day, send, typed_text
@@ -33,8 +34,10 @@ from storage.plan_reports import committee_of
 from storage.probation import (
     KIND,
     Admission,
+    PhoneOwner,
     admit,
     on_probation,
+    phone_owner,
     probation_end,
     record_outcome,
     schedule_reminders,
@@ -49,6 +52,10 @@ PROBLEMS = {
     "phone_taken": N_("A member with this phone number is already on a roster."),
     "not_on_probation": N_("This member is not on probation any more."),
     "ends_before_start": N_("The date must not be before the admission date."),
+    "admitted_before_leaving": N_(
+        "The readmission date must come after the day they left the roster. Please send "
+        "the admission date again."
+    ),
 }
 
 
@@ -106,11 +113,56 @@ async def _step_name(update: Update, context: Context, state: FlowState, branch:
 
 
 async def _step_phone(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
+    """The phone finds anyone already on a roster at once: a member on one is refused (the
+    roster lists members; one moving here comes by a transfer), a former member is
+    re-admitted on their record (docs/populations.md, "Admission")."""
+    _ = context._
     phone = await typed_text(update, context, 32)
     if phone is None:
         return
+    try:
+        owner = await phone_owner(context.db, phone, local_today(context))
+    except StandingError as error:
+        await send(update, _(PROBLEMS[error.code]))
+        return
+    if owner is not None and not owner.former:
+        await send(update, _on_a_roster(owner, branch, _))
+        return
+    if owner is not None:
+        await send(update, _former_member(owner, branch, _))
     await _next(context, state, "date", {**state.data, "phone": phone})
-    await send(update, context._("The admission date (ngày kết nạp)? Send it as dd/mm/yyyy."))
+    await send(update, _("The admission date (ngày kết nạp)? Send it as dd/mm/yyyy."))
+
+
+def _on_a_roster(owner: PhoneOwner, branch: Unit, _: Translator) -> str:
+    """Named only to the secretary of the member's own branch (the roster is not shown
+    to other branches)."""
+    if owner.member.branch_id == branch.id:
+        standing = _(STANDING_NAMES[owner.standing]) if owner.standing else _("admitted")
+        return _(
+            "{name} (this phone number) is already on the branch's roster: {standing}. "
+            "An admission is recorded only for someone new to the roster; send another "
+            "number, or /huy.",
+            name=f"<b>{escape(owner.member.full_name)}</b>",
+            standing=standing,
+        )
+    return _(
+        "This phone number belongs to a member on another branch's roster. A member who moves "
+        "here comes by a transfer started by their branch; send another number, or /huy."
+    )
+
+
+def _former_member(owner: PhoneOwner, branch: Unit, _: Translator) -> str:
+    if owner.member.branch_id == branch.id:
+        return _(
+            "This phone number is {name}'s, a former member of the branch. The admission is "
+            "recorded on their record (readmission), with their history kept.",
+            name=f"<b>{escape(owner.member.full_name)}</b>",
+        )
+    return _(
+        "This phone number belongs to a former member of another branch. The admission is "
+        "recorded on their record (readmission), with their history kept."
+    )
 
 
 async def _step_date(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
@@ -145,6 +197,8 @@ async def _step_decision(update: Update, context: Context, state: FlowState, bra
         await send(update, _(PROBLEMS[error.code]))
         if error.code.startswith("phone"):
             await _next(context, state, "phone", dict(data))
+        elif error.code == "admitted_before_leaving":
+            await _next(context, state, "date", dict(data))
         return
     settings = context.settings
     await schedule_reminders(

@@ -16,9 +16,12 @@ from storage import schedule
 from storage.counted import counted_members
 from storage.models import Member, MemberStanding, Standing, Unit
 from storage.standing import (
+    ENDS,
     PROBATION_MONTHS,
     Change,
     StandingError,
+    history,
+    keep_flag_as_base,
     record_change,
     status_of,
 )
@@ -68,16 +71,19 @@ async def admit(
     by_label: str | None = None,
     today: date,
 ) -> Member:
-    """Adds the member to the branch's roster as probationary from the admission date."""
-    phone = normalize_phone(new.phone)
-    if phone is None:
-        raise StandingError("phone_invalid")
-    if await session.scalar(select(Member.id).where(Member.phone == phone)) is not None:
+    """Adds the member to the branch's roster as probationary from the admission date.
+
+    The roster lists party members (docs/populations.md, "Admission"): an admitted person is
+    new to it, so a phone already on a roster is refused. The one exception is a former
+    member whose record is kept for its history (removed, transferred out): re-admitted
+    (kết nạp lại), they start a new probation on that record, after the day they left."""
+    owner = await phone_owner(session, new.phone, today)
+    if owner is not None and not owner.former:
         raise StandingError("phone_taken")
-    name = clean_name(new.full_name)  # NFC, single spaces, as the roster import stores names
-    member = Member(full_name=name, name_folded=fold(name), phone=phone, branch_id=branch.id)
-    session.add(member)
-    await session.flush()
+    if owner is not None:
+        member = await _readmit(session, owner, branch, new.admitted_on)
+    else:
+        member = await _new_member(session, branch, new)
     change = Change(
         Standing.PROBATIONARY,
         new.admitted_on,
@@ -86,6 +92,58 @@ async def admit(
         by_label=by_label,
     )
     await record_change(session, member, change, today)
+    return member
+
+
+@dataclass(frozen=True)
+class PhoneOwner:
+    """Who a phone number already belongs to, and their standing today."""
+
+    member: Member
+    standing: Standing | None  # None: admitted from a later date
+    left_on: date | None = None  # a former member: the day they left the roster
+
+    @property
+    def former(self) -> bool:
+        return self.standing in ENDS
+
+
+async def phone_owner(session: AsyncSession, raw_phone: str, today: date) -> PhoneOwner | None:
+    """The member with this phone number, if any (raises "phone_invalid" for no number)."""
+    phone = normalize_phone(raw_phone)
+    if phone is None:
+        raise StandingError("phone_invalid")
+    member = await session.scalar(select(Member).where(Member.phone == phone))
+    if member is None:
+        return None
+    standing = await status_of(session, member.id, today)
+    left_on = None
+    if standing in ENDS:
+        ends = [p for p in await history(session, member.id) if p.status in ENDS]
+        left_on = ends[-1].valid_from if ends else None
+    return PhoneOwner(member, standing, left_on)
+
+
+async def _new_member(session: AsyncSession, branch: Unit, new: Admission) -> Member:
+    phone = normalize_phone(new.phone)
+    assert phone is not None  # checked by phone_owner
+    name = clean_name(new.full_name)  # NFC, single spaces, as the roster import stores names
+    member = Member(full_name=name, name_folded=fold(name), phone=phone, branch_id=branch.id)
+    session.add(member)
+    await session.flush()
+    return member
+
+
+async def _readmit(
+    session: AsyncSession, owner: PhoneOwner, branch: Unit, admitted_on: date
+) -> Member:
+    """The former member's record joins the branch; their history stays as it was (an
+    unrecorded departure is written down first, so the new probation does not hide it)."""
+    if owner.left_on is not None and admitted_on <= owner.left_on:
+        raise StandingError("admitted_before_leaving")
+    member = owner.member
+    await keep_flag_as_base(session, member)
+    member.branch_id = branch.id
     return member
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from bot.i18n import translator
 from storage import schedule
-from storage.models import Member, Role, ScheduledJob, Standing, TelegramAccount
+from storage.models import Member, Role, ScheduledJob, Standing, TelegramAccount, Unit
 from storage.probation import KIND, month_before, probation_end
-from storage.standing import history, status_of
+from storage.standing import Change, history, record_change, status_of
 from tests.factories import member, tree
 from tests.harness import RunningBot
 from tests.test_menus_and_buttons import assert_refused
@@ -166,3 +166,73 @@ async def test_probation_buttons_forged_from_another_branch_are_refused(bot: Run
     await assert_refused(bot, AN, f"prnok:{new.id}")
     async with bot.db() as s:
         assert await status_of(s, new.id, today) == Standing.PROBATIONARY
+
+
+READMIT = {
+    "vi": {
+        "taken": "Số điện thoại này là của đồng chí <b>Lê An</b>, đã có trong danh sách chi bộ: "
+        "Đảng viên chính thức.",
+        "elsewhere": "Số điện thoại này là của một đảng viên trong danh sách chi bộ khác.",
+        "former": "Số điện thoại này là của đồng chí <b>Vũ Cũ</b>, trước đây là đảng viên của "
+        "chi bộ.",
+        "early": "Ngày kết nạp lại phải sau ngày ra khỏi danh sách.",
+        "recorded": "➕ Đã ghi: đồng chí <b>Vũ Cũ</b> là đảng viên dự bị của Chi bộ Khu phố 1",
+    },
+    "en": {
+        "taken": "<b>Lê An</b> (this phone number) is already on the branch's roster: Full member.",
+        "elsewhere": "This phone number belongs to a member on another branch's roster.",
+        "former": "This phone number is <b>Vũ Cũ</b>'s, a former member of the branch.",
+        "early": "The readmission date must come after the day they left the roster.",
+        "recorded": "➕ Recorded: <b>Vũ Cũ</b> is a probationary member of Chi bộ Khu phố 1",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+async def test_an_admission_finds_the_phone_on_the_roster(bot: RunningBot, language: str) -> None:
+    """A member already on a roster is refused at the phone (named only to their own
+    branch); a former member (struck off on 01/03/2025) is readmitted on their record, after
+    the day they left, with their history kept."""
+    await seed(bot, language)
+    today = datetime.now(TZ).date()
+    async with bot.db(settle=False) as s:
+        cb1 = await s.scalar(select(Unit).where(Unit.code == "CB1"))
+        assert cb1 is not None
+        old = await member(s, cb1, "Vũ Cũ", "0919000050")
+        change = Change(Standing.REMOVED, date(2025, 3, 1), detail="xoa_ten")
+        await record_change(s, old, change, today)
+        old_id, members_before = old.id, len(list(await s.scalars(select(Member.id))))
+    text, menu = READMIT[language], TEXT[language]
+    son = bot.fake.user(SON, language_code=language)
+    await son.send_text(menu["menu"])
+    await son.wait_for_message()
+    await son.press(menu["admit"])
+    await son.wait_for_message()
+    await son.send_text("Vũ Cũ")
+    await son.wait_for_message()
+    await son.send_text("0919 000 003")  # Lê An, of this branch
+    assert (await son.wait_for_message()).text.startswith(text["taken"])
+    await son.send_text("0919000002")  # Đỗ Hà, of CB2: not named
+    elsewhere = await son.wait_for_message()
+    assert elsewhere.text.startswith(text["elsewhere"]) and "Hà" not in elsewhere.text
+    await son.send_text("0919000050")
+    assert (await son.wait_for_message()).text.startswith(text["former"])
+    await son.wait_for_message()  # the admission date?
+    await son.send_text("01/02/2025")
+    await son.wait_for_message()
+    await son.send_text("15-QĐ/ĐU")
+    assert (await son.wait_for_message()).text.startswith(text["early"])
+    readmitted = today - timedelta(days=10)
+    await son.send_text(readmitted.strftime("%d/%m/%Y"))
+    await son.wait_for_message()
+    await son.send_text("16-QĐ/ĐU")
+    assert (await son.wait_for_message()).text.startswith(text["recorded"])
+    async with bot.db() as s:
+        assert len(list(await s.scalars(select(Member.id)))) == members_before  # no duplicate
+        periods = [(p.status, p.valid_from, p.valid_to) for p in await history(s, old_id)]
+        assert periods == [
+            (Standing.OFFICIAL, None, date(2025, 3, 1)),  # the years before, as they were
+            (Standing.REMOVED, date(2025, 3, 1), readmitted),
+            (Standing.PROBATIONARY, readmitted, None),
+        ]
+        assert await status_of(s, old_id, today) == Standing.PROBATIONARY
