@@ -32,6 +32,7 @@ LABELS = {
     "attendance": N_("Meeting attendance"),
     "survey_response": N_("Survey response"),
     "exempt": N_("Exempt from activity (not counted above)"),
+    "away": N_("Away on a temporary transfer (not counted above)"),
     "admissions": N_("Admissions this year (of members on 1 January)"),
 }
 SHORT = {  # column headings of the table, three letters at most
@@ -42,6 +43,7 @@ SHORT = {  # column headings of the table, three letters at most
     "attendance": N_("ATT"),
     "survey_response": N_("SRV"),
     "exempt": N_("EXM"),
+    "away": N_("TMP"),
     "admissions": N_("ADM"),
 }
 

@@ -63,6 +63,9 @@ class Scorecard:
     # Exempt from activity, of the members on the roster: out of every denominator above,
     # shown here so nothing is hidden.
     exempt: Fraction = field(default_factory=Fraction)
+    # Away on a temporary transfer, of the members on the roster: out of the denominators
+    # above at this branch (counted at the receiving one), shown here (storage/hosted.py).
+    away: Fraction = field(default_factory=Fraction)
     # Admitted in the year up to the date, of the members on the roster on 1 January.
     admissions: Fraction = field(default_factory=Fraction)
 
@@ -113,6 +116,8 @@ async def scorecards(
         cards[branch_id].survey_response += response
     for branch_id, exempt in (await _exempt(session, unit, at)).items():
         cards[branch_id].exempt += exempt
+    for branch_id, away in (await _apart(session, unit, at, "transferred_temporary")).items():
+        cards[branch_id].away += away
     for branch_id, (admitted, base) in (
         await admissions_by_branch(session, unit.path, year, at)
     ).items():
@@ -136,6 +141,23 @@ async def _exempt(session: AsyncSession, unit: Unit, at: date) -> dict[int, Frac
     for branch_id, exempt, count in await session.execute(query):
         entry = result.setdefault(branch_id, Fraction())
         entry += Fraction(count if exempt else 0, count)
+    return result
+
+
+async def _apart(session: AsyncSession, unit: Unit, at: date, figure: str) -> dict[int, Fraction]:
+    """Per branch: members in `figure`'s population on `at` (shown apart from the duty
+    figures), of the members on the roster; `_exempt` for another standing."""
+    roster = counted_members(unit.path, "members", at)
+    apart = roster.c.member_id.in_(counted_ids(figure, at))
+    query = (
+        select(roster.c.branch_id, apart, func.count())
+        .select_from(roster)
+        .group_by(roster.c.branch_id, apart)
+    )
+    result: dict[int, Fraction] = {}
+    for branch_id, is_apart, count in await session.execute(query):
+        entry = result.setdefault(branch_id, Fraction())
+        entry += Fraction(count if is_apart else 0, count)
     return result
 
 

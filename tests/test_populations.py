@@ -182,6 +182,7 @@ EXPECTED = {
             "attendance": (4, 6),  # 10/03: An, Bình, Dũng, Em present
             "survey_response": (3, 6),  # An, Cường, Dũng
             "exempt": (0, 6),
+            "away": (0, 6),
             "admissions": (1, 5),  # Bình, of An, Cường, Dũng, Em, Phúc on 01/01
         },
         "CB2": {
@@ -192,6 +193,7 @@ EXPECTED = {
             "attendance": (0, 0),
             "survey_response": (0, 0),
             "exempt": (1, 2),  # Hạnh
+            "away": (0, 2),
             "admissions": (0, 2),
         },
     },
@@ -206,6 +208,7 @@ EXPECTED = {
             "attendance": (4, 6),  # An 2, Bình 1 of 2, Phúc 1 of 2 (one excused)
             "survey_response": (2, 5),  # An, Cường
             "exempt": (1, 5),  # Cường
+            "away": (1, 5),  # Em, away at a branch outside
             "admissions": (1, 5),
         },
         "CB2": {
@@ -216,6 +219,7 @@ EXPECTED = {
             "attendance": (0, 0),
             "survey_response": (0, 0),
             "exempt": (0, 2),
+            "away": (0, 2),
             "admissions": (0, 2),
         },
     },
@@ -229,6 +233,7 @@ EXPECTED = {
             "attendance": (4, 5),  # An 2, Bình 1 of 2, Em 1
             "survey_response": (2, 4),
             "exempt": (1, 4),
+            "away": (0, 4),
             "admissions": (1, 5),
         },
         "CB2": {
@@ -239,6 +244,7 @@ EXPECTED = {
             "attendance": (0, 0),
             "survey_response": (0, 0),
             "exempt": (0, 2),
+            "away": (0, 2),
             "admissions": (0, 2),
         },
     },

@@ -19,6 +19,7 @@ HEADERS = {
     "attendance": N_("Meeting attendance (%)"),
     "survey_response": N_("Survey response (%)"),
     "exempt": N_("Exempt from activity (%)"),
+    "away": N_("Away on a temporary transfer (%)"),
     "admissions": N_("Admissions this year (%)"),
 }
 COLUMNS = (
