@@ -75,3 +75,9 @@ async def hosted_among(session: AsyncSession, member_ids: list[int], at: date) -
         query = select(hosted.c.member_id).where(hosted.c.member_id.in_(chunk))
         found.update(await session.scalars(query))
     return found
+
+
+def hosted_in(branch_id: int, at: date) -> Select[tuple[int]]:
+    """Ids of the members temporarily transferred in to this branch on `at`."""
+    hosted = hosted_at(at).subquery("hosted")
+    return select(hosted.c.member_id).where(hosted.c.branch_id == branch_id)

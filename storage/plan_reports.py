@@ -7,11 +7,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.as_of import day_end, grade_at, plan_status_at
 from storage.counted import counted_members
+from storage.hosted import hosted_in
 from storage.models import (
     Grade,
     Member,
@@ -158,8 +159,11 @@ class Person:
 async def missing_members(
     session: AsyncSession, branch_id: int, year: int, on: date | None = None
 ) -> list[Person]:
-    """Members of the branch taking part on `on` (not exempt: they are not reminded) who have
-    not handed in their plan of the year, by name."""
+    """Members of the branch taking part on `on` (not exempt: they are not reminded), and
+    those temporarily transferred in to it (storage/hosted.py), who have not handed in their
+    plan of the year, by name."""
+    at = year_date(year, on)
+    own = and_(Member.branch_id == branch_id, is_counted("plans_handed_in", at))
     has_plan = select(YearlyPlan.member_id).where(
         YearlyPlan.year == year, YearlyPlan.status != PlanStatus.DRAFT
     )
@@ -167,9 +171,8 @@ async def missing_members(
         select(Member, TelegramAccount)
         .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
         .where(
-            Member.branch_id == branch_id,
+            or_(own, Member.id.in_(hosted_in(branch_id, at))),  # and those away here
             Member.status == MemberStatus.ACTIVE,
-            is_counted("plans_handed_in", year_date(year, on)),
             Member.id.not_in(has_plan),
         )
         .order_by(Member.name_folded, Member.id)

@@ -28,8 +28,9 @@ from storage.models import (
     TelegramAccount,
     TieStatus,
     TransferKind,
+    YearlyPlan,
 )
-from storage.plan_reports import branch_counts
+from storage.plan_reports import branch_counts, missing_members
 from storage.scorecard import Fraction, scorecards
 from storage.standing import (
     counted_ids,
@@ -394,3 +395,16 @@ async def test_a_temporary_transfer_takes_part_at_the_receiving_branch_while_it_
         assert await plans(back) == {"CB1": (2, 1), "CB2": (1, 0)}
         assert await plans(during) == {"CB1": (1, 0), "CB2": (2, 1)}  # the past as it was
         assert await members_counted(s, "invitations", [lan_id], back) == {lan_id}
+        # Without a plan, the branch she takes part in is the one to remind her.
+        stored = await s.get(YearlyPlan, plan.id)
+        assert stored is not None
+        stored.status = PlanStatus.DRAFT
+        await s.flush()
+
+        async def to_remind(code: str, on: date) -> list[str]:
+            return [p.member.full_name for p in await missing_members(s, u[code].id, 2026, on)]
+
+        assert await to_remind("CB2", during) == ["Đỗ Hà", "Lê Lan"]
+        assert await to_remind("CB1", during) == ["Vũ An"]
+        assert await to_remind("CB2", back) == ["Đỗ Hà"]
+        assert await to_remind("CB1", back) == ["Lê Lan", "Vũ An"]
