@@ -57,8 +57,8 @@ from handlers.meeting_manage import (
 from handlers.member_status import STATUS_FLOW, member_status_handlers, on_status_input
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import NOT_LINKED, Show, menu_handlers, show_help
-from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
-from handlers.notice_status import notice_status_handlers
+from handlers.notices.compose import notice_compose_handlers, on_notice_input, show_notices
+from handlers.notices.status import notice_status_handlers
 from handlers.onboarding import on_typed_before_link, onboarding_handlers
 from handlers.plan_assess import on_note_input, plan_assess_handlers
 from handlers.plan_member import on_plan_input, plan_member_handlers
