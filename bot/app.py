@@ -57,8 +57,7 @@ from handlers.meeting_manage import (
 from handlers.member_status import STATUS_FLOW, member_status_handlers, on_status_input
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import NOT_LINKED, Show, menu_handlers, show_help
-from handlers.notices.compose import notice_compose_handlers, on_notice_input, show_notices
-from handlers.notices.status import notice_status_handlers
+from handlers.notices.feature import FEATURE as NOTICES
 from handlers.onboarding import on_typed_before_link, onboarding_handlers
 from handlers.plan_assess import on_note_input, plan_assess_handlers
 from handlers.plan_member import on_plan_input, plan_member_handlers
@@ -339,7 +338,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         "me": show_me,
         "help": show_help,
         "members": show_branch_members,
-        "notices": show_notices,
+        **NOTICES.menu,
         "meetings": show_meetings,
         "residence": show_residence,
         "plan": show_plan,
@@ -355,8 +354,7 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         *member_status_handlers(),
         *probation_handlers(),
         *transfer_handlers(),
-        *notice_compose_handlers(),
-        *notice_status_handlers(),
+        *NOTICES.all_handlers(),
         *meeting_compose_handlers(),
         *meeting_manage_handlers(),
         *meeting_answer_handlers(),
@@ -398,7 +396,7 @@ def drafts() -> dict[str, Draft]:
     meetings, residence, plan = N_("📅 Meetings"), N_("🏠 Residence ties"), N_("📝 Yearly plan")
     surveys, members = N_("🗳 Surveys"), N_("👥 Branch members")
     return {
-        "notice": Draft(on_notice_input, N_("a notice"), N_("📣 Send a notice")),
+        **NOTICES.flows,
         "meeting": Draft(on_meeting_input, N_("a new meeting"), meetings),
         "meeting_edit": Draft(
             on_edit_input,

@@ -15,12 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.scheduler import JobContext
 from bot.settings import Settings
 from handlers.common import Context
-from handlers.notice_common import (
-    notice_messages,
-    reader_default,
-    reader_translator,
-    reminder_messages,
-)
+from handlers.notice_common import reader_default, reader_translator
+from handlers.notices.messages import notice_messages, reminder_messages
 from handlers.survey_common import invitation_messages
 from handlers.usecase import Env, env_of
 from storage import outbox, schedule
