@@ -262,7 +262,8 @@ def _add_handlers(
 ) -> None:
     """Each feature's handlers in the list's order; the menu and the catch-alls last.
     Refuses (FeatureConflict) a list where two declarations claim the same name."""
-    check_features(features)
+    typed_answers = draft_handlers(drafts(features))  # its ❌ / ▶️ / ✅ / ✏️ buttons count too
+    check_features([*features, Feature("drafts", lambda: typed_answers)])
     menu: dict[str, Show] = {k: show for f in features for k, show in f.menu.items()}
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
         *(handler for feature in features for handler in feature.all_handlers()),
@@ -274,7 +275,7 @@ def _add_handlers(
         CallbackQueryHandler(_unknown_button),
     ]
     application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
-    application.add_handlers(draft_handlers(drafts(features)), group=GROUP_DRAFTS)
+    application.add_handlers(typed_answers, group=GROUP_DRAFTS)
     application.add_handlers(feature_handlers, group=GROUP_FEATURES)
     application.add_error_handler(on_error)
 

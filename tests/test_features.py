@@ -59,10 +59,13 @@ def test_two_features_with_the_same_prefix_flow_or_job_fail_loudly() -> None:
         check_features([notices, notices])
 
 
-def test_building_the_bot_refuses_clashing_features(monkeypatch: pytest.MonkeyPatch) -> None:
-    clash = Feature("clash", lambda: [CallbackQueryHandler(_nothing, pattern=r"^nlist$")])
+@pytest.mark.parametrize("prefix", ["nlist", "dfs"])  # a feature's, the drafts' Send
+def test_building_the_bot_refuses_clashing_features(
+    monkeypatch: pytest.MonkeyPatch, prefix: str
+) -> None:
+    clash = Feature("clash", lambda: [CallbackQueryHandler(_nothing, pattern=rf"^{prefix}$")])
     monkeypatch.setattr("bot.app.FEATURES", (*FEATURES, clash))
-    with pytest.raises(FeatureConflict, match="button prefix 'nlist'"):
+    with pytest.raises(FeatureConflict, match=f"button prefix '{prefix}'"):
         build_application(Settings(_env_file=None, bot_token="1:x"))
 
 
