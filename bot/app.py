@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,72 +40,13 @@ from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
 from bot.webhook import start_webhook_server, webhook_app
-from handlers.bulk_send import KIND as BULK_SEND_JOB
-from handlers.bulk_send import run_bulk_send
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
 from handlers.drafts import Draft, draft_handlers
-from handlers.language import language_handlers
-from handlers.meeting_answer import meeting_answer_handlers, on_reason_input, reason_problem
-from handlers.meeting_attendance import meeting_attendance_handlers
-from handlers.meeting_compose import meeting_compose_handlers, on_meeting_input
-from handlers.meeting_jobs import meeting_jobs
-from handlers.meeting_manage import (
-    edit_problem,
-    meeting_manage_handlers,
-    on_edit_input,
-    show_meetings,
-)
-from handlers.member_status import STATUS_FLOW, member_status_handlers, on_status_input
-from handlers.members import member_handlers, show_branch_members
-from handlers.menu import NOT_LINKED, Show, menu_handlers, show_help
-from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
-from handlers.notice_status import notice_status_handlers
-from handlers.onboarding import on_typed_before_link, onboarding_handlers
-from handlers.plan_assess import on_note_input, plan_assess_handlers
-from handlers.plan_member import on_plan_input, plan_member_handlers
-from handlers.plan_menu import plan_menu_handlers, show_plan
-from handlers.plan_overview import plan_overview_handlers
-from handlers.plan_record import plan_record_handlers
-from handlers.plan_reminders import remind_missing_plans
-from handlers.plan_reopen import plan_reopen_handlers
-from handlers.plan_review import comment_problem, on_return_input, plan_review_handlers
-from handlers.probation import (
-    PROBATION_FLOW,
-    on_probation_input,
-    probation_handlers,
-    remind_probation,
-)
-from handlers.profile import profile_handlers, show_me
-from handlers.reports import report_handlers, show_reports
-from handlers.residence import on_activity_input, residence_handlers, show_residence
-from handlers.residence_comment import comment_handlers, on_comment_input
-from handlers.residence_committee import committee_handlers
-from handlers.residence_common import (
-    ACTIVITY_FLOW,
-    COMMENT_FLOW,
-    DECLINE_FLOW,
-    EXEMPT_FLOW,
-    REGISTER_FLOW,
-    note_problem,
-)
-from handlers.residence_exempt import exemption_handlers, on_exemption_reason
-from handlers.residence_host import host_handlers, on_decline_reason
-from handlers.residence_register import on_register_input, register_handlers
-from handlers.residence_save import save_handlers
-from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
-from handlers.residence_window import ask_for_comments, book_comment_window
-from handlers.scorecard import scorecard_handlers
-from handlers.survey_answer import on_answer_input, survey_answer_handlers
-from handlers.survey_create import on_new_input, survey_create_handlers
-from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
-from handlers.survey_menu import show_surveys, survey_menu_handlers
-from handlers.transfers import TRANSFER_FLOW, flag_overdue, on_transfer_input, transfer_handlers
+from handlers.feature import Feature, check_features
+from handlers.features import FEATURES
+from handlers.menu import Show, menu_handlers
 from storage.db import create_engine, session_factory, transaction
-from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
-from storage.plan_schedule import schedule_reminders
-from storage.probation import KIND as PROBATION_JOB
 from storage.schedule import lock_bookings
-from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 
 log = logging.getLogger(__name__)
 
@@ -159,21 +101,6 @@ class Chibo:
         await self.application.start()
         await self._register_commands()
         await self._book_standing_jobs()
-        await self._schedule_reminders()
-
-    async def _schedule_reminders(self) -> None:
-        """Reminder jobs for the seasons as they are now (the defaults may have changed)."""
-        async with transaction(self.sessions) as session:
-            await lock_bookings(session)  # instances starting together book once
-            settings = self.settings
-            await schedule_reminders(
-                session,
-                settings.plan_season_defaults(),
-                tz=settings.tz,
-                hour=settings.plan_reminder_hour,
-                now=datetime.now(UTC),
-            )
-        self.scheduler.wake()
 
     async def _register_commands(self) -> None:
         bot = self.application.bot
@@ -185,10 +112,14 @@ class Chibo:
                 await bot.set_my_commands(commands)
 
     async def _book_standing_jobs(self) -> None:
-        """Yearly jobs are booked here when missing, so no command is needed for them."""
-        async with transaction(self.sessions) as session:
-            await lock_bookings(session)  # instances starting together book once
-            await book_comment_window(session, self.settings, datetime.now(UTC))
+        """Jobs the features book themselves (yearly windows, the plan reminders for the
+        seasons as they are now) are booked here when missing, so no command is needed."""
+        for feature in FEATURES:
+            for book in feature.bookings:
+                async with transaction(self.sessions) as session:
+                    await lock_bookings(session)  # instances starting together book once
+                    await book(session, self.settings, datetime.now(UTC))
+        self.scheduler.wake()
 
     async def run_polling(self) -> None:
         """Long polling until cancelled (the leader polls; every instance handles updates)."""
@@ -287,14 +218,14 @@ def build_application(settings: Settings) -> Chibo:
         .build()
     )
     application.bot_data[SETTINGS_KEY] = settings
-    _add_handlers(application)
+    _add_handlers(application, FEATURES)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     sender = OutboxSender(sender_bot(settings), sessions, settings)
     application.bot_data[SENDER_KEY] = sender
     replies = ReplySender(request, application.bot.base_url, sender.limits, BOT_TIMEOUT_SECONDS)
     runner = UpdateRunner(application, sessions, settings, replies)
-    scheduler = Scheduler(sessions, settings, _jobs(), after_job=sender.wake)
+    scheduler = Scheduler(sessions, settings, _jobs(FEATURES), after_job=sender.wake)
     application.bot_data[SCHEDULER_KEY] = scheduler
     exports = ExportWorker(application.bot, sessions, settings)
     application.bot_data[EXPORTS_KEY] = exports
@@ -320,67 +251,23 @@ def build_application(settings: Settings) -> Chibo:
     )
 
 
-def _jobs() -> dict[str, JobFn]:
+def _jobs(features: Sequence[Feature]) -> dict[str, JobFn]:
     """The stored jobs' functions, by kind (see bot/scheduler.py)."""
-    return {
-        **meeting_jobs(),
-        COMMENT_WINDOW_JOB: ask_for_comments,
-        KIND_PLAN_REMINDER: remind_missing_plans,
-        PROBATION_JOB: remind_probation,
-        TRANSFER_JOB: flag_overdue,
-        OPEN_JOB: run_open,
-        CLOSE_JOB: run_close,
-        BULK_SEND_JOB: run_bulk_send,
-    }
+    return {kind: job for feature in features for kind, job in feature.jobs.items()}
 
 
-def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any]) -> None:
-    features: dict[str, Show] = {
-        "me": show_me,
-        "help": show_help,
-        "members": show_branch_members,
-        "notices": show_notices,
-        "meetings": show_meetings,
-        "residence": show_residence,
-        "plan": show_plan,
-        "reports": show_reports,
-        "surveys": show_surveys,
-        NOT_LINKED: on_typed_before_link,
-    }
+def _add_handlers(
+    application: Application[Any, ChiboContext, Any, Any, Any, Any],
+    features: Sequence[Feature],
+) -> None:
+    """Each feature's handlers in the list's order; the menu and the catch-alls last.
+    Refuses (FeatureConflict) a list where two declarations claim the same name."""
+    typed_answers = draft_handlers(drafts(features))  # its ❌ / ▶️ / ✅ / ✏️ buttons count too
+    check_features([*features, Feature("drafts", lambda: typed_answers)])
+    menu: dict[str, Show] = {k: show for f in features for k, show in f.menu.items()}
     feature_handlers: list[BaseHandler[Update, ChiboContext, None]] = [
-        *onboarding_handlers(),
-        *language_handlers(),
-        *profile_handlers(),
-        *member_handlers(),
-        *member_status_handlers(),
-        *probation_handlers(),
-        *transfer_handlers(),
-        *notice_compose_handlers(),
-        *notice_status_handlers(),
-        *meeting_compose_handlers(),
-        *meeting_manage_handlers(),
-        *meeting_answer_handlers(),
-        *meeting_attendance_handlers(),
-        *residence_handlers(),
-        *register_handlers(),
-        *save_handlers(),
-        *host_handlers(),
-        *comment_handlers(),
-        *committee_handlers(),
-        *exemption_handlers(),
-        *plan_menu_handlers(),
-        *plan_reopen_handlers(),
-        *plan_member_handlers(),
-        *plan_review_handlers(),
-        *plan_assess_handlers(),
-        *plan_record_handlers(),
-        *plan_overview_handlers(),
-        *report_handlers(),
-        *scorecard_handlers(),
-        *survey_create_handlers(),
-        *survey_answer_handlers(),
-        *survey_menu_handlers(),
-        *menu_handlers(features),
+        *(handler for feature in features for handler in feature.all_handlers()),
+        *menu_handlers(menu),
         # Anything left: commands in groups, and buttons we do not know (forged or stale).
         CommandHandler(
             [name for name, _ in COMMANDS], answer_private_only, filters=filters.ChatType.GROUPS
@@ -388,62 +275,14 @@ def _add_handlers(application: Application[Any, ChiboContext, Any, Any, Any, Any
         CallbackQueryHandler(_unknown_button),
     ]
     application.add_handler(TypeHandler(Update, load_actor), group=GROUP_ACTOR)
-    application.add_handlers(draft_handlers(drafts()), group=GROUP_DRAFTS)
+    application.add_handlers(typed_answers, group=GROUP_DRAFTS)
     application.add_handlers(feature_handlers, group=GROUP_FEATURES)
     application.add_error_handler(on_error)
 
 
-def drafts() -> dict[str, Draft]:
+def drafts(features: Sequence[Feature] = FEATURES) -> dict[str, Draft]:
     """Every flow that waits for typed text: its step, its name and the menu it resumes from."""
-    meetings, residence, plan = N_("📅 Meetings"), N_("🏠 Residence ties"), N_("📝 Yearly plan")
-    surveys, members = N_("🗳 Surveys"), N_("👥 Branch members")
-    return {
-        "notice": Draft(on_notice_input, N_("a notice"), N_("📣 Send a notice")),
-        "meeting": Draft(on_meeting_input, N_("a new meeting"), meetings),
-        "meeting_edit": Draft(
-            on_edit_input,
-            N_("the meeting's new time or place"),
-            meetings,
-            REACHES_OTHERS,
-            edit_problem,
-        ),
-        "meeting_absence": Draft(
-            on_reason_input,
-            N_("the reason for your absence"),
-            meetings,
-            REACHES_OTHERS,
-            reason_problem,
-        ),
-        REGISTER_FLOW: Draft(on_register_input, N_("your residence registration"), residence),
-        ACTIVITY_FLOW: Draft(on_activity_input, N_("a residence activity"), residence),
-        DECLINE_FLOW: Draft(
-            on_decline_reason,
-            N_("the reason for declining a residence tie"),
-            residence,
-            REACHES_OTHERS,
-            note_problem,
-        ),
-        COMMENT_FLOW: Draft(on_comment_input, N_("a yearly residence comment"), residence),
-        EXEMPT_FLOW: Draft(on_exemption_reason, N_("an exemption reason"), residence),
-        STATUS_FLOW: Draft(on_status_input, N_("a member's party standing"), members),
-        PROBATION_FLOW: Draft(on_probation_input, N_("an admission or probation"), members),
-        TRANSFER_FLOW: Draft(on_transfer_input, N_("a transfer of party activity"), members),
-        "plan": Draft(on_plan_input, N_("your yearly plan"), plan),
-        "plan_note": Draft(on_note_input, N_("a note on your self-assessment"), plan),
-        "plan_return": Draft(
-            on_return_input,
-            N_("the comment returning a plan"),
-            plan,
-            REACHES_OTHERS,
-            comment_problem,
-        ),
-        "survey_new": Draft(on_new_input, N_("a new survey"), surveys),
-        "survey_answer": Draft(on_answer_input, N_("your survey answers"), surveys),
-    }
-
-
-# The steps whose typed answer goes to other people: shown back with Send / Edit first.
-REACHES_OTHERS = frozenset({"time", "place", "reason", "comment"})
+    return {name: draft for feature in features for name, draft in feature.flows.items()}
 
 
 async def _unknown_button(update: Update, context: ChiboContext) -> None:

@@ -12,17 +12,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import wake_sender_after_commit
-from bot.scheduler import JobContext, wake_scheduler_after_commit
+from bot.scheduler import JobContext
 from bot.settings import Settings
 from handlers.common import Context
-from handlers.notice_common import (
-    notice_messages,
-    reader_default,
-    reader_translator,
-    reminder_messages,
-)
+from handlers.notice_common import reader_default, reader_translator
+from handlers.notices.messages import notice_messages, reminder_messages
 from handlers.survey_common import invitation_messages
+from handlers.usecase import Env, env_of
 from storage import outbox, schedule
 from storage.models import Member, TelegramAccount
 from storage.notices import get_notice, queue_notice, queue_reminder
@@ -78,17 +74,26 @@ QUEUES: dict[str, Queue] = {
 
 
 async def queue_or_schedule(context: Context, what: str, object_id: int, people: int) -> None:
+    """`queue_or_book` from a handler."""
+    await queue_or_book(
+        context.db, env_of(context), context.actor.member_id, what, object_id, people
+    )
+
+
+async def queue_or_book(
+    session: AsyncSession, env: Env, by: int | None, what: str, object_id: int, people: int
+) -> None:
     """Queues the messages now, or (for more than `bulk_job_threshold` people) books the job
-    that queues them, due at once."""
-    now = context.now()
-    if people <= context.settings.bulk_job_threshold:
-        await QUEUES[what](context.db, object_id, context.settings, now)
-        wake_sender_after_commit(context.bot_data)
+    that queues them, due at once; `by` is told when it is done."""
+    now = env.now
+    if people <= env.settings.bulk_job_threshold:
+        await QUEUES[what](session, object_id, env.settings, now)
+        env.wake_sender()
         return
-    payload = {"what": what, "id": object_id, "by": context.actor.member_id}
+    payload = {"what": what, "id": object_id, "by": by}
     key = f"bulk:{what}:{object_id}:{now.timestamp()}"
-    await schedule.schedule(context.db, KIND, key, now, payload)
-    wake_scheduler_after_commit(context.bot_data)
+    await schedule.schedule(session, KIND, key, now, payload)
+    env.wake_scheduler()
 
 
 async def run_bulk_send(job: JobContext) -> None:

@@ -46,6 +46,8 @@ CANCEL_WORDS = frozenset({"huy", "thoi", "cancel", "stop"})  # compared without 
 TYPED_KEY = "_typed"  # the answer shown back, waiting for Send / Edit
 ECHO_LIMIT = 200  # characters of a typed answer shown back in an echo line
 CANCEL_DATA, RESUME, SEND, EDIT = "dfx", "dfr", "dfs", "dfe"
+# The steps whose typed answer goes to other people: shown back with Send / Edit first.
+REACHES_OTHERS = frozenset({"time", "place", "reason", "comment"})
 
 
 @dataclass(frozen=True)

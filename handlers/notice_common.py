@@ -1,4 +1,5 @@
-"""What the notice compose and status handlers share: the audience, the members' messages."""
+"""Helpers the notices began and other features use: a unit as an audience, an excerpt, the
+content of a message, the reader's language and per-language rendering."""
 
 from __future__ import annotations
 
@@ -7,22 +8,13 @@ from typing import Any
 
 from telegram import Message
 
-from bot.access import Action, Actor, can
 from bot.i18n import LANGUAGES, Translator, pick_language, translator
 from bot.settings import Settings
-from storage.models import AttachmentKind, Notice, TelegramAccount, Unit
-from storage.outbox import text_payload
+from storage.models import AttachmentKind, TelegramAccount, Unit
 
-FLOW = "notice"
-TEXT_LIMIT = 4096  # Telegram's limit for a message text
-CAPTION_LIMIT = 1024  # and for a document's or photo's caption
 EXCERPT = 300  # characters of the notice quoted in reminders and lists
 
 SEND_METHOD = {AttachmentKind.PHOTO: "sendPhoto", AttachmentKind.DOCUMENT: "sendDocument"}
-
-
-def may_send(actor: Actor, unit: Unit | None) -> bool:
-    return unit is not None and can(actor, Action.SEND_NOTICES, unit.path)
 
 
 def audience_name(unit: Unit, _: Translator) -> str:
@@ -67,11 +59,6 @@ def reader_translator(account: TelegramAccount | None, settings: Settings) -> Tr
     return translator(language, settings.tz)
 
 
-def acknowledge_markup(notice_id: int, label: str) -> dict[str, Any]:
-    """The Bot API JSON of the one-button keyboard; pressing it again is harmless."""
-    return {"inline_keyboard": [[{"text": label, "callback_data": f"nack:{notice_id}"}]]}
-
-
 PerLanguage = dict[str, tuple[str, dict[str, Any]]]  # language -> (method, payload)
 
 
@@ -85,32 +72,3 @@ def per_language(
 ) -> PerLanguage:
     """A message rendered once in each language, for `storage.bulk_outbox`."""
     return {language: build(translator(language, settings.tz)) for language in LANGUAGES}
-
-
-def notice_messages(notice: Notice, settings: Settings) -> PerLanguage:
-    """The notice as the members get it: sent without parse_mode, so the text is never HTML."""
-
-    def build(_: Translator) -> tuple[str, dict[str, Any]]:
-        markup = acknowledge_markup(notice.id, _("✅ Received"))
-        kind = notice.attachment_kind
-        if kind is None:
-            return "sendMessage", text_payload(notice.text, reply_markup=markup)
-        media: dict[str, Any] = {kind.value: notice.attachment_file_id, "reply_markup": markup}
-        if notice.text:
-            media["caption"] = notice.text
-        return SEND_METHOD[kind], media
-
-    return per_language(build, settings)
-
-
-def reminder_messages(notice: Notice, settings: Settings) -> PerLanguage:
-    def build(_: Translator) -> tuple[str, dict[str, Any]]:
-        text = _(
-            "🔔 Reminder: please confirm that you have received the notice of {date}:\n\n{excerpt}",
-            date=_.date_text(notice.created_at),
-            excerpt=excerpt(notice.text, _),
-        )
-        markup = acknowledge_markup(notice.id, _("✅ Received"))
-        return "sendMessage", text_payload(text, reply_markup=markup)
-
-    return per_language(build, settings)

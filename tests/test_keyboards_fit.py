@@ -1,6 +1,7 @@
 """Every inline keyboard the bot can show fits a phone: walks the button declarations in
-handlers/ (each InlineKeyboardButton and each Bot API button dict) and checks every label the
-catalogs can put there, in both languages.
+handlers/ and its feature packages (each InlineKeyboardButton, each Bot API button dict, and
+each button made by the codec: `KIND.button(label, ...)` / `KIND.json(label, ...)`) and checks
+every label the catalogs can put there, in both languages.
 
 A label is measured without its placeholders (names of people and units are cut at run time by
 bot/fit.py's `button_label`); a label over LABEL_LIMIT, or a long label in a row of three or more,
@@ -23,6 +24,7 @@ from bot.i18n import LANGUAGES, LOCALES_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 BUTTON_CALLS = {"InlineKeyboardButton", "Button"}
+CODEC_CALLS = {"button", "json"}  # handlers/buttons.py: ButtonKind.button / ButtonKind.json
 LONG = 12  # a phone shows three buttons to a row at about this width each
 PLACEHOLDER = re.compile(r"\{[^}]*\}")
 
@@ -66,6 +68,8 @@ def _tables(trees: dict[str, ast.Module]) -> dict[str, list[str]]:
 def _label_node(node: ast.AST) -> ast.AST | None:
     if isinstance(node, ast.Call) and getattr(node.func, "id", None) in BUTTON_CALLS:
         return node.args[0] if node.args else None
+    if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in CODEC_CALLS:
+        return node.args[0] if node.args else None
     if isinstance(node, ast.Dict):
         for key, value in zip(node.keys, node.values, strict=True):
             if isinstance(key, ast.Constant) and key.value == "text":
@@ -75,9 +79,10 @@ def _label_node(node: ast.AST) -> ast.AST | None:
 
 
 def _declarations() -> tuple[list[Declared], list[list[Declared]]]:
+    handlers = ROOT / "handlers"
     trees = {
-        path.name: ast.parse(path.read_text(encoding="utf-8"))
-        for path in sorted((ROOT / "handlers").glob("*.py"))
+        path.relative_to(handlers).as_posix(): ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted(handlers.rglob("*.py"))
     }
     named = _tables(trees)
     buttons: list[Declared] = []
@@ -123,6 +128,8 @@ def test_the_walk_finds_the_keyboards() -> None:
     buttons, rows = _declarations()
     assert len(buttons) > 80 and len(rows) > 10
     assert any("◐ Partly done" in b.labels for b in buttons)
+    made_by_codec = {b.where.split(":")[0] for b in buttons if "📤 Send" in b.labels}
+    assert "notices/compose.py" in made_by_codec
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

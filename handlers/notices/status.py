@@ -4,39 +4,30 @@ members' "Received" button."""
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import Action, can, can_anywhere, paths_for
+from bot.access import Action, can_anywhere, paths_for
 from bot.i18n import Translator
-from handlers.bulk_send import NOTICE_REMINDER, queue_or_schedule
-from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse
-from handlers.notice_common import (
-    acknowledge_markup,
-    audience_name,
-    excerpt,
-    may_send,
-)
-from handlers.reminder_guard import recently_reminded, too_soon_text
-from storage import audit
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_buttons, edit_text, refuse
+from handlers.notice_common import audience_name, excerpt
+from handlers.notices import buttons
+from handlers.notices.actions import acknowledge_notice, may_send, remind_missing
+from handlers.notices.buttons import NoticeRef
+from handlers.notices.messages import acknowledge_markup
+from handlers.reminder_guard import too_soon_text
+from handlers.usecase import env_of
 from storage.models import Member, Notice
-from storage.notices import (
-    NoticeStatus,
-    acknowledge,
-    get_notice,
-    notice_status,
-    receipt_of,
-    recent_notices,
-    reminder_count,
-)
+from storage.notices import NoticeStatus, get_notice, notice_status, recent_notices
 
 MAX_NAMES = 60  # a status longer than Telegram's 4096 characters would not be sent
 LIST_EXCERPT = 40
 
 
-async def on_list(update: Update, context: Context) -> None:
+async def on_list(update: Update, context: Context, _pressed: object) -> None:
     """The secretary sees the latest notices to their units, each a button to its status."""
     _ = context._
     query = update.callback_query
@@ -58,24 +49,24 @@ async def on_list(update: Update, context: Context) -> None:
 def _list_button(notice: Notice, _: Translator) -> InlineKeyboardButton:
     text = " ".join(notice.text.split())  # a button label is one line
     label = f"{_.date_text(notice.created_at)} · {excerpt(text, _, LIST_EXCERPT)}"
-    return InlineKeyboardButton(label, callback_data=f"nst:{notice.id}")
+    return buttons.STATUS.button(label, NoticeRef(notice.id))
 
 
-async def _managed_notice(update: Update, context: Context, reason: str) -> Notice | None:
+async def _managed_notice(
+    update: Update, context: Context, pressed: NoticeRef, reason: str
+) -> Notice | None:
     """The notice named by the button, if the presser may send notices to its unit."""
-    query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    notice = await get_notice(context.db, args[0]) if args else None
+    notice = await get_notice(context.db, pressed.notice_id)
     if notice is None or not may_send(context.actor, notice.unit):
         await refuse(update, context, reason)
         return None
     return notice
 
 
-async def on_status(update: Update, context: Context) -> None:
+async def on_status(update: Update, context: Context, pressed: NoticeRef) -> None:
     """The secretary sees who got the notice, who acknowledged it, and who did not."""
     _ = context._
-    notice = await _managed_notice(update, context, "notice_status")
+    notice = await _managed_notice(update, context, pressed, "notice_status")
     query = update.callback_query
     if notice is None or query is None:
         return
@@ -84,11 +75,11 @@ async def on_status(update: Update, context: Context) -> None:
     rows = []
     if status.not_acknowledged_count:
         remind = _("🔔 Remind ({count})", count=status.not_acknowledged_count)
-        rows.append([InlineKeyboardButton(remind, callback_data=f"nrm:{notice.id}")])
+        rows.append([buttons.REMIND.button(remind, NoticeRef(notice.id))])
     rows.append(
         [
-            InlineKeyboardButton(_("🔄 Refresh"), callback_data=f"nst:{notice.id}"),
-            InlineKeyboardButton(_("📋 Notices sent"), callback_data="nlist"),
+            buttons.STATUS.button(_("🔄 Refresh"), NoticeRef(notice.id)),
+            buttons.LIST.button(_("📋 Notices sent")),
         ]
     )
     text = _status_text(notice, status, _)
@@ -136,32 +127,22 @@ def _names(title: str, members: list[Member], count: int, _: Translator) -> list
     return lines
 
 
-async def on_remind(update: Update, context: Context) -> None:
+async def on_remind(update: Update, context: Context, pressed: NoticeRef) -> None:
     """Members who got the notice and have not acknowledged it get a reminder."""
     _ = context._
-    notice = await _managed_notice(update, context, "notice_remind")
+    notice = await _managed_notice(update, context, pressed, "notice_remind")
     query, chat = update.callback_query, update.effective_chat
     if notice is None or query is None or chat is None:
         return
-    count = await reminder_count(context.db, notice.id)
+    reminder = await remind_missing(context.db, context.actor, notice, env_of(context))
+    count = reminder.count
     if not count:
         await ack(query, _("Everyone who got the notice has acknowledged it."), show_alert=True)
         return
-    reminded = await recently_reminded(context, "notice_reminded", "notice", notice.id)
-    if reminded.last_at is not None:
-        await ack(query, too_soon_text(context, reminded), show_alert=True)
+    if reminder.too_soon is not None:
+        await ack(query, too_soon_text(context, reminder.too_soon), show_alert=True)
         return
     await ack(query)
-    await queue_or_schedule(context, NOTICE_REMINDER, notice.id, count)
-    await audit.record(
-        context.db,
-        "notice_reminded",
-        actor_member_id=context.actor.member_id,
-        unit_id=notice.unit_id,
-        object_type="notice",
-        object_id=notice.id,
-        details={"recipients": count},
-    )
     await chat.send_message(
         _.plural(
             "🔔 A reminder is on its way to {count} member.",
@@ -171,42 +152,24 @@ async def on_remind(update: Update, context: Context) -> None:
     )
 
 
-async def on_acknowledge(update: Update, context: Context) -> None:
+async def on_acknowledge(update: Update, context: Context, pressed: NoticeRef) -> None:
     """The member confirms they received the notice; the button then shows when."""
     _ = context._
     query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    member_id = context.actor.member_id
-    # A member made inactive since keeps the message, but the button no longer counts.
-    allowed = can(context.actor, Action.USE_MENU)
-    receipt = (
-        await receipt_of(context.db, args[0], member_id, lock=True)  # two presses: one ack
-        if args and allowed and member_id is not None
-        else None
-    )
-    if query is None or receipt is None:
+    when = await acknowledge_notice(context.db, context.actor, pressed.notice_id, context.now())
+    if query is None or when is None:
         await refuse(update, context, "notice_not_yours")
         return
-    first = acknowledge(receipt, context.now())
-    when = receipt.acknowledged_at
-    if first:
-        await audit.record(
-            context.db,
-            "notice_acknowledged",
-            actor_member_id=member_id,
-            object_type="notice",
-            object_id=receipt.notice_id,
-        )
     await ack(query, _("Thank you, your confirmation is recorded."))
     label = _("✅ Received {when}", when=_.datetime_text(when))
-    markup = InlineKeyboardMarkup.de_json(acknowledge_markup(receipt.notice_id, label), None)
+    markup = InlineKeyboardMarkup.de_json(acknowledge_markup(pressed.notice_id, label), None)
     await edit_buttons(query, markup)  # pressed again: it already shows the time
 
 
-def notice_status_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_list, pattern=r"^nlist$"),
-        CallbackQueryHandler(on_status, pattern=r"^nst:"),
-        CallbackQueryHandler(on_remind, pattern=r"^nrm:"),
-        CallbackQueryHandler(on_acknowledge, pattern=r"^nack:"),
-    ]
+# The buttons after sending, and what a press of each does (refused: audited with the reason).
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.LIST.route(on_list, "notice_list"),
+    buttons.STATUS.route(on_status, "notice_status"),
+    buttons.REMIND.route(on_remind, "notice_remind"),
+    buttons.ACKNOWLEDGE.route(on_acknowledge, "notice_not_yours"),
+)

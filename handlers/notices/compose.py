@@ -1,6 +1,7 @@
 """Composing a notice: audience, text or attachment, preview, then send through the outbox.
 
-The draft is a `flow_states` row, so a restart mid-composition loses nothing.
+The draft (handlers/notices/draft.py) is a `flow_states` row, so a restart mid-composition
+loses nothing; sending is `actions.send_notice`.
 """
 
 from __future__ import annotations
@@ -8,36 +9,30 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere
 from bot.i18n import Translator
-from handlers.bulk_send import NOTICE, queue_or_schedule
-from handlers.common import (
-    Context,
-    ack,
-    callback_args,
-    edit_text,
-    refuse,
-    refuse_draft_gone,
-    units_for,
-)
-from handlers.notice_common import (
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse, refuse_draft_gone, units_for
+from handlers.notice_common import audience_name, notice_content
+from handlers.notices import buttons
+from handlers.notices.actions import may_send, send_notice
+from handlers.notices.buttons import NoticeRef, UnitRef
+from handlers.notices.draft import (
+    AUDIENCE,
     CAPTION_LIMIT,
     FLOW,
     TEXT_LIMIT,
-    audience_name,
-    may_send,
-    notice_content,
+    NoticeContent,
+    NoticeDraft,
+    save_draft,
 )
-from storage import audit
-from storage.flows import clear_flow, get_flow, lock_flow, save_flow, touch_flow
+from handlers.usecase import env_of
+from storage.flows import clear_flow, get_flow, lock_flow, touch_flow
 from storage.models import AttachmentKind, FlowState, Unit
-from storage.notices import add_notice, audience_counts
-
-Draft = dict[str, Any]
+from storage.notices import audience_counts
 
 
 async def show_notices(update: Update, context: Context) -> None:
@@ -48,13 +43,10 @@ async def show_notices(update: Update, context: Context) -> None:
         return
     draft = await get_flow(context.db, update.effective_user.id, FLOW)
     new = _("✍️ Continue the draft") if draft else _("✍️ New notice")
-    buttons = [
-        [InlineKeyboardButton(new, callback_data="nnew")],
-        [InlineKeyboardButton(_("📋 Notices sent"), callback_data="nlist")],
-    ]
+    rows = [[buttons.NEW.button(new)], [buttons.LIST.button(_("📋 Notices sent"))]]
     await chat.send_message(
         _("📣 Notices: send information to the members and see who has received it."),
-        reply_markup=InlineKeyboardMarkup(buttons),
+        reply_markup=InlineKeyboardMarkup(rows),
     )
 
 
@@ -63,7 +55,7 @@ async def _audiences(context: Context) -> list[Unit]:
     return await units_for(context, Action.SEND_NOTICES)
 
 
-async def on_new(update: Update, context: Context) -> None:
+async def on_new(update: Update, context: Context, _pressed: object) -> None:
     """The secretary continues their draft, or picks the audience of a new notice."""
     _ = context._
     query, user = update.callback_query, update.effective_user
@@ -71,8 +63,8 @@ async def on_new(update: Update, context: Context) -> None:
         await refuse(update, context, "notice_new")
         return
     await ack(query)
-    draft = await get_flow(context.db, user.id, FLOW)
-    if draft is not None and draft.step != "audience" and await _resumed(update, context, draft):
+    state = await get_flow(context.db, user.id, FLOW)
+    if state is not None and await _resumed(update, context, state):
         return
     units = await _audiences(context)
     if len(units) == 1:
@@ -80,10 +72,8 @@ async def on_new(update: Update, context: Context) -> None:
     elif not units:
         await _send_text(update, _("There are no branches under your roles yet."))
     else:
-        await save_flow(context.db, user.id, FLOW, "audience", {}, context.now())
-        rows = [
-            [InlineKeyboardButton(audience_name(u, _), callback_data=f"na:{u.id}")] for u in units
-        ]
+        await save_draft(context.db, user.id, NoticeDraft(), context.now())
+        rows = [[buttons.AUDIENCE.button(audience_name(u, _), UnitRef(u.id))] for u in units]
         markup = InlineKeyboardMarkup(rows)
         await _send_text(update, _("Who should get the notice?"), markup)
 
@@ -93,26 +83,32 @@ async def _send_text(update: Update, text: str, markup: InlineKeyboardMarkup | N
         await update.effective_chat.send_message(text, reply_markup=markup)
 
 
-async def _resumed(update: Update, context: Context, draft: FlowState) -> bool:
-    """Shows the draft's current step again; False (draft dropped) if its audience is no
-    longer the actor's to send to (a role was revoked meanwhile)."""
-    unit = await context.db.get(Unit, int(draft.data.get("unit_id", 0)))
-    if unit is None or not may_send(context.actor, unit):
-        await clear_flow(context.db, draft.user_id, draft.flow)
+async def _resumed(update: Update, context: Context, state: FlowState) -> bool:
+    """Shows the draft's current step again; False if it has no audience yet, or (draft
+    dropped) if its audience is no longer the actor's to send to (a role was revoked)."""
+    draft = NoticeDraft.load(state.data)
+    if draft.step == AUDIENCE:
         return False
-    await touch_flow(context.db, draft, context.now())  # typed text goes here again
-    if draft.step == "preview":
-        await _show_preview(update, context, unit, draft.data)
+    unit = await _unit(context, draft)
+    if unit is None or not may_send(context.actor, unit):
+        await clear_flow(context.db, state.user_id, state.flow)
+        return False
+    await touch_flow(context.db, state, context.now())  # typed text goes here again
+    if draft.content is not None:
+        await _show_preview(update, context, unit, draft.content)
     else:
         await _ask_for_text(update, context, unit)
     return True
 
 
-async def on_audience(update: Update, context: Context) -> None:
+async def _unit(context: Context, draft: NoticeDraft) -> Unit | None:
+    return await context.db.get(Unit, draft.unit_id) if draft.unit_id is not None else None
+
+
+async def on_audience(update: Update, context: Context, chosen: UnitRef) -> None:
     """The secretary picked the audience and is asked for the text."""
     query, user = update.callback_query, update.effective_user
-    args = callback_args(query, 1) if query else None
-    unit = await context.db.get(Unit, args[0]) if args else None
+    unit = await context.db.get(Unit, chosen.unit_id)
     if query is None or user is None or not may_send(context.actor, unit):
         await refuse(update, context, "notice_audience")
         return
@@ -126,7 +122,7 @@ async def _ask_for_text(update: Update, context: Context, unit: Unit) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
-    await save_flow(context.db, user.id, FLOW, "text", {"unit_id": unit.id}, context.now())
+    await save_draft(context.db, user.id, NoticeDraft(unit.id), context.now())
     await chat.send_message(
         _(
             "Send me the notice to {audience}: a text (up to {text_limit} characters), or a "
@@ -140,64 +136,66 @@ async def _ask_for_text(update: Update, context: Context, unit: Unit) -> None:
 
 
 def _cancel_markup(_: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(_("❌ Cancel"), callback_data="ncancel")]])
+    return InlineKeyboardMarkup([[buttons.CANCEL.button(_("❌ Cancel"))]])
 
 
-async def on_notice_input(update: Update, context: Context, draft: FlowState) -> None:
+async def on_notice_input(update: Update, context: Context, state: FlowState) -> None:
     """The secretary's text or attachment: a preview, or why it cannot be sent as it is."""
     _ = context._
     message = update.effective_message
-    unit = await context.db.get(Unit, int(draft.data.get("unit_id", 0)))
+    draft = NoticeDraft.load(state.data)
+    unit = await _unit(context, draft)
     if message is None:
         return
-    if draft.step != "audience" and not may_send(context.actor, unit):
-        await clear_flow(context.db, draft.user_id, draft.flow)  # the role is gone: so is the draft
+    if draft.step != AUDIENCE and not may_send(context.actor, unit):
+        await clear_flow(context.db, state.user_id, state.flow)  # the role is gone: so is the draft
         await refuse(update, context, "notice_draft_forbidden")
         return
-    if draft.step == "audience" or unit is None:
+    if draft.step == AUDIENCE or unit is None:
         await message.reply_text(
             _("Please choose who should get the notice with the buttons above.")
         )
         return
-    content = notice_content(message)
-    if content is None:
+    found = notice_content(message)
+    if found is None:
         await message.reply_text(_("Please send a text, a document or a photo."))
         return
+    content = NoticeContent.of(found)
     problem = _too_long(content, _)
     if problem:
         await message.reply_text(problem)
         return
-    data = {"unit_id": unit.id, **content}
-    await save_flow(context.db, draft.user_id, FLOW, "preview", data, context.now())
-    await _show_preview(update, context, unit, data)
+    await save_draft(context.db, state.user_id, NoticeDraft(unit.id, content), context.now())
+    await _show_preview(update, context, unit, content)
 
 
-def _too_long(content: Draft, _: Translator) -> str | None:
+def _too_long(content: NoticeContent, _: Translator) -> str | None:
     """Why Telegram would refuse the text, naming its limit; None when it fits."""
-    limit = TEXT_LIMIT if content["kind"] is None else CAPTION_LIMIT
-    if len(content["text"]) <= limit:
+    if len(content.text) <= content.limit:
         return None
     return _(
         "This is {length} characters long; Telegram allows at most {limit}. Please shorten "
         "it and send it again: your draft is kept.",
-        length=len(content["text"]),
-        limit=limit,
+        length=len(content.text),
+        limit=content.limit,
     )
 
 
-async def _show_preview(update: Update, context: Context, unit: Unit, data: Draft) -> None:
+async def _show_preview(
+    update: Update, context: Context, unit: Unit, content: NoticeContent
+) -> None:
     """The notice exactly as members will get it, then the question with Send and Cancel."""
     _ = context._
     chat = update.effective_chat
     if chat is None:
         return
-    text, file_id = data["text"] or None, str(data.get("file_id"))
-    if data.get("kind") == AttachmentKind.PHOTO.value:
+    text, file_id = content.text or None, str(content.file_id)
+    if content.kind == AttachmentKind.PHOTO:
         await chat.send_photo(file_id, caption=text)
-    elif data.get("kind") == AttachmentKind.DOCUMENT.value:
+    elif content.kind == AttachmentKind.DOCUMENT:
         await chat.send_document(file_id, caption=text)
     else:
-        await chat.send_message(data["text"])
+        await chat.send_message(content.text)
     total, linked = await audience_counts(context.db, unit)
     unlinked = total - linked
     where = escape(audience_name(unit, _))  # outside the call: pybabel misreads nested _()
@@ -213,40 +211,37 @@ async def _show_preview(update: Update, context: Context, unit: Unit, data: Draf
         lines.append(
             _("{count} of them have not linked Telegram and will not get it.", count=unlinked)
         )
-    buttons = [
-        [
-            InlineKeyboardButton(_("📤 Send"), callback_data="nsend"),
-            InlineKeyboardButton(_("❌ Cancel"), callback_data="ncancel"),
-        ]
-    ]
+    rows = [[buttons.SEND.button(_("📤 Send")), buttons.CANCEL.button(_("❌ Cancel"))]]
     await chat.send_message(
-        "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(buttons)
+        "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows)
     )
 
 
-async def on_send(update: Update, context: Context) -> None:
+async def on_send(update: Update, context: Context, _pressed: object) -> None:
     """The notice goes to the outbox; the secretary sees whom it goes to and a status button."""
     _ = context._
     query, user = update.callback_query, update.effective_user
     # Locked: a second press at once waits, then finds the draft gone (sent once).
-    draft = await lock_flow(context.db, user.id, FLOW) if user else None
-    if draft is None and query and can_anywhere(context.actor, Action.SEND_NOTICES):
+    state = await lock_flow(context.db, user.id, FLOW) if user else None
+    if state is None and query and can_anywhere(context.actor, Action.SEND_NOTICES):
         await refuse_draft_gone(update, context, "notice_send_gone")
         return
-    unit = await context.db.get(Unit, int(draft.data.get("unit_id", 0))) if draft else None
+    draft = NoticeDraft.load(state.data) if state is not None else NoticeDraft()
+    unit = await _unit(context, draft)
     if (
         query is None
-        or draft is None
-        or draft.step != "preview"
+        or state is None
+        or draft.content is None  # not at the preview
         or not may_send(context.actor, unit)
     ):
         await refuse(update, context, "notice_send")
         return
     assert unit is not None
     await ack(query)
-    notice_id, count = await _send(context, unit, draft)
-    await clear_flow(context.db, draft.user_id, draft.flow)
-    status = InlineKeyboardButton(_("📊 Status"), callback_data=f"nst:{notice_id}")
+    sent = await send_notice(context.db, context.actor, unit, draft.content, env_of(context))
+    notice_id, count = sent.notice_id, sent.recipients
+    await clear_flow(context.db, state.user_id, state.flow)
+    status = buttons.STATUS.button(_("📊 Status"), NoticeRef(notice_id))
     await edit_text(
         query,
         _(
@@ -260,29 +255,7 @@ async def on_send(update: Update, context: Context) -> None:
     )
 
 
-async def _send(context: Context, unit: Unit, draft: FlowState) -> tuple[int, int]:
-    """Stores the notice, its broadcast and receipts; returns its id and how many get it."""
-    data = draft.data
-    kind = AttachmentKind(data["kind"]) if data.get("kind") else None
-    attachment = (str(data["file_id"]), kind) if kind else None
-    notice = await add_notice(
-        context.db, unit.id, context.actor.member_id, data["text"], attachment
-    )
-    _total, linked = await audience_counts(context.db, unit)
-    await queue_or_schedule(context, NOTICE, notice.id, linked)
-    await audit.record(
-        context.db,
-        "notice_sent",
-        actor_member_id=context.actor.member_id,
-        unit_id=unit.id,
-        object_type="notice",
-        object_id=notice.id,
-        details={"recipients": linked},
-    )
-    return notice.id, linked
-
-
-async def on_cancel(update: Update, context: Context) -> None:
+async def on_cancel(update: Update, context: Context, _pressed: object) -> None:
     """The draft is discarded."""
     _ = context._
     query, user = update.callback_query, update.effective_user
@@ -293,10 +266,10 @@ async def on_cancel(update: Update, context: Context) -> None:
     await edit_text(query, _("The draft notice was discarded."))
 
 
-def notice_compose_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_new, pattern=r"^nnew$"),
-        CallbackQueryHandler(on_audience, pattern=r"^na:"),
-        CallbackQueryHandler(on_send, pattern=r"^nsend$"),
-        CallbackQueryHandler(on_cancel, pattern=r"^ncancel$"),
-    ]
+# The buttons of composing, and what a press of each does (refused: audited with the reason).
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.NEW.route(on_new, "notice_new"),
+    buttons.AUDIENCE.route(on_audience, "notice_audience"),
+    buttons.SEND.route(on_send, "notice_send"),
+    buttons.CANCEL.route(on_cancel, "notice_cancel"),
+)

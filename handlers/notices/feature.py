@@ -1,0 +1,16 @@
+"""The notices' surface, declared once: bot/app.py registers what is listed here."""
+
+from __future__ import annotations
+
+from bot.i18n import N_
+from handlers.drafts import Draft
+from handlers.feature import Feature
+from handlers.notices import compose, status
+from handlers.notices.draft import FLOW
+
+FEATURE = Feature(
+    "notices",
+    buttons=(*compose.ROUTES, *status.ROUTES),
+    menu={"notices": compose.show_notices},
+    flows={FLOW: Draft(compose.on_notice_input, N_("a notice"), N_("📣 Send a notice"))},
+)
