@@ -24,6 +24,7 @@ from telegram.ext import (
 from bot.context import SETTINGS_KEY, ChiboContext
 from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
 from bot.delivery_http import AiohttpRequest
+from bot.early_answers import EarlyAnswers
 from bot.export_worker import EXPORTS_KEY, ExportWorker
 from bot.i18n import LANGUAGES, N_, translator
 from bot.leadership import (
@@ -38,6 +39,7 @@ from bot.replies import DeferringRequest, ReplySender
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
+from bot.shared_pace import SharedPace
 from bot.webhook import start_webhook_server, webhook_app
 from handlers.bulk_send import KIND as BULK_SEND_JOB
 from handlers.bulk_send import run_bulk_send
@@ -58,7 +60,7 @@ from handlers.member_status import STATUS_FLOW, member_status_handlers, on_statu
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import NOT_LINKED, Show, menu_handlers, show_help
 from handlers.notice_compose import notice_compose_handlers, on_notice_input, show_notices
-from handlers.notice_status import notice_status_handlers
+from handlers.notice_status import answer_acknowledgements, notice_status_handlers
 from handlers.onboarding import on_typed_before_link, onboarding_handlers
 from handlers.plan_assess import on_note_input, plan_assess_handlers
 from handlers.plan_member import on_plan_input, plan_member_handlers
@@ -290,10 +292,13 @@ def build_application(settings: Settings) -> Chibo:
     _add_handlers(application)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    sender = OutboxSender(sender_bot(settings), sessions, settings)
+    pace = SharedPace(sessions, settings.outbox_rate)  # with other instances (PostgreSQL)
+    sender = OutboxSender(sender_bot(settings), sessions, settings, pace)
     application.bot_data[SENDER_KEY] = sender
-    replies = ReplySender(request, application.bot.base_url, sender.limits, BOT_TIMEOUT_SECONDS)
-    runner = UpdateRunner(application, sessions, settings, replies)
+    base_url = application.bot.base_url
+    replies = ReplySender(request, base_url, sender.limits, BOT_TIMEOUT_SECONDS, pace)
+    early = EarlyAnswers({"nack": answer_acknowledgements}, settings, replies)
+    runner = UpdateRunner(application, sessions, settings, replies, early)
     scheduler = Scheduler(sessions, settings, _jobs(), after_job=sender.wake)
     application.bot_data[SCHEDULER_KEY] = scheduler
     exports = ExportWorker(application.bot, sessions, settings)

@@ -5,14 +5,26 @@ from __future__ import annotations
 
 from html import escape
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
-from bot.i18n import Translator
+from bot.early_answers import Answer, Press
+from bot.i18n import N_, Translator, pick_language, translator
+from bot.settings import Settings
 from handlers.bulk_send import NOTICE_REMINDER, queue_or_schedule
-from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse
+from handlers.common import (
+    MAX_ROW_ID,
+    NOT_FOR_YOU,
+    Context,
+    ack,
+    callback_args,
+    edit_buttons,
+    edit_text,
+    refuse,
+)
 from handlers.notice_common import (
     acknowledge_markup,
     audience_name,
@@ -27,11 +39,13 @@ from storage.notices import (
     acknowledge,
     get_notice,
     notice_status,
+    pressers_with_receipts,
     receipt_of,
     recent_notices,
     reminder_count,
 )
 
+RECORDED = N_("Thank you, your confirmation is recorded.")
 MAX_NAMES = 60  # a status longer than Telegram's 4096 characters would not be sent
 LIST_EXCERPT = 40
 
@@ -197,10 +211,38 @@ async def on_acknowledge(update: Update, context: Context) -> None:
             object_type="notice",
             object_id=receipt.notice_id,
         )
-    await ack(query, _("Thank you, your confirmation is recorded."))
+    await ack(query, _(RECORDED))
     label = _("✅ Received {when}", when=_.datetime_text(when))
     markup = InlineKeyboardMarkup.de_json(acknowledge_markup(receipt.notice_id, label), None)
     await edit_buttons(query, markup)  # pressed again: it already shows the time
+
+
+async def answer_acknowledgements(
+    session: AsyncSession, presses: list[Press], settings: Settings
+) -> dict[str, Answer]:
+    """The answers `on_acknowledge` will give, for presses answered as they arrive
+    (bot/early_answers.py): recorded if the presser is an active member with a receipt of
+    the notice, else the same refusal. The handler still records the receipt."""
+    wanted: dict[str, tuple[int, int]] = {}
+    for press in presses:
+        parts = press.data.split(":")
+        if (
+            len(parts) == 2
+            and parts[1].isascii()
+            and parts[1].isdigit()
+            and int(parts[1]) <= MAX_ROW_ID
+        ):
+            wanted[press.query_id] = (press.user_id, int(parts[1]))
+    found = await pressers_with_receipts(session, list(set(wanted.values())))
+    answers: dict[str, Answer] = {}
+    for press in presses:
+        key = wanted.get(press.query_id)
+        mine = key is not None and key in found
+        stored = found.get(key) if key is not None else None
+        language = pick_language(stored, press.language_code, settings.default_locale)
+        _ = translator(language, settings.tz)
+        answers[press.query_id] = Answer(_(RECORDED)) if mine else Answer(_(NOT_FOR_YOU), True)
+    return answers
 
 
 def notice_status_handlers() -> list[BaseHandler[Update, Context, None]]:
