@@ -3,16 +3,18 @@
 Telegram takes `answerCallbackQuery` for about 15 seconds after a press. When hundreds press
 at once (a notice reaching a whole committee), the lanes handle their updates as fast as the
 processor allows, which can take longer than that: answered from the lane, most presses
-would only show a spinner. So the receiving side (the poller or the webhook, right where
+would only show a spinner. So the receiving side (the poller or the webhook, right before
 the updates are stored) answers the presses whose answer is a fast access decision: one read
-for the whole batch, in the transaction that stores it, no Telegram call before the commit.
-The answer goes out after the commit, and the stored update is marked (`ANSWERED`), so its
-handler's own answer is dropped when the lane handles it later; the rest of the handler
-(the receipt, its audit row, the edited button) stays durable and happens once, as before.
+for the whole batch, closed before the answers go out. The stored update is marked
+(`ANSWERED`), so its handler's own answer is dropped when the lane handles it later; the rest
+of the handler (the receipt, its audit row, the edited button) stays durable and happens
+once, as before.
 
 Only buttons with a decider (`Decide`, by the prefix of their callback data) are answered
 early: their decider says what the handler would say, a refusal included. Any other press is
-answered by its handler (lanes with presses go first).
+answered by its handler (lanes with presses waiting for their answer go first; a press
+answered early waits its turn like a message, so the replies that Telegram's limits pace
+start as early as they can).
 
 An answer is not a message: Telegram does not count it against the 30 messages a second,
 so it does not wait for the outbox's limits either.
@@ -22,20 +24,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.replies import ANSWER, Call, ReplySender
 from bot.retry import retry_after_seconds
 from bot.settings import Settings
+from storage import inbox
+from storage.db import read_transaction
 
 log = logging.getLogger(__name__)
 
-ANSWERED = "chibo_answered"  # in a stored payload: its press was answered on arrival
+ANSWERED = inbox.ANSWERED  # in a stored payload: its press was answered on arrival
 TRIES = 3
 PAUSE_SECONDS = 0.5
 
@@ -99,8 +104,24 @@ class EarlyAnswers:
         self.replies = replies
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def decide(self, session: AsyncSession, payloads: Iterable[dict[str, Any]]) -> list[Call]:
-        """The answers for the batch's presses that have a decider; marks their payloads."""
+    async def decide(
+        self, sessions: async_sessionmaker[AsyncSession], payloads: list[dict[str, Any]]
+    ) -> list[Call]:
+        """The answers for the batch's presses that have a decider; marks their payloads.
+
+        A read of its own, before the updates are stored: on SQLite it does not queue for the
+        one writer behind the lanes' transactions. Should storing then fail, Telegram sends
+        the updates again and they are answered again (refused as a repeat: harmless)."""
+        try:
+            async with read_transaction(sessions) as session:
+                return await self._decide(session, payloads)
+        except SQLAlchemyError as error:  # the handlers will answer, as before
+            log.warning("early answers unavailable (%s)", type(error).__name__)
+            for payload in payloads:
+                payload.pop(ANSWERED, None)
+            return []
+
+    async def _decide(self, session: AsyncSession, payloads: list[dict[str, Any]]) -> list[Call]:
         by_prefix: dict[str, list[tuple[Press, dict[str, Any]]]] = {}
         for payload in payloads:
             press = press_of(payload)

@@ -187,12 +187,12 @@ class UpdateRunner:
 async def store_and_wake(
     sessions: async_sessionmaker[AsyncSession], runner: UpdateRunner, payloads: list[dict[str, Any]]
 ) -> None:
-    """Stores updates (answering the presses that can be answered at once, bot/early_answers.py)
-    and wakes the lanes."""
-    async with transaction(sessions) as session:
-        answers = await runner.early.decide(session, payloads)
-        await inbox.store_updates(session, payloads)
+    """Stores updates and wakes the lanes; presses that can be answered at once are answered
+    first (bot/early_answers.py), from a read that does not wait for SQLite's one writer."""
+    answers = await runner.early.decide(sessions, payloads)
     runner.early.send(answers)
+    async with transaction(sessions) as session:
+        await inbox.store_updates(session, payloads)
     runner.wake.set()
 
 

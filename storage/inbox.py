@@ -32,6 +32,10 @@ from storage.models import InboxLane, InboxUpdate
 _CHAT_PARTS = ("message", "edited_message", "my_chat_member", "chat_member")
 
 
+# Set in a stored update whose button press was answered as it arrived (bot/early_answers.py).
+ANSWERED = "chibo_answered"
+
+
 def lane_of(payload: dict[str, Any]) -> tuple[int, bool]:
     """The update's chat (its lane; 0 if none) and whether it is a button press."""
     query = payload.get("callback_query")
@@ -55,6 +59,7 @@ async def store_updates(session: AsyncSession, payloads: Iterable[dict[str, Any]
     rows = []
     for p in payloads:
         chat_id, press = lane_of(p)
+        press = press and not p.get(ANSWERED)  # its answer is not due from the lane
         rows.append(
             {
                 "update_id": int(p["update_id"]),
