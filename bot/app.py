@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -101,7 +102,7 @@ from handlers.survey_create import on_new_input, survey_create_handlers
 from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
 from handlers.survey_menu import show_surveys, survey_menu_handlers
 from handlers.transfers import TRANSFER_FLOW, flag_overdue, on_transfer_input, transfer_handlers
-from storage.db import create_engine, session_factory, transaction
+from storage.db import create_engine, receiving_engine, session_factory, transaction
 from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
 from storage.plan_schedule import schedule_reminders
 from storage.probation import KIND as PROBATION_JOB
@@ -149,6 +150,8 @@ class Chibo:
     leadership: Leadership
     wakeups: Wakeups
     maintenance: Maintenance
+    # Where arriving updates are stored and presses answered from (storage/db.py).
+    receiving: async_sessionmaker[AsyncSession]
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -205,7 +208,7 @@ class Chibo:
     async def _lead_polling(self) -> None:
         """What only the leader does in polling mode: poll Telegram and send the outbox."""
         await self.application.bot.delete_webhook()
-        poller = Poller(self.application, self.sessions, self.runner, self.settings)
+        poller = Poller(self.application, self.receiving, self.runner, self.settings)
         async with asyncio.TaskGroup() as group:
             group.create_task(poller.run())
             group.create_task(self.sender.run())
@@ -218,7 +221,7 @@ class Chibo:
         if not settings.webhook_url or secret is None:
             raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET_TOKEN")
         app = webhook_app(
-            settings.webhook_path, secret.get_secret_value(), self.sessions, self.runner
+            settings.webhook_path, secret.get_secret_value(), self.receiving, self.runner
         )
         server = await start_webhook_server(app, settings.webhook_listen, settings.webhook_port)
         try:
@@ -268,6 +271,9 @@ class Chibo:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        receiving = self.receiving.kw.get("bind")
+        if receiving is not None and receiving is not self.engine:
+            await receiving.dispose()
         await self.engine.dispose()
 
 
@@ -310,6 +316,7 @@ def build_application(settings: Settings) -> Chibo:
         SCHEDULE_CHANNEL: scheduler.wake,
     }
     wakeups = Wakeups(settings.database_url, settings.leader_retry_seconds, wakes)
+    runner.share = leader_share(leadership, wakeups)
     return Chibo(
         settings,
         application,
@@ -322,7 +329,26 @@ def build_application(settings: Settings) -> Chibo:
         leadership,
         wakeups,
         Maintenance(sessions, settings),
+        session_factory(receiving_engine(settings.database_url, engine)),
     )
+
+
+# The leader's part of UPDATE_CONCURRENCY while other instances run (bot/leadership.py).
+LEADER_SHARE = 0.25
+
+
+def leader_share(leadership: Leadership, wakeups: Wakeups) -> Callable[[], float]:
+    """While other instances run, the leader handles fewer chats: it also polls Telegram and
+    answers presses as they arrive (bot/early_answers.py), which must not wait behind its
+    own lanes in its event loop (measured in bench/burst with two instances: press p95 from
+    2.1 s to ...). The others take the rest; alone, it takes them all."""
+
+    def share() -> float:
+        if leadership.leading.is_set() and wakeups.others_running():
+            return LEADER_SHARE
+        return 1.0
+
+    return share
 
 
 def _jobs() -> dict[str, JobFn]:

@@ -46,6 +46,9 @@ class SharedPace:
         self.overall_seconds = SPACING / per_second
         self.chat_seconds = SPACING * PER_CHAT_SECONDS
         self._forgotten_at = 0.0
+        # One reservation at a time per process: they queue on the same row anyway, and
+        # waiting here holds no database connection.
+        self._reserving = asyncio.Lock()
 
     async def turn(self, chat_id: int) -> None:
         """Waits for this message's slot among every instance's messages."""
@@ -67,7 +70,7 @@ class SharedPace:
             key = send_pace.OVERALL  # the chat's slot was taken, and it is further apart
 
     async def _reserve(self, chat_id: int) -> float:
-        async with transaction(self.sessions) as session:
+        async with self._reserving, transaction(self.sessions) as session:
             wait = await send_pace.reserve_slot(
                 session, chat_id, self.overall_seconds, self.chat_seconds
             )

@@ -54,8 +54,12 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-async def store_updates(session: AsyncSession, payloads: Iterable[dict[str, Any]]) -> int:
-    """Stores raw updates, ignoring ones already stored (Telegram may deliver twice)."""
+async def store_updates(session: AsyncSession, payloads: Iterable[dict[str, Any]]) -> None:
+    """Stores raw updates, ignoring ones already stored (Telegram may deliver twice).
+
+    The rows go as parameters of one prebuilt statement (SQLAlchemy batches them into one
+    INSERT), not as a VALUES list built for each batch: a statement with 100 rows of
+    parameters is compiled anew every time, this one once."""
     rows = []
     for p in payloads:
         chat_id, press = lane_of(p)
@@ -70,13 +74,17 @@ async def store_updates(session: AsyncSession, payloads: Iterable[dict[str, Any]
             }
         )
     if not rows:
-        return 0
-    insert = _insert(session)
-    statement = (
-        insert(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
+        return
+    statement = _STORE_UPDATES[session.get_bind().dialect.name]
+    await session.execute(statement, rows)
+
+
+_STORE_UPDATES = {
+    name: insert(cast(Table, InboxUpdate.__table__)).on_conflict_do_nothing(
+        index_elements=["update_id"]
     )
-    result = await session.execute(statement)
-    return int(getattr(result, "rowcount", 0) or 0)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 async def last_update_id(session: AsyncSession) -> int | None:

@@ -78,7 +78,8 @@ async def leader_name(url: str) -> object:
         url,
         "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
         " WHERE l.locktype = 'advisory' AND l.granted"
-        " AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
+        " AND ((l.classid::bigint << 32) | l.objid::bigint) = $1"
+        " AND a.datname = current_database()",  # the server is shared with other databases
         LEADER_LOCK_KEY,
     )
 
