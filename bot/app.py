@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -316,7 +315,6 @@ def build_application(settings: Settings) -> Chibo:
         SCHEDULE_CHANNEL: scheduler.wake,
     }
     wakeups = Wakeups(settings.database_url, settings.leader_retry_seconds, wakes)
-    runner.share = leader_share(leadership, wakeups)
     return Chibo(
         settings,
         application,
@@ -331,24 +329,6 @@ def build_application(settings: Settings) -> Chibo:
         Maintenance(sessions, settings),
         session_factory(receiving_engine(settings.database_url, engine)),
     )
-
-
-# The leader's part of UPDATE_CONCURRENCY while other instances run (bot/leadership.py).
-LEADER_SHARE = 0.25
-
-
-def leader_share(leadership: Leadership, wakeups: Wakeups) -> Callable[[], float]:
-    """While other instances run, the leader handles fewer chats: it also polls Telegram and
-    answers presses as they arrive (bot/early_answers.py), which must not wait behind its
-    own lanes in its event loop (measured in bench/burst with two instances: press p95 from
-    2.1 s to ...). The others take the rest; alone, it takes them all."""
-
-    def share() -> float:
-        if leadership.leading.is_set() and wakeups.others_running():
-            return LEADER_SHARE
-        return 1.0
-
-    return share
 
 
 def _jobs() -> dict[str, JobFn]:

@@ -49,11 +49,6 @@ OUTBOX_CHANNEL = "chibo_outbox"
 SCHEDULE_CHANNEL = "chibo_schedule"
 
 Lead = Callable[[], Awaitable[None]]
-# Every instance keeps one LISTEN connection open, named after its role (see _connect).
-_COUNT_INSTANCES = (
-    "SELECT count(*) FROM pg_stat_activity"
-    " WHERE datname = current_database() AND application_name LIKE 'chibo-listen-%'"
-)
 # What a lost or refused database connection raises (a timeout included).
 CONNECTION_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
@@ -160,10 +155,6 @@ class Wakeups:
         self.database_url = database_url
         self.retry_seconds = retry_seconds
         self.wakes = dict(wakes)
-        self.instances = 1  # instances listening on this database, as last counted
-
-    def others_running(self) -> bool:
-        return self.instances > 1
 
     async def run(self) -> None:
         if not is_postgres(self.database_url):
@@ -183,10 +174,8 @@ class Wakeups:
                 await connection.add_listener(channel, self._notified)
             self._wake_all()
             while True:  # asyncpg delivers in the background; the pings find a dead link
-                self.instances = int(
-                    await connection.fetchval(_COUNT_INSTANCES, timeout=PING_TIMEOUT_SECONDS)
-                )
                 await asyncio.sleep(self.retry_seconds)
+                await connection.fetchval("SELECT 1", timeout=PING_TIMEOUT_SECONDS)
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), timeout=PING_TIMEOUT_SECONDS)

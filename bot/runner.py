@@ -25,7 +25,6 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -83,8 +82,6 @@ class UpdateRunner:
         self.holder = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         self.worker = LaneWorker(application, sessions, settings, self.holder, replies)
         self._lanes: dict[int, asyncio.Task[None]] = {}
-        # The part of UPDATE_CONCURRENCY this instance takes now (see `leader_share`).
-        self.share: Callable[[], float] = lambda: 1.0
         self._last_prune = 0.0
         self._streak = 0
 
@@ -116,7 +113,7 @@ class UpdateRunner:
             await self.early.stop()
 
     async def _start_lanes(self) -> None:
-        free = round(self.settings.update_concurrency * self.share()) - len(self._lanes)
+        free = self.settings.update_concurrency - len(self._lanes)
         if free <= 0:
             return
         now = utcnow()
