@@ -25,6 +25,7 @@ from telegram.ext import (
 from bot.context import SETTINGS_KEY, ChiboContext
 from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
 from bot.delivery_http import AiohttpRequest
+from bot.early_answers import Decide, EarlyAnswers
 from bot.export_worker import EXPORTS_KEY, ExportWorker
 from bot.i18n import LANGUAGES, N_, translator
 from bot.leadership import (
@@ -39,13 +40,14 @@ from bot.replies import DeferringRequest, ReplySender
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
+from bot.shared_pace import SharedPace
 from bot.webhook import start_webhook_server, webhook_app
 from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
 from handlers.drafts import Draft, draft_handlers
 from handlers.feature import Feature, check_features
 from handlers.features import FEATURES
 from handlers.menu import Show, menu_handlers
-from storage.db import create_engine, session_factory, transaction
+from storage.db import create_engine, receiving_engine, session_factory, transaction
 from storage.schedule import lock_bookings
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,8 @@ class Chibo:
     leadership: Leadership
     wakeups: Wakeups
     maintenance: Maintenance
+    # Where arriving updates are stored and presses answered from (storage/db.py).
+    receiving: async_sessionmaker[AsyncSession]
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -134,7 +138,7 @@ class Chibo:
     async def _lead_polling(self) -> None:
         """What only the leader does in polling mode: poll Telegram and send the outbox."""
         await self.application.bot.delete_webhook()
-        poller = Poller(self.application, self.sessions, self.runner, self.settings)
+        poller = Poller(self.application, self.receiving, self.runner, self.settings)
         async with asyncio.TaskGroup() as group:
             group.create_task(poller.run())
             group.create_task(self.sender.run())
@@ -147,7 +151,7 @@ class Chibo:
         if not settings.webhook_url or secret is None:
             raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET_TOKEN")
         app = webhook_app(
-            settings.webhook_path, secret.get_secret_value(), self.sessions, self.runner
+            settings.webhook_path, secret.get_secret_value(), self.receiving, self.runner
         )
         server = await start_webhook_server(app, settings.webhook_listen, settings.webhook_port)
         try:
@@ -197,6 +201,9 @@ class Chibo:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        receiving = self.receiving.kw.get("bind")
+        if receiving is not None and receiving is not self.engine:
+            await receiving.dispose()
         await self.engine.dispose()
 
 
@@ -221,10 +228,13 @@ def build_application(settings: Settings) -> Chibo:
     _add_handlers(application, FEATURES)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    sender = OutboxSender(sender_bot(settings), sessions, settings)
+    pace = SharedPace(sessions, settings.outbox_rate)  # with other instances (PostgreSQL)
+    sender = OutboxSender(sender_bot(settings), sessions, settings, pace)
     application.bot_data[SENDER_KEY] = sender
-    replies = ReplySender(request, application.bot.base_url, sender.limits, BOT_TIMEOUT_SECONDS)
-    runner = UpdateRunner(application, sessions, settings, replies)
+    base_url = application.bot.base_url
+    replies = ReplySender(request, base_url, sender.limits, BOT_TIMEOUT_SECONDS, pace)
+    early = EarlyAnswers(_early_answers(FEATURES), settings, replies)
+    runner = UpdateRunner(application, sessions, settings, replies, early)
     scheduler = Scheduler(sessions, settings, _jobs(FEATURES), after_job=sender.wake)
     application.bot_data[SCHEDULER_KEY] = scheduler
     exports = ExportWorker(application.bot, sessions, settings)
@@ -248,7 +258,12 @@ def build_application(settings: Settings) -> Chibo:
         leadership,
         wakeups,
         Maintenance(sessions, settings),
+        session_factory(receiving_engine(settings.database_url, engine)),
     )
+
+
+def _early_answers(features: Sequence[Feature]) -> dict[str, Decide]:
+    return {prefix: decide for f in features for prefix, decide in f.early_answers.items()}
 
 
 def _jobs(features: Sequence[Feature]) -> dict[str, JobFn]:

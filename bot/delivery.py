@@ -38,6 +38,7 @@ from bot.delivery_report import enqueue_reports
 from bot.delivery_send import delivered, judge, later, send_row
 from bot.fit_bot import FittingBot
 from bot.settings import Settings
+from bot.shared_pace import SharedPace
 from bot.waiting import wait_for_event
 from storage import outbox
 from storage.db import transaction
@@ -64,12 +65,18 @@ class OutboxSender:
     """
 
     def __init__(
-        self, bot: Bot, sessions: async_sessionmaker[AsyncSession], settings: Settings
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        pace: SharedPace | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.settings = settings
         self.limits = SendLimits(settings.outbox_rate, time.monotonic)
+        # With other instances on the database, their messages count too (bot/app.py).
+        self.pace = pace
         self._queue: ReadyQueue[Claimed] = ReadyQueue(time.monotonic)
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
@@ -223,6 +230,8 @@ class OutboxSender:
             paid = settings.outbox_paid_broadcast
             timeout = settings.outbox_send_timeout_seconds
             try:
+                if self.pace is not None:
+                    await self.pace.turn(row.chat_id)
                 message_id = await send_row(self.bot, row, paid, timeout)
             finally:
                 self.limits.answered(stamp)

@@ -26,6 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.context import UpdateScope, current_scope
+from bot.early_answers import answered_early, without_mark
 from bot.i18n import N_, translator
 from bot.replies import ANSWER, LIMITED, Call, ReplySender, in_order
 from bot.retry import retry_after_seconds
@@ -201,6 +202,8 @@ class LaneWorker:
                 scope = UpdateScope(session=session, files=files)
                 await self._dispatch(scope, item.payload)
                 calls = in_order(scope.calls)
+                if answered_early(item.payload):  # answered on arrival: one answer a press
+                    calls = [call for call in calls if call.method != ANSWER]
                 if calls:
                     replies = replies_json(calls, scope.language)
                     await inbox.save_replies(session, item.update_id, replies, len(calls))
@@ -229,7 +232,7 @@ class LaneWorker:
     async def _dispatch(self, scope: UpdateScope, payload: dict[str, Any]) -> None:
         token = current_scope.set(scope)
         try:
-            update = Update.de_json(payload, self.application.bot)
+            update = Update.de_json(without_mark(payload), self.application.bot)
             await self.application.process_update(update)
         finally:
             scope.recording = False
@@ -275,7 +278,7 @@ class LaneWorker:
         """A failed update's answer: its button answered, and one message saying so."""
         calls: list[Call] = []
         query = payload.get("callback_query")
-        if isinstance(query, dict) and query.get("id"):
+        if isinstance(query, dict) and query.get("id") and not answered_early(payload):
             calls.append(Call(ANSWER, {"callback_query_id": str(query["id"])}))
         if chat_id:
             _ = translator(language or self.settings.default_locale)

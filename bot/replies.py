@@ -33,6 +33,7 @@ from telegram.request import BaseRequest, RequestData
 from bot.context import current_scope
 from bot.delivery_http import AiohttpRequest
 from bot.delivery_limits import SendLimits, Stamp
+from bot.shared_pace import SharedPace
 
 # Calls that change what people see: recorded while a handler runs, sent after commit.
 DEFERRED = frozenset(
@@ -215,18 +216,29 @@ class DeferringRequest(BaseRequest):
 class ReplySender:
     """Sends stored calls over the handlers' transport, within the outbox's limits: a
     message waits for its chat's window and takes the next overall slot before any queued
-    broadcast message; answers and edits are not messages and go at once."""
+    broadcast message (and, with other instances, a slot shared with theirs); answers and
+    edits are not messages and go at once."""
 
-    def __init__(self, request: BaseRequest, base_url: str, limits: SendLimits, timeout: float):
+    def __init__(
+        self,
+        request: BaseRequest,
+        base_url: str,
+        limits: SendLimits,
+        timeout: float,
+        pace: SharedPace | None = None,
+    ):
         self.request = request
         self.base_url = base_url
         self.limits = limits
         self.timeout = timeout
+        self.pace = pace  # other instances' messages (bot/shared_pace.py)
 
     async def send(self, call: Call) -> Any:
         """Sends one call; raises what python-telegram-bot raises (RetryAfter, BadRequest...)."""
         stamp = await self._admit(call.chat_id) if call.method in LIMITED else None
         try:
+            if stamp is not None and self.pace is not None:
+                await self.pace.turn(call.chat_id or 0)
             return await self.request.post(
                 f"{self.base_url}/{call.method}",
                 request_data=StoredRequestData(call),  # type: ignore[arg-type]

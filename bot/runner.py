@@ -34,6 +34,7 @@ from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.early_answers import EarlyAnswers
 from bot.lanes import (
     MAX_PAUSE_SECONDS,
     HandlerFailed,
@@ -71,10 +72,12 @@ class UpdateRunner:
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         replies: ReplySender,
+        early: EarlyAnswers | None = None,
     ) -> None:
         self.application = application
         self.sessions = sessions
         self.settings = settings
+        self.early = early or EarlyAnswers({}, settings, replies)
         self.wake = asyncio.Event()
         self.holder = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         self.worker = LaneWorker(application, sessions, settings, self.holder, replies)
@@ -107,6 +110,7 @@ class UpdateRunner:
         finally:
             renewer.cancel()
             await self._stop_lanes()
+            await self.early.stop()
 
     async def _start_lanes(self) -> None:
         free = self.settings.update_concurrency - len(self._lanes)
@@ -183,6 +187,10 @@ class UpdateRunner:
 async def store_and_wake(
     sessions: async_sessionmaker[AsyncSession], runner: UpdateRunner, payloads: list[dict[str, Any]]
 ) -> None:
+    """Stores updates and wakes the lanes; presses that can be answered at once are answered
+    first (bot/early_answers.py), from a read that does not wait for SQLite's one writer."""
+    answers = await runner.early.decide(sessions, payloads)
+    runner.early.send(answers)
     async with transaction(sessions) as session:
         await inbox.store_updates(session, payloads)
     runner.wake.set()

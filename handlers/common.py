@@ -14,7 +14,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.access import UNIT_ACTIONS, Action, Actor, can, can_on_member
 from bot.context import ChiboContext, current_scope
 from bot.fit import split_text
-from bot.i18n import pick_language, translator
+from bot.i18n import N_, pick_language, translator
 from bot.logs import log_safe
 from storage import audit
 from storage.members import account_and_member, get_member
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 Context = ChiboContext
 CONTEXT_TYPES = ContextTypes(context=ChiboContext)
+NOT_FOR_YOU = N_("Sorry, this button is not for you or is no longer valid.")
 
 
 async def load_actor(update: Update, context: ChiboContext) -> None:
@@ -123,7 +124,7 @@ async def refuse(
     """A polite, translated refusal that writes nothing but the audit row; `text` when
     there is something more precise to say than "not for you or no longer valid"."""
     _ = context._
-    text = text or _("Sorry, this button is not for you or is no longer valid.")
+    text = text or _(NOT_FOR_YOU)
     query = update.callback_query
     prefix = (query.data or "").split(":", 1)[0][:16] if query else ""
     button = log_safe(prefix) if prefix else "message"  # the data is the user's to forge

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
+from bot.early_answers import Decide
 from bot.scheduler import JobFn
 from bot.settings import Settings
 from handlers.buttons import Route
@@ -41,7 +42,8 @@ class Feature:
     menu: the main-menu entries it answers (key of handlers.menu.ENTRIES -> what to show);
     flows: its stored drafts that wait for typed text, by flow name (handlers.drafts);
     jobs: its stored jobs' functions, by kind (bot.scheduler);
-    bookings: jobs it books itself when the bot starts.
+    bookings: jobs it books itself when the bot starts;
+    early_answers: presses answered as they arrive, by button prefix (bot/early_answers.py).
     """
 
     name: str
@@ -51,6 +53,7 @@ class Feature:
     flows: Mapping[str, Draft] = field(default_factory=dict)
     jobs: Mapping[str, JobFn] = field(default_factory=dict)
     bookings: Sequence[Booking] = ()
+    early_answers: Mapping[str, Decide] = field(default_factory=dict)
 
     def all_handlers(self) -> list[Handler]:
         """The feature's handlers then its button routes (patterns never overlap messages)."""

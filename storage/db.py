@@ -23,6 +23,14 @@ SQLITE_BUSY_TIMEOUT_MS = InlineSQLiteDialect.busy_timeout_ms
 READ_ONLY = "chibo_read_only"
 
 
+# PostgreSQL: the connections kept open cover the lanes' transactions at once (bot/lanes.py)
+# and everything else (the poller, the sender, the shared send slots...). SQLAlchemy's
+# default keeps 5 and closes any other connection when it is returned; the next one then
+# pays a new connection (TLS included), which cost more CPU than the transactions it served
+# (profiled in bench/burst).
+POSTGRES_POOL = {"pool_size": 12, "max_overflow": 8}
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine; on SQLite with WAL, foreign keys, a busy timeout and immediate transactions.
 
@@ -34,7 +42,19 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(inline_url(parsed), **kwargs)
         _configure_sqlite(engine)
         return engine
+    if parsed.get_backend_name() == "postgresql":
+        kwargs = {**POSTGRES_POOL, **kwargs}
     return create_async_engine(parsed, **kwargs)
+
+
+def receiving_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
+    """The engine that stores updates as they arrive (and reads the answers of presses).
+
+    PostgreSQL: two connections of its own, so arriving updates never wait for a connection
+    behind the lanes' transactions. SQLite: the same engine (its one writer is shared)."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return create_engine(url, pool_size=2, max_overflow=0)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

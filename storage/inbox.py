@@ -32,6 +32,10 @@ from storage.models import InboxLane, InboxUpdate
 _CHAT_PARTS = ("message", "edited_message", "my_chat_member", "chat_member")
 
 
+# Set in a stored update whose button press was answered as it arrived (bot/early_answers.py).
+ANSWERED = "chibo_answered"
+
+
 def lane_of(payload: dict[str, Any]) -> tuple[int, bool]:
     """The update's chat (its lane; 0 if none) and whether it is a button press."""
     query = payload.get("callback_query")
@@ -50,11 +54,16 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-async def store_updates(session: AsyncSession, payloads: Iterable[dict[str, Any]]) -> int:
-    """Stores raw updates, ignoring ones already stored (Telegram may deliver twice)."""
+async def store_updates(session: AsyncSession, payloads: Iterable[dict[str, Any]]) -> None:
+    """Stores raw updates, ignoring ones already stored (Telegram may deliver twice).
+
+    The rows go as parameters of one prebuilt statement (SQLAlchemy batches them into one
+    INSERT), not as a VALUES list built for each batch: a statement with 100 rows of
+    parameters is compiled anew every time, this one once."""
     rows = []
     for p in payloads:
         chat_id, press = lane_of(p)
+        press = press and not p.get(ANSWERED)  # its answer is not due from the lane
         rows.append(
             {
                 "update_id": int(p["update_id"]),
@@ -65,13 +74,17 @@ async def store_updates(session: AsyncSession, payloads: Iterable[dict[str, Any]
             }
         )
     if not rows:
-        return 0
-    insert = _insert(session)
-    statement = (
-        insert(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
+        return
+    statement = _STORE_UPDATES[session.get_bind().dialect.name]
+    await session.execute(statement, rows)
+
+
+_STORE_UPDATES = {
+    name: insert(cast(Table, InboxUpdate.__table__)).on_conflict_do_nothing(
+        index_elements=["update_id"]
     )
-    result = await session.execute(statement)
-    return int(getattr(result, "rowcount", 0) or 0)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 async def last_update_id(session: AsyncSession) -> int | None:

@@ -207,6 +207,16 @@ class InboxLane(Base):
     lease_until: Mapped[datetime]
 
 
+class SendPace(Base):
+    """When the next message may go, shared by every instance on one PostgreSQL database
+    (bot/shared_pace.py): key 0 for all messages, else a chat id."""
+
+    __tablename__ = "send_pace"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    next_at: Mapped[datetime]
+
+
 class AuditEntry(Base):
     """Who did what to which object, for the committee's records."""
 

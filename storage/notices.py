@@ -324,3 +324,35 @@ async def queue_reminder(
     return await enqueue_to_all(
         session, recipients, messages, default=default, now=now, broadcast_id=broadcast.id
     )
+
+
+async def pressers_with_receipts(
+    session: AsyncSession, presses: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], str | None]:
+    """Of (Telegram user id, notice id) pairs, those whose user is an active member with a
+    receipt of that notice, and the language each user chose (None: not chosen).
+
+    One statement for a whole batch of presses: answering them must not wait on a query each.
+    """
+    if not presses:
+        return {}
+    users = {user for user, _notice in presses}
+    notices = {notice for _user, notice in presses}
+    query = (
+        select(Member.telegram_user_id, NoticeReceipt.notice_id, TelegramAccount.language)
+        .join(NoticeReceipt, NoticeReceipt.member_id == Member.id)
+        .outerjoin(TelegramAccount, TelegramAccount.user_id == Member.telegram_user_id)
+        .where(
+            Member.telegram_user_id.in_(users),
+            Member.status == MemberStatus.ACTIVE,
+            NoticeReceipt.notice_id.in_(notices),
+            NoticeReceipt.outbox_message_id.is_not(None),
+        )
+    )
+    wanted = set(presses)
+    found: dict[tuple[int, int], str | None] = {}
+    for user, notice, language in await session.execute(query):
+        key = (int(user or 0), notice)
+        if key in wanted:
+            found[key] = language
+    return found

@@ -316,6 +316,22 @@ async def test_enforce_limits(fake: FakeBotApi, bot: Bot) -> None:
     await bot.send_message(111, "free again")
 
 
+async def test_limits_count_messages_only(fake: FakeBotApi, bot: Bot) -> None:
+    """As Telegram: 30 a second and 1 a second per chat are for messages; answering a button
+    press (no message) and editing one are not refused when those limits are reached."""
+    user = fake.user(111)
+    button = InlineKeyboardMarkup([[InlineKeyboardButton("Đã nhận", callback_data="d")]])
+    message = await bot.send_message(111, "notice", reply_markup=button)
+    fake.enforce_limits(global_per_s=1, per_chat_per_s=1)
+    await bot.send_message(111, "uses the second")
+    with pytest.raises(tg_error.RetryAfter):
+        await bot.send_message(111, "one too many")
+    pressed = await user.press_data("d")
+    assert await bot.answer_callback_query(pressed["callback_query"]["id"], text="ok")
+    await bot.edit_message_reply_markup(111, message.message_id, reply_markup=None)
+    assert fake.got_429 == 1 and [a.text for a in fake.callback_answers] == ["ok"]
+
+
 # --- full PTB Application -------------------------------------------------------------------
 
 

@@ -37,7 +37,9 @@ READERS = range(900, 960)  # a broadcast of 60 messages, going out while it happ
 OUTBOX_PER_SECOND = 20  # two senders would make 40 a second: Telegram's 30 would refuse
 
 
-async def spawn(fake: FakeBotApi, database_url: str, cwd: Path) -> asyncio.subprocess.Process:
+async def spawn(
+    fake: FakeBotApi, database_url: str, cwd: Path, **settings: str
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "BOT_TOKEN": TOKEN,
@@ -48,6 +50,7 @@ async def spawn(fake: FakeBotApi, database_url: str, cwd: Path) -> asyncio.subpr
         "LEADER_RETRY_SECONDS": "1",
         "OUTBOX_PER_SECOND": str(OUTBOX_PER_SECOND),
         "PYTHONPATH": str(ROOT),
+        **settings,
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -75,7 +78,8 @@ async def leader_name(url: str) -> object:
         url,
         "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
         " WHERE l.locktype = 'advisory' AND l.granted"
-        " AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
+        " AND ((l.classid::bigint << 32) | l.objid::bigint) = $1"
+        " AND a.datname = current_database()",  # the server is shared with other databases
         LEADER_LOCK_KEY,
     )
 
@@ -189,6 +193,48 @@ async def test_two_instances_one_killed_mid_burst(
         assert await session.scalar(failed.limit(1)) is None
     assert fake.poll_conflicts == 0  # never two pollers at once
     assert fake.got_429 == 0  # one sender: the limits held across the instances
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_instances_together_keep_telegrams_limits(
+    fake: FakeBotApi, database_url: str, tmp_path: Path
+) -> None:
+    """Both instances reply to members (each takes at most half the lanes) while the leader
+    sends a broadcast: each paces itself to the rate, and together they still never pass it."""
+    rate, members, readers = 10, range(1001, 1041), range(1101, 1121)
+    checker = RunningBot(fake, bot_settings(fake, database_url))
+    async with checker.db(settle=False) as session:
+        branch = (await tree(session))["CB1"]
+        for number, user_id in enumerate(members):
+            phone = f"09130{number:05d}"
+            await member(session, branch, f"Đảng viên {number}", phone, telegram_id=user_id)
+    users = [fake.user(user_id) for user_id in members]
+    reader_users = [fake.user(user_id) for user_id in readers]
+    fake.enforce_limits(global_per_s=rate, per_chat_per_s=1)
+    settings = {"OUTBOX_PER_SECOND": str(rate), "UPDATE_CONCURRENCY": str(len(members) // 2)}
+
+    async with instances() as processes:
+        for _ in range(2):
+            processes.append(await spawn(fake, database_url, tmp_path, **settings))
+        await fake.wait_until(lambda: fake.count("getUpdates") >= 2, timeout=60)
+        async with checker.db(settle=False) as session:
+            messages = [NewMessage(r, text_payload(f"Tin số {r}")) for r in readers]
+            await outbox.enqueue_broadcast(session, "test", messages)
+        for user in users:
+            await user.send_text("/help")
+
+        def everyone() -> bool:
+            return all(u.messages for u in users) and all(r.messages for r in reader_users)
+
+        await fake.wait_until(everyone, timeout=90)
+        await asyncio.sleep(1.0)  # anything sent twice would arrive now
+
+    assert [len(u.messages) for u in users] == [1] * len(users)
+    assert all((u.messages[0].text or "").startswith(REPLIES["/help"]) for u in users)
+    assert [len(r.messages) for r in reader_users] == [1] * len(readers)
+    assert fake.got_429 == 0
 
 
 async def test_the_fake_refuses_a_second_poller_like_telegram(fake: FakeBotApi) -> None:

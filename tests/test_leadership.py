@@ -63,7 +63,9 @@ async def leader_backend(url: str) -> int | None:
     try:
         return await connection.fetchval(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND ((classid::bigint << 32) | objid::bigint) = $1",
+            " AND ((classid::bigint << 32) | objid::bigint) = $1"
+            # The server is shared with other databases, each with its own leader.
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             LEADER_LOCK_KEY,
         )
     finally:
@@ -75,7 +77,8 @@ async def waiting_connections(url: str) -> int:
     try:
         return int(
             await connection.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'chibo-leader-%'"
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE"
+                " 'chibo-leader-%' AND datname = current_database()"  # the server is shared
             )
         )
     finally:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from bot.i18n import N_
 from handlers.drafts import Draft
 from handlers.feature import Feature
-from handlers.notices import compose, status
+from handlers.notices import buttons, compose, status
 from handlers.notices.draft import FLOW
 
 FEATURE = Feature(
     "notices",
     buttons=(*compose.ROUTES, *status.ROUTES),
     menu={"notices": compose.show_notices},
+    early_answers={buttons.ACKNOWLEDGE.prefix: status.answer_acknowledgements},
     flows={FLOW: Draft(compose.on_notice_input, N_("a notice"), N_("📣 Send a notice"))},
 )

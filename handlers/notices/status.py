@@ -6,13 +6,16 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.access import Action, can_anywhere, paths_for
-from bot.i18n import Translator
+from bot.early_answers import Answer, Press
+from bot.i18n import N_, Translator, pick_language, translator
+from bot.settings import Settings
 from handlers.buttons import Route
-from handlers.common import Context, ack, edit_buttons, edit_text, refuse
+from handlers.common import NOT_FOR_YOU, Context, ack, edit_buttons, edit_text, refuse
 from handlers.notice_common import audience_name, excerpt
 from handlers.notices import buttons
 from handlers.notices.actions import acknowledge_notice, may_send, remind_missing
@@ -21,8 +24,15 @@ from handlers.notices.messages import acknowledge_markup
 from handlers.reminder_guard import too_soon_text
 from handlers.usecase import env_of
 from storage.models import Member, Notice
-from storage.notices import NoticeStatus, get_notice, notice_status, recent_notices
+from storage.notices import (
+    NoticeStatus,
+    get_notice,
+    notice_status,
+    pressers_with_receipts,
+    recent_notices,
+)
 
+RECORDED = N_("Thank you, your confirmation is recorded.")
 MAX_NAMES = 60  # a status longer than Telegram's 4096 characters would not be sent
 LIST_EXCERPT = 40
 
@@ -160,10 +170,33 @@ async def on_acknowledge(update: Update, context: Context, pressed: NoticeRef) -
     if query is None or when is None:
         await refuse(update, context, "notice_not_yours")
         return
-    await ack(query, _("Thank you, your confirmation is recorded."))
+    await ack(query, _(RECORDED))
     label = _("✅ Received {when}", when=_.datetime_text(when))
     markup = InlineKeyboardMarkup.de_json(acknowledge_markup(pressed.notice_id, label), None)
     await edit_buttons(query, markup)  # pressed again: it already shows the time
+
+
+async def answer_acknowledgements(
+    session: AsyncSession, presses: list[Press], settings: Settings
+) -> dict[str, Answer]:
+    """The answers `on_acknowledge` will give, for presses answered as they arrive
+    (bot/early_answers.py): recorded if the presser is an active member with a receipt of
+    the notice, else the same refusal. The handler still records the receipt."""
+    wanted: dict[str, tuple[int, int]] = {}
+    for press in presses:
+        pressed = buttons.ACKNOWLEDGE.parse(press.data)
+        if pressed is not None:
+            wanted[press.query_id] = (press.user_id, pressed.notice_id)
+    found = await pressers_with_receipts(session, list(set(wanted.values())))
+    answers: dict[str, Answer] = {}
+    for press in presses:
+        key = wanted.get(press.query_id)
+        mine = key is not None and key in found
+        stored = found.get(key) if key is not None else None
+        language = pick_language(stored, press.language_code, settings.default_locale)
+        _ = translator(language, settings.tz)
+        answers[press.query_id] = Answer(_(RECORDED)) if mine else Answer(_(NOT_FOR_YOU), True)
+    return answers
 
 
 # The buttons after sending, and what a press of each does (refused: audited with the reason).

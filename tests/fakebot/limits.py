@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 from .models import Fault
 
-# Methods that "send a message" for flood-control purposes.
+# Methods that "send a message" for flood-control purposes: Telegram's limits (30 messages a
+# second, 1 a second per chat, 20 a minute per group) are about messages. A button's answer
+# (answerCallbackQuery) is no message and must come within seconds of the press whatever the
+# bot is sending, and edits change a message already counted: neither is counted here.
 LIMITED_METHODS = frozenset({"sendmessage", "senddocument", "sendphoto"})
 
 

@@ -1,0 +1,93 @@
+"""A press is answered as it arrives (bot/early_answers.py): not after the updates queued
+before it in its lane, with the same answer its handler gives, a refusal included; the
+handler's writes and edits still happen once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+
+from storage.models import Broadcast, DeliveryStatus, NoticeReceipt, OutboxMessage
+from storage.notices import add_notice, enqueue_notice
+from storage.outbox import NewMessage
+from tests.factories import member, tree
+from tests.fakebot import Hang, SentMessage
+from tests.fakebot.methods import HANDLERS
+from tests.harness import RunningBot
+
+AN, DUNG = 702, 703
+NOTICE = "Thông báo: sinh hoạt chi bộ thường kỳ."
+RECORDED = "Cảm ơn đồng chí, đã ghi nhận xác nhận."
+NOT_YOURS = "Xin lỗi, nút này không dành cho đồng chí hoặc đã hết hiệu lực."
+
+
+async def sent_notice(bot: RunningBot) -> tuple[int, dict[int, SentMessage]]:
+    """A notice sent to An (not to Dũng, a member of the branch too): its id, and the
+    message with its "received" button in each one's chat."""
+    async with bot.db(settle=False) as session:
+        branch = (await tree(session))["CB1"]
+        an = await member(session, branch, "Lê An", "0912000001", telegram_id=AN)
+        await member(session, branch, "Vũ Dũng", "0912000002", telegram_id=DUNG)
+        notice = await add_notice(session, branch.id, None, "Sinh hoạt chi bộ")
+        message = NewMessage(chat_id=AN, payload={"text": NOTICE}, member_id=an.id)
+        now = datetime.now(UTC)
+        await enqueue_notice(session, notice, [message], [an.id], now)
+        await session.execute(update(OutboxMessage).values(status=DeliveryStatus.SENT, sent_at=now))
+        await session.execute(update(Broadcast).values(finished_at=now, report_sent_at=now))
+        notice_id = notice.id
+    messages = {}
+    for user_id in (AN, DUNG):
+        bot.fake.user(user_id, language_code="vi")
+        markup = {
+            "inline_keyboard": [[{"text": "✅ Đã nhận", "callback_data": f"nack:{notice_id}"}]]
+        }
+        params = {"chat_id": user_id, "text": NOTICE, "reply_markup": markup}
+        sent = HANDLERS["sendmessage"](bot.fake, params, {})
+        found = bot.fake.store.find(user_id, int(sent["message_id"]))
+        assert found is not None
+        messages[user_id] = found
+    return notice_id, messages
+
+
+async def test_a_press_is_answered_while_its_lane_is_busy(bot: RunningBot) -> None:
+    fake = bot.fake
+    notice_id, messages = await sent_notice(bot)
+    an, dung = fake.user(AN), fake.user(DUNG)
+    # Each one's lane is busy: the reply to their /help is held on its way to Telegram.
+    for user in (an, dung):
+        fake.inject("sendMessage", Hang(), chat_id=user.chat_id)
+        await user.send_text("/help")
+
+    def held() -> set[object]:
+        return {p["chat_id"] for method, p in fake.calls if method == "sendMessage"}
+
+    await fake.wait_until(lambda: held() == {AN, DUNG}, timeout=10)
+    pressed = await an.press("✅ Đã nhận", message=messages[AN])
+    refused = await dung.press("✅ Đã nhận", message=messages[DUNG])
+    forged = await an.press_data("nack:abc", message=messages[AN])
+    ids = [p["callback_query"]["id"] for p in (pressed, refused, forged)]
+
+    def answer(query_id: str) -> list[tuple[str | None, bool]]:
+        return [
+            (a.text, a.show_alert) for a in fake.callback_answers if a.callback_query_id == query_id
+        ]
+
+    await fake.wait_until(lambda: all(answer(i) for i in ids), timeout=10)
+    assert answer(ids[0]) == [(RECORDED, False)]
+    assert answer(ids[1]) == [(NOT_YOURS, True)]  # a refusal says why
+    assert answer(ids[2]) == [(NOT_YOURS, True)]
+    assert messages[AN].buttons() == ["✅ Đã nhận"]  # the handler has not run yet
+
+    fake.release_hangs()
+    await fake.wait_until(lambda: messages[AN].buttons() != ["✅ Đã nhận"], timeout=10)
+    assert messages[AN].buttons()[0].startswith("✅ Đã nhận ")
+    assert messages[DUNG].buttons() == ["✅ Đã nhận"]
+    async with bot.db() as session:
+        receipts = list(await session.scalars(select(NoticeReceipt)))
+    assert [(r.notice_id, r.acknowledged_at is not None) for r in receipts] == [(notice_id, True)]
+    assert len(await bot.audit("notice_acknowledged")) == 1
+    assert len(await bot.audit("refused")) == 2  # the handlers still ran, and recorded it
+    # Each press was answered once: the handlers' own answers were dropped, not refused.
+    answers = [p["callback_query_id"] for m, p in fake.calls if m == "answerCallbackQuery"]
+    assert sorted(answers) == sorted(ids)
