@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '0021_transfer_period'
-down_revision: str | None = '0012_standing_indexes'
+down_revision: str | None = '0018_send_pace'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
