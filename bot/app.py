@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -99,6 +98,7 @@ from handlers.survey_create import on_new_input, survey_create_handlers
 from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
 from handlers.survey_menu import show_surveys, survey_menu_handlers
 from handlers.transfers import TRANSFER_FLOW, flag_overdue, on_transfer_input, transfer_handlers
+from storage import clock
 from storage.db import create_engine, session_factory, transaction
 from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
 from storage.plan_schedule import schedule_reminders
@@ -171,7 +171,7 @@ class Chibo:
                 settings.plan_season_defaults(),
                 tz=settings.tz,
                 hour=settings.plan_reminder_hour,
-                now=datetime.now(UTC),
+                now=clock.now(),
             )
         self.scheduler.wake()
 
@@ -188,7 +188,7 @@ class Chibo:
         """Yearly jobs are booked here when missing, so no command is needed for them."""
         async with transaction(self.sessions) as session:
             await lock_bookings(session)  # instances starting together book once
-            await book_comment_window(session, self.settings, datetime.now(UTC))
+            await book_comment_window(session, self.settings, clock.now())
 
     async def run_polling(self) -> None:
         """Long polling until cancelled (the leader polls; every instance handles updates)."""
