@@ -4,12 +4,12 @@ overview; and every way into another branch's records refused."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage import schedule
+from storage import clock, schedule
 from storage.flows import get_flow
 from storage.models import Grade, PlanStatus, Unit
 from storage.plan_schedule import KIND, schedule_plan_reminders
@@ -506,7 +506,7 @@ async def test_reminders_reach_exactly_the_members_missing_and_their_secretary(
         await put_plan(session, ids["ha"], PlanStatus.ACCEPTED)
         await put_plan(session, ids["binh"], PlanStatus.DRAFT)  # a draft is still missing
         await schedule_plan_reminders(
-            session, SeasonDefaults(), today.year, tz=TZ, hour=8, now=datetime.now(UTC)
+            session, SeasonDefaults(), today.year, tz=TZ, hour=8, now=clock.now()
         )
         keys = [job.key for job in await schedule.jobs_with_prefix(session, "plan_reminder:")]
         assert f"plan_reminder:{hu}:{today.year}:7" in keys
@@ -514,7 +514,7 @@ async def test_reminders_reach_exactly_the_members_missing_and_their_secretary(
         # The seven-day reminder's time has come.
         payload = {"unit_id": hu, "year": today.year, "days": 7}
         key = f"plan_reminder:{hu}:{today.year}:7"
-        await schedule.schedule(session, KIND, key, datetime.now(UTC), payload)
+        await schedule.schedule(session, KIND, key, clock.now(), payload)
     assert bot.chibo is not None
     bot.chibo.scheduler.wake()
 
