@@ -16,12 +16,8 @@ from bot.delivery import wake_sender_after_commit
 from bot.scheduler import JobContext, wake_scheduler_after_commit
 from bot.settings import Settings
 from handlers.common import Context
-from handlers.notice_common import (
-    notice_messages,
-    reader_default,
-    reader_translator,
-    reminder_messages,
-)
+from handlers.notice_common import notice_messages, reminder_messages
+from handlers.readers import reader_default, reader_translator
 from handlers.survey_common import invitation_messages
 from storage import outbox, schedule
 from storage.models import Member, TelegramAccount

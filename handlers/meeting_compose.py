@@ -42,7 +42,8 @@ from handlers.meeting_common import (
     parse_when,
     schedule_reminders,
 )
-from handlers.notice_common import audience_name, notice_content
+from handlers.readers import audience_name
+from handlers.typed_input import notice_content
 from storage import audit
 from storage.flows import clear_flow, get_flow, lock_flow, save_flow, touch_flow
 from storage.meetings import NewMeeting, add_meeting, audience, invitees, reachable

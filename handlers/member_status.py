@@ -17,10 +17,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_on_member
 from bot.standing_text import DETAIL_NAMES, STANDING_NAMES, period_html
-from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse
+from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse, send
 from handlers.probation import outcome_buttons
-from handlers.residence_common import parse_day, send, typed_text
 from handlers.transfers import transfer_button
+from handlers.typed_input import parse_day, typed_text
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.members import get_member
 from storage.models import FlowState, Member, Standing

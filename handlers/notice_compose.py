@@ -24,14 +24,9 @@ from handlers.common import (
     refuse_draft_gone,
     units_for,
 )
-from handlers.notice_common import (
-    CAPTION_LIMIT,
-    FLOW,
-    TEXT_LIMIT,
-    audience_name,
-    may_send,
-    notice_content,
-)
+from handlers.notice_common import CAPTION_LIMIT, FLOW, TEXT_LIMIT, may_send
+from handlers.readers import audience_name
+from handlers.typed_input import notice_content
 from storage import audit
 from storage.flows import clear_flow, get_flow, lock_flow, save_flow, touch_flow
 from storage.models import AttachmentKind, FlowState, Unit

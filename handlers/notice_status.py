@@ -13,12 +13,8 @@ from bot.access import Action, can, can_anywhere, paths_for
 from bot.i18n import Translator
 from handlers.bulk_send import NOTICE_REMINDER, queue_or_schedule
 from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse
-from handlers.notice_common import (
-    acknowledge_markup,
-    audience_name,
-    excerpt,
-    may_send,
-)
+from handlers.notice_common import acknowledge_markup, may_send
+from handlers.readers import audience_name, excerpt
 from handlers.reminder_guard import recently_reminded, too_soon_text
 from storage import audit
 from storage.models import Member, Notice

@@ -20,7 +20,6 @@ from storage.text import TextTooLong
 FLOW = "plan"  # the member writing a section: data {"key": ..., "then": "next" | "review"}
 NOTE_FLOW = "plan_note"  # the member's note on one goal of the self-assessment
 RETURN_FLOW = "plan_return"  # a committee member's comment returning a plan
-MESSAGE_LIMIT = 4000  # under Telegram's 4096, leaving room for the markup
 
 SECTION_NAMES = {
     "ideology": N_("Political ideology and study"),
@@ -172,20 +171,6 @@ def plan_heading(plan: YearlyPlan, member: Member, _: Translator) -> str:
         name=escape(member.full_name),
         status=_(STATUS_NAMES[plan.status]),
     )
-
-
-def split_message(paragraphs: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Paragraphs joined into as few messages as fit Telegram's limit (a paragraph is never
-    longer than the limit: each section's length is capped well below it)."""
-    messages: list[str] = []
-    current = ""
-    for paragraph in paragraphs:
-        candidate = f"{current}\n\n{paragraph}" if current else paragraph
-        if len(candidate) > limit and current:
-            messages.append(current)
-            candidate = paragraph
-        current = candidate
-    return [*messages, current] if current else messages
 
 
 def plan_complete(plan: YearlyPlan) -> bool:

@@ -25,12 +25,12 @@ from handlers.plan_common import (
     plan_heading,
     refusal_text,
     section_list,
-    split_message,
     tell,
     today,
     too_long_text,
 )
 from handlers.plan_notify import tell_committee
+from handlers.readers import split_message
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, PlanStatus, YearlyPlan
 from storage.plan_seasons import Season

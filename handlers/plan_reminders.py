@@ -7,8 +7,8 @@ from html import escape
 
 from bot.scheduler import JobContext
 from bot.settings import Settings
-from handlers.notice_common import reader_translator
 from handlers.plan_common import season_defaults
+from handlers.readers import reader_translator
 from storage import audit, outbox
 from storage.models import Role, Unit
 from storage.outbox import NewMessage, text_payload

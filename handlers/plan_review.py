@@ -22,11 +22,11 @@ from handlers.plan_common import (
     plan_heading,
     plan_season_at,
     refusal_text,
-    split_message,
     tell,
     too_long_text,
 )
 from handlers.plan_notify import accepted_text, returned_text, tell_member
+from handlers.readers import split_message
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, PlanRevision, PlanStatus, YearlyPlan
 from storage.plans import (

@@ -21,9 +21,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can, can_on_member
 from bot.i18n import N_, Translator
 from bot.scheduler import JobContext, wake_scheduler_after_commit
-from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse
-from handlers.notice_common import reader_translator
-from handlers.residence_common import parse_day, send, typed_text
+from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse, send
+from handlers.readers import reader_translator
+from handlers.typed_input import parse_day, typed_text
 from storage import outbox, schedule
 from storage.flows import clear_flow, save_flow
 from storage.members import get_member

@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.i18n import Translator
-from handlers.common import Context, ack, edit_text, refuse
+from handlers.common import Context, ack, edit_text, refuse, send
 from handlers.drafts import saved_echo
 from handlers.residence_common import (
     ACTIVITY_FLOW,
@@ -25,11 +25,9 @@ from handlers.residence_common import (
     comment_year,
     local_today,
     notify,
-    parse_day,
-    send,
     tie_text,
-    typed_text,
 )
+from handlers.typed_input import parse_day, typed_text
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.models import FlowState, ResidenceActivity, ResidenceTie, TieStatus
 from storage.residence import (

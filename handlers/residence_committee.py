@@ -12,8 +12,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import N_, Translator
-from handlers.common import Context, ack, callback_args, edit_text, refuse
-from handlers.notice_common import excerpt, reader_translator
+from handlers.common import Context, ack, callback_args, edit_text, refuse, send
+from handlers.readers import excerpt, reader_translator
 from handlers.reminder_guard import (
     not_yet_reminded,
     recently_reminded,
@@ -27,7 +27,6 @@ from handlers.residence_common import (
     comment_text,
     comment_year,
     local_today,
-    send,
 )
 from storage import audit, outbox
 from storage.models import Member, Unit

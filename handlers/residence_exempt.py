@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
 from bot.fit import button_label
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.common import Context, ack, callback_args, edit_text, refuse, send
 from handlers.drafts import saved_echo
 from handlers.residence_common import (
     EXEMPT_FLOW,
@@ -21,9 +21,8 @@ from handlers.residence_common import (
     EXEMPTION_LABELS,
     cancel_markup,
     may_manage,
-    send,
-    typed_text,
 )
+from handlers.typed_input import typed_text
 from storage import audit
 from storage.flows import clear_flow, save_flow
 from storage.members import branch_members, get_member

@@ -15,17 +15,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.fit import button_label
 from bot.i18n import Translator
-from handlers.common import Context, ack, callback_args, refuse
+from handlers.common import Context, ack, callback_args, refuse, send
 from handlers.drafts import draft_text, saved_echo
-from handlers.residence_common import (
-    REGISTER_FLOW,
-    cancel_markup,
-    local_today,
-    parse_day,
-    send,
-    typed_text,
-)
+from handlers.residence_common import REGISTER_FLOW, cancel_markup, local_today
 from handlers.residence_save import draft_at, may_register, show_preview
+from handlers.typed_input import parse_day, typed_text
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, Unit
 from storage.residence import search_branches

@@ -11,7 +11,7 @@ from bot.access import Action, Actor, can
 from bot.i18n import N_, Translator
 from bot.settings import Settings
 from handlers.common import Context, callback_args, refuse
-from handlers.notice_common import PerLanguage, per_language
+from handlers.readers import PerLanguage, per_language
 from storage.models import Survey, Unit
 from storage.outbox import text_payload
 from storage.survey_questions import Answer, Kind, Problem, Question, format_number
