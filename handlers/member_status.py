@@ -16,6 +16,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_on_member
+from bot.i18n import N_
 from bot.standing_text import DETAIL_NAMES, STANDING_NAMES, period_html
 from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse, send
 from handlers.probation import outcome_buttons
@@ -140,7 +141,7 @@ async def on_status_input(update: Update, context: Context, state: FlowState) ->
         return
     data = dict(state.data)
     if state.step == "note":
-        note = await typed_text(update, context, NOTE_LIMIT)
+        note = await typed_text(update, context, NOTE_LIMIT, N_("The note"))
         if note is None:
             return
         data["note"] = note

@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from handlers.bulk_send import NOTICE, queue_or_schedule
 from handlers.common import (
     Context,
@@ -26,7 +26,7 @@ from handlers.common import (
 )
 from handlers.notice_common import CAPTION_LIMIT, FLOW, TEXT_LIMIT, may_send
 from handlers.readers import audience_name
-from handlers.typed_input import notice_content
+from handlers.typed_input import notice_content, too_long_text
 from storage import audit
 from storage.flows import clear_flow, get_flow, lock_flow, save_flow, touch_flow
 from storage.models import AttachmentKind, FlowState, Unit
@@ -169,15 +169,12 @@ async def on_notice_input(update: Update, context: Context, draft: FlowState) ->
 
 def _too_long(content: Draft, _: Translator) -> str | None:
     """Why Telegram would refuse the text, naming its limit; None when it fits."""
-    limit = TEXT_LIMIT if content["kind"] is None else CAPTION_LIMIT
-    if len(content["text"]) <= limit:
-        return None
-    return _(
-        "This is {length} characters long; Telegram allows at most {limit}. Please shorten "
-        "it and send it again: your draft is kept.",
-        length=len(content["text"]),
-        limit=limit,
-    )
+    text = content["text"]
+    if content["kind"] is None:
+        field, limit = N_("The notice"), TEXT_LIMIT
+    else:
+        field, limit = N_("The caption"), CAPTION_LIMIT
+    return None if len(text) <= limit else too_long_text(_, field, len(text), limit)
 
 
 async def _show_preview(update: Update, context: Context, unit: Unit, data: Draft) -> None:

@@ -15,7 +15,6 @@ from handlers.common import Context, ack
 from storage.models import Grade, Member, PlanStatus, YearlyPlan
 from storage.plan_seasons import Season, SeasonDefaults, current_season, planning_season
 from storage.plans import SECTIONS, next_empty_section
-from storage.text import TextTooLong
 
 FLOW = "plan"  # the member writing a section: data {"key": ..., "then": "next" | "review"}
 NOTE_FLOW = "plan_note"  # the member's note on one goal of the self-assessment
@@ -184,12 +183,3 @@ async def tell(update: Update, context: Context, text: str) -> None:
         await ack(update.callback_query, text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
-
-
-def too_long_text(error: TextTooLong, _: Translator) -> str:
-    return _(
-        "This is {length} characters long; at most {limit} are allowed here. Please shorten "
-        "it and send it again: your draft is kept.",
-        length=error.length,
-        limit=error.limit,
-    )

@@ -98,7 +98,7 @@ async def _next(context: Context, state: FlowState, step: str, data: dict[str, A
 
 
 async def _step_name(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
-    name = await typed_text(update, context, NAME_LIMIT)
+    name = await typed_text(update, context, NAME_LIMIT, N_("The name"))
     if name is None:
         return
     await _next(context, state, "phone", {**state.data, "full_name": name})
@@ -106,7 +106,7 @@ async def _step_name(update: Update, context: Context, state: FlowState, branch:
 
 
 async def _step_phone(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
-    phone = await typed_text(update, context, 32)
+    phone = await typed_text(update, context, 32, N_("The phone number"))
     if phone is None:
         return
     await _next(context, state, "date", {**state.data, "phone": phone})
@@ -126,7 +126,7 @@ async def _step_date(update: Update, context: Context, state: FlowState, branch:
 
 async def _step_decision(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
     _ = context._
-    decision = await typed_text(update, context, DECISION_LIMIT)
+    decision = await typed_text(update, context, DECISION_LIMIT, N_("The decision number"))
     if decision is None:
         return
     data = state.data

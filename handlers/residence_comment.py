@@ -225,7 +225,9 @@ async def on_comment_input(update: Update, context: Context, state: FlowState) -
     if found is None:
         return
     state, tie, year = found
-    text = await typed_text(update, context, context.settings.residence_comment_limit)
+    text = await typed_text(
+        update, context, context.settings.residence_comment_limit, N_("The comment")
+    )
     if text is None:
         return
     data = {**state.data, "comment": text}

@@ -90,7 +90,7 @@ def may_manage(actor: Actor, member: Member | None) -> bool:
 
 def note_problem(context: Context, _state: FlowState, text: str) -> str | None:
     """Why a typed reason or note (sent to someone) cannot be taken, or None."""
-    return text_problem(context._, text, context.settings.residence_note_limit)
+    return text_problem(context._, text, context.settings.residence_note_limit, N_("The text"))
 
 
 def branch_label(tie: ResidenceTie, _: Translator) -> str:

@@ -13,6 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
 from bot.fit import button_label
+from bot.i18n import N_
 from handlers.common import Context, ack, callback_args, edit_text, refuse, send
 from handlers.drafts import saved_echo
 from handlers.residence_common import (
@@ -153,7 +154,9 @@ async def on_exemption_reason(update: Update, context: Context, state: FlowState
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "residence_exemption_draft")
         return
-    reason = await typed_text(update, context, context.settings.residence_note_limit)
+    reason = await typed_text(
+        update, context, context.settings.residence_note_limit, N_("The reason")
+    )
     if reason is None:
         return
     await clear_flow(context.db, state.user_id, state.flow)

@@ -176,7 +176,9 @@ async def on_decline_reason(update: Update, context: Context, state: FlowState) 
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "residence_decline_draft")
         return
-    reason = await typed_text(update, context, context.settings.residence_note_limit)
+    reason = await typed_text(
+        update, context, context.settings.residence_note_limit, N_("The reason")
+    )
     if reason is None:
         return
     await clear_flow(context.db, state.user_id, state.flow)

@@ -118,7 +118,7 @@ async def on_transfer_input(update: Update, context: Context, state: FlowState) 
     if state.step == "where":
         await _where(update, context, state, member)
     elif state.step == "letter_no":
-        number = await typed_text(update, context, LETTER_LIMIT)
+        number = await typed_text(update, context, LETTER_LIMIT, N_("The letter number"))
         if number is None:
             return
         data = {**state.data, "letter_no": number}
@@ -137,7 +137,7 @@ async def on_transfer_input(update: Update, context: Context, state: FlowState) 
 
 async def _where(update: Update, context: Context, state: FlowState, member: Member) -> None:
     _ = context._
-    typed = await typed_text(update, context, WHERE_LIMIT)
+    typed = await typed_text(update, context, WHERE_LIMIT, N_("The search"))
     if typed is None:
         return
     found = await search_branches(context.db, typed, exclude_id=member.branch_id)

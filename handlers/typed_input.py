@@ -22,21 +22,28 @@ def parse_day(text: str, today: date) -> date | None:
     return parse_typed_date(text, today)
 
 
-def text_problem(_: Translator, text: str, limit: int) -> str | None:
+def too_long_text(_: Translator, field: str, length: int, limit: int) -> str:
+    """The one message for every typed text over its limit; `field` (an `N_` text such as
+    "The address") says which text it is."""
+    return _(
+        "{field} is {length} characters long; at most {limit} are allowed here. Please "
+        "shorten it and send it again: what you entered before is kept.",
+        field=_(field),
+        length=length,
+        limit=limit,
+    )
+
+
+def text_problem(_: Translator, text: str, limit: int, field: str) -> str | None:
     """Why a typed text cannot be taken (empty, too long), or None."""
     try:
         value = clean_text(text, limit)
     except TextTooLong as error:
-        return _(
-            "This is {length} characters long; at most {limit} are allowed here. Please "
-            "shorten it and send it again: what you entered before is kept.",
-            length=error.length,
-            limit=error.limit,
-        )
+        return too_long_text(_, field, error.length, error.limit)
     return None if value else _("Please send it as a text message.")
 
 
-async def typed_text(update: Update, context: Context, limit: int) -> str | None:
+async def typed_text(update: Update, context: Context, limit: int, field: str) -> str | None:
     """The message's text cleaned up; None (and the person told why) if empty or too long.
     The draft is not touched, so nothing typed before is lost."""
     _ = context._
@@ -50,14 +57,7 @@ async def typed_text(update: Update, context: Context, limit: int) -> str | None
     try:
         value = clean_text(typed, limit)
     except TextTooLong as error:
-        await message.reply_text(
-            _(
-                "This is {length} characters long; at most {limit} are allowed here. Please "
-                "shorten it and send it again: what you entered before is kept.",
-                length=error.length,
-                limit=error.limit,
-            )
-        )
+        await message.reply_text(too_long_text(_, field, error.length, error.limit))
         return None
     if not value:
         await message.reply_text(_("Please send it as a text message."))

@@ -10,6 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.i18n import LANGUAGES, LOCALES_DIR, pick_language, translator
+from handlers.typed_input import too_long_text
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "plural": (1, 2)}
@@ -66,3 +67,21 @@ def test_vietnamese_is_default_and_english_on_request() -> None:
 )
 def test_language_choice(stored: str | None, telegram: str | None, expected: str) -> None:
     assert pick_language(stored, telegram, "vi") == expected
+
+
+def test_one_too_long_message_names_the_field() -> None:
+    """Every typed text over its limit gets the same message, naming what is too long."""
+    with (LOCALES_DIR / "en" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po)
+    too_long = [m.id for m in catalog if isinstance(m.id, str) and "characters long" in m.id]
+    assert [m for m in too_long if "{length}" in m] == [
+        "{field} is {length} characters long; at most {limit} are allowed here. Please "
+        "shorten it and send it again: what you entered before is kept."
+    ]
+    english, vietnamese = translator("en"), translator("vi")
+    assert too_long_text(english, "The address", 301, 300).startswith(
+        "The address is 301 characters long; at most 300 are allowed here."
+    )
+    assert too_long_text(vietnamese, "The address", 301, 300).startswith(
+        "Địa chỉ dài 301 ký tự; ở đây chỉ được tối đa 300 ký tự."
+    )

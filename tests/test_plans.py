@@ -290,8 +290,8 @@ async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBo
     assert "up to 500 characters" in (ask_note.text or "")
     too_long = await answer(binh, "x" * 501)
     assert too_long.text == (
-        "This is 501 characters long; at most 500 are allowed here. Please shorten it and "
-        "send it again: your draft is kept."
+        "The note is 501 characters long; at most 500 are allowed here. Please shorten it and "
+        "send it again: what you entered before is kept."
     )
     second = await answer(binh, "Read every resolution.")
     assert "Goal 2/4: Ethics and lifestyle" in (second.text or "")
@@ -466,8 +466,8 @@ async def test_too_long_text_keeps_the_draft_and_the_deadline_closes_editing(
     await an.wait_for_message()
     reply = await answer(an, "A" * 2001)
     assert reply.text == (
-        "Nội dung dài 2001 ký tự; ở đây chỉ được tối đa 2000 ký tự. Đề nghị đồng chí rút gọn "
-        "và gửi lại: bản nháp vẫn được giữ."
+        "Nội dung phần này dài 2001 ký tự; ở đây chỉ được tối đa 2000 ký tự. Đề nghị đồng chí "
+        "rút gọn rồi gửi lại: những gì đã nhập trước đó vẫn được giữ."
     )
     async with bot.db() as session:
         draft = await get_flow(session, AN)

@@ -123,7 +123,11 @@ NUMBER = Question("Bao nhiêu?", Kind.NUMBER, min=0, max=12)
         (Question("Ngày?", Kind.DATE), "05/12/2026", "2026-12-05"),
         (Question("Ngày?", Kind.DATE), "31/02/2026", Problem("not_a_date")),
         (Question("Ý kiến", Kind.TEXT), "  Tốt  ", "Tốt"),
-        (Question("Ý kiến", Kind.TEXT), "x" * 301, Problem("too_long", {"limit": 300})),
+        (
+            Question("Ý kiến", Kind.TEXT),
+            "x" * 301,
+            Problem("too_long", {"length": 301, "limit": 300}),
+        ),
         (Question("Ý kiến", Kind.LONGTEXT), "   ", Problem("empty")),
         (Question("Có?", Kind.YESNO), "có", Problem("use_buttons")),
     ],
