@@ -135,7 +135,12 @@ def roster_import(file: Path, branch_code: str, dry_run: bool) -> None:
     settings, _ = load_settings()
 
     def progress(rows: int) -> None:  # from the start: a large file takes a while to read
-        click.echo(_("Read and checked {rows} rows…", rows=rows), err=True)
+        click.echo(
+            _.plural(
+                "Read and checked {rows} row…", "Read and checked {rows} rows…", rows, rows=rows
+            ),
+            err=True,
+        )
 
     try:
         parsed = read_roster(file, clock.today(settings.tz), progress)

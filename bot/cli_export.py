@@ -66,7 +66,15 @@ def _dataset_command(spec: DatasetSpec) -> click.Command:
             return
         if produced is None:
             fail(_("There is no unit with the code {code}.", code=unit_code))
-        click.echo(_("Exported {rows} rows to {path}.", rows=produced.rows, path=produced.path))
+        click.echo(
+            _.plural(
+                "Exported {rows} row to {path}.",
+                "Exported {rows} rows to {path}.",
+                produced.rows,
+                rows=produced.rows,
+                path=produced.path,
+            )
+        )
 
     return command
 
@@ -147,7 +155,7 @@ def export_log(unit_code: str, limit: int) -> None:
         title = _(spec.title) if spec else r.dataset
         click.echo(
             f"{_.datetime_text(r.at)}  {who}  {title}  {r.unit_name}  "
-            + _("{rows} rows", rows=r.rows)
+            + _.plural("{rows} row", "{rows} rows", r.rows, rows=r.rows)
             + f"  {r.fmt.upper()}"
         )
 

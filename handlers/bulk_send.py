@@ -98,6 +98,10 @@ async def run_bulk_send(job: JobContext) -> None:
         return
     account = await job.session.get(TelegramAccount, requester.telegram_user_id)
     _ = reader_translator(account, job.settings)
-    text = _("📤 Done: {count} messages are queued and on their way.", count=queued)
+    text = _.plural(
+        "📤 Done: {count} message is queued and on its way.",
+        "📤 Done: {count} messages are queued and on their way.",
+        queued,
+    )
     message = NewMessage(requester.telegram_user_id, text_payload(text), member_id=requester.id)
     await outbox.enqueue(job.session, message, job.now)

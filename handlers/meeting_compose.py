@@ -280,7 +280,13 @@ async def _show_preview(update: Update, context: Context, data: Draft) -> None:
     lines = [html_card(meeting, unit.name, _), ""]
     lines.append(_.plural("Invite {count} member?", "Invite {count} members?", len(people)))
     if unlinked:
-        lines.append(_("{count} of them have not linked Telegram.", count=unlinked))
+        lines.append(
+            _.plural(
+                "{count} of them has not linked Telegram.",
+                "{count} of them have not linked Telegram.",
+                unlinked,
+            )
+        )
     send = InlineKeyboardButton(_("📤 Send the invitations"), callback_data="msend")
     await chat.send_message(
         "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=_markup([[send]], _)
@@ -315,10 +321,12 @@ async def on_send(update: Update, context: Context) -> None:
     answers = InlineKeyboardButton(_("📊 Answers"), callback_data=f"md:{meeting.id}")
     await edit_text(
         query,
-        _(
-            "📨 The invitation is on its way to {count} members of {unit}. Reminders will go "
-            "out before the meeting.",
-            count=count,
+        _.plural(
+            "📨 The invitation is on its way to {count} member of {unit}. Reminders will go out "
+            "before the meeting.",
+            "📨 The invitation is on its way to {count} members of {unit}. Reminders will go out "
+            "before the meeting.",
+            count,
             unit=escape(unit.name),
         ),
         parse_mode=ParseMode.HTML,

@@ -203,7 +203,11 @@ async def _show_preview(update: Update, context: Context, unit: Unit, data: Draf
     ]
     if unlinked:
         lines.append(
-            _("{count} of them have not linked Telegram and will not get it.", count=unlinked)
+            _.plural(
+                "{count} of them has not linked Telegram and will not get it.",
+                "{count} of them have not linked Telegram and will not get it.",
+                unlinked,
+            )
         )
     buttons = [
         [
@@ -239,13 +243,16 @@ async def on_send(update: Update, context: Context) -> None:
     notice_id, count = await _send(context, unit, draft)
     await clear_flow(context.db, draft.user_id, draft.flow)
     status = InlineKeyboardButton(_("📊 Status"), callback_data=f"nst:{notice_id}")
+    audience = escape(audience_name(unit, _))  # not in the call: it would hide the plural
     await edit_text(
         query,
-        _(
-            "📣 The notice is on its way to {count} members of {audience}. You will get a "
-            "delivery report when it is done.",
-            count=count,
-            audience=escape(audience_name(unit, _)),
+        _.plural(
+            "📣 The notice is on its way to {count} member of {audience}. You will get a delivery "
+            "report when it is done.",
+            "📣 The notice is on its way to {count} members of {audience}. You will get a delivery "
+            "report when it is done.",
+            count,
+            audience=audience,
         ),
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup([[status]]),

@@ -204,10 +204,12 @@ def _register_reminder(member: Member, context: Context) -> NewMessage | None:
 
 def _comment_reminder(host: Member, count: int, year: int, context: Context) -> NewMessage:
     _ = reader_translator(host.account, context.settings)
-    text = _(
-        "🔔 Reminder: {count} members tied to your branch are waiting for their yearly "
-        "residence comment for {year}.",
-        count=count,
+    text = _.plural(
+        "🔔 Reminder: {count} member tied to your branch is waiting for their yearly residence "
+        "comment for {year}.",
+        "🔔 Reminder: {count} members tied to your branch are waiting for their yearly residence "
+        "comment for {year}.",
+        count,
         year=year,
     )
     markup = {"inline_keyboard": [[button(_("✍️ Write the comments"), "rcl")]]}
@@ -239,7 +241,13 @@ async def on_remind(update: Update, context: Context) -> None:
     await ack(query)
     if messages:
         await _send_reminders(context, unit, messages)
-    lines = [_("🔔 A reminder is on its way to {count} people.", count=len(messages))]
+    lines = [
+        _.plural(
+            "🔔 A reminder is on its way to {count} person.",
+            "🔔 A reminder is on its way to {count} people.",
+            len(messages),
+        )
+    ]
     if len(messages) < len(everyone):
         lines.append(skipped_text(context, reminded, len(everyone) - len(messages)))
     if unlinked:

@@ -120,12 +120,14 @@ def invitation_messages(survey: Survey, settings: Settings, reminder: bool = Fal
 
     def build(_: Translator) -> tuple[str, dict[str, Any]]:
         head = _("🔔 Reminder: please answer the survey") if reminder else _("🗳 New survey")
+        closes = closes_text(survey, _)  # not in the call: `make messages` would lose the plural
         lines = [
             f"{head}: {survey.title}",
-            _(
+            _.plural(
+                "{count} question, {closes}.",
                 "{count} questions, {closes}.",
-                count=len(survey.questions),
-                closes=closes_text(survey, _),
+                len(survey.questions),
+                closes=closes,
             ),
             _anonymity_text(survey, _),
         ]

@@ -136,10 +136,12 @@ async def _prompt(
 
 def _anonymity_prompt(context: Context) -> str:
     _ = context._
-    return _(
-        "Anonymous or named? Anonymous answers are stored without any link to the member, "
-        "and results are shown only once at least {count} members have answered.",
-        count=context.settings.survey_min_responses,
+    return _.plural(
+        "Anonymous or named? Anonymous answers are stored without any link to the member, and "
+        "results are shown only once at least {count} member has answered.",
+        "Anonymous or named? Anonymous answers are stored without any link to the member, and "
+        "results are shown only once at least {count} members have answered.",
+        context.settings.survey_min_responses,
     )
 
 
@@ -210,7 +212,11 @@ def _anonymity_line(context: Context, data: Draft) -> str:
     if not data.get("anonymous"):
         return _("Named: you will see who answered what.")
     count = data.get("min_responses") or context.settings.survey_min_responses
-    return _("Anonymous: results are shown once {count} members have answered.", count=count)
+    return _.plural(
+        "Anonymous: results are shown once {count} member has answered.",
+        "Anonymous: results are shown once {count} members have answered.",
+        count,
+    )
 
 
 def typed_input(step: str, data: Draft, text: str, context: Context) -> str | None:
