@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,3 +71,7 @@ class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
 
     def now(self) -> datetime:
         return clock.now()
+
+    def today(self) -> date:
+        """Today's date where the organisation is (the TIME_ZONE setting)."""
+        return clock.today(self.settings.tz)

@@ -45,7 +45,7 @@ NOTE_LIMIT = 500
 
 
 def local_today(context: Context) -> date:
-    return context.now().astimezone(context.settings.tz).date()
+    return context.today()
 
 
 async def _managed(update: Update, context: Context, count: int = 1) -> Member | None:

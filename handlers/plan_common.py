@@ -83,7 +83,7 @@ def season_defaults(settings: Settings) -> SeasonDefaults:
 
 def today(context: Context) -> date:
     """The local date: deadlines are days in the branch's time zone."""
-    return context.now().astimezone(context.settings.tz).date()
+    return context.today()
 
 
 async def own_season(context: Context) -> Season:

@@ -61,7 +61,7 @@ def counts_text(title: str, counts: PlanCounts, _: Translator) -> str:
 async def unit_overview(context: Context, unit: Unit, year: int) -> list[str]:
     """A branch's figures; for a committee, its total and then each branch's."""
     _ = context._
-    today = context.now().astimezone(context.settings.tz).date()
+    today = context.today()
     per_branch = await branch_counts(context.db, unit.path, year, today)
     total = PlanCounts()
     for _branch, counts in per_branch:

@@ -53,7 +53,7 @@ PROBLEMS = {
 
 
 def local_today(context: Context) -> date:
-    return context.now().astimezone(context.settings.tz).date()
+    return context.today()
 
 
 async def on_admission(update: Update, context: Context) -> None:

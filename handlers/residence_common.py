@@ -69,7 +69,7 @@ def cancel_markup(_: Translator) -> InlineKeyboardMarkup:
 
 
 def local_today(context: Context) -> date:
-    return context.now().astimezone(context.settings.tz).date()
+    return context.today()
 
 
 def comment_year(context: Context) -> int | None:

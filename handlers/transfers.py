@@ -55,7 +55,7 @@ PROBLEMS = {
 
 
 def local_today(context: Context) -> date:
-    return context.now().astimezone(context.settings.tz).date()
+    return context.today()
 
 
 def transfer_button(member_id: int, _: Translator) -> list[InlineKeyboardButton]:
