@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -47,6 +46,7 @@ from handlers.drafts import Draft, draft_handlers
 from handlers.feature import Feature, check_features
 from handlers.features import FEATURES
 from handlers.menu import Show, menu_handlers
+from storage import clock
 from storage.db import create_engine, receiving_engine, session_factory, transaction
 from storage.schedule import lock_bookings
 
@@ -122,7 +122,7 @@ class Chibo:
             for book in feature.bookings:
                 async with transaction(self.sessions) as session:
                     await lock_bookings(session)  # instances starting together book once
-                    await book(session, self.settings, datetime.now(UTC))
+                    await book(session, self.settings, clock.now())
         self.scheduler.wake()
 
     async def run_polling(self) -> None:

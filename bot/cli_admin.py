@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli_support import TOKEN_REFUSED, Rollback, fail, load_settings, run_in_transaction
 from bot.file_problems import limit_text
 from bot.i18n import N_, Translator
-from storage import audit
+from storage import audit, clock
 from storage.exports.roster import ROLE_LABELS
 from storage.file_limits import FileTooLarge
 from storage.invites import create_invite
@@ -135,10 +135,15 @@ def roster_import(file: Path, branch_code: str, dry_run: bool) -> None:
     settings, _ = load_settings()
 
     def progress(rows: int) -> None:  # from the start: a large file takes a while to read
-        click.echo(_("Read and checked {rows} rows…", rows=rows), err=True)
+        click.echo(
+            _.plural(
+                "Read and checked {rows} row…", "Read and checked {rows} rows…", rows, rows=rows
+            ),
+            err=True,
+        )
 
     try:
-        parsed = read_roster(file, datetime.now(settings.tz).date(), progress)
+        parsed = read_roster(file, clock.today(settings.tz), progress)
     except RosterFileError as error:
         fail(_(FILE_PROBLEMS[error.code], value=error.value))
     except FileTooLarge as error:
@@ -171,7 +176,7 @@ def _import(
         if branch is None or not branch.is_branch:
             raise Rollback(None)
         with click.progressbar(length=len(parsed.rows), label=_("Importing"), file=None) as bar:
-            today = datetime.now(settings.tz).date()
+            today = clock.today(settings.tz)
             summary = await import_roster(session, branch, parsed, bar.update, today)
         if summary.problems or dry_run:
             raise Rollback(summary)
@@ -294,7 +299,7 @@ def invite_create(person: str, bot_username: str | None) -> None:
         if member is None:
             return None
         valid = timedelta(days=settings.invite_valid_days)
-        created = await create_invite(session, member, datetime.now(UTC), valid)
+        created = await create_invite(session, member, clock.now(), valid)
         await audit.record(
             session,
             "invite_created",

@@ -6,7 +6,6 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,6 +17,7 @@ from bot.cli_support import fail, load_settings, migrate
 from bot.exports import Produced, file_name, produce, record
 from bot.i18n import Translator
 from bot.settings import Settings
+from storage import clock
 from storage.db import create_engine, read_transaction, session_factory
 from storage.exports.dataset import Choice, DatasetSpec
 from storage.exports.log import Exporter, ExportRecord, recent_exports
@@ -58,7 +58,7 @@ def _dataset_command(spec: DatasetSpec) -> click.Command:
     def command(unit_code: str, fmt: str, output: Path | None, choice: int | None) -> None:
         settings, _ = load_settings()
         if choice is None and spec.by_year:
-            choice = datetime.now(settings.tz).year
+            choice = clock.today(settings.tz).year
         request = Request(spec, unit_code, ExportFormat(fmt), output, choice)
         produced = _run(settings, lambda s: _export(s, request, _))
         if isinstance(produced, list):
@@ -66,7 +66,15 @@ def _dataset_command(spec: DatasetSpec) -> click.Command:
             return
         if produced is None:
             fail(_("There is no unit with the code {code}.", code=unit_code))
-        click.echo(_("Exported {rows} rows to {path}.", rows=produced.rows, path=produced.path))
+        click.echo(
+            _.plural(
+                "Exported {rows} row to {path}.",
+                "Exported {rows} rows to {path}.",
+                produced.rows,
+                rows=produced.rows,
+                path=produced.path,
+            )
+        )
 
     return command
 
@@ -147,7 +155,7 @@ def export_log(unit_code: str, limit: int) -> None:
         title = _(spec.title) if spec else r.dataset
         click.echo(
             f"{_.datetime_text(r.at)}  {who}  {title}  {r.unit_name}  "
-            + _("{rows} rows", rows=r.rows)
+            + _.plural("{rows} row", "{rows} rows", r.rows, rows=r.rows)
             + f"  {r.fmt.upper()}"
         )
 

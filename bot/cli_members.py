@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_support import fail, load_settings, run_in_transaction
 from bot.i18n import Translator
+from storage import clock
 from storage.members import find_member
 from storage.models import Standing
 from storage.standing import (
@@ -66,7 +67,7 @@ def member_status(
     The history is kept; an exemption ends with `chibo member end-exemption`.
     """
     settings, _ = load_settings()
-    today = datetime.now(settings.tz).date()
+    today = clock.today(settings.tz)
     wanted = Standing(LEGACY.get(status, status))
     if wanted == Standing.REMOVED and reason is None and status == "inactive":
         reason = "xoa_ten"
@@ -102,7 +103,7 @@ def member_status(
 def member_end_exemption(person: str, on: str | None) -> None:
     """End PERSON's exemption from activity (or temporary transfer) on a date."""
     settings, _ = load_settings()
-    today = datetime.now(settings.tz).date()
+    today = clock.today(settings.tz)
     day = _day(on, today) or today
 
     async def work(session: AsyncSession) -> str | None:

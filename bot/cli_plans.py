@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli_support import fail, load_settings, run_in_transaction
 from bot.i18n import Translator
 from bot.settings import Settings
-from storage import audit
+from storage import audit, clock
 from storage.plan_schedule import schedule_reminders
 from storage.plan_seasons import Season, season_for, set_season
 from storage.text import TextTooLong, clean_text
@@ -82,7 +82,7 @@ def plan_season(unit_code: str, year: int, **options: str | None) -> None:
             settings.plan_season_defaults(),
             tz=settings.tz,
             hour=settings.plan_reminder_hour,
-            now=datetime.now(UTC),
+            now=clock.now(),
             also=year,
         )
         return season

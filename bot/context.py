@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.access import Actor
 from bot.i18n import Translator, translator
 from bot.settings import Settings
+from storage import clock
 from storage.models import Member, TelegramAccount
 
 
@@ -69,4 +70,8 @@ class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         return settings
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return clock.now()
+
+    def today(self) -> date:
+        """Today's date where the organisation is (the TIME_ZONE setting)."""
+        return clock.today(self.settings.tz)

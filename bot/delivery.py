@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,6 +41,7 @@ from bot.settings import Settings
 from bot.shared_pace import SharedPace
 from bot.waiting import wait_for_event
 from storage import outbox
+from storage.clock import now as utcnow
 from storage.db import transaction
 from storage.models import Broadcast, DeliveryStatus
 from storage.outbox import Claimed, Outcome
@@ -52,10 +53,6 @@ FLUSH_SECONDS = 0.05  # outcomes wait at most this long to be committed together
 RELEASE_AFTER_SECONDS = 2.0  # a row whose chat must wait longer leaves the window
 STOP_GRACE_SECONDS = 5.0  # a clean stop waits this long for sends in flight
 RETRY_DB_SECONDS = 1.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class OutboxSender:

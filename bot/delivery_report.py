@@ -61,10 +61,11 @@ async def report_text(session: AsyncSession, broadcast: Broadcast, _: Translator
             subject=escape(subject),
             time=_.datetime_text(broadcast.created_at),
         ),
-        _(
-            "Reached {count} of {total} members.",
-            count=len(people) - len(unreached),
-            total=len(people),
+        _.plural(
+            "Reached {reached} of {count} member.",
+            "Reached {reached} of {count} members.",
+            len(people),
+            reached=len(people) - len(unreached),
         ),
     ]
     if unreached:

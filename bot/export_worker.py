@@ -113,8 +113,10 @@ class ExportWorker:
                 await self._send(request, produced, _)
 
     async def _send(self, request: ChatExport, produced: Produced, _: Translator) -> None:
-        caption = _(
+        caption = _.plural(
+            "{title} — {unit}: {rows} row.",
             "{title} — {unit}: {rows} rows.",
+            produced.rows,
             title=_(produced.spec.title),
             unit=produced.unit.name,
             rows=produced.rows,

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.access import Action, Actor, can
 from bot.i18n import Translator
+from storage import clock
 from storage.db import read_transaction, transaction
 from storage.exports.dataset import DatasetSpec, ExportScope
 from storage.exports.log import Exporter, branch_codes, record_export
@@ -42,7 +42,7 @@ class Produced:
 
 def file_name(spec: DatasetSpec, unit: Unit, fmt: ExportFormat, _: Translator) -> str:
     """`roster-CB1-20251123-1405.xlsx`: ASCII, so every mail client and OS keeps it."""
-    stamp = _.local(datetime.now(UTC)).strftime("%Y%m%d-%H%M")
+    stamp = _.local(clock.now()).strftime("%Y%m%d-%H%M")
     return _UNSAFE_NAME.sub("_", f"{spec.key}-{unit.code}-{stamp}") + f".{fmt.value}"
 
 

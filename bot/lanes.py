@@ -16,7 +16,6 @@ import asyncio
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -31,7 +30,7 @@ from bot.i18n import N_, translator
 from bot.replies import ANSWER, LIMITED, Call, ReplySender, in_order
 from bot.retry import retry_after_seconds
 from bot.settings import Settings
-from storage import inbox
+from storage import clock, inbox
 from storage.db import transaction
 from storage.inbox import LaneItem
 
@@ -195,7 +194,7 @@ class LaneWorker:
         try:
             files = await self._download(item.payload)
             async with self._transactions, transaction(self.sessions) as session:
-                now = datetime.now(UTC)
+                now = clock.now()
                 if not await inbox.claim(session, item.update_id, now, chat_id, self.holder):
                     held = await inbox.holds_lane(session, chat_id, self.holder)
                     return (Step.DONE if held else Step.LOST), streak
@@ -262,7 +261,7 @@ class LaneWorker:
                 session,
                 item.update_id,
                 name,
-                datetime.now(UTC),
+                clock.now(),
                 self.settings.inbox_max_attempts,
                 final=pause is None,
                 replies=replies_json(apology, language),
@@ -324,7 +323,7 @@ class LaneWorker:
         async with transaction(self.sessions) as session:
             replies = replies_json(apology, "-")  # "-": an apology refused is not apologised for
             await inbox.set_aside_after_reply(
-                session, update_id, "BadRequest", datetime.now(UTC), replies
+                session, update_id, "BadRequest", clock.now(), replies
             )
         await self._send(chat_id, update_id, apology, "-")
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from storage import outbox
+from storage.clock import now as utcnow
 from storage.db import refresh_statistics, transaction
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class Maintenance:
         self,
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
         self.settings = settings

@@ -25,7 +25,7 @@ import logging
 import os
 import secrets
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,6 +48,7 @@ from bot.retry import retry_after_seconds
 from bot.settings import Settings
 from bot.waiting import wait_for_event
 from storage import inbox
+from storage.clock import now as utcnow
 from storage.db import transaction
 from storage.members import prune_unconsented_accounts
 
@@ -57,10 +58,6 @@ __all__ = ["HandlerFailed", "Pause", "database_unavailable", "transient_pause"]
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 PRUNE_EVERY_SECONDS = 3600.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UpdateRunner:
@@ -176,7 +173,7 @@ class UpdateRunner:
         if loop_time - self._last_prune < PRUNE_EVERY_SECONDS and self._last_prune:
             return
         self._last_prune = loop_time
-        cutoff = datetime.now(UTC) - self.settings.inbox_retention
+        cutoff = utcnow() - self.settings.inbox_retention
         async with transaction(self.sessions) as session:
             pruned = await inbox.prune(session, cutoff)
             strangers = await prune_unconsented_accounts(session, cutoff)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +20,7 @@ from bot.context import current_scope
 from bot.settings import Settings
 from bot.waiting import wait_for_event
 from storage import schedule
+from storage.clock import now as utcnow
 from storage.db import transaction
 from storage.models import ScheduledJob
 
@@ -42,10 +43,6 @@ class JobContext:
 
 
 JobFn = Callable[[JobContext], Awaitable[None]]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Scheduler:

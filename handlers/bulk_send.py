@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.scheduler import JobContext
 from bot.settings import Settings
 from handlers.common import Context
-from handlers.notice_common import reader_default, reader_translator
 from handlers.notices.messages import notice_messages, reminder_messages
+from handlers.readers import reader_default, reader_translator
 from handlers.survey_common import invitation_messages
 from handlers.usecase import Env, env_of
 from storage import outbox, schedule
@@ -107,6 +107,10 @@ async def run_bulk_send(job: JobContext) -> None:
         return
     account = await job.session.get(TelegramAccount, requester.telegram_user_id)
     _ = reader_translator(account, job.settings)
-    text = _("📤 Done: {count} messages are queued and on their way.", count=queued)
+    text = _.plural(
+        "📤 Done: {count} message is queued and on its way.",
+        "📤 Done: {count} messages are queued and on their way.",
+        queued,
+    )
     message = NewMessage(requester.telegram_user_id, text_payload(text), member_id=requester.id)
     await outbox.enqueue(job.session, message, job.now)

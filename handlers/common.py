@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -193,3 +193,11 @@ async def managed_member(
         await refuse(update, context, refusal)
         return None
     return member
+
+
+async def send(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """A new HTML message in the chat of the update (user text in `text` must be escaped)."""
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(
+            text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )

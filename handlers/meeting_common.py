@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.access import Action, Actor, can
 from bot.i18n import N_, Translator
 from bot.settings import Settings
-from handlers.notice_common import SEND_METHOD, reader_translator
+from handlers.readers import SEND_METHOD, reader_translator
 from storage import outbox, schedule
 from storage.meetings import Invitee, aware
 from storage.models import Meeting, MeetingAnswer, MeetingAudience, MeetingKind, Unit

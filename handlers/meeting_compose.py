@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere
 from bot.delivery import wake_sender_after_commit
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.scheduler import wake_scheduler_after_commit
 from handlers.common import (
     Context,
@@ -42,7 +42,8 @@ from handlers.meeting_common import (
     parse_when,
     schedule_reminders,
 )
-from handlers.notice_common import audience_name, notice_content
+from handlers.readers import audience_name
+from handlers.typed_input import notice_content, too_long_text
 from storage import audit
 from storage.flows import clear_flow, get_flow, lock_flow, save_flow, touch_flow
 from storage.meetings import NewMeeting, add_meeting, audience, invitees, reachable
@@ -234,27 +235,20 @@ def _read_step(step: str, message: Any, context: Context) -> tuple[Draft, str | 
         return {"starts_at": when.isoformat()}, None
     if step == "place":
         place = clean_text(message.text or "").strip()
-        problem = _length_problem(place, PLACE_LIMIT, _)
+        problem = _length_problem(place, PLACE_LIMIT, N_("The place"), _)
         return {"place": place}, problem
     content = notice_content(message)
     if content is None or not content["text"].strip():
         return {}, _("Please send the agenda as a text (or as the caption of a document).")
     agenda = clean_text(content["text"]).strip()
     data = {"agenda": agenda, "file_id": content["file_id"], "attach_kind": content["kind"]}
-    return data, _length_problem(agenda, AGENDA_LIMIT, _)
+    return data, _length_problem(agenda, AGENDA_LIMIT, N_("The agenda"), _)
 
 
-def _length_problem(text: str, limit: int, _: Translator) -> str | None:
+def _length_problem(text: str, limit: int, field: str, _: Translator) -> str | None:
     if not text:
         return _("Please send a text.")
-    if len(text) <= limit:
-        return None
-    return _(
-        "This is {length} characters long; at most {limit} fit. Please shorten it and send "
-        "it again: your draft is kept.",
-        length=len(text),
-        limit=limit,
-    )
+    return None if len(text) <= limit else too_long_text(_, field, len(text), limit)
 
 
 def _new_meeting(data: Draft, created_by: int | None) -> NewMeeting:
@@ -286,7 +280,13 @@ async def _show_preview(update: Update, context: Context, data: Draft) -> None:
     lines = [html_card(meeting, unit.name, _), ""]
     lines.append(_.plural("Invite {count} member?", "Invite {count} members?", len(people)))
     if unlinked:
-        lines.append(_("{count} of them have not linked Telegram.", count=unlinked))
+        lines.append(
+            _.plural(
+                "{count} of them has not linked Telegram.",
+                "{count} of them have not linked Telegram.",
+                unlinked,
+            )
+        )
     send = InlineKeyboardButton(_("📤 Send the invitations"), callback_data="msend")
     await chat.send_message(
         "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=_markup([[send]], _)
@@ -321,10 +321,12 @@ async def on_send(update: Update, context: Context) -> None:
     answers = InlineKeyboardButton(_("📊 Answers"), callback_data=f"md:{meeting.id}")
     await edit_text(
         query,
-        _(
-            "📨 The invitation is on its way to {count} members of {unit}. Reminders will go "
-            "out before the meeting.",
-            count=count,
+        _.plural(
+            "📨 The invitation is on its way to {count} member of {unit}. Reminders will go out "
+            "before the meeting.",
+            "📨 The invitation is on its way to {count} members of {unit}. Reminders will go out "
+            "before the meeting.",
+            count,
             unit=escape(unit.name),
         ),
         parse_mode=ParseMode.HTML,

@@ -17,11 +17,12 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_on_member
+from bot.i18n import N_
 from bot.standing_text import DETAIL_NAMES, STANDING_NAMES, period_html
-from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse
+from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse, send
 from handlers.probation import outcome_buttons
-from handlers.residence_common import parse_day, send, typed_text
 from handlers.transfers import transfer_button
+from handlers.typed_input import parse_day, typed_text
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.members import get_member
 from storage.models import FlowState, Member, Standing
@@ -45,7 +46,7 @@ NOTE_LIMIT = 500
 
 
 def local_today(context: Context) -> date:
-    return context.now().astimezone(context.settings.tz).date()
+    return context.today()
 
 
 async def _managed(update: Update, context: Context, count: int = 1) -> Member | None:
@@ -145,7 +146,7 @@ async def on_status_input(update: Update, context: Context, state: FlowState) ->
         return
     data = dict(state.data)
     if state.step == "note":
-        note = await typed_text(update, context, NOTE_LIMIT)
+        note = await typed_text(update, context, NOTE_LIMIT, N_("The note"))
         if note is None:
             return
         data["note"] = note

@@ -81,8 +81,10 @@ async def _member_page(
     linked = sum(1 for m in members if m.telegram_user_id)
     shown = members[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     lines = [
-        _(
+        _.plural(
+            "<b>{branch}</b>: {linked} of {total} member linked to Telegram",
             "<b>{branch}</b>: {linked} of {total} members linked to Telegram",
+            len(members),
             branch=escape(unit.name),
             linked=linked,
             total=len(members),

@@ -23,10 +23,10 @@ from handlers.plan_common import (
     refusal_text,
     tell,
     today,
-    too_long_text,
 )
 from handlers.plan_notify import tell_committee
 from handlers.plan_record import assessment_paragraphs
+from handlers.typed_input import too_long_text
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, YearlyPlan
 from storage.plans import (
@@ -161,7 +161,7 @@ async def on_note_input(update: Update, context: Context, state: FlowState) -> N
     try:
         note = clean_text(message.text or "", context.settings.plan_note_limit)
     except TextTooLong as error:
-        await message.reply_text(too_long_text(error, _))
+        await message.reply_text(too_long_text(_, N_("The note"), error.length, error.limit))
         return
     mark = plan.assessment.get(key)
     if mark is None:

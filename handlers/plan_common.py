@@ -15,12 +15,10 @@ from handlers.common import Context, ack
 from storage.models import Grade, Member, PlanStatus, YearlyPlan
 from storage.plan_seasons import Season, SeasonDefaults, current_season, planning_season
 from storage.plans import SECTIONS, next_empty_section
-from storage.text import TextTooLong
 
 FLOW = "plan"  # the member writing a section: data {"key": ..., "then": "next" | "review"}
 NOTE_FLOW = "plan_note"  # the member's note on one goal of the self-assessment
 RETURN_FLOW = "plan_return"  # a committee member's comment returning a plan
-MESSAGE_LIMIT = 4000  # under Telegram's 4096, leaving room for the markup
 
 SECTION_NAMES = {
     "ideology": N_("Political ideology and study"),
@@ -85,7 +83,7 @@ def season_defaults(settings: Settings) -> SeasonDefaults:
 
 def today(context: Context) -> date:
     """The local date: deadlines are days in the branch's time zone."""
-    return context.now().astimezone(context.settings.tz).date()
+    return context.today()
 
 
 async def own_season(context: Context) -> Season:
@@ -174,20 +172,6 @@ def plan_heading(plan: YearlyPlan, member: Member, _: Translator) -> str:
     )
 
 
-def split_message(paragraphs: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Paragraphs joined into as few messages as fit Telegram's limit (a paragraph is never
-    longer than the limit: each section's length is capped well below it)."""
-    messages: list[str] = []
-    current = ""
-    for paragraph in paragraphs:
-        candidate = f"{current}\n\n{paragraph}" if current else paragraph
-        if len(candidate) > limit and current:
-            messages.append(current)
-            candidate = paragraph
-        current = candidate
-    return [*messages, current] if current else messages
-
-
 def plan_complete(plan: YearlyPlan) -> bool:
     """Every section answered and the commitment accepted: ready to submit."""
     return next_empty_section(plan) is None and plan.committed_at is not None
@@ -199,12 +183,3 @@ async def tell(update: Update, context: Context, text: str) -> None:
         await ack(update.callback_query, text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
-
-
-def too_long_text(error: TextTooLong, _: Translator) -> str:
-    return _(
-        "This is {length} characters long; at most {limit} are allowed here. Please shorten "
-        "it and send it again: your draft is kept.",
-        length=error.length,
-        limit=error.limit,
-    )

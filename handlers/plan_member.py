@@ -11,6 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
 from bot.delivery import wake_sender_after_commit
+from bot.i18n import N_
 from handlers.common import Context, ack, callback_args, refuse
 from handlers.drafts import saved_echo, with_cancel
 from handlers.plan_common import (
@@ -25,12 +26,12 @@ from handlers.plan_common import (
     plan_heading,
     refusal_text,
     section_list,
-    split_message,
     tell,
     today,
-    too_long_text,
 )
 from handlers.plan_notify import tell_committee
+from handlers.readers import split_message
+from handlers.typed_input import too_long_text
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, PlanStatus, YearlyPlan
 from storage.plan_seasons import Season
@@ -137,7 +138,9 @@ async def on_plan_input(update: Update, context: Context, state: FlowState) -> N
     try:
         text = clean_text(message.text, context.settings.plan_section_limit)
     except TextTooLong as error:
-        await message.reply_text(too_long_text(error, _))
+        await message.reply_text(
+            too_long_text(_, N_("The text of this part"), error.length, error.limit)
+        )
         return
     if not text:
         await message.reply_text(_("Please send the text asked for."))

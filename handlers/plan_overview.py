@@ -12,7 +12,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can_anywhere
 from bot.i18n import Translator
 from handlers.common import Context, ack, refuse
-from handlers.plan_common import GRADE_NAMES, season_at, split_message
+from handlers.plan_common import GRADE_NAMES, season_at
+from handlers.readers import split_message
 from storage.models import Grade, Unit
 from storage.plan_reports import PlanCounts, branch_counts
 from storage.units import units_by_id
@@ -60,7 +61,7 @@ def counts_text(title: str, counts: PlanCounts, _: Translator) -> str:
 async def unit_overview(context: Context, unit: Unit, year: int) -> list[str]:
     """A branch's figures; for a committee, its total and then each branch's."""
     _ = context._
-    today = context.now().astimezone(context.settings.tz).date()
+    today = context.today()
     per_branch = await branch_counts(context.db, unit.path, year, today)
     total = PlanCounts()
     for _branch, counts in per_branch:

@@ -22,11 +22,11 @@ from handlers.plan_common import (
     plan_heading,
     refusal_text,
     season_at,
-    split_message,
     tell,
 )
 from handlers.plan_notify import graded_text, tell_member
 from handlers.plan_review import reviewable_plan, send_plan_list
+from handlers.readers import split_message
 from handlers.residence_common import comment_text
 from storage.members import get_member
 from storage.models import Member, ResidenceComment, YearlyPlan

@@ -7,8 +7,8 @@ from html import escape
 
 from bot.scheduler import JobContext
 from bot.settings import Settings
-from handlers.notice_common import reader_translator
 from handlers.plan_common import season_defaults
+from handlers.readers import reader_translator
 from storage import audit, outbox
 from storage.models import Role, Unit
 from storage.outbox import NewMessage, text_payload
@@ -77,10 +77,12 @@ def _secretary_list(
 ) -> NewMessage:
     _ = reader_translator(secretary.account, settings)
     lines = [
-        _(
-            "📋 {count} members of {branch} have not handed in their yearly plan of {year} "
-            "(due {date}):",
-            count=len(missing),
+        _.plural(
+            "📋 {count} member of {branch} has not handed in their yearly plan of {year} (due "
+            "{date}):",
+            "📋 {count} members of {branch} have not handed in their yearly plan of {year} (due "
+            "{date}):",
+            len(missing),
             branch=escape(branch.name),
             year=season.year,
             date=_.date_text(season.deadline),

@@ -12,10 +12,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can
 from bot.delivery import wake_sender_after_commit
 from handlers.common import Context, ack, callback_args, edit_text, refuse
-from handlers.notice_common import reader_translator
 from handlers.plan_common import own_plan_season, today
 from handlers.plan_menu import missed_deadline
 from handlers.plan_notify import tell_member
+from handlers.readers import reader_translator
 from storage import outbox
 from storage.members import get_member
 from storage.models import Member, PlanStatus, TelegramAccount

@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse
 from handlers.drafts import draft_text
 from handlers.plan_common import (
@@ -22,11 +22,11 @@ from handlers.plan_common import (
     plan_heading,
     plan_season_at,
     refusal_text,
-    split_message,
     tell,
-    too_long_text,
 )
 from handlers.plan_notify import accepted_text, returned_text, tell_member
+from handlers.readers import split_message
+from handlers.typed_input import too_long_text
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, PlanRevision, PlanStatus, YearlyPlan
 from storage.plans import (
@@ -220,7 +220,7 @@ async def on_return_input(update: Update, context: Context, state: FlowState) ->
     try:
         comment = clean_text(draft_text(message), context.settings.plan_comment_limit)
     except TextTooLong as error:
-        await message.reply_text(too_long_text(error, _))
+        await message.reply_text(too_long_text(_, N_("The comment"), error.length, error.limit))
         return
     if not comment:
         await message.reply_text(_("Please send the comment as a text."))
@@ -255,7 +255,7 @@ def comment_problem(context: Context, _state: FlowState, text: str) -> str | Non
     try:
         comment = clean_text(text, context.settings.plan_comment_limit)
     except TextTooLong as error:
-        return too_long_text(error, context._)
+        return too_long_text(context._, N_("The comment"), error.length, error.limit)
     return None if comment else context._("Please send the comment as a text.")
 
 

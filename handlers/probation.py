@@ -22,9 +22,9 @@ from bot.access import Action, can, can_on_member
 from bot.i18n import N_, Translator
 from bot.scheduler import JobContext, wake_scheduler_after_commit
 from bot.standing_text import STANDING_NAMES
-from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse
-from handlers.notice_common import reader_translator
-from handlers.residence_common import parse_day, send, typed_text
+from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse, send
+from handlers.readers import reader_translator
+from handlers.typed_input import parse_day, typed_text
 from storage import outbox, schedule
 from storage.flows import clear_flow, save_flow
 from storage.members import get_member
@@ -60,7 +60,7 @@ PROBLEMS = {
 
 
 def local_today(context: Context) -> date:
-    return context.now().astimezone(context.settings.tz).date()
+    return context.today()
 
 
 async def on_admission(update: Update, context: Context) -> None:
@@ -105,7 +105,7 @@ async def _next(context: Context, state: FlowState, step: str, data: dict[str, A
 
 
 async def _step_name(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
-    name = await typed_text(update, context, NAME_LIMIT)
+    name = await typed_text(update, context, NAME_LIMIT, N_("The name"))
     if name is None:
         return
     await _next(context, state, "phone", {**state.data, "full_name": name})
@@ -117,7 +117,7 @@ async def _step_phone(update: Update, context: Context, state: FlowState, branch
     roster lists members; one moving here comes by a transfer), a former member is
     re-admitted on their record (docs/populations.md, "Admission")."""
     _ = context._
-    phone = await typed_text(update, context, 32)
+    phone = await typed_text(update, context, 32, N_("The phone number"))
     if phone is None:
         return
     try:
@@ -178,7 +178,7 @@ async def _step_date(update: Update, context: Context, state: FlowState, branch:
 
 async def _step_decision(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
     _ = context._
-    decision = await typed_text(update, context, DECISION_LIMIT)
+    decision = await typed_text(update, context, DECISION_LIMIT, N_("The decision number"))
     if decision is None:
         return
     data = state.data

@@ -46,8 +46,11 @@ def too_soon_text(context: Context, reminded: Reminded) -> str:
 
 
 def skipped_text(context: Context, reminded: Reminded, skipped: int) -> str:
-    return context._(
+    # Worked out first: a `_` among the arguments would hide the plural from `make messages`.
+    when = moment_text(context._, reminded.last_at or context.now(), context.now())
+    return context._.plural(
+        "{count} already reminded at {when} is left out.",
         "{count} already reminded at {when} are left out.",
-        count=skipped,
-        when=moment_text(context._, reminded.last_at or context.now(), context.now()),
+        skipped,
+        when=when,
     )

@@ -227,8 +227,10 @@ async def on_log(update: Update, context: Context) -> None:
 def _record_line(record: ExportRecord, _: Translator) -> str:
     spec = dataset_spec(record.dataset)
     who = record.who or (_("command line") if record.label == "cli" else "—")
-    return _(
+    return _.plural(
+        "• {time} · {who}: {title}, {unit}, {rows} row ({format})",
         "• {time} · {who}: {title}, {unit}, {rows} rows ({format})",
+        record.rows,
         time=_.datetime_text(record.at),
         who=escape(who),
         title=escape(_(spec.title) if spec else record.dataset),

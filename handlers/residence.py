@@ -10,8 +10,8 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
-from bot.i18n import Translator
-from handlers.common import Context, ack, edit_text, refuse
+from bot.i18n import N_, Translator
+from handlers.common import Context, ack, edit_text, refuse, send
 from handlers.drafts import saved_echo
 from handlers.residence_common import (
     ACTIVITY_FLOW,
@@ -25,11 +25,9 @@ from handlers.residence_common import (
     comment_year,
     local_today,
     notify,
-    parse_day,
-    send,
     tie_text,
-    typed_text,
 )
+from handlers.typed_input import parse_day, typed_text
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.models import FlowState, ResidenceActivity, ResidenceTie, TieStatus
 from storage.residence import (
@@ -215,7 +213,9 @@ async def on_activity_input(update: Update, context: Context, state: FlowState) 
     if state.step == "date":
         await _activity_date(update, context, state)
         return
-    what = await typed_text(update, context, context.settings.residence_note_limit)
+    what = await typed_text(
+        update, context, context.settings.residence_note_limit, N_("The activity")
+    )
     if what is None:
         return
     held_on = parse_day(str(state.data["date"]), local_today(context))

@@ -14,7 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
 from bot.i18n import N_
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.common import Context, ack, callback_args, edit_text, refuse, send
 from handlers.residence_common import (
     COMMENT_FLOW,
     cancel_markup,
@@ -22,9 +22,8 @@ from handlers.residence_common import (
     comment_year,
     local_today,
     may_host,
-    send,
-    typed_text,
 )
+from handlers.typed_input import typed_text
 from storage import audit
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.models import FlowState, ResidenceTie, TieStatus
@@ -226,7 +225,9 @@ async def on_comment_input(update: Update, context: Context, state: FlowState) -
     if found is None:
         return
     state, tie, year = found
-    text = await typed_text(update, context, context.settings.residence_comment_limit)
+    text = await typed_text(
+        update, context, context.settings.residence_comment_limit, N_("The comment")
+    )
     if text is None:
         return
     data = {**state.data, "comment": text}

@@ -12,8 +12,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import N_, Translator
-from handlers.common import Context, ack, callback_args, edit_text, refuse
-from handlers.notice_common import excerpt, reader_translator
+from handlers.common import Context, ack, callback_args, edit_text, refuse, send
+from handlers.readers import excerpt, reader_translator
 from handlers.reminder_guard import (
     not_yet_reminded,
     recently_reminded,
@@ -27,7 +27,6 @@ from handlers.residence_common import (
     comment_text,
     comment_year,
     local_today,
-    send,
 )
 from storage import audit, outbox
 from storage.models import Member, Unit
@@ -205,10 +204,12 @@ def _register_reminder(member: Member, context: Context) -> NewMessage | None:
 
 def _comment_reminder(host: Member, count: int, year: int, context: Context) -> NewMessage:
     _ = reader_translator(host.account, context.settings)
-    text = _(
-        "🔔 Reminder: {count} members tied to your branch are waiting for their yearly "
-        "residence comment for {year}.",
-        count=count,
+    text = _.plural(
+        "🔔 Reminder: {count} member tied to your branch is waiting for their yearly residence "
+        "comment for {year}.",
+        "🔔 Reminder: {count} members tied to your branch are waiting for their yearly residence "
+        "comment for {year}.",
+        count,
         year=year,
     )
     markup = {"inline_keyboard": [[button(_("✍️ Write the comments"), "rcl")]]}
@@ -240,7 +241,13 @@ async def on_remind(update: Update, context: Context) -> None:
     await ack(query)
     if messages:
         await _send_reminders(context, unit, messages)
-    lines = [_("🔔 A reminder is on its way to {count} people.", count=len(messages))]
+    lines = [
+        _.plural(
+            "🔔 A reminder is on its way to {count} person.",
+            "🔔 A reminder is on its way to {count} people.",
+            len(messages),
+        )
+    ]
     if len(messages) < len(everyone):
         lines.append(skipped_text(context, reminded, len(everyone) - len(messages)))
     if unlinked:

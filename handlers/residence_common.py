@@ -1,5 +1,5 @@
-"""What the residence-tie handlers share: flow names, who may act on a tie, typed text and
-dates, how a tie reads, and messages to other people through the outbox."""
+"""What the residence-tie handlers share: flow names, who may act on a tie,
+how a tie reads, and messages to other people through the outbox."""
 
 from __future__ import annotations
 
@@ -8,17 +8,15 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.access import Action, Actor, can
 from bot.delivery import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from handlers.common import Context
-from handlers.drafts import draft_text
-from handlers.notice_common import reader_translator
+from handlers.readers import reader_translator
+from handlers.typed_input import text_problem
 from storage import outbox
-from storage.dates import parse_typed_date
 from storage.models import (
     ExemptionKind,
     FlowState,
@@ -32,7 +30,6 @@ from storage.models import (
 )
 from storage.outbox import NewMessage, text_payload
 from storage.residence_comments import CommentForm
-from storage.text import TextTooLong, clean_text
 
 REGISTER_FLOW = "residence"
 ACTIVITY_FLOW = "ractivity"
@@ -72,7 +69,7 @@ def cancel_markup(_: Translator) -> InlineKeyboardMarkup:
 
 
 def local_today(context: Context) -> date:
-    return context.now().astimezone(context.settings.tz).date()
+    return context.today()
 
 
 def comment_year(context: Context) -> int | None:
@@ -91,56 +88,9 @@ def may_manage(actor: Actor, member: Member | None) -> bool:
     return member is not None and can(actor, Action.MANAGE_RESIDENCE, member.branch.path)
 
 
-def parse_day(text: str, today: date) -> date | None:
-    """A typed date (`05/11/2026`, `5/11`, `hôm qua`, `ngày 5 tháng 11`...), or None."""
-    return parse_typed_date(text, today)
-
-
-def text_problem(_: Translator, text: str, limit: int) -> str | None:
-    """Why a typed text cannot be taken (empty, too long), or None."""
-    try:
-        value = clean_text(text, limit)
-    except TextTooLong as error:
-        return _(
-            "This is {length} characters long; at most {limit} are allowed here. Please "
-            "shorten it and send it again: what you entered before is kept.",
-            length=error.length,
-            limit=error.limit,
-        )
-    return None if value else _("Please send it as a text message.")
-
-
 def note_problem(context: Context, _state: FlowState, text: str) -> str | None:
     """Why a typed reason or note (sent to someone) cannot be taken, or None."""
-    return text_problem(context._, text, context.settings.residence_note_limit)
-
-
-async def typed_text(update: Update, context: Context, limit: int) -> str | None:
-    """The message's text cleaned up; None (and the person told why) if empty or too long.
-    The draft is not touched, so nothing typed before is lost."""
-    _ = context._
-    message = update.effective_message
-    if message is None:
-        return None
-    typed = draft_text(message)
-    if not typed:
-        await message.reply_text(_("Please send it as a text message."))
-        return None
-    try:
-        value = clean_text(typed, limit)
-    except TextTooLong as error:
-        await message.reply_text(
-            _(
-                "This is {length} characters long; at most {limit} are allowed here. Please "
-                "shorten it and send it again: what you entered before is kept.",
-                length=error.length,
-                limit=error.limit,
-            )
-        )
-        return None
-    if not value:
-        await message.reply_text(_("Please send it as a text message."))
-    return value or None
+    return text_problem(context._, text, context.settings.residence_note_limit, N_("The text"))
 
 
 def branch_label(tie: ResidenceTie, _: Translator) -> str:
@@ -225,14 +175,6 @@ async def notify(
 
 def unit_name(unit: Unit | None) -> str:
     return escape(unit.name) if unit else "—"
-
-
-async def send(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """A new HTML message in the chat of the update (user text in `text` must be escaped)."""
-    if update.effective_chat is not None:
-        await update.effective_chat.send_message(
-            text, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
 
 
 def comment_text(name: str, year: int, form: CommentForm | ResidenceComment, _: Translator) -> str:

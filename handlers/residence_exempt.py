@@ -13,7 +13,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
 from bot.fit import button_label
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from bot.i18n import N_
+from handlers.common import Context, ack, callback_args, edit_text, refuse, send
 from handlers.drafts import saved_echo
 from handlers.residence_common import (
     EXEMPT_FLOW,
@@ -21,9 +22,8 @@ from handlers.residence_common import (
     EXEMPTION_LABELS,
     cancel_markup,
     may_manage,
-    send,
-    typed_text,
 )
+from handlers.typed_input import typed_text
 from storage import audit
 from storage.flows import clear_flow, save_flow
 from storage.members import branch_members, get_member
@@ -154,7 +154,9 @@ async def on_exemption_reason(update: Update, context: Context, state: FlowState
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "residence_exemption_draft")
         return
-    reason = await typed_text(update, context, context.settings.residence_note_limit)
+    reason = await typed_text(
+        update, context, context.settings.residence_note_limit, N_("The reason")
+    )
     if reason is None:
         return
     await clear_flow(context.db, state.user_id, state.flow)

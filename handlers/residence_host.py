@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.i18n import N_, Translator
-from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse
+from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse, send
 from handlers.residence_common import (
     DECLINE_FLOW,
     STATUS_LABELS,
@@ -20,11 +20,10 @@ from handlers.residence_common import (
     cancel_markup,
     may_host,
     notify,
-    send,
     tie_text,
-    typed_text,
     unit_name,
 )
+from handlers.typed_input import typed_text
 from storage import audit
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, ResidenceTie, TieStatus
@@ -177,7 +176,9 @@ async def on_decline_reason(update: Update, context: Context, state: FlowState) 
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "residence_decline_draft")
         return
-    reason = await typed_text(update, context, context.settings.residence_note_limit)
+    reason = await typed_text(
+        update, context, context.settings.residence_note_limit, N_("The reason")
+    )
     if reason is None:
         return
     await clear_flow(context.db, state.user_id, state.flow)

@@ -14,18 +14,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.fit import button_label
-from bot.i18n import Translator
-from handlers.common import Context, ack, callback_args, refuse
+from bot.i18n import N_, Translator
+from handlers.common import Context, ack, callback_args, refuse, send
 from handlers.drafts import draft_text, saved_echo
-from handlers.residence_common import (
-    REGISTER_FLOW,
-    cancel_markup,
-    local_today,
-    parse_day,
-    send,
-    typed_text,
-)
+from handlers.residence_common import REGISTER_FLOW, cancel_markup, local_today
 from handlers.residence_save import draft_at, may_register, show_preview
+from handlers.typed_input import parse_day, typed_text
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, Unit
 from storage.residence import search_branches
@@ -127,13 +121,17 @@ async def on_register_input(update: Update, context: Context, state: FlowState) 
 
 
 async def _on_address(update: Update, context: Context, state: FlowState) -> None:
-    address = await typed_text(update, context, context.settings.residence_address_limit)
+    address = await typed_text(
+        update, context, context.settings.residence_address_limit, N_("The address")
+    )
     if address is not None:
         await _ask(update, context, "area", {**state.data, "address": address})
 
 
 async def _on_area(update: Update, context: Context, state: FlowState) -> None:
-    area = await typed_text(update, context, context.settings.residence_address_limit)
+    area = await typed_text(
+        update, context, context.settings.residence_address_limit, N_("The commune and province")
+    )
     if area is None:
         return
     commune, _comma, province = area.rpartition(",")
@@ -146,7 +144,9 @@ async def _on_area(update: Update, context: Context, state: FlowState) -> None:
 async def _on_search(update: Update, context: Context, state: FlowState) -> None:
     """Up to eight branches whose names hold the words typed, as buttons."""
     _ = context._
-    text = await typed_text(update, context, context.settings.residence_address_limit)
+    text = await typed_text(
+        update, context, context.settings.residence_address_limit, N_("The search")
+    )
     member = context.member
     if text is None or member is None:
         return
@@ -164,14 +164,16 @@ async def _on_search(update: Update, context: Context, state: FlowState) -> None
 
 
 async def _on_branch_text(update: Update, context: Context, state: FlowState) -> None:
-    name = await typed_text(update, context, _name_limit(context))
+    name = await typed_text(update, context, _name_limit(context), N_("The branch name"))
     if name is not None:
         data = {**state.data, "branch_id": None, "branch_text": name}
         await _ask(update, context, "letter_no", data)
 
 
 async def _on_letter_no(update: Update, context: Context, state: FlowState) -> None:
-    number = await typed_text(update, context, context.settings.residence_letter_no_limit)
+    number = await typed_text(
+        update, context, context.settings.residence_letter_no_limit, N_("The letter number")
+    )
     if number is not None:
         await _ask(update, context, "letter_date", {**state.data, "letter_no": number})
 

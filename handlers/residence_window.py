@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduler import JobContext
 from bot.settings import Settings
-from handlers.notice_common import reader_translator
+from handlers.readers import reader_translator
 from handlers.residence_common import button
 from storage import outbox, schedule
 from storage.models import Member
@@ -66,12 +66,14 @@ async def ask_for_comments(job: JobContext) -> None:
 def _ask(host: Member, count: int, year: int, settings: Settings) -> NewMessage:
     _ = reader_translator(host.account, settings)
     _opens, closes = settings.residence_comment_window(year)
-    text = _(
+    text = _.plural(
+        "✍️ The yearly residence comments for {year} are open until {closes}: {count} member tied "
+        "to your branch is waiting for your comment.",
         "✍️ The yearly residence comments for {year} are open until {closes}: {count} members "
         "tied to your branch are waiting for your comment.",
+        count,
         year=year,
         closes=_.date_text(closes),
-        count=count,
     )
     markup = {"inline_keyboard": [[button(_("✍️ Write the comments"), "rcl")]]}
     return NewMessage(

@@ -89,7 +89,7 @@ async def _show(update: Update, context: Context, unit: Unit) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    today = context.now().astimezone(context.settings.tz).date()
+    today = context.today()
     year = today.year
     branches, total = await scorecards(context.db, unit, year, context.settings.tz, today)
     compact = InlineKeyboardButton(_("🔢 Compact table"), callback_data=f"scc:{unit.id}")
@@ -114,7 +114,7 @@ async def _show_compact(update: Update, context: Context, unit: Unit) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    today = context.now().astimezone(context.settings.tz).date()
+    today = context.today()
     year = today.year
     branches, total = await scorecards(context.db, unit, year, context.settings.tz, today)
     await chat.send_message(_table(unit, year, branches, total, _), parse_mode=ParseMode.HTML)

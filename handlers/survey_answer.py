@@ -139,7 +139,7 @@ async def on_answer_input(update: Update, context: Context, draft: FlowState) ->
         await message.reply_text(context._("Please answer with the buttons, here they are again:"))
         await show_current(update, context, state)
         return
-    today = context.now().astimezone(context.settings.tz).date()
+    today = context.today()
     value = parse_typed(question, message.text or "", today)
     if isinstance(value, Problem):
         await message.reply_text(problem_text(value, context._))

@@ -11,7 +11,8 @@ from bot.access import Action, Actor, can
 from bot.i18n import N_, Translator
 from bot.settings import Settings
 from handlers.common import Context, callback_args, refuse
-from handlers.notice_common import PerLanguage, per_language
+from handlers.readers import PerLanguage, per_language
+from handlers.typed_input import too_long_text
 from storage.models import Survey, Unit
 from storage.outbox import text_payload
 from storage.survey_questions import Answer, Kind, Problem, Question, format_number
@@ -34,7 +35,6 @@ KIND_NAMES = {
 
 ANSWER_PROBLEMS = {
     "empty": N_("Please type an answer."),
-    "too_long": N_("The answer is too long: at most {limit} characters, please."),
     "not_a_number": N_("Please send a number, for example 12 or 3,5."),
     "number_too_small": N_("The number must be at least {min}."),
     "number_too_large": N_("The number must be at most {max}."),
@@ -50,6 +50,9 @@ def may_manage(actor: Actor, unit: Unit | None) -> bool:
 
 
 def problem_text(problem: Problem, _: Translator) -> str:
+    if problem.code == "too_long":
+        length, limit = problem.values["length"], problem.values["limit"]
+        return too_long_text(_, N_("The answer"), int(length), int(limit))
     return _(ANSWER_PROBLEMS[problem.code], **problem.values)
 
 
@@ -117,12 +120,14 @@ def invitation_messages(survey: Survey, settings: Settings, reminder: bool = Fal
 
     def build(_: Translator) -> tuple[str, dict[str, Any]]:
         head = _("🔔 Reminder: please answer the survey") if reminder else _("🗳 New survey")
+        closes = closes_text(survey, _)  # not in the call: `make messages` would lose the plural
         lines = [
             f"{head}: {survey.title}",
-            _(
+            _.plural(
+                "{count} question, {closes}.",
                 "{count} questions, {closes}.",
-                count=len(survey.questions),
-                closes=closes_text(survey, _),
+                len(survey.questions),
+                closes=closes,
             ),
             _anonymity_text(survey, _),
         ]

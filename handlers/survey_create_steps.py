@@ -16,9 +16,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.access import Action
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from handlers.common import Context, units_for
 from handlers.survey_common import KIND_NAMES, NEW_FLOW, audience_text, chunks
+from handlers.typed_input import too_long_text
 from storage.flows import save_flow
 from storage.models import Unit
 from storage.survey_file import END_OF_DAY
@@ -135,10 +136,12 @@ async def _prompt(
 
 def _anonymity_prompt(context: Context) -> str:
     _ = context._
-    return _(
-        "Anonymous or named? Anonymous answers are stored without any link to the member, "
-        "and results are shown only once at least {count} members have answered.",
-        count=context.settings.survey_min_responses,
+    return _.plural(
+        "Anonymous or named? Anonymous answers are stored without any link to the member, and "
+        "results are shown only once at least {count} member has answered.",
+        "Anonymous or named? Anonymous answers are stored without any link to the member, and "
+        "results are shown only once at least {count} members have answered.",
+        context.settings.survey_min_responses,
     )
 
 
@@ -209,7 +212,11 @@ def _anonymity_line(context: Context, data: Draft) -> str:
     if not data.get("anonymous"):
         return _("Named: you will see who answered what.")
     count = data.get("min_responses") or context.settings.survey_min_responses
-    return _("Anonymous: results are shown once {count} members have answered.", count=count)
+    return _.plural(
+        "Anonymous: results are shown once {count} member has answered.",
+        "Anonymous: results are shown once {count} members have answered.",
+        count,
+    )
 
 
 def typed_input(step: str, data: Draft, text: str, context: Context) -> str | None:
@@ -217,12 +224,12 @@ def typed_input(step: str, data: Draft, text: str, context: Context) -> str | No
     _ = context._
     text = text.strip()
     if step == "title":
-        return _set_text(data, "title", text, TITLE_LIMIT, _)
+        return _set_text(data, "title", text, TITLE_LIMIT, N_("The title"), _)
     if step == "question":
         if len(data.get("questions", [])) >= MAX_QUESTIONS:
             return _("A survey has at most {limit} questions.", limit=MAX_QUESTIONS)
         data["current"] = {}
-        return _set_text(data["current"], "text", text, QUESTION_LIMIT, _)
+        return _set_text(data["current"], "text", text, QUESTION_LIMIT, N_("The question"), _)
     if step == "options":
         return _set_options(data["current"], text, _)
     if step == "labels":
@@ -236,12 +243,14 @@ def typed_input(step: str, data: Draft, text: str, context: Context) -> str | No
     return _("Please use the buttons above.")
 
 
-def _set_text(target: Draft, key: str, text: str, limit: int, _: Translator) -> str | None:
+def _set_text(
+    target: Draft, key: str, text: str, limit: int, field: str, _: Translator
+) -> str | None:
     value = " ".join(text.split())
     if not value:
         return _("Please send a text.")
     if len(value) > limit:
-        return _("This is too long: at most {limit} characters, please.", limit=limit)
+        return too_long_text(_, field, len(value), limit)
     target[key] = value
     return None
 
@@ -250,8 +259,8 @@ def _set_options(current: Draft, text: str, _: Translator) -> str | None:
     options = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
     if not 2 <= len(options) <= MAX_OPTIONS:
         return _("Please send 2 to {limit} options, one per line.", limit=MAX_OPTIONS)
-    if any(len(option) > OPTION_LIMIT for option in options):
-        return _("An option may be at most {limit} characters long.", limit=OPTION_LIMIT)
+    if longest := max((len(option) for option in options if len(option) > OPTION_LIMIT), default=0):
+        return too_long_text(_, N_("An option"), longest, OPTION_LIMIT)
     current["options"] = options
     return None
 

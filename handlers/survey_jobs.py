@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduler import JobContext
 from bot.settings import Settings
-from handlers.notice_common import reader_default, reader_translator
+from handlers.readers import reader_default, reader_translator
 from handlers.survey_common import invitation_messages
 from storage import outbox
 from storage.models import Member, Survey, TelegramAccount
@@ -57,9 +57,12 @@ async def run_close(job: JobContext) -> None:
     counts = await audience_counts(job.session, survey)
     account = await job.session.get(TelegramAccount, creator.telegram_user_id)
     _ = reader_translator(account, job.settings)
-    text = _(
-        "🔒 The survey “{title}” has closed: {answered} of {total} members answered. Open "
-        "🗳 Surveys for the results.",
+    text = _.plural(
+        "🔒 The survey “{title}” has closed: {answered} of {total} member answered. Open 🗳 Surveys "
+        "for the results.",
+        "🔒 The survey “{title}” has closed: {answered} of {total} members answered. Open 🗳 "
+        "Surveys for the results.",
+        counts.members,
         title=survey.title,
         answered=await participation_count(job.session, survey.id),
         total=counts.members,

@@ -23,9 +23,9 @@ from bot.delivery import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from bot.scheduler import JobContext, wake_scheduler_after_commit
 from bot.settings import Settings
-from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse
-from handlers.notice_common import reader_translator
-from handlers.residence_common import parse_day, send, typed_text
+from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse, send
+from handlers.readers import reader_translator
+from handlers.typed_input import parse_day, typed_text
 from storage import outbox
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.members import get_member
@@ -55,7 +55,7 @@ PROBLEMS = {
 
 
 def local_today(context: Context) -> date:
-    return context.now().astimezone(context.settings.tz).date()
+    return context.today()
 
 
 def transfer_button(member_id: int, _: Translator) -> list[InlineKeyboardButton]:
@@ -118,7 +118,7 @@ async def on_transfer_input(update: Update, context: Context, state: FlowState) 
     if state.step == "where":
         await _where(update, context, state, member)
     elif state.step == "letter_no":
-        number = await typed_text(update, context, LETTER_LIMIT)
+        number = await typed_text(update, context, LETTER_LIMIT, N_("The letter number"))
         if number is None:
             return
         data = {**state.data, "letter_no": number}
@@ -137,7 +137,7 @@ async def on_transfer_input(update: Update, context: Context, state: FlowState) 
 
 async def _where(update: Update, context: Context, state: FlowState, member: Member) -> None:
     _ = context._
-    typed = await typed_text(update, context, WHERE_LIMIT)
+    typed = await typed_text(update, context, WHERE_LIMIT, N_("The search"))
     if typed is None:
         return
     found = await search_branches(context.db, typed, exclude_id=member.branch_id)

@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage import clock
+
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -86,7 +88,7 @@ class Unit(Base):
     is_residential: Mapped[bool] = mapped_column(default=False, server_default=false())
     # "/1/4/9/": ancestors then self, so "is under" is a prefix test in one query.
     path: Mapped[str] = mapped_column(String(512), index=True, default="/")
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
 
 
 class TelegramAccount(Base):
@@ -99,7 +101,7 @@ class TelegramAccount(Base):
     telegram_language: Mapped[str | None] = mapped_column(String(16))
     consent_at: Mapped[datetime | None]
     pending_invite: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
     # Set when Telegram answers 403 (the person blocked the bot); cleared by a later delivery.
     blocked_at: Mapped[datetime | None]
 
@@ -123,8 +125,10 @@ class Member(Base):
         _enum(MemberStatus, "member_status"), default=MemberStatus.ACTIVE
     )
     bound_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        default=clock.now, server_default=func.now(), onupdate=clock.now
+    )
 
     branch: Mapped[Unit] = relationship(lazy="raise")
     account: Mapped[TelegramAccount | None] = relationship(lazy="raise")
@@ -141,7 +145,7 @@ class RoleAssignment(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
 
     member: Mapped[Member] = relationship(back_populates="roles", lazy="raise")
     unit: Mapped[Unit] = relationship(lazy="raise")
@@ -154,7 +158,7 @@ class InviteCode(Base):
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     # A newer invite, a binding or a reset makes older links void: a forwarded old link
@@ -180,7 +184,7 @@ class InboxUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[dict[str, Any]]
-    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    received_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
     processed_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]  # set aside after repeated handler failures
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -223,7 +227,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now(), index=True)
     actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_label: Mapped[str | None] = mapped_column(String(64))
@@ -257,7 +261,7 @@ class Broadcast(Base):
     kind: Mapped[str] = mapped_column(String(32))
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
     # What was sent, in its creator's words and language ("the notice «…»"), for the report.
     subject: Mapped[str | None] = mapped_column(String(255))
     finished_at: Mapped[datetime | None]  # every row final
@@ -287,7 +291,7 @@ class OutboxMessage(Base):
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     # Exception class only: messages can carry personal data.
     last_error: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
 
 
 class FlowState(Base):
@@ -328,7 +332,7 @@ class Notice(Base):
         _enum(AttachmentKind, "attachment_kind")
     )
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
 
     unit: Mapped[Unit] = relationship(lazy="raise")
 
@@ -369,7 +373,7 @@ class ScheduledJob(Base):
     done_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]  # gave up after the last attempt; kept for a person
     last_error: Mapped[str | None] = mapped_column(String(255))  # exception class only
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
 
 
 class MeetingKind(enum.StrEnum):
@@ -418,7 +422,7 @@ class Meeting(Base):
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     cancelled_at: Mapped[datetime | None]
     attendance_recorded_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
 
     unit: Mapped[Unit] = relationship(lazy="raise")
 
@@ -573,7 +577,9 @@ class PlanSeason(Base):
     assessment_closes_on: Mapped[date] = mapped_column(Date)
     commitment_vi: Mapped[str | None] = mapped_column(Text)
     commitment_en: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        default=clock.now, server_default=func.now(), onupdate=clock.now
+    )
 
 
 class YearlyPlan(Base):
@@ -604,7 +610,7 @@ class YearlyPlan(Base):
     final_grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "grade"))
     graded_at: Mapped[datetime | None]
     graded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
 
     member: Mapped[Member] = relationship(lazy="raise", foreign_keys=[member_id])
 
@@ -644,7 +650,7 @@ class Survey(Base):
     closed_at: Mapped[datetime | None]  # closed early, or by the closing job
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
 
     unit: Mapped[Unit] = relationship(lazy="raise")
 
@@ -715,7 +721,7 @@ class MemberStanding(Base):
     decision_no: Mapped[str | None] = mapped_column(String(64))
     recorded_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     recorded_by_label: Mapped[str | None] = mapped_column(String(64))  # cli, import, migration
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
 
 
 class TransferKind(enum.StrEnum):

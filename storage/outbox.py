@@ -14,6 +14,7 @@ from sqlalchemy import Table, Text, and_, bindparam, delete, exists, func, inser
 from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import clock
 from storage.models import (
     Broadcast,
     DeliveryStatus,
@@ -112,7 +113,7 @@ async def enqueue(
     session: AsyncSession, message: NewMessage, now: datetime | None = None
 ) -> OutboxMessage:
     """One message, outside any broadcast (a reminder, a report)."""
-    row = OutboxMessage(**_row(message, None, now or datetime.now(UTC)))
+    row = OutboxMessage(**_row(message, None, now or clock.now()))
     session.add(row)
     await session.flush()
     return row
@@ -130,7 +131,7 @@ async def enqueue_broadcast(
 ) -> Broadcast:
     """A broadcast and one row per message, inserted in one statement; `subject` names what
     was sent in the creator's delivery report."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     broadcast = Broadcast(
         kind=kind,
         created_by_member_id=created_by_member_id,

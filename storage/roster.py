@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit
+from storage import audit, clock
 from storage.models import Member, MemberStanding, Role, Standing, Unit
 from storage.roles import grant_role
 from storage.roster_file import Problem, Roster, RosterRow
@@ -54,7 +55,7 @@ async def import_roster(
     summary = ImportSummary(problems=[*roster.problems, *conflicts])
     if summary.problems:
         return summary
-    day = today or date.today()
+    day = today or clock.today(ZoneInfo(clock.DEFAULT_ZONE))
     for row in roster.rows:
         await _apply_row(session, branch, row, matches.get(row.line), summary, day)
         progress(1)

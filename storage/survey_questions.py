@@ -105,7 +105,11 @@ def parse_typed(question: Question, text: str, today: date | None = None) -> Ans
         return Problem("empty")
     if question.kind in FREE_TEXT_KINDS:
         limit = SHORT_TEXT_LIMIT if question.kind == Kind.TEXT else LONG_TEXT_LIMIT
-        return text if len(text) <= limit else Problem("too_long", {"limit": limit})
+        return (
+            text
+            if len(text) <= limit
+            else Problem("too_long", {"length": len(text), "limit": limit})
+        )
     if question.kind == Kind.NUMBER:
         return _number(question, text)
     if question.kind == Kind.DATE:

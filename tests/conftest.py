@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage import clock
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base
@@ -31,6 +34,37 @@ def in_thread(fn: Callable[..., T], *args: Any) -> T:
 
 T = TypeVar("T")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        default=None,
+        help="run every test at this time, e.g. 2027-03-15T09:00 (local time of TIME_ZONE); "
+        f"the same as the environment variable {clock.ENV_NOW}",
+    )
+
+
+def suite_now(config: pytest.Config) -> datetime | None:
+    """The time the suite runs at (`--clock`, else `CHIBO_TEST_NOW`), None for the real one."""
+    text = config.getoption("--clock") or os.environ.get(clock.ENV_NOW, "")
+    return clock.parse_now(text) if text.strip() else None
+
+
+@pytest.fixture(autouse=True)
+def set_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts at the suite's time (so a test at 23:59 has its minute before the
+    year turns), in this process and in the `chibo` processes it starts (the environment)."""
+    when = suite_now(request.config)
+    if when is None:
+        yield
+        return
+    at = time.time()
+    clock.set_now(when, at)
+    monkeypatch.setenv(clock.ENV_NOW, when.isoformat())
+    monkeypatch.setenv(clock.ENV_SET_AT, repr(at))
+    yield
+    clock.set_now(None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import clock
 from storage.members import touch_account
 from storage.models import Member, Role, Unit
 from storage.roles import grant_role
@@ -40,9 +39,9 @@ async def member(
     await session.flush()
     if telegram_id is not None:
         account = await touch_account(session, telegram_id, "vi")
-        account.consent_at = datetime.now(UTC)
+        account.consent_at = clock.now()
         created.telegram_user_id = telegram_id
-        created.bound_at = datetime.now(UTC)
+        created.bound_at = clock.now()
     if role is not None:
         await grant_role(session, created, role, role_unit or branch)
     await session.flush()

@@ -3,12 +3,13 @@ is open now, and plans put straight into the database where a test is not about 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import clock
 from storage.models import (
     Grade,
     Member,
@@ -28,7 +29,7 @@ SON, AN, BINH, KHANH, HA, DUNG, PHUONG, TAM = 701, 702, 703, 704, 711, 712, 713,
 
 def local_today() -> date:
     """Today where the bot counts deadlines (the default time zone)."""
-    return datetime.now(UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    return clock.now().astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
 
 
 def open_season(today: date, **changes: object) -> Season:
@@ -108,7 +109,7 @@ async def put_plan(
     assessed: Grade | None = None,
 ) -> YearlyPlan:
     """A complete plan in `status` (and self-assessed, proposing `assessed`)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     plan = YearlyPlan(member_id=member_id, year=year or local_today().year, status=status)
     plan.sections = dict(SECTIONS_TEXT, other="")
     plan.commitment_text, plan.committed_at = "Tôi xin cam kết", now

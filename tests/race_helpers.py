@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Chibo, build_application
-from storage import inbox
+from storage import clock, inbox
 from storage.db import transaction
 from tests.harness import RunningBot
 
@@ -39,7 +38,7 @@ async def handle_at_once(chibo: Chibo, bot: RunningBot, updates: list[dict[str, 
     press repeated) go through its lane in order, as in a running bot."""
     bot.fake.updates.clear()  # handed over here, not polled
     runner = chibo.runner
-    now = datetime.now(UTC)
+    now = clock.now()
     async with transaction(chibo.sessions) as session:
         await inbox.store_updates(session, updates)
         chats = {inbox.lane_of(update)[0] for update in updates}

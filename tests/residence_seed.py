@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date
 
 from handlers.residence_window import job_key
-from storage import schedule
+from storage import clock, schedule
 from storage.members import get_member
 from storage.models import ExemptionKind, ResidenceTie, Role, TelegramAccount
 from storage.residence import TieDraft, decide_tie, record_exemption, register_tie
@@ -38,7 +38,7 @@ async def residence_bot(fake: FakeBotApi, database_url: str) -> AsyncIterator[Ru
 
 async def window_job_done(bot: RunningBot) -> None:
     """Waits for this year's comment-window job, due at once while the window is open."""
-    year = datetime.now(UTC).astimezone(bot.settings.tz).year
+    year = clock.now().astimezone(bot.settings.tz).year
 
     async def done() -> bool:
         async with bot.db(settle=False) as session:
@@ -95,7 +95,7 @@ async def tie_for(
     bot: RunningBot, member_id: int, branch_id: int | None, confirmed: bool = True
 ) -> int:
     """A tie stored directly (confirmed by default), for tests about what comes after."""
-    now = datetime.now(UTC)
+    now = clock.now()
     async with bot.db(settle=False) as session:
         found = await get_member(session, member_id)
         assert found is not None
@@ -109,5 +109,5 @@ async def tie_for(
 async def exempt(bot: RunningBot, member_id: int) -> None:
     async with bot.db(settle=False) as session:
         await record_exemption(
-            session, member_id, ExemptionKind.ARMED_FORCES, None, None, datetime.now(UTC)
+            session, member_id, ExemptionKind.ARMED_FORCES, None, None, clock.now()
         )

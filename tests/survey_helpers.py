@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from handlers.survey_jobs import send_invitations
+from storage import clock
 from storage.models import Role, TelegramAccount, Unit
 from storage.survey_questions import Kind, Question
 from storage.surveys import NewSurvey, add_survey, get_survey
@@ -75,14 +75,14 @@ async def make_survey(
             questions=questions,
             anonymous=options.pop("anonymous", False),
             min_responses=options.pop("min_responses", 5),
-            opens_at=datetime.now(UTC),
+            opens_at=clock.now(),
             created_by_member_id=ids["son"],
             **options,
         )
         created = await add_survey(session, new)
         survey = await get_survey(session, created.id)
         assert survey is not None
-        await send_invitations(session, survey, bot.settings, datetime.now(UTC))
+        await send_invitations(session, survey, bot.settings, clock.now())
     assert bot.chibo is not None
     bot.chibo.sender.wake()
     return created.id

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import pick_language
 from bot.settings import Settings
-from handlers.notice_common import reader_default
 from handlers.notices.messages import notice_messages
+from handlers.readers import reader_default
 from storage.db import transaction
 from storage.models import Notice, NoticeReceipt, OutboxMessage, TelegramAccount
 from storage.notices import add_notice, notice_status, queue_notice

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from storage import outbox
 from storage.models import Broadcast, DeliveryStatus, OutboxMessage, TelegramAccount
+from storage.outbox import NewMessage, text_payload
 from tests.fakebot import FakeBotApi, RetryAfter, ServerError, Timeout
 from tests.harness import FAST_SENDER, RunningBot, bot_settings
 from tests.outbox_helpers import (
@@ -64,6 +65,27 @@ async def finished(running: RunningBot, broadcast_id: int, timeout: float = 30) 
         return found
 
 
+async def sender_has_caught_up(running: RunningBot, chat_id: int | None) -> None:
+    """Waits until the (restarted) sender has sent a message queued now, and everything else
+    queued: what it queued when it started (a second report, say) is then sent too. An event
+    rather than a pause, so "nothing more was sent" holds however slow the machine is."""
+    assert chat_id is not None and running.chibo is not None
+    async with running.db(settle=False) as session:
+        await outbox.enqueue(session, NewMessage(chat_id, text_payload("caught up?")))
+    running.chibo.sender.wake()
+
+    async def idle() -> bool:
+        if not any(m.text == "caught up?" for m in running.fake.chat(chat_id).messages):
+            return False
+        async with running.db(settle=False) as session:
+            open_rows = await session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.status.in_(outbox.OPEN)).limit(1)
+            )
+            return open_rows is None
+
+    await running.fake.wait_until(idle, timeout=30)
+
+
 def reports(fake: FakeBotApi) -> list[str]:
     return [m.text or "" for m in fake.chat(SECRETARY_ID).messages]
 
@@ -87,7 +109,7 @@ async def test_broadcast_within_limits_reaches_everyone_once(running: RunningBot
     assert all(row.telegram_message_id and row.attempts == 1 for row in rows)
     # The report is sent once, also after a restart.
     await running.restart()
-    await asyncio.sleep(0.5)
+    await sender_has_caught_up(running, branch.members[0].telegram_user_id)
     assert len(reports(fake)) == 1
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cli import main
 from bot.exports import member_may_export, produce, record
 from bot.i18n import translator
-from storage import audit
+from storage import audit, clock
 from storage.db import transaction
 from storage.exports import dataset as dataset_module
 from storage.exports.cells import escape_formula
@@ -340,7 +340,7 @@ async def test_a_reimported_roster_export_rewrites_no_history(
 ) -> None:
     """The export names each member's standing, admission and official dates in words the
     import reads back; importing it into the branch again changes nobody's history."""
-    today = datetime.now(translator("vi").tz).date()
+    today = clock.today(translator("vi").tz)
     async with transaction(sessions) as session:
         units = await tree(session)
         cb1 = units["CB1"]

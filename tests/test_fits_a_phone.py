@@ -3,13 +3,14 @@ inline keyboard fits a phone's width."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.fit import MAX_CAPTION, MAX_TEXT, shorten, split_text, visible_length
 from bot.fit_bot import fitted_requests
+from storage import clock
 from storage.meetings import NewMeeting, add_meeting, record_answer
 from storage.models import MeetingAnswer, MeetingAudience, MeetingInvite, MeetingKind
 from tests.fakebot import SentMessage
@@ -74,7 +75,7 @@ async def test_answers_card_with_long_agenda_and_reasons_reaches_the_secretary_w
             unit_id=ids["cb1"],
             kind=MeetingKind.THEMATIC,
             audience=MeetingAudience.MEMBERS,
-            starts_at=datetime.now(UTC) + timedelta(days=3),
+            starts_at=clock.now() + timedelta(days=3),
             place="Hội trường khu phố 1",
             agenda=agenda,
             created_by_member_id=ids["son"],
@@ -86,7 +87,7 @@ async def test_answers_card_with_long_agenda_and_reasons_reaches_the_secretary_w
         ):
             if invite.member_id in absent:
                 reason = reasons[absent.index(invite.member_id)]
-                record_answer(invite, MeetingAnswer.ABSENT, reason, datetime.now(UTC))
+                record_answer(invite, MeetingAnswer.ABSENT, reason, clock.now())
 
     son = user(bot, SON)
     await son.send_text("📅 Sinh hoạt chi bộ")

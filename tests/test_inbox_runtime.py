@@ -157,5 +157,5 @@ async def test_webhook_requires_the_secret_and_stores_before_answering(webhook_b
         # The same update again: stored once, handled once.
         async with http.post(url, json=update, headers={SECRET_HEADER: "s3cret-token"}) as response:
             assert response.status == 200
-    await asyncio.sleep(0.3)
+    await running.settle()  # handled and replied to, had it been taken as new
     assert len(user.messages) == 1

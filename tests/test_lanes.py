@@ -4,7 +4,7 @@ processes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 import handlers.onboarding
-from storage import inbox, outbox
+from storage import clock, inbox, outbox
 from storage.db import transaction
 from storage.models import InboxUpdate, TelegramAccount
 from storage.outbox import NewMessage, text_payload
@@ -141,7 +141,7 @@ def update(update_id: int, chat_id: int, press: bool = False) -> dict[str, objec
 async def test_one_holder_per_lane_and_a_dead_holders_lane_passes_on(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     lease = now + timedelta(seconds=15)
     async with transaction(sessions) as session:
         await inbox.store_updates(session, [update(1, 501), update(2, 501), update(3, 502, True)])
@@ -168,7 +168,7 @@ async def test_one_holder_per_lane_and_a_dead_holders_lane_passes_on(
 async def test_replies_left_keep_a_handled_update_in_its_lane(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     async with transaction(sessions) as session:
         await inbox.store_updates(session, [update(7, 701)])
         await inbox.take_lanes(session, [701], "a", now, now + timedelta(seconds=15))

@@ -8,7 +8,7 @@ import contextlib
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.leadership import LEADER_LOCK_KEY, Leadership, Wakeups, asyncpg_dsn
 from bot.scheduler import JobContext, Scheduler
-from storage import schedule
+from storage import clock, schedule
 from storage.db import create_engine, session_factory, transaction
 from storage.migrate import alembic_config
 from storage.models import ScheduledJob
@@ -146,7 +146,7 @@ async def test_a_commit_elsewhere_wakes_every_instance(postgres_migrated: str) -
         await asyncio.wait_for(woken.wait(), timeout=10)  # woken once when (re)connected
         woken.clear()
         async with transaction(sessions_pg) as session:
-            due = datetime.now(UTC) + timedelta(days=1)
+            due = clock.now() + timedelta(days=1)
             await schedule.schedule(session, "test", "wake:1", due, {})
             await asyncio.sleep(RETRY * 3)
             assert not woken.is_set()  # not before the commit
@@ -170,7 +170,7 @@ async def test_two_schedulers_run_a_due_job_once(
         await release.wait()  # holds the job's transaction while the other scheduler looks
 
     settings = bot_settings(fake, database_url)
-    now = datetime.now(UTC)
+    now = clock.now()
     async with transaction(sessions) as session:
         await schedule.schedule(session, "race", "race:1", now - timedelta(seconds=1), {})
     first, second = (Scheduler(sessions, settings, {"race": job}) for _ in range(2))
@@ -189,7 +189,7 @@ async def test_two_schedulers_run_a_due_job_once(
 async def test_scheduling_the_same_key_at_once_keeps_one_job(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    due = datetime.now(UTC) + timedelta(hours=1)
+    due = clock.now() + timedelta(hours=1)
     first_wrote = asyncio.Event()
 
     async def book(minutes: int, wait: bool) -> None:

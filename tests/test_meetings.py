@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from bot.i18n import translator
 from handlers.meeting_common import parse_when
+from storage import clock
 from storage.flows import get_flow
 from storage.meetings import NewMeeting, add_meeting, record_answer
 from storage.models import (
@@ -255,7 +256,7 @@ async def test_reminders_reach_exactly_the_right_members_once_across_restarts(
     await bot.stop()
     async with bot.db(settle=False) as session:
         key = f"meeting:{meeting.id}:remind:86400"
-        past = datetime.now(UTC) - timedelta(minutes=1)
+        past = clock.now() - timedelta(minutes=1)
         await session.execute(
             update(ScheduledJob).where(ScheduledJob.key == key).values(due_at=past)
         )
@@ -287,7 +288,7 @@ async def past_meeting(bot: RunningBot, ids: dict[str, int], hours_ago: int) -> 
             unit_id=ids["cb1"],
             kind=MeetingKind.THEMATIC,
             audience=MeetingAudience.MEMBERS,
-            starts_at=datetime.now(UTC) - timedelta(hours=hours_ago),
+            starts_at=clock.now() - timedelta(hours=hours_ago),
             place="Nhà văn hóa",
             agenda="Học tập nghị quyết",
             created_by_member_id=ids["son"],
@@ -301,9 +302,9 @@ async def test_attendance_is_prefilled_corrected_saved_and_warns_at_the_threshol
     bot: RunningBot,
 ) -> None:
     ids = await seed(bot)
-    now = datetime.now(UTC)
+    now = clock.now()
     # The earlier meeting in another month of this year: the Charter counts months.
-    local_month = datetime.now(TZ).month
+    local_month = clock.now().astimezone(TZ).month
     earlier = await past_meeting(bot, ids, 40 * 24 if local_month >= 3 else -40 * 24)
     latest = await past_meeting(bot, ids, 1)
     async with bot.db(settle=False) as session:
@@ -374,7 +375,7 @@ async def test_attendance_is_prefilled_corrected_saved_and_warns_at_the_threshol
     await dao.send_text("📅 Sinh hoạt chi bộ")
     _nothing, history = await dao.wait_for_messages(2)
     await dao.press("📈 Chuyên cần của tôi", message=history)
-    year = datetime.now(TZ).year
+    year = clock.now().astimezone(TZ).year
     await bot.fake.wait_until(lambda: f"trong năm {year}: 2" in (history.text or ""))
     assert (history.text or "").count("❌") == 2
 
@@ -449,7 +450,7 @@ async def test_residents_tied_to_the_branch_can_be_invited_too(sessions) -> None
         dung = await member(session, u["CB2"], "Vũ Dũng", "0914000002")  # lives in CB9's area
         hoa = await member(session, u["CB9"], "Mai Hoa", "0914000003")  # lives in CB1's area
         tuan = await member(session, u["CB2"], "Lý Tuấn", "0914000004")  # tie still pending
-        now = datetime.now(UTC)
+        now = clock.now()
         ties = [(dung, u["CB9"], TieStatus.CONFIRMED), (hoa, u["CB1"], TieStatus.CONFIRMED)]
         ties.append((tuan, u["CB1"], TieStatus.PENDING))
         for who, branch, status in ties:
@@ -484,7 +485,7 @@ async def test_residents_are_not_counted_against_the_host_branch(sessions) -> No
                 address="Số 1",
                 residence_branch_id=u["CB1"].id,
                 status=TieStatus.CONFIRMED,
-                created_at=datetime.now(UTC),
+                created_at=clock.now(),
             )
         )
         new = NewMeeting(
@@ -505,7 +506,7 @@ async def test_residents_are_not_counted_against_the_host_branch(sessions) -> No
         assert marks == {"Lê An": Attendance.UNEXCUSED, "Vũ Dũng": None}
         for person in people:
             person.invite.attendance = Attendance.UNEXCUSED  # even if marked by hand
-        meeting.attendance_recorded_at = datetime.now(UTC)
+        meeting.attendance_recorded_at = clock.now()
         await session.flush()
         months = await unexcused_months(session, [an.id, dung.id], 2026, TZ)
     assert months == {an.id: 1}  # Dũng's record is CB2's
@@ -523,7 +524,7 @@ async def test_a_large_branch_is_recorded_page_by_page(bot: RunningBot) -> None:
             ids["cb1"],
             MeetingKind.REGULAR,
             MeetingAudience.MEMBERS,
-            datetime.now(UTC) - timedelta(hours=1),
+            clock.now() - timedelta(hours=1),
             "Hội trường",
             "Họp",
             ids["son"],
@@ -552,7 +553,7 @@ async def test_an_old_draft_whose_time_has_passed_asks_for_the_time_again(
     from storage.flows import save_flow
 
     ids = await seed(bot)
-    passed = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    passed = (clock.now() - timedelta(hours=3)).isoformat()
     draft = {
         "unit_id": ids["cb1"],
         "kind": "regular",
@@ -564,7 +565,7 @@ async def test_an_old_draft_whose_time_has_passed_asks_for_the_time_again(
         "audience": "members",
     }
     async with bot.db(settle=False) as session:
-        await save_flow(session, SON, "meeting", "preview", draft, datetime.now(UTC))
+        await save_flow(session, SON, "meeting", "preview", draft, clock.now())
     son = user(bot, SON)
     await son.send_text("/menu")
     await son.wait_for_message()

@@ -4,12 +4,13 @@ the scorecard shows them apart; buttons forged from another branch are refused."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.i18n import translator
+from storage import clock
 from storage.meetings import NewMeeting, add_meeting, audience
 from storage.models import (
     Attendance,
@@ -76,8 +77,8 @@ async def seed(bot: RunningBot, language: str) -> dict[str, int]:
         account = await s.get(TelegramAccount, SON)
         assert account is not None
         account.language = language
-        now = datetime.now(UTC)
-        local_month = datetime.now(TZ).month
+        now = clock.now()
+        local_month = clock.now().astimezone(TZ).month
         for hours_ago in (40 * 24 if local_month >= 3 else -40 * 24, 1):
             new = NewMeeting(
                 unit_id=u["CB1"].id,
@@ -116,7 +117,7 @@ async def test_an_exemption_takes_the_member_out_of_duties_and_denominators(
     await bot.fake.wait_until(lambda: "dd/mm/yyyy" in (card.text or ""))
     await son.send_text("chưa rõ")  # not a date ("hôm nay" is one since typed dates)
     assert text["bad_date"] in (await son.wait_for_message()).text
-    today = datetime.now(TZ).date()
+    today = clock.today(TZ)
     await son.send_text(today.strftime("%d/%m/%Y"))
     until = await son.wait_for_message()
     await son.press(text["no_end"], message=until)

@@ -3,11 +3,12 @@ surveys; only the member's own, and in their language."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import clock
 from storage.models import (
     Attendance,
     ExemptionKind,
@@ -35,7 +36,7 @@ from storage.models import (
 from tests.factories import member, tree
 from tests.harness import RunningBot
 
-NOW = datetime.now(UTC)
+NOW = clock.now()
 
 
 async def records_of(session: AsyncSession, who: Member, units: dict[str, Unit]) -> None:

@@ -4,13 +4,13 @@ remind; and every way of reaching someone else's notice refused."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import outbox
+from storage import clock, outbox
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.models import (
     AttachmentKind,
@@ -322,7 +322,7 @@ async def test_member_cannot_acknowledge_a_notice_not_sent_to_them(bot: RunningB
 async def test_flow_states_are_saved_per_flow_and_cleared_one_by_one(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     async with sessions() as session, session.begin():
         await save_flow(session, 7, "notice", "text", {"unit_id": 1}, now)
     async with sessions() as session, session.begin():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from storage import clock
 from storage.invites import create_invite
 from storage.members import get_account
 from storage.models import Member
@@ -118,7 +119,7 @@ async def test_invite_link_binds_once(bot: RunningBot) -> None:
     async with bot.db() as session:
         target = await session.get(Member, member_id)
         assert target is not None
-        code = (await create_invite(session, target, datetime.now(UTC), timedelta(days=3))).code
+        code = (await create_invite(session, target, clock.now(), timedelta(days=3))).code
     _user, done = await start_and_agree(bot.fake, 508, f"/start {code}")
     assert done.text.startswith("Xong! Đồng chí đã được liên kết là <b>Nguyễn Văn An</b>")
     assert (await bot.member(member_id)).telegram_user_id == 508

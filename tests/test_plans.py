@@ -4,12 +4,12 @@ overview; and every way into another branch's records refused."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage import schedule
+from storage import clock, schedule
 from storage.flows import get_flow
 from storage.models import Grade, PlanStatus, Unit
 from storage.plan_schedule import KIND, schedule_plan_reminders
@@ -290,8 +290,8 @@ async def test_self_assessment_in_english_and_the_committee_grade(bot: RunningBo
     assert "up to 500 characters" in (ask_note.text or "")
     too_long = await answer(binh, "x" * 501)
     assert too_long.text == (
-        "This is 501 characters long; at most 500 are allowed here. Please shorten it and "
-        "send it again: your draft is kept."
+        "The note is 501 characters long; at most 500 are allowed here. Please shorten it and "
+        "send it again: what you entered before is kept."
     )
     second = await answer(binh, "Read every resolution.")
     assert "Goal 2/4: Ethics and lifestyle" in (second.text or "")
@@ -466,8 +466,8 @@ async def test_too_long_text_keeps_the_draft_and_the_deadline_closes_editing(
     await an.wait_for_message()
     reply = await answer(an, "A" * 2001)
     assert reply.text == (
-        "Nội dung dài 2001 ký tự; ở đây chỉ được tối đa 2000 ký tự. Đề nghị đồng chí rút gọn "
-        "và gửi lại: bản nháp vẫn được giữ."
+        "Nội dung phần này dài 2001 ký tự; ở đây chỉ được tối đa 2000 ký tự. Đề nghị đồng chí "
+        "rút gọn rồi gửi lại: những gì đã nhập trước đó vẫn được giữ."
     )
     async with bot.db() as session:
         draft = await get_flow(session, AN)
@@ -506,7 +506,7 @@ async def test_reminders_reach_exactly_the_members_missing_and_their_secretary(
         await put_plan(session, ids["ha"], PlanStatus.ACCEPTED)
         await put_plan(session, ids["binh"], PlanStatus.DRAFT)  # a draft is still missing
         await schedule_plan_reminders(
-            session, SeasonDefaults(), today.year, tz=TZ, hour=8, now=datetime.now(UTC)
+            session, SeasonDefaults(), today.year, tz=TZ, hour=8, now=clock.now()
         )
         keys = [job.key for job in await schedule.jobs_with_prefix(session, "plan_reminder:")]
         assert f"plan_reminder:{hu}:{today.year}:7" in keys
@@ -514,7 +514,7 @@ async def test_reminders_reach_exactly_the_members_missing_and_their_secretary(
         # The seven-day reminder's time has come.
         payload = {"unit_id": hu, "year": today.year, "days": 7}
         key = f"plan_reminder:{hu}:{today.year}:7"
-        await schedule.schedule(session, KIND, key, datetime.now(UTC), payload)
+        await schedule.schedule(session, KIND, key, clock.now(), payload)
     assert bot.chibo is not None
     bot.chibo.scheduler.wake()
 

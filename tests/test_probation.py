@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.i18n import translator
-from storage import schedule
+from storage import clock, schedule
 from storage.models import Member, Role, ScheduledJob, Standing, TelegramAccount, Unit
 from storage.probation import KIND, month_before, probation_end
 from storage.standing import Change, history, record_change, status_of
@@ -64,7 +64,7 @@ async def run_job(bot: RunningBot, key: str) -> None:
     async with bot.db(settle=False) as s:
         job = await s.scalar(select(ScheduledJob).where(ScheduledJob.key == key))
         assert job is not None
-        await schedule.schedule(s, KIND, key, datetime.now(UTC), job.payload)
+        await schedule.schedule(s, KIND, key, clock.now(), job.payload)
     assert bot.chibo is not None
     bot.chibo.scheduler.wake()
 
@@ -90,7 +90,7 @@ async def admit_in_chat(bot: RunningBot, language: str, admitted: date) -> Membe
 @pytest.mark.parametrize("language", ["vi", "en"])
 async def test_admission_reminders_and_outcome(bot: RunningBot, language: str) -> None:
     await seed(bot, language)
-    today = datetime.now(TZ).date()
+    today = clock.today(TZ)
     admitted = today - timedelta(days=300)  # both reminders still to come
     new = await admit_in_chat(bot, language, admitted)
     end = probation_end(admitted)
@@ -142,7 +142,7 @@ async def test_admission_reminders_and_outcome(bot: RunningBot, language: str) -
 
 async def test_the_reminder_repeats_after_the_day_until_the_outcome(bot: RunningBot) -> None:
     await seed(bot, "vi")
-    today = datetime.now(TZ).date()
+    today = clock.today(TZ)
     new = await admit_in_chat(bot, "vi", today - timedelta(days=370))
     await run_job(bot, f"probation:{new.id}:due")
     son = bot.fake.user(SON, language_code="vi")
@@ -158,7 +158,7 @@ async def test_the_reminder_repeats_after_the_day_until_the_outcome(bot: Running
 
 async def test_probation_buttons_forged_from_another_branch_are_refused(bot: RunningBot) -> None:
     await seed(bot, "vi")
-    today = datetime.now(TZ).date()
+    today = clock.today(TZ)
     new = await admit_in_chat(bot, "vi", today - timedelta(days=10))
     cb1 = new.branch_id
     for data in (f"adm:{cb1}", f"prr:{new.id}", f"prn:{new.id}", f"prnok:{new.id}"):
@@ -194,7 +194,7 @@ async def test_an_admission_finds_the_phone_on_the_roster(bot: RunningBot, langu
     branch); a former member (struck off on 01/03/2025) is readmitted on their record, after
     the day they left, with their history kept."""
     await seed(bot, language)
-    today = datetime.now(TZ).date()
+    today = clock.today(TZ)
     async with bot.db(settle=False) as s:
         cb1 = await s.scalar(select(Unit).where(Unit.code == "CB1"))
         assert cb1 is not None

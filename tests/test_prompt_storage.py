@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import audit
+from storage import audit, clock
 from storage.db import transaction
 from storage.flows import get_flow, left_flow, pause_flows, save_flow, touch_flow
 from storage.reminders import reminded_since
@@ -52,7 +52,7 @@ async def test_reminded_since_names_who_got_this_reminder_and_when(
                 object_id=object_id,
                 details={"recipients": len(member_ids), "member_ids": member_ids},
             )
-    now = datetime.now(UTC)
+    now = clock.now()
     async with transaction(sessions) as session:
         recent = await reminded_since(session, "notice_reminded", "notice", 5, now - timedelta(1))
         assert recent.member_ids == {1, 2, 3} and recent.last_at is not None

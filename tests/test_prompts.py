@@ -4,12 +4,13 @@ people is shown back with Gửi / Sửa first, and what is typed is echoed when 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import drafts
+from storage import clock
 from storage.flows import save_flow
 from storage.meetings import NewMeeting, add_meeting
 from storage.models import FlowState, Meeting, MeetingAudience, MeetingKind, Role
@@ -86,7 +87,7 @@ async def test_going_elsewhere_leaves_the_question_and_the_draft_resumes(
     await seed(bot)
     step, data = WAITING[flow]
     async with bot.db(settle=False) as session:
-        await save_flow(session, SON, flow, step, data, datetime.now(UTC))
+        await save_flow(session, SON, flow, step, data, clock.now())
     son = bot.fake.user(SON, language_code="vi")
     await son.send_text(elsewhere)
     await son.wait_for_message()
@@ -117,7 +118,7 @@ async def meeting_of(bot: RunningBot, ids: dict[str, int]) -> int:
             unit_id=ids["cb1"],
             kind=MeetingKind.REGULAR,
             audience=MeetingAudience.MEMBERS,
-            starts_at=datetime.now(UTC) + timedelta(days=3),
+            starts_at=clock.now() + timedelta(days=3),
             place="Nhà văn hóa khu phố 1",
             agenda="1. Đánh giá công tác tháng 11\n" * 100,
             created_by_member_id=ids["son"],

@@ -5,13 +5,13 @@ they really overlap (row locks make the second wait); on SQLite one writer at a 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import audit
+from storage import audit, clock
 from storage.db import transaction
 from storage.flows import save_flow
 from storage.invites import create_invite
@@ -87,7 +87,7 @@ async def meeting_preview(bot: RunningBot) -> SentMessage:
     await son.wait_for_message()
     await son.press("Sinh hoạt chi bộ thường kỳ")
     await son.wait_for_message()
-    when = (datetime.now(UTC) + timedelta(days=3)).strftime("%d/%m/%Y 19:30")
+    when = (clock.now() + timedelta(days=3)).strftime("%d/%m/%Y 19:30")
     for text in (when, "Hội trường khu phố 1", "Tổng kết năm"):
         await son.send_text(text)
         await son.wait_for_message()
@@ -156,7 +156,7 @@ async def test_launch_pressed_twice_at_once_sends_the_survey_once(bot: RunningBo
         "anonymous": False,
     }
     async with bot.db(settle=False) as session:
-        now = datetime.now(UTC)
+        now = clock.now()
         await save_flow(session, SURVEY_SECRETARY, "survey_new", "preview", data, now)
     secretary = bot.fake.user(SURVEY_SECRETARY)
     await secretary.send_text("/menu")  # a message of the bot's to press on
@@ -220,7 +220,7 @@ async def test_one_invite_link_redeemed_by_two_people_at_once_binds_one(
     async with bot.db(settle=False) as session:
         target = await session.get(Member, member_id)
         assert target is not None
-        code = (await create_invite(session, target, datetime.now(UTC), timedelta(days=3))).code
+        code = (await create_invite(session, target, clock.now(), timedelta(days=3))).code
     people = [bot.fake.user(user_id, language_code="vi") for user_id in (508, 509)]
     for person in people:  # a forwarded link: both open it
         await person.send_text(f"/start {code}")
@@ -253,7 +253,7 @@ async def test_two_invite_links_made_at_once_leave_one_live(
         async with transaction(sessions) as session:
             found = await session.get(Member, target.id)
             assert found is not None
-            await create_invite(session, found, datetime.now(UTC), timedelta(days=3))
+            await create_invite(session, found, clock.now(), timedelta(days=3))
             if hold:  # the other secretary makes hers meanwhile
                 first_made.set()
                 await asyncio.sleep(0.3)

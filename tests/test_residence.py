@@ -5,17 +5,21 @@ Vietnamese and in English."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from storage import clock
 from storage.flows import get_flow
 from storage.models import ResidenceActivity, ResidenceComment, ResidenceTie, TieStatus
 from storage.residence_comments import comment_of
 from tests.fakebot import FakeBotApi, FakeUser, SentMessage
 from tests.harness import RunningBot
 from tests.residence_seed import AN, DUNG, LAN, SON, TAM, residence_bot, seed, user
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # the bot's default TIME_ZONE
 
 ADDRESS = "Số 12\u200b ngõ 5, đường Trần Phú\x07\nTổ 3"
 
@@ -89,7 +93,7 @@ async def test_member_registers_secretary_confirms_and_comments_in_vietnamese(
     await record_activity(bot, an, tam)
     await write_comment(bot, tam, "Lê <An>", "Tích cực, gương mẫu.", ("Có", "Có", "Không"))
     async with bot.db() as session:
-        comment = await comment_of(session, ids["an"], datetime.now().year)
+        comment = await comment_of(session, ids["an"], clock.today(bot.settings.tz).year)
     assert comment is not None and comment.comment == "Tích cực, gương mẫu."
     assert (comment.takes_part, comment.sets_example, comment.keeps_contact) == (
         True,
@@ -136,7 +140,7 @@ async def record_activity(bot: RunningBot, member: FakeUser, host: FakeUser) -> 
     await press(member, "➕ Ghi nhận hoạt động ở nơi cư trú")
     future = await answer(member, "01/01/2999")
     assert "không ở tương lai" in future.text
-    yesterday = (datetime.now() - timedelta(days=1)).strftime("%d/%m/%Y")
+    yesterday = (clock.today(TZ) - timedelta(days=1)).strftime("%d/%m/%Y")
     await answer(member, yesterday)
     done = await answer(member, "Họp chi bộ khu dân cư <quý 4>")
     assert done.text == (

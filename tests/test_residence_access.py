@@ -4,11 +4,12 @@ even with forged buttons; and a forged button writes nothing but the audit row."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
+from storage import clock
 from storage.models import (
     Broadcast,
     FlowState,
@@ -62,7 +63,7 @@ async def test_branch_b_cannot_act_on_branch_a_records_with_forged_buttons(
     async with bot.db(settle=False) as session:
         tie = await get_tie(session, confirmed)
         assert tie is not None
-        activity = await add_activity(session, tie, date(2026, 3, 1), "Họp", datetime.now(UTC))
+        activity = await add_activity(session, tie, date(2026, 3, 1), "Họp", clock.now())
         activity_id = activity.id
     an, cb1 = ids["an"], ids["cb1"]
     on_a = [
@@ -134,9 +135,9 @@ async def test_an_old_activity_button_after_the_member_moved_confirms_nothing(
     async with bot.db(settle=False) as session:
         tie = await get_tie(session, tie_id)
         assert tie is not None
-        activity = await add_activity(session, tie, date(2026, 3, 1), "Họp", datetime.now(UTC))
+        activity = await add_activity(session, tie, date(2026, 3, 1), "Họp", clock.now())
         activity_id = activity.id
-        tie.ended_at = datetime.now(UTC)  # Bình registered a new residence since
+        tie.ended_at = clock.now()  # Bình registered a new residence since
     tam = user(bot, TAM)
     await tam.send_text("/menu")
     await tam.wait_for_message()
@@ -157,7 +158,7 @@ async def test_a_leader_does_not_confirm_their_own_activity(bot: RunningBot) -> 
     async with bot.db(settle=False) as session:
         tie = await get_tie(session, own_tie)
         assert tie is not None
-        own = await add_activity(session, tie, date(2026, 3, 1), "Họp", datetime.now(UTC))
+        own = await add_activity(session, tie, date(2026, 3, 1), "Họp", clock.now())
         own_id = own.id
     tam = user(bot, TAM)
     await tam.send_text("🏠 Sinh hoạt nơi cư trú")

@@ -4,13 +4,13 @@ exemptions, the yearly ask when the comment window opens, and a closed window.""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from handlers.residence_window import KIND, job_key
-from storage import schedule
+from storage import clock, schedule
 from storage.models import ExemptionKind, ResidenceExemption, ScheduledJob
 from storage.residence import add_activity, get_tie
 from tests.fakebot import FakeBotApi, FakeUser, SentMessage
@@ -125,9 +125,9 @@ async def test_committee_records_exemptions_and_exempt_members_get_no_comment_as
 
 async def ask_for_comments_now(bot: RunningBot) -> None:
     """Runs the yearly window job again now (it ran at start-up, when nothing was owed)."""
-    year = datetime.now(UTC).astimezone(bot.settings.tz).year
+    year = clock.now().astimezone(bot.settings.tz).year
     async with bot.db(settle=False) as session:
-        await schedule.schedule(session, KIND, job_key(year), datetime.now(UTC), {"year": year})
+        await schedule.schedule(session, KIND, job_key(year), clock.now(), {"year": year})
     assert bot.chibo is not None
     bot.chibo.scheduler.wake()
     await window_job_done(bot)
@@ -141,7 +141,7 @@ async def test_window_opening_asks_each_residence_secretary_once(bot: RunningBot
     async with bot.db(settle=False) as session:
         tie = await get_tie(session, tie_id)
         assert tie is not None
-        await add_activity(session, tie, date.today(), "Họp chi bộ", datetime.now(UTC))
+        await add_activity(session, tie, clock.today(bot.settings.tz), "Họp chi bộ", clock.now())
     await ask_for_comments_now(bot)
     tam = user(bot, TAM)
     ask = await tam.wait_for_message(timeout=10)
@@ -150,7 +150,7 @@ async def test_window_opening_asks_each_residence_secretary_once(bot: RunningBot
     assert bot.fake.chat(LAN).messages == []
     async with bot.db() as session:
         jobs = list(await session.scalars(select(ScheduledJob).where(ScheduledJob.kind == KIND)))
-    year = datetime.now(UTC).astimezone(bot.settings.tz).year
+    year = clock.now().astimezone(bot.settings.tz).year
     assert sorted(j.key for j in jobs) == [job_key(year), job_key(year + 1)]
     await tam.press("✍️ Viết nhận xét", message=ask)
     listed = await tam.wait_for_message()
@@ -165,7 +165,7 @@ async def test_outside_the_window_comments_are_refused_with_its_dates(
 ) -> None:
     ids = await seed(bot)
     tie_id = await tie_for(bot, ids["an"], ids["r1"])
-    day = (datetime.now(UTC) + timedelta(days=3)).strftime("%m-%d")
+    day = (clock.now() + timedelta(days=3)).strftime("%m-%d")
     closed = {"residence_comment_opens": day, "residence_comment_closes": day}
     await bot.stop()
     bot.settings = bot_settings(bot.fake, bot.settings.database_url, **FAST_SENDER, **closed)

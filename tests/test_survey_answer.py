@@ -3,11 +3,12 @@ review, resuming after a restart, a second answer refused, a closed survey refus
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from storage import clock
 from storage.models import FlowState, Survey, SurveyParticipation, SurveyResponse
 from storage.survey_questions import Kind, Question
 from tests.harness import RunningBot
@@ -192,7 +193,7 @@ async def test_a_closed_survey_refuses_answers(bot: RunningBot) -> None:
     async with bot.db() as session:
         survey = await session.get(Survey, survey_id)
         assert survey is not None
-        survey.closes_at = datetime.now(UTC) - timedelta(minutes=1)
+        survey.closes_at = clock.now() - timedelta(minutes=1)
     await user.press("Có")
     await bot.settle()
     assert last_alert(bot) == "Phiếu khảo sát này đã đóng, không nhận thêm câu trả lời."

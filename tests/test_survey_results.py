@@ -4,11 +4,11 @@ below the threshold, results with a chart, and reminders that reach only non-res
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
+from storage import clock
 from storage.models import InboxUpdate, SurveyResponse
 from storage.survey_questions import Kind, Question
 from storage.surveys import get_survey, submit
@@ -50,7 +50,7 @@ async def answered_by(bot: RunningBot, survey_id: int, member_ids: list[int]) ->
         assert survey is not None
         for number, member_id in enumerate(member_ids):
             answers = {"0": number % 2 == 0, "1": 0, "2": f"Ý kiến số {number + 1}"}
-            await submit(session, survey, member_id, answers, datetime.now(UTC))
+            await submit(session, survey, member_id, answers, clock.now())
 
 
 async def open_card(bot: RunningBot, title: str) -> SentMessage:

@@ -4,7 +4,7 @@ the storage of answers (SQLite, and PostgreSQL when configured)."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from bot.scheduler import JobContext
 from bot.settings import Settings
 from bot.survey_chart import ChartQuestion, render_charts
 from handlers.survey_jobs import run_close, run_open
+from storage import clock
 from storage.db import transaction
 from storage.models import OutboxMessage, Role, SurveyParticipation, SurveyResponse
 from storage.survey_file import FileProblem, read_survey_file
@@ -122,7 +123,11 @@ NUMBER = Question("Bao nhiêu?", Kind.NUMBER, min=0, max=12)
         (Question("Ngày?", Kind.DATE), "05/12/2026", "2026-12-05"),
         (Question("Ngày?", Kind.DATE), "31/02/2026", Problem("not_a_date")),
         (Question("Ý kiến", Kind.TEXT), "  Tốt  ", "Tốt"),
-        (Question("Ý kiến", Kind.TEXT), "x" * 301, Problem("too_long", {"limit": 300})),
+        (
+            Question("Ý kiến", Kind.TEXT),
+            "x" * 301,
+            Problem("too_long", {"length": 301, "limit": 300}),
+        ),
         (Question("Ý kiến", Kind.LONGTEXT), "   ", Problem("empty")),
         (Question("Có?", Kind.YESNO), "có", Problem("use_buttons")),
     ],
@@ -189,7 +194,7 @@ async def _survey_with_members(session: AsyncSession, anonymous: bool) -> tuple[
         Question("Ý kiến", Kind.TEXT, required=False),
     ]
     new = NewSurvey(
-        units["CB1"].id, "Góp ý", questions, anonymous, 5, datetime.now(UTC), None, None, None
+        units["CB1"].id, "Góp ý", questions, anonymous, 5, clock.now(), None, None, None
     )
     survey = await add_survey(session, new)
     return survey.id, [p.id for p in people]
@@ -203,7 +208,7 @@ async def test_submitted_answers_rows_and_who_is_left(
         survey_id, (an, binh, _dao) = await _survey_with_members(session, anonymous)
         survey = await get_survey(session, survey_id)
         assert survey is not None
-        now = datetime.now(UTC)
+        now = clock.now()
         await submit(session, survey, an, {"0": 1, "1": [0, 2], "2": "Tốt"}, now)
         await submit(session, survey, binh, {"0": 0, "1": [1]}, now)
         left = [m.full_name for m in await first_non_respondents(session, survey, 60)]
@@ -234,7 +239,7 @@ async def test_anonymous_answers_carry_nothing_that_links_them_to_the_member(
         survey = await get_survey(session, survey_id)
         assert survey is not None
         for member_id in (an, binh):
-            await submit(session, survey, member_id, {"0": 0, "1": [1]}, datetime.now(UTC))
+            await submit(session, survey, member_id, {"0": 0, "1": [1]}, clock.now())
     async with transaction(sessions) as session:
         responses = list(await session.scalars(select(SurveyResponse)))
         participations = int(
@@ -258,8 +263,8 @@ async def test_a_second_submission_is_refused_by_the_database(
             survey_id, (an, _binh, _dao) = await _survey_with_members(session, anonymous=True)
             survey = await get_survey(session, survey_id)
             assert survey is not None
-            await submit(session, survey, an, {"0": 0, "1": [1]}, datetime.now(UTC))
-            await submit(session, survey, an, {"0": 1, "1": [0]}, datetime.now(UTC))
+            await submit(session, survey, an, {"0": 0, "1": [1]}, clock.now())
+            await submit(session, survey, an, {"0": 1, "1": [0]}, clock.now())
 
 
 async def test_the_closing_job_closes_and_tells_the_creator(
@@ -271,7 +276,7 @@ async def test_the_closing_job_closes_and_tells_the_creator(
             session, units["CB1"], "Trần Sơn", "0913999999", telegram_id=990, role=Role.SECRETARY
         )
         questions = [Question("Có?", Kind.YESNO)]
-        now = datetime.now(UTC)
+        now = clock.now()
         new = NewSurvey(
             units["CB1"].id, "Góp ý", questions, False, 5, now, now + timedelta(hours=1)
         )
@@ -303,7 +308,7 @@ async def test_a_committee_only_survey_invites_role_holders_when_its_opening_job
         )  # fmt: skip
         await member(session, units["CB9"], "Lý Thôn", "0913000004", telegram_id=994,
                      role=Role.SECRETARY)  # fmt: skip
-        later = datetime.now(UTC) + timedelta(days=1)
+        later = clock.now() + timedelta(days=1)
         new = NewSurvey(
             units["HU"].id, "Chi ủy", [Question("Có?", Kind.YESNO)], False, 5, later,
             audience_role=LEADERS,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import translator
-from storage import schedule
+from storage import clock, schedule
 from storage.db import transaction
 from storage.meetings import audience
 from storage.models import (
@@ -87,10 +87,10 @@ async def seed(
                 address="Số 3",
                 residence_branch_id=u["CB9"].id,
                 status=TieStatus.CONFIRMED,
-                created_at=datetime.now(UTC),
+                created_at=clock.now(),
             )
         )
-        await put_plan(s, lan.id, PlanStatus.ACCEPTED, year=datetime.now(TZ).year)
+        await put_plan(s, lan.id, PlanStatus.ACCEPTED, year=clock.now().astimezone(TZ).year)
         return {"cb1": u["CB1"].id, "cb2": u["CB2"].id, "son": son.id, "lan": lan.id}
 
 
@@ -112,7 +112,7 @@ async def open_transfer(bot: RunningBot, language: str, kind: str) -> None:
 
 async def test_a_transfer_between_branches_in_the_bot(bot: RunningBot) -> None:
     ids = await seed(bot)
-    today = datetime.now(TZ).date()
+    today = clock.today(TZ)
     son, ha = bot.fake.user(SON, language_code="vi"), bot.fake.user(HA, language_code="en")
     await open_transfer(bot, "vi", "Chính thức")
     await son.send_text("khu pho 2")
@@ -189,7 +189,7 @@ async def test_a_temporary_transfer_in_the_bot_and_back(bot: RunningBot, languag
     while it lasts CB2 invites Lan to its meetings and CB1 does not; back, the other way."""
     ids = await seed(bot, son_language=language, ha_language=language)
     text = TEMPORARY[language]
-    today = datetime.now(TZ).date()
+    today = clock.today(TZ)
     son, ha = bot.fake.user(SON, language_code=language), bot.fake.user(HA, language_code=language)
     await open_transfer(bot, language, text["kind"])
     await son.send_text("khu pho 2")
@@ -233,7 +233,7 @@ async def test_a_temporary_transfer_in_the_bot_and_back(bot: RunningBot, languag
 
 async def test_a_transfer_out_of_the_bot_leaves_the_roster(bot: RunningBot) -> None:
     ids = await seed(bot, son_language="en")
-    today = datetime.now(TZ).date()
+    today = clock.today(TZ)
     son = bot.fake.user(SON, language_code="en")
     await open_transfer(bot, "en", "Official")
     await son.send_text("Đảng bộ tỉnh Gia Lai")
@@ -260,7 +260,7 @@ async def test_an_unconfirmed_transfer_is_flagged_to_both_and_on_the_overview(
     bot: RunningBot,
 ) -> None:
     ids = await seed(bot)
-    started = datetime.now(UTC) - timedelta(days=31)
+    started = clock.now() - timedelta(days=31)
     async with bot.db(settle=False) as s:
         lan = await s.get(Member, ids["lan"])
         assert lan is not None
@@ -271,7 +271,7 @@ async def test_an_unconfirmed_transfer_is_flagged_to_both_and_on_the_overview(
         )  # fmt: skip
         key = f"transfer:{transfer.id}:overdue"
         job = await s.scalar(select(ScheduledJob).where(ScheduledJob.key == key))
-        assert job is not None and job.due_at.replace(tzinfo=UTC) < datetime.now(UTC)
+        assert job is not None and job.due_at.replace(tzinfo=UTC) < clock.now()
         await schedule.schedule(s, OVERDUE_KIND, key, job.due_at, job.payload)
     assert bot.chibo is not None
     bot.chibo.scheduler.wake()
@@ -303,7 +303,7 @@ async def test_transfer_buttons_forged_or_from_the_wrong_branch_are_refused(
         member_row = await s.get(Member, lan)
         assert member_row is not None
         draft = TransferDraft(TransferKind.OFFICIAL, ids["cb2"], None, "1", None)
-        now = datetime.now(UTC)
+        now = clock.now()
         transfer = await start_transfer(
             s, member_row, draft, by_member_id=ids["son"], now=now, today=now.date(),
             confirm_days=30,

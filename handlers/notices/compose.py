@@ -13,10 +13,9 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.access import Action, can_anywhere
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from handlers.buttons import Route
 from handlers.common import Context, ack, edit_text, refuse, refuse_draft_gone, units_for
-from handlers.notice_common import audience_name, notice_content
 from handlers.notices import buttons
 from handlers.notices.actions import may_send, send_notice
 from handlers.notices.buttons import NoticeRef, UnitRef
@@ -29,6 +28,8 @@ from handlers.notices.draft import (
     NoticeDraft,
     save_draft,
 )
+from handlers.readers import audience_name
+from handlers.typed_input import notice_content, too_long_text
 from handlers.usecase import env_of
 from storage.flows import clear_flow, get_flow, lock_flow, touch_flow
 from storage.models import AttachmentKind, FlowState, Unit
@@ -173,12 +174,8 @@ def _too_long(content: NoticeContent, _: Translator) -> str | None:
     """Why Telegram would refuse the text, naming its limit; None when it fits."""
     if len(content.text) <= content.limit:
         return None
-    return _(
-        "This is {length} characters long; Telegram allows at most {limit}. Please shorten "
-        "it and send it again: your draft is kept.",
-        length=len(content.text),
-        limit=content.limit,
-    )
+    field = N_("The notice") if content.kind is None else N_("The caption")
+    return too_long_text(_, field, len(content.text), content.limit)
 
 
 async def _show_preview(
@@ -209,7 +206,11 @@ async def _show_preview(
     ]
     if unlinked:
         lines.append(
-            _("{count} of them have not linked Telegram and will not get it.", count=unlinked)
+            _.plural(
+                "{count} of them has not linked Telegram and will not get it.",
+                "{count} of them have not linked Telegram and will not get it.",
+                unlinked,
+            )
         )
     rows = [[buttons.SEND.button(_("📤 Send")), buttons.CANCEL.button(_("❌ Cancel"))]]
     await chat.send_message(
@@ -242,13 +243,16 @@ async def on_send(update: Update, context: Context, _pressed: object) -> None:
     notice_id, count = sent.notice_id, sent.recipients
     await clear_flow(context.db, state.user_id, state.flow)
     status = buttons.STATUS.button(_("📊 Status"), NoticeRef(notice_id))
+    audience = escape(audience_name(unit, _))  # not in the call: it would hide the plural
     await edit_text(
         query,
-        _(
-            "📣 The notice is on its way to {count} members of {audience}. You will get a "
-            "delivery report when it is done.",
-            count=count,
-            audience=escape(audience_name(unit, _)),
+        _.plural(
+            "📣 The notice is on its way to {count} member of {audience}. You will get a delivery "
+            "report when it is done.",
+            "📣 The notice is on its way to {count} members of {audience}. You will get a delivery "
+            "report when it is done.",
+            count,
+            audience=audience,
         ),
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup([[status]]),

@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.i18n import Translator
 from bot.settings import Settings
-from handlers.notice_common import SEND_METHOD, PerLanguage, excerpt, per_language
 from handlers.notices.buttons import ACKNOWLEDGE, NoticeRef
+from handlers.readers import SEND_METHOD, PerLanguage, excerpt, per_language
 from storage.models import Notice
 from storage.outbox import text_payload
 

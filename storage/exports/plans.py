@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import clock
 from storage.exports.dataset import (
     N_,
     Choice,
@@ -57,12 +57,12 @@ COLUMNS = (
 async def plan_years(session: AsyncSession, unit: Unit) -> list[Choice]:
     """The years with plans in the unit, newest first, and always the current one."""
     years = await member_years(session, unit, YearlyPlan.year, YearlyPlan.member_id)
-    return year_choices(years, datetime.now(UTC).year)
+    return year_choices(years, clock.now().year)
 
 
 async def plans_dataset(session: AsyncSession, scope: ExportScope) -> Dataset:
     """Every active member at or under the scope's unit (no plan: empty cells), by branch."""
-    year = scope.choice or datetime.now(UTC).year
+    year = scope.choice or clock.now().year
     query = (
         select(
             Unit.name,

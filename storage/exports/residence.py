@@ -3,13 +3,13 @@ current tie, exemption, and the residence branch's comment of the chosen year.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage import clock
 from storage.exports.dataset import (
     N_,
     Choice,
@@ -66,12 +66,12 @@ COLUMNS = (
 async def comment_years(session: AsyncSession, unit: Unit) -> list[Choice]:
     """Years with residence comments on the unit's members, newest first, and the current one."""
     years = await member_years(session, unit, ResidenceComment.year, ResidenceComment.member_id)
-    return year_choices(years, datetime.now(UTC).year)
+    return year_choices(years, clock.now().year)
 
 
 async def residence_dataset(session: AsyncSession, scope: ExportScope) -> Dataset:
     """Members of working and residential branches alike; the tie and exemption in force now."""
-    year = scope.choice or datetime.now(UTC).year
+    year = scope.choice or clock.now().year
     home = aliased(Unit)
     query = (
         select(

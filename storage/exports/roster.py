@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Subquery, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import clock
 from storage.as_of import LOCAL_TZ
 from storage.exports.dataset import (
     N_,
@@ -60,7 +60,7 @@ async def roster_dataset(session: AsyncSession, scope: ExportScope) -> Dataset:
     with their party standing today and the dates it started (blank where nobody recorded
     them: the import then leaves them alone)."""
     roles = await _roles_in_scope(session, scope)
-    today = datetime.now(LOCAL_TZ).date()
+    today = clock.today(LOCAL_TZ)
     standing = standing_at(today)
     admitted, official = first_start(Standing.PROBATIONARY), first_start(Standing.OFFICIAL)
     query = (

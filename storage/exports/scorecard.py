@@ -4,10 +4,11 @@ each figure as done, total and percent."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import clock
 from storage.exports.dataset import N_, Column, Dataset, ExportScope, Kind, Row
 from storage.scorecard import METRICS, Fraction, Scorecard, scorecards
 
@@ -41,7 +42,7 @@ async def scorecard_dataset(session: AsyncSession, scope: ExportScope) -> Datase
     """The current year's figures of the branches at or under the scope's unit, then the total."""
     # The exporter's translator carries the deployment's time zone (meeting years are local).
     tz: tzinfo = getattr(scope.gettext, "tz", UTC)
-    today = datetime.now(tz).date()
+    today = clock.today(tz)
     year = today.year
     branches, total = await scorecards(session, scope.unit, year, tz, today)
     title = scope.gettext("{unit}, total {year}", unit=scope.unit.name, year=year)
