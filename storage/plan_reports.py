@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.counted import counted_members
+from storage.counted import Snapshot, counted_members
 from storage.models import (
     Grade,
     Member,
@@ -106,12 +106,17 @@ async def _member_rows(
 
 
 async def counts_by_branch(
-    session: AsyncSession, unit_path: str, year: int, on: date | None = None
+    session: AsyncSession,
+    unit_path: str,
+    year: int,
+    on: date | None = None,
+    snapshot: Snapshot | None = None,
 ) -> dict[int, PlanCounts]:
     """Branch id -> counts, for each branch at or under the unit with members counted on
     `on` (default: the year's last day); counted in SQL, grouped by branch, status and
     grade."""
-    counted = counted_members(unit_path, "plans_handed_in", year_date(year, on))
+    at = year_date(year, on)
+    counted = counted_members(unit_path, "plans_handed_in", at, snapshot=snapshot)
     plan = and_(YearlyPlan.member_id == counted.c.member_id, YearlyPlan.year == year)
     query = (
         select(counted.c.branch_id, YearlyPlan.status, YearlyPlan.final_grade, func.count())

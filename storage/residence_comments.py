@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, sele
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
-from storage.counted import counted_members
+from storage.counted import Snapshot, counted_members
 from storage.models import (
     Member,
     MemberStatus,
@@ -296,6 +296,7 @@ async def residence_figures(
     year: int,
     minimum: int | None = None,
     on: date | None = None,
+    snapshot: Snapshot | None = None,
 ) -> dict[int, ResidenceFigures]:
     """Per workplace branch at or under `unit_path` (branch id -> figures), counted in SQL
     over the members taking part on `on` (docs/populations.md, "residence_registered";
@@ -303,7 +304,9 @@ async def residence_figures(
     at most one current tie and one current exemption (storage/residence.py), so the joins
     add no rows. Without `minimum`, activities are not counted (faster)."""
     at = year_date(year, on)
-    counted = counted_members(unit_path, "residence_registered", at, working_only=True)
+    counted = counted_members(
+        unit_path, "residence_registered", at, working_only=True, snapshot=snapshot
+    )
     member = counted.c.member_id
     tie, exemption = aliased(ResidenceTie), aliased(ResidenceExemption)
     comment = aliased(ResidenceComment)
