@@ -242,6 +242,17 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def _its_row(notice_id: int) -> ColumnElement[bool]:
+    """The receipt's outbox row, which is one of the notice's broadcast (`queue_notice`):
+    saying so lets the database read that broadcast's rows by index instead of hashing the
+    whole outbox."""
+    broadcast = select(Notice.broadcast_id).where(Notice.id == notice_id).scalar_subquery()
+    return and_(
+        OutboxMessage.id == NoticeReceipt.outbox_message_id,
+        OutboxMessage.broadcast_id == broadcast,
+    )
+
+
 async def notice_status(
     session: AsyncSession, notice_id: int, names: int = STATUS_NAMES
 ) -> NoticeStatus:
@@ -261,7 +272,7 @@ async def notice_status(
             _count(not_acknowledged),
         )
         .select_from(NoticeReceipt)
-        .outerjoin(OutboxMessage, OutboxMessage.id == NoticeReceipt.outbox_message_id)
+        .outerjoin(OutboxMessage, _its_row(notice_id))
         .where(NoticeReceipt.notice_id == notice_id)
     )
     numbers = [int(n) for n in (await session.execute(counts)).one()]
@@ -281,7 +292,7 @@ async def _names(
     query = (
         select(Member)
         .join(NoticeReceipt, NoticeReceipt.member_id == Member.id)
-        .outerjoin(OutboxMessage, OutboxMessage.id == NoticeReceipt.outbox_message_id)
+        .outerjoin(OutboxMessage, _its_row(notice_id))
         .where(NoticeReceipt.notice_id == notice_id, which)
         .order_by(Member.name_folded, Member.id)
         .limit(limit)
