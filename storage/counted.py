@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Unit
 from storage.standing import FIGURES, counted, standing_at
 
+WORK_MEM = "32MB"
 _SNAPSHOT = Table(
     "standings_on_date",
     MetaData(),
@@ -64,12 +65,18 @@ async def snapshot(session: AsyncSession, unit_path: str, at: date) -> AsyncIter
     """Ranks the history once for the block; the table goes when it ends (a failure rolls
     the transaction back, and the table with it)."""
     connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        # A province's figures rank, hash and sort a row per member: in memory, not in
+        # batches on disk (for this transaction only).
+        await session.execute(
+            text("SELECT set_config('work_mem', :size, true)"), {"size": WORK_MEM}
+        )
     await connection.run_sync(_SNAPSHOT.drop, checkfirst=True)
     await connection.run_sync(_SNAPSHOT.create)
     standing = standing_at(at, within=unit_path)
     rows = select(standing.c.member_id, standing.c.branch_id, standing.c.status)
     await session.execute(insert(_SNAPSHOT).from_select(("member_id", "branch_id", "status"), rows))
-    if connection.dialect.name == "postgresql":  # autovacuum never looks at temporary tables
+    if connection.dialect.name == "postgresql":  # autovacuum never analyses temporary tables
         await session.execute(text(f"ANALYZE {_SNAPSHOT.name}"))
     yield Snapshot(unit_path, at)
     await connection.run_sync(_SNAPSHOT.drop)

@@ -8,6 +8,8 @@ Every figure is a count over a count, so the roll-up adds counts, never averages
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -96,8 +98,8 @@ async def scorecards(
     at = year_date(year, on)
     branches = await branches_under(session, {unit.path})
     cards = {b.id: Scorecard(b) for b in branches}
-    async with snapshot(session, unit.path, at) as standings:
-        await _fill(session, cards, unit, year, tz, standings)
+    async with _standings(session, unit, at) as standings:
+        await _fill(session, cards, unit, year, tz, at, standings)
     for branch_id, (admitted, base) in (
         await admissions_by_branch(session, unit.path, year, at)
     ).items():
@@ -108,16 +110,27 @@ async def scorecards(
     return list(cards.values()), total
 
 
+@asynccontextmanager
+async def _standings(session: AsyncSession, unit: Unit, at: date) -> AsyncIterator[Snapshot | None]:
+    """A committee's figures read one snapshot of the standings; a branch's rank its few
+    members' history in each query, which costs less than making the snapshot."""
+    if unit.is_branch:
+        yield None
+        return
+    async with snapshot(session, unit.path, at) as standings:
+        yield standings
+
+
 async def _fill(
     session: AsyncSession,
     cards: dict[int, Scorecard],
     unit: Unit,
     year: int,
     tz: tzinfo,
-    standings: Snapshot,
+    at: date,
+    standings: Snapshot | None,
 ) -> None:
     """The figures counted over the standings on the scorecard's date."""
-    at = standings.at
     residences = await residence_figures(session, unit.path, year, on=at, snapshot=standings)
     for branch_id, residence in residences.items():
         card = cards[branch_id]
@@ -130,19 +143,24 @@ async def _fill(
         card.plans_handed_in += Fraction(counts.handed_in, counts.members)
         good = sum(counts.grades[g] for g in GOOD_OR_BETTER)
         card.good_or_better += Fraction(good, counts.members)
-    for branch_id, attendance in (await _attendance(session, unit, year, tz, standings)).items():
+    for branch_id, attendance in (
+        await _attendance(session, unit, year, tz, at, standings)
+    ).items():
         present = attendance[Attendance.PRESENT]
         cards[branch_id].attendance += Fraction(present, sum(attendance.values()))
-    for branch_id, response in (await _survey_response(session, unit, year, tz, standings)).items():
+    survey_response = await _survey_response(session, unit, year, tz, at, standings)
+    for branch_id, response in survey_response.items():
         cards[branch_id].survey_response += response
-    for branch_id, exempt in (await _exempt(session, unit, standings)).items():
+    for branch_id, exempt in (await _exempt(session, unit, at, standings)).items():
         cards[branch_id].exempt += exempt
 
 
-async def _exempt(session: AsyncSession, unit: Unit, standings: Snapshot) -> dict[int, Fraction]:
+async def _exempt(
+    session: AsyncSession, unit: Unit, at: date, standings: Snapshot | None
+) -> dict[int, Fraction]:
     """Per branch: members exempt from activity on `at`, of the members on the roster (the
     roster's standing that day tells who: one ranking of the history, not two)."""
-    roster = counted_members(unit.path, "members", standings.at, snapshot=standings)
+    roster = counted_members(unit.path, "members", at, snapshot=standings)
     exempt_standings = [s.value for s in FIGURES["exempt"].counts]
     is_exempt = roster.c.status.in_(exempt_standings)
     query = (
@@ -158,12 +176,11 @@ async def _exempt(session: AsyncSession, unit: Unit, standings: Snapshot) -> dic
 
 
 async def _attendance(
-    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, standings: Snapshot
+    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, at: date, standings: Snapshot | None
 ) -> dict[int, Counter[Attendance]]:
     """Recorded attendance of the year up to `at` per member's branch (on `at`), at meetings
     of that branch or a committee over it (residence meetings elsewhere are the host
     branch's business), of the members taking part on `at` (docs/populations.md)."""
-    at = standings.at
     counted = counted_members(unit.path, "attendance", at, snapshot=standings)
     meeting_unit = aliased(Unit)
     query = (
@@ -188,7 +205,7 @@ async def _attendance(
 
 
 async def _survey_response(
-    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, standings: Snapshot
+    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, at: date, standings: Snapshot | None
 ) -> dict[int, Fraction]:
     """Per branch: of the members each survey opened in `year` up to `at` is for, how many
     answered. The audience is the survey's, of the members on the roster on `at`
@@ -197,7 +214,6 @@ async def _survey_response(
     The pairs (survey, branch under it) come from the few units first, so that members and
     answers join on equalities the planner estimates well (a join on the path prefix made
     PostgreSQL probe the answers once per member)."""
-    at = standings.at
     start, end = year_bounds(year, tz)
     end = min(end, day_end(at, tz))
     counted = counted_members(unit.path, "survey_response", at, snapshot=standings)
