@@ -55,4 +55,4 @@ clean:
 
 # SIZES=3000,30000 DATABASE_URL=postgresql+asyncpg://... (its public schema is recreated)
 bench-scale: install
-	$(BIN)/python -m bench.scale $(if $(SIZES),--sizes $(SIZES)) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+	$(BIN)/python -m bench.scale $(if $(SIZES),--sizes $(SIZES)) $(if $(DATABASE_URL),--database-url $(DATABASE_URL)) $(ARGS)

@@ -18,7 +18,10 @@ notice is queued, a member's update (acknowledging a notice: one small write tra
 runs every 20 ms; the longest it waited is printed on a `scale-note:` line.
 
     python -m bench.scale [--sizes 3000,30000,300000] [--database-url URL] [--repeat 3]
-                          [--skip-sqlite]
+                          [--skip-sqlite] [--reuse]
+
+`--reuse` (PostgreSQL, one size) measures the organisation a previous run seeded in that
+database (its ids are kept in a table `bench_scale_seed`) instead of seeding it again.
 
 Prints, per backend and size:
     scale: members=... scorecard_root_s=... scorecard_branch_s=... not_acked_root_s=...
@@ -76,15 +79,39 @@ async def _seed(url: str, members: int) -> dict[str, int]:
         async with engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
             await connection.execute(text("ANALYZE"))
-    await engine.dispose()
     assert seeded.survey_id is not None and seeded.notice_id is not None
-    return {
+    ids = {
         "root": seeded.root.id,
         "branch": seeded.branches[len(seeded.branches) // 2],
         "survey": seeded.survey_id,
         "notice": seeded.notice_id,
         "members": seeded.members,
     }
+    async with engine.begin() as connection:  # for --reuse
+        await connection.execute(text("DROP TABLE IF EXISTS bench_scale_seed"))
+        await connection.execute(text("CREATE TABLE bench_scale_seed (name TEXT, value INTEGER)"))
+        await connection.execute(
+            text("INSERT INTO bench_scale_seed VALUES (:name, :value)"),
+            [{"name": name, "value": value} for name, value in ids.items()],
+        )
+    await engine.dispose()
+    return ids
+
+
+def seeded_ids(url: str) -> dict[str, int]:
+    return asyncio.run(_seeded_ids(url))
+
+
+async def _seeded_ids(url: str) -> dict[str, int]:
+    from sqlalchemy import text
+
+    from storage.db import create_engine
+
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT name, value FROM bench_scale_seed"))).all()
+    await engine.dispose()
+    return {name: value for name, value in rows}
 
 
 # --- measuring (another child process) ----------------------------------------------------
@@ -211,10 +238,11 @@ async def _export(sessions: Any, root_id: int) -> None:
 # --- the run ------------------------------------------------------------------------------
 
 
-def run_size(url: str, members: int, repeat: int) -> dict[str, float]:
+def run_size(url: str, members: int, repeat: int, reuse: bool = False) -> dict[str, float]:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
-        ids = pool.submit(seed, url, members).result()
+        seeding = pool.submit(seeded_ids, url) if reuse else pool.submit(seed, url, members)
+        ids = seeding.result()
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         return {"members": ids["members"], **pool.submit(measure, url, ids, repeat).result()}
 
@@ -246,6 +274,9 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL (its public schema is recreated)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the organisation already seeded (PostgreSQL)"
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size]
     if not args.skip_sqlite:
@@ -255,7 +286,7 @@ def main() -> None:
                 report("sqlite", run_size(url, size, args.repeat))
     if args.database_url:
         for size in sizes:
-            report("postgresql", run_size(args.database_url, size, args.repeat))
+            report("postgresql", run_size(args.database_url, size, args.repeat, args.reuse))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import enum
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import JSON, Enum, Table, func, insert, select, text
@@ -30,6 +30,7 @@ from storage.models import (
     MeetingInvite,
     MeetingKind,
     Member,
+    MemberStanding,
     MemberStatus,
     Notice,
     NoticeReceipt,
@@ -38,6 +39,7 @@ from storage.models import (
     ResidenceComment,
     ResidenceExemption,
     ResidenceTie,
+    Standing,
     Survey,
     SurveyParticipation,
     TelegramAccount,
@@ -91,6 +93,15 @@ def has_acknowledged(i: int) -> bool:
     return i % 3 == 0
 
 
+def has_history(i: int) -> bool:
+    """Half the members have their standing recorded (official since a date long past, the
+    same standing as the flag gives the others): figures rank a real history."""
+    return i % 2 == 1
+
+
+OFFICIAL_SINCE = date(2010, 1, 1)
+
+
 @dataclass
 class Seeded:
     root: Unit
@@ -122,7 +133,7 @@ async def seed_org(
     await session.flush()
     seeded = Seeded(root)
     branch_count = -(-members // MEMBERS_PER_BRANCH)
-    units, member_rows, accounts = [], [], []
+    units, member_rows, accounts, history = [], [], [], []
     committee: dict[str, Any] = {}
     for b in range(branch_count):
         if b % BRANCHES_PER_COMMITTEE == 0:
@@ -136,12 +147,15 @@ async def seed_org(
             seeded.members += 1
             account = ACCOUNT_BASE + member_id if is_linked(i) else None
             member_rows.append(_member(member_id, branch["id"], i, code, account))
+            if has_history(i):
+                history.append(_official(member_id, branch["id"]))
             if account is not None:
                 language = "en" if speaks_english(i) else "vi"
                 accounts.append({"user_id": account, "language": language, "consent_at": NOW})
     await bulk(session, Unit, units)
     await bulk(session, TelegramAccount, accounts)
     await bulk(session, Member, member_rows)
+    await bulk(session, MemberStanding, history)
     if activity:
         await _activity(session, seeded, member_rows, ids)
     await advance_sequences(session)
@@ -172,6 +186,16 @@ def _member(member_id: int, branch_id: int, i: int, code: str, account: int | No
         "branch_id": branch_id,
         "telegram_user_id": account,
         "status": MemberStatus.ACTIVE,
+    }
+
+
+def _official(member_id: int, branch_id: int) -> dict[str, Any]:
+    return {
+        "member_id": member_id,
+        "branch_id": branch_id,
+        "status": Standing.OFFICIAL,
+        "valid_from": OFFICIAL_SINCE,
+        "recorded_by_label": "import",
     }
 
 

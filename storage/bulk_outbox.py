@@ -77,23 +77,34 @@ async def enqueue_to_all(
     broadcast_id: int | None = None,
 ) -> int:
     """One pending row per recipient (`recipients_of` a query) with the message in their
-    language (`messages`: language -> (method, payload)); how many rows were queued."""
+    language (`messages`: language -> (method, payload)), all in one statement (the
+    recipients are read once; the language picks the method and payload in a CASE); how
+    many rows were queued."""
     source = recipients.subquery("recipients")
     language = reader_language(
         source.c.language, source.c.telegram_language, list(messages), default
     )
-    queued = 0
-    for code, (method, payload) in messages.items():
-        rows = select(
-            literal(broadcast_id, Integer),
-            source.c.chat_id,
-            source.c.member_id,
-            literal(method, String),
-            literal(payload, JSON),
-            literal(DeliveryStatus.PENDING.value, String),
-            literal(0, Integer),
-            literal(now, DateTime(timezone=True)),
-        ).where(language == code)
-        result = await session.execute(insert(OUTBOX).from_select(COLUMNS, rows))
-        queued += int(getattr(result, "rowcount", 0) or 0)
-    return queued
+    rows = select(
+        literal(broadcast_id, Integer),
+        source.c.chat_id,
+        source.c.member_id,
+        _by_language(language, {code: literal(m, String) for code, (m, _) in messages.items()}),
+        _by_language(language, {code: literal(p, JSON) for code, (_, p) in messages.items()}),
+        literal(DeliveryStatus.PENDING.value, String),
+        literal(0, Integer),
+        literal(now, DateTime(timezone=True)),
+    )
+    if default not in messages:  # else every language is one of them: no filter to misjudge
+        rows = rows.where(language.in_(list(messages)))
+    result = await session.execute(insert(OUTBOX).from_select(COLUMNS, rows))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _by_language(
+    language: ColumnElement[str], values: Mapping[str, ColumnElement[Any]]
+) -> ColumnElement[Any]:
+    """The value for the recipient's language (`values` has one per language)."""
+    *others, last = values
+    if not others:
+        return values[last]
+    return case(*((language == code, values[code]) for code in others), else_=values[last])

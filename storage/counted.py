@@ -6,34 +6,120 @@ Who counts is `storage.standing.FIGURES` (the figure's standings on the date, fr
 dated history; docs/populations.md); where is a subtree filter on the unit path, never a
 list of ids bound as parameters: PostgreSQL refuses more than 32,767 of those, and SQL can
 group a whole province by branch faster than Python can load it.
+
+Ranking the history of a province takes longer than most figures themselves, so a report
+of several figures (the scorecard) ranks it once into a `Snapshot` (a temporary table of
+everyone's standing on the date) and every figure reads that.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Subquery, select
+from sqlalchemy import (
+    Column,
+    FromClause,
+    Integer,
+    MetaData,
+    String,
+    Subquery,
+    Table,
+    insert,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.hosted import hosted_taking_part
 from storage.models import Unit
-from storage.standing import counted
+from storage.standing import FIGURES, TAKING_PART, counted, standing_at
+
+WORK_MEM = "32MB"
+_SNAPSHOT = Table(
+    "standings_on_date",
+    MetaData(),
+    Column("member_id", Integer, primary_key=True, autoincrement=False),
+    Column("branch_id", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everyone's standing on `at` who can count under `unit_path` (`standing_at`), stored
+    for the transaction: figures of that date at or under that unit read it."""
+
+    unit_path: str
+    at: date
+    table: FromClause = _SNAPSHOT
+
+    def serves(self, unit_path: str, at: date) -> bool:
+        return at == self.at and unit_path.startswith(self.unit_path)
+
+
+@asynccontextmanager
+async def snapshot(session: AsyncSession, unit_path: str, at: date) -> AsyncIterator[Snapshot]:
+    """Ranks the history once for the block; the table goes when it ends (a failure rolls
+    the transaction back, and the table with it)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        # A province's figures rank, hash and sort a row per member: in memory, not in
+        # batches on disk (for this transaction only).
+        await session.execute(
+            text("SELECT set_config('work_mem', :size, true)"), {"size": WORK_MEM}
+        )
+    await connection.run_sync(_SNAPSHOT.drop, checkfirst=True)
+    await connection.run_sync(_SNAPSHOT.create)
+    standing = standing_at(at, within=unit_path)
+    rows = select(standing.c.member_id, standing.c.branch_id, standing.c.status)
+    await session.execute(insert(_SNAPSHOT).from_select(("member_id", "branch_id", "status"), rows))
+    if connection.dialect.name == "postgresql":  # autovacuum never analyses temporary tables
+        await session.execute(text(f"ANALYZE {_SNAPSHOT.name}"))
+    yield Snapshot(unit_path, at)
+    await connection.run_sync(_SNAPSHOT.drop)
 
 
 def counted_members(
-    unit_path: str, figure: str, at: date, *, working_only: bool = False
+    unit_path: str,
+    figure: str,
+    at: date,
+    *,
+    working_only: bool = False,
+    snapshot: Snapshot | None = None,
 ) -> Subquery:
     """The members `figure` counts on `at` in the branches at or under `unit_path`: columns
-    `member_id`, `branch_id`, `branch_path`, the branch being the member's on that date (a
-    member who moved counts where they were).
+    `member_id`, `branch_id`, `branch_path` and `status` (their standing that day), the
+    branch being the member's on that date (a member who moved counts where they were).
 
     `working_only` leaves out residential branches, whose members already live where they
-    take part (the residence figures count working members).
+    take part (the residence figures count working members). `snapshot`: read the
+    standings from it where it serves this unit and date.
     """
-    population = counted(figure, at, within=unit_path)
+    if snapshot is not None and snapshot.serves(unit_path, at):
+        stored = snapshot.table
+        statuses = [s.value for s in FIGURES[figure].counts]
+        stored_rows = select(stored.c.member_id, stored.c.branch_id, stored.c.status).where(
+            stored.c.status.in_(statuses)
+        )
+        if FIGURES[figure].counts == TAKING_PART:  # and where they take part temporarily
+            population: FromClause = union_all(stored_rows, hosted_taking_part(at)).subquery(
+                f"counted_{figure}"
+            )
+        else:
+            population = stored_rows.subquery(f"counted_{figure}")
+    else:
+        population = counted(figure, at, within=unit_path)
     query = (
         select(
             population.c.member_id,
             population.c.branch_id,
             Unit.path.label("branch_path"),
+            population.c.status,
         )
         .select_from(population)
         .join(Unit, Unit.id == population.c.branch_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -53,6 +53,18 @@ def hosted_at(at: date) -> Select[Any]:
         )
     )
     return query  # type: ignore[return-value]
+
+
+def hosted_taking_part(at: date) -> Select[Any]:
+    """`hosted_at` with the `status` column of the populations in storage/standing.py, for
+    the figures of members taking part. The figures read a member's status only to tell
+    the exempt apart, so the hosted (taking part, by definition) stand as official."""
+    hosted = hosted_at(at).subquery("hosted_members")
+    return select(
+        hosted.c.member_id,
+        hosted.c.branch_id,
+        literal(Standing.OFFICIAL.value).label("status"),
+    )
 
 
 def hosted_under(unit_path: str, at: date) -> Select[tuple[int]]:

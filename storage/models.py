@@ -276,10 +276,13 @@ class OutboxMessage(Base):
     # The sender claims due rows: pending, next_attempt_at passed, oldest first.
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at", "id"),)
 
+    # Broadcast and member ids without foreign keys: a broadcast to a province writes its
+    # rows in one statement from the rows it refers to, and a key would check each row
+    # again (migration 0019_bulk_rows_unchecked).
     id: Mapped[int] = mapped_column(primary_key=True)
-    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(index=True)  # broadcasts.id
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(index=True)  # members.id
     method: Mapped[str] = mapped_column(String(32))  # sendMessage | sendDocument | sendPhoto
     payload: Mapped[dict[str, Any]]
     status: Mapped[DeliveryStatus] = mapped_column(
@@ -344,14 +347,15 @@ class NoticeReceipt(Base):
     __table_args__ = (UniqueConstraint("notice_id", "member_id", name="uq_notice_receipt"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Member and outbox ids without foreign keys, as on outbox_messages (written in bulk).
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    outbox_message_id: Mapped[int | None] = mapped_column(
-        ForeignKey("outbox_messages.id"), index=True
-    )
+    member_id: Mapped[int] = mapped_column(index=True)  # members.id
+    outbox_message_id: Mapped[int | None] = mapped_column(index=True)  # outbox_messages.id
     acknowledged_at: Mapped[datetime | None]
 
-    member: Mapped[Member] = relationship(lazy="raise")
+    member: Mapped[Member] = relationship(
+        primaryjoin="foreign(NoticeReceipt.member_id) == Member.id", lazy="raise"
+    )
 
 
 class ScheduledJob(Base):

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.as_of import day_end, grade_at, plan_status_at
-from storage.counted import counted_members
+from storage.counted import Snapshot, counted_members
 from storage.hosted import hosted_in
 from storage.models import (
     Grade,
@@ -108,13 +108,17 @@ async def _member_rows(
 
 
 async def counts_by_branch(
-    session: AsyncSession, unit_path: str, year: int, on: date | None = None
+    session: AsyncSession,
+    unit_path: str,
+    year: int,
+    on: date | None = None,
+    snapshot: Snapshot | None = None,
 ) -> dict[int, PlanCounts]:
     """Branch id -> counts, for each branch at or under the unit with members counted on
     `on` (default: the year's last day); counted in SQL, grouped by branch, status and
     grade."""
     at = year_date(year, on)
-    counted = counted_members(unit_path, "plans_handed_in", at)
+    counted = counted_members(unit_path, "plans_handed_in", at, snapshot=snapshot)
     plan = and_(YearlyPlan.member_id == counted.c.member_id, YearlyPlan.year == year)
     # The plan and grade as they stood at the end of that day (storage/as_of.py).
     status, grade = plan_status_at(day_end(at)), grade_at(day_end(at))

@@ -24,7 +24,7 @@ from storage.as_of import (
     tie_current_at,
     tie_registered_at,
 )
-from storage.counted import counted_members
+from storage.counted import Snapshot, counted_members
 from storage.models import (
     Member,
     MemberStatus,
@@ -304,6 +304,7 @@ async def residence_figures(
     year: int,
     minimum: int | None = None,
     on: date | None = None,
+    snapshot: Snapshot | None = None,
 ) -> dict[int, ResidenceFigures]:
     """Per workplace branch at or under `unit_path` (branch id -> figures), counted in SQL
     over the members taking part on `on` (docs/populations.md, "residence_registered";
@@ -312,7 +313,9 @@ async def residence_figures(
     add no rows. Without `minimum`, activities are not counted (faster)."""
     at = year_date(year, on)
     end = day_end(at)  # ties, exemptions and comments as they stood then (storage/as_of.py)
-    counted = counted_members(unit_path, "residence_registered", at, working_only=True)
+    counted = counted_members(
+        unit_path, "residence_registered", at, working_only=True, snapshot=snapshot
+    )
     member = counted.c.member_id
     tie, exemption = aliased(ResidenceTie), aliased(ResidenceExemption)
     comment = aliased(ResidenceComment)

@@ -8,6 +8,8 @@ Every figure is a count over a count, so the roll-up adds counts, never averages
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.as_of import recorded_by
-from storage.counted import counted_members
+from storage.counted import Snapshot, counted_members, snapshot
 from storage.meetings import counted_meetings, year_bounds
 from storage.models import (
     Attendance,
@@ -31,7 +33,7 @@ from storage.models import (
 from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, counts_by_branch
 from storage.probation import ADMISSION_TARGET, admissions_by_branch
 from storage.residence_comments import residence_figures
-from storage.standing import counted_ids, year_date
+from storage.standing import FIGURES, year_date
 from storage.units import branches_under
 
 
@@ -95,29 +97,13 @@ async def scorecards(
     """The scorecard of each branch at or under `unit`, by name, and of the unit as a whole,
     as it stands on `on` (default: the year's last day): each figure counts the population
     docs/populations.md gives it, from the history as it stood that day. Each figure is one
-    query grouped by branch over `counted_members(unit.path, figure, at)`."""
+    query grouped by branch over `counted_members(unit.path, figure, at)`, all of that date
+    reading one snapshot of the standings (the history is ranked once, not per figure)."""
     at = year_date(year, on)
     branches = await branches_under(session, {unit.path})
     cards = {b.id: Scorecard(b) for b in branches}
-    for branch_id, residence in (await residence_figures(session, unit.path, year, on=at)).items():
-        card = cards[branch_id]
-        card.residence_registered += Fraction(residence.registered_or_exempt, residence.members)
-        commented = Fraction(residence.comments_received, residence.members - residence.exempt)
-        card.residence_commented += commented
-    for branch_id, counts in (await counts_by_branch(session, unit.path, year, at)).items():
-        card = cards[branch_id]
-        card.plans_handed_in += Fraction(counts.handed_in, counts.members)
-        good = sum(counts.grades[g] for g in GOOD_OR_BETTER)
-        card.good_or_better += Fraction(good, counts.members)
-    for branch_id, attendance in (await _attendance(session, unit, year, tz, at)).items():
-        present = attendance[Attendance.PRESENT]
-        cards[branch_id].attendance += Fraction(present, sum(attendance.values()))
-    for branch_id, response in (await _survey_response(session, unit, year, tz, at)).items():
-        cards[branch_id].survey_response += response
-    for branch_id, exempt in (await _exempt(session, unit, at)).items():
-        cards[branch_id].exempt += exempt
-    for branch_id, away in (await _apart(session, unit, at, "transferred_temporary")).items():
-        cards[branch_id].away += away
+    async with _standings(session, unit, at) as standings:
+        await _fill(session, cards, unit, year, tz, at, standings)
     for branch_id, (admitted, base) in (
         await admissions_by_branch(session, unit.path, year, at)
     ).items():
@@ -128,27 +114,62 @@ async def scorecards(
     return list(cards.values()), total
 
 
-async def _exempt(session: AsyncSession, unit: Unit, at: date) -> dict[int, Fraction]:
-    """Per branch: members exempt from activity on `at`, of the members on the roster."""
-    roster = counted_members(unit.path, "members", at)
-    is_exempt = roster.c.member_id.in_(counted_ids("exempt", at))
-    query = (
-        select(roster.c.branch_id, is_exempt, func.count())
-        .select_from(roster)
-        .group_by(roster.c.branch_id, is_exempt)
-    )
-    result: dict[int, Fraction] = {}
-    for branch_id, exempt, count in await session.execute(query):
-        entry = result.setdefault(branch_id, Fraction())
-        entry += Fraction(count if exempt else 0, count)
-    return result
+@asynccontextmanager
+async def _standings(session: AsyncSession, unit: Unit, at: date) -> AsyncIterator[Snapshot | None]:
+    """A committee's figures read one snapshot of the standings; a branch's rank its few
+    members' history in each query, which costs less than making the snapshot."""
+    if unit.is_branch:
+        yield None
+        return
+    async with snapshot(session, unit.path, at) as standings:
+        yield standings
 
 
-async def _apart(session: AsyncSession, unit: Unit, at: date, figure: str) -> dict[int, Fraction]:
-    """Per branch: members in `figure`'s population on `at` (shown apart from the duty
-    figures), of the members on the roster; `_exempt` for another standing."""
-    roster = counted_members(unit.path, "members", at)
-    apart = roster.c.member_id.in_(counted_ids(figure, at))
+async def _fill(
+    session: AsyncSession,
+    cards: dict[int, Scorecard],
+    unit: Unit,
+    year: int,
+    tz: tzinfo,
+    at: date,
+    standings: Snapshot | None,
+) -> None:
+    """The figures counted over the standings on the scorecard's date."""
+    residences = await residence_figures(session, unit.path, year, on=at, snapshot=standings)
+    for branch_id, residence in residences.items():
+        card = cards[branch_id]
+        card.residence_registered += Fraction(residence.registered_or_exempt, residence.members)
+        commented = Fraction(residence.comments_received, residence.members - residence.exempt)
+        card.residence_commented += commented
+    plans = await counts_by_branch(session, unit.path, year, at, snapshot=standings)
+    for branch_id, counts in plans.items():
+        card = cards[branch_id]
+        card.plans_handed_in += Fraction(counts.handed_in, counts.members)
+        good = sum(counts.grades[g] for g in GOOD_OR_BETTER)
+        card.good_or_better += Fraction(good, counts.members)
+    for branch_id, attendance in (
+        await _attendance(session, unit, year, tz, at, standings)
+    ).items():
+        present = attendance[Attendance.PRESENT]
+        cards[branch_id].attendance += Fraction(present, sum(attendance.values()))
+    survey_response = await _survey_response(session, unit, year, tz, at, standings)
+    for branch_id, response in survey_response.items():
+        cards[branch_id].survey_response += response
+    for branch_id, exempt in (await _apart(session, unit, at, standings, "exempt")).items():
+        cards[branch_id].exempt += exempt
+    away = await _apart(session, unit, at, standings, "transferred_temporary")
+    for branch_id, share in away.items():
+        cards[branch_id].away += share
+
+
+async def _apart(
+    session: AsyncSession, unit: Unit, at: date, standings: Snapshot | None, figure: str
+) -> dict[int, Fraction]:
+    """Per branch: members in `figure`'s population on `at` (exempt, away: shown apart from
+    the duty figures), of the members on the roster (the roster's standing that day tells
+    who: one ranking of the history, not two)."""
+    roster = counted_members(unit.path, "members", at, snapshot=standings)
+    apart = roster.c.status.in_([s.value for s in FIGURES[figure].counts])
     query = (
         select(roster.c.branch_id, apart, func.count())
         .select_from(roster)
@@ -162,12 +183,12 @@ async def _apart(session: AsyncSession, unit: Unit, at: date, figure: str) -> di
 
 
 async def _attendance(
-    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, at: date
+    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, at: date, standings: Snapshot | None
 ) -> dict[int, Counter[Attendance]]:
     """Recorded attendance of the year up to `at` per member's branch (on `at`), at meetings
     of that branch or a committee over it (residence meetings elsewhere are the host
     branch's business), of the members taking part on `at` (docs/populations.md)."""
-    counted = counted_members(unit.path, "attendance", at)
+    counted = counted_members(unit.path, "attendance", at, snapshot=standings)
     meeting_unit = aliased(Unit)
     query = (
         select(counted.c.branch_id, MeetingInvite.attendance, func.count())
@@ -192,7 +213,7 @@ async def _attendance(
 
 
 async def _survey_response(
-    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, at: date
+    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, at: date, standings: Snapshot | None
 ) -> dict[int, Fraction]:
     """Per branch: of the members each survey opened in `year` up to `at` is for, how many
     answered. The audience is the survey's, of the members on the roster on `at`
@@ -203,7 +224,7 @@ async def _survey_response(
     PostgreSQL probe the answers once per member)."""
     start, end = year_bounds(year, tz)
     end = min(end, day_end(at, tz))
-    counted = counted_members(unit.path, "survey_response", at)
+    counted = counted_members(unit.path, "survey_response", at, snapshot=standings)
     survey_unit, branch = aliased(Unit), aliased(Unit)
     pairs = (
         select(

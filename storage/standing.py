@@ -18,24 +18,22 @@ from datetime import date
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
-    Integer,
     Select,
     Subquery,
     and_,
     case,
-    cast,
+    false,
     func,
     literal,
-    null,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
-from storage.hosted import hosted_among, hosted_at
+from storage.hosted import hosted_among, hosted_taking_part
 from storage.models import Member, MemberStanding, MemberStatus, Standing, Unit
 
 PROBATION_MONTHS = 12
@@ -98,16 +96,12 @@ class StandingError(ValueError):
         self.code = code
 
 
-def _history_rows(within: str | None = None) -> Subquery:
-    """Every stored period, and for a member without any (added before the history, or by
-    a tool that wrote none) one period made from the present-day flag.
-
-    `within` (a unit path) keeps the members who can count under that unit: those with a
-    period at a branch there (all their periods, so the one in force still wins) and,
-    without history, those of a branch there. A branch's figures then rank its own members'
-    periods, not the whole organisation's."""
+def _periods(within: str | None) -> Subquery:
+    """Every stored period; `within` (a unit path) keeps the members with a period at a
+    branch there (all their periods, so the one in force still wins): a branch's figures
+    then rank its own members' periods, not the whole organisation's."""
     h = MemberStanding
-    stored = select(
+    query = select(
         h.id.label("id"),
         h.member_id.label("member_id"),
         h.branch_id.label("branch_id"),
@@ -117,40 +111,16 @@ def _history_rows(within: str | None = None) -> Subquery:
     )
     if within is not None:
         there = select(h.member_id).join(Unit, Unit.id == h.branch_id)
-        stored = stored.where(h.member_id.in_(there.where(Unit.path.startswith(within))))
-    has_history = select(h.member_id).where(h.member_id == Member.id).exists()
-    flag = case(
-        (Member.status == MemberStatus.ACTIVE, literal(Standing.OFFICIAL.value)),
-        else_=literal(Standing.REMOVED.value),
-    )
-    derived = select(
-        cast(literal(0), Integer).label("id"),
-        Member.id.label("member_id"),
-        Member.branch_id.label("branch_id"),
-        flag.label("status"),
-        cast(null(), Date).label("valid_from"),
-        cast(null(), Date).label("valid_to"),
-    ).where(~has_history)
-    if within is not None:
-        branches = select(Unit.id).where(Unit.path.startswith(within))
-        derived = derived.where(Member.branch_id.in_(branches))
-    return union_all(stored, derived).subquery("standing_rows")
+        query = query.where(h.member_id.in_(there.where(Unit.path.startswith(within))))
+    return query.subquery("periods")
 
 
-def _active_on(rows: Subquery, at: date) -> ColumnElement[bool]:
-    return and_(
-        or_(rows.c.valid_from.is_(None), rows.c.valid_from <= at),
-        or_(rows.c.valid_to.is_(None), rows.c.valid_to > at),
-    )
-
-
-def standing_at(at: date, within: str | None = None) -> Subquery:
-    """One row per member: `member_id`, `branch_id`, `status` on the date `at`.
-
-    An end (removed, transferred out) wins over all; an open overlay (exempt, temporarily
-    transferred) over the base; among equals the latest start, then the latest row.
-    """
-    rows = _history_rows(within)
+def _ranked(at: date, within: str | None) -> Subquery:
+    """The period in force on `at` of each member with a history (`member_id`,
+    `branch_id`, `status`): an end (removed, transferred out) wins over all; an open
+    overlay (exempt, temporarily transferred) over the base; among equals the latest start,
+    then the latest row. One window over the periods in force that day, nothing else."""
+    rows = _periods(within)
     weight = case(
         (rows.c.status.in_([s.value for s in ENDS]), 2),
         (rows.c.status.in_([s.value for s in OVERLAYS]), 1),
@@ -166,31 +136,85 @@ def standing_at(at: date, within: str | None = None) -> Subquery:
         rows.c.branch_id,
         rows.c.status,
         func.row_number().over(partition_by=rows.c.member_id, order_by=order).label("rank"),
-    ).where(_active_on(rows, at))
-    inner = ranked.subquery("ranked")
-    return (
-        select(inner.c.member_id, inner.c.branch_id, inner.c.status)
-        .where(inner.c.rank == 1)
-        .subquery("standing")
+    ).where(
+        or_(rows.c.valid_from.is_(None), rows.c.valid_from <= at),
+        or_(rows.c.valid_to.is_(None), rows.c.valid_to > at),
+    )
+    return ranked.subquery("ranked")
+
+
+def _without_history(within: str | None) -> ColumnElement[bool]:
+    """Members with no period at all stand on the present-day flag (added before the
+    history, or by a tool that wrote none): active = official, else removed."""
+    conditions = [~select(MemberStanding.id).where(MemberStanding.member_id == Member.id).exists()]
+    if within is not None:
+        conditions.append(Member.branch_id.in_(select(Unit.id).where(Unit.path.startswith(within))))
+    return and_(*conditions)
+
+
+def _flag_standing() -> ColumnElement[str]:
+    return case(
+        (Member.status == MemberStatus.ACTIVE, literal(Standing.OFFICIAL.value)),
+        else_=literal(Standing.REMOVED.value),
     )
 
 
+def _flag_in(statuses: Iterable[Standing]) -> ColumnElement[bool]:
+    """The flag's standing is one of `statuses`, written on the flag itself so the planner
+    estimates it from the column's statistics (a test on the CASE above it cannot)."""
+    wanted = set(statuses)
+    on_roster = Member.status == MemberStatus.ACTIVE
+    if Standing.OFFICIAL in wanted and Standing.REMOVED in wanted:
+        return true()
+    if Standing.OFFICIAL in wanted:
+        return on_roster
+    if Standing.REMOVED in wanted:
+        return ~on_roster
+    return false()
+
+
+def standing_at(at: date, within: str | None = None) -> Subquery:
+    """One row per member: `member_id`, `branch_id`, `status` on the date `at` (see
+    `_ranked`; members without history stand on their flag). `within`: only members who
+    can count under that unit path."""
+    ranked = _ranked(at, within)
+    history = select(ranked.c.member_id, ranked.c.branch_id, ranked.c.status).where(
+        ranked.c.rank == 1
+    )
+    flagged = select(
+        Member.id.label("member_id"),
+        Member.branch_id.label("branch_id"),
+        _flag_standing().label("status"),
+    ).where(_without_history(within))
+    return union_all(history, flagged).subquery("standing")
+
+
 def counted(figure: str, at: date, within: str | None = None) -> Subquery:
-    """The members `figure` counts on `at` (its population), each with their branch then:
-    join it where a query groups by branch, so a member who moved counts where they were.
-    `within`: only members who can count under that unit path (see `_history_rows`)."""
-    st = standing_at(at, within)
-    statuses = [s.value for s in FIGURES[figure].counts]
-    query = select(st.c.member_id, st.c.branch_id).where(st.c.status.in_(statuses))
-    if FIGURES[figure].counts == TAKING_PART:  # and where they are temporarily: hosted.py
-        return query.union_all(hosted_at(at)).subquery(f"counted_{figure}")
-    return query.subquery(f"counted_{figure}")
+    """The members `figure` counts on `at` (its population), each with their branch then
+    (`member_id`, `branch_id`, `status`): join it where a query groups by branch, so a
+    member who moved counts where they were. `within`: only members who can count under
+    that unit path (see `_periods`).
+
+    The history is ranked once; members without history are filtered on their flag
+    directly, so the planner knows how many rows come out and joins them by hash."""
+    statuses = FIGURES[figure].counts
+    ranked = _ranked(at, within)
+    history = select(ranked.c.member_id, ranked.c.branch_id, ranked.c.status).where(
+        ranked.c.rank == 1, ranked.c.status.in_([s.value for s in statuses])
+    )
+    flagged = select(
+        Member.id.label("member_id"),
+        Member.branch_id.label("branch_id"),
+        _flag_standing().label("status"),
+    ).where(_without_history(within), _flag_in(statuses))
+    if statuses == TAKING_PART:  # and where they take part temporarily: hosted.py
+        return union_all(history, flagged, hosted_taking_part(at)).subquery(f"counted_{figure}")
+    return union_all(history, flagged).subquery(f"counted_{figure}")
 
 
 def counted_ids(figure: str, at: date) -> Select[tuple[int]]:
-    st = standing_at(at)
-    statuses = [s.value for s in FIGURES[figure].counts]
-    return select(st.c.member_id).where(st.c.status.in_(statuses))
+    population = counted(figure, at)
+    return select(population.c.member_id)
 
 
 def is_counted(
@@ -296,7 +320,7 @@ async def end_period(
 
 
 async def keep_flag_as_base(session: AsyncSession, member: Member) -> None:
-    """A member without history stands on their flag (see `_history_rows`); an overlay or
+    """A member without history stands on their flag (see `_without_history`); an overlay or
     an end would hide that (official until then), so the flag is written down first as an
     undated base period. An admission or recognition starts the history by itself."""
     h = MemberStanding
@@ -393,12 +417,11 @@ async def members_counted(
     The ids go in chunks: a meeting of a whole committee reminds more members than
     PostgreSQL takes bound parameters (32,767)."""
     ids = list(member_ids)
-    st = standing_at(at)
-    statuses = [s.value for s in FIGURES[figure].counts]
+    population = counted(figure, at)
     found: set[int] = set()
     for start in range(0, len(ids), ID_CHUNK):
         chunk = ids[start : start + ID_CHUNK]
-        query = select(st.c.member_id).where(st.c.status.in_(statuses), st.c.member_id.in_(chunk))
+        query = select(population.c.member_id).where(population.c.member_id.in_(chunk))
         found.update(await session.scalars(query))
     if FIGURES[figure].counts == TAKING_PART:  # taking part where temporarily: hosted.py
         found.update(await hosted_among(session, ids, at))

@@ -5,6 +5,9 @@ database. Seeded with bulk inserts (bench/scale_seed.py)."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.scale_seed import (
@@ -20,9 +23,10 @@ from bench.scale_seed import (
 )
 from bot.i18n import translator
 from storage.db import transaction
-from storage.models import PlanStatus, TieStatus, Unit
+from storage.models import Member, PlanStatus, Standing, TieStatus, Unit
 from storage.residence_comments import residence_overview
-from storage.scorecard import Fraction, Scorecard, scorecards
+from storage.scorecard import METRICS, Fraction, Scorecard, scorecards
+from storage.standing import Change, record_change
 
 TZ = translator("vi").tz
 PARAMETER_LIMIT = 32_767
@@ -84,3 +88,43 @@ async def test_a_branch_figure_does_not_change_when_members_join_elsewhere(
     own = range(3 * MEMBERS_PER_BRANCH, 4 * MEMBERS_PER_BRANCH)
     assert figures(before) == figures(after) == expected(own)
     assert root_after.plans_handed_in.total == 10 * MEMBERS_PER_BRANCH + 10_020
+
+
+async def test_a_committees_cards_match_each_branchs_own_with_a_mixed_history(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A committee's scorecard reads one snapshot of the standings, a branch's ranks its
+    members' history in each query: both give every figure the same, for members with a
+    history (half the seeded ones), without one (their flag), exempt, removed and admitted."""
+    on = date(YEAR, 12, 31)
+    async with transaction(sessions) as session:
+        seeded = await seed_org(session, 3 * MEMBERS_PER_BRANCH, "M")
+        ids = list(await session.scalars(select(Member.id).order_by(Member.id)))
+        changes = {
+            ids[0]: Change(Standing.EXEMPT, date(YEAR, 3, 1), detail="health"),  # no history
+            ids[1]: Change(Standing.EXEMPT, date(YEAR, 3, 1), detail="age"),  # history
+            ids[32]: Change(Standing.REMOVED, date(YEAR, 5, 1), detail="left"),
+            ids[33]: Change(Standing.PROBATIONARY, date(YEAR, 2, 1)),
+            ids[64]: Change(Standing.TRANSFERRED_TEMPORARY, date(YEAR, 4, 1)),
+        }
+        for member_id, change in changes.items():
+            someone = await session.get(Member, member_id)
+            assert someone is not None
+            await record_change(session, someone, change, on)
+        committee, _total = await scorecards(session, seeded.root, YEAR, TZ)
+        own = {}
+        for branch_id in seeded.branches:
+            branch = await session.get(Unit, branch_id)
+            assert branch is not None
+            [own[branch_id]], _ = await scorecards(session, branch, YEAR, TZ)
+    for card in committee:
+        assert all_figures(card) == all_figures(own[card.unit.id])
+    first = next(card for card in committee if card.unit.id == seeded.branches[0])
+    assert first.exempt == Fraction(2, MEMBERS_PER_BRANCH)
+    second = next(card for card in committee if card.unit.id == seeded.branches[1])
+    assert second.admissions.done == 1
+    assert second.plans_handed_in.total == MEMBERS_PER_BRANCH - 1  # the removed one is out
+
+
+def all_figures(card: Scorecard) -> dict[str, Fraction]:
+    return {name: getattr(card, name) for name in METRICS}
