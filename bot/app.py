@@ -95,7 +95,7 @@ from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
 from handlers.residence_window import ask_for_comments, book_comment_window
 from handlers.scorecard import scorecard_handlers
 from handlers.survey_answer import on_answer_input, survey_answer_handlers
-from handlers.survey_create import on_new_input, survey_create_handlers
+from handlers.survey_create import BUTTON_STEPS, on_new_input, survey_create_handlers
 from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
 from handlers.survey_menu import show_surveys, survey_menu_handlers
 from handlers.transfers import TRANSFER_FLOW, flag_overdue, on_transfer_input, transfer_handlers
@@ -397,15 +397,27 @@ def drafts() -> dict[str, Draft]:
     """Every flow that waits for typed text: its step, its name and the menu it resumes from."""
     meetings, residence, plan = N_("📅 Meetings"), N_("🏠 Residence ties"), N_("📝 Yearly plan")
     surveys, members = N_("🗳 Surveys"), N_("👥 Branch members")
+    survey_steps = "|".join(BUTTON_STEPS)
     return {
-        "notice": Draft(on_notice_input, N_("a notice"), N_("📣 Send a notice")),
-        "meeting": Draft(on_meeting_input, N_("a new meeting"), meetings),
+        "notice": Draft(
+            on_notice_input,
+            N_("a notice"),
+            N_("📣 Send a notice"),
+            buttons=r"^(na:|ncancel$|nnew$|nsend$)",
+        ),
+        "meeting": Draft(
+            on_meeting_input,
+            N_("a new meeting"),
+            meetings,
+            buttons=r"^(mau:|mdrop$|mk:|mnew$|msend$|mu:)",
+        ),
         "meeting_edit": Draft(
             on_edit_input,
             N_("the meeting's new time or place"),
             meetings,
             REACHES_OTHERS,
             edit_problem,
+            buttons=r"^(mc:|mcy:|md:|me[tp]:|my:)",
         ),
         "meeting_absence": Draft(
             on_reason_input,
@@ -413,32 +425,84 @@ def drafts() -> dict[str, Draft]:
             meetings,
             REACHES_OTHERS,
             reason_problem,
+            buttons=r"^(mab:|mabx:|mat:|mmy$)",
         ),
-        REGISTER_FLOW: Draft(on_register_input, N_("your residence registration"), residence),
-        ACTIVITY_FLOW: Draft(on_activity_input, N_("a residence activity"), residence),
+        REGISTER_FLOW: Draft(
+            on_register_input,
+            N_("your residence registration"),
+            residence,
+            buttons=r"^(rb:|rbx$|rreg$|rskip$|rsave$|rcancel$)",
+        ),
+        ACTIVITY_FLOW: Draft(
+            on_activity_input,
+            N_("a residence activity"),
+            residence,
+            buttons=r"^(ract$|rcancel$|rsave$)",
+        ),
         DECLINE_FLOW: Draft(
             on_decline_reason,
             N_("the reason for declining a residence tie"),
             residence,
             REACHES_OTHERS,
             note_problem,
+            buttons=r"^(rac:|rapend$|rno:|rnoop$|rok:|rpend$)",
         ),
-        COMMENT_FLOW: Draft(on_comment_input, N_("a yearly residence comment"), residence),
-        EXEMPT_FLOW: Draft(on_exemption_reason, N_("an exemption reason"), residence),
-        STATUS_FLOW: Draft(on_status_input, N_("a member's party standing"), members),
-        PROBATION_FLOW: Draft(on_probation_input, N_("an admission or probation"), members),
-        TRANSFER_FLOW: Draft(on_transfer_input, N_("a transfer of party activity"), members),
-        "plan": Draft(on_plan_input, N_("your yearly plan"), plan),
-        "plan_note": Draft(on_note_input, N_("a note on your self-assessment"), plan),
+        COMMENT_FLOW: Draft(
+            on_comment_input,
+            N_("a yearly residence comment"),
+            residence,
+            buttons=r"^(rcl$|rcm:|rcsend$|rcy:)",
+        ),
+        EXEMPT_FLOW: Draft(
+            on_exemption_reason, N_("an exemption reason"), residence, buttons=r"^rex"
+        ),
+        STATUS_FLOW: Draft(
+            on_status_input, N_("a member's party standing"), members, buttons=r"^(sts:|stx)"
+        ),
+        PROBATION_FLOW: Draft(
+            on_probation_input,
+            N_("an admission or probation"),
+            members,
+            buttons=r"^(adm:|prn:|prnok:|prr:)",
+        ),
+        TRANSFER_FLOW: Draft(
+            on_transfer_input,
+            N_("a transfer of party activity"),
+            members,
+            buttons=r"^tr[bcfko]:",
+        ),
+        "plan": Draft(
+            on_plan_input,
+            N_("your yearly plan"),
+            plan,
+            buttons=r"^pl(commit$|edit:|fill$|skip$|submit$|view$)",
+        ),
+        "plan_note": Draft(
+            on_note_input,
+            N_("a note on your self-assessment"),
+            plan,
+            buttons=r"^pl(nonote$|prop:|propy:|res:|sa$)",
+        ),
         "plan_return": Draft(
             on_return_input,
             N_("the comment returning a plan"),
             plan,
             REACHES_OTHERS,
             comment_problem,
+            buttons=r"^pl(ok:|q$|r:|ret:|retx$)",
         ),
-        "survey_new": Draft(on_new_input, N_("a new survey"), surveys),
-        "survey_answer": Draft(on_answer_input, N_("your survey answers"), surveys),
+        "survey_new": Draft(
+            on_new_input,
+            N_("a new survey"),
+            surveys,
+            buttons=rf"^(svfile$|svnew$|swa:|swgo$|swx$|({survey_steps})(:|$))",
+        ),
+        "survey_answer": Draft(
+            on_answer_input,
+            N_("your survey answers"),
+            surveys,
+            buttons=r"^(sa:|sb:|se:|sn:|sok:|ss:|st:|sva:)",
+        ),
     }
 
 

@@ -78,18 +78,28 @@ def test_every_flow_waiting_for_text_is_in_the_conversation_test() -> None:
     assert sorted(WAITING) == sorted(drafts())
 
 
-@pytest.mark.parametrize("elsewhere", ["/start", "👥 Đảng viên chi bộ"])
+ANOTHER_BUTTON = "a button of another feature"  # the members list's page button
+
+
+@pytest.mark.parametrize("elsewhere", ["/start", "👥 Đảng viên chi bộ", ANOTHER_BUTTON])
 @pytest.mark.parametrize("flow", sorted(WAITING))
 async def test_going_elsewhere_leaves_the_question_and_the_draft_resumes(
     bot: RunningBot, flow: str, elsewhere: str
 ) -> None:
-    await seed(bot)
+    ids = await seed(bot)
     step, data = WAITING[flow]
+    son = bot.fake.user(SON, language_code="vi")
+    if elsewhere == ANOTHER_BUTTON:  # the list was open before the question was asked
+        await son.send_text("👥 Đảng viên chi bộ")
+        members_list = await son.wait_for_message()
+        await bot.settle()
     async with bot.db(settle=False) as session:
         await save_flow(session, SON, flow, step, data, datetime.now(UTC))
-    son = bot.fake.user(SON, language_code="vi")
-    await son.send_text(elsewhere)
-    await son.wait_for_message()
+    if elsewhere == ANOTHER_BUTTON:
+        await son.press_data(f"mb:{ids['cb1']}:0", message=members_list)
+    else:
+        await son.send_text(elsewhere)
+        await son.wait_for_message()
     await bot.settle()
     son.mark_action()
 
