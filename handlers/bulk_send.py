@@ -7,7 +7,7 @@ Both ways run the same function, one `INSERT ... SELECT` per language (storage/b
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,10 +34,17 @@ NOTICE = "notice"
 NOTICE_REMINDER = "notice_reminder"
 SURVEY_REMINDER = "survey_reminder"
 
-Queue = Callable[[AsyncSession, int, Settings, datetime], Awaitable[int]]
+# (session, object id, settings, now, only these members or None for all): rows queued.
+Queue = Callable[[AsyncSession, int, Settings, datetime, Collection[int] | None], Awaitable[int]]
 
 
-async def _notice(session: AsyncSession, notice_id: int, settings: Settings, now: datetime) -> int:
+async def _notice(
+    session: AsyncSession,
+    notice_id: int,
+    settings: Settings,
+    now: datetime,
+    only: Collection[int] | None,
+) -> int:
     notice = await get_notice(session, notice_id)
     if notice is None or notice.broadcast_id is not None:
         return 0  # gone, or queued already
@@ -47,27 +54,33 @@ async def _notice(session: AsyncSession, notice_id: int, settings: Settings, now
 
 
 async def _notice_reminder(
-    session: AsyncSession, notice_id: int, settings: Settings, now: datetime
+    session: AsyncSession,
+    notice_id: int,
+    settings: Settings,
+    now: datetime,
+    only: Collection[int] | None,
 ) -> int:
     notice = await get_notice(session, notice_id)
     if notice is None:
         return 0
     messages = reminder_messages(notice, settings)
-    return await queue_reminder(
-        session, notice, messages, default=reader_default(settings), now=now
-    )
+    default = reader_default(settings)
+    return await queue_reminder(session, notice, messages, default=default, now=now, only=only)
 
 
 async def _survey_reminder(
-    session: AsyncSession, survey_id: int, settings: Settings, now: datetime
+    session: AsyncSession,
+    survey_id: int,
+    settings: Settings,
+    now: datetime,
+    only: Collection[int] | None,
 ) -> int:
     survey = await get_survey(session, survey_id)
     if survey is None:
         return 0
     messages = invitation_messages(survey, settings, reminder=True)
-    return await queue_reminders(
-        session, survey, messages, default=reader_default(settings), now=now
-    )
+    default = reader_default(settings)
+    return await queue_reminders(session, survey, messages, default=default, now=now, only=only)
 
 
 QUEUES: dict[str, Queue] = {
@@ -77,15 +90,23 @@ QUEUES: dict[str, Queue] = {
 }
 
 
-async def queue_or_schedule(context: Context, what: str, object_id: int, people: int) -> None:
+async def queue_or_schedule(
+    context: Context,
+    what: str,
+    object_id: int,
+    people: int,
+    only: Collection[int] | None = None,
+) -> None:
     """Queues the messages now, or (for more than `bulk_job_threshold` people) books the job
-    that queues them, due at once."""
+    that queues them, due at once; `only`: to these members alone (a reminder's)."""
     now = context.now()
     if people <= context.settings.bulk_job_threshold:
-        await QUEUES[what](context.db, object_id, context.settings, now)
+        await QUEUES[what](context.db, object_id, context.settings, now, only)
         wake_sender_after_commit(context.bot_data)
         return
-    payload = {"what": what, "id": object_id, "by": context.actor.member_id}
+    payload: dict[str, object] = {"what": what, "id": object_id, "by": context.actor.member_id}
+    if only is not None:
+        payload["only"] = sorted(only)
     key = f"bulk:{what}:{object_id}:{now.timestamp()}"
     await schedule.schedule(context.db, KIND, key, now, payload)
     wake_scheduler_after_commit(context.bot_data)
@@ -95,7 +116,9 @@ async def run_bulk_send(job: JobContext) -> None:
     """The stored job: queues the messages, then tells the requester how many are on their
     way (the scheduler wakes the sender after it)."""
     what, object_id = str(job.payload["what"]), int(job.payload["id"])
-    queued = await QUEUES[what](job.session, object_id, job.settings, job.now)
+    only = job.payload.get("only")
+    members = [int(m) for m in only] if isinstance(only, list) else None
+    queued = await QUEUES[what](job.session, object_id, job.settings, job.now, members)
     by = job.payload.get("by")
     requester = await job.session.get(Member, int(by)) if by is not None else None
     if requester is None or requester.telegram_user_id is None:

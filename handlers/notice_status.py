@@ -19,7 +19,7 @@ from handlers.notice_common import (
     excerpt,
     may_send,
 )
-from handlers.reminder_guard import recently_reminded, too_soon_text
+from handlers.reminder_guard import recently_reminded, skipped_text, too_soon_text
 from storage import audit
 from storage.models import Member, Notice
 from storage.notices import (
@@ -29,7 +29,7 @@ from storage.notices import (
     notice_status,
     receipt_of,
     recent_notices,
-    reminder_count,
+    reminder_targets,
 )
 
 MAX_NAMES = 60  # a status longer than Telegram's 4096 characters would not be sent
@@ -137,22 +137,25 @@ def _names(title: str, members: list[Member], count: int, _: Translator) -> list
 
 
 async def on_remind(update: Update, context: Context) -> None:
-    """Members who got the notice and have not acknowledged it get a reminder."""
+    """Members who got the notice and have not acknowledged it get a reminder; those who got
+    one within the interval are left out (and if that is everyone, nothing goes)."""
     _ = context._
     notice = await _managed_notice(update, context, "notice_remind")
     query, chat = update.callback_query, update.effective_chat
     if notice is None or query is None or chat is None:
         return
-    count = await reminder_count(context.db, notice.id)
-    if not count:
+    targets = await reminder_targets(context.db, notice.id)
+    if not targets:
         await ack(query, _("Everyone who got the notice has acknowledged it."), show_alert=True)
         return
     reminded = await recently_reminded(context, "notice_reminded", "notice", notice.id)
-    if reminded.last_at is not None:
+    fresh = [member_id for member_id in targets if member_id not in reminded.member_ids]
+    if not fresh:
         await ack(query, too_soon_text(context, reminded), show_alert=True)
         return
     await ack(query)
-    await queue_or_schedule(context, NOTICE_REMINDER, notice.id, count)
+    only = fresh if len(fresh) < len(targets) else None
+    await queue_or_schedule(context, NOTICE_REMINDER, notice.id, len(fresh), only)
     await audit.record(
         context.db,
         "notice_reminded",
@@ -160,15 +163,18 @@ async def on_remind(update: Update, context: Context) -> None:
         unit_id=notice.unit_id,
         object_type="notice",
         object_id=notice.id,
-        details={"recipients": count},
+        details={"recipients": len(fresh), "member_ids": fresh},
     )
-    await chat.send_message(
+    lines = [
         _.plural(
             "🔔 A reminder is on its way to {count} member.",
             "🔔 A reminder is on its way to {count} members.",
-            count,
+            len(fresh),
         )
-    )
+    ]
+    if only is not None:
+        lines.append(skipped_text(context, reminded, len(targets) - len(fresh)))
+    await chat.send_message("\n".join(lines))
 
 
 async def on_acknowledge(update: Update, context: Context) -> None:

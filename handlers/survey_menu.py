@@ -13,7 +13,7 @@ from bot.access import Action, can_anywhere, paths_for
 from bot.i18n import Translator
 from handlers.bulk_send import SURVEY_REMINDER, queue_or_schedule
 from handlers.common import Context, ack, edit_text, refuse
-from handlers.reminder_guard import recently_reminded, too_soon_text
+from handlers.reminder_guard import recently_reminded, skipped_text, too_soon_text
 from handlers.survey_common import NEW_FLOW, audience_text, closes_text, managed_survey
 from handlers.survey_results import on_results
 from storage import audit
@@ -27,6 +27,7 @@ from storage.surveys import (
     open_surveys_for,
     participation_count,
     recent_surveys,
+    reminder_targets,
 )
 
 MAX_NAMES = 60  # names listed on a status; more would pass Telegram's 4096 characters
@@ -155,12 +156,14 @@ async def on_remind(update: Update, context: Context) -> None:
             query, _("This survey is closed; answers are no longer accepted."), show_alert=True
         )
         return
+    targets = await reminder_targets(context.db, survey)
     reminded = await recently_reminded(context, "survey_reminded", "survey", survey.id)
-    if reminded.last_at is not None:
+    fresh = [member_id for member_id in targets if member_id not in reminded.member_ids]
+    if targets and not fresh:
         await ack(query, too_soon_text(context, reminded), show_alert=True)
         return
-    count = (await audience_counts(context.db, survey)).reachable
-    await queue_or_schedule(context, SURVEY_REMINDER, survey.id, count)
+    only = fresh if len(fresh) < len(targets) else None
+    await queue_or_schedule(context, SURVEY_REMINDER, survey.id, len(fresh), only)
     await audit.record(
         context.db,
         "survey_reminded",
@@ -168,15 +171,16 @@ async def on_remind(update: Update, context: Context) -> None:
         unit_id=survey.unit_id,
         object_type="survey",
         object_id=survey.id,
-        details={"recipients": count},
+        details={"recipients": len(fresh), "member_ids": fresh},
     )
-    await ack(
-        query,
-        _.plural(
-            "🔔 A reminder goes to {count} member.", "🔔 A reminder goes to {count} members.", count
-        ),
-        show_alert=True,
+    text = _.plural(
+        "🔔 A reminder goes to {count} member.",
+        "🔔 A reminder goes to {count} members.",
+        len(fresh),
     )
+    if only is not None:
+        text += "\n" + skipped_text(context, reminded, len(targets) - len(fresh))
+    await ack(query, text, show_alert=True)
 
 
 def survey_menu_handlers() -> list[BaseHandler[Update, Context, None]]:
