@@ -80,12 +80,14 @@ async def on_new(update: Update, context: Context) -> None:
     elif not units:
         await _send_text(update, _("There are no branches under your roles yet."))
     else:
-        await save_flow(context.db, user.id, FLOW, "audience", {}, context.now())
-        rows = [
-            [InlineKeyboardButton(audience_name(u, _), callback_data=f"na:{u.id}")] for u in units
-        ]
-        markup = InlineKeyboardMarkup(rows)
-        await _send_text(update, _("Who should get the notice?"), markup)
+        await _ask_audience(update, context, units)
+
+
+async def _ask_audience(update: Update, context: Context, units: list[Unit]) -> None:
+    _ = context._
+    await save_flow(context.db, context.actor.telegram_id, FLOW, "audience", {}, context.now())
+    rows = [[InlineKeyboardButton(audience_name(u, _), callback_data=f"na:{u.id}")] for u in units]
+    await _send_text(update, _("Who should get the notice?"), InlineKeyboardMarkup(rows))
 
 
 async def _send_text(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -154,10 +156,9 @@ async def on_notice_input(update: Update, context: Context, draft: FlowState) ->
         await clear_flow(context.db, draft.user_id, draft.flow)  # the role is gone: so is the draft
         await refuse(update, context, "notice_draft_forbidden")
         return
-    if draft.step == "audience" or unit is None:
-        await message.reply_text(
-            _("Please choose who should get the notice with the buttons above.")
-        )
+    if draft.step == "audience" or unit is None:  # the question again, its buttons below
+        await message.reply_text(_("Please answer with the buttons below."))
+        await _ask_audience(update, context, await _audiences(context))
         return
     content = notice_content(message)
     if content is None:
