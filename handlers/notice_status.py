@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
+from bot.fit import button_label
 from bot.i18n import Translator
 from handlers.bulk_send import NOTICE_REMINDER, queue_or_schedule
 from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse
@@ -33,7 +34,6 @@ from storage.notices import (
 )
 
 MAX_NAMES = 60  # a status longer than Telegram's 4096 characters would not be sent
-LIST_EXCERPT = 40
 
 
 async def on_list(update: Update, context: Context) -> None:
@@ -56,9 +56,9 @@ async def on_list(update: Update, context: Context) -> None:
 
 
 def _list_button(notice: Notice, _: Translator) -> InlineKeyboardButton:
-    text = " ".join(notice.text.split())  # a button label is one line
-    label = f"{_.date_text(notice.created_at)} · {excerpt(text, _, LIST_EXCERPT)}"
-    return InlineKeyboardButton(label, callback_data=f"nst:{notice.id}")
+    day = _.local(notice.created_at).strftime("%d/%m")
+    text = excerpt(notice.text, _)  # "(a document or photo without a caption)" when empty
+    return InlineKeyboardButton(button_label(f"{day} · {text}"), callback_data=f"nst:{notice.id}")
 
 
 async def _managed_notice(update: Update, context: Context, reason: str) -> Notice | None:

@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
+from bot.fit import button_label
 from bot.i18n import Translator
 from handlers.bulk_send import SURVEY_REMINDER, queue_or_schedule
 from handlers.common import Context, ack, edit_text, refuse
@@ -31,7 +32,6 @@ from storage.surveys import (
 )
 
 MAX_NAMES = 60  # names listed on a status; more would pass Telegram's 4096 characters
-LIST_TITLE = 40
 
 
 async def show_surveys(update: Update, context: Context) -> None:
@@ -44,7 +44,8 @@ async def show_surveys(update: Update, context: Context) -> None:
         context.db, member.id, context.actor.branch_path, context.now()
     )
     rows = [
-        [InlineKeyboardButton(f"✍️ {_short(s.title)}", callback_data=f"sva:{s.id}")] for s in waiting
+        [InlineKeyboardButton(button_label(f"✍️ {s.title}"), callback_data=f"sva:{s.id}")]
+        for s in waiting
     ]
     text = (
         _("🗳 Surveys waiting for your answer:")
@@ -83,14 +84,12 @@ async def on_list(update: Update, context: Context) -> None:
     )
 
 
-def _short(title: str) -> str:
-    """A title short enough for a button label."""
-    return title if len(title) <= LIST_TITLE else title[: LIST_TITLE - 1] + "…"
-
-
 def _list_button(survey: Survey, _: Translator) -> InlineKeyboardButton:
-    label = f"{_.date_text(survey.created_at)} · {_short(survey.title)}"
-    return InlineKeyboardButton(label, callback_data=f"svc:{survey.id}")
+    """`01/12 · title`, cut on a word to fit a phone (the card shows it all)."""
+    day = _.local(survey.created_at).strftime("%d/%m")
+    return InlineKeyboardButton(
+        button_label(f"{day} · {survey.title}"), callback_data=f"svc:{survey.id}"
+    )
 
 
 async def on_card(update: Update, context: Context) -> None:
