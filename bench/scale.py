@@ -150,11 +150,11 @@ async def _measure(url: str, ids: dict[str, int], repeat: int) -> dict[str, floa
             notice = await add_notice(session, ids["root"], None, "Thông báo toàn Đảng bộ")
             notice_id = notice.id
         async with transaction(sessions) as session:  # the job's own transaction
-            await QUEUES[NOTICE](session, notice_id, settings, _now())
+            await QUEUES[NOTICE](session, notice_id, settings, _now(), None)
 
     async def remind_all() -> None:
         async with transaction(sessions) as session:
-            await QUEUES[SURVEY_REMINDER](session, ids["survey"], settings, _now())
+            await QUEUES[SURVEY_REMINDER](session, ids["survey"], settings, _now(), None)
 
     results = {
         "scorecard_root_s": await _median(repeat, lambda: scorecard(ids["root"])),

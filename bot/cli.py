@@ -11,25 +11,30 @@ import click
 from sqlalchemy import make_url
 
 from bot.cli_admin import invite, role, roster, unit
-from bot.cli_export import export
+from bot.cli_export import export, export_log
+from bot.cli_i18n import use_translated_help
 from bot.cli_members import member
 from bot.cli_plans import plan
 from bot.cli_support import TOKEN_REFUSED, fail, load_settings, migrate
+from bot.i18n import N_
 from bot.logs import setup_logging
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-@click.group()
+@click.group(
+    help=N_(
+        "chibo: the Telegram bot of party branches. Settings come from the environment or .env."
+    )
+)
 def main() -> None:
-    """chibo: the Telegram bot of party branches. Settings come from the environment or .env."""
+    pass
 
 
-@main.command()
-@click.option("--webhook", is_flag=True, help="Receive updates by webhook instead of polling.")
+@main.command(help=N_("Apply migrations and start the bot (long polling by default)."))
+@click.option("--webhook", is_flag=True, help=N_("Receive updates by webhook instead of polling."))
 def run(webhook: bool) -> None:
-    """Apply migrations and start the bot (long polling by default)."""
     settings, _ = load_settings()
     if settings.bot_token is None:
         fail(
@@ -44,6 +49,7 @@ def run(webhook: bool) -> None:
     token = settings.bot_token.get_secret_value()
     setup_logging(settings.log_level, token, settings.log_personal_data)
     migrate(settings)
+    click.echo(_("Database: {where}", where=database_text(settings)))
     click.echo(_("Starting the bot. Press Ctrl+C to stop."))
     from telegram.error import InvalidToken  # the bot's modules load only when it runs
 
@@ -75,22 +81,27 @@ async def _serve(settings: Settings, webhook: bool) -> None:
         await chibo.stop()
 
 
-@main.group()
+@main.group(help=N_("Database maintenance."))
 def db() -> None:
-    """Database maintenance."""
+    pass
 
 
-@db.command("upgrade")
+@db.command("upgrade", help=N_("Apply all migrations to the database in DATABASE_URL."))
 def db_upgrade() -> None:
-    """Apply all migrations to the database in DATABASE_URL."""
     settings, _ = load_settings()
     migrate(settings)
     click.echo(_("The database is up to date."))
-    # The default SQLite file is relative to the folder chibo runs in: say which one it is.
+    click.echo(_("Database: {where}", where=database_text(settings)))
+
+
+def database_text(settings: Settings) -> str:
+    """The default SQLite file is relative to the folder chibo runs in (as .env is): the
+    file's full path, or the server's address without its password."""
     path = settings.sqlite_path()
-    where = path.resolve() if path else make_url(settings.database_url).render_as_string()
-    click.echo(_("Database: {where}", where=where))
+    return str(path.resolve()) if path else make_url(settings.database_url).render_as_string()
 
 
 for command in (unit, roster, member, role, invite, plan, export):
     main.add_command(command)
+use_translated_help(main)
+use_translated_help(export_log)  # the export group makes its other commands when asked

@@ -67,25 +67,26 @@ FILE_PROBLEMS = {
 }
 
 
-@click.group()
+@click.group(help=N_("The organisation tree: party committees and their branches."))
 def unit() -> None:
-    """The organisation tree: party committees and their branches."""
+    pass
 
 
-@unit.command("add")
+@unit.command("add", help=N_("Add a unit with a short CODE and its full NAME."))
 @click.argument("code")
 @click.argument("name")
-@click.option("--parent", "parent_code", help="Code of the committee this unit belongs to.")
-@click.option("--branch", "is_branch", is_flag=True, help="The unit is a branch (chi bộ).")
+@click.option("--parent", "parent_code", help=N_("Code of the committee this unit belongs to."))
+@click.option("--branch", "is_branch", is_flag=True, help=N_("The unit is a branch (chi bộ)."))
 @click.option(
     "--residential",
     is_flag=True,
-    help="A residential branch (khu phố, thôn): its members need no residence tie.",
+    help=N_(
+        "A residential branch (khu phố, thôn): its members need no residence tie.",
+    ),
 )
 def unit_add(
     code: str, name: str, parent_code: str | None, is_branch: bool, residential: bool
 ) -> None:
-    """Add a unit with a short CODE and its full NAME."""
     settings, _ = load_settings()
 
     async def work(session: AsyncSession) -> str:
@@ -100,9 +101,8 @@ def unit_add(
     click.echo(_("Unit {code} added: {name}", code=code, name=added))
 
 
-@unit.command("list")
+@unit.command("list", help=N_("Show the organisation tree."))
 def unit_list() -> None:
-    """Show the organisation tree."""
     settings, _ = load_settings()
 
     async def work(session: AsyncSession) -> list[str]:
@@ -121,17 +121,19 @@ def _unit_kind(unit: Unit, _: Translator) -> str:
     return _("branch") if unit.is_branch else _("party committee")
 
 
-@click.group()
+@click.group(help=N_("Branch rosters."))
 def roster() -> None:
-    """Branch rosters."""
+    pass
 
 
-@roster.command("import")
+@roster.command(
+    "import",
+    help=N_("Import a roster from a CSV (UTF-8) or XLSX FILE into a branch: every row or none."),
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--branch", "branch_code", required=True, help="Code of the branch.")
-@click.option("--dry-run", is_flag=True, help="Check the file and report, store nothing.")
+@click.option("--branch", "branch_code", required=True, help=N_("Code of the branch."))
+@click.option("--dry-run", is_flag=True, help=N_("Check the file and report, store nothing."))
 def roster_import(file: Path, branch_code: str, dry_run: bool) -> None:
-    """Import a roster from a CSV (UTF-8) or XLSX FILE into a branch: every row or none."""
     settings, _ = load_settings()
 
     def progress(rows: int) -> None:  # from the start: a large file takes a while to read
@@ -224,27 +226,32 @@ class RoleParam(click.ParamType[Role]):
 ROLE_CHOICE = RoleParam()
 
 
-@click.group()
+@click.group(help=N_("Roles of members over units (bí thư, phó bí thư, chi ủy viên)."))
 def role() -> None:
-    """Roles of members over units (bí thư, phó bí thư, chi ủy viên)."""
+    pass
 
 
-@role.command("grant")
+@role.command(
+    "grant",
+    help=N_(
+        "Give PERSON (phone or party card number) a ROLE (bí thư, phó bí thư, chi ủy "
+        "viên) over a unit and all units under it."
+    ),
+)
 @click.argument("person")
 @click.argument("role_name", metavar="ROLE", type=ROLE_CHOICE)
-@click.option("--unit", "unit_code", required=True, help="Code of the unit the role covers.")
+@click.option("--unit", "unit_code", required=True, help=N_("Code of the unit the role covers."))
 def role_grant(person: str, role_name: Role, unit_code: str) -> None:
-    """Give PERSON (phone or party card number) a ROLE (bí thư, phó bí thư, chi ủy viên) over
-    a unit and all units under it."""
     _change_role(person, role_name, unit_code, grant=True)
 
 
-@role.command("revoke")
+@role.command(
+    "revoke", help=N_("Take a ROLE over a unit away from PERSON (phone or party card number).")
+)
 @click.argument("person")
 @click.argument("role_name", metavar="ROLE", type=ROLE_CHOICE)
-@click.option("--unit", "unit_code", required=True, help="Code of the unit.")
+@click.option("--unit", "unit_code", required=True, help=N_("Code of the unit."))
 def role_revoke(person: str, role_name: Role, unit_code: str) -> None:
-    """Take a ROLE over a unit away from PERSON (phone or party card number)."""
     _change_role(person, role_name, unit_code, grant=False)
 
 
@@ -281,16 +288,17 @@ def _change_role(person: str, role_value: Role, unit_code: str, grant: bool) -> 
         fail(str(error.result))
 
 
-@click.group()
+@click.group(help=N_("One-time invite links that link a member's Telegram account."))
 def invite() -> None:
-    """One-time invite links that link a member's Telegram account."""
+    pass
 
 
-@invite.command("create")
-@click.option("--member", "person", required=True, help="Phone or party card number.")
-@click.option("--bot-username", help="The bot's @username, if BOT_TOKEN is not set here.")
+@invite.command(
+    "create", help=N_("Print a one-time link https://t.me/<bot>?start=<code> for a member.")
+)
+@click.option("--member", "person", required=True, help=N_("Phone or party card number."))
+@click.option("--bot-username", help=N_("The bot's @username, if BOT_TOKEN is not set here."))
 def invite_create(person: str, bot_username: str | None) -> None:
-    """Print a one-time link https://t.me/<bot>?start=<code> for a member."""
     settings, _ = load_settings()
     username = bot_username or _bot_username(settings)
 

@@ -13,9 +13,10 @@ import click
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cli_i18n import TranslatedContext, cli_translator
 from bot.cli_support import fail, load_settings, migrate
 from bot.exports import Produced, file_name, produce, record
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.settings import Settings
 from storage import clock
 from storage.db import create_engine, read_transaction, session_factory
@@ -42,19 +43,27 @@ class ExportGroup(click.Group):
         return _dataset_command(spec) if spec else None
 
 
-@click.group(cls=ExportGroup)
+@click.group(
+    cls=ExportGroup,
+    help=N_(
+        "Export data of a unit (and every unit under it) to XLSX or CSV; recorded in the audit log."
+    ),
+)
 def export() -> None:
-    """Export data of a unit (and every unit under it) to XLSX or CSV; recorded in the audit log."""
+    pass
 
 
 def _dataset_command(spec: DatasetSpec) -> click.Command:
-    @click.command(spec.key, help=f"Export: {spec.title}, of the unit CODE and the units under it.")
-    @click.option("--unit", "unit_code", required=True, help="Code of the unit.")
+    _ = cli_translator()  # built when asked for: its help is written in the reader's language
+    help_text = _("Export: {title}, of the unit CODE and the units under it.", title=_(spec.title))
+
+    @click.command(spec.key, help=help_text)
+    @click.option("--unit", "unit_code", required=True, help=N_("Code of the unit."))
     @click.option(
         "--format", "fmt", type=click.Choice([f.value for f in ExportFormat]), default="xlsx"
     )
-    @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="The file.")
-    @click.option("--choice", type=int, help=_choice_help(spec))
+    @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help=N_("The file."))
+    @click.option("--choice", type=int, help=_(_choice_help(spec)))
     def command(unit_code: str, fmt: str, output: Path | None, choice: int | None) -> None:
         settings, _ = load_settings()
         if choice is None and spec.by_year:
@@ -76,13 +85,14 @@ def _dataset_command(spec: DatasetSpec) -> click.Command:
             )
         )
 
+    command.context_class = TranslatedContext
     return command
 
 
 def _choice_help(spec: DatasetSpec) -> str:
     if spec.by_year:
-        return "The year (default: this year)."
-    return "Which item (e.g. survey); omit it to list them."
+        return N_("The year (default: this year).")
+    return N_("Which item (e.g. survey); omit it to list them.")
 
 
 @dataclass(frozen=True)
@@ -132,11 +142,10 @@ def _show_choices(choices: list[Choice], _: Translator) -> None:
     sys.exit(1)
 
 
-@click.command("log")
-@click.option("--unit", "unit_code", required=True, help="Code of the unit.")
-@click.option("--limit", default=20, show_default=True, help="How many exports to list.")
+@click.command("log", help=N_("List the latest exports that held data of the unit CODE."))
+@click.option("--unit", "unit_code", required=True, help=N_("Code of the unit."))
+@click.option("--limit", default=20, show_default=True, help=N_("How many exports to list."))
 def export_log(unit_code: str, limit: int) -> None:
-    """List the latest exports that held data of the unit CODE."""
     settings, _ = load_settings()
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[ExportRecord] | None:

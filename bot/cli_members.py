@@ -9,7 +9,7 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_support import fail, load_settings, run_in_transaction
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from storage import clock
 from storage.members import find_member
 from storage.models import Standing
@@ -38,19 +38,28 @@ def _day(value: str | None, today: date) -> date | None:
         raise click.BadParameter(value) from None
 
 
-@click.group()
+@click.group(help=N_("Members of the rosters."))
 def member() -> None:
-    """Members of the rosters."""
+    pass
 
 
-@member.command("status")
+@member.command(
+    "status",
+    help=N_(
+        "Record that PERSON (phone or party card number) is STATUS from a date. Statuses:"
+        " probationary, official, exempt (--reason age|health|other), "
+        "transferred_temporary, transferred_out (--note: the destination), removed "
+        "(--reason xoa_ten|khai_tru|left|deceased). The history is kept; an exemption "
+        "ends with `chibo member end-exemption`."
+    ),
+)
 @click.argument("person")
 @click.argument("status", type=STATUS_CHOICE)
-@click.option("--from", "start", help="From this date, dd/mm/yyyy (default: today).")
-@click.option("--until", "end", help="Until this date (an exemption's end), dd/mm/yyyy.")
-@click.option("--reason", type=click.Choice(REASONS), help="Exemption reason or removal kind.")
-@click.option("--note", help="The reason in words, or where the member transferred to.")
-@click.option("--decision", "decision_no", help="The decision's number.")
+@click.option("--from", "start", help=N_("From this date, dd/mm/yyyy (default: today)."))
+@click.option("--until", "end", help=N_("Until this date (an exemption's end), dd/mm/yyyy."))
+@click.option("--reason", type=click.Choice(REASONS), help=N_("Exemption reason or removal kind."))
+@click.option("--note", help=N_("The reason in words, or where the member transferred to."))
+@click.option("--decision", "decision_no", help=N_("The decision's number."))
 def member_status(
     person: str,
     status: str,
@@ -60,12 +69,6 @@ def member_status(
     note: str | None,
     decision_no: str | None,
 ) -> None:
-    """Record that PERSON (phone or party card number) is STATUS from a date.
-
-    Statuses: probationary, official, exempt (--reason age|health|other), transferred_temporary,
-    transferred_out (--note: the destination), removed (--reason xoa_ten|khai_tru|left|deceased).
-    The history is kept; an exemption ends with `chibo member end-exemption`.
-    """
     settings, _ = load_settings()
     today = clock.today(settings.tz)
     wanted = Standing(LEGACY.get(status, status))
@@ -97,11 +100,15 @@ def member_status(
     click.echo(_("Done: {name}.", name=name))
 
 
-@member.command("end-exemption")
+@member.command(
+    "end-exemption",
+    help=N_("End PERSON's exemption from activity (or temporary transfer) on a date."),
+)
 @click.argument("person")
-@click.option("--on", "on", help="The exemption ends on this date, dd/mm/yyyy (default: today).")
+@click.option(
+    "--on", "on", help=N_("The exemption ends on this date, dd/mm/yyyy (default: today).")
+)
 def member_end_exemption(person: str, on: str | None) -> None:
-    """End PERSON's exemption from activity (or temporary transfer) on a date."""
     settings, _ = load_settings()
     today = clock.today(settings.tz)
     day = _day(on, today) or today
@@ -126,10 +133,9 @@ def member_end_exemption(person: str, on: str | None) -> None:
     click.echo(_("Done: {name}.", name=name))
 
 
-@member.command("history")
+@member.command("history", help=N_("Show PERSON's party standing over time."))
 @click.argument("person")
 def member_history(person: str) -> None:
-    """Show PERSON's party standing over time."""
     settings, _ = load_settings()
 
     async def work(session: AsyncSession) -> list[str] | None:

@@ -9,7 +9,7 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_support import fail, load_settings, run_in_transaction
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.settings import Settings
 from storage import audit, clock
 from storage.plan_schedule import schedule_reminders
@@ -44,23 +44,27 @@ def _days(value: str | None) -> tuple[int, ...] | None:
     return tuple(days)
 
 
-@click.group()
+@click.group(help=N_("Yearly plans: each unit's calendar, applying to the units under it."))
 def plan() -> None:
-    """Yearly plans: each unit's calendar, applying to the units under it."""
+    pass
 
 
-@plan.command("season")
-@click.option("--unit", "unit_code", required=True, help="Code of the unit (and those under it).")
+@plan.command(
+    "season",
+    help=N_("Set a unit's plan calendar for YEAR; what is not given stays as it applies now."),
+)
+@click.option(
+    "--unit", "unit_code", required=True, help=N_("Code of the unit (and those under it).")
+)
 @click.option("--year", type=int, required=True)
-@click.option("--opens", help="First day plans can be written (dd/mm/yyyy).")
-@click.option("--deadline", help="Last day to submit plans (dd/mm/yyyy).")
-@click.option("--reminders", help="Days before the deadline to remind, e.g. 7,1.")
-@click.option("--assessment-opens", help="First day of the self-assessment (dd/mm/yyyy).")
-@click.option("--assessment-closes", help="Last day of the self-assessment (dd/mm/yyyy).")
-@click.option("--commitment-vi", help="The commitment text in Vietnamese.")
-@click.option("--commitment-en", help="The commitment text in English.")
+@click.option("--opens", help=N_("First day plans can be written (dd/mm/yyyy)."))
+@click.option("--deadline", help=N_("Last day to submit plans (dd/mm/yyyy)."))
+@click.option("--reminders", help=N_("Days before the deadline to remind, e.g. 7,1."))
+@click.option("--assessment-opens", help=N_("First day of the self-assessment (dd/mm/yyyy)."))
+@click.option("--assessment-closes", help=N_("Last day of the self-assessment (dd/mm/yyyy)."))
+@click.option("--commitment-vi", help=N_("The commitment text in Vietnamese."))
+@click.option("--commitment-en", help=N_("The commitment text in English."))
 def plan_season(unit_code: str, year: int, **options: str | None) -> None:
-    """Set a unit's plan calendar for YEAR; what is not given stays as it applies now."""
     settings, _ = load_settings()
 
     async def work(session: AsyncSession) -> Season | None:

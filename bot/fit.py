@@ -5,11 +5,16 @@ longer than Telegram allows; Telegram then refuses the whole message. `split_tex
 parts that each fit, at a line break where it can (else at a space), and keeps HTML valid:
 tags open at a cut are closed at the end of one part and opened again at the start of the next.
 Lengths are counted as Telegram counts them, after entity parsing: tags are not text and
-``&lt;`` is one character.
+``&lt;`` is one character; a character outside the Basic Multilingual Plane (most emoji)
+counts twice, as Telegram counts UTF-16 code units.
+
+These are the bot's only copies of Telegram's limits: the handlers' recorder (bot/replies.py)
+and the outbox sender (bot/fit_bot.py) both fit what they send with `split_text`.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 MAX_TEXT = 4096
@@ -26,8 +31,19 @@ def is_html(parse_mode: object) -> bool:
 def visible_length(text: str, parse_mode: object = None) -> int:
     """How many characters Telegram counts in `text`."""
     if not is_html(parse_mode):
-        return len(text)
-    return sum(1 for piece in _HTML_PIECE.findall(text) if not _is_tag(piece))
+        return _units(text)
+    return sum(_weight(piece) for piece in _HTML_PIECE.findall(text))
+
+
+def _weight(piece: str) -> int:
+    """UTF-16 code units of a piece as shown: 0 for a tag, an entity's decoded character."""
+    if _is_tag(piece):
+        return 0
+    return _units(html.unescape(piece) if piece.startswith("&") else piece)
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def split_text(text: str, parse_mode: object = None, limit: int = MAX_TEXT) -> list[str]:
@@ -66,9 +82,9 @@ def _cut(pieces: list[str], start: int, limit: int) -> int:
     while index < len(pieces):
         piece = pieces[index]
         if not _is_tag(piece):
-            if seen == limit:
+            if seen + _weight(piece) > limit and index > start:
                 break
-            seen += 1
+            seen += _weight(piece)
             if piece == "\n":
                 line_break = index + 1
             elif piece == " ":

@@ -3,7 +3,8 @@
 Every broadcast, reminder and report goes through the sender's `_post`, so this is where a
 text built from stored values is made to fit (bot/fit.py): a long text goes as several
 messages, the buttons under the last one; a long caption keeps its media and buttons, the rest
-follows as text. Handlers' edits fit in handlers/common.edit_text. (The application's own bot
+follows as text. Handlers' replies are fitted by their recorder (bot/replies.py) with the
+same `fitted_requests`. (The application's own bot
 stays PTB's builder-made ExtBot: a subclass of it made conversation tests hang at start-up on
 SQLite, not understood yet.)
 """

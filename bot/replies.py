@@ -11,17 +11,18 @@ sends them after the commit (`ReplySender`): button answers first, then the rest
 the handler made them. A crash after the commit leaves them stored; the lane sends them when
 it starts again. Calls that are not deferred (getFile, getMe) go out at once.
 
-What Telegram would refuse for sure (a text over 4096 characters) is refused here, inside
-the transaction, so the update's writes roll back and the person gets an apology.
+This is the one place a handler's reply is made to fit Telegram's limits (bot/fit.py): a
+text over 4096 characters is recorded as several messages cut at line breaks, the buttons
+under the last; a caption over 1024 keeps its start with the media and the rest follows as
+text. What Telegram would still refuse for sure (callback data over 64 bytes) is refused here,
+inside the transaction, so the update's writes roll back and the person gets an apology.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import html
 import json
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from telegram.request import BaseRequest, RequestData
 from bot.context import current_scope
 from bot.delivery_http import AiohttpRequest
 from bot.delivery_limits import SendLimits, Stamp
+from bot.fit_bot import fitted_requests
 from bot.shared_pace import SharedPace
 
 # Calls that change what people see: recorded while a handler runs, sent after commit.
@@ -52,10 +54,7 @@ DEFERRED = frozenset(
 # Counted against Telegram's message limits (as the outbox counts them).
 LIMITED = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 ANSWER = "answerCallbackQuery"
-MAX_TEXT = 4096  # Telegram's limits, after entities are parsed
-MAX_CAPTION = 1024
 MAX_BUTTON_DATA = 64  # bytes
-_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -113,24 +112,26 @@ def record(method: str, request_data: RequestData | None) -> Call:
     return Call(method, dict(request_data.json_parameters), files)
 
 
-def visible_length(text: str, parse_mode: str | None) -> int:
-    """The length Telegram counts (UTF-16 units, after HTML entities are parsed)."""
-    if parse_mode and parse_mode.strip('"').upper() == "HTML":
-        text = html.unescape(_TAG.sub("", text))
-    return len(text.encode("utf-16-le")) // 2
-
-
 def check(call: Call) -> None:
-    """Refuses, as Telegram would, what it is sure to refuse: too long a text or caption."""
-    mode = call.params.get("parse_mode")
-    text = call.params.get("text")
-    if text is not None and visible_length(text, mode) > MAX_TEXT:
-        raise BadRequest("Message is too long")
-    caption = call.params.get("caption")
-    if caption is not None and visible_length(caption, mode) > MAX_CAPTION:
-        raise BadRequest("Message caption is too long")
+    """Refuses, as Telegram would, what it is sure to refuse and cannot be fitted."""
     if any(len(data.encode()) > MAX_BUTTON_DATA for data in _button_data(call.params)):
         raise BadRequest("Button_data_invalid")
+
+
+def fitted(call: Call) -> list[Call]:
+    """The calls that carry `call` within Telegram's size limits, in order (usually just it);
+    the uploads stay with the first, which is the call's own method."""
+    requests = fitted_requests(call.method, dict(call.params))
+    if len(requests) == 1:
+        return [call]
+    return [
+        Call(
+            method,
+            {key: value for key, value in params.items() if value is not None},
+            call.files if number == 0 else {},
+        )
+        for number, (method, params) in enumerate(requests)
+    ]
 
 
 def _button_data(params: dict[str, Any]) -> list[str]:
@@ -209,7 +210,7 @@ class DeferringRequest(BaseRequest):
             )
         call = record(endpoint, request_data)
         check(call)
-        scope.calls.append(call)
+        scope.calls.extend(fitted(call))
         return 200, stand_in(call)
 
 

@@ -7,7 +7,7 @@ Both ways run the same function, one `INSERT ... SELECT` per language (storage/b
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,10 +30,17 @@ NOTICE = "notice"
 NOTICE_REMINDER = "notice_reminder"
 SURVEY_REMINDER = "survey_reminder"
 
-Queue = Callable[[AsyncSession, int, Settings, datetime], Awaitable[int]]
+# (session, object id, settings, now, only these members or None for all): rows queued.
+Queue = Callable[[AsyncSession, int, Settings, datetime, Collection[int] | None], Awaitable[int]]
 
 
-async def _notice(session: AsyncSession, notice_id: int, settings: Settings, now: datetime) -> int:
+async def _notice(
+    session: AsyncSession,
+    notice_id: int,
+    settings: Settings,
+    now: datetime,
+    only: Collection[int] | None,
+) -> int:
     notice = await get_notice(session, notice_id)
     if notice is None or notice.broadcast_id is not None:
         return 0  # gone, or queued already
@@ -43,27 +50,33 @@ async def _notice(session: AsyncSession, notice_id: int, settings: Settings, now
 
 
 async def _notice_reminder(
-    session: AsyncSession, notice_id: int, settings: Settings, now: datetime
+    session: AsyncSession,
+    notice_id: int,
+    settings: Settings,
+    now: datetime,
+    only: Collection[int] | None,
 ) -> int:
     notice = await get_notice(session, notice_id)
     if notice is None:
         return 0
     messages = reminder_messages(notice, settings)
-    return await queue_reminder(
-        session, notice, messages, default=reader_default(settings), now=now
-    )
+    default = reader_default(settings)
+    return await queue_reminder(session, notice, messages, default=default, now=now, only=only)
 
 
 async def _survey_reminder(
-    session: AsyncSession, survey_id: int, settings: Settings, now: datetime
+    session: AsyncSession,
+    survey_id: int,
+    settings: Settings,
+    now: datetime,
+    only: Collection[int] | None,
 ) -> int:
     survey = await get_survey(session, survey_id)
     if survey is None:
         return 0
     messages = invitation_messages(survey, settings, reminder=True)
-    return await queue_reminders(
-        session, survey, messages, default=reader_default(settings), now=now
-    )
+    default = reader_default(settings)
+    return await queue_reminders(session, survey, messages, default=default, now=now, only=only)
 
 
 QUEUES: dict[str, Queue] = {
@@ -73,24 +86,39 @@ QUEUES: dict[str, Queue] = {
 }
 
 
-async def queue_or_schedule(context: Context, what: str, object_id: int, people: int) -> None:
+async def queue_or_schedule(
+    context: Context,
+    what: str,
+    object_id: int,
+    people: int,
+    only: Collection[int] | None = None,
+) -> None:
     """`queue_or_book` from a handler."""
     await queue_or_book(
-        context.db, env_of(context), context.actor.member_id, what, object_id, people
+        context.db, env_of(context), context.actor.member_id, what, object_id, people, only
     )
 
 
 async def queue_or_book(
-    session: AsyncSession, env: Env, by: int | None, what: str, object_id: int, people: int
+    session: AsyncSession,
+    env: Env,
+    by: int | None,
+    what: str,
+    object_id: int,
+    people: int,
+    only: Collection[int] | None = None,
 ) -> None:
     """Queues the messages now, or (for more than `bulk_job_threshold` people) books the job
-    that queues them, due at once; `by` is told when it is done."""
+    that queues them, due at once; `by` is told when it is done; `only`: to these members
+    alone (a reminder's)."""
     now = env.now
     if people <= env.settings.bulk_job_threshold:
-        await QUEUES[what](session, object_id, env.settings, now)
+        await QUEUES[what](session, object_id, env.settings, now, only)
         env.wake_sender()
         return
-    payload = {"what": what, "id": object_id, "by": by}
+    payload: dict[str, object] = {"what": what, "id": object_id, "by": by}
+    if only is not None:
+        payload["only"] = sorted(only)
     key = f"bulk:{what}:{object_id}:{now.timestamp()}"
     await schedule.schedule(session, KIND, key, now, payload)
     env.wake_scheduler()
@@ -100,7 +128,9 @@ async def run_bulk_send(job: JobContext) -> None:
     """The stored job: queues the messages, then tells the requester how many are on their
     way (the scheduler wakes the sender after it)."""
     what, object_id = str(job.payload["what"]), int(job.payload["id"])
-    queued = await QUEUES[what](job.session, object_id, job.settings, job.now)
+    only = job.payload.get("only")
+    members = [int(m) for m in only] if isinstance(only, list) else None
+    queued = await QUEUES[what](job.session, object_id, job.settings, job.now, members)
     by = job.payload.get("by")
     requester = await job.session.get(Member, int(by)) if by is not None else None
     if requester is None or requester.telegram_user_id is None:

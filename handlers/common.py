@@ -6,14 +6,13 @@ import contextlib
 import logging
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.access import UNIT_ACTIONS, Action, Actor, can, can_on_member
 from bot.context import ChiboContext, current_scope
-from bot.fit import split_text
 from bot.i18n import N_, pick_language, translator
 from bot.logs import log_safe
 from storage import audit
@@ -70,22 +69,13 @@ async def ack(query: CallbackQuery, text: str | None = None, show_alert: bool = 
 
 async def edit_text(query: CallbackQuery, text: str, **kwargs: Any) -> None:
     """Edits the pressed message; "not modified" (already edited before a crash) is fine.
-    A text over Telegram's limit (bot/fit.py) replaces the message with its first part and
-    follows with the rest, the buttons under the last part."""
-    first, *rest = split_text(text, kwargs.get("parse_mode"))
-    markup = kwargs.pop("reply_markup", None) if rest else None
+    A text over Telegram's limit is fitted by the recorder (bot/replies.py): the message
+    shows the first part and the rest follows it, the buttons under the last part."""
     try:
-        await query.edit_message_text(first, **kwargs)
+        await query.edit_message_text(text, **kwargs)
     except BadRequest as error:
         if "not modified" not in error.message.lower():
             raise
-    message = query.message
-    if rest and isinstance(message, Message):
-        for number, part in enumerate(rest, start=1):
-            last = number == len(rest)
-            await message.chat.send_message(
-                part, parse_mode=kwargs.get("parse_mode"), reply_markup=markup if last else None
-            )
 
 
 async def edit_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:

@@ -5,8 +5,9 @@ was asked).
 Runs in a handler group before the features: the draft lives in the database, so whether a
 message belongs to it is only known after reading it.
 
-A question waits only while the person stays with it. A menu entry, any command, ❌ Hủy
-under the question, `/huy`, `/cancel` or typing `hủy` / `thôi` leaves it: the draft is
+A question waits only while the person stays with it. A menu entry, any command, a button
+of another feature (its callback data not the flow's own, `Draft.buttons`), ❌ Hủy under the
+question, `/huy`, `/cancel` or typing `hủy` / `thôi` leaves it: the draft is
 kept (resumed from its menu, or from ▶️ Continue), but what is typed next is not taken as
 its answer. Answers that reach other people (a new meeting place, a reason the secretary
 reads, a comment sent to a member) are shown back with Send / Edit before they go.
@@ -15,6 +16,7 @@ reads, a comment sent to a member) are shown back with Send / Edit before they g
 from __future__ import annotations
 
 import contextvars
+import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -53,13 +55,19 @@ REACHES_OTHERS = frozenset({"time", "place", "reason", "comment"})
 @dataclass(frozen=True)
 class Draft:
     """A flow that waits for typed text: its step, what it is called, the menu entry it is
-    resumed from (msgids), and the steps whose answer reaches other people."""
+    resumed from (msgids), the steps whose answer reaches other people, and the callback
+    data of its own buttons (a regular expression; a press of any other button leaves the
+    question)."""
 
     step: DraftStep
     name: str
     menu: str
     confirm: frozenset[str] = frozenset()
     check: Check | None = None
+    buttons: str = ""
+
+    def owns(self, data: str) -> bool:
+        return bool(self.buttons) and re.match(self.buttons, data) is not None
 
 
 # The text confirmed with Send, for the step that reads it instead of the message's own.
@@ -148,10 +156,22 @@ def draft_handlers(drafts: dict[str, Draft]) -> list[BaseHandler[Update, Context
         await _on_button(update, context, drafts)
         raise ApplicationHandlerStop  # answered: not an unknown button
 
+    async def on_other_button(update: Update, context: Context) -> None:
+        """A button of another feature leaves the waiting question, as a menu entry does
+        (the feature answers the press; a flow it continues waits again when it saves)."""
+        user, query = update.effective_user, update.callback_query
+        if user is None or query is None or not context.actor.is_member:
+            return
+        state = await get_flow(context.db, user.id)
+        draft = drafts.get(state.flow) if state else None
+        if state is not None and not (draft and draft.owns(query.data or "")):
+            await pause_flows(context.db, user.id)
+
     return [
         MessageHandler(private & filters.COMMAND, on_command),
         MessageHandler(private & DRAFT_INPUT, on_draft_input),
         CallbackQueryHandler(on_button, pattern=rf"^({CANCEL_DATA}|{RESUME}|{SEND}|{EDIT})(:|$)"),
+        CallbackQueryHandler(on_other_button),
     ]
 
 

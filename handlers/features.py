@@ -63,13 +63,16 @@ from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
 from handlers.residence_window import ask_for_comments, book_comment_window
 from handlers.scorecard import scorecard_handlers
 from handlers.survey_answer import on_answer_input, survey_answer_handlers
-from handlers.survey_create import on_new_input, survey_create_handlers
+from handlers.survey_create import BUTTON_STEPS, on_new_input, survey_create_handlers
 from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
 from handlers.survey_menu import show_surveys, survey_menu_handlers
 from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
 from storage.plan_schedule import schedule_reminders
 from storage.probation import KIND as PROBATION_JOB
 from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
+
+# The survey wizard's own buttons: its steps' prefixes and the file/start/cancel ones.
+SURVEY_NEW_BUTTONS = rf"^(svfile$|svnew$|swa:|swgo$|swx$|({'|'.join(BUTTON_STEPS)})(:|$))"
 
 MEETINGS, RESIDENCE, PLAN = N_("📅 Meetings"), N_("🏠 Residence ties"), N_("📝 Yearly plan")
 SURVEYS, MEMBERS = N_("🗳 Surveys"), N_("👥 Branch members")
@@ -93,14 +96,21 @@ MEMBERS_LIST = Feature("members", member_handlers, menu={"members": show_branch_
 MEMBER_STATUS = Feature(
     "member_status",
     member_status_handlers,
-    flows={STATUS_FLOW: Draft(on_status_input, N_("a member's party standing"), MEMBERS)},
+    flows={
+        STATUS_FLOW: Draft(
+            on_status_input, N_("a member's party standing"), MEMBERS, buttons=r"^(sts:|stx)"
+        )
+    },
 )
 PROBATION = Feature(
     "probation",
     probation.probation_handlers,
     flows={
         probation.PROBATION_FLOW: Draft(
-            probation.on_probation_input, N_("an admission or probation"), MEMBERS
+            probation.on_probation_input,
+            N_("an admission or probation"),
+            MEMBERS,
+            buttons=r"^(adm:|prn:|prnok:|prr:)",
         )
     },
     jobs={PROBATION_JOB: probation.remind_probation},
@@ -110,7 +120,10 @@ TRANSFERS = Feature(
     transfers.transfer_handlers,
     flows={
         transfers.TRANSFER_FLOW: Draft(
-            transfers.on_transfer_input, N_("a transfer of party activity"), MEMBERS
+            transfers.on_transfer_input,
+            N_("a transfer of party activity"),
+            MEMBERS,
+            buttons=r"^tr[bcfko]:",
         )
     },
     jobs={TRANSFER_JOB: transfers.flag_overdue},
@@ -125,13 +138,19 @@ MEETINGS_FEATURE = Feature(
     ],
     menu={"meetings": show_meetings},
     flows={
-        "meeting": Draft(on_meeting_input, N_("a new meeting"), MEETINGS),
+        "meeting": Draft(
+            on_meeting_input,
+            N_("a new meeting"),
+            MEETINGS,
+            buttons=r"^(mau:|mdrop$|mk:|mnew$|msend$|mu:)",
+        ),
         "meeting_edit": Draft(
             on_edit_input,
             N_("the meeting's new time or place"),
             MEETINGS,
             REACHES_OTHERS,
             edit_problem,
+            buttons=r"^(mc:|mcy:|md:|me[tp]:|my:)",
         ),
         "meeting_absence": Draft(
             on_reason_input,
@@ -139,6 +158,7 @@ MEETINGS_FEATURE = Feature(
             MEETINGS,
             REACHES_OTHERS,
             reason_problem,
+            buttons=r"^(mab:|mabx:|mat:|mmy$)",
         ),
     },
     jobs=meeting_jobs(),
@@ -156,17 +176,35 @@ RESIDENCE_FEATURE = Feature(
     ],
     menu={"residence": show_residence},
     flows={
-        REGISTER_FLOW: Draft(on_register_input, N_("your residence registration"), RESIDENCE),
-        ACTIVITY_FLOW: Draft(on_activity_input, N_("a residence activity"), RESIDENCE),
+        REGISTER_FLOW: Draft(
+            on_register_input,
+            N_("your residence registration"),
+            RESIDENCE,
+            buttons=r"^(rb:|rbx$|rreg$|rskip$|rsave$|rcancel$)",
+        ),
+        ACTIVITY_FLOW: Draft(
+            on_activity_input,
+            N_("a residence activity"),
+            RESIDENCE,
+            buttons=r"^(ract$|rcancel$|rsave$)",
+        ),
         DECLINE_FLOW: Draft(
             on_decline_reason,
             N_("the reason for declining a residence tie"),
             RESIDENCE,
             REACHES_OTHERS,
             note_problem,
+            buttons=r"^(rac:|rapend$|rno:|rnoop$|rok:|rpend$)",
         ),
-        COMMENT_FLOW: Draft(on_comment_input, N_("a yearly residence comment"), RESIDENCE),
-        EXEMPT_FLOW: Draft(on_exemption_reason, N_("an exemption reason"), RESIDENCE),
+        COMMENT_FLOW: Draft(
+            on_comment_input,
+            N_("a yearly residence comment"),
+            RESIDENCE,
+            buttons=r"^(rcl$|rcm:|rcsend$|rcy:)",
+        ),
+        EXEMPT_FLOW: Draft(
+            on_exemption_reason, N_("an exemption reason"), RESIDENCE, buttons=r"^rex"
+        ),
     },
     jobs={COMMENT_WINDOW_JOB: ask_for_comments},
     bookings=(book_comment_window,),
@@ -184,14 +222,25 @@ PLANS = Feature(
     ],
     menu={"plan": show_plan},
     flows={
-        "plan": Draft(on_plan_input, N_("your yearly plan"), PLAN),
-        "plan_note": Draft(on_note_input, N_("a note on your self-assessment"), PLAN),
+        "plan": Draft(
+            on_plan_input,
+            N_("your yearly plan"),
+            PLAN,
+            buttons=r"^pl(commit$|edit:|fill$|skip$|submit$|view$)",
+        ),
+        "plan_note": Draft(
+            on_note_input,
+            N_("a note on your self-assessment"),
+            PLAN,
+            buttons=r"^pl(nonote$|prop:|propy:|res:|sa$)",
+        ),
         "plan_return": Draft(
             on_return_input,
             N_("the comment returning a plan"),
             PLAN,
             REACHES_OTHERS,
             comment_problem,
+            buttons=r"^pl(ok:|q$|r:|ret:|retx$)",
         ),
     },
     jobs={KIND_PLAN_REMINDER: remind_missing_plans},
@@ -204,8 +253,13 @@ SURVEYS_FEATURE = Feature(
     lambda: [*survey_create_handlers(), *survey_answer_handlers(), *survey_menu_handlers()],
     menu={"surveys": show_surveys},
     flows={
-        "survey_new": Draft(on_new_input, N_("a new survey"), SURVEYS),
-        "survey_answer": Draft(on_answer_input, N_("your survey answers"), SURVEYS),
+        "survey_new": Draft(on_new_input, N_("a new survey"), SURVEYS, buttons=SURVEY_NEW_BUTTONS),
+        "survey_answer": Draft(
+            on_answer_input,
+            N_("your survey answers"),
+            SURVEYS,
+            buttons=r"^(sa:|sb:|se:|sn:|sok:|ss:|st:|sva:)",
+        ),
     },
     jobs={OPEN_JOB: run_open, CLOSE_JOB: run_close},
 )

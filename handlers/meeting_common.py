@@ -37,6 +37,14 @@ KIND_LABELS = {
     MeetingKind.EXTRAORDINARY: N_("Extraordinary meeting"),
     MeetingKind.ONLINE: N_("Online meeting"),
 }
+# The kind in a few words, for a meeting's button (the date and time come first).
+KIND_SHORT = {
+    MeetingKind.REGULAR: N_("Regular"),
+    MeetingKind.THEMATIC: N_("Thematic"),
+    MeetingKind.COMMITTEE: N_("Committee"),
+    MeetingKind.EXTRAORDINARY: N_("Extraordinary"),
+    MeetingKind.ONLINE: N_("Online"),
+}
 AUDIENCE_LABELS = {
     MeetingAudience.MEMBERS: N_("All members"),
     MeetingAudience.COMMITTEE: N_("The committee only"),

@@ -199,8 +199,9 @@ async def on_meeting_input(update: Update, context: Context, draft: FlowState) -
         await clear_flow(context.db, draft.user_id, draft.flow)  # the role is gone: so is the draft
         await refuse(update, context, "meeting_draft_forbidden")
         return
-    if draft.step not in ("time", "place", "agenda"):
-        await message.reply_text(_("Please answer with the buttons above."))
+    if draft.step not in ("time", "place", "agenda"):  # the question again, its buttons below
+        await message.reply_text(_("Please answer with the buttons below."))
+        await _ask(update, context, draft.step, draft.data)
         return
     value, problem = _read_step(draft.step, message, context)
     if problem is not None:

@@ -11,6 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
 from bot.delivery import wake_sender_after_commit
+from bot.fit import button_label
 from bot.i18n import Translator
 from bot.scheduler import wake_scheduler_after_commit
 from handlers.common import Context, ack, callback_args, edit_text, refuse
@@ -18,7 +19,7 @@ from handlers.drafts import draft_text, with_cancel
 from handlers.meeting_answer import show_my_meetings
 from handlers.meeting_common import (
     EDIT_FLOW,
-    KIND_LABELS,
+    KIND_SHORT,
     PLACE_LIMIT,
     MessageText,
     broadcast,
@@ -65,12 +66,18 @@ async def _show_managed(update: Update, context: Context) -> None:
     draft = await get_flow(context.db, user.id, "meeting")
     new = _("✍️ Continue the draft") if draft else _("➕ New meeting")
     rows = [[InlineKeyboardButton(new, callback_data="mnew")]]
+    units = await managed_units(context)
+    several = len(units) > 1  # the unit is named only when it tells the buttons apart
     for meeting in await meetings_of(context.db, paths, context.now()):
-        rows.append(
-            [InlineKeyboardButton(_meeting_label(meeting, _), callback_data=f"md:{meeting.id}")]
+        label = _meeting_label(meeting, _, several)
+        rows.append([InlineKeyboardButton(label, callback_data=f"md:{meeting.id}")])
+    year = _local_year(context)
+    for unit in units:
+        label = (
+            button_label(_("📊 Attendance {year}: {unit}", year=year, unit=unit.name))
+            if several
+            else _("📊 Attendance {year}", year=year)
         )
-    for unit in await managed_units(context):
-        label = _("📊 Attendance {year}: {unit}", year=_local_year(context), unit=unit.name)
         rows.append([InlineKeyboardButton(label, callback_data=f"my:{unit.id}")])
     await chat.send_message(
         _("🗓 Meetings of your units (coming first, then past):"),
@@ -82,9 +89,14 @@ def _local_year(context: Context) -> int:
     return context.now().astimezone(context.settings.tz).year
 
 
-def _meeting_label(meeting: Meeting, _: Translator) -> str:
-    when, kind = _.datetime_text(meeting.starts_at), _(KIND_LABELS[meeting.kind])
-    return f"{when} · {kind} · {meeting.unit.name}"
+def _meeting_label(meeting: Meeting, _: Translator, with_unit: bool) -> str:
+    """`25/12 19:30 · Thematic`, and the unit when there are several, cut to fit a phone
+    (the meeting's card shows it all)."""
+    when = _.local(meeting.starts_at).strftime("%d/%m %H:%M")
+    parts = [when, _(KIND_SHORT[meeting.kind])]
+    if with_unit:
+        parts.append(meeting.unit.name)
+    return button_label(" · ".join(parts))
 
 
 async def _managed_meeting(update: Update, context: Context, reason: str) -> Meeting | None:

@@ -128,7 +128,7 @@ async def on_plan_input(update: Update, context: Context, state: FlowState) -> N
     if message is None:
         return
     if state.step != "section" or not message.text:
-        await message.reply_text(_("Please use the buttons above, or send the text asked for."))
+        await _ask_again(update, context, state)
         return
     found = await _editable_plan(update, context)
     if found is None:
@@ -151,6 +151,25 @@ async def on_plan_input(update: Update, context: Context, state: FlowState) -> N
     echo = saved_echo(_, _("part {number}", number=number), text)
     await message.reply_text(echo, parse_mode=ParseMode.HTML)
     await _after_section(update, context, plan, season, str(state.data.get("then")))
+
+
+async def _ask_again(update: Update, context: Context, state: FlowState) -> None:
+    """Something the step cannot take (a photo, or text where a button is awaited): its
+    question again, with its buttons below."""
+    _ = context._
+    message = update.effective_message
+    found = await _editable_plan(update, context)
+    if found is None or message is None:
+        await clear_flow(context.db, state.user_id, state.flow)
+        return
+    plan, season = found
+    if state.step == "section":
+        await message.reply_text(_("Please send this part as a text."))
+        key, then = str(state.data.get("key")), str(state.data.get("then"))
+        await _ask_section(update, context, plan, key, then)
+    else:
+        await message.reply_text(_("Please answer with the buttons below."))
+        await _show_commitment(update, context, season)
 
 
 async def _after_section(

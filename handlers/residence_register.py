@@ -114,8 +114,9 @@ async def on_register_input(update: Update, context: Context, state: FlowState) 
         "letter_date": _on_letter_date,
     }
     step = steps.get(state.step)
-    if step is None:  # the preview: buttons only
-        await send(update, context._("Please press Save or Cancel above."))
+    if step is None:  # the preview: buttons only, shown again below
+        await send(update, context._("Please answer with the buttons below."))
+        await show_preview(update, context, dict(state.data))
         return
     await step(update, context, state)
 

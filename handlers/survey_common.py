@@ -39,7 +39,7 @@ ANSWER_PROBLEMS = {
     "number_too_small": N_("The number must be at least {min}."),
     "number_too_large": N_("The number must be at most {max}."),
     "not_a_date": N_("Please send a date as day/month/year, for example 05/11/2026."),
-    "use_buttons": N_("Please answer with the buttons above."),
+    "use_buttons": N_("Please answer with the buttons below."),
     "choose_at_least": N_("Please choose at least {count}."),
     "choose_at_most": N_("Please choose at most {count}."),
 }

@@ -28,6 +28,7 @@ from handlers.common import (
 )
 from handlers.survey_common import NEW_FLOW, audience_text, may_manage
 from handlers.survey_create_steps import (
+    TEXT_STEPS,
     WIZARD_KINDS,
     Draft,
     ask_next,
@@ -206,6 +207,10 @@ async def on_new_input(update: Update, context: Context, draft: FlowState) -> No
     data = copy.deepcopy(draft.data)
     if draft.step == "file":
         await _on_file(update, context, message, data)
+        return
+    if draft.step not in TEXT_STEPS:  # the question again, its buttons below
+        await message.reply_text(context._("Please answer with the buttons below."))
+        await ask_next(update, context, data)
         return
     problem = typed_input(draft.step, data, message.text or "", context)
     if problem:

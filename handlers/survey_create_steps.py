@@ -219,6 +219,9 @@ def _anonymity_line(context: Context, data: Draft) -> str:
     )
 
 
+TEXT_STEPS = frozenset({"title", "question", "options", "labels", "closes"})  # typed answers
+
+
 def typed_input(step: str, data: Draft, text: str, context: Context) -> str | None:
     """Applies a typed answer to the draft; the problem to tell the person, or None."""
     _ = context._
@@ -240,7 +243,7 @@ def typed_input(step: str, data: Draft, text: str, context: Context) -> str | No
         return None
     if step == "closes":
         return _set_closes(data, text, context)
-    return _("Please use the buttons above.")
+    return _("Please answer with the buttons below.")
 
 
 def _set_text(

@@ -10,10 +10,11 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
+from bot.fit import button_label
 from bot.i18n import Translator
 from handlers.bulk_send import SURVEY_REMINDER, queue_or_schedule
 from handlers.common import Context, ack, edit_text, refuse
-from handlers.reminder_guard import recently_reminded, too_soon_text
+from handlers.reminder_guard import recently_reminded, skipped_text, too_soon_text
 from handlers.survey_common import NEW_FLOW, audience_text, closes_text, managed_survey
 from handlers.survey_results import on_results
 from storage import audit
@@ -27,10 +28,10 @@ from storage.surveys import (
     open_surveys_for,
     participation_count,
     recent_surveys,
+    reminder_targets,
 )
 
 MAX_NAMES = 60  # names listed on a status; more would pass Telegram's 4096 characters
-LIST_TITLE = 40
 
 
 async def show_surveys(update: Update, context: Context) -> None:
@@ -43,7 +44,8 @@ async def show_surveys(update: Update, context: Context) -> None:
         context.db, member.id, context.actor.branch_path, context.now()
     )
     rows = [
-        [InlineKeyboardButton(f"✍️ {_short(s.title)}", callback_data=f"sva:{s.id}")] for s in waiting
+        [InlineKeyboardButton(button_label(f"✍️ {s.title}"), callback_data=f"sva:{s.id}")]
+        for s in waiting
     ]
     text = (
         _("🗳 Surveys waiting for your answer:")
@@ -82,14 +84,12 @@ async def on_list(update: Update, context: Context) -> None:
     )
 
 
-def _short(title: str) -> str:
-    """A title short enough for a button label."""
-    return title if len(title) <= LIST_TITLE else title[: LIST_TITLE - 1] + "…"
-
-
 def _list_button(survey: Survey, _: Translator) -> InlineKeyboardButton:
-    label = f"{_.date_text(survey.created_at)} · {_short(survey.title)}"
-    return InlineKeyboardButton(label, callback_data=f"svc:{survey.id}")
+    """`01/12 · title`, cut on a word to fit a phone (the card shows it all)."""
+    day = _.local(survey.created_at).strftime("%d/%m")
+    return InlineKeyboardButton(
+        button_label(f"{day} · {survey.title}"), callback_data=f"svc:{survey.id}"
+    )
 
 
 async def on_card(update: Update, context: Context) -> None:
@@ -155,12 +155,14 @@ async def on_remind(update: Update, context: Context) -> None:
             query, _("This survey is closed; answers are no longer accepted."), show_alert=True
         )
         return
+    targets = await reminder_targets(context.db, survey)
     reminded = await recently_reminded(context, "survey_reminded", "survey", survey.id)
-    if reminded.last_at is not None:
+    fresh = [member_id for member_id in targets if member_id not in reminded.member_ids]
+    if targets and not fresh:
         await ack(query, too_soon_text(context, reminded), show_alert=True)
         return
-    count = (await audience_counts(context.db, survey)).reachable
-    await queue_or_schedule(context, SURVEY_REMINDER, survey.id, count)
+    only = fresh if len(fresh) < len(targets) else None
+    await queue_or_schedule(context, SURVEY_REMINDER, survey.id, len(fresh), only)
     await audit.record(
         context.db,
         "survey_reminded",
@@ -168,15 +170,16 @@ async def on_remind(update: Update, context: Context) -> None:
         unit_id=survey.unit_id,
         object_type="survey",
         object_id=survey.id,
-        details={"recipients": count},
+        details={"recipients": len(fresh), "member_ids": fresh},
     )
-    await ack(
-        query,
-        _.plural(
-            "🔔 A reminder goes to {count} member.", "🔔 A reminder goes to {count} members.", count
-        ),
-        show_alert=True,
+    text = _.plural(
+        "🔔 A reminder goes to {count} member.",
+        "🔔 A reminder goes to {count} members.",
+        len(fresh),
     )
+    if only is not None:
+        text += "\n" + skipped_text(context, reminded, len(targets) - len(fresh))
+    await ack(query, text, show_alert=True)
 
 
 def survey_menu_handlers() -> list[BaseHandler[Update, Context, None]]:

@@ -6,7 +6,7 @@ so "never linked", "blocked the bot" and "delivered" all come from the receipts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -319,9 +319,10 @@ def _reminder_recipients(notice_id: int) -> Any:
     )
 
 
-async def reminder_count(session: AsyncSession, notice_id: int) -> int:
-    query = select(func.count()).select_from(_reminder_recipients(notice_id).subquery())
-    return int(await session.scalar(query) or 0)
+async def reminder_targets(session: AsyncSession, notice_id: int) -> list[int]:
+    """The members a reminder would go to now: reached by the notice, not acknowledged."""
+    query = select(_reminder_recipients(notice_id).subquery().c.member_id)
+    return [int(member_id) for member_id in await session.scalars(query)]
 
 
 async def queue_reminder(
@@ -331,14 +332,18 @@ async def queue_reminder(
     *,
     default: str,
     now: datetime,
+    only: Collection[int] | None = None,
 ) -> int:
-    """A reminder broadcast to everyone `reminder_count` counts; how many rows were queued."""
+    """A reminder broadcast to everyone `reminder_targets` names (of them, `only` these
+    members when given); how many rows were queued."""
     broadcast = Broadcast(kind="notice_reminder", unit_id=notice.unit_id)
     session.add(broadcast)
     await session.flush()
-    recipients = recipients_of(_reminder_recipients(notice.id))
+    query = _reminder_recipients(notice.id)
+    if only is not None:
+        query = query.where(NoticeReceipt.member_id.in_(list(only)))
     return await enqueue_to_all(
-        session, recipients, messages, default=default, now=now, broadcast_id=broadcast.id
+        session, recipients_of(query), messages, default=default, now=now, broadcast_id=broadcast.id
     )
 
 

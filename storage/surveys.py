@@ -11,7 +11,7 @@ inbox kept of the answering, all in the caller's one transaction. Nothing in the
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -260,6 +260,12 @@ async def queue_invitations(
     )
 
 
+async def reminder_targets(session: AsyncSession, survey: Survey) -> list[int]:
+    """The linked audience members who have not answered: who a reminder would go to now."""
+    query = _audience_query(survey, Member.id, linked=True).where(_not_answered(survey))
+    return [int(member_id) for member_id in await session.scalars(query)]
+
+
 async def queue_reminders(
     session: AsyncSession,
     survey: Survey,
@@ -267,10 +273,13 @@ async def queue_reminders(
     *,
     default: str,
     now: datetime,
+    only: Collection[int] | None = None,
 ) -> int:
-    """A reminder to each linked audience member who has not answered (single rows, no
-    delivery report); how many were queued."""
+    """A reminder to each linked audience member who has not answered (of them, `only` these
+    members when given; single rows, no delivery report); how many were queued."""
     recipients = _linked(survey).where(_not_answered(survey))
+    if only is not None:
+        recipients = recipients.where(Member.id.in_(list(only)))
     return await enqueue_to_all(session, recipients, messages, default=default, now=now)
 
 

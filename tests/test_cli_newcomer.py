@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
+
+from bot.cli import main
 from tests.test_cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,3 +59,41 @@ def test_export_plans_defaults_to_this_year(sqlite_url: str, tmp_path: Path) -> 
     result = cli(sqlite_url, "export", "plans", "--unit", "CB1", "--output", str(output))
     assert result.exit_code == 0, result.output
     assert output.exists()
+
+
+def _command_paths() -> list[tuple[str, ...]]:
+    """Every command of `chibo`, as the words typed to reach it (the export group makes its
+    dataset commands when asked for them)."""
+    paths: list[tuple[str, ...]] = [()]
+    context = click.Context(main)
+    pending: list[tuple[tuple[str, ...], click.Command]] = [((), main)]
+    while pending:
+        path, command = pending.pop()
+        if isinstance(command, click.Group):
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)
+                assert sub is not None
+                paths.append((*path, name))
+                pending.append(((*path, name), sub))
+    return paths
+
+
+def test_every_help_page_is_in_vietnamese_and_in_english_when_set(sqlite_url: str) -> None:
+    """Seen: `chibo --help` and every subcommand's help in English only."""
+    paths = _command_paths()
+    assert ("export", "plans") in paths and ("role", "grant") in paths and len(paths) > 20
+    for path in paths:
+        shown = cli(sqlite_url, *path, "--help")
+        assert shown.exit_code == 0, (path, shown.output)
+        assert shown.output.startswith("Cách dùng: "), (path, shown.output)
+        assert "Tùy chọn:" in shown.output and "Hiện hướng dẫn này rồi thoát." in shown.output
+        assert "Show this message" not in shown.output and "Options:" not in shown.output
+    top = cli(sqlite_url, "--help").output
+    assert "Lệnh:" in top and "Cây tổ chức: các đảng bộ và chi bộ trực thuộc." in top
+    grant = cli(sqlite_url, "role", "grant", "--help").output
+    assert "Giao cho PERSON (số điện thoại hoặc số thẻ đảng viên) chức vụ ROLE" in grant
+    assert "Mã của đơn vị mà chức vụ phụ trách." in grant
+
+    english = cli(sqlite_url, "role", "grant", "--help", DEFAULT_LOCALE="en").output
+    assert english.startswith("Usage: ")
+    assert "Code of the unit the role covers." in english and "Show this message" in english

@@ -12,7 +12,16 @@ from bot.fit import MAX_CAPTION, MAX_TEXT, shorten, split_text, visible_length
 from bot.fit_bot import fitted_requests
 from storage import clock
 from storage.meetings import NewMeeting, add_meeting, record_answer
-from storage.models import MeetingAnswer, MeetingAudience, MeetingInvite, MeetingKind
+from storage.models import (
+    MeetingAnswer,
+    MeetingAudience,
+    MeetingInvite,
+    MeetingKind,
+    Role,
+    RoleAssignment,
+)
+from storage.units import add_unit
+from tests.factories import member, tree
 from tests.fakebot import SentMessage
 from tests.harness import RunningBot
 from tests.test_meetings import SON, seed, user
@@ -92,7 +101,7 @@ async def test_answers_card_with_long_agenda_and_reasons_reaches_the_secretary_w
     son = user(bot, SON)
     await son.send_text("📅 Sinh hoạt chi bộ")
     *_, managed = await son.wait_for_messages(3)
-    [label] = [b for b in managed.buttons() if "Sinh hoạt chuyên đề" in b]
+    [label] = [b for b in managed.buttons() if "Chuyên đề" in b]
     await son.press(label, message=managed)
     rest = await son.wait_for_message()  # the card is edited in place, the rest follows it
     await bot.settle()
@@ -136,3 +145,35 @@ def test_each_kind_of_message_at_its_longest_goes_out_within_the_limits(
         (part.get("text") or part.get("caption") or "").replace("\n", " ") for _, part in requests
     )
     assert shown.count("&lt;nội dung&gt;") == LONGEST.count("&lt;nội dung&gt;")
+
+
+# --- a direct reply (not an edit) built from stored text -----------------------------------
+
+
+async def test_my_record_with_many_long_unit_names_arrives_whole_in_parts(
+    bot: RunningBot,
+) -> None:
+    """/me is a plain reply: a secretary of twenty branches whose names take the 255
+    characters the roster allows made a 5,000-character record that the recorder refused
+    (the person got an apology instead of their data)."""
+    async with bot.db() as session:
+        units = await tree(session)
+        names = [(f"Chi bộ số {n:02d} " + "khu dân cư Hai Bà Trưng " * 11)[:255] for n in range(20)]
+        branches = [
+            await add_unit(session, f"CBX{n:02d}", name, "HU", True) for n, name in enumerate(names)
+        ]
+        son = await member(session, units["CB1"], "Trần Sơn", "0911000009", telegram_id=SON)
+        for branch in branches:
+            session.add(RoleAssignment(member_id=son.id, unit_id=branch.id, role=Role.SECRETARY))
+    person = user(bot, SON)
+    await person.send_text("/me")
+    first = await person.wait_for_message()
+    await bot.settle()
+    shown = person.messages[person.messages.index(first) :]
+    assert len(shown) > 1
+    assert all(fits(message) for message in shown)
+    whole = "\n".join(message.text or "" for message in shown)
+    assert "Họ và tên: Trần Sơn" in whole
+    assert all(name.strip() in whole.replace("\n", " ") for name in names)
+    assert "Phiếu khảo sát đã trả lời: 0" in whole
+    assert bot.fake.refused == []

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,16 @@ from babel.messages.pofile import read_po
 
 from bot.fit import LABEL_LIMIT
 from bot.i18n import LANGUAGES, LOCALES_DIR
+from storage import clock
+from storage.meetings import NewMeeting, add_meeting
+from storage.models import MeetingAudience, MeetingKind, Role, RoleAssignment
+from storage.notices import add_notice
+from storage.survey_questions import Kind, Question
+from storage.surveys import NewSurvey, add_survey
+from storage.units import add_unit
+from tests import factories
+from tests.fakebot import SentMessage
+from tests.harness import RunningBot
 
 ROOT = Path(__file__).resolve().parent.parent
 BUTTON_CALLS = {"InlineKeyboardButton", "Button"}
@@ -173,3 +184,85 @@ def test_every_button_label_starts_with_a_capital(language: str) -> None:
         }
     )
     assert lower == []
+
+
+# --- labels built at run time from stored values ------------------------------------------
+
+SON = 951
+
+
+def _longest(n: str) -> str:
+    return (f"Chi bộ {n} " + "khu dân cư Hai Bà Trưng " * 11)[:255]
+
+
+async def _seed_longest(bot: RunningBot) -> None:
+    """Sơn is the secretary of two branches whose names take the 255 characters allowed;
+    each has a meeting of every kind, a long notice and a survey with the longest title."""
+    now = clock.now()
+    async with bot.db(settle=False) as session:
+        await factories.tree(session)
+        units = [await add_unit(session, f"CBL{n}", _longest(n), "HU", True) for n in "AB"]
+        son = await factories.member(
+            session, units[0], "Trần Sơn", "0911000051", telegram_id=SON, role=Role.SECRETARY
+        )
+        session.add(RoleAssignment(member_id=son.id, unit_id=units[1].id, role=Role.SECRETARY))
+        for unit in units:
+            for kind in MeetingKind:
+                new = NewMeeting(
+                    unit_id=unit.id,
+                    kind=kind,
+                    audience=MeetingAudience.MEMBERS,
+                    starts_at=now + timedelta(days=3),
+                    place="Hội trường",
+                    agenda="Nội dung",
+                    created_by_member_id=son.id,
+                )
+                await add_meeting(session, new, [])
+            await add_notice(session, unit.id, son.id, "Kính gửi các đồng chí đảng viên " * 60)
+            survey = NewSurvey(
+                unit_id=unit.id,
+                title=("Khảo sát ý kiến đảng viên về nội dung sinh hoạt " * 6)[:255],
+                questions=[Question("Có dự đủ không?", Kind.YESNO)],
+                anonymous=False,
+                min_responses=5,
+                opens_at=now,
+                created_by_member_id=son.id,
+            )
+            await add_survey(session, survey)
+    bot.fake.user(SON, language_code="vi")
+
+
+def _too_wide(message: SentMessage) -> list[str]:
+    rows = (message.reply_markup or {}).get("inline_keyboard") or []
+    labels = [str(button["text"]) for row in rows for button in row]
+    crowded = [str(row) for row in rows if len(row) > 2]
+    return [label for label in labels if len(label) > LABEL_LIMIT] + crowded
+
+
+async def test_lists_of_meetings_notices_and_surveys_fit_a_phone_at_their_longest(
+    fast_bot: RunningBot,
+) -> None:
+    """Seen: `25/12/2026 19:30 · Sinh hoạt chi bộ thường kỳ · Chi bộ Khu phố 1` (55
+    characters), cut on a phone where the date or the branch mattered."""
+    bot = fast_bot
+    await _seed_longest(bot)
+    son = bot.fake.user(SON, language_code="vi")
+    await son.send_text("📅 Sinh hoạt chi bộ")
+    *_, meetings = await son.wait_for_messages(3)
+    assert len(meetings.buttons()) == 1 + 2 * len(MeetingKind) + 2
+    assert _too_wide(meetings) == []
+    assert any(label.startswith("📊 Điểm danh năm") for label in meetings.buttons())
+
+    await son.send_text("📣 Gửi thông báo")
+    menu = await son.wait_for_message()
+    await son.press("📋 Thông báo đã gửi", message=menu)
+    await bot.fake.wait_until(lambda: any("Kính gửi" in b for b in menu.buttons()))
+    assert _too_wide(menu) == [] and any("Kính gửi" in label for label in menu.buttons())
+
+    await son.send_text("🗳 Khảo sát")
+    await bot.fake.wait_until(lambda: any("svlist" in str(m.reply_markup) for m in son.messages))
+    listing = next(m for m in son.messages if "svlist" in str(m.reply_markup))
+    await son.press("📋 Phiếu đã gửi", message=listing)
+    await bot.fake.wait_until(lambda: any("Khảo sát ý kiến" in b for b in listing.buttons()))
+    assert _too_wide(listing) == []
+    assert all(label.endswith("…") for label in listing.buttons() if "Khảo sát ý kiến" in label)

@@ -338,7 +338,7 @@ async def test_attendance_is_prefilled_corrected_saved_and_warns_at_the_threshol
     son = user(bot, SON)
     await son.send_text("📅 Sinh hoạt chi bộ")
     *_, managed = await son.wait_for_messages(3)
-    [latest_label] = [b for b in managed.buttons() if "Sinh hoạt chuyên đề" in b][:1]
+    [latest_label] = [b for b in managed.buttons() if "Chuyên đề" in b][:1]
     await son.press(latest_label, message=managed)
     await bot.fake.wait_until(lambda: "📝 Điểm danh" in managed.buttons())
     await son.press("📝 Điểm danh", message=managed)
@@ -381,7 +381,7 @@ async def test_attendance_is_prefilled_corrected_saved_and_warns_at_the_threshol
 
     await son.send_text("📅 Sinh hoạt chi bộ")
     *_, managed = await son.wait_for_messages(3)
-    await son.press(f"📊 Điểm danh năm {year}: Chi bộ Khu phố 1", message=managed)
+    await son.press(f"📊 Điểm danh năm {year}", message=managed)
     await bot.fake.wait_until(lambda: "Vũ Đào: ✅ 0 · 🟡 0 · ❌ 2 ⚠️" in (managed.text or ""))
     assert "Lê An: ✅ 2 · 🟡 0 · ❌ 0" in managed.text
 

@@ -143,10 +143,10 @@ async def test_use_cases_run_without_telegram(sessions: async_sessionmaker[Async
         notice = await get_notice(session, sent.notice_id)
         assert notice is not None
         reminder = await remind_missing(session, son_actor, notice, env)
-        assert reminder.sent and reminder.count == 2 and woken == ["sender", "sender"]
+        assert (reminder.sent, reminder.targets) == (2, 2) and woken == ["sender", "sender"]
         later = Env(settings, NOW + timedelta(minutes=5))
         again = await remind_missing(session, son_actor, notice, later)
-        assert not again.sent and again.too_soon is not None  # within the interval
+        assert not again.sent and again.reminded is not None  # within the interval
         first = await acknowledge_notice(session, an_actor, notice.id, NOW)
         assert first == NOW
         repeat = await acknowledge_notice(session, an_actor, notice.id, NOW + timedelta(1))

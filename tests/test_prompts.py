@@ -79,18 +79,28 @@ def test_every_flow_waiting_for_text_is_in_the_conversation_test() -> None:
     assert sorted(WAITING) == sorted(drafts())
 
 
-@pytest.mark.parametrize("elsewhere", ["/start", "👥 Đảng viên chi bộ"])
+ANOTHER_BUTTON = "a button of another feature"  # the members list's page button
+
+
+@pytest.mark.parametrize("elsewhere", ["/start", "👥 Đảng viên chi bộ", ANOTHER_BUTTON])
 @pytest.mark.parametrize("flow", sorted(WAITING))
 async def test_going_elsewhere_leaves_the_question_and_the_draft_resumes(
     bot: RunningBot, flow: str, elsewhere: str
 ) -> None:
-    await seed(bot)
+    ids = await seed(bot)
     step, data = WAITING[flow]
+    son = bot.fake.user(SON, language_code="vi")
+    if elsewhere == ANOTHER_BUTTON:  # the list was open before the question was asked
+        await son.send_text("👥 Đảng viên chi bộ")
+        members_list = await son.wait_for_message()
+        await bot.settle()
     async with bot.db(settle=False) as session:
         await save_flow(session, SON, flow, step, data, clock.now())
-    son = bot.fake.user(SON, language_code="vi")
-    await son.send_text(elsewhere)
-    await son.wait_for_message()
+    if elsewhere == ANOTHER_BUTTON:
+        await son.press_data(f"mb:{ids['cb1']}:0", message=members_list)
+    else:
+        await son.send_text(elsewhere)
+        await son.wait_for_message()
     await bot.settle()
     son.mark_action()
 
@@ -275,3 +285,33 @@ async def test_a_question_typed_mid_plan_and_huy_are_not_saved_as_sections(
     assert ((await an.wait_for_message()).text or "").startswith("Đã dừng:")
     plan = await plan_of(bot, ids["an"])
     assert plan is not None and list(plan.sections) == ["ideology"]
+
+
+# A step answered with buttons, the question it asks, and the draft's data (unit filled in).
+BUTTON_STEPS = {
+    "meeting": ("kind", "Loại cuộc họp?"),
+    "notice": ("audience", "Gửi thông báo đến ai?"),
+    "survey_new": ("who", "Tất cả đảng viên trả lời, hay chỉ các đồng chí chi ủy viên?"),
+}
+
+
+@pytest.mark.parametrize("flow", sorted(BUTTON_STEPS))
+async def test_text_typed_where_buttons_are_awaited_gets_the_question_again_with_them(
+    bot: RunningBot, flow: str
+) -> None:
+    """The buttons may be far up the chat (or gone): "use the buttons above" was a dead end.
+    The question comes again, its buttons below it."""
+    ids = await seed(bot)
+    step, question = BUTTON_STEPS[flow]
+    data = {} if flow == "notice" else {"unit_id": ids["cb1"]}
+    async with bot.db(settle=False) as session:
+        await save_flow(session, SON, flow, step, data, clock.now())
+    son = bot.fake.user(SON, language_code="vi")
+    await son.send_text("Chào đồng chí")
+    hint, asked = await son.wait_for_messages(2)
+    assert hint.text == "Đồng chí vui lòng trả lời bằng các nút bên dưới."
+    assert asked.text == question
+    assert [b for b in asked.buttons() if b != "❌ Hủy"]  # the answers, not only a way out
+    kept = await draft_of(bot, flow)
+    assert kept is not None and kept.step == step and not kept.paused
+    assert all("ở trên" not in (m.text or "") for m in son.messages)

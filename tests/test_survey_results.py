@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from storage import clock
-from storage.models import InboxUpdate, SurveyResponse
+from storage.members import touch_account
+from storage.models import InboxUpdate, Member, SurveyResponse
 from storage.survey_questions import Kind, Question
 from storage.surveys import get_survey, submit
 from tests.fakebot import SentMessage
@@ -151,3 +152,47 @@ async def test_reminders_reach_only_those_who_have_not_answered(bot: RunningBot)
     assert (last_alert(bot) or "").startswith("Lời nhắc đã được gửi đến các đồng chí này lúc ")
     await outbox_idle(bot)
     assert all(len(reminders(u)) == 1 for u in (CUONG, DAO, EM, GIANG, SON))
+
+
+HAI = 712  # Lý Hải's Telegram account, linked after the first reminder went
+
+
+async def test_a_second_reminder_reaches_only_who_was_not_reminded_yet(bot: RunningBot) -> None:
+    """The guard is per person: 🔔 pressed again within the interval leaves out who was just
+    reminded, but someone who joined the audience since (Hải linked Telegram) still gets it."""
+    ids = await seed(bot)
+    survey_id = await make_survey(bot, ids, QUESTIONS, title="Phiếu ghi danh")
+    for user_id in (AN, BINH, CUONG, DAO, EM, GIANG, SON):  # the invitations are out
+        await invitation(bot, user_id)
+    await answered_by(bot, survey_id, [ids["an"], ids["binh"]])
+    card = await open_card(bot, "Phiếu ghi danh")
+    son = bot.fake.user(SON)
+    await son.press("🔔 Nhắc nhở (5)", message=card)
+    await bot.settle()
+    assert last_alert(bot) == "🔔 Đã gửi nhắc nhở đến 5 đồng chí."
+    await outbox_idle(bot)
+
+    async with bot.db(settle=False) as session:
+        hai = await session.get(Member, ids["hai"])
+        assert hai is not None
+        account = await touch_account(session, HAI, "vi")
+        account.consent_at = hai.bound_at = clock.now()
+        hai.telegram_user_id = HAI
+    bot.fake.user(HAI, language_code="vi")
+
+    def reminders(user_id: int) -> list[SentMessage]:
+        return [m for m in bot.fake.chat(user_id).messages if (m.text or "").startswith("🔔")]
+
+    await son.press("🔔 Nhắc nhở (5)", message=card)
+    await bot.fake.wait_until(lambda: "Bỏ qua" in (last_alert(bot) or ""))
+    alert = last_alert(bot) or ""
+    assert alert.startswith("🔔 Đã gửi nhắc nhở đến 1 đồng chí.\nBỏ qua 5 người đã được nhắc lúc ")
+    await outbox_idle(bot)
+    assert len(reminders(HAI)) == 1
+    assert all(len(reminders(u)) == 1 for u in (CUONG, DAO, EM, GIANG, SON))
+
+    await son.press("🔔 Nhắc nhở (5)", message=card)  # everyone reminded: refused, and when
+    await bot.fake.wait_until(lambda: "Lời nhắc đã được gửi" in (last_alert(bot) or ""))
+    assert (last_alert(bot) or "").startswith("Lời nhắc đã được gửi đến các đồng chí này lúc ")
+    await outbox_idle(bot)
+    assert len(reminders(HAI)) == 1

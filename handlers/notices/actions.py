@@ -16,7 +16,13 @@ from handlers.notices.draft import NoticeContent
 from handlers.usecase import Env
 from storage import audit
 from storage.models import Notice, Unit
-from storage.notices import acknowledge, add_notice, audience_counts, receipt_of, reminder_count
+from storage.notices import (
+    acknowledge,
+    add_notice,
+    audience_counts,
+    receipt_of,
+    reminder_targets,
+)
 from storage.reminders import Reminded, reminded_since
 
 
@@ -59,30 +65,35 @@ async def send_notice(
 
 @dataclass(frozen=True)
 class Reminder:
-    """`count` members have not acknowledged; nothing was sent when `count` is 0 or when the
-    last reminder (`too_soon`) went within the interval."""
+    """`targets` members have not acknowledged; `sent` of them get a reminder now, the rest
+    got one within the interval (`reminded`: when the last went). Nothing was sent when
+    `targets` is 0 or when everyone was reminded within the interval."""
 
-    count: int
-    too_soon: Reminded | None = None
+    targets: int
+    sent: int = 0
+    reminded: Reminded | None = None
 
     @property
-    def sent(self) -> bool:
-        return self.count > 0 and self.too_soon is None
+    def skipped(self) -> int:
+        return self.targets - self.sent
 
 
 async def remind_missing(session: AsyncSession, actor: Actor, notice: Notice, env: Env) -> Reminder:
-    """The members who got the notice and have not acknowledged it get a reminder, at most
-    once per `reminder_min_interval_minutes`."""
+    """The members who got the notice and have not acknowledged it get a reminder; those
+    reminded within `reminder_min_interval_minutes` are left out (the same reminder never
+    reaches the same people twice within it)."""
     if not may_send(actor, notice.unit):
         raise NotAllowed(f"remind notice {notice.id}")
-    count = await reminder_count(session, notice.id)
-    if not count:
+    targets = await reminder_targets(session, notice.id)
+    if not targets:
         return Reminder(0)
     since = env.now - timedelta(minutes=env.settings.reminder_min_interval_minutes)
     reminded = await reminded_since(session, "notice_reminded", "notice", notice.id, since)
-    if reminded.last_at is not None:
-        return Reminder(count, reminded)
-    await queue_or_book(session, env, actor.member_id, NOTICE_REMINDER, notice.id, count)
+    fresh = [member_id for member_id in targets if member_id not in reminded.member_ids]
+    if not fresh:
+        return Reminder(len(targets), 0, reminded)
+    only = fresh if len(fresh) < len(targets) else None
+    await queue_or_book(session, env, actor.member_id, NOTICE_REMINDER, notice.id, len(fresh), only)
     await audit.record(
         session,
         "notice_reminded",
@@ -90,9 +101,9 @@ async def remind_missing(session: AsyncSession, actor: Actor, notice: Notice, en
         unit_id=notice.unit_id,
         object_type="notice",
         object_id=notice.id,
-        details={"recipients": count},
+        details={"recipients": len(fresh), "member_ids": fresh},
     )
-    return Reminder(count)
+    return Reminder(len(targets), len(fresh), reminded)
 
 
 async def acknowledge_notice(

@@ -73,10 +73,14 @@ async def on_new(update: Update, context: Context, _pressed: object) -> None:
     elif not units:
         await _send_text(update, _("There are no branches under your roles yet."))
     else:
-        await save_draft(context.db, user.id, NoticeDraft(), context.now())
-        rows = [[buttons.AUDIENCE.button(audience_name(u, _), UnitRef(u.id))] for u in units]
-        markup = InlineKeyboardMarkup(rows)
-        await _send_text(update, _("Who should get the notice?"), markup)
+        await _ask_audience(update, context, units)
+
+
+async def _ask_audience(update: Update, context: Context, units: list[Unit]) -> None:
+    _ = context._
+    await save_draft(context.db, context.actor.telegram_id, NoticeDraft(), context.now())
+    rows = [[buttons.AUDIENCE.button(audience_name(u, _), UnitRef(u.id))] for u in units]
+    await _send_text(update, _("Who should get the notice?"), InlineKeyboardMarkup(rows))
 
 
 async def _send_text(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -152,10 +156,9 @@ async def on_notice_input(update: Update, context: Context, state: FlowState) ->
         await clear_flow(context.db, state.user_id, state.flow)  # the role is gone: so is the draft
         await refuse(update, context, "notice_draft_forbidden")
         return
-    if draft.step == AUDIENCE or unit is None:
-        await message.reply_text(
-            _("Please choose who should get the notice with the buttons above.")
-        )
+    if draft.step == AUDIENCE or unit is None:  # the question again, its buttons below
+        await message.reply_text(_("Please answer with the buttons below."))
+        await _ask_audience(update, context, await _audiences(context))
         return
     found = notice_content(message)
     if found is None:

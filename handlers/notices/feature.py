@@ -8,10 +8,20 @@ from handlers.feature import Feature
 from handlers.notices import buttons, compose, status
 from handlers.notices.draft import FLOW
 
+# The buttons of the notice being written: any other press leaves its question.
+DRAFT_BUTTONS = (buttons.AUDIENCE, buttons.CANCEL, buttons.NEW, buttons.SEND)
+
 FEATURE = Feature(
     "notices",
     buttons=(*compose.ROUTES, *status.ROUTES),
     menu={"notices": compose.show_notices},
     early_answers={buttons.ACKNOWLEDGE.prefix: status.answer_acknowledgements},
-    flows={FLOW: Draft(compose.on_notice_input, N_("a notice"), N_("📣 Send a notice"))},
+    flows={
+        FLOW: Draft(
+            compose.on_notice_input,
+            N_("a notice"),
+            N_("📣 Send a notice"),
+            buttons="|".join(k.pattern for k in DRAFT_BUTTONS),
+        )
+    },
 )

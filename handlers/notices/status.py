@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 
 from bot.access import Action, can_anywhere, paths_for
 from bot.early_answers import Answer, Press
+from bot.fit import button_label
 from bot.i18n import N_, Translator, pick_language, translator
 from bot.settings import Settings
 from handlers.buttons import Route
@@ -21,7 +22,7 @@ from handlers.notices.actions import acknowledge_notice, may_send, remind_missin
 from handlers.notices.buttons import NoticeRef
 from handlers.notices.messages import acknowledge_markup
 from handlers.readers import audience_name, excerpt
-from handlers.reminder_guard import too_soon_text
+from handlers.reminder_guard import skipped_text, too_soon_text
 from handlers.usecase import env_of
 from storage.models import Member, Notice
 from storage.notices import (
@@ -34,7 +35,6 @@ from storage.notices import (
 
 RECORDED = N_("Thank you, your confirmation is recorded.")
 MAX_NAMES = 60  # a status longer than Telegram's 4096 characters would not be sent
-LIST_EXCERPT = 40
 
 
 async def on_list(update: Update, context: Context, _pressed: object) -> None:
@@ -57,9 +57,9 @@ async def on_list(update: Update, context: Context, _pressed: object) -> None:
 
 
 def _list_button(notice: Notice, _: Translator) -> InlineKeyboardButton:
-    text = " ".join(notice.text.split())  # a button label is one line
-    label = f"{_.date_text(notice.created_at)} · {excerpt(text, _, LIST_EXCERPT)}"
-    return buttons.STATUS.button(label, NoticeRef(notice.id))
+    day = _.local(notice.created_at).strftime("%d/%m")
+    text = excerpt(notice.text, _)  # "(a document or photo without a caption)" when empty
+    return buttons.STATUS.button(button_label(f"{day} · {text}"), NoticeRef(notice.id))
 
 
 async def _managed_notice(
@@ -138,28 +138,32 @@ def _names(title: str, members: list[Member], count: int, _: Translator) -> list
 
 
 async def on_remind(update: Update, context: Context, pressed: NoticeRef) -> None:
-    """Members who got the notice and have not acknowledged it get a reminder."""
+    """Members who got the notice and have not acknowledged it get a reminder; those who got
+    one within the interval are left out (and if that is everyone, nothing goes)."""
     _ = context._
     notice = await _managed_notice(update, context, pressed, "notice_remind")
     query, chat = update.callback_query, update.effective_chat
     if notice is None or query is None or chat is None:
         return
     reminder = await remind_missing(context.db, context.actor, notice, env_of(context))
-    count = reminder.count
-    if not count:
+    if not reminder.targets:
         await ack(query, _("Everyone who got the notice has acknowledged it."), show_alert=True)
         return
-    if reminder.too_soon is not None:
-        await ack(query, too_soon_text(context, reminder.too_soon), show_alert=True)
+    if not reminder.sent:
+        assert reminder.reminded is not None
+        await ack(query, too_soon_text(context, reminder.reminded), show_alert=True)
         return
     await ack(query)
-    await chat.send_message(
+    lines = [
         _.plural(
             "🔔 A reminder is on its way to {count} member.",
             "🔔 A reminder is on its way to {count} members.",
-            count,
+            reminder.sent,
         )
-    )
+    ]
+    if reminder.skipped and reminder.reminded is not None:
+        lines.append(skipped_text(context, reminder.reminded, reminder.skipped))
+    await chat.send_message("\n".join(lines))
 
 
 async def on_acknowledge(update: Update, context: Context, pressed: NoticeRef) -> None:

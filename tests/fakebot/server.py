@@ -80,6 +80,7 @@ class FakeBotApi:
         self.menu_buttons: dict[object, Any] = {}
         self.webhook: dict[str, Any] | None = None
         self.got_429 = 0
+        self.refused: list[tuple[str, str]] = []  # (method, description) of every 400 answered
         self.got_429_times: list[float] = []
         self._faults = FaultInjector()
         self._limiter: RateLimiter | None = None
@@ -297,6 +298,8 @@ class FakeBotApi:
             if error.status == 429:
                 self.got_429 += 1
                 self.got_429_times.append(time.monotonic())
+            if error.status == 400:
+                self.refused.append((name, error.description))
             return _error(error)
         finally:
             self._notify()
