@@ -74,7 +74,7 @@ async def leader_name(url: str) -> object:
     return await query_value(
         url,
         "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-        " WHERE l.locktype = 'advisory' AND l.granted"
+        " WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()"
         " AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
         LEADER_LOCK_KEY,
     )

@@ -28,6 +28,9 @@ from tests.fakebot import FakeBotApi
 from tests.harness import bot_settings
 
 RETRY = 0.1
+# Advisory locks are per database: other test runs (pytest-xdist workers) on the same server
+# hold the leader lock of theirs.
+THIS_DATABASE = " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -63,7 +66,7 @@ async def leader_backend(url: str) -> int | None:
     try:
         return await connection.fetchval(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND ((classid::bigint << 32) | objid::bigint) = $1",
+            " AND ((classid::bigint << 32) | objid::bigint) = $1" + THIS_DATABASE,
             LEADER_LOCK_KEY,
         )
     finally:
@@ -76,6 +79,7 @@ async def waiting_connections(url: str) -> int:
         return int(
             await connection.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'chibo-leader-%'"
+                " AND datname = current_database()"  # not other test runs' on the server
             )
         )
     finally:
