@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+import tempfile
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +51,22 @@ def in_thread(fn: Callable[..., T], *args: Any) -> T:
 
 T = TypeVar("T")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """Tests marked `processes` (they start `chibo run` processes, or are as heavy) run one at
+    a time across pytest-xdist's workers: several at once on two cores made their processes
+    start too slowly for the tests' waits. Outside pytest-timeout's wrapper, so the wait for
+    the turn does not count against the test's timeout."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None or item.get_closest_marker("processes") is None:
+        return (yield)
+    path = Path(tempfile.gettempdir()) / f"chibo-tests-{run}.lock"
+    with path.open("a") as lock, contextlib.ExitStack() as release:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        release.callback(fcntl.flock, lock, fcntl.LOCK_UN)
+        return (yield)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

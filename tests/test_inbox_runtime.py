@@ -47,6 +47,7 @@ async def spawn_bot(fake: FakeBotApi, database_url: str, cwd: Path) -> asyncio.s
     )
 
 
+@pytest.mark.processes  # one at a time: tests/conftest.py
 async def test_kill_after_commit_sends_the_replies_once_after_restart(
     fake: FakeBotApi, database_url: str, tmp_path: Path
 ) -> None:

@@ -102,6 +102,7 @@ async def instances() -> AsyncIterator[list[asyncio.subprocess.Process]]:
                 await process.wait()
 
 
+@pytest.mark.processes  # one at a time: tests/conftest.py
 @pytest.mark.postgres
 @pytest.mark.timeout(240)  # two processes start, and one takes over: slow on a busy machine
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -128,7 +129,8 @@ async def test_two_instances_one_killed_mid_burst(
         async def first_leads() -> bool:
             return await leader_name(url) == first_name
 
-        await fake.wait_until(first_leads, timeout=30)
+        # A process starting (imports, migrations) takes long on a busy machine.
+        await fake.wait_until(first_leads, timeout=60)
         second = await spawn(fake, url, tmp_path)
         processes.append(second)
 
@@ -136,7 +138,7 @@ async def test_two_instances_one_killed_mid_burst(
             sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1"
             return await query_value(url, sql, f"chibo-leader-{second.pid}") == 1
 
-        await fake.wait_until(second_waits, timeout=30)
+        await fake.wait_until(second_waits, timeout=60)
 
         # The burst: a broadcast leaves the outbox while members send commands.
         async with checker.db(settle=False) as session:

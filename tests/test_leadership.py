@@ -212,6 +212,7 @@ async def test_scheduling_the_same_key_at_once_keeps_one_job(
         assert job.due_at.replace(tzinfo=UTC) == due + timedelta(minutes=5)  # the later one
 
 
+@pytest.mark.processes  # one at a time: tests/conftest.py
 @pytest.mark.postgres
 def test_instances_starting_together_migrate_once(postgres_migrated: str) -> None:
     """`chibo run` migrates first: three starting at once on an empty database all succeed.
