@@ -5,6 +5,7 @@ database. Seeded with bulk inserts (bench/scale_seed.py)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.scale_seed import (
@@ -25,6 +26,8 @@ from storage.residence_comments import residence_overview
 from storage.scorecard import Fraction, Scorecard, scorecards
 
 TZ = translator("vi").tz
+# Tens of thousands of rows: one such test at a time (tests/conftest.py), and a longer guard.
+pytestmark = [pytest.mark.processes, pytest.mark.timeout(180)]
 PARAMETER_LIMIT = 32_767
 
 
