@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/chibo run
 
+# Tests run in TEST_WORKERS processes (pytest-xdist): most of a test's time is waiting on the
+# fake Telegram server and the database, so three share two cores well. TEST_WORKERS=0: one
+# process. Tests marked `processes` run one at a time (tests/conftest.py).
+TEST_WORKERS ?= 3
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -113,6 +113,14 @@ class SendLimits:
         self._replying: Counter[int] = Counter()  # chats with a reply on its way
         self._chats: dict[int, SlidingWindow] = {}
         self._groups: dict[int, SlidingWindow] = {}
+        self._per_chat = PER_CHAT_PER_SECOND
+
+    def set_chat_rate(self, per_second: int) -> None:
+        """Messages a second one chat may get: Telegram allows one. The tests' fake Bot API
+        sets more while it enforces no limit, so a conversation does not wait a second a reply."""
+        self._per_chat = per_second
+        for window in self._chats.values():
+            window.limit = per_second
 
     def pause(self, seconds: float) -> None:
         """Telegram said RetryAfter: nothing is sent for `seconds`."""
@@ -185,7 +193,7 @@ class SendLimits:
     def _chat(self, chat_id: int) -> SlidingWindow:
         window = self._chats.get(chat_id)
         if window is None:
-            window = self._chats[chat_id] = SlidingWindow(PER_CHAT_PER_SECOND, 1.0 + MARGIN)
+            window = self._chats[chat_id] = SlidingWindow(self._per_chat, 1.0 + MARGIN)
         return window
 
     def _group(self, chat_id: int) -> SlidingWindow:

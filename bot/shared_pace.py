@@ -50,6 +50,11 @@ class SharedPace:
         # waiting here holds no database connection.
         self._reserving = asyncio.Lock()
 
+    def set_chat_rate(self, per_second: int) -> None:
+        """As `SendLimits.set_chat_rate`: the tests' fake Bot API allows more than one message
+        a second to a chat while it enforces no limit."""
+        self.chat_seconds = SPACING / per_second
+
     async def turn(self, chat_id: int) -> None:
         """Waits for this message's slot among every instance's messages."""
         if not self.enabled:

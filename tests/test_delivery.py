@@ -213,6 +213,8 @@ async def test_max_attempts_then_failed_and_counted_in_the_report(
     assert "Việc cần làm: báo trực tiếp" in report
 
 
+@pytest.mark.processes  # one at a time: tests/conftest.py
+@pytest.mark.timeout(240)  # two processes in turn, and a wait of START_TIMEOUT + 30
 async def test_hard_kill_mid_broadcast_resumes_with_at_most_the_window_twice(
     fake: FakeBotApi, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

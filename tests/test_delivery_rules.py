@@ -101,6 +101,20 @@ def test_a_private_chat_gets_one_message_a_second() -> None:
     assert limits.chat_wait(7) == 0.0
 
 
+def test_a_chat_rate_set_later_holds_for_chats_already_seen() -> None:
+    """The tests' fake allows more than Telegram's one a second while it enforces nothing."""
+    limits = SendLimits(30, Clock())
+    limits.answered(limits.admit(7))
+    assert limits.chat_wait(7) > 0.0
+    limits.set_chat_rate(3)
+    limits.answered(limits.admit(7))
+    assert limits.chat_wait(7) == 0.0 and limits.chat_wait(8) == 0.0
+    limits.answered(limits.admit(7))
+    assert limits.chat_wait(7) == pytest.approx(1.0 + MARGIN)  # the fourth waits
+    limits.set_chat_rate(1)
+    assert limits.chat_wait(7) == pytest.approx(1.0 + MARGIN)
+
+
 def test_a_group_gets_twenty_messages_a_minute() -> None:
     clock = Clock()
     limits = SendLimits(30, clock)

@@ -234,6 +234,7 @@ def big_csv(path: Path, rows: int, bad_line: int | None = None) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+@pytest.mark.processes  # one at a time: tests/conftest.py
 def test_cli_import_of_a_large_roster_shows_progress_from_the_start(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

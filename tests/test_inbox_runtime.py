@@ -33,6 +33,9 @@ async def spawn_bot(fake: FakeBotApi, database_url: str, cwd: Path) -> asyncio.s
         "TELEGRAM_API_BASE_URL": fake.base_url,
         "TELEGRAM_API_FILE_URL": fake.base_file_url,
         "POLL_TIMEOUT_SECONDS": "1",
+        # The killed process's lanes pass on (PostgreSQL) after this, not the default 15 s;
+        # one process runs at a time here, so no live holder loses its lanes.
+        "LANE_LEASE_SECONDS": "3",
         "PYTHONPATH": str(ROOT),
     }
     return await asyncio.create_subprocess_exec(
@@ -47,6 +50,7 @@ async def spawn_bot(fake: FakeBotApi, database_url: str, cwd: Path) -> asyncio.s
     )
 
 
+@pytest.mark.processes  # one at a time: tests/conftest.py
 async def test_kill_after_commit_sends_the_replies_once_after_restart(
     fake: FakeBotApi, database_url: str, tmp_path: Path
 ) -> None:

@@ -77,9 +77,8 @@ async def leader_name(url: str) -> object:
     return await query_value(
         url,
         "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-        " WHERE l.locktype = 'advisory' AND l.granted"
-        " AND ((l.classid::bigint << 32) | l.objid::bigint) = $1"
-        " AND a.datname = current_database()",  # the server is shared with other databases
+        " WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()"
+        " AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
         LEADER_LOCK_KEY,
     )
 
@@ -106,6 +105,7 @@ async def instances() -> AsyncIterator[list[asyncio.subprocess.Process]]:
                 await process.wait()
 
 
+@pytest.mark.processes  # one at a time: tests/conftest.py
 @pytest.mark.postgres
 @pytest.mark.timeout(240)  # two processes start, and one takes over: slow on a busy machine
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -132,7 +132,8 @@ async def test_two_instances_one_killed_mid_burst(
         async def first_leads() -> bool:
             return await leader_name(url) == first_name
 
-        await fake.wait_until(first_leads, timeout=30)
+        # A process starting (imports, migrations) takes long on a busy machine.
+        await fake.wait_until(first_leads, timeout=60)
         second = await spawn(fake, url, tmp_path)
         processes.append(second)
 
@@ -140,7 +141,7 @@ async def test_two_instances_one_killed_mid_burst(
             sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1"
             return await query_value(url, sql, f"chibo-leader-{second.pid}") == 1
 
-        await fake.wait_until(second_waits, timeout=30)
+        await fake.wait_until(second_waits, timeout=60)
 
         # The burst: a broadcast leaves the outbox while members send commands.
         async with checker.db(settle=False) as session:
@@ -195,6 +196,7 @@ async def test_two_instances_one_killed_mid_burst(
     assert fake.got_429 == 0  # one sender: the limits held across the instances
 
 
+@pytest.mark.processes  # one at a time: tests/conftest.py
 @pytest.mark.postgres
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

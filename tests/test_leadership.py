@@ -28,6 +28,9 @@ from tests.fakebot import FakeBotApi
 from tests.harness import bot_settings
 
 RETRY = 0.1
+# Advisory locks are per database: other test runs (pytest-xdist workers) on the same server
+# hold the leader lock of theirs.
+THIS_DATABASE = " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -63,9 +66,7 @@ async def leader_backend(url: str) -> int | None:
     try:
         return await connection.fetchval(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND ((classid::bigint << 32) | objid::bigint) = $1"
-            # The server is shared with other databases, each with its own leader.
-            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            " AND ((classid::bigint << 32) | objid::bigint) = $1" + THIS_DATABASE,
             LEADER_LOCK_KEY,
         )
     finally:
@@ -77,8 +78,8 @@ async def waiting_connections(url: str) -> int:
     try:
         return int(
             await connection.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE"
-                " 'chibo-leader-%' AND datname = current_database()"  # the server is shared
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'chibo-leader-%'"
+                " AND datname = current_database()"  # not other test runs' on the server
             )
         )
     finally:
@@ -211,6 +212,7 @@ async def test_scheduling_the_same_key_at_once_keeps_one_job(
         assert job.due_at.replace(tzinfo=UTC) == due + timedelta(minutes=5)  # the later one
 
 
+@pytest.mark.processes  # one at a time: tests/conftest.py
 @pytest.mark.postgres
 def test_instances_starting_together_migrate_once(postgres_migrated: str) -> None:
     """`chibo run` migrates first: three starting at once on an empty database all succeed.

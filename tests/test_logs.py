@@ -137,6 +137,7 @@ async def run_cli(fake: FakeBotApi, tmp_path: Path, **env: str) -> str:
     return output.decode()
 
 
+@pytest.mark.processes  # one at a time: tests/conftest.py
 @pytest.mark.parametrize(
     ("status", "description", "env"),
     [

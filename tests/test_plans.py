@@ -192,7 +192,7 @@ async def test_a_plan_resubmitted_after_the_committee_read_it_is_not_decided_unr
     _saved, _plan, actions = await an.wait_for_messages(3)
     await an.press("📤 Gửi chi ủy", message=actions)
     await an.wait_for_message()
-    await bot.settle()
+    await delivered(bot)  # the committee's 📥 note has come before Son presses on
 
     changed = (
         "Đảng viên đã gửi lại kế hoạch này sau khi đồng chí mở xem. Đề nghị mở lại và đọc "

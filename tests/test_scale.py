@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,6 +30,8 @@ from storage.scorecard import METRICS, Fraction, Scorecard, scorecards
 from storage.standing import Change, record_change
 
 TZ = translator("vi").tz
+# Tens of thousands of rows: one such test at a time (tests/conftest.py), and a longer guard.
+pytestmark = [pytest.mark.processes, pytest.mark.timeout(180)]
 PARAMETER_LIMIT = 32_767
 
 

@@ -84,6 +84,8 @@ class FakeBotApi:
         self.got_429_times: list[float] = []
         self._faults = FaultInjector()
         self._limiter: RateLimiter | None = None
+        # Called when the limits change (a bot in the test paces itself to them: harness.py).
+        self._limit_watchers: list[Callable[[], None]] = []
         self._latency: tuple[float, float] | None = None
         self._callback_ids = itertools.count(1)
         self._hang_release = asyncio.Event()
@@ -260,9 +262,24 @@ class FakeBotApi:
     ) -> None:
         config = LimitConfig(global_per_s, per_chat_per_s, per_group_per_min, paid_global_per_s)
         self._limiter = RateLimiter(config)
+        self._limits_changed()
 
     def disable_limits(self) -> None:
         self._limiter = None
+        self._limits_changed()
+
+    @property
+    def per_chat_limit(self) -> int | None:
+        """Messages a second one chat may get, or None while no limits are enforced."""
+        return None if self._limiter is None else self._limiter.config.per_chat_per_s
+
+    def watch_limits(self, callback: Callable[[], None]) -> None:
+        """`callback()` after each change of the limits (enforce_limits, disable_limits)."""
+        self._limit_watchers.append(callback)
+
+    def _limits_changed(self) -> None:
+        for callback in list(self._limit_watchers):
+            callback()
 
     def add_latency(self, round_trip: float, jitter: float = 0.0) -> None:
         """Each request takes `round_trip` seconds more, give or take `jitter` (uniform): half
