@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -193,28 +194,41 @@ def counted(figure: str, at: date, within: str | None = None) -> Subquery:
     """The members `figure` counts on `at` (its population), each with their branch then
     (`member_id`, `branch_id`, `status`): join it where a query groups by branch, so a
     member who moved counts where they were. `within`: only members who can count under
-    that unit path (see `_periods`).
+    that unit path (see `_periods`). A member temporarily transferred in somewhere takes
+    part there (storage/hosted.py), not at the branch they left."""
+    statuses = FIGURES[figure].counts
+    own = _by_own_standing(statuses, at, within)
+    if statuses == TAKING_PART:  # one flat UNION: SQLite takes no nested compound select
+        return union_all(*own, hosted_taking_part(at)).subquery(f"counted_{figure}")
+    return union_all(*own).subquery(f"counted_{figure}")
+
+
+def _by_own_standing(
+    statuses: tuple[Standing, ...], at: date, within: str | None
+) -> tuple[Select[Any], Select[Any]]:
+    """Members whose own standing on `at` is one of `statuses`, with their branch then (from
+    the history, and from the flag for members without one: to be joined by UNION ALL).
 
     The history is ranked once; members without history are filtered on their flag
     directly, so the planner knows how many rows come out and joins them by hash."""
-    statuses = FIGURES[figure].counts
     ranked = _ranked(at, within)
-    history = select(ranked.c.member_id, ranked.c.branch_id, ranked.c.status).where(
+    history: Select[Any] = select(ranked.c.member_id, ranked.c.branch_id, ranked.c.status).where(
         ranked.c.rank == 1, ranked.c.status.in_([s.value for s in statuses])
     )
-    flagged = select(
+    flagged: Select[Any] = select(
         Member.id.label("member_id"),
         Member.branch_id.label("branch_id"),
         _flag_standing().label("status"),
     ).where(_without_history(within), _flag_in(statuses))
-    if statuses == TAKING_PART:  # and where they take part temporarily: hosted.py
-        return union_all(history, flagged, hosted_taking_part(at)).subquery(f"counted_{figure}")
-    return union_all(history, flagged).subquery(f"counted_{figure}")
+    return history, flagged
 
 
 def counted_ids(figure: str, at: date) -> Select[tuple[int]]:
-    population = counted(figure, at)
-    return select(population.c.member_id)
+    """Ids of the members in `figure`'s population by their own standing, wherever they
+    are: a member away on a temporary transfer is not among those taking part (their
+    receiving branch adds them: storage/hosted.py)."""
+    own = union_all(*_by_own_standing(FIGURES[figure].counts, at, None)).subquery(f"own_{figure}")
+    return select(own.c.member_id)
 
 
 def is_counted(

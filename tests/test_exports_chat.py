@@ -150,7 +150,8 @@ async def test_committee_deputy_picks_a_unit_and_gets_csv_in_english(bot: Runnin
     rows = list(csv.reader(io.StringIO(document.file_bytes.decode("utf-8-sig"))))
     assert rows[0][:2] == ["Full name", "Phone"]
     assert len(rows) == 1 + 7  # both branches of the committee
-    roles = {row[0]: row[7] for row in rows[1:]}
+    held = rows[0].index("Roles held")  # after the standing and its dates
+    roles = {row[0]: row[held] for row in rows[1:]}
     assert roles["Ngô Phương"] == "Deputy secretary (Đảng bộ Phường 1)"
     assert roles["'=Phạm Bình"] == ""
 
