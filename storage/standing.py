@@ -205,17 +205,17 @@ def counted(figure: str, at: date, within: str | None = None) -> Subquery:
 
 def _by_own_standing(
     statuses: tuple[Standing, ...], at: date, within: str | None
-) -> tuple[Select[Any], Select[Any]]:
+) -> tuple[Select[Any, Any, Any], Select[int, int, str]]:
     """Members whose own standing on `at` is one of `statuses`, with their branch then (from
     the history, and from the flag for members without one: to be joined by UNION ALL).
 
     The history is ranked once; members without history are filtered on their flag
     directly, so the planner knows how many rows come out and joins them by hash."""
     ranked = _ranked(at, within)
-    history: Select[Any] = select(ranked.c.member_id, ranked.c.branch_id, ranked.c.status).where(
+    history = select(ranked.c.member_id, ranked.c.branch_id, ranked.c.status).where(
         ranked.c.rank == 1, ranked.c.status.in_([s.value for s in statuses])
     )
-    flagged: Select[Any] = select(
+    flagged = select(
         Member.id.label("member_id"),
         Member.branch_id.label("branch_id"),
         _flag_standing().label("status"),
