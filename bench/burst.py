@@ -107,7 +107,7 @@ async def spawn(fake: RemoteBurst, url: str, cwd: Path) -> asyncio.subprocess.Pr
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "from bot.cli import main; main()",
+        "from bot.cli.main import main; main()",
         "run",
         cwd=cwd,
         env=env,

@@ -144,7 +144,7 @@ def run_export(db_path: str, target: str) -> Measured:
 
 
 async def _export(db_path: Path, target: Path) -> Measured:
-    from bot.exports import produce, record
+    from bot.exports.run import produce, record
     from bot.i18n import translator
     from storage.db import create_engine, session_factory
     from storage.exports.log import Exporter

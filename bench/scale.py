@@ -220,7 +220,7 @@ async def _beside(run: Callable[[], Awaitable[None]], sessions: Any, waits: list
 
 
 async def _export(sessions: Any, root_id: int) -> None:
-    from bot.exports import produce
+    from bot.exports.run import produce
     from bot.i18n import translator
     from storage.exports.registry import dataset_spec
     from storage.exports.writers import ExportFormat

@@ -1,7 +1,7 @@
 """Update throughput: the full chibo stack beside a bare python-telegram-bot echo bot.
 
 Both run against the same fake Bot API server on 127.0.0.1, in this process. The stack
-makes its Bot API calls over aiohttp (bot/delivery_http.py), the bare bot over PTB's
+makes its Bot API calls over aiohttp (bot/delivery/http.py), the bare bot over PTB's
 default httpx; an extra line measures the bare bot on aiohttp too. The stack's
 interaction is a secretary's button press that makes an invite link: durable inbox ->
 actor and role lookup -> access check -> two rows written -> answer + reply, one
@@ -32,7 +32,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.delivery_http import AiohttpRequest
+from bot.delivery.http import AiohttpRequest
 from storage.db import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import Role

@@ -22,10 +22,10 @@ from telegram.ext import (
 )
 
 from bot.context import SETTINGS_KEY, ChiboContext
-from bot.delivery import SENDER_KEY, OutboxSender, sender_bot
-from bot.delivery_http import AiohttpRequest
+from bot.delivery.http import AiohttpRequest
+from bot.delivery.sender import SENDER_KEY, OutboxSender, sender_bot
 from bot.early_answers import Decide, EarlyAnswers
-from bot.export_worker import EXPORTS_KEY, ExportWorker
+from bot.exports.worker import EXPORTS_KEY, ExportWorker
 from bot.i18n import LANGUAGES, N_, translator
 from bot.leadership import (
     INBOX_CHANNEL,

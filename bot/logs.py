@@ -2,7 +2,7 @@
 
 - The token: removed from the whole formatted text of every record, tracebacks included
   (HTTP clients and PTB's errors put it in URLs and messages), in its plain and URL-encoded
-  forms; the callers also keep it out of the messages they raise (see `bot.cli`).
+  forms; the callers also keep it out of the messages they raise (see `bot.cli.main`).
 - Personal data: chibo's own modules log identifiers and class names only, at every level.
   Libraries (python-telegram-bot, httpx, aiohttp, aiosqlite, SQLAlchemy...) write request
   bodies, updates and SQL parameters at DEBUG, so `LOG_LEVEL=DEBUG` applies to chibo's own

@@ -32,8 +32,8 @@ from telegram.error import BadRequest
 from telegram.request import BaseRequest, RequestData
 
 from bot.context import current_scope
-from bot.delivery_http import AiohttpRequest
-from bot.delivery_limits import SendLimits, Stamp
+from bot.delivery.http import AiohttpRequest
+from bot.delivery.limits import SendLimits, Stamp
 from bot.fit_bot import fitted_requests
 from bot.shared_pace import SharedPace
 

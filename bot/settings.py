@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     # A process holds a chat's lane this long unless it renews it: how soon another process
     # takes over the chats of one that died (PostgreSQL, several instances).
     lane_lease_seconds: float = Field(default=15.0, gt=0)
-    # Delivery outbox (bot/delivery.py). Telegram allows about 30 messages a second overall;
+    # Delivery outbox (bot/delivery/sender.py). Telegram allows about 30 messages a second overall;
     # paid broadcasts (allow_paid_broadcast, charged in Stars per message) up to 1000.
     outbox_per_second: int = Field(default=30, ge=1)
     outbox_paid_broadcast: bool = False

@@ -1,6 +1,6 @@
 """Telegram's limits held across instances: several `chibo run` on one PostgreSQL database.
 
-Each process paces its own messages (bot/delivery_limits.py: the overall rate, 1 a second
+Each process paces its own messages (bot/delivery/limits.py: the overall rate, 1 a second
 per chat), but Telegram counts the bot's messages, whichever process sends them: the leader's
 outbox and every instance's lane replies together. So on PostgreSQL every message also takes
 a slot from the database (storage/send_pace.py) before it leaves, and waits for it.

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
-from bot.delivery import wake_sender_after_commit
+from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_
 from handlers.common import Context, ack, callback_args, refuse
 from handlers.drafts import saved_echo, with_cancel

@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can
-from bot.delivery import wake_sender_after_commit
+from bot.delivery.sender import wake_sender_after_commit
 from handlers.common import Context, ack, callback_args, edit_text, refuse
 from handlers.plan_common import own_plan_season, today
 from handlers.plan_menu import missed_deadline

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
-from bot.export_worker import ChatExport, export_after_commit
+from bot.exports.worker import ChatExport, export_after_commit
 from bot.i18n import Translator
 from handlers.common import MAX_ROW_ID, Context, ack, edit_text, refuse
 from storage.exports.dataset import DatasetSpec

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
-from bot.delivery import wake_sender_after_commit
+from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse, send
 from handlers.readers import excerpt, reader_translator

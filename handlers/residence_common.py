@@ -11,7 +11,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.access import Action, Actor, can
-from bot.delivery import wake_sender_after_commit
+from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from handlers.common import Context
 from handlers.readers import reader_translator

@@ -10,9 +10,9 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere
+from bot.exports.scorecard_chart import Bar, render_scorecard
 from bot.fit import button_label
 from bot.i18n import N_, Translator
-from bot.scorecard_chart import Bar, render_scorecard
 from handlers.common import Context, ack, callback_args, refuse
 from handlers.reports import report_units
 from handlers.transfers import overdue_line

@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere
-from bot.delivery import wake_sender_after_commit
+from bot.delivery.sender import wake_sender_after_commit
 from bot.scheduler import wake_scheduler_after_commit
 from handlers.common import (
     Context,

@@ -99,7 +99,7 @@ def bar_label(result: QuestionResult, key: str, _: Translator) -> str:
 async def _charts(survey: Survey, results: list[QuestionResult], _: Translator) -> list[bytes]:
     """The chart images of the choice-like questions (none if there are none)."""
     # Imported here: matplotlib takes a second to load, and only results need it.
-    from bot.survey_chart import ChartQuestion, render_charts
+    from bot.exports.survey_chart import ChartQuestion, render_charts
 
     charted = [
         ChartQuestion(

@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_on_member
-from bot.delivery import wake_sender_after_commit
+from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from bot.scheduler import JobContext, wake_scheduler_after_commit
 from bot.settings import Settings

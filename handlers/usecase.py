@@ -36,7 +36,7 @@ class Env:
 def env_of(context: Context) -> Env:
     """A handler's Env: the one place where a use case's wakes become after-commit wakes.
     (Imported here: the use cases' side of this module stays free of Telegram.)"""
-    from bot.delivery import wake_sender_after_commit
+    from bot.delivery.sender import wake_sender_after_commit
     from bot.scheduler import wake_scheduler_after_commit
 
     bot_data = context.bot_data

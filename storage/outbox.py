@@ -1,6 +1,6 @@
 """The delivery outbox: messages stored as rows before they are sent, and their outcomes.
 
-Only the sender (bot/delivery.py) moves rows out of 'pending'; everyone else enqueues.
+Only the sender (bot/delivery/sender.py) moves rows out of 'pending'; everyone else enqueues.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import pytest
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, TimedOut
 
-from bot.delivery_http import AiohttpRequest
+from bot.delivery.http import AiohttpRequest
 from tests.fakebot import FakeBotApi, Timeout
 from tests.harness import TOKEN
 

@@ -7,7 +7,7 @@ import sys
 
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.logs import RedactToken
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.test_cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,9 +17,9 @@ from telegram.error import (
 )
 
 from bot.context import UpdateScope, current_scope
-from bot.delivery import SENDER_KEY, OutboxSender, wake_sender_after_commit
-from bot.delivery_limits import MARGIN, WARM_UP_ANSWERS, SendLimits, SlidingWindow
-from bot.delivery_send import judge
+from bot.delivery.limits import MARGIN, WARM_UP_ANSWERS, SendLimits, SlidingWindow
+from bot.delivery.send import judge
+from bot.delivery.sender import SENDER_KEY, OutboxSender, wake_sender_after_commit
 from bot.settings import Settings
 from storage.models import DeliveryStatus
 from storage.outbox import Claimed

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.exports import produce
+from bot.exports.run import produce
 from bot.i18n import translator
 from storage.db import transaction
 from storage.exports.registry import dataset_spec

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli import main
-from bot.exports import member_may_export, produce, record
+from bot.cli.main import main
+from bot.exports.run import member_may_export, produce, record
 from bot.i18n import translator
 from storage import audit, clock
 from storage.db import transaction

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 import storage.roster_file as roster_file
 import storage.survey_xlsx as survey_xlsx
-from bot.cli import main
+from bot.cli.main import main
 from storage.db import create_engine, session_factory, transaction
 from storage.file_limits import FileTooLarge, Limits
 from storage.models import Member, Survey

@@ -41,7 +41,7 @@ async def spawn_bot(fake: FakeBotApi, database_url: str, cwd: Path) -> asyncio.s
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "from bot.cli import main; main()",
+        "from bot.cli.main import main; main()",
         "run",
         cwd=cwd,
         env=env,

@@ -55,7 +55,7 @@ async def spawn(
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "from bot.cli import main; main()",
+        "from bot.cli.main import main; main()",
         "run",
         cwd=cwd,
         env=env,

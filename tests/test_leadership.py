@@ -221,7 +221,7 @@ def test_instances_starting_together_migrate_once(postgres_migrated: str) -> Non
     url = postgres_migrated
     in_thread(asyncio.run, _reset_schema(url))
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-c", "from bot.cli import main; main()", "db", "upgrade"]
+    command = [sys.executable, "-c", "from bot.cli.main import main; main()", "db", "upgrade"]
     processes = [subprocess.Popen(command, env=env, cwd=ROOT) for _ in range(3)]
     assert [process.wait(timeout=120) for process in processes] == [0, 0, 0]
 

@@ -125,7 +125,7 @@ async def run_cli(fake: FakeBotApi, tmp_path: Path, **env: str) -> str:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "from bot.cli import main; main()",
+        "from bot.cli.main import main; main()",
         "run",
         cwd=tmp_path,
         env=environment,

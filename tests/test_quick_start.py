@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.conftest import in_thread
 from tests.fakebot import FakeBotApi
 from tests.fakebot.__main__ import act

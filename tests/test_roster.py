@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from bot.cli import main
+from bot.cli.main import main
 from storage.db import transaction
 from storage.models import Member, Role, RoleAssignment
 from storage.roster import import_roster
@@ -298,7 +298,7 @@ def test_database_refusal_prints_no_personal_data(
 ) -> None:
     from sqlalchemy import text
 
-    from bot.cli_support import run_in_transaction
+    from bot.cli.support import run_in_transaction
     from bot.settings import Settings
 
     monkeypatch.setenv("DEFAULT_LOCALE", "en")

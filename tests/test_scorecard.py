@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.exports import produce
+from bot.exports.run import produce
 from bot.i18n import translator
 from storage import clock
 from storage.db import transaction

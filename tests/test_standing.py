@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli import main
+from bot.cli.main import main
 from storage import audit
 from storage.db import transaction
 from storage.models import Member, MemberStatus, Standing, Unit

@@ -14,9 +14,9 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.exports.survey_chart import ChartQuestion, render_charts
 from bot.scheduler import JobContext
 from bot.settings import Settings
-from bot.survey_chart import ChartQuestion, render_charts
 from handlers.survey_jobs import run_close, run_open
 from storage import clock
 from storage.db import transaction

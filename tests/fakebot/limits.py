@@ -55,7 +55,7 @@ class FaultInjector:
 class _Window:
     """At most `limit` events per `period` seconds; remembers accepted events only.
 
-    Deliberately not shared with bot/delivery_limits.py: this plays Telegram, and a bug in
+    Deliberately not shared with bot/delivery/limits.py: this plays Telegram, and a bug in
     code shared by the limiter and its judge would pass every test.
     """
 

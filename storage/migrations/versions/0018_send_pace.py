@@ -1,6 +1,6 @@
 """send pace: Telegram's limits shared by every instance on one PostgreSQL
 
-Each instance paces its own sends (bot/delivery_limits.py); with two or more, the sum could
+Each instance paces its own sends (bot/delivery/limits.py); with two or more, the sum could
 pass 30 messages a second or 1 a second per chat. A row per key (0: overall, else a chat)
 holds the earliest time the next message may go; a sender reserves a slot in one statement.
 

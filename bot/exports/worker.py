@@ -24,7 +24,7 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TelegramError
 
 from bot.context import current_scope
-from bot.exports import Produced, file_name, member_may_export, produce, record
+from bot.exports.run import Produced, file_name, member_may_export, produce, record
 from bot.i18n import Translator, translator
 from bot.retry import retry_after_seconds
 from bot.settings import Settings

@@ -13,9 +13,9 @@ import click
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli_i18n import TranslatedContext, cli_translator
-from bot.cli_support import fail, load_settings, migrate
-from bot.exports import Produced, file_name, produce, record
+from bot.cli.i18n import TranslatedContext, cli_translator
+from bot.cli.support import fail, load_settings, migrate
+from bot.exports.run import Produced, file_name, produce, record
 from bot.i18n import N_, Translator
 from bot.settings import Settings
 from storage import clock

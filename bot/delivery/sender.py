@@ -32,10 +32,10 @@ from telegram import Bot
 from telegram.error import BadRequest, NetworkError
 
 from bot.context import current_scope
-from bot.delivery_http import AiohttpRequest
-from bot.delivery_limits import ReadyQueue, SendLimits, Stamp
-from bot.delivery_report import enqueue_reports
-from bot.delivery_send import delivered, judge, later, send_row
+from bot.delivery.http import AiohttpRequest
+from bot.delivery.limits import ReadyQueue, SendLimits, Stamp
+from bot.delivery.report import enqueue_reports
+from bot.delivery.send import delivered, judge, later, send_row
 from bot.fit_bot import FittingBot
 from bot.settings import Settings
 from bot.shared_pace import SharedPace
@@ -294,7 +294,7 @@ class OutboxSender:
 
 
 def sender_bot(settings: Settings) -> Bot:
-    """A Bot for the sender alone, on the aiohttp transport (bot/delivery_http.py)."""
+    """A Bot for the sender alone, on the aiohttp transport (bot/delivery/http.py)."""
     assert settings.bot_token is not None
     request = AiohttpRequest(settings.outbox_concurrency, settings.outbox_send_timeout_seconds)
     return FittingBot(

@@ -1,7 +1,7 @@
 """Running an export: read in a read-only transaction into a file, then record it.
 
 Shared by the command line (which writes the file where the operator says) and the chat
-(`bot.export_worker`, which sends it as a document).
+(`bot.exports.worker`, which sends it as a document).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli_support import fail, load_settings, run_in_transaction
+from bot.cli.support import fail, load_settings, run_in_transaction
 from bot.i18n import N_, Translator
 from storage import clock
 from storage.members import find_member

@@ -10,12 +10,12 @@ import signal
 import click
 from sqlalchemy import make_url
 
-from bot.cli_admin import invite, role, roster, unit
-from bot.cli_export import export, export_log
-from bot.cli_i18n import use_translated_help
-from bot.cli_members import member
-from bot.cli_plans import plan
-from bot.cli_support import TOKEN_REFUSED, fail, load_settings, migrate
+from bot.cli.admin import invite, role, roster, unit
+from bot.cli.export import export, export_log
+from bot.cli.i18n import use_translated_help
+from bot.cli.members import member
+from bot.cli.plans import plan
+from bot.cli.support import TOKEN_REFUSED, fail, load_settings, migrate
 from bot.i18n import N_
 from bot.logs import setup_logging
 from bot.settings import Settings

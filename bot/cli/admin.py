@@ -9,7 +9,7 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli_support import TOKEN_REFUSED, Rollback, fail, load_settings, run_in_transaction
+from bot.cli.support import TOKEN_REFUSED, Rollback, fail, load_settings, run_in_transaction
 from bot.file_problems import limit_text
 from bot.i18n import N_, Translator
 from storage import audit, clock

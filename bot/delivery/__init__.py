@@ -1,0 +1,1 @@
+"""Delivery: the outbox sender, its HTTP transport, Telegram's limits and the reports."""

@@ -1,0 +1,1 @@
+"""Exports: datasets run into files, the chat worker and the charts."""
