@@ -50,7 +50,10 @@ async def reserve_slot(
 async def forget_old(session: AsyncSession, before: timedelta) -> int:
     """Drops chats' rows whose slot is long past (the overall row stays)."""
     result = await session.execute(
-        text("DELETE FROM send_pace WHERE key <> 0 AND next_at < clock_timestamp() - :age"),
+        text(
+            "DELETE FROM send_pace WHERE key <> 0"
+            " AND next_at < clock_timestamp() - CAST(:age AS interval)"
+        ),
         {"age": before},
     )
     return int(getattr(result, "rowcount", 0) or 0)
