@@ -108,15 +108,19 @@ async def _member_page(
 def _member_button(member: Member, _: Translator) -> InlineKeyboardButton:
     if member.telegram_user_id:
         return InlineKeyboardButton(
-            _("🔓 Reset link: {name}", name=member.full_name), callback_data=f"ub:{member.id}"
+            button_label(_("🔓 Reset link: {name}", name=member.full_name)),
+            callback_data=f"ub:{member.id}",
         )
     return InlineKeyboardButton(
-        _("🔗 Invite link: {name}", name=member.full_name), callback_data=f"inv:{member.id}"
+        button_label(_("🔗 Invite link: {name}", name=member.full_name)),
+        callback_data=f"inv:{member.id}",
     )
 
 
 def _status_button(member: Member) -> InlineKeyboardButton:
-    return InlineKeyboardButton(f"📋 {member.full_name}", callback_data=f"sts:{member.id}")
+    return InlineKeyboardButton(
+        button_label(f"📋 {member.full_name}"), callback_data=f"sts:{member.id}"
+    )
 
 
 def _nav_row(unit: Unit, page: int, total: int, _: Translator) -> list[InlineKeyboardButton]:

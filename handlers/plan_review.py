@@ -11,6 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
 from bot.delivery.sender import wake_sender_after_commit
+from bot.fit import button_label
 from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse
 from handlers.drafts import draft_text
@@ -77,7 +78,12 @@ async def send_plan_list(
         await chat.send_message(empty)
         return
     rows = [
-        [Button(f"{p.member.full_name} · {p.member.branch.name}", callback_data=f"{prefix}:{p.id}")]
+        [
+            Button(
+                button_label(f"{p.member.full_name} · {p.member.branch.name}"),
+                callback_data=f"{prefix}:{p.id}",
+            )
+        ]
         for p in plans[:90]  # Telegram allows 100 buttons a message
     ]
     await chat.send_message(heading, reply_markup=InlineKeyboardMarkup(rows))

@@ -11,6 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.delivery.sender import wake_sender_after_commit
+from bot.fit import button_label
 from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse, send
 from handlers.readers import excerpt, reader_translator
@@ -66,7 +67,10 @@ async def on_overview(update: Update, context: Context) -> None:
         return
     lines = [_("📊 <b>Residence ties, {year}</b>", year=year)]
     lines += _fit([_figures(b, f, minimum, _) for b, f in branches], _, len(lines[0]))
-    rows = [[InlineKeyboardButton(b.name, callback_data=f"rovb:{b.id}")] for b, _f in branches]
+    rows = [
+        [InlineKeyboardButton(button_label(b.name), callback_data=f"rovb:{b.id}")]
+        for b, _f in branches
+    ]
     markup = InlineKeyboardMarkup(rows)
     await edit_text(query, "\n\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=markup)
 

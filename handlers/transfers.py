@@ -20,6 +20,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_on_member
 from bot.delivery.sender import wake_sender_after_commit
+from bot.fit import button_label
 from bot.i18n import N_, Translator
 from bot.scheduler import JobContext, wake_scheduler_after_commit
 from bot.settings import Settings
@@ -143,7 +144,10 @@ async def _where(update: Update, context: Context, state: FlowState, member: Mem
     found = await search_branches(context.db, typed, exclude_id=member.branch_id)
     data = {**state.data, "typed": typed}
     await save_flow(context.db, state.user_id, TRANSFER_FLOW, "where", data, context.now())
-    rows = [[InlineKeyboardButton(b.name, callback_data=f"trb:{member.id}:{b.id}")] for b in found]
+    rows = [
+        [InlineKeyboardButton(button_label(b.name), callback_data=f"trb:{member.id}:{b.id}")]
+        for b in found
+    ]
     outside = _("Not in the bot: {name}", name=typed)
     rows.append([InlineKeyboardButton(outside, callback_data=f"tro:{member.id}")])
     await send(update, _("Choose the receiving branch:"), InlineKeyboardMarkup(rows))

@@ -266,3 +266,24 @@ async def test_lists_of_meetings_notices_and_surveys_fit_a_phone_at_their_longes
     await bot.fake.wait_until(lambda: any("Khảo sát ý kiến" in b for b in listing.buttons()))
     assert _too_wide(listing) == []
     assert all(label.endswith("…") for label in listing.buttons() if "Khảo sát ý kiến" in label)
+
+
+async def test_the_members_list_fits_a_phone_with_the_longest_names(fast_bot: RunningBot) -> None:
+    """Each member's row holds two buttons with their name (link, standing): a 255-character
+    name made both too wide for a phone."""
+    bot = fast_bot
+    name = ("Nguyễn Thị Hồng Nhung " * 12)[:255]
+    async with bot.db(settle=False) as session:
+        units = await factories.tree(session)
+        await factories.member(
+            session, units["CB1"], "Trần Sơn", "0911000051", telegram_id=SON, role=Role.SECRETARY
+        )
+        await factories.member(session, units["CB1"], name, "0911000052", telegram_id=952)
+        await factories.member(session, units["CB1"], name, "0911000053")
+    son = bot.fake.user(SON, language_code="vi")
+    await son.send_text("👥 Đảng viên chi bộ")
+    await bot.fake.wait_until(lambda: any("📋" in b for m in son.messages for b in m.buttons()))
+    listing = next(m for m in son.messages if any("📋" in b for b in m.buttons()))
+    assert _too_wide(listing) == []
+    assert any(label.startswith("🔓") and label.endswith("…") for label in listing.buttons())
+    assert any(label.startswith("🔗") and label.endswith("…") for label in listing.buttons())

@@ -132,7 +132,7 @@ async def test_secretary_makes_an_invite_link(bot: RunningBot) -> None:
     son = bot.fake.user(601, language_code="vi")
     await son.send_text("👥 Đảng viên chi bộ")
     await son.wait_for_message()
-    await son.press("🔗 Tạo liên kết mời: Phạm Bình")
+    await son.press("🔗 Mời liên kết: Phạm Bình")
     link = await son.wait_for_message()
     assert "https://t.me/chibo_test_bot?start=" in link.text
     code = link.text.rsplit("start=", 1)[1].strip()
