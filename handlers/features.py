@@ -194,16 +194,16 @@ RESIDENCE_FEATURE = Feature(
             RESIDENCE,
             REACHES_OTHERS,
             note_problem,
-            buttons=r"^(rac:|rapend$|rno:|rnoop$|rok:|rpend$)",
+            buttons=r"^(rac:|rapend$|rcancel$|rno:|rnoop$|rok:|rpend$)",
         ),
         COMMENT_FLOW: Draft(
             on_comment_input,
             N_("a yearly residence comment"),
             RESIDENCE,
-            buttons=r"^(rcl$|rcm:|rcsend$|rcy:)",
+            buttons=r"^(rcancel$|rcl$|rcm:|rcsend$|rcy:)",
         ),
         EXEMPT_FLOW: Draft(
-            on_exemption_reason, N_("an exemption reason"), RESIDENCE, buttons=r"^rex"
+            on_exemption_reason, N_("an exemption reason"), RESIDENCE, buttons=r"^(rex|rcancel$)"
         ),
     },
     jobs={COMMENT_WINDOW_JOB: ask_for_comments},

@@ -15,11 +15,11 @@ async def send_reminders(job: JobContext) -> None:
     if meeting is None or meeting.cancelled_at is not None or has_started(meeting, job.now):
         return
     people = to_remind(await invitees(job.session, meeting.id))
-    # Exempted (or transferred away) since the invitation: no reminder (docs/populations.md).
+    # Exempted (or transferred away) since the invitation: no reminder; temporarily
+    # transferred in to the meeting's branch: reminded there (docs/populations.md).
     day = aware(meeting.starts_at).astimezone(job.settings.tz).date()
-    taking_part = await members_counted(
-        job.session, "invitations", [p.member.id for p in people], day
-    )
+    ids = [p.member.id for p in people]
+    taking_part = await members_counted(job.session, "invitations", ids, day, meeting.unit.path)
     people = [p for p in people if p.member.id in taking_part]
     messages = messages_to(people, meeting, meeting.unit.name, job.settings, reminder_text)
     await broadcast(job.session, "meeting_reminder", messages, meeting, job.now, None)

@@ -9,7 +9,7 @@ language; the recipient's language is picked in SQL as `bot.i18n.pick_language` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -108,3 +108,16 @@ def _by_language(
     if not others:
         return values[last]
     return case(*((language == code, values[code]) for code in others), else_=values[last])
+
+
+ID_CHUNK = 10_000  # member ids bound in one statement, far below PostgreSQL's 32,767
+
+
+def id_chunks(ids: Collection[int] | None) -> Iterator[list[int] | None]:
+    """`ids` in chunks small enough to bind; None (everyone) as one None."""
+    if ids is None:
+        yield None
+        return
+    listed = sorted(ids)
+    for start in range(0, len(listed), ID_CHUNK):
+        yield listed[start : start + ID_CHUNK]

@@ -77,10 +77,13 @@ def hosted_under(unit_path: str, at: date) -> Select[tuple[int]]:
     )
 
 
-async def hosted_among(session: AsyncSession, member_ids: list[int], at: date) -> set[int]:
-    """Those of `member_ids` temporarily transferred in somewhere on `at` (chunked: a
-    whole committee's meeting has more invitees than PostgreSQL takes parameters)."""
-    hosted = hosted_at(at).subquery("hosted")
+async def hosted_among(
+    session: AsyncSession, member_ids: list[int], at: date, unit_path: str
+) -> set[int]:
+    """Those of `member_ids` temporarily transferred in to a branch at or under the unit on
+    `at` (chunked: a whole committee's meeting has more invitees than PostgreSQL takes
+    parameters)."""
+    hosted = hosted_under(unit_path, at).subquery("hosted")
     found: set[int] = set()
     for start in range(0, len(member_ids), _CHUNK):
         chunk = member_ids[start : start + _CHUNK]

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage import outbox
-from storage.bulk_outbox import enqueue_to_all, recipients_of
+from storage.bulk_outbox import enqueue_to_all, id_chunks, recipients_of
 from storage.models import (
     AttachmentKind,
     Broadcast,
@@ -340,11 +340,18 @@ async def queue_reminder(
     session.add(broadcast)
     await session.flush()
     query = _reminder_recipients(notice.id)
-    if only is not None:
-        query = query.where(NoticeReceipt.member_id.in_(list(only)))
-    return await enqueue_to_all(
-        session, recipients_of(query), messages, default=default, now=now, broadcast_id=broadcast.id
-    )
+    queued = 0
+    for chunk in id_chunks(only):  # PostgreSQL takes at most 32,767 bound parameters
+        chosen = query if chunk is None else query.where(NoticeReceipt.member_id.in_(chunk))
+        queued += await enqueue_to_all(
+            session,
+            recipients_of(chosen),
+            messages,
+            default=default,
+            now=now,
+            broadcast_id=broadcast.id,
+        )
+    return queued
 
 
 async def pressers_with_receipts(

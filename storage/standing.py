@@ -424,21 +424,29 @@ async def open_overlay(
 
 
 async def members_counted(
-    session: AsyncSession, figure: str, member_ids: Iterable[int], at: date
+    session: AsyncSession,
+    figure: str,
+    member_ids: Iterable[int],
+    at: date,
+    hosted_under: str | None = None,
 ) -> set[int]:
-    """Those of `member_ids` the figure counts on `at` (e.g. who may be warned or reminded).
+    """Those of `member_ids` the figure counts on `at` by their own standing (e.g. who may
+    be warned or reminded); with `hosted_under` (a unit path), also the members
+    temporarily transferred in to a branch there (storage/hosted.py): a meeting of the
+    receiving branch reminds them, one of the branch they left does not.
 
     The ids go in chunks: a meeting of a whole committee reminds more members than
     PostgreSQL takes bound parameters (32,767)."""
     ids = list(member_ids)
-    population = counted(figure, at)
+    statuses = FIGURES[figure].counts
+    population = union_all(*_by_own_standing(statuses, at, None)).subquery(f"own_{figure}")
     found: set[int] = set()
     for start in range(0, len(ids), ID_CHUNK):
         chunk = ids[start : start + ID_CHUNK]
         query = select(population.c.member_id).where(population.c.member_id.in_(chunk))
         found.update(await session.scalars(query))
-    if FIGURES[figure].counts == TAKING_PART:  # taking part where temporarily: hosted.py
-        found.update(await hosted_among(session, ids, at))
+    if hosted_under is not None and statuses == TAKING_PART:
+        found.update(await hosted_among(session, ids, at, hosted_under))
     return found
 
 

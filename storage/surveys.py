@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage import inbox
-from storage.bulk_outbox import enqueue_to_all, recipients_of
+from storage.bulk_outbox import enqueue_to_all, id_chunks, recipients_of
 from storage.flows import clear_flow
 from storage.models import (
     Broadcast,
@@ -278,9 +278,11 @@ async def queue_reminders(
     """A reminder to each linked audience member who has not answered (of them, `only` these
     members when given; single rows, no delivery report); how many were queued."""
     recipients = _linked(survey).where(_not_answered(survey))
-    if only is not None:
-        recipients = recipients.where(Member.id.in_(list(only)))
-    return await enqueue_to_all(session, recipients, messages, default=default, now=now)
+    queued = 0
+    for chunk in id_chunks(only):  # PostgreSQL takes at most 32,767 bound parameters
+        chosen = recipients if chunk is None else recipients.where(Member.id.in_(chunk))
+        queued += await enqueue_to_all(session, chosen, messages, default=default, now=now)
+    return queued
 
 
 async def all_answers(session: AsyncSession, survey_id: int) -> list[dict[str, Any]]:

@@ -8,16 +8,22 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import pick_language
 from bot.settings import Settings
-from handlers.notices.messages import notice_messages
+from handlers.notices.messages import notice_messages, reminder_messages
 from handlers.readers import reader_default
 from storage.db import transaction
-from storage.models import Notice, NoticeReceipt, OutboxMessage, TelegramAccount
-from storage.notices import add_notice, notice_status, queue_notice
+from storage.models import (
+    DeliveryStatus,
+    Notice,
+    NoticeReceipt,
+    OutboxMessage,
+    TelegramAccount,
+)
+from storage.notices import add_notice, notice_status, queue_notice, queue_reminder
 from tests.factories import member, tree
 from tests.fakebot import FakeBotApi
 from tests.harness import FAST_SENDER, RunningBot, bot_settings
@@ -99,3 +105,43 @@ async def test_a_notice_past_the_threshold_is_queued_by_a_job_that_tells_the_sec
         [notice] = list(await session.scalars(select(Notice)))
         receipts = list(await session.scalars(select(NoticeReceipt)))
     assert notice.broadcast_id is not None and len(receipts) == 5
+
+
+async def test_a_reminder_to_some_members_binds_their_ids_in_chunks(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A reminder to those not reminded yet names them; at 300,000 members that can be more
+    ids than PostgreSQL binds in one statement (32,767), so they go in chunks."""
+    settings = Settings(_env_file=None)
+    async with transaction(sessions) as session:
+        units = await tree(session)
+        people = [
+            await member(
+                session, units["CB1"], f"Người {n}", f"09140000{n:02d}", telegram_id=700 + n
+            )
+            for n in range(7)
+        ]
+        notice = await add_notice(session, units["CB1"].id, None, "Họp chi bộ")
+        default = reader_default(settings)
+        await queue_notice(
+            session,
+            notice,
+            units["CB1"],
+            notice_messages(notice, settings),
+            default=default,
+            now=NOW,
+        )
+        await session.execute(update(OutboxMessage).values(status=DeliveryStatus.SENT))
+        before = await session.scalar(select(func.max(OutboxMessage.id)))
+        chosen = {p.id for p in people[:5]}
+        only = chosen | set(range(10**6, 10**6 + 40_000))  # ids of members not reached
+        reminders = reminder_messages(notice, settings)
+        queued = await queue_reminder(
+            session, notice, reminders, default=default, now=NOW, only=only
+        )
+        reminded = await session.scalars(
+            select(OutboxMessage.member_id).where(OutboxMessage.id > before)
+        )
+        reminded_ids = set(reminded)
+    assert queued == 5
+    assert reminded_ids == chosen

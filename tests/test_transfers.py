@@ -379,7 +379,10 @@ async def test_a_temporary_transfer_takes_part_at_the_receiving_branch_while_it_
         assert await invited("CB2", during) == ["Đỗ Hà", "Lê Lan"]
         assert await invited("CB1", during) == ["Vũ An"]
         assert await plans(during) == {"CB1": (1, 0), "CB2": (2, 1)}
-        assert await members_counted(s, "invitations", [lan_id], during) == {lan_id}
+        # Reminded of CB2's meetings, not of those of CB1 she was invited to before she left.
+        assert await members_counted(s, "invitations", [lan_id], during, u["CB2"].path) == {lan_id}
+        assert await members_counted(s, "invitations", [lan_id], during, u["CB1"].path) == set()
+        assert await members_counted(s, "invitations", [lan_id], during) == set()  # warnings
         cards, _total = await scorecards(s, hu, 2026, TZ, during)
         roster = {c.unit.code: (c.away, c.plans_handed_in.total) for c in cards}
         # On CB1's roster (shown apart there), in CB2's duties.

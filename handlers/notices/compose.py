@@ -157,8 +157,13 @@ async def on_notice_input(update: Update, context: Context, state: FlowState) ->
         await refuse(update, context, "notice_draft_forbidden")
         return
     if draft.step == AUDIENCE or unit is None:  # the question again, its buttons below
+        units = await _audiences(context)
+        if not units:  # no role to send notices any more: no question without buttons
+            await clear_flow(context.db, state.user_id, state.flow)
+            await refuse(update, context, "notice_draft_forbidden")
+            return
         await message.reply_text(_("Please answer with the buttons below."))
-        await _ask_audience(update, context, await _audiences(context))
+        await _ask_audience(update, context, units)
         return
     found = notice_content(message)
     if found is None:
