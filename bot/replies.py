@@ -240,6 +240,7 @@ class ReplySender:
         try:
             if stamp is not None and self.pace is not None:
                 await self.pace.turn(call.chat_id or 0)
+                await self.limits.paused()  # a 429 may have come while this waited its turn
             return await self.request.post(
                 f"{self.base_url}/{call.method}",
                 request_data=StoredRequestData(call),  # type: ignore[arg-type]

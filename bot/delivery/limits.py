@@ -126,6 +126,12 @@ class SendLimits:
         """Telegram said RetryAfter: nothing is sent for `seconds`."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
 
+    async def paused(self) -> None:
+        """Waits out a pause Telegram asked for (RetryAfter), if one is on; again if another
+        429 made it longer meanwhile (a deadline, not an event: nothing to signal)."""
+        while (wait := self._paused_until - self.clock()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+
     async def overall_slot(self, urgent: bool = False) -> None:
         """Waits until the next message may go out overall; `admit` then counts it.
 

@@ -229,6 +229,8 @@ class OutboxSender:
             try:
                 if self.pace is not None:
                     await self.pace.turn(row.chat_id)
+                    # A 429 may have come while this waited for its shared slot.
+                    await self.limits.paused()
                 message_id = await send_row(self.bot, row, paid, timeout)
             finally:
                 self.limits.answered(stamp)
