@@ -211,28 +211,22 @@ async def _record(
 
 async def on_end(update: Update, context: Context) -> None:
     """The exemption ends today; the member takes part again."""
-    _ = context._
-    member = await _managed(update, context)
-    query = update.callback_query
-    if member is None or query is None:
-        return
-    await ack(query)
-    today = local_today(context)
-    period = await open_overlay(context.db, member.id, Standing.EXEMPT, today)
-    if period is not None:
-        by = context.actor.member_id
-        await end_period(context.db, member, period, today, today, by_member_id=by)
-    text = _(
-        "{name} takes part in activity again from {date}.",
-        name=f"<b>{escape(member.full_name)}</b>",
-        date=_.date_text(today),
+    await _end_today(
+        update, context, Standing.EXEMPT, N_("{name} takes part in activity again from {date}.")
     )
-    await edit_text(query, text, parse_mode=ParseMode.HTML)
 
 
 async def on_back(update: Update, context: Context) -> None:
     """A temporary transfer ends today: the member takes part at their own branch again,
     and no longer at the branch they were away at (storage/hosted.py)."""
+    back = N_(
+        "{name} is back from the temporary transfer and takes part at the branch again from {date}."
+    )
+    await _end_today(update, context, Standing.TRANSFERRED_TEMPORARY, back)
+
+
+async def _end_today(update: Update, context: Context, standing: Standing, done: str) -> None:
+    """Ends the member's open `standing` period today, and says so (`done`, an N_ text)."""
     _ = context._
     member = await _managed(update, context)
     query = update.callback_query
@@ -240,16 +234,11 @@ async def on_back(update: Update, context: Context) -> None:
         return
     await ack(query)
     today = local_today(context)
-    period = await open_overlay(context.db, member.id, Standing.TRANSFERRED_TEMPORARY, today)
+    period = await open_overlay(context.db, member.id, standing, today)
     if period is not None:
         by = context.actor.member_id
         await end_period(context.db, member, period, today, today, by_member_id=by)
-    text = _(
-        "{name} is back from the temporary transfer and takes part at the branch again "
-        "from {date}.",
-        name=f"<b>{escape(member.full_name)}</b>",
-        date=_.date_text(today),
-    )
+    text = _(done, name=f"<b>{escape(member.full_name)}</b>", date=_.date_text(today))
     await edit_text(query, text, parse_mode=ParseMode.HTML)
 
 
