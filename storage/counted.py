@@ -93,8 +93,9 @@ def counted_members(
     snapshot: Snapshot | None = None,
 ) -> Subquery:
     """The members `figure` counts on `at` in the branches at or under `unit_path`: columns
-    `member_id`, `branch_id`, `branch_path` and `status` (their standing that day), the
-    branch being the member's on that date (a member who moved counts where they were).
+    `member_id`, `branch_id`, `branch_path`, `status` (their standing that day) and
+    `is_residential` (the branch's), the branch being the member's on that date (a member
+    who moved counts where they were).
 
     `working_only` leaves out residential branches, whose members already live where they
     take part (the residence figures count working members). `snapshot`: read the
@@ -120,6 +121,7 @@ def counted_members(
             population.c.branch_id,
             Unit.path.label("branch_path"),
             population.c.status,
+            Unit.is_residential.label("is_residential"),
         )
         .select_from(population)
         .join(Unit, Unit.id == population.c.branch_id)
