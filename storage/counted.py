@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import (
     Column,
@@ -84,6 +85,7 @@ async def snapshot(session: AsyncSession, unit_path: str, at: date) -> AsyncIter
     await connection.run_sync(_SNAPSHOT.drop)
 
 
+@lru_cache(maxsize=256)
 def counted_members(
     unit_path: str,
     figure: str,
@@ -100,6 +102,9 @@ def counted_members(
     `working_only` leaves out residential branches, whose members already live where they
     take part (the residence figures count working members). `snapshot`: read the
     standings from it where it serves this unit and date.
+
+    Kept for reuse (SQL constructs never change once built): building this subquery costs
+    more than a branch's figures take in the database.
     """
     if snapshot is not None and snapshot.serves(unit_path, at):
         stored = snapshot.table
