@@ -328,24 +328,43 @@ async def _survey_response(
         .where(~everyone, in_audience)
         .group_by(counted.c.branch_id)
     )
-    # Answers drive this one, joined to the (survey, branch) pairs and the members on
-    # equalities only, so the planner hashes them rather than probing per member.
-    answered = (
-        select(counted.c.branch_id, func.count())
+    # Answers counted per (survey, branch) on equalities first (a hash join of the answers
+    # and the members), then kept where the branch is under the survey's unit: a path test
+    # inside the big join made PostgreSQL expect a few rows and probe the answers once per
+    # member.
+    answered_unit = aliased(Unit)
+    answers = (
+        select(
+            SurveyParticipation.survey_id,
+            counted.c.branch_id,
+            func.count().label("answers"),
+        )
         .select_from(SurveyParticipation)
-        .join(pairs, pairs.c.survey_id == SurveyParticipation.survey_id)
-        .join(
-            counted,
-            and_(
-                counted.c.member_id == SurveyParticipation.member_id,
-                counted.c.branch_id == pairs.c.branch_id,
+        .join(Survey, Survey.id == SurveyParticipation.survey_id)
+        .join(answered_unit, answered_unit.id == Survey.unit_id)
+        .join(counted, counted.c.member_id == SurveyParticipation.member_id)
+        .where(
+            Survey.opens_at >= start,
+            Survey.opens_at < end,
+            SurveyParticipation.submitted_at < day_end(at, tz),  # answered by then (as_of)
+            or_(
+                Survey.audience_role.is_(None),
+                counted.c.member_id.in_(_leaders(answered_unit.path)),
             ),
         )
-        .where(
-            SurveyParticipation.submitted_at < day_end(at, tz),  # answered by then (as_of)
-            in_audience,
+        .group_by(SurveyParticipation.survey_id, counted.c.branch_id)
+        .subquery("answers")
+    )
+    answered = (
+        select(pairs.c.branch_id, func.sum(answers.c.answers))
+        .join(
+            answers,
+            and_(
+                answers.c.survey_id == pairs.c.survey_id,
+                answers.c.branch_id == pairs.c.branch_id,
+            ),
         )
-        .group_by(counted.c.branch_id)
+        .group_by(pairs.c.branch_id)
     )
     result: dict[int, Fraction] = {}
     for branch_id, surveys in await session.execute(everyone_surveys):
