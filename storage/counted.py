@@ -21,6 +21,7 @@ from datetime import date
 from functools import lru_cache
 
 from sqlalchemy import (
+    Boolean,
     Column,
     FromClause,
     Integer,
@@ -37,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.hosted import hosted_taking_part
 from storage.models import Unit
-from storage.standing import FIGURES, TAKING_PART, counted, standing_at
+from storage.standing import FIGURES, TAKING_PART, counted, history_counted, standing_at
 
 WORK_MEM = "32MB"
 _SNAPSHOT = Table(
@@ -46,6 +47,7 @@ _SNAPSHOT = Table(
     Column("member_id", Integer, primary_key=True, autoincrement=False),
     Column("branch_id", Integer, nullable=False),
     Column("status", String(32), nullable=False),
+    Column("flagged", Boolean, nullable=False),  # no history: stands on the flag
     prefixes=["TEMPORARY"],
 )
 
@@ -77,8 +79,9 @@ async def snapshot(session: AsyncSession, unit_path: str, at: date) -> AsyncIter
     await connection.run_sync(_SNAPSHOT.drop, checkfirst=True)
     await connection.run_sync(_SNAPSHOT.create)
     standing = standing_at(at, within=unit_path)
-    rows = select(standing.c.member_id, standing.c.branch_id, standing.c.status)
-    await session.execute(insert(_SNAPSHOT).from_select(("member_id", "branch_id", "status"), rows))
+    columns = ("member_id", "branch_id", "status", "flagged")
+    rows = select(*(standing.c[name] for name in columns))
+    await session.execute(insert(_SNAPSHOT).from_select(columns, rows))
     if connection.dialect.name == "postgresql":  # autovacuum never analyses temporary tables
         await session.execute(text(f"ANALYZE {_SNAPSHOT.name}"))
     yield Snapshot(unit_path, at)
@@ -134,4 +137,33 @@ def counted_members(
     )
     if working_only:
         query = query.where(Unit.is_residential.is_(False))
+    return query.subquery("counted")
+
+
+def counted_on(unit_path: str, figure: str, at: date, snapshot: Snapshot | None) -> Subquery:
+    """`counted_members` of a date other than the snapshot's (the roster on 1 January for
+    the admission rate) under the snapshot's unit: the members without history stand on
+    their flag on every date, so they are read from the snapshot and only the history is
+    ranked again. `figure` must not count the hosted (a population on the roster)."""
+    if snapshot is None or not snapshot.serves(unit_path, snapshot.at):
+        return counted_members(unit_path, figure, at)
+    stored = snapshot.table
+    statuses = [s.value for s in FIGURES[figure].counts]
+    flagged = select(stored.c.member_id, stored.c.branch_id, stored.c.status).where(
+        stored.c.flagged, stored.c.status.in_(statuses)
+    )
+    population = union_all(flagged, history_counted(figure, at, unit_path)).subquery(
+        f"counted_{figure}"
+    )
+    query = (
+        select(
+            population.c.member_id,
+            population.c.branch_id,
+            Unit.path.label("branch_path"),
+            population.c.status,
+        )
+        .select_from(population)
+        .join(Unit, Unit.id == population.c.branch_id)
+        .where(Unit.is_branch, Unit.path.startswith(unit_path))
+    )
     return query.subquery("counted")

@@ -118,10 +118,10 @@ async def scorecards(
     cards = {b.id: Scorecard(b) for b in branches}
     async with _standings(session, unit, at) as standings:
         await _fill(session, cards, unit, year, tz, at, standings)
-    for branch_id, (admitted, base) in (
-        await admissions_by_branch(session, unit.path, year, at)
-    ).items():
-        cards[branch_id].admissions += Fraction(admitted, base)
+        for branch_id, (admitted, base) in (
+            await admissions_by_branch(session, unit.path, year, at, standings)
+        ).items():
+            cards[branch_id].admissions += Fraction(admitted, base)
     total = Scorecard(unit)
     for card in cards.values():
         total.add(card)
