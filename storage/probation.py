@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -228,11 +228,14 @@ async def admissions_by_branch(
     )
     base = counted_on(unit_path, "admission_base", date(year, 1, 1), snapshot)
     members = select(base.c.branch_id, func.count()).group_by(base.c.branch_id)
+    both = union_all(  # one round trip
+        members.add_columns(literal(False).label("admitted")),
+        admitted.add_columns(literal(True).label("admitted")),
+    )
     result: dict[int, tuple[int, int]] = {}
-    for branch_id, count in await session.execute(members):
-        result[branch_id] = (0, count)
-    for branch_id, count in await session.execute(admitted):
-        result[branch_id] = (count, result.get(branch_id, (0, 0))[1])
+    for branch_id, count, is_admitted in await session.execute(both):
+        done, total = result.get(branch_id, (0, 0))
+        result[branch_id] = (int(count), total) if is_admitted else (done, int(count))
     return result
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -366,14 +366,21 @@ async def _survey_response(
         )
         .group_by(pairs.c.branch_id)
     )
+    # One round trip for the three counts (a branch's whole scorecard takes milliseconds).
+    tagged = union_all(
+        everyone_surveys.add_columns(literal("everyone").label("kind")),
+        leaders_total.add_columns(literal("leaders").label("kind")),
+        answered.add_columns(literal("answered").label("kind")),
+    )
     result: dict[int, Fraction] = {}
-    for branch_id, surveys in await session.execute(everyone_surveys):
-        if branch_id in sizes:
-            result.setdefault(branch_id, Fraction()).total += int(surveys) * sizes[branch_id]
-    for branch_id, count in await session.execute(leaders_total):
-        result.setdefault(branch_id, Fraction()).total += int(count)
-    for branch_id, count in await session.execute(answered):
-        result.setdefault(branch_id, Fraction()).done += int(count)
+    for branch_id, count, kind in await session.execute(tagged):
+        entry = result.setdefault(branch_id, Fraction())
+        if kind == "everyone":  # surveys to everyone there: the roster, once per survey
+            entry.total += int(count) * sizes.get(branch_id, 0)
+        elif kind == "leaders":
+            entry.total += int(count)
+        else:
+            entry.done += int(count)
     return result
 
 
