@@ -45,17 +45,30 @@ def recorded_by(moment: Any, end: datetime) -> ColumnElement[bool]:
     return or_(moment.is_(None), moment < end)
 
 
-def plan_status_at(end: datetime) -> ColumnElement[PlanStatus | None]:
+def first_submissions() -> Any:
+    """`plan_id`, `first` (the moment of its first submission in the plan history): joined
+    by a report over many plans instead of asking per plan (`plan_status_at`)."""
+    return (
+        select(PlanRevision.plan_id, func.min(PlanRevision.at).label("first"))
+        .where(PlanRevision.event == "submitted")
+        .group_by(PlanRevision.plan_id)
+        .subquery("first_submissions")
+    )
+
+
+def plan_status_at(end: datetime, first: Any = None) -> ColumnElement[PlanStatus | None]:
     """The plan's status (of the outer `YearlyPlan` row) before `end`: handed in only from
     its first submission (the history's, else `submitted_at`); accepted or returned only from
     the review. Before the first submission it was a draft. A plan edited back to a draft
     after `end` is counted as it is now (no history of edits is kept; the season closes
-    editing before the year's figures are final)."""
-    first = (
-        select(func.min(PlanRevision.at))
-        .where(PlanRevision.plan_id == YearlyPlan.id, PlanRevision.event == "submitted")
-        .scalar_subquery()
-    )
+    editing before the year's figures are final). `first`: the first submission's
+    column of `first_submissions` where the query joins it (default: asked per plan)."""
+    if first is None:
+        first = (
+            select(func.min(PlanRevision.at))
+            .where(PlanRevision.plan_id == YearlyPlan.id, PlanRevision.event == "submitted")
+            .scalar_subquery()
+        )
     handed_in = recorded_by(func.coalesce(first, YearlyPlan.submitted_at), end)
     reviewed_later = and_(YearlyPlan.reviewed_at.is_not(None), YearlyPlan.reviewed_at >= end)
     status_type = YearlyPlan.status.type

@@ -18,8 +18,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import (
+    Boolean,
     Column,
     FromClause,
     Integer,
@@ -36,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.hosted import hosted_taking_part
 from storage.models import Unit
-from storage.standing import FIGURES, TAKING_PART, counted, standing_at
+from storage.standing import FIGURES, TAKING_PART, counted, history_counted, standing_at
 
 WORK_MEM = "32MB"
 _SNAPSHOT = Table(
@@ -45,6 +47,7 @@ _SNAPSHOT = Table(
     Column("member_id", Integer, primary_key=True, autoincrement=False),
     Column("branch_id", Integer, nullable=False),
     Column("status", String(32), nullable=False),
+    Column("flagged", Boolean, nullable=False),  # no history: stands on the flag
     prefixes=["TEMPORARY"],
 )
 
@@ -76,14 +79,16 @@ async def snapshot(session: AsyncSession, unit_path: str, at: date) -> AsyncIter
     await connection.run_sync(_SNAPSHOT.drop, checkfirst=True)
     await connection.run_sync(_SNAPSHOT.create)
     standing = standing_at(at, within=unit_path)
-    rows = select(standing.c.member_id, standing.c.branch_id, standing.c.status)
-    await session.execute(insert(_SNAPSHOT).from_select(("member_id", "branch_id", "status"), rows))
+    columns = ("member_id", "branch_id", "status", "flagged")
+    rows = select(*(standing.c[name] for name in columns))
+    await session.execute(insert(_SNAPSHOT).from_select(columns, rows))
     if connection.dialect.name == "postgresql":  # autovacuum never analyses temporary tables
         await session.execute(text(f"ANALYZE {_SNAPSHOT.name}"))
     yield Snapshot(unit_path, at)
     await connection.run_sync(_SNAPSHOT.drop)
 
 
+@lru_cache(maxsize=256)
 def counted_members(
     unit_path: str,
     figure: str,
@@ -93,12 +98,16 @@ def counted_members(
     snapshot: Snapshot | None = None,
 ) -> Subquery:
     """The members `figure` counts on `at` in the branches at or under `unit_path`: columns
-    `member_id`, `branch_id`, `branch_path` and `status` (their standing that day), the
-    branch being the member's on that date (a member who moved counts where they were).
+    `member_id`, `branch_id`, `branch_path`, `status` (their standing that day) and
+    `is_residential` (the branch's), the branch being the member's on that date (a member
+    who moved counts where they were).
 
     `working_only` leaves out residential branches, whose members already live where they
     take part (the residence figures count working members). `snapshot`: read the
     standings from it where it serves this unit and date.
+
+    Kept for reuse (SQL constructs never change once built): building this subquery costs
+    more than a branch's figures take in the database.
     """
     if snapshot is not None and snapshot.serves(unit_path, at):
         stored = snapshot.table
@@ -120,6 +129,7 @@ def counted_members(
             population.c.branch_id,
             Unit.path.label("branch_path"),
             population.c.status,
+            Unit.is_residential.label("is_residential"),
         )
         .select_from(population)
         .join(Unit, Unit.id == population.c.branch_id)
@@ -127,4 +137,33 @@ def counted_members(
     )
     if working_only:
         query = query.where(Unit.is_residential.is_(False))
+    return query.subquery("counted")
+
+
+def counted_on(unit_path: str, figure: str, at: date, snapshot: Snapshot | None) -> Subquery:
+    """`counted_members` of a date other than the snapshot's (the roster on 1 January for
+    the admission rate) under the snapshot's unit: the members without history stand on
+    their flag on every date, so they are read from the snapshot and only the history is
+    ranked again. `figure` must not count the hosted (a population on the roster)."""
+    if snapshot is None or not snapshot.serves(unit_path, snapshot.at):
+        return counted_members(unit_path, figure, at)
+    stored = snapshot.table
+    statuses = [s.value for s in FIGURES[figure].counts]
+    flagged = select(stored.c.member_id, stored.c.branch_id, stored.c.status).where(
+        stored.c.flagged, stored.c.status.in_(statuses)
+    )
+    population = union_all(flagged, history_counted(figure, at, unit_path)).subquery(
+        f"counted_{figure}"
+    )
+    query = (
+        select(
+            population.c.member_id,
+            population.c.branch_id,
+            Unit.path.label("branch_path"),
+            population.c.status,
+        )
+        .select_from(population)
+        .join(Unit, Unit.id == population.c.branch_id)
+        .where(Unit.is_branch, Unit.path.startswith(unit_path))
+    )
     return query.subquery("counted")

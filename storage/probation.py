@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage import schedule
-from storage.counted import counted_members
+from storage.counted import Snapshot, counted_on
 from storage.models import Member, MemberStanding, Standing, Unit
 from storage.standing import (
     ENDS,
@@ -208,10 +208,11 @@ async def record_outcome(
 
 
 async def admissions_by_branch(
-    session: AsyncSession, unit_path: str, year: int, at: date
+    session: AsyncSession, unit_path: str, year: int, at: date, snapshot: Snapshot | None = None
 ) -> dict[int, tuple[int, int]]:
     """Per branch at or under the unit: (admitted in `year` up to `at`, members on the roster
-    on 1 January), docs/populations.md "admission_base"."""
+    on 1 January), docs/populations.md "admission_base". `snapshot`: the standings of the
+    report's date, whose members without history stand the same on 1 January."""
     h = MemberStanding
     admitted = (
         select(h.branch_id, func.count(func.distinct(h.member_id)))
@@ -225,13 +226,16 @@ async def admissions_by_branch(
         )
         .group_by(h.branch_id)
     )
-    base = counted_members(unit_path, "admission_base", date(year, 1, 1))
+    base = counted_on(unit_path, "admission_base", date(year, 1, 1), snapshot)
     members = select(base.c.branch_id, func.count()).group_by(base.c.branch_id)
+    both = union_all(  # one round trip
+        members.add_columns(literal(False).label("admitted")),
+        admitted.add_columns(literal(True).label("admitted")),
+    )
     result: dict[int, tuple[int, int]] = {}
-    for branch_id, count in await session.execute(members):
-        result[branch_id] = (0, count)
-    for branch_id, count in await session.execute(admitted):
-        result[branch_id] = (count, result.get(branch_id, (0, 0))[1])
+    for branch_id, count, is_admitted in await session.execute(both):
+        done, total = result.get(branch_id, (0, 0))
+        result[branch_id] = (int(count), total) if is_admitted else (done, int(count))
     return result
 
 

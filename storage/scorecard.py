@@ -14,25 +14,39 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.as_of import recorded_by
+from storage.as_of import (
+    HANDED_IN,
+    comment_sent_by,
+    exemption_current_at,
+    first_submissions,
+    grade_at,
+    plan_status_at,
+    recorded_by,
+    tie_current_at,
+    tie_registered_at,
+)
+from storage.as_of import day_end as as_of_day_end
 from storage.counted import Snapshot, counted_members, snapshot
 from storage.meetings import counted_meetings, year_bounds
 from storage.models import (
     Attendance,
     Meeting,
     MeetingInvite,
+    ResidenceComment,
+    ResidenceExemption,
+    ResidenceTie,
     RoleAssignment,
     Survey,
     SurveyParticipation,
     Unit,
+    YearlyPlan,
 )
-from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET, counts_by_branch
+from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET
 from storage.probation import ADMISSION_TARGET, admissions_by_branch
-from storage.residence_comments import residence_figures
 from storage.standing import FIGURES, year_date
 from storage.units import branches_under
 
@@ -104,10 +118,10 @@ async def scorecards(
     cards = {b.id: Scorecard(b) for b in branches}
     async with _standings(session, unit, at) as standings:
         await _fill(session, cards, unit, year, tz, at, standings)
-    for branch_id, (admitted, base) in (
-        await admissions_by_branch(session, unit.path, year, at)
-    ).items():
-        cards[branch_id].admissions += Fraction(admitted, base)
+        for branch_id, (admitted, base) in (
+            await admissions_by_branch(session, unit.path, year, at, standings)
+        ).items():
+            cards[branch_id].admissions += Fraction(admitted, base)
     total = Scorecard(unit)
     for card in cards.values():
         total.add(card)
@@ -134,52 +148,110 @@ async def _fill(
     at: date,
     standings: Snapshot | None,
 ) -> None:
-    """The figures counted over the standings on the scorecard's date."""
-    residences = await residence_figures(session, unit.path, year, on=at, snapshot=standings)
-    for branch_id, residence in residences.items():
-        card = cards[branch_id]
-        card.residence_registered += Fraction(residence.registered_or_exempt, residence.members)
-        commented = Fraction(residence.comments_received, residence.members - residence.exempt)
-        card.residence_commented += commented
-    plans = await counts_by_branch(session, unit.path, year, at, snapshot=standings)
-    for branch_id, counts in plans.items():
-        card = cards[branch_id]
-        card.plans_handed_in += Fraction(counts.handed_in, counts.members)
-        good = sum(counts.grades[g] for g in GOOD_OR_BETTER)
-        card.good_or_better += Fraction(good, counts.members)
+    """The figures counted over the standings on the scorecard's date: one pass over the
+    members taking part (residence and plans), one over the roster (exempt, away, and the
+    size of an organisation-wide survey's audience), then attendance and answers."""
+    await _duties(session, cards, unit, year, at, standings)
+    roster = await _roster(session, unit, at, standings)
+    for branch_id, (members, exempt, away) in roster.items():
+        cards[branch_id].exempt += Fraction(exempt, members)
+        cards[branch_id].away += Fraction(away, members)
     for branch_id, attendance in (
         await _attendance(session, unit, year, tz, at, standings)
     ).items():
         present = attendance[Attendance.PRESENT]
         cards[branch_id].attendance += Fraction(present, sum(attendance.values()))
-    survey_response = await _survey_response(session, unit, year, tz, at, standings)
+    sizes = {branch_id: members for branch_id, (members, _, _) in roster.items()}
+    survey_response = await _survey_response(session, unit, year, tz, at, standings, sizes)
     for branch_id, response in survey_response.items():
         cards[branch_id].survey_response += response
-    for branch_id, exempt in (await _apart(session, unit, at, standings, "exempt")).items():
-        cards[branch_id].exempt += exempt
-    away = await _apart(session, unit, at, standings, "transferred_temporary")
-    for branch_id, share in away.items():
-        cards[branch_id].away += share
 
 
-async def _apart(
-    session: AsyncSession, unit: Unit, at: date, standings: Snapshot | None, figure: str
-) -> dict[int, Fraction]:
-    """Per branch: members in `figure`'s population on `at` (exempt, away: shown apart from
-    the duty figures), of the members on the roster (the roster's standing that day tells
-    who: one ranking of the history, not two)."""
-    roster = counted_members(unit.path, "members", at, snapshot=standings)
-    apart = roster.c.status.in_([s.value for s in FIGURES[figure].counts])
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def _duties(
+    session: AsyncSession,
+    cards: dict[int, Scorecard],
+    unit: Unit,
+    year: int,
+    at: date,
+    standings: Snapshot | None,
+) -> None:
+    """Residence ties and comments (of working members: `residence_figures`) and plans and
+    grades (`counts_by_branch`), counted in one pass over the members taking part on `at`,
+    each record as it stood at the end of that day (storage/as_of.py). A member has at most
+    one current tie, one current exemption, one comment and one plan of the year, so the
+    joins add no rows."""
+    end = as_of_day_end(at)
+    counted = counted_members(unit.path, "plans_handed_in", at, snapshot=standings)
+    member = counted.c.member_id
+    working = counted.c.is_residential.is_(False)
+    tie, exemption = aliased(ResidenceTie), aliased(ResidenceExemption)
+    comment = aliased(ResidenceComment)
+    exempt = exemption.id.is_not(None)
+    firsts = first_submissions()
     query = (
-        select(roster.c.branch_id, apart, func.count())
-        .select_from(roster)
-        .group_by(roster.c.branch_id, apart)
+        select(
+            counted.c.branch_id,
+            _count(working),
+            _count(and_(working, or_(tie_registered_at(tie, end), exempt))),
+            _count(and_(working, exempt)),
+            _count(and_(working, comment.id.is_not(None))),
+            func.count(),
+            _count(plan_status_at(end, firsts.c.first).in_(HANDED_IN)),
+            _count(grade_at(end).in_(GOOD_OR_BETTER)),
+        )
+        .select_from(counted)
+        .outerjoin(tie, and_(working, tie.member_id == member, tie_current_at(tie, end)))
+        .outerjoin(
+            exemption,
+            and_(working, exemption.member_id == member, exemption_current_at(exemption, end)),
+        )
+        .outerjoin(
+            comment,
+            and_(
+                working,
+                comment.member_id == member,
+                comment.year == year,
+                comment_sent_by(comment, end),
+            ),
+        )
+        .outerjoin(YearlyPlan, and_(YearlyPlan.member_id == member, YearlyPlan.year == year))
+        .outerjoin(firsts, firsts.c.plan_id == YearlyPlan.id)
+        .group_by(counted.c.branch_id)
     )
-    result: dict[int, Fraction] = {}
-    for branch_id, is_apart, count in await session.execute(query):
-        entry = result.setdefault(branch_id, Fraction())
-        entry += Fraction(count if is_apart else 0, count)
-    return result
+    for branch_id, *counts in await session.execute(query):
+        working_n, registered, residence_exempt, commented, members, handed_in, good = (
+            int(n) for n in counts
+        )
+        card = cards[branch_id]
+        card.residence_registered += Fraction(registered, working_n)
+        card.residence_commented += Fraction(commented, working_n - residence_exempt)
+        card.plans_handed_in += Fraction(handed_in, members)
+        card.good_or_better += Fraction(good, members)
+
+
+async def _roster(
+    session: AsyncSession, unit: Unit, at: date, standings: Snapshot | None
+) -> dict[int, tuple[int, int, int]]:
+    """Per branch: (members on the roster on `at`, of them exempt, of them away on a
+    temporary transfer): the exempt and away are shown apart from the duty figures, and
+    the roster is the audience of a survey to everyone (docs/populations.md). One pass over
+    the roster's standings."""
+    roster = counted_members(unit.path, "members", at, snapshot=standings)
+    exempt = roster.c.status.in_([s.value for s in FIGURES["exempt"].counts])
+    away = roster.c.status.in_([s.value for s in FIGURES["transferred_temporary"].counts])
+    query = (
+        select(roster.c.branch_id, func.count(), _count(exempt), _count(away))
+        .select_from(roster)
+        .group_by(roster.c.branch_id)
+    )
+    return {
+        branch_id: (int(members), int(exempt_n), int(away_n))
+        for branch_id, members, exempt_n, away_n in await session.execute(query)
+    }
 
 
 async def _attendance(
@@ -213,7 +285,13 @@ async def _attendance(
 
 
 async def _survey_response(
-    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, at: date, standings: Snapshot | None
+    session: AsyncSession,
+    unit: Unit,
+    year: int,
+    tz: tzinfo,
+    at: date,
+    standings: Snapshot | None,
+    sizes: dict[int, int],
 ) -> dict[int, Fraction]:
     """Per branch: of the members each survey opened in `year` up to `at` is for, how many
     answered. The audience is the survey's, of the members on the roster on `at`
@@ -221,7 +299,8 @@ async def _survey_response(
 
     The pairs (survey, branch under it) come from the few units first, so that members and
     answers join on equalities the planner estimates well (a join on the path prefix made
-    PostgreSQL probe the answers once per member)."""
+    PostgreSQL probe the answers once per member). A survey to everyone has the branch's
+    roster as its audience there: `sizes` (branch id -> members on the roster on `at`)."""
     start, end = year_bounds(year, tz)
     end = min(end, day_end(at, tz))
     counted = counted_members(unit.path, "survey_response", at, snapshot=standings)
@@ -235,21 +314,13 @@ async def _survey_response(
         )
         .join(survey_unit, survey_unit.id == Survey.unit_id)
         .join(branch, and_(branch.is_branch, branch.path.startswith(survey_unit.path)))
-        .where(Survey.opens_at >= start, Survey.opens_at < end)
+        .where(Survey.opens_at >= start, Survey.opens_at < end, branch.path.startswith(unit.path))
         .subquery("pairs")
     )
     everyone = pairs.c.audience_role.is_(None)
     in_audience = or_(everyone, counted.c.member_id.in_(_leaders(pairs.c.survey_path)))
-    sizes = (
-        select(counted.c.branch_id, func.count().label("members"))
-        .group_by(counted.c.branch_id)
-        .subquery("sizes")
-    )
-    everyone_total = (
-        select(sizes.c.branch_id, func.sum(sizes.c.members))
-        .join(pairs, pairs.c.branch_id == sizes.c.branch_id)
-        .where(everyone)
-        .group_by(sizes.c.branch_id)
+    everyone_surveys = (
+        select(pairs.c.branch_id, func.count()).where(everyone).group_by(pairs.c.branch_id)
     )
     leaders_total = (
         select(counted.c.branch_id, func.count())
@@ -257,32 +328,59 @@ async def _survey_response(
         .where(~everyone, in_audience)
         .group_by(counted.c.branch_id)
     )
-    # Answers drive this one: equalities only, the path test last.
-    answered_survey_unit = aliased(Unit)
-    answered = (
-        select(counted.c.branch_id, func.count())
+    # Answers counted per (survey, branch) on equalities first (a hash join of the answers
+    # and the members), then kept where the branch is under the survey's unit: a path test
+    # inside the big join made PostgreSQL expect a few rows and probe the answers once per
+    # member.
+    answered_unit = aliased(Unit)
+    answers = (
+        select(
+            SurveyParticipation.survey_id,
+            counted.c.branch_id,
+            func.count().label("answers"),
+        )
         .select_from(SurveyParticipation)
         .join(Survey, Survey.id == SurveyParticipation.survey_id)
-        .join(answered_survey_unit, answered_survey_unit.id == Survey.unit_id)
+        .join(answered_unit, answered_unit.id == Survey.unit_id)
         .join(counted, counted.c.member_id == SurveyParticipation.member_id)
         .where(
             Survey.opens_at >= start,
             Survey.opens_at < end,
             SurveyParticipation.submitted_at < day_end(at, tz),  # answered by then (as_of)
-            counted.c.branch_path.startswith(answered_survey_unit.path),
             or_(
                 Survey.audience_role.is_(None),
-                counted.c.member_id.in_(_leaders(answered_survey_unit.path)),
+                counted.c.member_id.in_(_leaders(answered_unit.path)),
             ),
         )
-        .group_by(counted.c.branch_id)
+        .group_by(SurveyParticipation.survey_id, counted.c.branch_id)
+        .subquery("answers")
+    )
+    answered = (
+        select(pairs.c.branch_id, func.sum(answers.c.answers))
+        .join(
+            answers,
+            and_(
+                answers.c.survey_id == pairs.c.survey_id,
+                answers.c.branch_id == pairs.c.branch_id,
+            ),
+        )
+        .group_by(pairs.c.branch_id)
+    )
+    # One round trip for the three counts (a branch's whole scorecard takes milliseconds).
+    tagged = union_all(
+        everyone_surveys.add_columns(literal("everyone").label("kind")),
+        leaders_total.add_columns(literal("leaders").label("kind")),
+        answered.add_columns(literal("answered").label("kind")),
     )
     result: dict[int, Fraction] = {}
-    for query in (everyone_total, leaders_total):
-        for branch_id, count in await session.execute(query):
-            result.setdefault(branch_id, Fraction()).total += int(count)
-    for branch_id, count in await session.execute(answered):
-        result.setdefault(branch_id, Fraction()).done += int(count)
+    for branch_id, count, kind in await session.execute(tagged):
+        entry = result.setdefault(branch_id, Fraction())
+        if kind == "everyone":  # surveys to everyone there: the roster, once per survey
+            entry.total += int(count) * sizes.get(branch_id, 0)
+        elif kind == "leaders":
+            entry.total += int(count)
+        else:
+            entry.done += int(count)
     return result
 
 

@@ -176,16 +176,17 @@ def _flag_in(statuses: Iterable[Standing]) -> ColumnElement[bool]:
 
 def standing_at(at: date, within: str | None = None) -> Subquery:
     """One row per member: `member_id`, `branch_id`, `status` on the date `at` (see
-    `_ranked`; members without history stand on their flag). `within`: only members who
-    can count under that unit path."""
+    `_ranked`; members without history stand on their flag) and `flagged` (so they do: the
+    same on every date). `within`: only members who can count under that unit path."""
     ranked = _ranked(at, within)
-    history = select(ranked.c.member_id, ranked.c.branch_id, ranked.c.status).where(
-        ranked.c.rank == 1
-    )
+    history = select(
+        ranked.c.member_id, ranked.c.branch_id, ranked.c.status, false().label("flagged")
+    ).where(ranked.c.rank == 1)
     flagged = select(
         Member.id.label("member_id"),
         Member.branch_id.label("branch_id"),
         _flag_standing().label("status"),
+        true().label("flagged"),
     ).where(_without_history(within))
     return union_all(history, flagged).subquery("standing")
 
@@ -221,6 +222,13 @@ def _by_own_standing(
         _flag_standing().label("status"),
     ).where(_without_history(within), _flag_in(statuses))
     return history, flagged
+
+
+def history_counted(figure: str, at: date, within: str | None) -> Select[Any]:
+    """`counted` of the members with a history only (`member_id`, `branch_id`, `status`):
+    those without one stand on their flag, the same on every date, so a report that has
+    them already (storage/counted.py `Snapshot`) adds only these."""
+    return _by_own_standing(FIGURES[figure].counts, at, within)[0]
 
 
 def counted_ids(figure: str, at: date) -> Select[tuple[int]]:
