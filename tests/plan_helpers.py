@@ -3,7 +3,7 @@ is open now, and plans put straight into the database where a test is not about 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -109,8 +109,11 @@ async def put_plan(
     assessed: Grade | None = None,
 ) -> YearlyPlan:
     """A complete plan in `status` (and self-assessed, proposing `assessed`)."""
+    year = year or local_today().year
     now = clock.now()
-    plan = YearlyPlan(member_id=member_id, year=year or local_today().year, status=status)
+    if year < now.year:  # a past year's plan was written in that year
+        now = datetime(year, 6, 1, 3, 0, tzinfo=UTC)
+    plan = YearlyPlan(member_id=member_id, year=year, status=status)
     plan.sections = dict(SECTIONS_TEXT, other="")
     plan.commitment_text, plan.committed_at = "Tôi xin cam kết", now
     plan.assessment = {}
