@@ -3,6 +3,7 @@ decision's number), and `chibo member history`: the member's standing over time.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 import click
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.support import fail, load_settings, run_in_transaction
 from bot.i18n import N_, Translator
+from bot.settings import Settings
 from storage import clock
 from storage.members import find_member
 from storage.models import Standing
@@ -91,13 +93,7 @@ def member_status(
         await record_change(session, found, change, today)
         return found.full_name
 
-    try:
-        name = run_in_transaction(settings, work)
-    except StandingError as error:
-        fail(_standing_problem(error.code, _))
-    if name is None:
-        fail(_("No member has the phone or party card number {person}.", person=person))
-    click.echo(_("Done: {name}.", name=name))
+    _change_standing(settings, work, person, _)
 
 
 @member.command(
@@ -124,13 +120,7 @@ def member_end_exemption(person: str, on: str | None) -> None:
                 return found.full_name
         raise StandingError("not_an_overlay")
 
-    try:
-        name = run_in_transaction(settings, work)
-    except StandingError as error:
-        fail(_standing_problem(error.code, _))
-    if name is None:
-        fail(_("No member has the phone or party card number {person}.", person=person))
-    click.echo(_("Done: {name}.", name=name))
+    _change_standing(settings, work, person, _)
 
 
 @member.command("history", help=N_("Show PERSON's party standing over time."))
@@ -156,3 +146,19 @@ def _standing_problem(code: str, _: Translator) -> str:
     from bot.standing_text import PROBLEMS
 
     return _(PROBLEMS[code])
+
+
+def _change_standing(
+    settings: Settings,
+    work: Callable[[AsyncSession], Awaitable[str | None]],
+    person: str,
+    _: Translator,
+) -> None:
+    """Runs a standing change on PERSON in one transaction and says how it went."""
+    try:
+        name = run_in_transaction(settings, work)
+    except StandingError as error:
+        fail(_standing_problem(error.code, _))
+    if name is None:
+        fail(_("No member has the phone or party card number {person}.", person=person))
+    click.echo(_("Done: {name}.", name=name))
