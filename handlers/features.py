@@ -34,14 +34,14 @@ from handlers.members import member_handlers, show_branch_members
 from handlers.menu import NOT_LINKED, show_help
 from handlers.notices.feature import FEATURE as NOTICES
 from handlers.onboarding import on_typed_before_link, onboarding_handlers
-from handlers.plan_assess import on_note_input, plan_assess_handlers
-from handlers.plan_member import on_plan_input, plan_member_handlers
-from handlers.plan_menu import plan_menu_handlers, show_plan
-from handlers.plan_overview import plan_overview_handlers
-from handlers.plan_record import plan_record_handlers
-from handlers.plan_reminders import remind_missing_plans
-from handlers.plan_reopen import plan_reopen_handlers
-from handlers.plan_review import comment_problem, on_return_input, plan_review_handlers
+from handlers.plans.assess import on_note_input, plan_assess_handlers
+from handlers.plans.member import on_plan_input, plan_member_handlers
+from handlers.plans.menu import plan_menu_handlers, show_plan
+from handlers.plans.overview import plan_overview_handlers
+from handlers.plans.record import plan_record_handlers
+from handlers.plans.reminders import remind_missing_plans
+from handlers.plans.reopen import plan_reopen_handlers
+from handlers.plans.review import comment_problem, on_return_input, plan_review_handlers
 from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
 from handlers.residence import on_activity_input, residence_handlers, show_residence

@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 from bot.i18n import Translator
 from bot.standing_text import period_html
 from handlers.common import Context
-from handlers.plan_common import GRADE_NAMES, STATUS_NAMES
+from handlers.plans.common import GRADE_NAMES, STATUS_NAMES
 from handlers.readers import split_message
 from handlers.residence_common import EXEMPTION_LABELS, tie_text
 from storage.models import Member, MemberStanding, Role, TelegramAccount

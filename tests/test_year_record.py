@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import translator
-from handlers.plan_record import year_record
+from handlers.plans.record import year_record
 from storage.models import Grade, Member, PlanStatus, ResidenceComment, YearlyPlan
 
 

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can, can_anywhere
 from bot.i18n import Translator
 from handlers.common import Context, ack, refuse
-from handlers.plan_common import (
+from handlers.plans.common import (
     GRADE_NAMES,
     STATUS_NAMES,
     own_plan_season,

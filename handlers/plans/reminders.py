@@ -7,7 +7,7 @@ from html import escape
 
 from bot.scheduler import JobContext
 from bot.settings import Settings
-from handlers.plan_common import season_defaults
+from handlers.plans.common import season_defaults
 from handlers.readers import reader_translator
 from storage import audit, outbox
 from storage.models import Role, Unit

@@ -12,9 +12,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can
 from bot.delivery.sender import wake_sender_after_commit
 from handlers.common import Context, ack, callback_args, edit_text, refuse
-from handlers.plan_common import own_plan_season, today
-from handlers.plan_menu import missed_deadline
-from handlers.plan_notify import tell_member
+from handlers.plans.common import own_plan_season, today
+from handlers.plans.menu import missed_deadline
+from handlers.plans.notify import tell_member
 from handlers.readers import reader_translator
 from storage import outbox
 from storage.members import get_member

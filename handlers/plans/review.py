@@ -15,7 +15,7 @@ from bot.fit import button_label
 from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse
 from handlers.drafts import draft_text
-from handlers.plan_common import (
+from handlers.plans.common import (
     RETURN_FLOW,
     commitment_status,
     may_review,
@@ -25,7 +25,7 @@ from handlers.plan_common import (
     refusal_text,
     tell,
 )
-from handlers.plan_notify import accepted_text, returned_text, tell_member
+from handlers.plans.notify import accepted_text, returned_text, tell_member
 from handlers.readers import split_message
 from handlers.typed_input import too_long_text
 from storage.flows import clear_flow, save_flow

@@ -13,7 +13,7 @@ from bot.access import Action, can, can_anywhere, paths_for
 from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, edit_text, refuse
-from handlers.plan_common import (
+from handlers.plans.common import (
     GRADE_NAMES,
     GRADES,
     SECTION_NAMES,
@@ -24,8 +24,8 @@ from handlers.plan_common import (
     season_at,
     tell,
 )
-from handlers.plan_notify import graded_text, tell_member
-from handlers.plan_review import reviewable_plan, send_plan_list
+from handlers.plans.notify import graded_text, tell_member
+from handlers.plans.review import reviewable_plan, send_plan_list
 from handlers.readers import split_message
 from handlers.residence_common import comment_text
 from storage.members import get_member

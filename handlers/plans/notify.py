@@ -8,7 +8,7 @@ from html import escape
 
 from bot.i18n import Translator
 from handlers.common import Context
-from handlers.plan_common import GRADE_NAMES
+from handlers.plans.common import GRADE_NAMES
 from handlers.readers import reader_translator
 from storage import outbox
 from storage.models import Member, TelegramAccount, YearlyPlan

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can_anywhere
 from bot.i18n import Translator
 from handlers.common import Context, ack, refuse
-from handlers.plan_common import GRADE_NAMES, season_at
+from handlers.plans.common import GRADE_NAMES, season_at
 from handlers.readers import split_message
 from storage.models import Grade, Unit
 from storage.plan_reports import PlanCounts, branch_counts

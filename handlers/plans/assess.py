@@ -14,7 +14,7 @@ from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_
 from handlers.common import Context, ack, callback_args, edit_text, refuse
 from handlers.drafts import saved_echo, with_cancel
-from handlers.plan_common import (
+from handlers.plans.common import (
     GRADE_NAMES,
     GRADES,
     NOTE_FLOW,
@@ -24,8 +24,8 @@ from handlers.plan_common import (
     tell,
     today,
 )
-from handlers.plan_notify import tell_committee
-from handlers.plan_record import assessment_paragraphs
+from handlers.plans.notify import tell_committee
+from handlers.plans.record import assessment_paragraphs
 from handlers.typed_input import too_long_text
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, YearlyPlan

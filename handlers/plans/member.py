@@ -14,7 +14,7 @@ from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_
 from handlers.common import Context, ack, callback_args, refuse
 from handlers.drafts import saved_echo, with_cancel
-from handlers.plan_common import (
+from handlers.plans.common import (
     FLOW,
     SECTION_BUTTONS,
     SECTION_NAMES,
@@ -29,7 +29,7 @@ from handlers.plan_common import (
     tell,
     today,
 )
-from handlers.plan_notify import tell_committee
+from handlers.plans.notify import tell_committee
 from handlers.readers import split_message
 from handlers.typed_input import too_long_text
 from storage.flows import clear_flow, save_flow
