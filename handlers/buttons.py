@@ -131,8 +131,13 @@ class ButtonKind(Generic[T]):
 
     @property
     def pattern(self) -> str:
-        """The CallbackQueryHandler pattern: the prefix, then nothing or the fields."""
-        return rf"^{self.prefix}$" if not self.fields else rf"^{self.prefix}:"
+        """The CallbackQueryHandler pattern: the prefix, then nothing or the fields (either,
+        when every field may be left off: `plrec` and `plrec:3`)."""
+        if not self.fields:
+            return rf"^{self.prefix}$"
+        if all(f.optional for f in self.fields):
+            return rf"^{self.prefix}(:|$)"
+        return rf"^{self.prefix}:"
 
     def data(self, value: T | None = None) -> str:
         """The callback_data of a button carrying `value`."""

@@ -9,12 +9,7 @@ means moving its entry into its package and its buttons to the codec (handlers/b
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.i18n import N_
-from bot.settings import Settings
 from handlers import bulk_send, probation, transfers
 from handlers.drafts import REACHES_OTHERS, Draft
 from handlers.feature import Feature
@@ -34,14 +29,7 @@ from handlers.members import member_handlers, show_branch_members
 from handlers.menu import NOT_LINKED, show_help
 from handlers.notices.feature import FEATURE as NOTICES
 from handlers.onboarding import on_typed_before_link, onboarding_handlers
-from handlers.plans.assess import on_note_input, plan_assess_handlers
-from handlers.plans.member import on_plan_input, plan_member_handlers
-from handlers.plans.menu import plan_menu_handlers, show_plan
-from handlers.plans.overview import plan_overview_handlers
-from handlers.plans.record import plan_record_handlers
-from handlers.plans.reminders import remind_missing_plans
-from handlers.plans.reopen import plan_reopen_handlers
-from handlers.plans.review import comment_problem, on_return_input, plan_review_handlers
+from handlers.plans.feature import FEATURE as PLANS
 from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
 from handlers.residence import on_activity_input, residence_handlers, show_residence
@@ -66,27 +54,14 @@ from handlers.survey_answer import on_answer_input, survey_answer_handlers
 from handlers.survey_create import BUTTON_STEPS, on_new_input, survey_create_handlers
 from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
 from handlers.survey_menu import show_surveys, survey_menu_handlers
-from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
-from storage.plan_schedule import schedule_reminders
 from storage.probation import KIND as PROBATION_JOB
 from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 
 # The survey wizard's own buttons: its steps' prefixes and the file/start/cancel ones.
 SURVEY_NEW_BUTTONS = rf"^(svfile$|svnew$|swa:|swgo$|swx$|({'|'.join(BUTTON_STEPS)})(:|$))"
 
-MEETINGS, RESIDENCE, PLAN = N_("📅 Meetings"), N_("🏠 Residence ties"), N_("📝 Yearly plan")
+MEETINGS, RESIDENCE = N_("📅 Meetings"), N_("🏠 Residence ties")
 SURVEYS, MEMBERS = N_("🗳 Surveys"), N_("👥 Branch members")
-
-
-async def book_plan_reminders(session: AsyncSession, settings: Settings, now: datetime) -> None:
-    """Reminder jobs for the seasons as they are now (the defaults may have changed)."""
-    await schedule_reminders(
-        session,
-        settings.plan_season_defaults(),
-        tz=settings.tz,
-        hour=settings.plan_reminder_hour,
-        now=now,
-    )
 
 
 ONBOARDING = Feature("onboarding", onboarding_handlers, menu={NOT_LINKED: on_typed_before_link})
@@ -208,43 +183,6 @@ RESIDENCE_FEATURE = Feature(
     },
     jobs={COMMENT_WINDOW_JOB: ask_for_comments},
     bookings=(book_comment_window,),
-)
-PLANS = Feature(
-    "plans",
-    lambda: [
-        *plan_menu_handlers(),
-        *plan_reopen_handlers(),
-        *plan_member_handlers(),
-        *plan_review_handlers(),
-        *plan_assess_handlers(),
-        *plan_record_handlers(),
-        *plan_overview_handlers(),
-    ],
-    menu={"plan": show_plan},
-    flows={
-        "plan": Draft(
-            on_plan_input,
-            N_("your yearly plan"),
-            PLAN,
-            buttons=r"^pl(commit$|edit:|fill$|skip$|submit$|view$)",
-        ),
-        "plan_note": Draft(
-            on_note_input,
-            N_("a note on your self-assessment"),
-            PLAN,
-            buttons=r"^pl(nonote$|prop:|propy:|res:|sa$)",
-        ),
-        "plan_return": Draft(
-            on_return_input,
-            N_("the comment returning a plan"),
-            PLAN,
-            REACHES_OTHERS,
-            comment_problem,
-            buttons=r"^pl(ok:|q$|r:|ret:|retx$)",
-        ),
-    },
-    jobs={KIND_PLAN_REMINDER: remind_missing_plans},
-    bookings=(book_plan_reminders,),
 )
 REPORTS = Feature("reports", report_handlers, menu={"reports": show_reports})
 SCORECARD = Feature("scorecard", scorecard_handlers)

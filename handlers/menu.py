@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 from bot.access import Action, Actor, can, can_anywhere
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from handlers.common import Context
-from handlers.plans.common import own_plan_season
+from handlers.shared.plan_seasons import own_plan_season
 from storage.plan_seasons import Season
 
 Show = Callable[[Update, Context], Awaitable[None]]

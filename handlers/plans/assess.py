@@ -3,46 +3,32 @@ done or not done with a note, then a proposed grade; every answer is stored at o
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from html import escape
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import Action, can
-from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse
 from handlers.drafts import saved_echo, with_cancel
-from handlers.plans.common import (
-    GRADE_NAMES,
-    GRADES,
-    NOTE_FLOW,
-    SECTION_NAMES,
-    own_season,
-    refusal_text,
-    tell,
-    today,
-)
-from handlers.plans.notify import tell_committee
+from handlers.plans import actions, buttons
+from handlers.plans.actions import NotAllowed, Refused
+from handlers.plans.buttons import GoalMark, GradeRef
+from handlers.plans.common import GRADES, SECTION_NAMES, refused_text, tell
+from handlers.plans.draft import NOTE_FLOW, NoteDraft, save_draft
 from handlers.plans.record import assessment_paragraphs
+from handlers.shared.plan_words import GRADE_NAMES
 from handlers.typed_input import too_long_text
-from storage.flows import clear_flow, save_flow
+from handlers.usecase import env_of
+from storage.flows import clear_flow
 from storage.models import FlowState, YearlyPlan
-from storage.plans import (
-    SECTIONS,
-    GoalResult,
-    PlanError,
-    assessment_refusal,
-    get_plan,
-    goals,
-    next_unassessed_goal,
-    set_goal_result,
-    submit_assessment,
-)
+from storage.plans import SECTIONS, GoalResult, goals, next_unassessed_goal
 from storage.text import TextTooLong, clean_text
 
-Button, Markup = InlineKeyboardButton, InlineKeyboardMarkup
+Markup = InlineKeyboardMarkup
 RESULTS = tuple(GoalResult)  # a button carries the result's index
 RESULT_NAMES = {
     GoalResult.DONE: N_("✅ Done"),
@@ -51,21 +37,29 @@ RESULT_NAMES = {
 }
 
 
+REFUSED = "plan_assess_not_member"  # the presser may not assess a plan (not an active member)
+
+
+async def _assessing(
+    update: Update, context: Context, assess: Awaitable[YearlyPlan]
+) -> YearlyPlan | None:
+    """What a use case on the actor's own self-assessment gave; else they are told why not."""
+    try:
+        return await assess
+    except NotAllowed:
+        await refuse(update, context, REFUSED)
+    except Refused as refused:
+        await tell(update, context, refused_text(refused, context._))
+    return None
+
+
 async def _own_assessable_plan(update: Update, context: Context) -> YearlyPlan | None:
     """The actor's own accepted plan while the self-assessment is open; else why not."""
-    if not can(context.actor, Action.USE_MENU) or context.actor.member_id is None:
-        await refuse(update, context, "plan_assess_not_member")
-        return None
-    season = await own_season(context)
-    plan = await get_plan(context.db, context.actor.member_id, season.year)
-    refusal = assessment_refusal(plan, season, today(context))
-    if refusal is not None:
-        await tell(update, context, refusal_text(refusal, season, context._))
-        return None
-    return plan
+    find = actions.plan_to_assess(context.db, context.actor, env_of(context))
+    return await _assessing(update, context, find)
 
 
-async def on_start(update: Update, context: Context) -> None:
+async def on_start(update: Update, context: Context, _pressed: object) -> None:
     """The member continues their self-assessment where they were."""
     plan = await _own_assessable_plan(update, context)
     if plan is None or update.callback_query is None:
@@ -84,7 +78,7 @@ async def _continue(update: Update, context: Context, plan: YearlyPlan) -> None:
         await _ask_result(update, context, plan, key)
         return
     rows = [
-        [Button(_(GRADE_NAMES[grade]), callback_data=f"plprop:{i}")]
+        [buttons.PROPOSE.button(_(GRADE_NAMES[grade]), GradeRef(i))]
         for i, grade in enumerate(GRADES)
     ]
     await chat.send_message(
@@ -109,7 +103,7 @@ async def _ask_result(update: Update, context: Context, plan: YearlyPlan, key: s
     index = SECTIONS.index(key)
     # One to a row: three side by side are cut on a phone.
     rows = [
-        [Button(_(RESULT_NAMES[result]), callback_data=f"plres:{index}:{i}")]
+        [buttons.RESULT_OF.button(_(RESULT_NAMES[result]), GoalMark(index, i))]
         for i, result in enumerate(RESULTS)
     ]
     await chat.send_message(
@@ -117,27 +111,27 @@ async def _ask_result(update: Update, context: Context, plan: YearlyPlan, key: s
     )
 
 
-async def on_result(update: Update, context: Context) -> None:
+async def on_result(update: Update, context: Context, pressed: GoalMark) -> None:
     """The member's mark on one goal is stored; they are asked for a note on it."""
     _ = context._
     query, chat = update.callback_query, update.effective_chat
-    args = callback_args(query, 2, len(SECTIONS) - 1) if query else None
-    if query is None or chat is None or args is None or args[1] >= len(RESULTS):
+    if query is None or chat is None:
         await refuse(update, context, "plan_result")
         return
-    plan = await _own_assessable_plan(update, context)
-    if plan is None:
+    if await _own_assessable_plan(update, context) is None:
         return
-    key = SECTIONS[args[0]]
+    key = SECTIONS[pressed.section]
+    mark = actions.mark_goal(
+        context.db, context.actor, key, RESULTS[pressed.result], env_of(context)
+    )
     try:
-        set_goal_result(plan, key, RESULTS[args[1]])
-    except PlanError:
+        await mark
+    except (NotAllowed, Refused):  # checked just above: the section is not one of its goals
         await refuse(update, context, "plan_result_section")
         return
     await ack(query)
-    data = {"key": key}
-    await save_flow(context.db, context.actor.telegram_id, NOTE_FLOW, "note", data, context.now())
-    skip = Button(_("⏭ No note"), callback_data="plnonote")
+    await save_draft(context.db, context.actor.telegram_id, NoteDraft(key), context.now())
+    skip = buttons.NO_NOTE.button(_("⏭ No note"))
     await chat.send_message(
         _(
             "Add a short note on this goal (up to {limit} characters), or press No note.",
@@ -157,25 +151,25 @@ async def on_note_input(update: Update, context: Context, state: FlowState) -> N
     if plan is None:
         await clear_flow(context.db, state.user_id, state.flow)
         return
-    key = str(state.data.get("key"))
+    key = NoteDraft.load(state.data).key
     try:
         note = clean_text(message.text or "", context.settings.plan_note_limit)
     except TextTooLong as error:
         await message.reply_text(too_long_text(_, N_("The note"), error.length, error.limit))
         return
-    mark = plan.assessment.get(key)
-    if mark is None:
+    noted = actions.note_goal(context.db, context.actor, key, note, env_of(context))
+    plan, stored = await noted
+    if not stored:  # the goal is not marked: nothing to note, the next one
         await clear_flow(context.db, state.user_id, state.flow)
         await _continue(update, context, plan)
         return
-    set_goal_result(plan, key, GoalResult(mark["result"]), note)
     await clear_flow(context.db, state.user_id, state.flow)
     if note:
         await message.reply_text(saved_echo(_, _("the note"), note), parse_mode=ParseMode.HTML)
     await _continue(update, context, plan)
 
 
-async def on_no_note(update: Update, context: Context) -> None:
+async def on_no_note(update: Update, context: Context, _pressed: object) -> None:
     """No note on this goal: the next one."""
     plan = await _own_assessable_plan(update, context)
     if plan is None or update.callback_query is None:
@@ -185,67 +179,59 @@ async def on_no_note(update: Update, context: Context) -> None:
     await _continue(update, context, plan)
 
 
-async def on_propose(update: Update, context: Context) -> None:
+async def on_propose(update: Update, context: Context, pressed: GradeRef) -> None:
     """The member picked a grade: they see their whole self-assessment with it, to send or
     to choose again (sending is final)."""
     _ = context._
     query = update.callback_query
-    args = callback_args(query, 1, len(GRADES) - 1) if query else None
-    if query is None or args is None:
+    if query is None:
         await refuse(update, context, "plan_propose")
         return
     plan = await _own_assessable_plan(update, context)
     if plan is None:
         return
     await ack(query)
-    grade = _(GRADE_NAMES[GRADES[args[0]]])
+    grade = _(GRADE_NAMES[GRADES[pressed.grade]])
     lines = [
         *assessment_paragraphs(plan, _),
         _("Proposed grade: {grade}", grade=grade),
         _("Send this self-assessment to the committee? It cannot be changed afterwards."),
     ]
-    buttons = [
-        [Button(_("📤 Send to the committee"), callback_data=f"plpropy:{args[0]}")],
-        [Button(_("↩️ Choose again"), callback_data="plsa")],
+    rows = [
+        [buttons.PROPOSE_SEND.button(_("📤 Send to the committee"), pressed)],
+        [buttons.ASSESS.button(_("↩️ Choose again"))],
     ]
-    await edit_text(
-        query, "\n\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=Markup(buttons)
-    )
+    await edit_text(query, "\n\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=Markup(rows))
 
 
-async def on_propose_confirmed(update: Update, context: Context) -> None:
+async def on_propose_confirmed(update: Update, context: Context, pressed: GradeRef) -> None:
     """The member confirms the grade: the self-assessment goes to the committee."""
     _ = context._
-    query, chat = update.callback_query, update.effective_chat
-    args = callback_args(query, 1, len(GRADES) - 1) if query else None
-    if query is None or chat is None or args is None:
+    query, chat, member = update.callback_query, update.effective_chat, context.member
+    if query is None or chat is None:
         await refuse(update, context, "plan_propose")
         return
-    plan = await _own_assessable_plan(update, context)
-    if plan is None:
+    if member is None:
+        await refuse(update, context, REFUSED)
         return
-    try:
-        await submit_assessment(context.db, plan, GRADES[args[0]], context.now())
-    except PlanError as error:
-        await tell(update, context, refusal_text(error.code, None, _))
+    grade = GRADES[pressed.grade]
+    send = actions.submit_self_assessment(context.db, context.actor, member, grade, env_of(context))
+    if await _assessing(update, context, send) is None:
         return
     await ack(query)
-    await tell_committee(context, plan, "assessed")
-    wake_sender_after_commit(context.bot_data)
     await chat.send_message(
         _(
             "📋 Your self-assessment was submitted with the proposed grade: {grade}. The "
             "committee will record the final grade.",
-            grade=_(GRADE_NAMES[GRADES[args[0]]]),
+            grade=_(GRADE_NAMES[grade]),
         )
     )
 
 
-def plan_assess_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_start, pattern=r"^plsa$"),
-        CallbackQueryHandler(on_result, pattern=r"^plres:"),
-        CallbackQueryHandler(on_no_note, pattern=r"^plnonote$"),
-        CallbackQueryHandler(on_propose, pattern=r"^plprop:"),
-        CallbackQueryHandler(on_propose_confirmed, pattern=r"^plpropy:"),
-    ]
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.ASSESS.route(on_start, REFUSED),
+    buttons.RESULT_OF.route(on_result, "plan_result"),
+    buttons.NO_NOTE.route(on_no_note, REFUSED),
+    buttons.PROPOSE.route(on_propose, "plan_propose"),
+    buttons.PROPOSE_SEND.route(on_propose_confirmed, "plan_propose"),
+)

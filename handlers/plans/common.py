@@ -1,24 +1,20 @@
-"""What the yearly plan handlers share: section and grade names, the season that applies,
-the plan and the year record as the reader sees them, and the reasons for a refusal."""
+"""What the yearly plan handlers share: section names, the plan and the year record as the
+reader sees them, and the reasons for a refusal. (The status and grade names are in
+handlers.shared.plan_words, the season that applies in handlers.shared.plan_seasons.)"""
 
 from __future__ import annotations
 
-from datetime import date
 from html import escape
 
 from telegram import Update
 
-from bot.access import Action, Actor, can
 from bot.i18n import N_, Translator
-from bot.settings import Settings
 from handlers.common import Context, ack
-from storage.models import Grade, Member, PlanStatus, YearlyPlan
-from storage.plan_seasons import Season, SeasonDefaults, current_season, planning_season
+from handlers.plans.actions import Refused
+from handlers.shared.plan_words import GRADE_NAMES, STATUS_NAMES
+from storage.models import Grade, Member, YearlyPlan
+from storage.plan_seasons import Season
 from storage.plans import SECTIONS, next_empty_section
-
-FLOW = "plan"  # the member writing a section: data {"key": ..., "then": "next" | "review"}
-NOTE_FLOW = "plan_note"  # the member's note on one goal of the self-assessment
-RETURN_FLOW = "plan_return"  # a committee member's comment returning a plan
 
 SECTION_NAMES = {
     "ideology": N_("Political ideology and study"),
@@ -35,20 +31,7 @@ SECTION_BUTTONS = {
     "residence": N_("✏️ Where I live"),
     "other": N_("✏️ Other"),
 }
-GRADE_NAMES = {
-    Grade.EXCELLENT: N_("Excellently completed duties"),
-    Grade.GOOD: N_("Well completed duties"),
-    Grade.COMPLETED: N_("Completed duties"),
-    Grade.NOT_COMPLETED: N_("Did not complete duties"),
-}
 GRADES = tuple(Grade)  # a button carries the grade's index
-STATUS_NAMES = {
-    None: N_("not started"),
-    PlanStatus.DRAFT: N_("draft, not submitted yet"),
-    PlanStatus.SUBMITTED: N_("submitted, awaiting the committee"),
-    PlanStatus.RETURNED: N_("returned by the committee for revision"),
-    PlanStatus.ACCEPTED: N_("accepted by the committee"),
-}
 REFUSALS = {
     "accepted": N_("The committee has accepted this plan; it can no longer be changed."),
     "not_open": N_("Plans for {year} can be written from {date}."),
@@ -77,40 +60,6 @@ DEFAULT_COMMITMENT = N_(
 )
 
 
-def season_defaults(settings: Settings) -> SeasonDefaults:
-    return settings.plan_season_defaults()
-
-
-def today(context: Context) -> date:
-    """The local date: deadlines are days in the branch's time zone."""
-    return context.today()
-
-
-async def own_season(context: Context) -> Season:
-    """The season the actor's own branch is in now (last year's while its self-assessment
-    runs into January)."""
-    return await season_at(context, context.actor.branch_path)
-
-
-async def own_plan_season(context: Context) -> Season:
-    """The season whose plan the actor writes now: next year's once it has opened."""
-    return await plan_season_at(context, context.actor.branch_path)
-
-
-async def plan_season_at(context: Context, unit_path: str | None) -> Season:
-    """The season whose plans are written and reviewed now in the unit."""
-    return await planning_season(
-        context.db, unit_path or "/", today(context), season_defaults(context.settings)
-    )
-
-
-async def season_at(context: Context, unit_path: str | None) -> Season:
-    """The season the unit is in today: the year plans, lists and figures are about."""
-    return await current_season(
-        context.db, unit_path or "/", today(context), season_defaults(context.settings)
-    )
-
-
 def commitment_for(season: Season, _: Translator) -> str:
     """The organisation's commitment in the reader's language, else in the one it wrote, else
     the default."""
@@ -133,18 +82,18 @@ def refusal_text(code: str, season: Season | None, _: Translator, **values: obje
     return _(msgid, **{**dates, **values}) if dates or values else _(msgid)
 
 
+def refused_text(refused: Refused, _: Translator) -> str:
+    """A use case's refusal in the reader's language, naming the sections or the grade."""
+    values: dict[str, object] = {}
+    if refused.missing:
+        values["sections"] = section_list(list(refused.missing), _)
+    if refused.grade is not None:
+        values["grade"] = _(GRADE_NAMES[refused.grade])
+    return refusal_text(refused.code, refused.season, _, **values)
+
+
 def section_list(keys: list[str], _: Translator) -> str:
     return ", ".join(_(SECTION_NAMES[key]) for key in keys)
-
-
-def may_review(actor: Actor, plan: YearlyPlan | None, action: Action) -> bool:
-    """Committee actions on a plan are decided on its member's branch; nobody reviews or
-    grades their own plan (a committee above, or a colleague, does)."""
-    return (
-        plan is not None
-        and plan.member_id != actor.member_id
-        and can(actor, action, plan.member.branch.path)
-    )
 
 
 def plan_body(plan: YearlyPlan, _: Translator) -> list[str]:

@@ -3,73 +3,72 @@ loses nothing), accept the commitment, review, submit; revise it until it is acc
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import Action, can
-from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_
-from handlers.common import Context, ack, callback_args, refuse
+from handlers.buttons import Route
+from handlers.common import Context, ack, refuse
 from handlers.drafts import saved_echo, with_cancel
+from handlers.plans import actions, buttons
+from handlers.plans.actions import NotAllowed, Refused, Writable
+from handlers.plans.buttons import SectionRef
 from handlers.plans.common import (
-    FLOW,
     SECTION_BUTTONS,
     SECTION_NAMES,
     commitment_for,
     commitment_status,
-    own_plan_season,
     plan_body,
     plan_complete,
     plan_heading,
-    refusal_text,
-    section_list,
+    refused_text,
     tell,
-    today,
 )
-from handlers.plans.notify import tell_committee
+from handlers.plans.draft import FLOW, PlanDraft, Then, save_draft
 from handlers.readers import split_message
+from handlers.shared.plan_seasons import own_plan_season, today
 from handlers.typed_input import too_long_text
-from storage.flows import clear_flow, save_flow
+from handlers.usecase import env_of
+from storage.flows import clear_flow
 from storage.models import FlowState, PlanStatus, YearlyPlan
 from storage.plan_seasons import Season
-from storage.plans import (
-    OPTIONAL_SECTIONS,
-    SECTIONS,
-    PlanError,
-    accept_commitment,
-    edit_refusal,
-    get_plan,
-    missing_sections,
-    next_empty_section,
-    plan_to_edit,
-    save_section,
-    submit_plan,
-)
+from storage.plans import OPTIONAL_SECTIONS, SECTIONS, edit_refusal, get_plan, next_empty_section
 from storage.text import TextTooLong, clean_text
 
 Markup = InlineKeyboardMarkup
 Button = InlineKeyboardButton
 
 
+REFUSED = "plan_not_member"  # the presser may not write a plan (not an active member)
+
+
+async def _writing(update: Update, context: Context, write: Awaitable[Writable]) -> Writable | None:
+    """What a use case on the actor's own plan gave; else they are told why not (the polite
+    refusal when they may not write a plan, the reason when the plan cannot change now)."""
+    try:
+        found = await write
+    except NotAllowed:
+        await refuse(update, context, REFUSED)
+        return None
+    except Refused as refused:
+        await tell(update, context, refused_text(refused, context._))
+        return None
+    return found
+
+
 async def _editable_plan(update: Update, context: Context) -> tuple[YearlyPlan, Season] | None:
     """The actor's own plan when they may change it now; else they are told why not."""
-    if not can(context.actor, Action.USE_MENU) or context.actor.member_id is None:
-        await refuse(update, context, "plan_not_member")
-        return None
-    season = await own_plan_season(context)
-    plan = await get_plan(context.db, context.actor.member_id, season.year)
-    refusal = edit_refusal(plan, season, today(context))
-    if refusal is not None:
-        await tell(update, context, refusal_text(refusal, season, context._))
-        return None
-    plan = plan or await plan_to_edit(context.db, context.actor.member_id, season.year)
-    return plan, season
+    found = await _writing(
+        update, context, actions.plan_to_write(context.db, context.actor, env_of(context))
+    )
+    return (found.plan, found.season) if found is not None else None
 
 
-async def on_fill(update: Update, context: Context) -> None:
+async def on_fill(update: Update, context: Context, _pressed: object) -> None:
     """The member continues where they were: the next empty section, the commitment, or the
     whole plan to review."""
     found = await _editable_plan(update, context)
@@ -92,14 +91,14 @@ async def _continue(update: Update, context: Context, plan: YearlyPlan, season: 
 
 
 async def _ask_section(
-    update: Update, context: Context, plan: YearlyPlan, key: str, then: str
+    update: Update, context: Context, plan: YearlyPlan, key: str, then: Then
 ) -> None:
     _ = context._
     chat = update.effective_chat
     if chat is None:
         return
-    data = {"key": key, "then": then}
-    await save_flow(context.db, context.actor.telegram_id, FLOW, "section", data, context.now())
+    draft = PlanDraft(key, then)
+    await save_draft(context.db, context.actor.telegram_id, draft, context.now())
     lines = [
         _(
             "<b>Part {number}/{total}: {name}</b>\nSend your goals and measures for this part "
@@ -112,12 +111,12 @@ async def _ask_section(
     ]
     if plan.sections.get(key):
         lines.append(_("Now written:\n{text}", text=escape(plan.sections[key])))
-    buttons = []
+    rows = []
     if key in OPTIONAL_SECTIONS:
-        buttons.append([Button(_("⏭ Nothing to add"), callback_data="plskip")])
+        rows.append([buttons.SKIP.button(_("⏭ Nothing to add"))])
     if then == "review":
-        buttons.append([Button(_("↩️ Back to my plan"), callback_data="plview")])
-    markup = with_cancel(_, buttons)
+        rows.append([buttons.VIEW.button(_("↩️ Back to my plan"))])
+    markup = with_cancel(_, rows)
     await chat.send_message("\n\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
@@ -127,14 +126,13 @@ async def on_plan_input(update: Update, context: Context, state: FlowState) -> N
     message = update.effective_message
     if message is None:
         return
-    if state.step != "section" or not message.text:
-        await _ask_again(update, context, state)
+    draft = PlanDraft.load(state.data)
+    if draft.key is None or not message.text:
+        await _ask_again(update, context, state, draft)
         return
-    found = await _editable_plan(update, context)
-    if found is None:
+    if await _editable_plan(update, context) is None:
         await clear_flow(context.db, state.user_id, state.flow)
         return
-    plan, season = found
     try:
         text = clean_text(message.text, context.settings.plan_section_limit)
     except TextTooLong as error:
@@ -145,15 +143,22 @@ async def on_plan_input(update: Update, context: Context, state: FlowState) -> N
     if not text:
         await message.reply_text(_("Please send the text asked for."))
         return
-    key = str(state.data.get("key"))
-    save_section(plan, key, text)
+    key = draft.key
+    found = await _writing(
+        update,
+        context,
+        actions.write_section(context.db, context.actor, key, text, env_of(context)),
+    )
+    if found is None:
+        return
+    plan, season = found.plan, found.season
     number = SECTIONS.index(key) + 1 if key in SECTIONS else 0
     echo = saved_echo(_, _("part {number}", number=number), text)
     await message.reply_text(echo, parse_mode=ParseMode.HTML)
-    await _after_section(update, context, plan, season, str(state.data.get("then")))
+    await _after_section(update, context, plan, season, draft.then)
 
 
-async def _ask_again(update: Update, context: Context, state: FlowState) -> None:
+async def _ask_again(update: Update, context: Context, state: FlowState, draft: PlanDraft) -> None:
     """Something the step cannot take (a photo, or text where a button is awaited): its
     question again, with its buttons below."""
     _ = context._
@@ -163,10 +168,9 @@ async def _ask_again(update: Update, context: Context, state: FlowState) -> None
         await clear_flow(context.db, state.user_id, state.flow)
         return
     plan, season = found
-    if state.step == "section":
+    if draft.key is not None:
         await message.reply_text(_("Please send this part as a text."))
-        key, then = str(state.data.get("key")), str(state.data.get("then"))
-        await _ask_section(update, context, plan, key, then)
+        await _ask_section(update, context, plan, draft.key, draft.then)
     else:
         await message.reply_text(_("Please answer with the buttons below."))
         await _show_commitment(update, context, season)
@@ -182,17 +186,14 @@ async def _after_section(
         await _continue(update, context, plan, season)
 
 
-async def on_skip(update: Update, context: Context) -> None:
+async def on_skip(update: Update, context: Context, _pressed: object) -> None:
     """The member has nothing to add in an optional section and goes on."""
-    found = await _editable_plan(update, context)
+    skip = actions.skip_section(context.db, context.actor, env_of(context))
+    found = await _writing(update, context, skip)
     if found is None or update.callback_query is None:
         return
     await ack(update.callback_query)
-    plan, season = found
-    key = next((k for k in SECTIONS if k in OPTIONAL_SECTIONS and k not in plan.sections), None)
-    if key is not None:
-        save_section(plan, key, "")
-    await _continue(update, context, plan, season)
+    await _continue(update, context, found.plan, found.season)
 
 
 async def _show_commitment(update: Update, context: Context, season: Season) -> None:
@@ -200,34 +201,32 @@ async def _show_commitment(update: Update, context: Context, season: Season) -> 
     chat = update.effective_chat
     if chat is None:
         return
-    await save_flow(context.db, context.actor.telegram_id, FLOW, "commitment", {}, context.now())
+    await save_draft(context.db, context.actor.telegram_id, PlanDraft(), context.now())
     text = _(
         "<b>Commitment</b>\n\n{text}\n\nPlease read it, then press the button to accept it.",
         text=escape(commitment_for(season, _)),
     )
-    button = Button(_("✅ I accept the commitment"), callback_data="plcommit")
+    button = buttons.COMMIT.button(_("✅ I accept the commitment"))
     await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=Markup([[button]]))
 
 
-async def on_commit(update: Update, context: Context) -> None:
+async def on_commit(update: Update, context: Context, _pressed: object) -> None:
     """The member accepts the commitment (the text they read is kept) and sees the plan."""
     _ = context._
     found = await _editable_plan(update, context)
     if found is None or update.callback_query is None:
         return
-    plan, season = found
-    missing = missing_sections(plan)
-    if missing:
-        text = refusal_text("incomplete", season, _, sections=section_list(missing, _))
-        await tell(update, context, text)
+    commitment = commitment_for(found[1], _)
+    commit = actions.commit_to_plan(context.db, context.actor, commitment, env_of(context))
+    committed = await _writing(update, context, commit)
+    if committed is None:
         return
     await ack(update.callback_query)
-    accept_commitment(plan, commitment_for(season, _), context.now())
     await clear_flow(context.db, context.actor.telegram_id, FLOW)
-    await _show_review(update, context, plan, season)
+    await _show_review(update, context, committed.plan, committed.season)
 
 
-async def on_view(update: Update, context: Context) -> None:
+async def on_view(update: Update, context: Context, _pressed: object) -> None:
     """The member reads their whole plan, with buttons to change a section or submit it."""
     query = update.callback_query
     if query is None or context.actor.member_id is None or not context.actor.is_member:
@@ -265,11 +264,11 @@ async def _review_actions(
     if chat is None or edit_refusal(plan, season, today(context)) is not None:
         return
     rows = [
-        [Button(_(SECTION_BUTTONS[key]), callback_data=f"pledit:{i}")]
+        [buttons.EDIT.button(_(SECTION_BUTTONS[key]), SectionRef(i))]
         for i, key in enumerate(SECTIONS)
     ]
     if plan.status in (PlanStatus.DRAFT, PlanStatus.RETURNED) and plan_complete(plan):
-        rows.insert(0, [Button(_("📤 Submit to the committee"), callback_data="plsubmit")])
+        rows.insert(0, [buttons.SUBMIT.button(_("📤 Submit to the committee"))])
         text = _("Check your plan, change a part if needed, then submit it.")
     elif plan.status == PlanStatus.SUBMITTED:
         text = _(
@@ -281,38 +280,33 @@ async def _review_actions(
     await chat.send_message(text, reply_markup=Markup(rows))
 
 
-async def on_edit(update: Update, context: Context) -> None:
+async def on_edit(update: Update, context: Context, pressed: SectionRef) -> None:
     """The member is asked for the new text of one section of their plan."""
     query = update.callback_query
-    args = callback_args(query, 1, len(SECTIONS) - 1) if query else None
-    if query is None or args is None:
+    if query is None:
         await refuse(update, context, "plan_edit")
         return
     found = await _editable_plan(update, context)
     if found is None:
         return
     await ack(query)
-    await _ask_section(update, context, found[0], SECTIONS[args[0]], "review")
+    await _ask_section(update, context, found[0], SECTIONS[pressed.section], "review")
 
 
-async def on_submit(update: Update, context: Context) -> None:
+async def on_submit(update: Update, context: Context, _pressed: object) -> None:
     """The member submits their plan; the branch committee is told; the member sees when."""
     _ = context._
-    query = update.callback_query
-    found = await _editable_plan(update, context)
-    if found is None or query is None:
+    query, member = update.callback_query, context.member
+    if query is None or member is None:
+        await refuse(update, context, REFUSED)
         return
-    plan, season = found
-    try:
-        await submit_plan(context.db, plan, context.now())
-    except PlanError as error:
-        missing = section_list(missing_sections(plan), _)
-        await tell(update, context, refusal_text(error.code, season, _, sections=missing))
+    submit = actions.submit_own_plan(context.db, context.actor, member, env_of(context))
+    found = await _writing(update, context, submit)
+    if found is None:
         return
+    plan = found.plan
     await ack(query)
     await clear_flow(context.db, context.actor.telegram_id, FLOW)
-    await tell_committee(context, plan, "submitted")
-    wake_sender_after_commit(context.bot_data)
     if update.effective_chat is not None:
         await update.effective_chat.send_message(
             _(
@@ -324,12 +318,11 @@ async def on_submit(update: Update, context: Context) -> None:
         )
 
 
-def plan_member_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_fill, pattern=r"^plfill$"),
-        CallbackQueryHandler(on_skip, pattern=r"^plskip$"),
-        CallbackQueryHandler(on_commit, pattern=r"^plcommit$"),
-        CallbackQueryHandler(on_view, pattern=r"^plview$"),
-        CallbackQueryHandler(on_edit, pattern=r"^pledit:"),
-        CallbackQueryHandler(on_submit, pattern=r"^plsubmit$"),
-    ]
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.FILL.route(on_fill, REFUSED),
+    buttons.SKIP.route(on_skip, REFUSED),
+    buttons.COMMIT.route(on_commit, REFUSED),
+    buttons.VIEW.route(on_view, "plan_view"),
+    buttons.EDIT.route(on_edit, "plan_edit"),
+    buttons.SUBMIT.route(on_submit, REFUSED),
+)

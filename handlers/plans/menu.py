@@ -7,20 +7,17 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere
 from bot.i18n import Translator
+from handlers.buttons import Route
 from handlers.common import Context, ack, refuse
-from handlers.plans.common import (
-    GRADE_NAMES,
-    STATUS_NAMES,
-    own_plan_season,
-    own_season,
-    plan_complete,
-    refusal_text,
-    today,
-)
+from handlers.plans import buttons
+from handlers.plans.actions import missed_deadline
+from handlers.plans.buttons import RecordOf
+from handlers.plans.common import plan_complete, refusal_text
+from handlers.shared.plan_seasons import own_plan_season, own_season, today
+from handlers.shared.plan_words import GRADE_NAMES, STATUS_NAMES
 from storage.models import PlanStatus, YearlyPlan
 from storage.plan_seasons import Season
 from storage.plans import SECTIONS, assessment_refusal, edit_refusal, get_plan
@@ -56,11 +53,6 @@ async def show_plan(update: Update, context: Context) -> None:
     await chat.send_message("\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-def missed_deadline(plan: YearlyPlan | None, refusal: str | None) -> bool:
-    """The deadline passed and the plan was never handed in: only the committee can reopen."""
-    return refusal == "closed" and (plan is None or plan.status == PlanStatus.DRAFT)
-
-
 def _missed_text(season: Season, _: Translator) -> str:
     return _(
         "The deadline for plans of {year} was {date} and your plan was not handed in. Ask "
@@ -78,7 +70,7 @@ async def _menu_rows(
     rows = []
     editable = refusal is None
     if missed_deadline(plan, refusal):
-        rows.append([Button(_("🙋 Ask to reopen my plan"), callback_data="plask")])
+        rows.append([buttons.ASK_REOPEN.button(_("🙋 Ask to reopen my plan"))])
     elif editable and (plan is None or not plan_complete(plan)):
         written = len([k for k in SECTIONS if plan and k in plan.sections])
         label = (
@@ -86,9 +78,9 @@ async def _menu_rows(
             if written
             else _("✍️ Write my plan")
         )
-        rows.append([Button(label, callback_data="plfill")])
+        rows.append([buttons.FILL.button(label)])
     elif plan is not None:
-        rows.append([Button(_("👁 My plan"), callback_data="plview")])
+        rows.append([buttons.VIEW.button(_("👁 My plan"))])
     # The self-assessment is of the current year's plan, also while next year's is written.
     assessed = await own_season(context)
     assessed_plan = (
@@ -97,9 +89,9 @@ async def _menu_rows(
         else await get_plan(context.db, context.actor.member_id or 0, assessed.year)
     )
     if assessment_refusal(assessed_plan, assessed, today(context)) is None:
-        rows.append([Button(_("📋 Self-assessment"), callback_data="plsa")])
+        rows.append([buttons.ASSESS.button(_("📋 Self-assessment"))])
     if plan is not None:
-        rows.append([Button(_("📄 My year record"), callback_data="plrec")])
+        rows.append([buttons.RECORD.button(_("📄 My year record"), RecordOf())])
     rows += _committee_rows(context)
     return rows
 
@@ -108,15 +100,15 @@ def _committee_rows(context: Context) -> list[list[Button]]:
     _ = context._
     rows = []
     if can_anywhere(context.actor, Action.REVIEW_PLANS):
-        rows.append([Button(_("📥 Plans to review"), callback_data="plq")])
+        rows.append([buttons.REVIEW_LIST.button(_("📥 Plans to review"))])
     if can_anywhere(context.actor, Action.GRADE_MEMBERS):
-        rows.append([Button(_("🏅 Self-assessments to grade"), callback_data="plga")])
+        rows.append([buttons.GRADE_LIST.button(_("🏅 Self-assessments to grade"))])
     if can_anywhere(context.actor, Action.VIEW_REPORTS):
-        rows.append([Button(_("📊 Plan overview"), callback_data="plov")])
+        rows.append([buttons.OVERVIEW.button(_("📊 Plan overview"))])
     return rows
 
 
-async def on_menu(update: Update, context: Context) -> None:
+async def on_menu(update: Update, context: Context, _pressed: object) -> None:
     """The "My plan" button under a message from the committee: the same as the menu entry."""
     query = update.callback_query
     if query is None or not can(context.actor, Action.USE_MENU):
@@ -126,5 +118,4 @@ async def on_menu(update: Update, context: Context) -> None:
     await show_plan(update, context)
 
 
-def plan_menu_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [CallbackQueryHandler(on_menu, pattern=r"^plmenu$")]
+ROUTES: tuple[Route[None], ...] = (buttons.MENU.route(on_menu, "plan_menu"),)

@@ -7,13 +7,15 @@ from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere
 from bot.i18n import Translator
+from handlers.buttons import Route
 from handlers.common import Context, ack, refuse
-from handlers.plans.common import GRADE_NAMES, season_at
+from handlers.plans import buttons
 from handlers.readers import split_message
+from handlers.shared.plan_seasons import season_at
+from handlers.shared.plan_words import GRADE_NAMES
 from storage.models import Grade, Unit
 from storage.plan_reports import PlanCounts, branch_counts
 from storage.units import units_by_id
@@ -72,7 +74,7 @@ async def unit_overview(context: Context, unit: Unit, year: int) -> list[str]:
     return paragraphs
 
 
-async def on_overview(update: Update, context: Context) -> None:
+async def on_overview(update: Update, context: Context, _pressed: object) -> None:
     """The committee member sees the plan figures of every unit their roles cover."""
     _ = context._
     query, chat = update.callback_query, update.effective_chat
@@ -92,5 +94,4 @@ async def on_overview(update: Update, context: Context) -> None:
         await chat.send_message(text, parse_mode=ParseMode.HTML)
 
 
-def plan_overview_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [CallbackQueryHandler(on_overview, pattern=r"^plov$")]
+ROUTES: tuple[Route[None], ...] = (buttons.OVERVIEW.route(on_overview, "plan_overview"),)

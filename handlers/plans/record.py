@@ -4,33 +4,37 @@ grade together; the committee grades from it."""
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
-from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_, Translator
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse
+from handlers.plans import actions, buttons
+from handlers.plans.actions import NotAllowed, Refused
+from handlers.plans.buttons import PlanGrade, PlanRef, RecordOf
 from handlers.plans.common import (
-    GRADE_NAMES,
     GRADES,
     SECTION_NAMES,
     commitment_status,
     plan_body,
     plan_heading,
     refusal_text,
-    season_at,
+    refused_text,
     tell,
 )
-from handlers.plans.notify import graded_text, tell_member
-from handlers.plans.review import reviewable_plan, send_plan_list
+from handlers.plans.review import refused_for, reviewable_plan, send_plan_list
 from handlers.readers import split_message
 from handlers.residence_common import comment_text
+from handlers.shared.plan_seasons import season_at
+from handlers.shared.plan_words import GRADE_NAMES
+from handlers.usecase import env_of
 from storage.members import get_member
 from storage.models import Member, ResidenceComment, YearlyPlan
-from storage.plans import GoalResult, PlanError, get_plan, goals, plans_in, record_grade
+from storage.plans import GoalResult, get_plan, goals, plans_in
 from storage.residence_comments import comment_of
 
 RESULT_TEXT = {
@@ -91,31 +95,30 @@ def year_record(
     ]
 
 
-async def _record_target(update: Update, context: Context) -> Member | None:
+async def _record_target(update: Update, context: Context, pressed: RecordOf) -> Member | None:
     """Whose record: the actor's own (no argument), or a member the actor's committee role
     covers."""
     query = update.callback_query
     if query is None or not context.actor.is_member:
         return None
-    if query.data == "plrec":
+    if pressed.member_id is None:
         return context.member
-    args = callback_args(query, 1)
-    member = await get_member(context.db, args[0]) if args else None
+    member = await get_member(context.db, pressed.member_id)
     if member is None or not can(context.actor, Action.REVIEW_PLANS, member.branch.path):
         return None
     return member
 
 
-async def on_record(update: Update, context: Context) -> None:
+async def on_record(update: Update, context: Context, pressed: RecordOf) -> None:
     """The member (or their committee) reads the member's year record."""
     _ = context._
-    member = await _record_target(update, context)
+    member = await _record_target(update, context, pressed)
     chat = update.effective_chat
     if member is None or chat is None or update.callback_query is None:
         await refuse(update, context, "plan_record")
         return
     await ack(update.callback_query)
-    own = update.callback_query.data == "plrec"
+    own = pressed.member_id is None
     path = context.actor.branch_path if own else member.branch.path
     plan = await get_plan(context.db, member.id, (await season_at(context, path)).year)
     if plan is None:
@@ -126,7 +129,7 @@ async def on_record(update: Update, context: Context) -> None:
         await chat.send_message(text, parse_mode=ParseMode.HTML)
 
 
-async def on_grade_list(update: Update, context: Context) -> None:
+async def on_grade_list(update: Update, context: Context, _pressed: object) -> None:
     """The committee member sees the self-assessments awaiting a grade in their units."""
     _ = context._
     query = update.callback_query
@@ -140,13 +143,15 @@ async def on_grade_list(update: Update, context: Context) -> None:
         context.db, paths, None, awaiting="grade", reviewer_id=context.actor.member_id
     )
     heading = _("🏅 Self-assessments awaiting a grade ({count}):", count=len(plans))
-    await send_plan_list(update, plans, "plgr", heading, _("No self-assessments await a grade."))
+    await send_plan_list(
+        update, plans, buttons.GRADE_READ, heading, _("No self-assessments await a grade.")
+    )
 
 
-async def on_grade_read(update: Update, context: Context) -> None:
+async def on_grade_read(update: Update, context: Context, pressed: PlanRef) -> None:
     """The committee member reads the year record and picks the final grade."""
     _ = context._
-    plan = await reviewable_plan(update, context, Action.GRADE_MEMBERS)
+    plan = await reviewable_plan(update, context, Action.GRADE_MEMBERS, pressed.plan_id)
     chat = update.effective_chat
     if plan is None or chat is None or update.callback_query is None:
         return
@@ -162,22 +167,21 @@ async def on_grade_read(update: Update, context: Context) -> None:
 
 def _grade_choice(plan: YearlyPlan, _: Translator) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(_(GRADE_NAMES[g]), callback_data=f"plgd:{plan.id}:{i}")]
+        [buttons.GRADE_PICK.button(_(GRADE_NAMES[g]), PlanGrade(plan.id, i))]
         for i, g in enumerate(GRADES)
     ]
     return InlineKeyboardMarkup(rows)
 
 
-async def on_grade(update: Update, context: Context) -> None:
+async def on_grade(update: Update, context: Context, pressed: PlanGrade) -> None:
     """The committee member picked a grade: they see it next to the member's proposal, to
     record or to choose again (recording is final and tells the member)."""
     _ = context._
     query = update.callback_query
-    args = callback_args(query, 2) if query else None
-    if query is None or args is None or args[1] >= len(GRADES):
+    if query is None:
         await refuse(update, context, "plan_grade")
         return
-    plan = await reviewable_plan(update, context, Action.GRADE_MEMBERS, count=2)
+    plan = await reviewable_plan(update, context, Action.GRADE_MEMBERS, pressed.plan_id)
     if plan is None:
         return
     if plan.final_grade is not None or plan.assessed_at is None:  # a stale or early button
@@ -191,26 +195,20 @@ async def on_grade(update: Update, context: Context) -> None:
         "Final grade of {name}: <b>{grade}</b> (proposed by the member: {proposed}).\n"
         "Record it? The member is told, and it cannot be changed afterwards.",
         name=escape(plan.member.full_name),
-        grade=_(GRADE_NAMES[GRADES[args[1]]]),
+        grade=_(GRADE_NAMES[GRADES[pressed.grade]]),
         proposed=proposed,
     )
-    buttons = [
-        [
-            InlineKeyboardButton(
-                _("✅ Record the grade"), callback_data=f"plgdy:{plan.id}:{args[1]}"
-            )
-        ],
-        [InlineKeyboardButton(_("↩️ Choose again"), callback_data=f"plgb:{plan.id}")],
+    rows = [
+        [buttons.GRADE_RECORD.button(_("✅ Record the grade"), PlanGrade(plan.id, pressed.grade))],
+        [buttons.GRADE_AGAIN.button(_("↩️ Choose again"), PlanRef(plan.id))],
     ]
-    await edit_text(
-        query, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(buttons)
-    )
+    await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def on_grade_again(update: Update, context: Context) -> None:
+async def on_grade_again(update: Update, context: Context, pressed: PlanRef) -> None:
     """Back to the grade choice, nothing recorded."""
     _ = context._
-    plan = await reviewable_plan(update, context, Action.GRADE_MEMBERS)
+    plan = await reviewable_plan(update, context, Action.GRADE_MEMBERS, pressed.plan_id)
     if plan is None or update.callback_query is None:
         return
     await ack(update.callback_query)
@@ -218,42 +216,40 @@ async def on_grade_again(update: Update, context: Context) -> None:
     await edit_text(update.callback_query, text, reply_markup=_grade_choice(plan, _))
 
 
-async def on_grade_confirmed(update: Update, context: Context) -> None:
+async def on_grade_confirmed(update: Update, context: Context, pressed: PlanGrade) -> None:
     """The committee's final grade is recorded; the member is told."""
     _ = context._
     query = update.callback_query
-    args = callback_args(query, 2) if query else None
-    if query is None or args is None or args[1] >= len(GRADES):
+    if query is None:
         await refuse(update, context, "plan_grade")
         return
-    plan = await reviewable_plan(update, context, Action.GRADE_MEMBERS, count=2)
-    if plan is None:
-        return
+    grade = GRADES[pressed.grade]
+    record = actions.record_final_grade(
+        context.db, context.actor, pressed.plan_id, grade, env_of(context)
+    )
     try:
-        await record_grade(
-            context.db, plan, GRADES[args[1]], context.actor.member_id, context.now()
-        )
-    except PlanError as error:
-        given = {"grade": _(GRADE_NAMES[plan.final_grade])} if plan.final_grade else {}
-        await tell(update, context, refusal_text(error.code, None, _, **given))
+        plan = await record
+    except NotAllowed:
+        await refuse(update, context, refused_for(Action.GRADE_MEMBERS))
+        return
+    except Refused as refused:
+        await tell(update, context, refused_text(refused, _))
         return
     await ack(query)
-    await tell_member(context, plan.member, graded_text(plan))
-    wake_sender_after_commit(context.bot_data)
     text = _(
         "🏅 Grade recorded for {name}: {grade}.",
         name=escape(plan.member.full_name),
-        grade=_(GRADE_NAMES[GRADES[args[1]]]),
+        grade=_(GRADE_NAMES[grade]),
     )
     await edit_text(query, text, parse_mode=ParseMode.HTML)
 
 
-def plan_record_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_record, pattern=r"^plrec(:\d+)?$"),
-        CallbackQueryHandler(on_grade_list, pattern=r"^plga$"),
-        CallbackQueryHandler(on_grade_read, pattern=r"^plgr:"),
-        CallbackQueryHandler(on_grade, pattern=r"^plgd:"),
-        CallbackQueryHandler(on_grade_confirmed, pattern=r"^plgdy:"),
-        CallbackQueryHandler(on_grade_again, pattern=r"^plgb:"),
-    ]
+GRADE_REFUSED = refused_for(Action.GRADE_MEMBERS)
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.RECORD.route(on_record, "plan_record"),
+    buttons.GRADE_LIST.route(on_grade_list, "plan_grade_list"),
+    buttons.GRADE_READ.route(on_grade_read, GRADE_REFUSED),
+    buttons.GRADE_PICK.route(on_grade, "plan_grade"),
+    buttons.GRADE_RECORD.route(on_grade_confirmed, "plan_grade"),
+    buttons.GRADE_AGAIN.route(on_grade_again, GRADE_REFUSED),
+)

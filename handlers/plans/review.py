@@ -4,46 +4,42 @@ member hears of it. Every button names a plan, so each press checks the role aga
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
-from bot.delivery.sender import wake_sender_after_commit
 from bot.fit import button_label
 from bot.i18n import N_, Translator
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.buttons import ButtonKind, Route
+from handlers.common import Context, ack, edit_text, refuse
 from handlers.drafts import draft_text
+from handlers.plans import actions, buttons
+from handlers.plans.actions import NotAllowed, Refused, may_review
+from handlers.plans.buttons import PlanRead, PlanRef, RecordOf
 from handlers.plans.common import (
-    RETURN_FLOW,
     commitment_status,
-    may_review,
     plan_body,
     plan_heading,
-    plan_season_at,
     refusal_text,
+    refused_text,
     tell,
 )
-from handlers.plans.notify import accepted_text, returned_text, tell_member
+from handlers.plans.draft import RETURN_FLOW, ReturnDraft, save_draft
 from handlers.readers import split_message
+from handlers.shared.plan_seasons import plan_season_at
 from handlers.typed_input import too_long_text
-from storage.flows import clear_flow, save_flow
+from handlers.usecase import env_of
+from storage.flows import clear_flow
 from storage.models import FlowState, PlanRevision, PlanStatus, YearlyPlan
-from storage.plans import (
-    PlanError,
-    get_plan_with_member,
-    plan_version,
-    plans_in,
-    review_plan,
-    revisions,
-)
+from storage.plans import get_plan_with_member, plan_version, plans_in, revisions
 from storage.text import TextTooLong, clean_text
 
 Button = InlineKeyboardButton
 
 
-async def on_review_list(update: Update, context: Context) -> None:
+async def on_review_list(update: Update, context: Context, _pressed: object) -> None:
     """The committee member sees the plans awaiting review in their units, one button each."""
     _ = context._
     query = update.callback_query
@@ -62,14 +58,14 @@ async def on_review_list(update: Update, context: Context) -> None:
     await send_plan_list(
         update,
         plans,
-        "plr",
+        buttons.READ,
         _("📥 Plans awaiting review ({count}):", count=len(plans)),
         _("No plans are awaiting review."),
     )
 
 
 async def send_plan_list(
-    update: Update, plans: list[YearlyPlan], prefix: str, heading: str, empty: str
+    update: Update, plans: list[YearlyPlan], kind: ButtonKind[PlanRef], heading: str, empty: str
 ) -> None:
     chat = update.effective_chat
     if chat is None:
@@ -78,35 +74,35 @@ async def send_plan_list(
         await chat.send_message(empty)
         return
     rows = [
-        [
-            Button(
-                button_label(f"{p.member.full_name} · {p.member.branch.name}"),
-                callback_data=f"{prefix}:{p.id}",
-            )
-        ]
+        [kind.button(button_label(f"{p.member.full_name} · {p.member.branch.name}"), PlanRef(p.id))]
         for p in plans[:90]  # Telegram allows 100 buttons a message
     ]
     await chat.send_message(heading, reply_markup=InlineKeyboardMarkup(rows))
 
 
+def refused_for(action: Action) -> str:
+    """The refusal's reason when the presser may not act on the plan the button names."""
+    return f"plan_{action.value}"
+
+
+REVIEW_REFUSED = refused_for(Action.REVIEW_PLANS)
+
+
 async def reviewable_plan(
-    update: Update, context: Context, action: Action, count: int = 1
+    update: Update, context: Context, action: Action, plan_id: int
 ) -> YearlyPlan | None:
-    """The plan the button names first (of `count` numbers), if the presser holds a
-    committee role over its member."""
-    query = update.callback_query
-    args = callback_args(query, count) if query else None
-    plan = await get_plan_with_member(context.db, args[0]) if args else None
-    if plan is None or not may_review(context.actor, plan, action):
-        await refuse(update, context, f"plan_{action.value}")
+    """The plan the button names, if the presser holds a committee role over its member."""
+    try:
+        return await actions.plan_to_review(context.db, context.actor, plan_id, action)
+    except NotAllowed:
+        await refuse(update, context, refused_for(action))
         return None
-    return plan
 
 
-async def on_read(update: Update, context: Context) -> None:
+async def on_read(update: Update, context: Context, pressed: PlanRef) -> None:
     """The committee member reads the plan and its history, with Accept and Return."""
     _ = context._
-    plan = await reviewable_plan(update, context, Action.REVIEW_PLANS)
+    plan = await reviewable_plan(update, context, Action.REVIEW_PLANS, pressed.plan_id)
     chat = update.effective_chat
     if plan is None or chat is None or update.callback_query is None:
         return
@@ -121,14 +117,14 @@ async def on_read(update: Update, context: Context) -> None:
     ]
     for text in split_message(paragraphs):
         await chat.send_message(text, parse_mode=ParseMode.HTML)
-    rows = [[Button(_("📄 Year record"), callback_data=f"plrec:{plan.member_id}")]]
+    rows = [[buttons.RECORD.button(_("📄 Year record"), RecordOf(plan.member_id))]]
     if plan.status == PlanStatus.SUBMITTED:
-        read = f"{plan.id}:{rows_read[-1].id if rows_read else 0}"  # the version shown above
+        read = PlanRead(plan.id, rows_read[-1].id if rows_read else 0)  # the version shown above
         rows.insert(
             0,
             [
-                Button(_("✅ Accept"), callback_data=f"plok:{read}"),
-                Button(_("↩️ Return with a comment"), callback_data=f"plret:{read}"),
+                buttons.ACCEPT.button(_("✅ Accept"), read),
+                buttons.RETURN.button(_("↩️ Return with a comment"), read),
             ],
         )
     await chat.send_message(
@@ -158,24 +154,24 @@ def _history(rows: list[PlanRevision], _: Translator) -> list[str]:
     return ["\n".join(lines)]
 
 
-async def on_accept(update: Update, context: Context) -> None:
+async def on_accept(update: Update, context: Context, pressed: PlanRead) -> None:
     """The committee member accepts the plan as they read it; the member is told."""
     _ = context._
-    plan = await reviewable_plan(update, context, Action.REVIEW_PLANS, count=2)
     query = update.callback_query
-    args = callback_args(query, 2) if query else None
-    if plan is None or query is None or args is None:
+    if query is None:
         return
+    accept = actions.accept_plan(
+        context.db, context.actor, pressed.plan_id, pressed.version, env_of(context)
+    )
     try:
-        await review_plan(
-            context.db, plan, context.actor.member_id, context.now(), read_version=args[1]
-        )
-    except PlanError as error:
-        await tell(update, context, refusal_text(error.code, None, _))
+        plan = await accept
+    except NotAllowed:
+        await refuse(update, context, REVIEW_REFUSED)
+        return
+    except Refused as refused:
+        await tell(update, context, refused_text(refused, _))
         return
     await ack(query)
-    await tell_member(context, plan.member, accepted_text(plan))
-    wake_sender_after_commit(context.bot_data)
     await edit_text(
         query,
         _("✅ You accepted the plan of {name}.", name=escape(plan.member.full_name)),
@@ -183,24 +179,22 @@ async def on_accept(update: Update, context: Context) -> None:
     )
 
 
-async def on_return(update: Update, context: Context) -> None:
+async def on_return(update: Update, context: Context, pressed: PlanRead) -> None:
     """The committee member is asked for the comment that goes back with the plan."""
     _ = context._
-    plan = await reviewable_plan(update, context, Action.REVIEW_PLANS, count=2)
+    plan = await reviewable_plan(update, context, Action.REVIEW_PLANS, pressed.plan_id)
     query, chat = update.callback_query, update.effective_chat
-    args = callback_args(query, 2) if query else None
-    if plan is None or query is None or chat is None or args is None:
+    if plan is None or query is None or chat is None:
         return
-    if plan.status != PlanStatus.SUBMITTED or args[1] != await plan_version(context.db, plan.id):
+    read = pressed.version
+    if plan.status != PlanStatus.SUBMITTED or read != await plan_version(context.db, plan.id):
         code = "not_submitted" if plan.status != PlanStatus.SUBMITTED else "changed_since_read"
         await tell(update, context, refusal_text(code, None, _))
         return
     await ack(query)
-    data = {"plan_id": plan.id, "version": args[1]}
-    await save_flow(
-        context.db, context.actor.telegram_id, RETURN_FLOW, "comment", data, context.now()
-    )
-    cancel = Button(_("❌ Cancel"), callback_data="plretx")
+    draft = ReturnDraft(plan.id, read)
+    await save_draft(context.db, context.actor.telegram_id, draft, context.now())
+    cancel = buttons.RETURN_CANCEL.button(_("❌ Cancel"))
     await chat.send_message(
         _(
             "Send the comment for {name}: what should be revised (up to {limit} characters).",
@@ -215,7 +209,8 @@ async def on_return_input(update: Update, context: Context, state: FlowState) ->
     """The comment: the plan goes back to its member with it; the history keeps both."""
     _ = context._
     message = update.effective_message
-    plan = await get_plan_with_member(context.db, int(state.data.get("plan_id", 0)))
+    draft = ReturnDraft.load(state.data)
+    plan = await get_plan_with_member(context.db, draft.plan_id)
     if message is None:
         return
     if not may_review(context.actor, plan, Action.REVIEW_PLANS):
@@ -231,8 +226,7 @@ async def on_return_input(update: Update, context: Context, state: FlowState) ->
     if not comment:
         await message.reply_text(_("Please send the comment as a text."))
         return
-    read = state.data.get("version")
-    await _return_with(update, context, plan, comment, int(read) if read is not None else None)
+    await _return_with(update, context, plan, comment, draft.version)
 
 
 async def _return_with(
@@ -242,15 +236,15 @@ async def _return_with(
     message = update.effective_message
     assert message is not None
     await clear_flow(context.db, context.actor.telegram_id, RETURN_FLOW)
+    send = actions.return_plan(context.db, context.actor, plan.id, comment, read, env_of(context))
     try:
-        await review_plan(
-            context.db, plan, context.actor.member_id, context.now(), comment, read_version=read
-        )
-    except PlanError as error:
-        await message.reply_text(refusal_text(error.code, None, _))
+        await send
+    except NotAllowed:  # checked when the comment came: the role went meanwhile
+        await refuse(update, context, "plan_return_forbidden")
         return
-    await tell_member(context, plan.member, returned_text(plan, comment))
-    wake_sender_after_commit(context.bot_data)
+    except Refused as refused:
+        await message.reply_text(refused_text(refused, _))
+        return
     await message.reply_text(
         _("↩️ The plan of {name} was returned with your comment.", name=plan.member.full_name)
     )
@@ -265,7 +259,7 @@ def comment_problem(context: Context, _state: FlowState, text: str) -> str | Non
     return None if comment else context._("Please send the comment as a text.")
 
 
-async def on_cancel_return(update: Update, context: Context) -> None:
+async def on_cancel_return(update: Update, context: Context, _pressed: object) -> None:
     """The comment is dropped; the plan stays awaiting review."""
     _ = context._
     query = update.callback_query
@@ -276,11 +270,10 @@ async def on_cancel_return(update: Update, context: Context) -> None:
     await edit_text(query, _("Cancelled: the plan is still awaiting review."))
 
 
-def plan_review_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_review_list, pattern=r"^plq$"),
-        CallbackQueryHandler(on_read, pattern=r"^plr:"),
-        CallbackQueryHandler(on_accept, pattern=r"^plok:"),
-        CallbackQueryHandler(on_return, pattern=r"^plret:"),
-        CallbackQueryHandler(on_cancel_return, pattern=r"^plretx$"),
-    ]
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.REVIEW_LIST.route(on_review_list, "plan_review_list"),
+    buttons.READ.route(on_read, REVIEW_REFUSED),
+    buttons.ACCEPT.route(on_accept, REVIEW_REFUSED),
+    buttons.RETURN.route(on_return, REVIEW_REFUSED),
+    buttons.RETURN_CANCEL.route(on_cancel_return, "plan_return_cancel"),
+)

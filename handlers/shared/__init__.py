@@ -1,0 +1,1 @@
+"""Helpers several features share (a feature never imports another feature's modules)."""
