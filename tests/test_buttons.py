@@ -62,6 +62,10 @@ def test_todays_data_parses_to_typed_values() -> None:
     plrec = ButtonKind("plrec", MaybeRow)
     assert (plrec.parse("plrec"), plrec.parse("plrec:3")) == (MaybeRow(), MaybeRow(3))
     assert (plrec.data(MaybeRow()), plrec.data(MaybeRow(3))) == ("plrec", "plrec:3")
+    # Its route answers both (every field may be left off), and no longer prefix.
+    matched = [bool(re.match(plrec.pattern, d)) for d in ("plrec", "plrec:3", "plrecx", "plre")]
+    assert matched == [True, True, False, False]
+    assert not re.match(ButtonKind("plro", Pair).pattern, "plro")  # a field is required
 
 
 @pytest.mark.parametrize(
