@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from html import escape
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.i18n import N_
@@ -40,7 +40,6 @@ from storage.plans import OPTIONAL_SECTIONS, SECTIONS, edit_refusal, get_plan, n
 from storage.text import TextTooLong, clean_text
 
 Markup = InlineKeyboardMarkup
-Button = InlineKeyboardButton
 
 
 REFUSED = "plan_not_member"  # the presser may not write a plan (not an active member)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.access import Action, can_anywhere, paths_for
@@ -35,8 +35,6 @@ from storage.flows import clear_flow
 from storage.models import FlowState, PlanRevision, PlanStatus, YearlyPlan
 from storage.plans import get_plan_with_member, plan_version, plans_in, revisions
 from storage.text import TextTooLong, clean_text
-
-Button = InlineKeyboardButton
 
 
 async def on_review_list(update: Update, context: Context, _pressed: object) -> None:
