@@ -15,18 +15,16 @@ from handlers.common import Context, ack, edit_text, refuse, send
 from handlers.drafts import saved_echo
 from handlers.residence_common import (
     ACTIVITY_FLOW,
-    EXEMPTION_LABELS,
     FLOWS,
     Builder,
     Markup,
     activity_ask,
-    branch_label,
     cancel_markup,
     comment_year,
     local_today,
     notify,
-    tie_text,
 )
+from handlers.shared.residence_words import EXEMPTION_LABELS, branch_label, tie_text
 from handlers.typed_input import parse_day, typed_text
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.models import FlowState, ResidenceActivity, ResidenceTie, TieStatus

@@ -18,11 +18,11 @@ from handlers.common import Context, ack, callback_args, edit_text, refuse, send
 from handlers.residence_common import (
     COMMENT_FLOW,
     cancel_markup,
-    comment_text,
     comment_year,
     local_today,
     may_host,
 )
+from handlers.shared.residence_words import comment_text
 from handlers.typed_input import typed_text
 from storage import audit
 from storage.flows import clear_flow, get_flow, save_flow

@@ -22,13 +22,11 @@ from handlers.reminder_guard import (
     too_soon_text,
 )
 from handlers.residence_common import (
-    EXEMPTION_LABELS,
-    STATUS_LABELS,
     button,
-    comment_text,
     comment_year,
     local_today,
 )
+from handlers.shared.residence_words import EXEMPTION_LABELS, STATUS_LABELS, comment_text
 from storage import audit, outbox
 from storage.models import Member, Unit
 from storage.outbox import NewMessage, text_payload

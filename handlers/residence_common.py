@@ -15,6 +15,8 @@ from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from handlers.common import Context
 from handlers.readers import reader_translator
+from handlers.shared.residence_words import comment_text as comment_text  # plan_record's import
+from handlers.shared.residence_words import tie_text
 from handlers.typed_input import text_problem
 from storage import outbox
 from storage.models import (
@@ -22,14 +24,11 @@ from storage.models import (
     FlowState,
     Member,
     ResidenceActivity,
-    ResidenceComment,
     ResidenceTie,
     TelegramAccount,
-    TieStatus,
     Unit,
 )
 from storage.outbox import NewMessage, text_payload
-from storage.residence_comments import CommentForm
 
 REGISTER_FLOW = "residence"
 ACTIVITY_FLOW = "ractivity"
@@ -38,19 +37,6 @@ COMMENT_FLOW = "rcomment"
 EXEMPT_FLOW = "rexempt"
 FLOWS = (REGISTER_FLOW, ACTIVITY_FLOW, DECLINE_FLOW, COMMENT_FLOW, EXEMPT_FLOW)
 
-STATUS_LABELS = {
-    TieStatus.PENDING: N_("⏳ waiting for the residence branch to confirm"),
-    TieStatus.CONFIRMED: N_("✅ confirmed by the residence branch"),
-    TieStatus.DECLINED: N_("❌ declined by the residence branch"),
-    TieStatus.UNLISTED: N_("📄 registered (the residence branch is not in the bot)"),
-}
-EXEMPTION_LABELS = {
-    ExemptionKind.ARMED_FORCES: N_("armed forces living in barracks"),
-    ExemptionKind.AWAY_OR_MOBILE: N_("working far away or on the move"),
-    ExemptionKind.FULL_TIME_STUDY: N_("full-time study"),
-    ExemptionKind.OTHER: N_("other reason"),
-    ExemptionKind.NOT_INTRODUCED: N_("exempt from the introduction"),
-}
 # The same categories as buttons: short, and starting with a capital as every button does.
 EXEMPTION_BUTTONS = {
     ExemptionKind.ARMED_FORCES: N_("Armed forces in barracks"),
@@ -91,34 +77,6 @@ def may_manage(actor: Actor, member: Member | None) -> bool:
 def note_problem(context: Context, _state: FlowState, text: str) -> str | None:
     """Why a typed reason or note (sent to someone) cannot be taken, or None."""
     return text_problem(context._, text, context.settings.residence_note_limit, N_("The text"))
-
-
-def branch_label(tie: ResidenceTie, _: Translator) -> str:
-    if tie.residence_branch is not None:
-        return tie.residence_branch.name
-    return _("{name} (not in the bot)", name=tie.residence_branch_text or "—")
-
-
-def tie_text(tie: ResidenceTie, _: Translator) -> str:
-    """The tie as the member and the secretaries read it (HTML, user text escaped)."""
-    area = ", ".join(part for part in (tie.commune, tie.province) if part)
-    lines = [
-        _("Status: {status}", status=_(STATUS_LABELS[tie.status])),
-        _("Address: {address}", address=escape(tie.address)),
-    ]
-    if area:
-        lines.append(_("Commune and province: {area}", area=escape(area)))
-    lines += [
-        _("Residence branch: {branch}", branch=escape(branch_label(tie, _))),
-        _(
-            "Introduction letter: No. {number} of {date}",
-            number=escape(tie.letter_no or "—"),
-            date=_.date_text(tie.letter_date),
-        ),
-    ]
-    if tie.status == TieStatus.DECLINED and tie.decline_reason:
-        lines.append(_("Reason given: {reason}", reason=escape(tie.decline_reason)))
-    return "\n".join(lines)
 
 
 def activity_ask(
@@ -175,17 +133,3 @@ async def notify(
 
 def unit_name(unit: Unit | None) -> str:
     return escape(unit.name) if unit else "—"
-
-
-def comment_text(name: str, year: int, form: CommentForm | ResidenceComment, _: Translator) -> str:
-    """A yearly comment as the residence leader previews it and the committee reads it."""
-    answer = {True: _("yes"), False: _("no")}
-    return "\n".join(
-        [
-            _("<b>Residence comment {year}: {name}</b>", year=year, name=escape(name)),
-            _("Takes part in the branch meetings: {answer}", answer=answer[form.takes_part]),
-            _("Sets an example where they live: {answer}", answer=answer[form.sets_example]),
-            _("Keeps contact with the people: {answer}", answer=answer[form.keeps_contact]),
-            _("Comment: {comment}", comment=escape(form.comment)),
-        ]
-    )

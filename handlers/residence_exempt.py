@@ -19,10 +19,10 @@ from handlers.drafts import saved_echo
 from handlers.residence_common import (
     EXEMPT_FLOW,
     EXEMPTION_BUTTONS,
-    EXEMPTION_LABELS,
     cancel_markup,
     may_manage,
 )
+from handlers.shared.residence_words import EXEMPTION_LABELS
 from handlers.typed_input import typed_text
 from storage import audit
 from storage.flows import clear_flow, save_flow

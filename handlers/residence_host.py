@@ -14,15 +14,14 @@ from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse, send
 from handlers.residence_common import (
     DECLINE_FLOW,
-    STATUS_LABELS,
     Builder,
     activity_ask,
     cancel_markup,
     may_host,
     notify,
-    tie_text,
     unit_name,
 )
+from handlers.shared.residence_words import STATUS_LABELS, tie_text
 from handlers.typed_input import typed_text
 from storage import audit
 from storage.flows import clear_flow, save_flow
