@@ -44,10 +44,9 @@ from handlers.plan_reopen import plan_reopen_handlers
 from handlers.plan_review import comment_problem, on_return_input, plan_review_handlers
 from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
-from handlers.residence import on_activity_input, residence_handlers, show_residence
-from handlers.residence_comment import comment_handlers, on_comment_input
-from handlers.residence_committee import committee_handlers
-from handlers.residence_common import (
+from handlers.residence.comment import comment_handlers, on_comment_input
+from handlers.residence.committee import committee_handlers
+from handlers.residence.common import (
     ACTIVITY_FLOW,
     COMMENT_FLOW,
     DECLINE_FLOW,
@@ -55,12 +54,13 @@ from handlers.residence_common import (
     REGISTER_FLOW,
     note_problem,
 )
-from handlers.residence_exempt import exemption_handlers, on_exemption_reason
-from handlers.residence_host import host_handlers, on_decline_reason
-from handlers.residence_register import on_register_input, register_handlers
-from handlers.residence_save import save_handlers
-from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
-from handlers.residence_window import ask_for_comments, book_comment_window
+from handlers.residence.exempt import exemption_handlers, on_exemption_reason
+from handlers.residence.host import host_handlers, on_decline_reason
+from handlers.residence.member import on_activity_input, residence_handlers, show_residence
+from handlers.residence.register import on_register_input, register_handlers
+from handlers.residence.save import save_handlers
+from handlers.residence.window import KIND as COMMENT_WINDOW_JOB
+from handlers.residence.window import ask_for_comments, book_comment_window
 from handlers.scorecard import scorecard_handlers
 from handlers.survey_answer import on_answer_input, survey_answer_handlers
 from handlers.survey_create import BUTTON_STEPS, on_new_input, survey_create_handlers

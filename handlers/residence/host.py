@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse, send
-from handlers.residence_common import (
+from handlers.residence.common import (
     DECLINE_FLOW,
     Builder,
     activity_ask,

@@ -13,7 +13,7 @@ from bot.access import Action, can, can_anywhere, paths_for
 from bot.i18n import N_, Translator
 from handlers.common import Context, ack, edit_text, refuse, send
 from handlers.drafts import saved_echo
-from handlers.residence_common import (
+from handlers.residence.common import (
     ACTIVITY_FLOW,
     FLOWS,
     Builder,

@@ -21,7 +21,7 @@ from handlers.reminder_guard import (
     skipped_text,
     too_soon_text,
 )
-from handlers.residence_common import (
+from handlers.residence.common import (
     button,
     comment_year,
     local_today,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.scheduler import JobContext
 from bot.settings import Settings
 from handlers.readers import reader_translator
-from handlers.residence_common import button
+from handlers.residence.common import button
 from storage import outbox, schedule
 from storage.models import Member
 from storage.outbox import NewMessage, text_payload

@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can_anywhere, paths_for
 from bot.i18n import N_
 from handlers.common import Context, ack, callback_args, edit_text, refuse, send
-from handlers.residence_common import (
+from handlers.residence.common import (
     COMMENT_FLOW,
     cancel_markup,
     comment_year,

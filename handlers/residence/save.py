@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can
 from bot.i18n import Translator
 from handlers.common import Context, ack, edit_text, refuse, send
-from handlers.residence_common import REGISTER_FLOW, notify, tie_request
+from handlers.residence.common import REGISTER_FLOW, notify, tie_request
 from storage import audit
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.models import FlowState, ResidenceTie, TieStatus, Unit

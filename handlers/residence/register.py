@@ -17,8 +17,8 @@ from bot.fit import button_label
 from bot.i18n import N_, Translator
 from handlers.common import Context, ack, callback_args, refuse, send
 from handlers.drafts import draft_text, saved_echo
-from handlers.residence_common import REGISTER_FLOW, cancel_markup, local_today
-from handlers.residence_save import draft_at, may_register, show_preview
+from handlers.residence.common import REGISTER_FLOW, cancel_markup, local_today
+from handlers.residence.save import draft_at, may_register, show_preview
 from handlers.typed_input import parse_day, typed_text
 from storage.flows import clear_flow, save_flow
 from storage.models import FlowState, Unit

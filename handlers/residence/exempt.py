@@ -16,7 +16,7 @@ from bot.fit import button_label
 from bot.i18n import N_
 from handlers.common import Context, ack, callback_args, edit_text, refuse, send
 from handlers.drafts import saved_echo
-from handlers.residence_common import (
+from handlers.residence.common import (
     EXEMPT_FLOW,
     EXEMPTION_BUTTONS,
     cancel_markup,
