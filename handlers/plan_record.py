@@ -27,7 +27,7 @@ from handlers.plan_common import (
 from handlers.plan_notify import graded_text, tell_member
 from handlers.plan_review import reviewable_plan, send_plan_list
 from handlers.readers import split_message
-from handlers.residence.common import comment_text
+from handlers.residence_common import comment_text
 from storage.members import get_member
 from storage.models import Member, ResidenceComment, YearlyPlan
 from storage.plans import GoalResult, PlanError, get_plan, goals, plans_in, record_grade

@@ -15,7 +15,6 @@ from bot.delivery.sender import wake_sender_after_commit
 from bot.i18n import N_, Translator
 from handlers.common import Context
 from handlers.readers import reader_translator
-from handlers.shared.residence_words import comment_text as comment_text  # plan_record's import
 from handlers.shared.residence_words import tie_text
 from handlers.typed_input import text_problem
 from storage import outbox
