@@ -44,23 +44,7 @@ from handlers.plan_reopen import plan_reopen_handlers
 from handlers.plan_review import comment_problem, on_return_input, plan_review_handlers
 from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
-from handlers.residence.comment import comment_handlers, on_comment_input
-from handlers.residence.committee import committee_handlers
-from handlers.residence.common import (
-    ACTIVITY_FLOW,
-    COMMENT_FLOW,
-    DECLINE_FLOW,
-    EXEMPT_FLOW,
-    REGISTER_FLOW,
-    note_problem,
-)
-from handlers.residence.exempt import exemption_handlers, on_exemption_reason
-from handlers.residence.host import host_handlers, on_decline_reason
-from handlers.residence.member import on_activity_input, residence_handlers, show_residence
-from handlers.residence.register import on_register_input, register_handlers
-from handlers.residence.save import save_handlers
-from handlers.residence.window import KIND as COMMENT_WINDOW_JOB
-from handlers.residence.window import ask_for_comments, book_comment_window
+from handlers.residence.feature import FEATURE as RESIDENCE
 from handlers.scorecard import scorecard_handlers
 from handlers.survey_answer import on_answer_input, survey_answer_handlers
 from handlers.survey_create import BUTTON_STEPS, on_new_input, survey_create_handlers
@@ -74,7 +58,7 @@ from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 # The survey wizard's own buttons: its steps' prefixes and the file/start/cancel ones.
 SURVEY_NEW_BUTTONS = rf"^(svfile$|svnew$|swa:|swgo$|swx$|({'|'.join(BUTTON_STEPS)})(:|$))"
 
-MEETINGS, RESIDENCE, PLAN = N_("📅 Meetings"), N_("🏠 Residence ties"), N_("📝 Yearly plan")
+MEETINGS, PLAN = N_("📅 Meetings"), N_("📝 Yearly plan")
 SURVEYS, MEMBERS = N_("🗳 Surveys"), N_("👥 Branch members")
 
 
@@ -163,52 +147,6 @@ MEETINGS_FEATURE = Feature(
     },
     jobs=meeting_jobs(),
 )
-RESIDENCE_FEATURE = Feature(
-    "residence",
-    lambda: [
-        *residence_handlers(),
-        *register_handlers(),
-        *save_handlers(),
-        *host_handlers(),
-        *comment_handlers(),
-        *committee_handlers(),
-        *exemption_handlers(),
-    ],
-    menu={"residence": show_residence},
-    flows={
-        REGISTER_FLOW: Draft(
-            on_register_input,
-            N_("your residence registration"),
-            RESIDENCE,
-            buttons=r"^(rb:|rbx$|rreg$|rskip$|rsave$|rcancel$)",
-        ),
-        ACTIVITY_FLOW: Draft(
-            on_activity_input,
-            N_("a residence activity"),
-            RESIDENCE,
-            buttons=r"^(ract$|rcancel$|rsave$)",
-        ),
-        DECLINE_FLOW: Draft(
-            on_decline_reason,
-            N_("the reason for declining a residence tie"),
-            RESIDENCE,
-            REACHES_OTHERS,
-            note_problem,
-            buttons=r"^(rac:|rapend$|rcancel$|rno:|rnoop$|rok:|rpend$)",
-        ),
-        COMMENT_FLOW: Draft(
-            on_comment_input,
-            N_("a yearly residence comment"),
-            RESIDENCE,
-            buttons=r"^(rcancel$|rcl$|rcm:|rcsend$|rcy:)",
-        ),
-        EXEMPT_FLOW: Draft(
-            on_exemption_reason, N_("an exemption reason"), RESIDENCE, buttons=r"^(rex|rcancel$)"
-        ),
-    },
-    jobs={COMMENT_WINDOW_JOB: ask_for_comments},
-    bookings=(book_comment_window,),
-)
 PLANS = Feature(
     "plans",
     lambda: [
@@ -276,7 +214,7 @@ FEATURES: tuple[Feature, ...] = (
     TRANSFERS,
     NOTICES,
     MEETINGS_FEATURE,
-    RESIDENCE_FEATURE,
+    RESIDENCE,
     PLANS,
     REPORTS,
     SCORECARD,

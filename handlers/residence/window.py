@@ -1,5 +1,6 @@
 """The yearly comment window as a stored job: when it opens, every residence branch leader
-with members to comment on is asked through the outbox; the job then books next year's.
+with members to comment on is asked through the outbox, and the job books next year's
+(`actions.open_comment_window`, run by `actions.run_comment_window`).
 
 The job is booked at start-up when missing (`book_comment_window`), so a deployment never
 needs a command for it; a job that has run is never booked again for the same year.
@@ -11,14 +12,8 @@ from datetime import date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.scheduler import JobContext
 from bot.settings import Settings
-from handlers.readers import reader_translator
-from handlers.residence.common import button
-from storage import outbox, schedule
-from storage.models import Member
-from storage.outbox import NewMessage, text_payload
-from storage.residence_comments import hosts_to_ask
+from storage import schedule
 
 KIND = "residence_comment_window"
 ASK_AT = time(8, 0)  # local time on the opening day: not a message at midnight
@@ -47,35 +42,3 @@ async def book_comment_window(session: AsyncSession, settings: Settings, now: da
 def _next_window_year(settings: Settings, today: date) -> int:
     opens, _closes = settings.residence_comment_window(today.year)
     return today.year if opens > today else today.year + 1
-
-
-async def ask_for_comments(job: JobContext) -> None:
-    """Each residence branch leader with comments to write gets one message."""
-    year = int(job.payload["year"])
-    hosts = await hosts_to_ask(job.session, year)
-    messages = [_ask(host, count, year, job.settings) for host, count in hosts.values()]
-    if messages:
-        await outbox.enqueue_broadcast(
-            job.session, "residence_comment_window", messages, now=job.now
-        )
-    following = year + 1
-    due = opening_time(job.settings, following)
-    await schedule.schedule(job.session, KIND, job_key(following), due, {"year": following})
-
-
-def _ask(host: Member, count: int, year: int, settings: Settings) -> NewMessage:
-    _ = reader_translator(host.account, settings)
-    _opens, closes = settings.residence_comment_window(year)
-    text = _.plural(
-        "✍️ The yearly residence comments for {year} are open until {closes}: {count} member tied "
-        "to your branch is waiting for your comment.",
-        "✍️ The yearly residence comments for {year} are open until {closes}: {count} members "
-        "tied to your branch are waiting for your comment.",
-        count,
-        year=year,
-        closes=_.date_text(closes),
-    )
-    markup = {"inline_keyboard": [[button(_("✍️ Write the comments"), "rcl")]]}
-    return NewMessage(
-        host.telegram_user_id or 0, text_payload(text, reply_markup=markup), member_id=host.id
-    )
