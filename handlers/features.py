@@ -32,23 +32,7 @@ from handlers.onboarding import on_typed_before_link, onboarding_handlers
 from handlers.plans.feature import FEATURE as PLANS
 from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
-from handlers.residence import on_activity_input, residence_handlers, show_residence
-from handlers.residence_comment import comment_handlers, on_comment_input
-from handlers.residence_committee import committee_handlers
-from handlers.residence_common import (
-    ACTIVITY_FLOW,
-    COMMENT_FLOW,
-    DECLINE_FLOW,
-    EXEMPT_FLOW,
-    REGISTER_FLOW,
-    note_problem,
-)
-from handlers.residence_exempt import exemption_handlers, on_exemption_reason
-from handlers.residence_host import host_handlers, on_decline_reason
-from handlers.residence_register import on_register_input, register_handlers
-from handlers.residence_save import save_handlers
-from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
-from handlers.residence_window import ask_for_comments, book_comment_window
+from handlers.residence.feature import FEATURE as RESIDENCE
 from handlers.scorecard import scorecard_handlers
 from handlers.survey_answer import on_answer_input, survey_answer_handlers
 from handlers.survey_create import BUTTON_STEPS, on_new_input, survey_create_handlers
@@ -60,7 +44,7 @@ from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 # The survey wizard's own buttons: its steps' prefixes and the file/start/cancel ones.
 SURVEY_NEW_BUTTONS = rf"^(svfile$|svnew$|swa:|swgo$|swx$|({'|'.join(BUTTON_STEPS)})(:|$))"
 
-MEETINGS, RESIDENCE = N_("📅 Meetings"), N_("🏠 Residence ties")
+MEETINGS = N_("📅 Meetings")
 SURVEYS, MEMBERS = N_("🗳 Surveys"), N_("👥 Branch members")
 
 
@@ -138,52 +122,6 @@ MEETINGS_FEATURE = Feature(
     },
     jobs=meeting_jobs(),
 )
-RESIDENCE_FEATURE = Feature(
-    "residence",
-    lambda: [
-        *residence_handlers(),
-        *register_handlers(),
-        *save_handlers(),
-        *host_handlers(),
-        *comment_handlers(),
-        *committee_handlers(),
-        *exemption_handlers(),
-    ],
-    menu={"residence": show_residence},
-    flows={
-        REGISTER_FLOW: Draft(
-            on_register_input,
-            N_("your residence registration"),
-            RESIDENCE,
-            buttons=r"^(rb:|rbx$|rreg$|rskip$|rsave$|rcancel$)",
-        ),
-        ACTIVITY_FLOW: Draft(
-            on_activity_input,
-            N_("a residence activity"),
-            RESIDENCE,
-            buttons=r"^(ract$|rcancel$|rsave$)",
-        ),
-        DECLINE_FLOW: Draft(
-            on_decline_reason,
-            N_("the reason for declining a residence tie"),
-            RESIDENCE,
-            REACHES_OTHERS,
-            note_problem,
-            buttons=r"^(rac:|rapend$|rcancel$|rno:|rnoop$|rok:|rpend$)",
-        ),
-        COMMENT_FLOW: Draft(
-            on_comment_input,
-            N_("a yearly residence comment"),
-            RESIDENCE,
-            buttons=r"^(rcancel$|rcl$|rcm:|rcsend$|rcy:)",
-        ),
-        EXEMPT_FLOW: Draft(
-            on_exemption_reason, N_("an exemption reason"), RESIDENCE, buttons=r"^(rex|rcancel$)"
-        ),
-    },
-    jobs={COMMENT_WINDOW_JOB: ask_for_comments},
-    bookings=(book_comment_window,),
-)
 REPORTS = Feature("reports", report_handlers, menu={"reports": show_reports})
 SCORECARD = Feature("scorecard", scorecard_handlers)
 SURVEYS_FEATURE = Feature(
@@ -214,7 +152,7 @@ FEATURES: tuple[Feature, ...] = (
     TRANSFERS,
     NOTICES,
     MEETINGS_FEATURE,
-    RESIDENCE_FEATURE,
+    RESIDENCE,
     PLANS,
     REPORTS,
     SCORECARD,

@@ -12,8 +12,8 @@ from bot.i18n import Translator
 from bot.standing_text import period_html
 from handlers.common import Context
 from handlers.readers import split_message
-from handlers.residence_common import EXEMPTION_LABELS, tie_text
 from handlers.shared.plan_words import GRADE_NAMES, STATUS_NAMES
+from handlers.shared.residence_words import EXEMPTION_LABELS, tie_text
 from storage.models import Member, MemberStanding, Role, TelegramAccount
 from storage.my_data import StoredAbout, stored_about
 from storage.standing import history

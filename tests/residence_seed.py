@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import date
 
-from handlers.residence_window import job_key
+from handlers.residence.window import job_key
 from storage import clock, schedule
 from storage.members import get_member
 from storage.models import ExemptionKind, ResidenceTie, Role, TelegramAccount

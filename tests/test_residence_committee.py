@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers.residence_window import KIND, job_key
+from handlers.residence.window import KIND, job_key
 from storage import clock, schedule
 from storage.models import ExemptionKind, ResidenceExemption, ScheduledJob
 from storage.residence import add_activity, get_tie

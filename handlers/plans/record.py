@@ -28,9 +28,9 @@ from handlers.plans.common import (
 )
 from handlers.plans.review import refused_for, reviewable_plan, send_plan_list
 from handlers.readers import split_message
-from handlers.residence_common import comment_text
 from handlers.shared.plan_seasons import season_at
 from handlers.shared.plan_words import GRADE_NAMES
+from handlers.shared.residence_words import comment_text
 from handlers.usecase import env_of
 from storage.members import get_member
 from storage.models import Member, ResidenceComment, YearlyPlan

@@ -1,1 +1,2 @@
-"""Helpers several features share (a feature never imports another feature's modules)."""
+"""Code several features share (words, audiences, helpers): a feature imports these, never
+another feature's modules."""

@@ -4,34 +4,35 @@ tap (a decline asks for the reason the member will read), and members' activitie
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.i18n import N_, Translator
-from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse, send
-from handlers.residence_common import (
-    DECLINE_FLOW,
-    STATUS_LABELS,
-    Builder,
-    activity_ask,
-    cancel_markup,
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_buttons, edit_text, refuse, send
+from handlers.residence import buttons
+from handlers.residence.actions import (
+    confirm_participation,
+    confirm_tie,
+    decline_tie,
+    may_confirm_activity,
     may_host,
-    notify,
-    tie_text,
-    unit_name,
 )
+from handlers.residence.buttons import ActivityRef, TieRef
+from handlers.residence.common import cancel_markup
+from handlers.residence.draft import DeclineDraft, save_draft
+from handlers.residence.messages import activity_ask, decide_markup, tie_request_text
+from handlers.shared.residence_words import STATUS_LABELS
 from handlers.typed_input import typed_text
-from storage import audit
-from storage.flows import clear_flow, save_flow
+from handlers.usecase import env_of
+from storage.flows import clear_flow
 from storage.models import FlowState, ResidenceTie, TieStatus
 from storage.residence import (
     ResidenceError,
     activities_to_confirm,
-    confirm_activity,
-    decide_tie,
     get_activity,
     get_tie,
     pending_ties,
@@ -47,7 +48,7 @@ REFUSALS = {
 }
 
 
-async def on_pending(update: Update, context: Context) -> None:
+async def on_pending(update: Update, context: Context, _pressed: object) -> None:
     """The residence branch leader sees each tie waiting for them, with Confirm and Decline."""
     _ = context._
     query = update.callback_query
@@ -62,7 +63,7 @@ async def on_pending(update: Update, context: Context) -> None:
     await _send_first([(_request_text(t, _), _decide_markup(t, _)) for t in ties], update, _)
 
 
-async def on_pending_activities(update: Update, context: Context) -> None:
+async def on_pending_activities(update: Update, context: Context, _pressed: object) -> None:
     """The residence branch leader sees each activity still to confirm, with its button: the
     ask sent when it was recorded may be far up the chat, or gone."""
     _ = context._
@@ -93,27 +94,18 @@ async def _send_first(
 
 
 def _request_text(tie: ResidenceTie, _: Translator) -> str:
-    head = _(
-        "🏠 <b>{name}</b> ({branch}) has registered a residence tie with your branch:",
-        name=escape(tie.member.full_name),
-        branch=escape(tie.member.branch.name),
-    )
-    return f"{head}\n\n{tie_text(tie, _)}"
+    return tie_request_text(tie, tie.member, _)
 
 
 def _decide_markup(tie: ResidenceTie, _: Translator) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(_("✅ Confirm"), callback_data=f"rok:{tie.id}"),
-        InlineKeyboardButton(_("❌ Decline"), callback_data=f"rno:{tie.id}"),
-    ]
-    return InlineKeyboardMarkup([buttons])
+    return InlineKeyboardMarkup.de_json(decide_markup(tie, _), None)
 
 
-async def _hosted_tie(update: Update, context: Context, reason: str) -> ResidenceTie | None:
+async def _hosted_tie(
+    update: Update, context: Context, pressed: TieRef, reason: str
+) -> ResidenceTie | None:
     """The tie named by the button, if the presser leads its residence branch."""
-    query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    tie = await get_tie(context.db, args[0]) if args else None
+    tie = await get_tie(context.db, pressed.tie_id)
     if tie is None or not may_host(context.actor, tie):
         await refuse(update, context, reason)
         return None
@@ -125,29 +117,27 @@ def _refusal(tie: ResidenceTie, error: ResidenceError, _: Translator) -> str:
     return _(REFUSALS[error.code], status=_(STATUS_LABELS[tie.status]))
 
 
-async def on_confirm(update: Update, context: Context) -> None:
+async def on_confirm(update: Update, context: Context, pressed: TieRef) -> None:
     """The tie is confirmed; the member is told."""
     _ = context._
     query = update.callback_query
-    tie = await _hosted_tie(update, context, "residence_confirm")
+    tie = await _hosted_tie(update, context, pressed, "residence_confirm")
     if tie is None or query is None:
         return
     try:
-        decide_tie(tie, True, context.actor.member_id, context.now())
+        await confirm_tie(context.db, context.actor, tie, env_of(context))
     except ResidenceError as error:
         await ack(query, _refusal(tie, error, _), show_alert=True)
         return
     await ack(query, _("Confirmed. The member is told."))
-    await _record(context, tie, "residence_confirmed")
-    await notify(context, tie.member, _decided_text(tie))
     await edit_text(query, _request_text(tie, _), parse_mode=ParseMode.HTML)
 
 
-async def on_decline(update: Update, context: Context) -> None:
+async def on_decline(update: Update, context: Context, pressed: TieRef) -> None:
     """The leader is asked for the reason of the decline; the member will read it."""
     _ = context._
     query, user = update.callback_query, update.effective_user
-    tie = await _hosted_tie(update, context, "residence_decline")
+    tie = await _hosted_tie(update, context, pressed, "residence_decline")
     if tie is None or query is None or user is None:
         return
     if tie.ended_at is not None or tie.status != TieStatus.PENDING:
@@ -155,7 +145,7 @@ async def on_decline(update: Update, context: Context) -> None:
         await ack(query, _refusal(tie, ResidenceError(code), _), show_alert=True)
         return
     await ack(query)
-    await save_flow(context.db, user.id, DECLINE_FLOW, "reason", {"tie_id": tie.id}, context.now())
+    await save_draft(context.db, user.id, DeclineDraft(tie.id), context.now())
     await send(
         update,
         _(
@@ -171,7 +161,7 @@ async def on_decline(update: Update, context: Context) -> None:
 async def on_decline_reason(update: Update, context: Context, state: FlowState) -> None:
     """The typed reason: the tie is declined and the member told why."""
     _ = context._
-    tie = await get_tie(context.db, int(state.data.get("tie_id", 0)))
+    tie = await get_tie(context.db, DeclineDraft.load(state.data).tie_id)
     if tie is None or not may_host(context.actor, tie):
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "residence_decline_draft")
@@ -183,68 +173,35 @@ async def on_decline_reason(update: Update, context: Context, state: FlowState) 
         return
     await clear_flow(context.db, state.user_id, state.flow)
     try:
-        decide_tie(tie, False, context.actor.member_id, context.now(), reason)
+        await decline_tie(context.db, context.actor, tie, reason, env_of(context))
     except ResidenceError as error:
         await send(update, _refusal(tie, error, _))
         return
-    await _record(context, tie, "residence_declined")
-    await notify(context, tie.member, _decided_text(tie))
     await send(update, _("Declined. The member is told your reason."))
 
 
-def _decided_text(tie: ResidenceTie) -> Builder:
-    def build(_: Translator) -> tuple[str, None]:
-        head = _(
-            "🏠 Your residence tie has been answered by {branch}:",
-            branch=unit_name(tie.residence_branch),
-        )
-        return f"{head}\n\n{tie_text(tie, _)}", None
-
-    return build
-
-
-async def _record(context: Context, tie: ResidenceTie, action: str) -> None:
-    await audit.record(
-        context.db,
-        action,
-        actor_member_id=context.actor.member_id,
-        unit_id=tie.residence_branch_id,
-        object_type="residence_tie",
-        object_id=tie.id,
-    )
-
-
-async def on_confirm_activity(update: Update, context: Context) -> None:
+async def on_confirm_activity(update: Update, context: Context, pressed: ActivityRef) -> None:
     """The leader confirms that the member took part; the button then says so."""
     _ = context._
     query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    activity = await get_activity(context.db, args[0]) if args else None
-    tie = await get_tie(context.db, activity.tie_id) if activity else None
-    own = activity is not None and activity.member_id == context.actor.member_id
-    if query is None or activity is None or own or not may_host(context.actor, tie):
+    activity = await get_activity(context.db, pressed.activity_id)
+    tie = await may_confirm_activity(context.db, context.actor, activity)
+    if query is None or activity is None or tie is None:
         await refuse(update, context, "residence_activity_confirm")
         return
-    assert tie is not None
-    if tie.ended_at is not None or tie.status == TieStatus.DECLINED:
+    try:
+        await confirm_participation(context.db, context.actor, activity, env_of(context))
+    except ResidenceError:
         # An old button: the member has moved, or the tie was declined meanwhile.
         await ack(query, _("This residence tie is no longer current."), show_alert=True)
         return
-    if confirm_activity(activity, context.actor.member_id, context.now()):
-        await audit.record(
-            context.db,
-            "residence_activity_confirmed",
-            actor_member_id=context.actor.member_id,
-            object_type="residence_activity",
-            object_id=activity.id,
-        )
     await ack(query, _("Participation confirmed."))
     when = _.date_text(activity.confirmed_at)
-    done = InlineKeyboardButton(_("✅ Confirmed on {date}", date=when), callback_data="rnoop")
+    done = buttons.DONE.button(_("✅ Confirmed on {date}", date=when))
     await edit_buttons(query, InlineKeyboardMarkup([[done]]))
 
 
-async def on_noop(update: Update, context: Context) -> None:
+async def on_noop(update: Update, context: Context, _pressed: object) -> None:
     """A button that only shows a state (already confirmed)."""
     if update.callback_query is not None and can(context.actor, Action.USE_MENU):
         await ack(update.callback_query)
@@ -252,12 +209,12 @@ async def on_noop(update: Update, context: Context) -> None:
         await refuse(update, context, "residence_noop")
 
 
-def host_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_pending, pattern=r"^rpend$"),
-        CallbackQueryHandler(on_pending_activities, pattern=r"^rapend$"),
-        CallbackQueryHandler(on_confirm, pattern=r"^rok:"),
-        CallbackQueryHandler(on_decline, pattern=r"^rno:"),
-        CallbackQueryHandler(on_confirm_activity, pattern=r"^rac:"),
-        CallbackQueryHandler(on_noop, pattern=r"^rnoop$"),
-    ]
+# The leaders' buttons, and what a press of each does (refused: audited with the reason).
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.PENDING.route(on_pending, "residence_pending"),
+    buttons.PENDING_ACTIVITIES.route(on_pending_activities, "residence_pending_activities"),
+    buttons.CONFIRM.route(on_confirm, "residence_confirm"),
+    buttons.DECLINE.route(on_decline, "residence_decline"),
+    buttons.CONFIRM_ACTIVITY.route(on_confirm_activity, "residence_activity_confirm"),
+    buttons.DONE.route(on_noop, "residence_noop"),
+)

@@ -4,40 +4,30 @@ missing and whose yearly comment is in; one tap reminds everyone missing; exempt
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
-from bot.delivery.sender import wake_sender_after_commit
 from bot.fit import button_label
 from bot.i18n import N_, Translator
-from handlers.common import Context, ack, callback_args, edit_text, refuse, send
-from handlers.readers import excerpt, reader_translator
-from handlers.reminder_guard import (
-    not_yet_reminded,
-    recently_reminded,
-    skipped_text,
-    too_soon_text,
-)
-from handlers.residence_common import (
-    EXEMPTION_LABELS,
-    STATUS_LABELS,
-    button,
-    comment_text,
-    comment_year,
-    local_today,
-)
-from storage import audit, outbox
-from storage.models import Member, Unit
-from storage.outbox import NewMessage, text_payload
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse, send
+from handlers.readers import excerpt
+from handlers.reminder_guard import skipped_text, too_soon_text
+from handlers.residence import buttons
+from handlers.residence.actions import remind_missing, reminder_targets
+from handlers.residence.actions import report_year as report_year_of
+from handlers.residence.buttons import UnitRef
+from handlers.residence.common import local_today
+from handlers.shared.residence_words import EXEMPTION_LABELS, STATUS_LABELS, comment_text
+from handlers.usecase import env_of
+from storage.models import Unit
 from storage.residence_comments import (
-    BranchResidence,
     MemberResidence,
     ResidenceFigures,
     branch_residence,
-    hosts_owing_comments,
     residence_overview,
 )
 
@@ -47,10 +37,10 @@ COMMENT_EXCERPT = 80
 
 def report_year(context: Context) -> int:
     """The year the figures are about: the open comment window's, else this year."""
-    return comment_year(context) or local_today(context).year
+    return report_year_of(env_of(context))
 
 
-async def on_overview(update: Update, context: Context) -> None:
+async def on_overview(update: Update, context: Context, _pressed: object) -> None:
     """The committee sees the figures of each of its workplace branches, each a button."""
     _ = context._
     query = update.callback_query
@@ -68,8 +58,7 @@ async def on_overview(update: Update, context: Context) -> None:
     lines = [_("📊 <b>Residence ties, {year}</b>", year=year)]
     lines += _fit([_figures(b, f, minimum, _) for b, f in branches], _, len(lines[0]))
     rows = [
-        [InlineKeyboardButton(button_label(b.name), callback_data=f"rovb:{b.id}")]
-        for b, _f in branches
+        [buttons.BRANCH_DETAIL.button(button_label(b.name), UnitRef(b.id))] for b, _f in branches
     ]
     markup = InlineKeyboardMarkup(rows)
     await edit_text(query, "\n\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -103,22 +92,27 @@ def _figures(branch: Unit, f: ResidenceFigures, minimum: int, _: Translator) -> 
     )
 
 
-async def _viewed_branch(update: Update, context: Context, action: Action) -> Unit | None:
+def _reason(action: Action) -> str:
+    """The refusal reason of a branch button, by the permission it needs."""
+    return f"residence_branch_{action.value}"
+
+
+async def _viewed_branch(
+    update: Update, context: Context, pressed: UnitRef, action: Action
+) -> Unit | None:
     """The workplace branch named by the button, if the presser's role covers it."""
-    query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    unit = await context.db.get(Unit, args[0]) if args else None
+    unit = await context.db.get(Unit, pressed.unit_id)
     if unit is None or not unit.is_branch or not can(context.actor, action, unit.path):
-        await refuse(update, context, f"residence_branch_{action.value}")
+        await refuse(update, context, _reason(action))
         return None
     return unit
 
 
-async def on_branch_detail(update: Update, context: Context) -> None:
+async def on_branch_detail(update: Update, context: Context, pressed: UnitRef) -> None:
     """The committee sees each member of the branch: tie, exemption, comment."""
     _ = context._
     query = update.callback_query
-    unit = await _viewed_branch(update, context, Action.VIEW_RESIDENCE)
+    unit = await _viewed_branch(update, context, pressed, Action.VIEW_RESIDENCE)
     if unit is None or query is None:
         return
     await ack(query)
@@ -129,14 +123,14 @@ async def on_branch_detail(update: Update, context: Context) -> None:
     lines += _fit([_member_line(m, minimum, _) for m in branch.members], _, len(lines[0]))
     rows = []
     if can(context.actor, Action.MANAGE_RESIDENCE, unit.path):
-        missing = len(await _reminder_targets(context, branch))
+        missing = len(await reminder_targets(context.db, branch, env_of(context)))
         remind = _("🔔 Remind everyone missing ({count})", count=missing)
-        rows.append([InlineKeyboardButton(remind, callback_data=f"rrm:{unit.id}")])
-        rows.append([InlineKeyboardButton(_("🛡 Exemptions"), callback_data=f"rex:{unit.id}")])
+        rows.append([buttons.REMIND.button(remind, UnitRef(unit.id))])
+        rows.append([buttons.EXEMPTIONS.button(_("🛡 Exemptions"), UnitRef(unit.id))])
     if branch.comments_received:
         read = _("📄 Read the comments ({count})", count=branch.comments_received)
-        rows.append([InlineKeyboardButton(read, callback_data=f"rcv:{unit.id}")])
-    rows.append([InlineKeyboardButton(_("📊 All branches"), callback_data="rov")])
+        rows.append([buttons.READ_COMMENTS.button(read, UnitRef(unit.id))])
+    rows.append([buttons.OVERVIEW.button(_("📊 All branches"))])
     text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
@@ -180,114 +174,45 @@ def _member_line(m: MemberResidence, minimum: int, _: Translator) -> str:
 COMMENT_POINTS = (N_("takes part"), N_("sets an example"), N_("keeps contact"))
 
 
-async def _reminder_targets(context: Context, branch: BranchResidence) -> list[NewMessage]:
-    """Reminders to send now: each missing member with Telegram; and, while the comment
-    window is open, each residence branch leader who owes comments on this branch."""
-    messages = [_register_reminder(m.member, context) for m in branch.members if m.missing]
-    messages = [m for m in messages if m is not None]
-    year = comment_year(context)
-    if year is not None:
-        owing = await hosts_owing_comments(context.db, branch.members)
-        for host, count in owing.values():
-            messages.append(_comment_reminder(host, count, year, context))
-    return [m for m in messages if m is not None]
-
-
-def _register_reminder(member: Member, context: Context) -> NewMessage | None:
-    if member.telegram_user_id is None:
-        return None
-    _ = reader_translator(member.account, context.settings)
-    text = _(
-        "🔔 Reminder: please register your residence tie (Quy định 213): open the menu, "
-        "🏠 Residence ties, and press the button below."
-    )
-    markup = {"inline_keyboard": [[button(_("📝 Register my residence"), "rreg")]]}
-    payload = text_payload(text, reply_markup=markup)
-    return NewMessage(member.telegram_user_id, payload, member_id=member.id)
-
-
-def _comment_reminder(host: Member, count: int, year: int, context: Context) -> NewMessage:
-    _ = reader_translator(host.account, context.settings)
-    text = _.plural(
-        "🔔 Reminder: {count} member tied to your branch is waiting for their yearly residence "
-        "comment for {year}.",
-        "🔔 Reminder: {count} members tied to your branch are waiting for their yearly residence "
-        "comment for {year}.",
-        count,
-        year=year,
-    )
-    markup = {"inline_keyboard": [[button(_("✍️ Write the comments"), "rcl")]]}
-    payload = text_payload(text, reply_markup=markup)
-    return NewMessage(host.telegram_user_id or 0, payload, member_id=host.id)
-
-
-async def on_remind(update: Update, context: Context) -> None:
+async def on_remind(update: Update, context: Context, pressed: UnitRef) -> None:
     """Everyone missing in the branch gets a reminder through the outbox; the committee
     sees how many, and who must be told in person (no Telegram)."""
     _ = context._
     query, chat = update.callback_query, update.effective_chat
-    unit = await _viewed_branch(update, context, Action.MANAGE_RESIDENCE)
+    unit = await _viewed_branch(update, context, pressed, Action.MANAGE_RESIDENCE)
     if unit is None or query is None or chat is None:
         return
-    [branch] = await branch_residence(
-        context.db, [unit], report_year(context), local_today(context)
-    )
-    everyone = await _reminder_targets(context, branch)
-    unlinked = [m.member for m in branch.members if m.missing and not m.member.telegram_user_id]
-    if not everyone and not unlinked:
+    subject = _("the residence reminders of {unit}", unit=unit.name)
+    reminder = await remind_missing(context.db, context.actor, unit, subject, env_of(context))
+    if not reminder.targets and not reminder.unlinked:
         await ack(query, _("Nobody is missing in this branch."), show_alert=True)
         return
-    reminded = await recently_reminded(context, "residence_reminded", "unit", unit.id)
-    messages = not_yet_reminded(everyone, reminded)
-    if everyone and not messages:
-        await ack(query, too_soon_text(context, reminded), show_alert=True)
+    if reminder.targets and not reminder.sent:
+        assert reminder.reminded is not None
+        await ack(query, too_soon_text(context, reminder.reminded), show_alert=True)
         return
     await ack(query)
-    if messages:
-        await _send_reminders(context, unit, messages)
     lines = [
         _.plural(
             "🔔 A reminder is on its way to {count} person.",
             "🔔 A reminder is on its way to {count} people.",
-            len(messages),
+            reminder.sent,
         )
     ]
-    if len(messages) < len(everyone):
-        lines.append(skipped_text(context, reminded, len(everyone) - len(messages)))
-    if unlinked:
-        names = ", ".join(escape(m.full_name) for m in unlinked)
+    if reminder.sent < reminder.targets and reminder.reminded is not None:
+        lines.append(skipped_text(context, reminder.reminded, reminder.targets - reminder.sent))
+    if reminder.unlinked:
+        names = ", ".join(escape(m.full_name) for m in reminder.unlinked)
         lines.append(
             _("Missing but not linked to Telegram, to be told in person: {names}", names=names)
         )
     await chat.send_message("\n".join(lines), parse_mode=ParseMode.HTML)
 
 
-async def _send_reminders(context: Context, unit: Unit, messages: list[NewMessage]) -> None:
-    await outbox.enqueue_broadcast(
-        context.db,
-        "residence_reminder",
-        messages,
-        created_by_member_id=context.actor.member_id,
-        unit_id=unit.id,
-        now=context.now(),
-        subject=context._("the residence reminders of {unit}", unit=unit.name),
-    )
-    await audit.record(
-        context.db,
-        "residence_reminded",
-        actor_member_id=context.actor.member_id,
-        unit_id=unit.id,
-        object_type="unit",
-        object_id=unit.id,
-        details={"recipients": len(messages), "member_ids": [m.member_id for m in messages]},
-    )
-    wake_sender_after_commit(context.bot_data)
-
-
-async def on_read_comments(update: Update, context: Context) -> None:
+async def on_read_comments(update: Update, context: Context, pressed: UnitRef) -> None:
     """The committee reads the branch's yearly comments in full, one message each."""
     query = update.callback_query
-    unit = await _viewed_branch(update, context, Action.VIEW_RESIDENCE)
+    unit = await _viewed_branch(update, context, pressed, Action.VIEW_RESIDENCE)
     if unit is None or query is None:
         return
     await ack(query)
@@ -299,10 +224,10 @@ async def on_read_comments(update: Update, context: Context) -> None:
             await send(update, text)
 
 
-def committee_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_read_comments, pattern=r"^rcv:"),
-        CallbackQueryHandler(on_overview, pattern=r"^rov$"),
-        CallbackQueryHandler(on_branch_detail, pattern=r"^rovb:"),
-        CallbackQueryHandler(on_remind, pattern=r"^rrm:"),
-    ]
+# The committee's buttons, and what a press of each does (refused: audited with the reason).
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.READ_COMMENTS.route(on_read_comments, _reason(Action.VIEW_RESIDENCE)),
+    buttons.OVERVIEW.route(on_overview, "residence_overview"),
+    buttons.BRANCH_DETAIL.route(on_branch_detail, _reason(Action.VIEW_RESIDENCE)),
+    buttons.REMIND.route(on_remind, _reason(Action.MANAGE_RESIDENCE)),
+)

@@ -8,27 +8,26 @@ when the window is.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
 from bot.i18n import N_
-from handlers.common import Context, ack, callback_args, edit_text, refuse, send
-from handlers.residence_common import (
-    COMMENT_FLOW,
-    cancel_markup,
-    comment_text,
-    comment_year,
-    local_today,
-    may_host,
-)
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse, send
+from handlers.residence import buttons
+from handlers.residence.actions import may_host, send_comment
+from handlers.residence.buttons import PointAnswer, TieRef
+from handlers.residence.common import cancel_markup, comment_year, local_today
+from handlers.residence.draft import COMMENT_FLOW, POINTS, PREVIEW, TEXT, CommentDraft, save_draft
+from handlers.shared.residence_words import comment_text
 from handlers.typed_input import typed_text
-from storage import audit
-from storage.flows import clear_flow, get_flow, save_flow
+from handlers.usecase import env_of
+from storage.flows import clear_flow, get_flow
 from storage.models import FlowState, ResidenceTie, TieStatus
 from storage.residence import ResidenceError, activities_of, get_tie
-from storage.residence_comments import CommentForm, comment_of, comments_to_write, save_comment
+from storage.residence_comments import comment_of, comments_to_write
 from storage.units import branches_under
 
 MAX_LISTED = 40
@@ -40,7 +39,6 @@ QUESTIONS = {
     ),
     "keeps_contact": N_("Does {name} keep close contact with the people where they live?"),
 }
-POINTS = tuple(QUESTIONS)
 
 
 async def _window_closed(update: Update, context: Context) -> None:
@@ -59,7 +57,7 @@ async def _window_closed(update: Update, context: Context) -> None:
         await send(update, text)
 
 
-async def on_comment_list(update: Update, context: Context) -> None:
+async def on_comment_list(update: Update, context: Context, _pressed: object) -> None:
     """The leader sees the members still waiting for their comment, each a button."""
     _ = context._
     query = update.callback_query
@@ -86,7 +84,7 @@ async def on_comment_list(update: Update, context: Context) -> None:
 
 def _member_button(tie: ResidenceTie) -> InlineKeyboardButton:
     label = f"{tie.member.full_name} · {tie.member.branch.name}"
-    return InlineKeyboardButton(label, callback_data=f"rcm:{tie.id}")
+    return buttons.COMMENT.button(label, TieRef(tie.id))
 
 
 async def _commentable(context: Context, tie: ResidenceTie | None, year: int) -> bool:
@@ -99,11 +97,10 @@ async def _commentable(context: Context, tie: ResidenceTie | None, year: int) ->
     )
 
 
-async def on_comment_start(update: Update, context: Context) -> None:
+async def on_comment_start(update: Update, context: Context, pressed: TieRef) -> None:
     """The leader starts the comment on one member: the first yes/no question."""
     query, user = update.callback_query, update.effective_user
-    args = callback_args(query, 1) if query else None
-    tie = await get_tie(context.db, args[0]) if args else None
+    tie = await get_tie(context.db, pressed.tie_id)
     if await _told_why_not(update, context, tie):
         return
     year = comment_year(context) or 0
@@ -112,8 +109,7 @@ async def on_comment_start(update: Update, context: Context) -> None:
         return
     assert tie is not None
     await ack(query)
-    data = {"tie_id": tie.id, "year": year}
-    await save_flow(context.db, user.id, COMMENT_FLOW, POINTS[0], data, context.now())
+    await save_draft(context.db, user.id, CommentDraft(tie.id, year), context.now())
     await _ask_point(update, context, tie, POINTS[0], year)
 
 
@@ -157,55 +153,50 @@ async def _ask_point(
                 confirmed=confirmed,
             )
         )
-    buttons = [
-        InlineKeyboardButton(_("Yes"), callback_data="rcy:1"),
-        InlineKeyboardButton(_("No"), callback_data="rcy:0"),
-        InlineKeyboardButton(_("❌ Cancel"), callback_data="rcancel"),
+    row = [
+        buttons.POINT.button(_("Yes"), PointAnswer(1)),
+        buttons.POINT.button(_("No"), PointAnswer(0)),
+        buttons.CANCEL.button(_("❌ Cancel")),
     ]
-    await send(update, "\n".join(lines), InlineKeyboardMarkup([buttons]))
+    await send(update, "\n".join(lines), InlineKeyboardMarkup([row]))
 
 
 async def _draft(
     update: Update, context: Context, steps: tuple[str, ...]
-) -> tuple[FlowState, ResidenceTie, int] | None:
-    """The leader's comment draft at one of `steps`, its tie, and the year, still allowed."""
+) -> tuple[FlowState, CommentDraft, ResidenceTie] | None:
+    """The leader's comment draft at one of `steps` and its tie, still allowed."""
     user = update.effective_user
     state = await get_flow(context.db, user.id, COMMENT_FLOW) if user else None
-    if state is None or state.step not in steps:
+    draft = CommentDraft.load(state.data) if state else None
+    if state is None or draft is None or draft.step not in steps:
         await refuse(update, context, "residence_comment_draft")
         return None
-    tie = await get_tie(context.db, int(state.data.get("tie_id", 0)))
-    year = int(state.data.get("year", 0))
-    if comment_year(context) != year:
+    tie = await get_tie(context.db, draft.tie_id)
+    if comment_year(context) != draft.year:
         await clear_flow(context.db, state.user_id, state.flow)
         await _window_closed(update, context)
         return None
-    if not await _commentable(context, tie, year):
+    if not await _commentable(context, tie, draft.year):
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "residence_comment_gone")
         return None
     assert tie is not None
-    return state, tie, year
+    return state, draft, tie
 
 
-async def on_point_answer(update: Update, context: Context) -> None:
+async def on_point_answer(update: Update, context: Context, pressed: PointAnswer) -> None:
     """A yes or no to the current point; then the next point, or the free-text comment."""
     _ = context._
     query = update.callback_query
     found = await _draft(update, context, POINTS)
-    args = callback_args(query, 1, limit=1) if query and found else None
-    if query is None or found is None or args is None:
-        if found is not None:
-            await refuse(update, context, "residence_comment_answer")
+    if query is None or found is None:
         return
-    state, tie, year = found
+    state, draft, tie = found
     await ack(query)
-    data = {**state.data, state.step: bool(args[0])}
-    following = POINTS.index(state.step) + 1
-    step = POINTS[following] if following < len(POINTS) else "text"
-    await save_flow(context.db, state.user_id, COMMENT_FLOW, step, data, context.now())
-    if step != "text":
-        await _ask_point(update, context, tie, step, year)
+    draft = draft.answered(bool(pressed.answer))
+    await save_draft(context.db, state.user_id, draft, context.now())
+    if draft.step != TEXT:
+        await _ask_point(update, context, tie, draft.step, draft.year)
         return
     await send(
         update,
@@ -221,74 +212,54 @@ async def on_point_answer(update: Update, context: Context) -> None:
 async def on_comment_input(update: Update, context: Context, state: FlowState) -> None:
     """The typed comment: a preview with Send and Cancel."""
     _ = context._
-    found = await _draft(update, context, ("text", "preview"))
+    found = await _draft(update, context, (TEXT, PREVIEW))
     if found is None:
         return
-    state, tie, year = found
+    state, draft, tie = found
     text = await typed_text(
         update, context, context.settings.residence_comment_limit, N_("The comment")
     )
     if text is None:
         return
-    data = {**state.data, "comment": text}
-    await save_flow(context.db, state.user_id, COMMENT_FLOW, "preview", data, context.now())
-    buttons = [
-        InlineKeyboardButton(_("📤 Send"), callback_data="rcsend"),
-        InlineKeyboardButton(_("❌ Cancel"), callback_data="rcancel"),
-    ]
-    preview = comment_text(tie.member.full_name, year, _form(data), _)
+    draft = CommentDraft(draft.tie_id, draft.year, draft.answers, text)
+    await save_draft(context.db, state.user_id, draft, context.now())
+    row = [buttons.SEND_COMMENT.button(_("📤 Send")), buttons.CANCEL.button(_("❌ Cancel"))]
+    preview = comment_text(tie.member.full_name, draft.year, draft.form(), _)
     ask = _("Send this comment? Once sent it cannot be changed.")
-    await send(update, f"{preview}\n\n{ask}", InlineKeyboardMarkup([buttons]))
+    await send(update, f"{preview}\n\n{ask}", InlineKeyboardMarkup([row]))
 
 
-def _form(data: dict[str, object]) -> CommentForm:
-    return CommentForm(
-        takes_part=bool(data.get("takes_part")),
-        sets_example=bool(data.get("sets_example")),
-        keeps_contact=bool(data.get("keeps_contact")),
-        comment=str(data.get("comment", "")),
-    )
-
-
-async def on_comment_send(update: Update, context: Context) -> None:
+async def on_comment_send(update: Update, context: Context, _pressed: object) -> None:
     """The comment is stored for the member's year record; the workplace committee sees it."""
     _ = context._
     query = update.callback_query
-    found = await _draft(update, context, ("preview",))
+    found = await _draft(update, context, (PREVIEW,))
     if query is None or found is None:
         return
-    state, tie, year = found
+    state, draft, tie = found
     try:
-        comment = await save_comment(
-            context.db, tie, year, _form(state.data), context.actor.member_id, context.now()
+        await send_comment(
+            context.db, context.actor, tie, draft.year, draft.form(), env_of(context)
         )
     except ResidenceError:
         await refuse(update, context, "residence_comment_sent")
         return
     await ack(query)
     await clear_flow(context.db, state.user_id, state.flow)
-    await audit.record(
-        context.db,
-        "residence_comment_sent",
-        actor_member_id=context.actor.member_id,
-        unit_id=tie.residence_branch_id,
-        object_type="residence_comment",
-        object_id=comment.id,
-    )
-    more = InlineKeyboardButton(_("✍️ Next member"), callback_data="rcl")
+    more = buttons.COMMENTS.button(_("✍️ Next member"))
     sent = _("📤 Sent. Thank you.")
     await edit_text(
         query,
-        f"{comment_text(tie.member.full_name, year, _form(state.data), _)}\n\n{sent}",
+        f"{comment_text(tie.member.full_name, draft.year, draft.form(), _)}\n\n{sent}",
         parse_mode="HTML",
         reply_markup=InlineKeyboardMarkup([[more]]),
     )
 
 
-def comment_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_comment_list, pattern=r"^rcl$"),
-        CallbackQueryHandler(on_comment_start, pattern=r"^rcm:"),
-        CallbackQueryHandler(on_point_answer, pattern=r"^rcy:"),
-        CallbackQueryHandler(on_comment_send, pattern=r"^rcsend$"),
-    ]
+# The comment's buttons, and what a press of each does (refused: audited with the reason).
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.COMMENTS.route(on_comment_list, "residence_comment_list"),
+    buttons.COMMENT.route(on_comment_start, "residence_comment"),
+    buttons.POINT.route(on_point_answer, "residence_comment_answer"),
+    buttons.SEND_COMMENT.route(on_comment_send, "residence_comment_draft"),
+)

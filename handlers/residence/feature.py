@@ -1,0 +1,116 @@
+"""The residence ties' surface, declared once: bot/app.py registers what is listed here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.i18n import N_
+from handlers.buttons import ButtonKind
+from handlers.drafts import REACHES_OTHERS, Draft
+from handlers.feature import Feature
+from handlers.residence import (
+    buttons,
+    comment,
+    committee,
+    exempt,
+    host,
+    member,
+    register,
+    save,
+)
+from handlers.residence.actions import run_comment_window
+from handlers.residence.common import note_problem
+from handlers.residence.draft import (
+    ACTIVITY_FLOW,
+    COMMENT_FLOW,
+    DECLINE_FLOW,
+    EXEMPT_FLOW,
+    REGISTER_FLOW,
+)
+from handlers.residence.window import KIND as COMMENT_WINDOW_JOB
+from handlers.residence.window import book_comment_window
+
+RESIDENCE = N_("🏠 Residence ties")
+
+
+def _own(*kinds: ButtonKind[Any]) -> str:
+    """The buttons of a draft's question: any other press leaves it (handlers/drafts.py)."""
+    return "|".join(kind.pattern for kind in kinds)
+
+
+FEATURE = Feature(
+    "residence",
+    buttons=(
+        *member.ROUTES,
+        *register.ROUTES,
+        *save.ROUTES,
+        *host.ROUTES,
+        *comment.ROUTES,
+        *committee.ROUTES,
+        *exempt.ROUTES,
+    ),
+    menu={"residence": member.show_residence},
+    flows={
+        REGISTER_FLOW: Draft(
+            register.on_register_input,
+            N_("your residence registration"),
+            RESIDENCE,
+            buttons=_own(
+                buttons.BRANCH,
+                buttons.OUTSIDE,
+                buttons.REGISTER,
+                buttons.SKIP,
+                buttons.SAVE,
+                buttons.CANCEL,
+            ),
+        ),
+        ACTIVITY_FLOW: Draft(
+            member.on_activity_input,
+            N_("a residence activity"),
+            RESIDENCE,
+            buttons=_own(buttons.ACTIVITY, buttons.CANCEL, buttons.SAVE),
+        ),
+        DECLINE_FLOW: Draft(
+            host.on_decline_reason,
+            N_("the reason for declining a residence tie"),
+            RESIDENCE,
+            REACHES_OTHERS,
+            note_problem,
+            buttons=_own(
+                buttons.CONFIRM_ACTIVITY,
+                buttons.PENDING_ACTIVITIES,
+                buttons.CANCEL,
+                buttons.DECLINE,
+                buttons.DONE,
+                buttons.CONFIRM,
+                buttons.PENDING,
+            ),
+        ),
+        COMMENT_FLOW: Draft(
+            comment.on_comment_input,
+            N_("a yearly residence comment"),
+            RESIDENCE,
+            buttons=_own(
+                buttons.CANCEL,
+                buttons.COMMENTS,
+                buttons.COMMENT,
+                buttons.SEND_COMMENT,
+                buttons.POINT,
+            ),
+        ),
+        EXEMPT_FLOW: Draft(
+            exempt.on_exemption_reason,
+            N_("an exemption reason"),
+            RESIDENCE,
+            buttons=_own(
+                buttons.EXEMPTIONS,
+                buttons.EXEMPT_MEMBER,
+                buttons.EXEMPT_CATEGORY,
+                buttons.LIFT,
+                buttons.CANCEL,
+            ),
+        ),
+    },
+    jobs={COMMENT_WINDOW_JOB: run_comment_window},
+    bookings=(book_comment_window,),
+)
