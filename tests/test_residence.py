@@ -109,7 +109,7 @@ async def test_member_registers_secretary_confirms_and_comments_in_vietnamese(
     son = user(bot, SON)
     await son.send_text("🏠 Sinh hoạt nơi cư trú")
     _own, overview = await son.wait_for_messages(2)
-    await son.press("📊 Tình hình sinh hoạt nơi cư trú của các chi bộ", message=overview)
+    await son.press("📊 Cư trú của các chi bộ", message=overview)
     await bot.fake.wait_until(lambda: "Đảng viên đang công tác" in (overview.text or ""))
     assert "Đảng viên đang công tác: 5 · đã đăng ký: 1 · đã xác nhận: 1" in (overview.text or "")
     assert "Nhận xét hằng năm đã nhận: 1" in (overview.text or "")
@@ -137,7 +137,7 @@ async def record_activity(bot: RunningBot, member: FakeUser, host: FakeUser) -> 
     hub = await open_residence(member)
     assert "Hoạt động ở nơi cư trú năm" in hub.text and "đã ghi 0" in hub.text
     assert "(yêu cầu: ít nhất 2 lần một năm)" in hub.text
-    await press(member, "➕ Ghi nhận hoạt động ở nơi cư trú")
+    await press(member, "➕ Ghi hoạt động nơi cư trú")
     future = await answer(member, "01/01/2999")
     assert "không ở tương lai" in future.text
     yesterday = (clock.today(TZ) - timedelta(days=1)).strftime("%d/%m/%Y")

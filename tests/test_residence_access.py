@@ -112,7 +112,7 @@ async def test_branch_b_secretary_sees_only_branch_b(bot: RunningBot) -> None:
     ha = user(bot, HA)
     await ha.send_text("🏠 Sinh hoạt nơi cư trú")
     _own, tasks = await ha.wait_for_messages(2)
-    await ha.press("📊 Tình hình sinh hoạt nơi cư trú của các chi bộ", message=tasks)
+    await ha.press("📊 Cư trú của các chi bộ", message=tasks)
     await bot.fake.wait_until(lambda: "Chi bộ Khu phố 2" in tasks.buttons())
     assert tasks.buttons() == ["Chi bộ Khu phố 2"]
     assert "Khu phố 1" not in (tasks.text or "")

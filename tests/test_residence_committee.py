@@ -47,7 +47,7 @@ async def branch_view(bot: RunningBot, leader: FakeUser, branch: str) -> SentMes
     """The leader opens the residence menu, the overview, then one branch."""
     await leader.send_text("🏠 Sinh hoạt nơi cư trú")
     _own, tasks = await leader.wait_for_messages(2)
-    await leader.press("📊 Tình hình sinh hoạt nơi cư trú của các chi bộ", message=tasks)
+    await leader.press("📊 Cư trú của các chi bộ", message=tasks)
     await bot.fake.wait_until(lambda: branch in tasks.buttons())
     await leader.press(branch, message=tasks)
     await bot.fake.wait_until(lambda: "🛡 Miễn sinh hoạt" in tasks.buttons())

@@ -44,7 +44,7 @@ class PointAnswer:
 # The member's own part (the menu entry) and the residence form.
 REGISTER = ButtonKind("rreg")  # 📝 Register my residence / Register again / 🚚 I moved
 HISTORY = ButtonKind("rhist")  # 📜 History
-ACTIVITY = ButtonKind("ract")  # ➕ Record a residence activity
+ACTIVITY = ButtonKind("ract")  # ➕ Record an activity
 CANCEL = ButtonKind("rcancel")  # ❌ Cancel under every residence question
 BRANCH = ButtonKind("rb", UnitRef)  # a residence branch found by the search
 OUTSIDE = ButtonKind("rbx")  # Not in the bot: the branch name is typed

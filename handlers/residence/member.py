@@ -75,10 +75,7 @@ async def _my_residence(context: Context) -> tuple[str, Rows]:
     again = _("📝 Register again") if tie.status == TieStatus.DECLINED else _("🚚 I moved")
     rows = [[buttons.REGISTER.button(again), buttons.HISTORY.button(_("📜 History"))]]
     if tie.status != TieStatus.DECLINED:
-        # Over bot.fit.LABEL_LIMIT in Vietnamese, as it was before the codec (a label in a
-        # variable is not checked by tests/test_keyboards_fit.py): to shorten, not here.
-        record = _("➕ Record a residence activity")
-        rows.insert(0, [buttons.ACTIVITY.button(record)])
+        rows.insert(0, [buttons.ACTIVITY.button(_("➕ Record an activity"))])
     return "\n".join(lines), rows
 
 
@@ -119,8 +116,7 @@ async def _leader_tasks(context: Context) -> tuple[str, Rows] | None:
             rows.append([buttons.COMMENTS.button(_("✍️ Comments to write ({count})", count=owed))])
     viewed = paths_for(actor, Action.VIEW_RESIDENCE)
     if viewed and await working_branches(context.db, viewed):  # not for residential ones
-        overview = _("📊 Residence overview of my branches")  # over LABEL_LIMIT too, as above
-        rows.append([buttons.OVERVIEW.button(overview)])
+        rows.append([buttons.OVERVIEW.button(_("📊 My branches' residence"))])
     return ("\n".join(lines), rows) if rows else None
 
 
