@@ -17,7 +17,7 @@ from bot.settings import Settings
 from handlers.common import Context
 from handlers.notices.messages import notice_messages, reminder_messages
 from handlers.readers import reader_default, reader_translator
-from handlers.survey_common import invitation_messages
+from handlers.surveys.common import invitation_messages
 from handlers.usecase import Env, env_of
 from storage import outbox, schedule
 from storage.models import Member, TelegramAccount

@@ -62,10 +62,10 @@ from handlers.residence_save import save_handlers
 from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
 from handlers.residence_window import ask_for_comments, book_comment_window
 from handlers.scorecard import scorecard_handlers
-from handlers.survey_answer import on_answer_input, survey_answer_handlers
-from handlers.survey_create import BUTTON_STEPS, on_new_input, survey_create_handlers
-from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
-from handlers.survey_menu import show_surveys, survey_menu_handlers
+from handlers.surveys.answer import on_answer_input, survey_answer_handlers
+from handlers.surveys.create import BUTTON_STEPS, on_new_input, survey_create_handlers
+from handlers.surveys.jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
+from handlers.surveys.menu import show_surveys, survey_menu_handlers
 from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
 from storage.plan_schedule import schedule_reminders
 from storage.probation import KIND as PROBATION_JOB

@@ -26,8 +26,8 @@ from handlers.common import (
     refuse,
     refuse_draft_gone,
 )
-from handlers.survey_common import NEW_FLOW, audience_text, may_manage
-from handlers.survey_create_steps import (
+from handlers.surveys.common import NEW_FLOW, audience_text, may_manage
+from handlers.surveys.create_steps import (
     TEXT_STEPS,
     WIZARD_KINDS,
     Draft,
@@ -37,8 +37,8 @@ from handlers.survey_create_steps import (
     set_who,
     typed_input,
 )
-from handlers.survey_file_text import file_problems_text, read_document
-from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, job_key, send_invitations
+from handlers.surveys.file_text import file_problems_text, read_document
+from handlers.surveys.jobs import CLOSE_JOB, OPEN_JOB, job_key, send_invitations
 from storage import audit
 from storage.flows import clear_flow, get_flow, lock_flow, save_flow
 from storage.models import FlowState, Survey, Unit
@@ -46,7 +46,7 @@ from storage.schedule import schedule
 from storage.survey_questions import questions_of
 from storage.surveys import NewSurvey, add_survey, audience_counts
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLE_FILES = (DOCS / "survey-example.yaml", DOCS / "survey-example.xlsx")
 
 

@@ -13,8 +13,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from handlers.common import Context, ack, callback_args, refuse
-from handlers.survey_answer_view import question_view, review_view
-from handlers.survey_common import ANSWER_FLOW, chunks
+from handlers.surveys.answer_view import question_view, review_view
+from handlers.surveys.common import ANSWER_FLOW, chunks
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.models import FlowState, Survey
 from storage.survey_questions import Kind, Question, questions_of

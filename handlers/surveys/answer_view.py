@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from handlers.drafts import cancel_button
-from handlers.survey_common import answer_text, question_hint
+from handlers.surveys.common import answer_text, question_hint
 from storage.models import Survey
 from storage.survey_questions import TYPED_KINDS, Kind, Question
 

@@ -18,7 +18,7 @@ from telegram.constants import ParseMode
 from bot.access import Action
 from bot.i18n import N_, Translator
 from handlers.common import Context, units_for
-from handlers.survey_common import KIND_NAMES, NEW_FLOW, audience_text, chunks
+from handlers.surveys.common import KIND_NAMES, NEW_FLOW, audience_text, chunks
 from handlers.typed_input import too_long_text
 from storage.flows import save_flow
 from storage.models import Unit

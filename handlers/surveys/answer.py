@@ -11,8 +11,8 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from handlers.common import Context, ack, callback_args, edit_text, refuse
-from handlers.survey_answer_moves import on_back, on_edit, on_next, on_skip, on_toggle
-from handlers.survey_answer_state import (
+from handlers.surveys.answer_moves import on_back, on_edit, on_next, on_skip, on_toggle
+from handlers.surveys.answer_state import (
     Answering,
     advance,
     answering,
@@ -21,8 +21,8 @@ from handlers.survey_answer_state import (
     show_current,
     survey_for_member,
 )
-from handlers.survey_answer_view import answered_view
-from handlers.survey_common import ANSWER_FLOW, problem_text
+from handlers.surveys.answer_view import answered_view
+from handlers.surveys.common import ANSWER_FLOW, problem_text
 from storage.flows import get_flow, lock_flow, touch_flow
 from storage.models import FlowState
 from storage.survey_questions import (

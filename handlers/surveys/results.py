@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 
 from bot.i18n import Translator
 from handlers.common import Context, ack
-from handlers.survey_common import answer_text, chunks, managed_survey
+from handlers.surveys.common import answer_text, chunks, managed_survey
 from storage.models import Survey
 from storage.survey_questions import Kind, format_number, questions_of
 from storage.survey_results import QuestionResult, average, percent, tally

@@ -15,8 +15,8 @@ from bot.i18n import Translator
 from handlers.bulk_send import SURVEY_REMINDER, queue_or_schedule
 from handlers.common import Context, ack, edit_text, refuse
 from handlers.reminder_guard import recently_reminded, skipped_text, too_soon_text
-from handlers.survey_common import NEW_FLOW, audience_text, closes_text, managed_survey
-from handlers.survey_results import on_results
+from handlers.surveys.common import NEW_FLOW, audience_text, closes_text, managed_survey
+from handlers.surveys.results import on_results
 from storage import audit
 from storage.flows import get_flow
 from storage.models import Member, Survey

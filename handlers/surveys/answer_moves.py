@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from handlers.common import Context, ack, callback_args, drop_buttons, edit_text, refuse
-from handlers.survey_answer_state import (
+from handlers.surveys.answer_state import (
     advance,
     answering,
     current_question,
@@ -15,8 +15,8 @@ from handlers.survey_answer_state import (
     save_draft,
     show_current,
 )
-from handlers.survey_answer_view import answered_view, question_view
-from handlers.survey_common import problem_text
+from handlers.surveys.answer_view import answered_view, question_view
+from handlers.surveys.common import problem_text
 from storage.survey_questions import Kind, choice_problem, valid_button_answer
 
 

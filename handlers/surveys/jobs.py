@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.scheduler import JobContext
 from bot.settings import Settings
 from handlers.readers import reader_default, reader_translator
-from handlers.survey_common import invitation_messages
+from handlers.surveys.common import invitation_messages
 from storage import outbox
 from storage.models import Member, Survey, TelegramAccount
 from storage.outbox import NewMessage, text_payload

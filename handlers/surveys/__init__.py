@@ -1,0 +1,6 @@
+"""Surveys: a secretary creates a survey (in chat or from a file), members answer it one
+question at a time, and the committee follows who answered, reminds the others and reads the
+results.
+
+The feature is declared in `handlers.surveys.feature`.
+"""
