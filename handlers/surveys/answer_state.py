@@ -12,13 +12,13 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 
-from handlers.common import Context, ack, callback_args, refuse
+from handlers.common import Context, ack, refuse
+from handlers.surveys.actions import Unanswerable, answerable
 from handlers.surveys.answer_view import question_view, review_view
 from handlers.surveys.common import ANSWER_FLOW, chunks
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.models import FlowState, Survey
 from storage.survey_questions import Kind, Question, questions_of
-from storage.surveys import get_survey, has_answered, in_audience, is_open
 
 
 @dataclass
@@ -41,31 +41,17 @@ class Answering:
 async def survey_for_member(update: Update, context: Context, survey_id: int) -> Survey | None:
     """The survey if it is for this member and open; otherwise the member is told why, and a
     draft of it is dropped (it would otherwise catch every message they type)."""
-    survey = await get_survey(context.db, survey_id)
-    member_id = context.actor.member_id
-    if survey is None or member_id is None or not context.actor.is_member:
-        reason: str | None = "survey_not_found"
-    elif not await in_audience(context.db, survey, member_id):
-        reason = "survey_not_audience"
-    else:
-        reason = await _closed_reason(context, survey, member_id)
-    if reason is None:
-        return survey
-    await clear_flow_of(context, survey_id)
-    if reason.startswith("survey_"):
-        await refuse(update, context, reason)
-    else:
-        await tell(update, reason)
-    return None
-
-
-async def _closed_reason(context: Context, survey: Survey, member_id: int) -> str | None:
-    """What the member is told when they may no longer answer; None if they may."""
     _ = context._
-    if await has_answered(context.db, survey.id, member_id):
-        return _("You have already answered this survey; answers cannot be changed.")
-    if not is_open(survey, context.now()):
-        return _("This survey is closed; answers are no longer accepted.")
+    found = await answerable(context.db, context.actor, survey_id, context.now())
+    if isinstance(found, Survey):
+        return found
+    await clear_flow_of(context, survey_id)
+    if found == Unanswerable.ANSWERED:
+        await tell(update, _("You have already answered this survey; answers cannot be changed."))
+    elif found == Unanswerable.CLOSED:
+        await tell(update, _("This survey is closed; answers are no longer accepted."))
+    else:
+        await refuse(update, context, found.value)
     return None
 
 
@@ -157,18 +143,15 @@ def picked_of(question: Question, data: dict[str, Any]) -> list[int]:
 
 
 async def current_question(
-    update: Update, context: Context, count: int
-) -> tuple[Answering, list[int]] | None:
-    """The draft and the button's arguments, if the button belongs to the current question."""
+    update: Update, context: Context, survey_id: int, index: int
+) -> Answering | None:
+    """The draft, if the button (of question `index`) belongs to the current question."""
     query = update.callback_query
-    args = callback_args(query, count) if query else None
-    state = await answering(update, context, args[0]) if args else None
-    if state is None or args is None or query is None:
-        if args is None:
-            await refuse(update, context, "survey_button")
+    state = await answering(update, context, survey_id)
+    if state is None or query is None:
         return None
-    if state.draft.step != "question" or args[1] != state.index:
+    if state.draft.step != "question" or index != state.index:
         await ack(query)  # an older question's button: show where the member really is
         await show_current(update, context, state)
         return None
-    return state, args
+    return state

@@ -1,0 +1,1 @@
+"""Code several features share (a feature never imports another feature's modules)."""
