@@ -26,6 +26,7 @@ from handlers.surveys.actions import (
     remind_non_respondents,
     submit_answers,
 )
+from handlers.surveys.answer_draft import AnswerDraft
 from handlers.surveys.buttons import Choice, Picked, QuestionRef, SurveyRef, UnitRef
 from handlers.surveys.draft import UNSET, NewQuestion, SurveyDraft
 from handlers.surveys.messages import answer_markup
@@ -211,6 +212,41 @@ async def test_answer_buttons_pressed_as_the_old_handlers_wrote_them(bot: Runnin
         ]
     assert response.answers == {"0": True, "1": 0}
     assert reasons == ["survey_button"]
+
+
+def test_answer_draft_shapes_of_today_load_and_dump_unchanged() -> None:
+    started = "2026-06-01T10:00:00.123456+07:00"
+    fresh = {"survey_id": 5, "index": 0, "answers": {}, "picked": [], "started_at": started}
+    later = fresh | {"index": 2, "answers": {"0": True, "1": [0, 2]}, "picked": [0, 2]}
+    for data in (fresh, later, later | {"editing": False}, later | {"editing": True}):
+        assert AnswerDraft.load(data).dump() == data
+    draft = AnswerDraft.load(later)
+    assert (draft.answer(1), draft.answer(5), draft.picked) == ([0, 2], None, (0, 2))
+    assert draft.started_at == datetime.fromisoformat(started)
+
+
+async def test_an_answer_draft_stored_before_continues(bot: RunningBot) -> None:
+    """A member's draft stored by the old handlers at the second question: the next press
+    continues it, and the stored answer is submitted with the new one."""
+    ids = await seed(bot)
+    questions = [Question("Có?", Kind.YESNO), Question("Buổi?", Kind.SINGLE, options=("S", "C"))]
+    survey_id = await make_survey(bot, ids, questions)
+    await invitation(bot, AN)
+    old = {"survey_id": survey_id, "index": 1, "answers": {"0": False}, "picked": []}
+    old["started_at"] = NOW.isoformat()
+    async with bot.db(settle=False) as session:
+        await save_flow(session, AN, "survey_answer", "question", old, NOW)
+    an = bot.fake.user(AN)
+    await an.send_text("hôm qua")  # typed to a button question: it comes again
+    await an.wait_for_messages(2)
+    await an.press_data(f"sa:{survey_id}:1:1")
+    review = await an.wait_for_message()
+    assert "→ <b>Không</b>" in (review.text or "") and "→ <b>C</b>" in (review.text or "")
+    await an.press_data(f"sok:{survey_id}", message=review)
+    await bot.fake.wait_until(lambda: "✅" in (review.text or ""))
+    async with bot.db() as session:
+        [response] = list(await session.scalars(select(SurveyResponse)))
+    assert response.answers == {"0": False, "1": 1}
 
 
 async def _actor(session: AsyncSession, telegram_id: int) -> Actor:

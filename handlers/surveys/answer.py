@@ -3,7 +3,6 @@ review, then submit; after submitting the answers are locked."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from telegram import Update
@@ -13,6 +12,7 @@ from handlers.buttons import Route
 from handlers.common import Context, ack, edit_text, refuse
 from handlers.surveys import buttons
 from handlers.surveys.actions import submit_answers
+from handlers.surveys.answer_draft import QUESTION, REVIEW, AnswerDraft
 from handlers.surveys.answer_moves import on_back, on_edit, on_next, on_skip, on_toggle
 from handlers.surveys.answer_state import (
     Answering,
@@ -50,15 +50,9 @@ async def on_start(update: Update, context: Context, pressed: SurveyRef) -> None
         return
     await ack(query)
     draft = await get_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
-    if draft is None or draft.data.get("survey_id") != survey.id:
-        data = {
-            "survey_id": survey.id,
-            "index": 0,
-            "answers": {},
-            "picked": [],
-            "started_at": context.now().isoformat(),
-        }
-        draft = await save_draft(context, data, "question")
+    if draft is None or AnswerDraft.load(draft.data).survey_id != survey.id:
+        started = AnswerDraft(survey.id, started_at=context.now())
+        draft = await save_draft(context, started, QUESTION)
     else:
         await touch_flow(context.db, draft, context.now())  # typed answers go here again
     await show_current(update, context, Answering(survey, questions_of(survey.questions), draft))
@@ -96,18 +90,13 @@ async def on_submit(update: Update, context: Context, pressed: SurveyRef) -> Non
     state = await answering(update, context, pressed.survey_id)
     if state is None or query is None or context.actor.member_id is None:
         return
-    if state.draft.step != "review":
+    if state.draft.step != REVIEW:
         await ack(query)
         await show_current(update, context, state)
         return
-    started = state.data.get("started_at")
+    data = state.data
     missing = await submit_answers(
-        context.db,
-        context.actor,
-        state.survey,
-        state.data["answers"],
-        datetime.fromisoformat(started) if started else None,
-        env_of(context),
+        context.db, context.actor, state.survey, data.answers, data.started_at, env_of(context)
     )
     numbers = ", ".join(str(i + 1) for i in missing)
     alert = _("Please answer the required questions: {numbers}.", numbers=numbers)
@@ -126,12 +115,12 @@ async def on_submit(update: Update, context: Context, pressed: SurveyRef) -> Non
 async def on_answer_input(update: Update, context: Context, draft: FlowState) -> None:
     """A typed answer (text, number, date) to the current question, checked, then saved."""
     message = update.effective_message
-    survey_id = int(draft.data.get("survey_id", 0))
+    survey_id = AnswerDraft.load(draft.data).survey_id
     state = await answering(update, context, survey_id) if message else None
     if state is None or message is None:
         return
     question = state.questions[state.index]
-    if state.draft.step == "review" or question.kind not in TYPED_KINDS:
+    if state.draft.step == REVIEW or question.kind not in TYPED_KINDS:
         # The buttons may be far up the chat by now: the question comes again with them.
         await message.reply_text(context._("Please answer with the buttons, here they are again:"))
         await show_current(update, context, state)

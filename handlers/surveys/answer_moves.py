@@ -3,10 +3,13 @@ and changing one answer from the review."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Update
 from telegram.constants import ParseMode
 
 from handlers.common import Context, ack, drop_buttons, edit_text, refuse
+from handlers.surveys.answer_draft import QUESTION, REVIEW
 from handlers.surveys.answer_state import (
     advance,
     answering,
@@ -33,9 +36,9 @@ async def on_toggle(update: Update, context: Context, pressed: Picked) -> None:
         await refuse(update, context, "survey_bad_value")
         return
     await ack(query)
-    picked = set(state.data.get("picked", [])) ^ {value}
-    data = {**state.data, "picked": sorted(picked)}
-    state.draft = await save_draft(context, data, "question")
+    picked = set(state.data.picked) ^ {value}
+    data = replace(state.data, picked=tuple(sorted(picked)))
+    state.draft = await save_draft(context, data, QUESTION)
     text, markup = question_view(state.survey, state.questions, data, context._)
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
@@ -51,7 +54,7 @@ async def on_next(update: Update, context: Context, pressed: QuestionRef) -> Non
     if question.kind != Kind.MULTIPLE:
         await refuse(update, context, "survey_bad_value")
         return
-    picked = sorted(set(state.data.get("picked", [])))
+    picked = sorted(set(state.data.picked))
     problem = choice_problem(question, picked)
     if problem is not None:
         await ack(query, problem_text(problem, context._), show_alert=True)
@@ -86,13 +89,13 @@ async def on_back(update: Update, context: Context, pressed: QuestionRef) -> Non
     state = await answering(update, context, pressed.survey_id)
     if state is None or query is None:
         return
-    current = len(state.questions) if state.draft.step == "review" else state.index
+    current = len(state.questions) if state.draft.step == REVIEW else state.index
     await ack(query)
     if pressed.index != current or current == 0:
         await show_current(update, context, state)
         return
     await drop_buttons(query)
-    await move_to(update, context, state, {**state.data, "editing": False}, current - 1)
+    await move_to(update, context, state, replace(state.data, editing=False), current - 1)
 
 
 async def on_edit(update: Update, context: Context, pressed: QuestionRef) -> None:
@@ -101,10 +104,10 @@ async def on_edit(update: Update, context: Context, pressed: QuestionRef) -> Non
     state = await answering(update, context, pressed.survey_id)
     if state is None or query is None:
         return
-    if state.draft.step != "review" or pressed.index >= len(state.questions):
+    if state.draft.step != REVIEW or pressed.index >= len(state.questions):
         await ack(query)
         await show_current(update, context, state)
         return
     await ack(query)
     await drop_buttons(query)
-    await move_to(update, context, state, {**state.data, "editing": True}, pressed.index)
+    await move_to(update, context, state, replace(state.data, editing=True), pressed.index)

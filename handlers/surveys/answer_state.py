@@ -6,7 +6,7 @@ Every answer is saved in the draft as it is given, so leaving or a restart loses
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import Update
@@ -14,6 +14,7 @@ from telegram.constants import ParseMode
 
 from handlers.common import Context, ack, refuse
 from handlers.surveys.actions import Unanswerable, answerable
+from handlers.surveys.answer_draft import QUESTION, REVIEW, AnswerDraft
 from handlers.surveys.answer_view import question_view, review_view
 from handlers.surveys.common import ANSWER_FLOW, chunks
 from storage.flows import clear_flow, get_flow, save_flow
@@ -30,12 +31,12 @@ class Answering:
     draft: FlowState
 
     @property
-    def data(self) -> dict[str, Any]:
-        return self.draft.data
+    def data(self) -> AnswerDraft:
+        return AnswerDraft.load(self.draft.data)
 
     @property
     def index(self) -> int:
-        return int(self.data["index"])
+        return self.data.index
 
 
 async def survey_for_member(update: Update, context: Context, survey_id: int) -> Survey | None:
@@ -65,7 +66,7 @@ async def tell(update: Update, text: str) -> None:
 
 async def clear_flow_of(context: Context, survey_id: int) -> None:
     draft = await get_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
-    if draft is not None and draft.data.get("survey_id") == survey_id:
+    if draft is not None and AnswerDraft.load(draft.data).survey_id == survey_id:
         await clear_flow(context.db, draft.user_id, draft.flow)
 
 
@@ -75,15 +76,15 @@ async def answering(update: Update, context: Context, survey_id: int) -> Answeri
     if survey is None:
         return None
     draft = await get_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
-    if draft is None or draft.data.get("survey_id") != survey.id:
+    if draft is None or AnswerDraft.load(draft.data).survey_id != survey.id:
         await refuse(update, context, "survey_no_draft")
         return None
     return Answering(survey, questions_of(survey.questions), draft)
 
 
-async def save_draft(context: Context, data: dict[str, Any], step: str) -> FlowState:
+async def save_draft(context: Context, draft: AnswerDraft, step: str) -> FlowState:
     user_id = context.actor.telegram_id
-    return await save_flow(context.db, user_id, ANSWER_FLOW, step, data, context.now())
+    return await save_flow(context.db, user_id, ANSWER_FLOW, step, draft.dump(), context.now())
 
 
 async def show_current(update: Update, context: Context, state: Answering) -> None:
@@ -91,8 +92,8 @@ async def show_current(update: Update, context: Context, state: Answering) -> No
     chat = update.effective_chat
     if chat is None:
         return
-    if state.draft.step == "review":
-        text, markup = review_view(state.survey, state.questions, state.data["answers"], context._)
+    if state.draft.step == REVIEW:
+        text, markup = review_view(state.survey, state.questions, state.data.answers, context._)
         *first, last = chunks(text)
         for piece in first:
             await chat.send_message(piece, parse_mode=ParseMode.HTML)
@@ -105,41 +106,40 @@ async def show_current(update: Update, context: Context, state: Answering) -> No
 async def advance(update: Update, context: Context, state: Answering, answer: Any) -> None:
     """Stores the answer (None: skipped) and moves on: the next question, or the review
     after the last one or when the member came from the review to change one answer."""
-    data = dict(state.data)
-    answers = dict(data["answers"])
+    data = state.data
+    answers = dict(data.answers)
     if answer is None:
-        answers.pop(str(state.index), None)
+        answers.pop(str(data.index), None)
     else:
-        answers[str(state.index)] = answer
-    data["answers"] = answers
-    following = state.index + 1
-    review = following >= len(state.questions) or bool(data.get("editing"))
-    await move_to(update, context, state, data, following, review)
+        answers[str(data.index)] = answer
+    following = data.index + 1
+    review = following >= len(state.questions) or bool(data.editing)
+    await move_to(update, context, state, replace(data, answers=answers), following, review)
 
 
 async def move_to(
     update: Update,
     context: Context,
     state: Answering,
-    data: dict[str, Any],
+    data: AnswerDraft,
     index: int,
     review: bool = False,
 ) -> None:
     """Shows question `index` (or the review) and remembers it in the draft."""
     if review:
-        data["editing"] = False
-    data["index"] = min(index, len(state.questions) - 1)
-    data["picked"] = picked_of(state.questions[data["index"]], data)
-    state.draft = await save_draft(context, data, "review" if review else "question")
+        data = replace(data, editing=False)
+    data = replace(data, index=min(index, len(state.questions) - 1))
+    data = replace(data, picked=picked_of(state.questions[data.index], data))
+    state.draft = await save_draft(context, data, REVIEW if review else QUESTION)
     await show_current(update, context, state)
 
 
-def picked_of(question: Question, data: dict[str, Any]) -> list[int]:
+def picked_of(question: Question, data: AnswerDraft) -> tuple[int, ...]:
     """The options already chosen of a multiple-choice question, for its toggles."""
     if question.kind != Kind.MULTIPLE:
-        return []
-    value = data["answers"].get(str(data["index"]))
-    return list(value) if isinstance(value, list) else []
+        return ()
+    value = data.answer(data.index)
+    return tuple(value) if isinstance(value, list) else ()
 
 
 async def current_question(
@@ -150,7 +150,7 @@ async def current_question(
     state = await answering(update, context, survey_id)
     if state is None or query is None:
         return None
-    if state.draft.step != "question" or index != state.index:
+    if state.draft.step != QUESTION or index != state.index:
         await ack(query)  # an older question's button: show where the member really is
         await show_current(update, context, state)
         return None

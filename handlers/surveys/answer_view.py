@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import Translator
 from handlers.drafts import cancel_button
 from handlers.surveys import buttons
+from handlers.surveys.answer_draft import AnswerDraft
 from handlers.surveys.buttons import Picked, QuestionRef, SurveyRef
 from handlers.surveys.common import answer_text, question_hint
 from storage.models import Survey
@@ -26,10 +27,10 @@ def shorten(text: str, limit: int) -> str:
 
 
 def question_view(
-    survey: Survey, questions: list[Question], data: dict[str, Any], _: Translator
+    survey: Survey, questions: list[Question], data: AnswerDraft, _: Translator
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The current question: title, "3/10", the question, how to answer; and its buttons."""
-    index = int(data["index"])
+    index = data.index
     question = questions[index]
     progress = _("Question {number}/{total}", number=index + 1, total=len(questions))
     if not question.required:
@@ -38,7 +39,7 @@ def question_view(
     hint = question_hint(question, _)
     if hint:
         lines.append(f"<i>{escape(hint)}</i>")
-    current = data["answers"].get(str(index))
+    current = data.answer(index)
     if current is not None and question.kind not in (Kind.SINGLE, Kind.MULTIPLE):
         lines.append(_("Your answer: {answer}", answer=escape(answer_text(question, current, _))))
     rows = _answer_buttons(survey.id, index, question, data, _)
@@ -47,16 +48,16 @@ def question_view(
 
 
 def _answer_buttons(
-    survey_id: int, index: int, question: Question, data: dict[str, Any], _: Translator
+    survey_id: int, index: int, question: Question, data: AnswerDraft, _: Translator
 ) -> Buttons:
-    current = data["answers"].get(str(index))
+    current = data.answer(index)
     if question.kind == Kind.SINGLE:
         return [
             [buttons.ANSWER.button(_mark(option, current == i), Picked(survey_id, index, i))]
             for i, option in enumerate(question.options)
         ]
     if question.kind == Kind.MULTIPLE:
-        picked = set(data.get("picked", []))
+        picked = set(data.picked)
         rows = [
             [buttons.TOGGLE.button(_mark(option, i in picked), Picked(survey_id, index, i))]
             for i, option in enumerate(question.options)
