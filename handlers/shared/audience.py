@@ -1,32 +1,51 @@
-"""Messages to many members (a notice, its reminder, a survey's reminder): queued at once for a
-few people, by a stored job for many, so one secretary's broadcast to a province never holds up
-the members' own updates. The job tells the requester when everything is queued.
+"""Whom a feature addresses, and messages to many members, for every feature alike.
 
-Feature-neutral: a feature declares each of its sends as a `Bulk`, a name and its own function
-that renders its messages per language and queues them (one `INSERT ... SELECT` per language,
-storage/bulk_outbox); both ways run that function. No Telegram here, so use cases can call it.
+The audience picker: one button per unit the person may address (`audience_rows`), each
+feature with its own button kind. Messages to many (a notice, its reminder, a survey's
+reminder): queued at once for a few people, by a stored job for many, so one secretary's
+broadcast to a province never holds up the members' own updates; the job tells the requester
+when everything is queued. A feature declares each of its sends as a `Bulk`, a name and its own
+function that renders its messages per language and queues them (one `INSERT ... SELECT` per
+language, storage/bulk_outbox); both ways run that function.
+
+No Telegram is imported here, so use cases can call it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import Translator
 from bot.settings import Settings
-from handlers.readers import reader_translator
+from handlers.buttons import ButtonKind
+from handlers.readers import audience_name, reader_translator
 from handlers.usecase import Env
 from storage import outbox, schedule
-from storage.models import Member, TelegramAccount
+from storage.models import Member, TelegramAccount, Unit
 from storage.outbox import NewMessage, text_payload
 
-if TYPE_CHECKING:  # the scheduler's module pulls in Telegram; only its type is needed here
+if TYPE_CHECKING:  # these modules pull in Telegram; only their types are needed here
+    from telegram import InlineKeyboardButton
+
     from bot.scheduler import JobContext, JobFn
 
+T = TypeVar("T")
+
 KIND = "bulk_send"  # the stored job's kind
+
+
+def audience_rows(
+    units: Sequence[Unit], kind: ButtonKind[T], ref: Callable[[int], T], _: Translator
+) -> list[list[InlineKeyboardButton]]:
+    """The audience picker: a button per unit (`handlers.common.units_for` lists them:
+    committees, meaning all their branches, first), carrying `ref(unit id)`."""
+    return [[kind.button(audience_name(unit, _), ref(unit.id))] for unit in units]
+
 
 # (session, object id, settings, now, only these members or None for all): rows queued.
 Queue = Callable[[AsyncSession, int, Settings, datetime, Collection[int] | None], Awaitable[int]]

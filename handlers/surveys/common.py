@@ -7,6 +7,7 @@ from telegram import Update
 
 from bot.i18n import N_, Translator
 from handlers.common import Context, refuse
+from handlers.readers import audience_name
 from handlers.surveys import actions
 from handlers.surveys.buttons import SurveyRef
 from handlers.typed_input import too_long_text
@@ -49,7 +50,7 @@ def problem_text(problem: Problem, _: Translator) -> str:
 
 def audience_text(unit: Unit, audience_role: str | None, _: Translator) -> str:
     """ "Chi bộ Khu phố 1", "all branches of ...", or their committee members only."""
-    name = unit.name if unit.is_branch else _("all branches of {name}", name=unit.name)
+    name = audience_name(unit, _)
     if audience_role == LEADERS:
         return _("committee members of {audience}", audience=name)
     return name

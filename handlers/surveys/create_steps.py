@@ -13,6 +13,7 @@ from telegram.constants import ParseMode
 from bot.access import Action
 from bot.i18n import N_, Translator
 from handlers.common import Context, units_for
+from handlers.shared.audience import audience_rows
 from handlers.surveys import buttons
 from handlers.surveys.buttons import Choice, UnitRef
 from handlers.surveys.common import KIND_NAMES, audience_text, chunks
@@ -78,7 +79,7 @@ async def _prompt(context: Context, step: str, draft: SurveyDraft) -> tuple[str,
     _ = context._
     if step == AUDIENCE:
         units = await managed_units(context)
-        rows = [[buttons.AUDIENCE.button(audience_text(u, None, _), UnitRef(u.id))] for u in units]
+        rows = audience_rows(units, buttons.AUDIENCE, UnitRef, _)
         return _("Who should answer the survey?"), [*rows, _cancel(_)]
     if step == WHO:
         rows = [
