@@ -124,7 +124,8 @@ def measure(url: str, ids: dict[str, int], repeat: int) -> dict[str, float]:
 async def _measure(url: str, ids: dict[str, int], repeat: int) -> dict[str, float]:
     from bench.scale_seed import YEAR
     from bot.settings import Settings
-    from handlers.bulk_send import NOTICE, QUEUES, SURVEY_REMINDER
+    from handlers.notices.messages import NOTICE
+    from handlers.surveys.messages import SURVEY_REMINDER
     from storage.db import create_engine, session_factory, transaction
     from storage.models import Unit
     from storage.notices import add_notice, notice_status
@@ -150,11 +151,11 @@ async def _measure(url: str, ids: dict[str, int], repeat: int) -> dict[str, floa
             notice = await add_notice(session, ids["root"], None, "Thông báo toàn Đảng bộ")
             notice_id = notice.id
         async with transaction(sessions) as session:  # the job's own transaction
-            await QUEUES[NOTICE](session, notice_id, settings, _now(), None)
+            await NOTICE.queue(session, notice_id, settings, _now(), None)
 
     async def remind_all() -> None:
         async with transaction(sessions) as session:
-            await QUEUES[SURVEY_REMINDER](session, ids["survey"], settings, _now(), None)
+            await SURVEY_REMINDER.queue(session, ids["survey"], settings, _now(), None)
 
     results = {
         "scorecard_root_s": await _median(repeat, lambda: scorecard(ids["root"])),

@@ -10,6 +10,9 @@ the end (`plrec` and `plrec:3` are the same kind).
 
 Button data is the presser's to forge: what does not parse, is out of bounds, or has too few or
 too many fields gets the usual polite refusal (handlers.common.refuse) with the kind's reason.
+
+Building data, outbox JSON and parsing need no Telegram (use cases render outbox rows with
+`json`); Telegram is imported where a PTB button or handler is made.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ import types
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar, get_args, get_origin, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, get_args, get_origin, overload
 
-from telegram import InlineKeyboardButton, Update
-from telegram.ext import CallbackQueryHandler
+from storage.models import MAX_ROW_ID
 
-from handlers.common import MAX_ROW_ID, Context, refuse
+if TYPE_CHECKING:
+    from telegram import InlineKeyboardButton, Update
+    from telegram.ext import CallbackQueryHandler
+
+    from handlers.common import Context
 
 T = TypeVar("T")
 DATA_LIMIT = 64  # Telegram's limit for callback_data, in bytes
@@ -106,7 +112,7 @@ def _fields(shape: type[Any]) -> tuple[_Field, ...]:
     return tuple(fields)
 
 
-Press = Callable[[Update, Context, T], Awaitable[None]]
+Press = Callable[["Update", "Context", T], Awaitable[None]]
 
 
 class ButtonKind(Generic[T]):
@@ -154,6 +160,8 @@ class ButtonKind(Generic[T]):
         return data
 
     def button(self, label: str, value: T | None = None) -> InlineKeyboardButton:
+        from telegram import InlineKeyboardButton
+
         return InlineKeyboardButton(label, callback_data=self.data(value))
 
     def json(self, label: str, value: T | None = None) -> dict[str, str]:
@@ -204,6 +212,10 @@ class Route(Generic[T]):
     reason: str
 
     def handler(self) -> CallbackQueryHandler[Context, None]:
+        from telegram.ext import CallbackQueryHandler
+
+        from handlers.common import refuse
+
         kind, press, reason = self.kind, self.press, self.reason
 
         async def on_press(update: Update, context: Context) -> None:

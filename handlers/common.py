@@ -17,6 +17,7 @@ from bot.i18n import N_, pick_language, translator
 from bot.logs import log_safe
 from storage import audit
 from storage.members import account_and_member, get_member
+from storage.models import MAX_ROW_ID as MAX_ROW_ID  # re-exported: button ids are checked here
 from storage.models import Member, Unit
 from storage.units import branches_under
 
@@ -92,7 +93,6 @@ async def drop_buttons(query: CallbackQuery) -> None:
     await edit_buttons(query, None)
 
 
-MAX_ROW_ID = 2**31 - 1  # database ids are 32-bit; a forged larger one must not reach a query
 MAX_TELEGRAM_ID = 2**52  # Telegram's user ids fit in 52 bits
 
 

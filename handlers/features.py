@@ -10,7 +10,7 @@ means moving its entry into its package and its buttons to the codec (handlers/b
 from __future__ import annotations
 
 from bot.i18n import N_
-from handlers import bulk_send, probation, transfers
+from handlers import probation, transfers
 from handlers.drafts import REACHES_OTHERS, Draft
 from handlers.feature import Feature
 from handlers.language import language_handlers
@@ -27,6 +27,7 @@ from handlers.meeting_manage import (
 from handlers.member_status import STATUS_FLOW, member_status_handlers, on_status_input
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import NOT_LINKED, show_help
+from handlers.notices.feature import BULK as NOTICE_BULK
 from handlers.notices.feature import FEATURE as NOTICES
 from handlers.onboarding import on_typed_before_link, onboarding_handlers
 from handlers.plans.feature import FEATURE as PLANS
@@ -34,18 +35,14 @@ from handlers.profile import profile_handlers, show_me
 from handlers.reports import report_handlers, show_reports
 from handlers.residence.feature import FEATURE as RESIDENCE
 from handlers.scorecard import scorecard_handlers
-from handlers.survey_answer import on_answer_input, survey_answer_handlers
-from handlers.survey_create import BUTTON_STEPS, on_new_input, survey_create_handlers
-from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
-from handlers.survey_menu import show_surveys, survey_menu_handlers
+from handlers.shared import audience
+from handlers.surveys.feature import BULK as SURVEY_BULK
+from handlers.surveys.feature import FEATURE as SURVEYS_FEATURE
 from storage.probation import KIND as PROBATION_JOB
 from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 
-# The survey wizard's own buttons: its steps' prefixes and the file/start/cancel ones.
-SURVEY_NEW_BUTTONS = rf"^(svfile$|svnew$|swa:|swgo$|swx$|({'|'.join(BUTTON_STEPS)})(:|$))"
-
 MEETINGS = N_("📅 Meetings")
-SURVEYS, MEMBERS = N_("🗳 Surveys"), N_("👥 Branch members")
+MEMBERS = N_("👥 Branch members")
 
 
 ONBOARDING = Feature("onboarding", onboarding_handlers, menu={NOT_LINKED: on_typed_before_link})
@@ -124,22 +121,10 @@ MEETINGS_FEATURE = Feature(
 )
 REPORTS = Feature("reports", report_handlers, menu={"reports": show_reports})
 SCORECARD = Feature("scorecard", scorecard_handlers)
-SURVEYS_FEATURE = Feature(
-    "surveys",
-    lambda: [*survey_create_handlers(), *survey_answer_handlers(), *survey_menu_handlers()],
-    menu={"surveys": show_surveys},
-    flows={
-        "survey_new": Draft(on_new_input, N_("a new survey"), SURVEYS, buttons=SURVEY_NEW_BUTTONS),
-        "survey_answer": Draft(
-            on_answer_input,
-            N_("your survey answers"),
-            SURVEYS,
-            buttons=r"^(sa:|sb:|se:|sn:|sok:|ss:|st:|sva:)",
-        ),
-    },
-    jobs={OPEN_JOB: run_open, CLOSE_JOB: run_close},
+# Messages to many (handlers/shared/audience.py): one stored job kind for every feature's sends.
+BULK_SEND = Feature(
+    "bulk_send", jobs={audience.KIND: audience.bulk_job((*NOTICE_BULK, *SURVEY_BULK))}
 )
-BULK_SEND = Feature("bulk_send", jobs={bulk_send.KIND: bulk_send.run_bulk_send})
 HELP = Feature("help", menu={"help": show_help})
 
 FEATURES: tuple[Feature, ...] = (

@@ -30,6 +30,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from storage import clock
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
+MAX_ROW_ID = 2**31 - 1  # database ids are 32-bit; a forged larger one must not reach a query
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers.survey_jobs import send_invitations
+from handlers.surveys.messages import send_invitations
 from storage import clock
 from storage.models import Role, TelegramAccount, Unit
 from storage.survey_questions import Kind, Question

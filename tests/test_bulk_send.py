@@ -13,8 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import pick_language
 from bot.settings import Settings
+from handlers.notices.messages import NOTICE as NOTICE_SEND
 from handlers.notices.messages import notice_messages, reminder_messages
 from handlers.readers import reader_default
+from handlers.shared.audience import Bulk, bulk_job
+from handlers.surveys.messages import SURVEY_REMINDER
 from storage.db import transaction
 from storage.models import (
     DeliveryStatus,
@@ -24,9 +27,14 @@ from storage.models import (
     TelegramAccount,
 )
 from storage.notices import add_notice, notice_status, queue_notice, queue_reminder
+from storage.survey_questions import Kind, Question
 from tests.factories import member, tree
 from tests.fakebot import FakeBotApi
 from tests.harness import FAST_SENDER, RunningBot, bot_settings
+from tests.survey_helpers import AN as SURVEY_AN
+from tests.survey_helpers import SON as SURVEY_SON
+from tests.survey_helpers import invitation, make_survey
+from tests.survey_helpers import seed as survey_seed
 from tests.test_notices import NOTICE, SON, got, outbox_idle, seed, start_notice, user
 
 NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
@@ -145,3 +153,32 @@ async def test_a_reminder_to_some_members_binds_their_ids_in_chunks(
         reminded_ids = set(reminded)
     assert queued == 5
     assert reminded_ids == chosen
+
+
+def test_two_sends_to_many_with_one_name_fail_loudly() -> None:
+    """A booked job names its send: two features' sends may not share a name."""
+    twin = Bulk(NOTICE_SEND.what, SURVEY_REMINDER.queue)
+    with pytest.raises(ValueError, match="'notice'"):
+        bulk_job((NOTICE_SEND, SURVEY_REMINDER, twin))
+
+
+async def test_a_survey_reminder_past_the_threshold_goes_through_the_job(
+    job_bot: RunningBot,
+) -> None:
+    """The survey's 🔔 to more than the threshold: the shared bulk job queues the reminders
+    (the survey's own message builder) and tells the secretary."""
+    bot = job_bot
+    ids = await survey_seed(bot)
+    survey_id = await make_survey(bot, ids, [Question("Có?", Kind.YESNO)])
+    await invitation(bot, SURVEY_AN)
+    son = bot.fake.user(SURVEY_SON)
+    await son.send_text("/menu")
+    await son.wait_for_message()
+    await son.press_data(f"svrm:{survey_id}")
+    told = "📤 Xong: 7 tin nhắn đã được xếp hàng và đang được gửi đi."
+    await bot.fake.wait_until(lambda: any(m.text == told for m in son.messages))
+    reminder = "🔔 Nhắc nhở: đề nghị đồng chí trả lời phiếu khảo sát: Góp ý sinh hoạt chi bộ"
+    chat = bot.fake.chat(SURVEY_AN)
+    await bot.fake.wait_until(
+        lambda: any((m.text or "").startswith(reminder) for m in chat.messages)
+    )

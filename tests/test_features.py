@@ -5,6 +5,8 @@ knows nothing but the list; use cases import nothing from Telegram."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,14 @@ def test_use_cases_import_nothing_from_telegram() -> None:
         ]
         names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         assert [n for n in names if n.split(".")[0] == "telegram"] == [], path
+
+
+def test_use_cases_load_without_telegram() -> None:
+    """Not only no direct import: nothing they import pulls Telegram in (the button codec's
+    data side, the shared bulk sends, the feature's outbox messages)."""
+    modules = ["handlers.notices.actions", "handlers.surveys.actions"]
+    code = f"import sys; import {', '.join(modules)}; print('telegram' in sys.modules)"
+    found = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "False"

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.exports.survey_chart import ChartQuestion, render_charts
 from bot.scheduler import JobContext
 from bot.settings import Settings
-from handlers.survey_jobs import run_close, run_open
+from handlers.surveys.jobs import run_close, run_open
 from storage import clock
 from storage.db import transaction
 from storage.models import OutboxMessage, Role, SurveyParticipation, SurveyResponse

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, can
-from handlers.bulk_send import NOTICE, NOTICE_REMINDER, queue_or_book
 from handlers.notices.draft import NoticeContent
+from handlers.notices.messages import NOTICE, NOTICE_REMINDER
+from handlers.shared.audience import queue_or_book
 from handlers.usecase import Env
 from storage import audit
 from storage.models import Notice, Unit

@@ -29,6 +29,7 @@ from handlers.notices.draft import (
     save_draft,
 )
 from handlers.readers import audience_name
+from handlers.shared.audience import audience_rows
 from handlers.typed_input import notice_content, too_long_text
 from handlers.usecase import env_of
 from storage.flows import clear_flow, get_flow, lock_flow, touch_flow
@@ -79,7 +80,7 @@ async def on_new(update: Update, context: Context, _pressed: object) -> None:
 async def _ask_audience(update: Update, context: Context, units: list[Unit]) -> None:
     _ = context._
     await save_draft(context.db, context.actor.telegram_id, NoticeDraft(), context.now())
-    rows = [[buttons.AUDIENCE.button(audience_name(u, _), UnitRef(u.id))] for u in units]
+    rows = audience_rows(units, buttons.AUDIENCE, UnitRef, _)
     await _send_text(update, _("Who should get the notice?"), InlineKeyboardMarkup(rows))
 
 

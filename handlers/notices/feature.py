@@ -7,6 +7,7 @@ from handlers.drafts import Draft
 from handlers.feature import Feature
 from handlers.notices import buttons, compose, status
 from handlers.notices.draft import FLOW
+from handlers.notices.messages import BULK
 
 # The buttons of the notice being written: any other press leaves its question.
 DRAFT_BUTTONS = (buttons.AUDIENCE, buttons.CANCEL, buttons.NEW, buttons.SEND)
@@ -25,3 +26,5 @@ FEATURE = Feature(
         )
     },
 )
+
+__all__ = ["BULK", "FEATURE"]  # BULK: its sends to many, for the shared bulk job

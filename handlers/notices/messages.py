@@ -1,15 +1,22 @@
 """The notice and its reminder as the members get them, rendered once per language for the
-outbox (`storage.bulk_outbox`), with the members' ✅ Received button."""
+outbox (`storage.bulk_outbox`), with the members' ✅ Received button; and the two sends to many
+(handlers/shared/audience.py) that queue them."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
 from bot.settings import Settings
 from handlers.notices.buttons import ACKNOWLEDGE, NoticeRef
-from handlers.readers import SEND_METHOD, PerLanguage, excerpt, per_language
+from handlers.readers import SEND_METHOD, PerLanguage, excerpt, per_language, reader_default
+from handlers.shared.audience import Bulk
 from storage.models import Notice
+from storage.notices import get_notice, queue_notice, queue_reminder
 from storage.outbox import text_payload
 
 
@@ -45,3 +52,39 @@ def reminder_messages(notice: Notice, settings: Settings) -> PerLanguage:
         return "sendMessage", text_payload(text, reply_markup=markup)
 
     return per_language(build, settings)
+
+
+async def _queue_notice(
+    session: AsyncSession,
+    notice_id: int,
+    settings: Settings,
+    now: datetime,
+    only: Collection[int] | None,
+) -> int:
+    notice = await get_notice(session, notice_id)
+    if notice is None or notice.broadcast_id is not None:
+        return 0  # gone, or queued already
+    messages = notice_messages(notice, settings)
+    default = reader_default(settings)
+    return await queue_notice(session, notice, notice.unit, messages, default=default, now=now)
+
+
+async def _queue_reminder(
+    session: AsyncSession,
+    notice_id: int,
+    settings: Settings,
+    now: datetime,
+    only: Collection[int] | None,
+) -> int:
+    notice = await get_notice(session, notice_id)
+    if notice is None:
+        return 0
+    messages = reminder_messages(notice, settings)
+    default = reader_default(settings)
+    return await queue_reminder(session, notice, messages, default=default, now=now, only=only)
+
+
+# The names are those of jobs already booked: they never change.
+NOTICE = Bulk("notice", _queue_notice)
+NOTICE_REMINDER = Bulk("notice_reminder", _queue_reminder)
+BULK = (NOTICE, NOTICE_REMINDER)

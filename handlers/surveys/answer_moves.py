@@ -3,11 +3,14 @@ and changing one answer from the review."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Update
 from telegram.constants import ParseMode
 
-from handlers.common import Context, ack, callback_args, drop_buttons, edit_text, refuse
-from handlers.survey_answer_state import (
+from handlers.common import Context, ack, drop_buttons, edit_text, refuse
+from handlers.surveys.answer_draft import QUESTION, REVIEW
+from handlers.surveys.answer_state import (
     advance,
     answering,
     current_question,
@@ -15,42 +18,43 @@ from handlers.survey_answer_state import (
     save_draft,
     show_current,
 )
-from handlers.survey_answer_view import answered_view, question_view
-from handlers.survey_common import problem_text
+from handlers.surveys.answer_view import answered_view, question_view
+from handlers.surveys.buttons import Picked, QuestionRef
+from handlers.surveys.common import problem_text
 from storage.survey_questions import Kind, choice_problem, valid_button_answer
 
 
-async def on_toggle(update: Update, context: Context) -> None:
+async def on_toggle(update: Update, context: Context, pressed: Picked) -> None:
     """A multiple-choice option is ticked or unticked (saved at once)."""
-    found = await current_question(update, context, 3)
+    state = await current_question(update, context, pressed.survey_id, pressed.index)
     query = update.callback_query
-    if found is None or query is None:
+    if state is None or query is None:
         return
-    state, (_sid, index, value) = found
+    index, value = pressed.index, pressed.value
     question = state.questions[index]
     if question.kind != Kind.MULTIPLE or not valid_button_answer(question, value):
         await refuse(update, context, "survey_bad_value")
         return
     await ack(query)
-    picked = set(state.data.get("picked", [])) ^ {value}
-    data = {**state.data, "picked": sorted(picked)}
-    state.draft = await save_draft(context, data, "question")
+    picked = set(state.data.picked) ^ {value}
+    data = replace(state.data, picked=tuple(sorted(picked)))
+    state.draft = await save_draft(context, data, QUESTION)
     text, markup = question_view(state.survey, state.questions, data, context._)
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def on_next(update: Update, context: Context) -> None:
+async def on_next(update: Update, context: Context, pressed: QuestionRef) -> None:
     """The ticked options are the answer, if their number is allowed."""
-    found = await current_question(update, context, 2)
+    state = await current_question(update, context, pressed.survey_id, pressed.index)
     query = update.callback_query
-    if found is None or query is None:
+    if state is None or query is None:
         return
-    state, (_sid, index) = found
+    index = pressed.index
     question = state.questions[index]
     if question.kind != Kind.MULTIPLE:
         await refuse(update, context, "survey_bad_value")
         return
-    picked = sorted(set(state.data.get("picked", [])))
+    picked = sorted(set(state.data.picked))
     problem = choice_problem(question, picked)
     if problem is not None:
         await ack(query, problem_text(problem, context._), show_alert=True)
@@ -65,14 +69,13 @@ async def on_next(update: Update, context: Context) -> None:
     await advance(update, context, state, picked or None)
 
 
-async def on_skip(update: Update, context: Context) -> None:
+async def on_skip(update: Update, context: Context, pressed: QuestionRef) -> None:
     """An optional question is left unanswered."""
-    found = await current_question(update, context, 2)
+    state = await current_question(update, context, pressed.survey_id, pressed.index)
     query = update.callback_query
-    if found is None or query is None:
+    if state is None or query is None:
         return
-    state, (_sid, index) = found
-    if state.questions[index].required:
+    if state.questions[pressed.index].required:
         await refuse(update, context, "survey_skip_required")
         return
     await ack(query)
@@ -80,37 +83,31 @@ async def on_skip(update: Update, context: Context) -> None:
     await advance(update, context, state, None)
 
 
-async def on_back(update: Update, context: Context) -> None:
+async def on_back(update: Update, context: Context, pressed: QuestionRef) -> None:
     """The previous question again (from the review: the last one); its answer is kept."""
     query = update.callback_query
-    args = callback_args(query, 2) if query else None
-    state = await answering(update, context, args[0]) if args else None
-    if state is None or query is None or args is None:
-        if args is None:
-            await refuse(update, context, "survey_back")
+    state = await answering(update, context, pressed.survey_id)
+    if state is None or query is None:
         return
-    current = len(state.questions) if state.draft.step == "review" else state.index
+    current = len(state.questions) if state.draft.step == REVIEW else state.index
     await ack(query)
-    if args[1] != current or current == 0:
+    if pressed.index != current or current == 0:
         await show_current(update, context, state)
         return
     await drop_buttons(query)
-    await move_to(update, context, state, {**state.data, "editing": False}, current - 1)
+    await move_to(update, context, state, replace(state.data, editing=False), current - 1)
 
 
-async def on_edit(update: Update, context: Context) -> None:
+async def on_edit(update: Update, context: Context, pressed: QuestionRef) -> None:
     """From the review, one answer is changed; then the review comes back."""
     query = update.callback_query
-    args = callback_args(query, 2) if query else None
-    state = await answering(update, context, args[0]) if args else None
-    if state is None or query is None or args is None:
-        if args is None:
-            await refuse(update, context, "survey_edit")
+    state = await answering(update, context, pressed.survey_id)
+    if state is None or query is None:
         return
-    if state.draft.step != "review" or args[1] >= len(state.questions):
+    if state.draft.step != REVIEW or pressed.index >= len(state.questions):
         await ack(query)
         await show_current(update, context, state)
         return
     await ack(query)
     await drop_buttons(query)
-    await move_to(update, context, state, {**state.data, "editing": True}, args[1])
+    await move_to(update, context, state, replace(state.data, editing=True), pressed.index)

@@ -6,19 +6,20 @@ Every answer is saved in the draft as it is given, so leaving or a restart loses
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
 
-from handlers.common import Context, ack, callback_args, refuse
-from handlers.survey_answer_view import question_view, review_view
-from handlers.survey_common import ANSWER_FLOW, chunks
+from handlers.common import Context, ack, refuse
+from handlers.surveys.actions import Unanswerable, answerable
+from handlers.surveys.answer_draft import QUESTION, REVIEW, AnswerDraft
+from handlers.surveys.answer_view import question_view, review_view
+from handlers.surveys.common import ANSWER_FLOW, chunks
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.models import FlowState, Survey
 from storage.survey_questions import Kind, Question, questions_of
-from storage.surveys import get_survey, has_answered, in_audience, is_open
 
 
 @dataclass
@@ -30,42 +31,28 @@ class Answering:
     draft: FlowState
 
     @property
-    def data(self) -> dict[str, Any]:
-        return self.draft.data
+    def data(self) -> AnswerDraft:
+        return AnswerDraft.load(self.draft.data)
 
     @property
     def index(self) -> int:
-        return int(self.data["index"])
+        return self.data.index
 
 
 async def survey_for_member(update: Update, context: Context, survey_id: int) -> Survey | None:
     """The survey if it is for this member and open; otherwise the member is told why, and a
     draft of it is dropped (it would otherwise catch every message they type)."""
-    survey = await get_survey(context.db, survey_id)
-    member_id = context.actor.member_id
-    if survey is None or member_id is None or not context.actor.is_member:
-        reason: str | None = "survey_not_found"
-    elif not await in_audience(context.db, survey, member_id):
-        reason = "survey_not_audience"
-    else:
-        reason = await _closed_reason(context, survey, member_id)
-    if reason is None:
-        return survey
-    await clear_flow_of(context, survey_id)
-    if reason.startswith("survey_"):
-        await refuse(update, context, reason)
-    else:
-        await tell(update, reason)
-    return None
-
-
-async def _closed_reason(context: Context, survey: Survey, member_id: int) -> str | None:
-    """What the member is told when they may no longer answer; None if they may."""
     _ = context._
-    if await has_answered(context.db, survey.id, member_id):
-        return _("You have already answered this survey; answers cannot be changed.")
-    if not is_open(survey, context.now()):
-        return _("This survey is closed; answers are no longer accepted.")
+    found = await answerable(context.db, context.actor, survey_id, context.now())
+    if isinstance(found, Survey):
+        return found
+    await clear_flow_of(context, survey_id)
+    if found == Unanswerable.ANSWERED:
+        await tell(update, _("You have already answered this survey; answers cannot be changed."))
+    elif found == Unanswerable.CLOSED:
+        await tell(update, _("This survey is closed; answers are no longer accepted."))
+    else:
+        await refuse(update, context, found.value)
     return None
 
 
@@ -79,7 +66,7 @@ async def tell(update: Update, text: str) -> None:
 
 async def clear_flow_of(context: Context, survey_id: int) -> None:
     draft = await get_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
-    if draft is not None and draft.data.get("survey_id") == survey_id:
+    if draft is not None and AnswerDraft.load(draft.data).survey_id == survey_id:
         await clear_flow(context.db, draft.user_id, draft.flow)
 
 
@@ -89,15 +76,15 @@ async def answering(update: Update, context: Context, survey_id: int) -> Answeri
     if survey is None:
         return None
     draft = await get_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
-    if draft is None or draft.data.get("survey_id") != survey.id:
+    if draft is None or AnswerDraft.load(draft.data).survey_id != survey.id:
         await refuse(update, context, "survey_no_draft")
         return None
     return Answering(survey, questions_of(survey.questions), draft)
 
 
-async def save_draft(context: Context, data: dict[str, Any], step: str) -> FlowState:
+async def save_draft(context: Context, draft: AnswerDraft, step: str) -> FlowState:
     user_id = context.actor.telegram_id
-    return await save_flow(context.db, user_id, ANSWER_FLOW, step, data, context.now())
+    return await save_flow(context.db, user_id, ANSWER_FLOW, step, draft.dump(), context.now())
 
 
 async def show_current(update: Update, context: Context, state: Answering) -> None:
@@ -105,8 +92,8 @@ async def show_current(update: Update, context: Context, state: Answering) -> No
     chat = update.effective_chat
     if chat is None:
         return
-    if state.draft.step == "review":
-        text, markup = review_view(state.survey, state.questions, state.data["answers"], context._)
+    if state.draft.step == REVIEW:
+        text, markup = review_view(state.survey, state.questions, state.data.answers, context._)
         *first, last = chunks(text)
         for piece in first:
             await chat.send_message(piece, parse_mode=ParseMode.HTML)
@@ -119,56 +106,52 @@ async def show_current(update: Update, context: Context, state: Answering) -> No
 async def advance(update: Update, context: Context, state: Answering, answer: Any) -> None:
     """Stores the answer (None: skipped) and moves on: the next question, or the review
     after the last one or when the member came from the review to change one answer."""
-    data = dict(state.data)
-    answers = dict(data["answers"])
+    data = state.data
+    answers = dict(data.answers)
     if answer is None:
-        answers.pop(str(state.index), None)
+        answers.pop(str(data.index), None)
     else:
-        answers[str(state.index)] = answer
-    data["answers"] = answers
-    following = state.index + 1
-    review = following >= len(state.questions) or bool(data.get("editing"))
-    await move_to(update, context, state, data, following, review)
+        answers[str(data.index)] = answer
+    following = data.index + 1
+    review = following >= len(state.questions) or bool(data.editing)
+    await move_to(update, context, state, replace(data, answers=answers), following, review)
 
 
 async def move_to(
     update: Update,
     context: Context,
     state: Answering,
-    data: dict[str, Any],
+    data: AnswerDraft,
     index: int,
     review: bool = False,
 ) -> None:
     """Shows question `index` (or the review) and remembers it in the draft."""
     if review:
-        data["editing"] = False
-    data["index"] = min(index, len(state.questions) - 1)
-    data["picked"] = picked_of(state.questions[data["index"]], data)
-    state.draft = await save_draft(context, data, "review" if review else "question")
+        data = replace(data, editing=False)
+    data = replace(data, index=min(index, len(state.questions) - 1))
+    data = replace(data, picked=picked_of(state.questions[data.index], data))
+    state.draft = await save_draft(context, data, REVIEW if review else QUESTION)
     await show_current(update, context, state)
 
 
-def picked_of(question: Question, data: dict[str, Any]) -> list[int]:
+def picked_of(question: Question, data: AnswerDraft) -> tuple[int, ...]:
     """The options already chosen of a multiple-choice question, for its toggles."""
     if question.kind != Kind.MULTIPLE:
-        return []
-    value = data["answers"].get(str(data["index"]))
-    return list(value) if isinstance(value, list) else []
+        return ()
+    value = data.answer(data.index)
+    return tuple(value) if isinstance(value, list) else ()
 
 
 async def current_question(
-    update: Update, context: Context, count: int
-) -> tuple[Answering, list[int]] | None:
-    """The draft and the button's arguments, if the button belongs to the current question."""
+    update: Update, context: Context, survey_id: int, index: int
+) -> Answering | None:
+    """The draft, if the button (of question `index`) belongs to the current question."""
     query = update.callback_query
-    args = callback_args(query, count) if query else None
-    state = await answering(update, context, args[0]) if args else None
-    if state is None or args is None or query is None:
-        if args is None:
-            await refuse(update, context, "survey_button")
+    state = await answering(update, context, survey_id)
+    if state is None or query is None:
         return None
-    if state.draft.step != "question" or args[1] != state.index:
+    if state.draft.step != QUESTION or index != state.index:
         await ack(query)  # an older question's button: show where the member really is
         await show_current(update, context, state)
         return None
-    return state, args
+    return state

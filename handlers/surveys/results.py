@@ -12,38 +12,38 @@ from telegram.constants import ParseMode
 
 from bot.i18n import Translator
 from handlers.common import Context, ack
-from handlers.survey_common import answer_text, chunks, managed_survey
+from handlers.surveys.actions import survey_results
+from handlers.surveys.buttons import SurveyRef
+from handlers.surveys.common import answer_text, chunks, managed_survey
 from storage.models import Survey
-from storage.survey_questions import Kind, format_number, questions_of
-from storage.survey_results import QuestionResult, average, percent, tally
-from storage.surveys import all_answers, participation_count, results_visible
+from storage.survey_questions import Kind, format_number
+from storage.survey_results import QuestionResult, average, percent
 
 TEXT_EXCERPT = 500  # characters of each free-text answer in the chat listing
 
 
-async def on_results(update: Update, context: Context) -> None:
+async def on_results(update: Update, context: Context, pressed: SurveyRef) -> None:
     """The manager gets the results message(s) and the chart; or, for an anonymous survey
     with too few answers, how many more are needed."""
     _ = context._
-    survey = await managed_survey(update, context, "survey_results")
+    survey = await managed_survey(update, context, pressed, "survey_results")
     query, chat = update.callback_query, update.effective_chat
     if survey is None or query is None or chat is None:
         return
-    answered = await participation_count(context.db, survey.id)
-    if not results_visible(survey, answered):
+    found = await survey_results(context.db, context.actor, survey)
+    if found.results is None:
         text = _(
             "This survey is anonymous: its results are shown once at least {minimum} members "
             "have answered, so that nobody can be identified. So far {count} have.",
             minimum=survey.min_responses,
-            count=answered,
+            count=found.answered,
         )
         await ack(query, text, show_alert=True)
         return
     await ack(query)
-    results = tally(questions_of(survey.questions), await all_answers(context.db, survey.id))
-    for piece in chunks(results_text(survey, answered, results, _)):
+    for piece in chunks(results_text(survey, found.answered, found.results, _)):
         await chat.send_message(piece, parse_mode=ParseMode.HTML)
-    for image in await _charts(survey, results, _):
+    for image in await _charts(survey, found.results, _):
         await chat.send_photo(image, caption=survey.title[:1000])
 
 

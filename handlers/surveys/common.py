@@ -1,25 +1,21 @@
-"""What the survey handlers share: permissions, names of kinds and audiences, answers as a
-person reads them, problems as sentences, and the invitation members get."""
+"""What the survey handlers share: names of kinds and audiences, answers as a person reads
+them, problems as sentences, long texts in pieces, the survey a button names."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 
-from bot.access import Action, Actor, can
 from bot.i18n import N_, Translator
-from bot.settings import Settings
-from handlers.common import Context, callback_args, refuse
-from handlers.readers import PerLanguage, per_language
+from handlers.common import Context, refuse
+from handlers.readers import audience_name
+from handlers.surveys import actions
+from handlers.surveys.buttons import SurveyRef
 from handlers.typed_input import too_long_text
 from storage.models import Survey, Unit
-from storage.outbox import text_payload
 from storage.survey_questions import Answer, Kind, Problem, Question, format_number
 from storage.surveys import ANSWER_FLOW as SUBMITTED_FLOW
-from storage.surveys import LEADERS, get_survey, utc
+from storage.surveys import LEADERS
 
-NEW_FLOW = "survey_new"
 ANSWER_FLOW = SUBMITTED_FLOW  # submitting clears this draft in storage
 
 KIND_NAMES = {
@@ -45,10 +41,6 @@ ANSWER_PROBLEMS = {
 }
 
 
-def may_manage(actor: Actor, unit: Unit | None) -> bool:
-    return unit is not None and can(actor, Action.MANAGE_SURVEYS, unit.path)
-
-
 def problem_text(problem: Problem, _: Translator) -> str:
     if problem.code == "too_long":
         length, limit = problem.values["length"], problem.values["limit"]
@@ -58,7 +50,7 @@ def problem_text(problem: Problem, _: Translator) -> str:
 
 def audience_text(unit: Unit, audience_role: str | None, _: Translator) -> str:
     """ "Chi bộ Khu phố 1", "all branches of ...", or their committee members only."""
-    name = unit.name if unit.is_branch else _("all branches of {name}", name=unit.name)
+    name = audience_name(unit, _)
     if audience_role == LEADERS:
         return _("committee members of {audience}", audience=name)
     return name
@@ -104,45 +96,6 @@ def question_hint(question: Question, _: Translator) -> str:
     return hints.get(question.kind, "")
 
 
-def closes_text(survey: Survey, _: Translator) -> str:
-    if survey.closes_at is None:
-        return _("no closing time")
-    return _("closes {time}", time=_.datetime_text(utc(survey.closes_at)))
-
-
-def answer_markup(survey_id: int, label: str) -> dict[str, Any]:
-    """The Bot API JSON of the invitation's one button."""
-    return {"inline_keyboard": [[{"text": label, "callback_data": f"sva:{survey_id}"}]]}
-
-
-def invitation_messages(survey: Survey, settings: Settings, reminder: bool = False) -> PerLanguage:
-    """The invitation (or reminder) in each language; sent as plain text."""
-
-    def build(_: Translator) -> tuple[str, dict[str, Any]]:
-        head = _("🔔 Reminder: please answer the survey") if reminder else _("🗳 New survey")
-        closes = closes_text(survey, _)  # not in the call: `make messages` would lose the plural
-        lines = [
-            f"{head}: {survey.title}",
-            _.plural(
-                "{count} question, {closes}.",
-                "{count} questions, {closes}.",
-                len(survey.questions),
-                closes=closes,
-            ),
-            _anonymity_text(survey, _),
-        ]
-        markup = answer_markup(survey.id, _("✍️ Answer"))
-        return "sendMessage", text_payload("\n".join(lines), reply_markup=markup)
-
-    return per_language(build, settings)
-
-
-def _anonymity_text(survey: Survey, _: Translator) -> str:
-    if survey.anonymous:
-        return _("Anonymous: your answers are stored without your name.")
-    return _("Named: the committee sees who answered what.")
-
-
 MESSAGE_LIMIT = 4000  # under Telegram's 4096, leaving room for HTML entities' expansion
 
 
@@ -157,12 +110,11 @@ def chunks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return pieces
 
 
-async def managed_survey(update: Update, context: Context, reason: str) -> Survey | None:
+async def managed_survey(
+    update: Update, context: Context, pressed: SurveyRef, reason: str
+) -> Survey | None:
     """The survey named by the button, if the presser may manage surveys of its unit."""
-    query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    survey = await get_survey(context.db, args[0]) if args else None
-    if survey is None or not may_manage(context.actor, survey.unit):
+    survey = await actions.managed_survey(context.db, context.actor, pressed.survey_id)
+    if survey is None:
         await refuse(update, context, reason)
-        return None
     return survey

@@ -3,16 +3,18 @@ review, then submit; after submitting the answers are locked."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from handlers.common import Context, ack, callback_args, edit_text, refuse
-from handlers.survey_answer_moves import on_back, on_edit, on_next, on_skip, on_toggle
-from handlers.survey_answer_state import (
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse
+from handlers.surveys import buttons
+from handlers.surveys.actions import submit_answers
+from handlers.surveys.answer_draft import QUESTION, REVIEW, AnswerDraft
+from handlers.surveys.answer_moves import on_back, on_edit, on_next, on_skip, on_toggle
+from handlers.surveys.answer_state import (
     Answering,
     advance,
     answering,
@@ -21,55 +23,48 @@ from handlers.survey_answer_state import (
     show_current,
     survey_for_member,
 )
-from handlers.survey_answer_view import answered_view
-from handlers.survey_common import ANSWER_FLOW, problem_text
+from handlers.surveys.answer_view import answered_view
+from handlers.surveys.buttons import Picked, SurveyRef
+from handlers.surveys.common import ANSWER_FLOW, problem_text
+from handlers.usecase import env_of
 from storage.flows import get_flow, lock_flow, touch_flow
 from storage.models import FlowState
 from storage.survey_questions import (
     TYPED_KINDS,
     Kind,
     Problem,
-    missing_required,
     parse_typed,
     questions_of,
     valid_button_answer,
 )
-from storage.surveys import submit
 
 
-async def on_start(update: Update, context: Context) -> None:
+async def on_start(update: Update, context: Context, pressed: SurveyRef) -> None:
     """The member starts the survey, or continues at the question where they left it."""
     query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    if query is None or args is None:
+    if query is None:
         await refuse(update, context, "survey_start")
         return
-    survey = await survey_for_member(update, context, args[0])
+    survey = await survey_for_member(update, context, pressed.survey_id)
     if survey is None:
         return
     await ack(query)
     draft = await get_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
-    if draft is None or draft.data.get("survey_id") != survey.id:
-        data = {
-            "survey_id": survey.id,
-            "index": 0,
-            "answers": {},
-            "picked": [],
-            "started_at": context.now().isoformat(),
-        }
-        draft = await save_draft(context, data, "question")
+    if draft is None or AnswerDraft.load(draft.data).survey_id != survey.id:
+        started = AnswerDraft(survey.id, started_at=context.now())
+        draft = await save_draft(context, started, QUESTION)
     else:
         await touch_flow(context.db, draft, context.now())  # typed answers go here again
     await show_current(update, context, Answering(survey, questions_of(survey.questions), draft))
 
 
-async def on_button_answer(update: Update, context: Context) -> None:
+async def on_button_answer(update: Update, context: Context, pressed: Picked) -> None:
     """A choice, rating or yes/no is saved; the next question appears."""
-    found = await current_question(update, context, 3)
+    state = await current_question(update, context, pressed.survey_id, pressed.index)
     query = update.callback_query
-    if found is None or query is None:
+    if state is None or query is None:
         return
-    state, (_sid, index, value) = found
+    index, value = pressed.index, pressed.value
     question = state.questions[index]
     if question.kind == Kind.MULTIPLE or not valid_button_answer(question, value):
         await refuse(update, context, "survey_bad_value")
@@ -85,38 +80,29 @@ async def on_button_answer(update: Update, context: Context) -> None:
     await advance(update, context, state, answer)
 
 
-async def on_submit(update: Update, context: Context) -> None:
+async def on_submit(update: Update, context: Context, pressed: SurveyRef) -> None:
     """The answers are stored for good (anonymous: without the member) and locked."""
     _ = context._
     query = update.callback_query
-    args = callback_args(query, 1) if query else None
     # Locked first: a second submit at once (another phone) waits, then is told the
     # answers are already recorded, instead of failing on the unique participation.
     await lock_flow(context.db, context.actor.telegram_id, ANSWER_FLOW)
-    state = await answering(update, context, args[0]) if args else None
+    state = await answering(update, context, pressed.survey_id)
     if state is None or query is None or context.actor.member_id is None:
-        if args is None:
-            await refuse(update, context, "survey_submit")
         return
-    if state.draft.step != "review":
+    if state.draft.step != REVIEW:
         await ack(query)
         await show_current(update, context, state)
         return
-    missing = missing_required(state.questions, state.data["answers"])
+    data = state.data
+    missing = await submit_answers(
+        context.db, context.actor, state.survey, data.answers, data.started_at, env_of(context)
+    )
     numbers = ", ".join(str(i + 1) for i in missing)
     alert = _("Please answer the required questions: {numbers}.", numbers=numbers)
     await ack(query, alert if missing else None, show_alert=bool(missing))
     if missing:
         return
-    started = state.data.get("started_at")
-    await submit(
-        context.db,
-        state.survey,
-        context.actor.member_id,
-        state.data["answers"],
-        context.now(),
-        datetime.fromisoformat(started) if started else None,
-    )
     await edit_text(
         query,
         _(
@@ -129,12 +115,12 @@ async def on_submit(update: Update, context: Context) -> None:
 async def on_answer_input(update: Update, context: Context, draft: FlowState) -> None:
     """A typed answer (text, number, date) to the current question, checked, then saved."""
     message = update.effective_message
-    survey_id = int(draft.data.get("survey_id", 0))
+    survey_id = AnswerDraft.load(draft.data).survey_id
     state = await answering(update, context, survey_id) if message else None
     if state is None or message is None:
         return
     question = state.questions[state.index]
-    if state.draft.step == "review" or question.kind not in TYPED_KINDS:
+    if state.draft.step == REVIEW or question.kind not in TYPED_KINDS:
         # The buttons may be far up the chat by now: the question comes again with them.
         await message.reply_text(context._("Please answer with the buttons, here they are again:"))
         await show_current(update, context, state)
@@ -147,14 +133,15 @@ async def on_answer_input(update: Update, context: Context, draft: FlowState) ->
     await advance(update, context, state, value)
 
 
-def survey_answer_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_start, pattern=r"^sva:"),
-        CallbackQueryHandler(on_button_answer, pattern=r"^sa:"),
-        CallbackQueryHandler(on_toggle, pattern=r"^st:"),
-        CallbackQueryHandler(on_next, pattern=r"^sn:"),
-        CallbackQueryHandler(on_skip, pattern=r"^ss:"),
-        CallbackQueryHandler(on_back, pattern=r"^sb:"),
-        CallbackQueryHandler(on_edit, pattern=r"^se:"),
-        CallbackQueryHandler(on_submit, pattern=r"^sok:"),
-    ]
+# A member's buttons while answering, and what a press of each does (refused: audited with the
+# reason).
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.START.route(on_start, "survey_start"),
+    buttons.ANSWER.route(on_button_answer, "survey_button"),
+    buttons.TOGGLE.route(on_toggle, "survey_button"),
+    buttons.NEXT.route(on_next, "survey_button"),
+    buttons.SKIP.route(on_skip, "survey_button"),
+    buttons.BACK.route(on_back, "survey_back"),
+    buttons.EDIT.route(on_edit, "survey_edit"),
+    buttons.SUBMIT.route(on_submit, "survey_submit"),
+)

@@ -4,32 +4,28 @@ committee members also create surveys, follow who has answered and remind the ot
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
 from bot.fit import button_label
 from bot.i18n import Translator
-from handlers.bulk_send import SURVEY_REMINDER, queue_or_schedule
+from handlers.buttons import Route
 from handlers.common import Context, ack, edit_text, refuse
-from handlers.reminder_guard import recently_reminded, skipped_text, too_soon_text
-from handlers.survey_common import NEW_FLOW, audience_text, closes_text, managed_survey
-from handlers.survey_results import on_results
-from storage import audit
+from handlers.reminder_guard import skipped_text, too_soon_text
+from handlers.surveys import buttons
+from handlers.surveys.actions import Status, remind_non_respondents, survey_status
+from handlers.surveys.buttons import SurveyRef
+from handlers.surveys.common import audience_text, managed_survey
+from handlers.surveys.draft import FILE, FLOW
+from handlers.surveys.messages import closes_text
+from handlers.surveys.results import on_results
+from handlers.usecase import env_of
 from storage.flows import get_flow
-from storage.models import Member, Survey
-from storage.surveys import (
-    AudienceCounts,
-    audience_counts,
-    first_non_respondents,
-    is_open,
-    open_surveys_for,
-    participation_count,
-    recent_surveys,
-    reminder_targets,
-)
+from storage.models import Survey
+from storage.surveys import open_surveys_for, recent_surveys
 
 MAX_NAMES = 60  # names listed on a status; more would pass Telegram's 4096 characters
 
@@ -43,29 +39,24 @@ async def show_surveys(update: Update, context: Context) -> None:
     waiting = await open_surveys_for(
         context.db, member.id, context.actor.branch_path, context.now()
     )
-    rows = [
-        [InlineKeyboardButton(button_label(f"✍️ {s.title}"), callback_data=f"sva:{s.id}")]
-        for s in waiting
-    ]
+    rows = [[buttons.START.button(button_label(f"✍️ {s.title}"), SurveyRef(s.id))] for s in waiting]
     text = (
         _("🗳 Surveys waiting for your answer:")
         if waiting
         else _("🗳 No survey is waiting for your answer.")
     )
     if can_anywhere(context.actor, Action.MANAGE_SURVEYS):
-        draft = await get_flow(context.db, context.actor.telegram_id, NEW_FLOW)
+        draft = await get_flow(context.db, context.actor.telegram_id, FLOW)
         new = (
-            _("✍️ Continue the survey draft")
-            if draft and draft.step != "file"
-            else _("➕ New survey")
+            _("✍️ Continue the survey draft") if draft and draft.step != FILE else _("➕ New survey")
         )
-        rows.append([InlineKeyboardButton(new, callback_data="svnew")])
-        rows.append([InlineKeyboardButton(_("📄 New survey from a file"), callback_data="svfile")])
-        rows.append([InlineKeyboardButton(_("📋 Surveys sent"), callback_data="svlist")])
+        rows.append([buttons.NEW.button(new)])
+        rows.append([buttons.FROM_FILE.button(_("📄 New survey from a file"))])
+        rows.append([buttons.LIST.button(_("📋 Surveys sent"))])
     await chat.send_message(text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
-async def on_list(update: Update, context: Context) -> None:
+async def on_list(update: Update, context: Context, _pressed: object) -> None:
     """The manager sees the latest surveys of their units, each a button to its status."""
     _ = context._
     query = update.callback_query
@@ -87,49 +78,45 @@ async def on_list(update: Update, context: Context) -> None:
 def _list_button(survey: Survey, _: Translator) -> InlineKeyboardButton:
     """`01/12 · title`, cut on a word to fit a phone (the card shows it all)."""
     day = _.local(survey.created_at).strftime("%d/%m")
-    return InlineKeyboardButton(
-        button_label(f"{day} · {survey.title}"), callback_data=f"svc:{survey.id}"
-    )
+    return buttons.CARD.button(button_label(f"{day} · {survey.title}"), SurveyRef(survey.id))
 
 
-async def on_card(update: Update, context: Context) -> None:
+async def on_card(update: Update, context: Context, pressed: SurveyRef) -> None:
     """The manager sees how many answered and (named surveys) who has not, with buttons for
     results and reminders."""
     _ = context._
-    survey = await managed_survey(update, context, "survey_card")
+    survey = await managed_survey(update, context, pressed, "survey_card")
     query = update.callback_query
     if survey is None or query is None:
         return
     await ack(query)
-    counts = await audience_counts(context.db, survey)
-    names = [] if survey.anonymous else await first_non_respondents(context.db, survey, MAX_NAMES)
-    answered = await participation_count(context.db, survey.id)
-    rows = [[InlineKeyboardButton(_("📊 Results"), callback_data=f"svr:{survey.id}")]]
-    if counts.reachable and is_open(survey, context.now()):
-        remind = _("🔔 Remind ({count})", count=counts.reachable)
-        rows.append([InlineKeyboardButton(remind, callback_data=f"svrm:{survey.id}")])
+    status = await survey_status(context.db, context.actor, survey, MAX_NAMES, env_of(context))
+    ref = SurveyRef(survey.id)
+    rows = [[buttons.RESULTS.button(_("📊 Results"), ref)]]
+    if status.counts.reachable and status.open:
+        remind = _("🔔 Remind ({count})", count=status.counts.reachable)
+        rows.append([buttons.REMIND.button(remind, ref)])
     rows.append(
         [
-            InlineKeyboardButton(_("🔄 Refresh"), callback_data=f"svc:{survey.id}"),
-            InlineKeyboardButton(_("📋 Surveys sent"), callback_data="svlist"),
+            buttons.CARD.button(_("🔄 Refresh"), ref),
+            buttons.LIST.button(_("📋 Surveys sent")),
         ]
     )
-    text = _card_text(context, survey, answered, counts, names)
+    text = _card_text(context, survey, status)
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
 
 
-def _card_text(
-    context: Context, survey: Survey, answered: int, counts: AudienceCounts, names: list[Member]
-) -> str:
+def _card_text(context: Context, survey: Survey, status: Status) -> str:
     """The figures, then (named surveys) the first names of those who have not answered."""
     _ = context._
-    state = _("open") if is_open(survey, context.now()) else _("closed")
+    counts, names = status.counts, status.not_answered
+    state = _("open") if status.open else _("closed")
     kind = _("anonymous") if survey.anonymous else _("named")
     lines = [
         f"<b>{escape(survey.title)}</b>",
         _("To: {audience}", audience=escape(audience_text(survey.unit, survey.audience_role, _))),
         f"{kind} · {state} · {closes_text(survey, _)}",
-        _("Answered: {answered} of {total}", answered=answered, total=counts.members),
+        _("Answered: {answered} of {total}", answered=status.answered, total=counts.members),
     ]
     if not survey.anonymous and counts.waiting:
         lines += ["", _("Not answered yet:")]
@@ -143,49 +130,38 @@ def _card_text(
     return "\n".join(lines)
 
 
-async def on_remind(update: Update, context: Context) -> None:
+async def on_remind(update: Update, context: Context, pressed: SurveyRef) -> None:
     """A reminder goes to each member who has not answered (through the outbox)."""
     _ = context._
-    survey = await managed_survey(update, context, "survey_remind")
+    survey = await managed_survey(update, context, pressed, "survey_remind")
     query = update.callback_query
     if survey is None or query is None:
         return
-    if not is_open(survey, context.now()):
+    reminder = await remind_non_respondents(context.db, context.actor, survey, env_of(context))
+    if reminder.closed:
         await ack(
             query, _("This survey is closed; answers are no longer accepted."), show_alert=True
         )
         return
-    targets = await reminder_targets(context.db, survey)
-    reminded = await recently_reminded(context, "survey_reminded", "survey", survey.id)
-    fresh = [member_id for member_id in targets if member_id not in reminded.member_ids]
-    if targets and not fresh:
-        await ack(query, too_soon_text(context, reminded), show_alert=True)
+    if reminder.targets and not reminder.sent:
+        assert reminder.reminded is not None
+        await ack(query, too_soon_text(context, reminder.reminded), show_alert=True)
         return
-    only = fresh if len(fresh) < len(targets) else None
-    await queue_or_schedule(context, SURVEY_REMINDER, survey.id, len(fresh), only)
-    await audit.record(
-        context.db,
-        "survey_reminded",
-        actor_member_id=context.actor.member_id,
-        unit_id=survey.unit_id,
-        object_type="survey",
-        object_id=survey.id,
-        details={"recipients": len(fresh), "member_ids": fresh},
-    )
     text = _.plural(
         "🔔 A reminder goes to {count} member.",
         "🔔 A reminder goes to {count} members.",
-        len(fresh),
+        reminder.sent,
     )
-    if only is not None:
-        text += "\n" + skipped_text(context, reminded, len(targets) - len(fresh))
+    if reminder.skipped and reminder.reminded is not None:
+        text += "\n" + skipped_text(context, reminder.reminded, reminder.skipped)
     await ack(query, text, show_alert=True)
 
 
-def survey_menu_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_list, pattern=r"^svlist$"),
-        CallbackQueryHandler(on_card, pattern=r"^svc:"),
-        CallbackQueryHandler(on_results, pattern=r"^svr:"),
-        CallbackQueryHandler(on_remind, pattern=r"^svrm:"),
-    ]
+# The buttons of the surveys sent, and what a press of each does (refused: audited with the
+# reason).
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.LIST.route(on_list, "survey_list"),
+    buttons.CARD.route(on_card, "survey_card"),
+    buttons.RESULTS.route(on_results, "survey_results"),
+    buttons.REMIND.route(on_remind, "survey_remind"),
+)

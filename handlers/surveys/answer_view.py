@@ -10,7 +10,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from handlers.drafts import cancel_button
-from handlers.survey_common import answer_text, question_hint
+from handlers.surveys import buttons
+from handlers.surveys.answer_draft import AnswerDraft
+from handlers.surveys.buttons import Picked, QuestionRef, SurveyRef
+from handlers.surveys.common import answer_text, question_hint
 from storage.models import Survey
 from storage.survey_questions import TYPED_KINDS, Kind, Question
 
@@ -24,10 +27,10 @@ def shorten(text: str, limit: int) -> str:
 
 
 def question_view(
-    survey: Survey, questions: list[Question], data: dict[str, Any], _: Translator
+    survey: Survey, questions: list[Question], data: AnswerDraft, _: Translator
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The current question: title, "3/10", the question, how to answer; and its buttons."""
-    index = int(data["index"])
+    index = data.index
     question = questions[index]
     progress = _("Question {number}/{total}", number=index + 1, total=len(questions))
     if not question.required:
@@ -36,7 +39,7 @@ def question_view(
     hint = question_hint(question, _)
     if hint:
         lines.append(f"<i>{escape(hint)}</i>")
-    current = data["answers"].get(str(index))
+    current = data.answer(index)
     if current is not None and question.kind not in (Kind.SINGLE, Kind.MULTIPLE):
         lines.append(_("Your answer: {answer}", answer=escape(answer_text(question, current, _))))
     rows = _answer_buttons(survey.id, index, question, data, _)
@@ -45,33 +48,32 @@ def question_view(
 
 
 def _answer_buttons(
-    survey_id: int, index: int, question: Question, data: dict[str, Any], _: Translator
+    survey_id: int, index: int, question: Question, data: AnswerDraft, _: Translator
 ) -> Buttons:
-    base = f"{survey_id}:{index}"
-    current = data["answers"].get(str(index))
+    current = data.answer(index)
     if question.kind == Kind.SINGLE:
         return [
-            [InlineKeyboardButton(_mark(option, current == i), callback_data=f"sa:{base}:{i}")]
+            [buttons.ANSWER.button(_mark(option, current == i), Picked(survey_id, index, i))]
             for i, option in enumerate(question.options)
         ]
     if question.kind == Kind.MULTIPLE:
-        picked = set(data.get("picked", []))
+        picked = set(data.picked)
         rows = [
-            [InlineKeyboardButton(_mark(option, i in picked), callback_data=f"st:{base}:{i}")]
+            [buttons.TOGGLE.button(_mark(option, i in picked), Picked(survey_id, index, i))]
             for i, option in enumerate(question.options)
         ]
-        return [*rows, [InlineKeyboardButton(_("➡️ Next"), callback_data=f"sn:{base}")]]
+        return [*rows, [buttons.NEXT.button(_("➡️ Next"), QuestionRef(survey_id, index))]]
     if question.kind == Kind.RATING:
         values = [
-            InlineKeyboardButton(str(n), callback_data=f"sa:{base}:{n}")
+            buttons.ANSWER.button(str(n), Picked(survey_id, index, n))
             for n in range(1, question.scale + 1)
         ]
         return [values[i : i + 5] for i in range(0, len(values), 5)]
     if question.kind == Kind.YESNO:
         return [
             [
-                InlineKeyboardButton(_("Yes"), callback_data=f"sa:{base}:1"),
-                InlineKeyboardButton(_("No"), callback_data=f"sa:{base}:0"),
+                buttons.ANSWER.button(_("Yes"), Picked(survey_id, index, 1)),
+                buttons.ANSWER.button(_("No"), Picked(survey_id, index, 0)),
             ]
         ]
     return []
@@ -86,9 +88,9 @@ def _nav_row(
 ) -> list[InlineKeyboardButton]:
     row = []
     if index > 0:
-        row.append(InlineKeyboardButton(_("⬅️ Back"), callback_data=f"sb:{survey_id}:{index}"))
+        row.append(buttons.BACK.button(_("⬅️ Back"), QuestionRef(survey_id, index)))
     if not question.required:
-        row.append(InlineKeyboardButton(_("⏭ Skip"), callback_data=f"ss:{survey_id}:{index}"))
+        row.append(buttons.SKIP.button(_("⏭ Skip"), QuestionRef(survey_id, index)))
     if question.kind in TYPED_KINDS:  # waits for typing: a way out that keeps the answers
         row.append(cancel_button(_))
     return row
@@ -105,12 +107,12 @@ def review_view(
         lines.append(f"{i + 1}. {escape(text)}\n   → <b>{escape(value)}</b>")
     lines += ["", _("After you submit, the answers can no longer be changed.")]
     edits = [
-        InlineKeyboardButton(_("✏️ {number}", number=i + 1), callback_data=f"se:{survey.id}:{i}")
+        buttons.EDIT.button(_("✏️ {number}", number=i + 1), QuestionRef(survey.id, i))
         for i in range(len(questions))
     ]
-    rows = [[InlineKeyboardButton(_("✅ Submit"), callback_data=f"sok:{survey.id}")]]
+    rows = [[buttons.SUBMIT.button(_("✅ Submit"), SurveyRef(survey.id))]]
     rows += [edits[i : i + 5] for i in range(0, len(edits), 5)]
-    back = InlineKeyboardButton(_("⬅️ Back"), callback_data=f"sb:{survey.id}:{len(questions)}")
+    back = buttons.BACK.button(_("⬅️ Back"), QuestionRef(survey.id, len(questions)))
     rows.append([back])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
