@@ -19,11 +19,11 @@ from handlers import bulk_send, probation, transfers
 from handlers.drafts import REACHES_OTHERS, Draft
 from handlers.feature import Feature
 from handlers.language import language_handlers
-from handlers.meeting_answer import meeting_answer_handlers, on_reason_input, reason_problem
-from handlers.meeting_attendance import meeting_attendance_handlers
-from handlers.meeting_compose import meeting_compose_handlers, on_meeting_input
-from handlers.meeting_jobs import meeting_jobs
-from handlers.meeting_manage import (
+from handlers.meetings.answer import meeting_answer_handlers, on_reason_input, reason_problem
+from handlers.meetings.attendance import meeting_attendance_handlers
+from handlers.meetings.compose import meeting_compose_handlers, on_meeting_input
+from handlers.meetings.jobs import meeting_jobs
+from handlers.meetings.manage import (
     edit_problem,
     meeting_manage_handlers,
     on_edit_input,

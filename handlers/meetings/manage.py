@@ -16,8 +16,9 @@ from bot.i18n import Translator
 from bot.scheduler import wake_scheduler_after_commit
 from handlers.common import Context, ack, callback_args, edit_text, refuse
 from handlers.drafts import draft_text, with_cancel
-from handlers.meeting_answer import show_my_meetings
-from handlers.meeting_common import (
+from handlers.meetings.answer import show_my_meetings
+from handlers.meetings.compose import managed_units
+from handlers.meetings.messages import (
     EDIT_FLOW,
     KIND_SHORT,
     PLACE_LIMIT,
@@ -31,7 +32,6 @@ from handlers.meeting_common import (
     parse_when,
     schedule_reminders,
 )
-from handlers.meeting_compose import managed_units
 from storage import audit, schedule
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.meetings import (

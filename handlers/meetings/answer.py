@@ -9,7 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.access import Action, can
 from handlers.common import Context, ack, callback_args, drop_buttons, edit_text, refuse
 from handlers.drafts import cancel_button, draft_text
-from handlers.meeting_common import (
+from handlers.meetings.messages import (
     ABSENCE_FLOW,
     KIND_LABELS,
     REASON_LIMIT,

@@ -11,8 +11,8 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from handlers.common import Context, ack, callback_args, edit_buttons, edit_text, refuse
-from handlers.meeting_answer import ATTENDANCE_MARK
-from handlers.meeting_common import may_manage
+from handlers.meetings.answer import ATTENDANCE_MARK
+from handlers.meetings.messages import may_manage
 from storage import audit
 from storage.meetings import (
     NEXT_ATTENDANCE,

@@ -25,7 +25,7 @@ from handlers.common import (
     units_for,
 )
 from handlers.drafts import saved_echo
-from handlers.meeting_common import (
+from handlers.meetings.messages import (
     AGENDA_LIMIT,
     AUDIENCE_LABELS,
     AUDIENCES,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.scheduler import JobContext, JobFn
-from handlers.meeting_common import REMINDER_JOB, broadcast, messages_to, reminder_text
+from handlers.meetings.messages import REMINDER_JOB, broadcast, messages_to, reminder_text
 from storage.meetings import aware, get_meeting, has_started, invitees, to_remind
 from storage.standing import members_counted
 
