@@ -19,16 +19,7 @@ from handlers import bulk_send, probation, transfers
 from handlers.drafts import REACHES_OTHERS, Draft
 from handlers.feature import Feature
 from handlers.language import language_handlers
-from handlers.meetings.answer import meeting_answer_handlers, on_reason_input, reason_problem
-from handlers.meetings.attendance import meeting_attendance_handlers
-from handlers.meetings.compose import meeting_compose_handlers, on_meeting_input
-from handlers.meetings.jobs import meeting_jobs
-from handlers.meetings.manage import (
-    edit_problem,
-    meeting_manage_handlers,
-    on_edit_input,
-    show_meetings,
-)
+from handlers.meetings.feature import FEATURE as MEETINGS_FEATURE
 from handlers.member_status import STATUS_FLOW, member_status_handlers, on_status_input
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import NOT_LINKED, show_help
@@ -74,7 +65,7 @@ from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 # The survey wizard's own buttons: its steps' prefixes and the file/start/cancel ones.
 SURVEY_NEW_BUTTONS = rf"^(svfile$|svnew$|swa:|swgo$|swx$|({'|'.join(BUTTON_STEPS)})(:|$))"
 
-MEETINGS, RESIDENCE, PLAN = N_("📅 Meetings"), N_("🏠 Residence ties"), N_("📝 Yearly plan")
+RESIDENCE, PLAN = N_("🏠 Residence ties"), N_("📝 Yearly plan")
 SURVEYS, MEMBERS = N_("🗳 Surveys"), N_("👥 Branch members")
 
 
@@ -127,41 +118,6 @@ TRANSFERS = Feature(
         )
     },
     jobs={TRANSFER_JOB: transfers.flag_overdue},
-)
-MEETINGS_FEATURE = Feature(
-    "meetings",
-    lambda: [
-        *meeting_compose_handlers(),
-        *meeting_manage_handlers(),
-        *meeting_answer_handlers(),
-        *meeting_attendance_handlers(),
-    ],
-    menu={"meetings": show_meetings},
-    flows={
-        "meeting": Draft(
-            on_meeting_input,
-            N_("a new meeting"),
-            MEETINGS,
-            buttons=r"^(mau:|mdrop$|mk:|mnew$|msend$|mu:)",
-        ),
-        "meeting_edit": Draft(
-            on_edit_input,
-            N_("the meeting's new time or place"),
-            MEETINGS,
-            REACHES_OTHERS,
-            edit_problem,
-            buttons=r"^(mc:|mcy:|md:|me[tp]:|my:)",
-        ),
-        "meeting_absence": Draft(
-            on_reason_input,
-            N_("the reason for your absence"),
-            MEETINGS,
-            REACHES_OTHERS,
-            reason_problem,
-            buttons=r"^(mab:|mabx:|mat:|mmy$)",
-        ),
-    },
-    jobs=meeting_jobs(),
 )
 RESIDENCE_FEATURE = Feature(
     "residence",
