@@ -11,19 +11,10 @@ from __future__ import annotations
 
 from bot.i18n import N_
 from handlers import probation, transfers
-from handlers.drafts import REACHES_OTHERS, Draft
+from handlers.drafts import Draft
 from handlers.feature import Feature
 from handlers.language import language_handlers
-from handlers.meeting_answer import meeting_answer_handlers, on_reason_input, reason_problem
-from handlers.meeting_attendance import meeting_attendance_handlers
-from handlers.meeting_compose import meeting_compose_handlers, on_meeting_input
-from handlers.meeting_jobs import meeting_jobs
-from handlers.meeting_manage import (
-    edit_problem,
-    meeting_manage_handlers,
-    on_edit_input,
-    show_meetings,
-)
+from handlers.meetings.feature import FEATURE as MEETINGS_FEATURE
 from handlers.member_status import STATUS_FLOW, member_status_handlers, on_status_input
 from handlers.members import member_handlers, show_branch_members
 from handlers.menu import NOT_LINKED, show_help
@@ -41,7 +32,6 @@ from handlers.surveys.feature import FEATURE as SURVEYS_FEATURE
 from storage.probation import KIND as PROBATION_JOB
 from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 
-MEETINGS = N_("📅 Meetings")
 MEMBERS = N_("👥 Branch members")
 
 
@@ -83,41 +73,6 @@ TRANSFERS = Feature(
         )
     },
     jobs={TRANSFER_JOB: transfers.flag_overdue},
-)
-MEETINGS_FEATURE = Feature(
-    "meetings",
-    lambda: [
-        *meeting_compose_handlers(),
-        *meeting_manage_handlers(),
-        *meeting_answer_handlers(),
-        *meeting_attendance_handlers(),
-    ],
-    menu={"meetings": show_meetings},
-    flows={
-        "meeting": Draft(
-            on_meeting_input,
-            N_("a new meeting"),
-            MEETINGS,
-            buttons=r"^(mau:|mdrop$|mk:|mnew$|msend$|mu:)",
-        ),
-        "meeting_edit": Draft(
-            on_edit_input,
-            N_("the meeting's new time or place"),
-            MEETINGS,
-            REACHES_OTHERS,
-            edit_problem,
-            buttons=r"^(mc:|mcy:|md:|me[tp]:|my:)",
-        ),
-        "meeting_absence": Draft(
-            on_reason_input,
-            N_("the reason for your absence"),
-            MEETINGS,
-            REACHES_OTHERS,
-            reason_problem,
-            buttons=r"^(mab:|mabx:|mat:|mmy$)",
-        ),
-    },
-    jobs=meeting_jobs(),
 )
 REPORTS = Feature("reports", report_handlers, menu={"reports": show_reports})
 SCORECARD = Feature("scorecard", scorecard_handlers)

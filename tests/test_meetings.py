@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.i18n import translator
-from handlers.meeting_common import parse_when
+from handlers.meetings.draft import parse_when
 from storage import clock
 from storage.flows import get_flow
 from storage.meetings import NewMeeting, add_meeting, record_answer

@@ -1,34 +1,20 @@
-"""What the meeting handlers and jobs share: labels, the meeting card, the members'
-messages (in each member's language), time input, and the reminders' schedule."""
+"""What the meeting handlers and use cases share: labels, the meeting card, and the members'
+messages (in each member's language) with their answer buttons."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime
 from html import escape
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.access import Action, Actor, can
 from bot.i18n import N_, Translator
 from bot.settings import Settings
+from handlers.meetings.buttons import ABSENT, ATTEND, MeetingRef
 from handlers.readers import SEND_METHOD, reader_translator
-from storage import outbox, schedule
 from storage.meetings import Invitee, aware
-from storage.models import Meeting, MeetingAnswer, MeetingAudience, MeetingKind, Unit
+from storage.models import Meeting, MeetingAnswer, MeetingAudience, MeetingKind
 from storage.outbox import NewMessage, text_payload
-
-FLOW = "meeting"  # composing a new meeting
-EDIT_FLOW = "meeting_edit"  # changing the time or the place
-ABSENCE_FLOW = "meeting_absence"  # the reason for an absence
-PLACE_LIMIT = 500
-AGENDA_LIMIT = 3000  # the card must fit Telegram's 4096 characters
-REASON_LIMIT = 500
-REASON_MIN = 2  # "Ốm" (ill) is a reason
-REMINDER_JOB = "meeting_reminder"
 
 KIND_LABELS = {
     MeetingKind.REGULAR: N_("Regular monthly meeting"),
@@ -50,12 +36,6 @@ AUDIENCE_LABELS = {
     MeetingAudience.COMMITTEE: N_("The committee only"),
     MeetingAudience.WITH_RESIDENTS: N_("All + members living here"),
 }
-KINDS = list(MeetingKind)
-AUDIENCES = list(MeetingAudience)
-
-
-def may_manage(actor: Actor, unit: Unit | None) -> bool:
-    return unit is not None and can(actor, Action.MANAGE_MEETINGS, unit.path)
 
 
 def card(meeting: Meeting, unit_name: str, _: Translator, quote: Callable[[str], str]) -> str:
@@ -76,26 +56,17 @@ def html_card(meeting: Meeting, unit_name: str, _: Translator) -> str:
 
 
 def answer_markup(meeting_id: int, _: Translator) -> dict[str, Any]:
-    """The Bot API JSON of the attending / absent buttons."""
+    """The Bot API JSON of the attending / absent buttons (a reply the bot sends itself
+    reads it with InlineKeyboardMarkup.de_json)."""
+    meeting = MeetingRef(meeting_id)
     return {
         "inline_keyboard": [
             [
-                {"text": _("✅ I will attend"), "callback_data": f"mat:{meeting_id}"},
-                {"text": _("❌ I will be absent"), "callback_data": f"mab:{meeting_id}"},
+                ATTEND.json(_("✅ I will attend"), meeting),
+                ABSENT.json(_("❌ I will be absent"), meeting),
             ]
         ]
     }
-
-
-def answer_keyboard(meeting_id: int, _: Translator) -> InlineKeyboardMarkup:
-    """The same buttons, for a reply the bot sends itself."""
-    rows = answer_markup(meeting_id, _)["inline_keyboard"]
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
-            for row in rows
-        ]
-    )
 
 
 MessageText = Callable[[Meeting, str, Translator], str]
@@ -203,67 +174,3 @@ def answer_text(answer: MeetingAnswer | None, reason: str | None, _: Translator)
     if answer == MeetingAnswer.ABSENT:
         return _("Your answer: absent ({reason}).", reason=reason or "—")
     return _("You have not answered yet.")
-
-
-# 25/12/2026 19:30, 25-12 19h30, 25.12.2026 7:05 ...
-_WHEN = re.compile(
-    r"^\s*(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2}|\d{4}))?\s*(?:,|lúc|at)?\s*"
-    r"(\d{1,2})\s*[:hHgG]\s*(\d{2})?\s*$"
-)
-
-
-def parse_when(text: str, tz: tzinfo, now: datetime) -> datetime | None:
-    """A local date and time typed by a person, as a UTC moment; None if unreadable.
-    Without a year: this year, or next year if that date has passed."""
-    match = _WHEN.match(text)
-    if match is None:
-        return None
-    day, month, year, hour, minute = match.groups()
-    local_now = now.astimezone(tz)
-    full_year = int(year) + (2000 if year and len(year) == 2 else 0) if year else local_now.year
-    try:
-        moment = datetime(full_year, int(month), int(day), int(hour), int(minute or 0), tzinfo=tz)
-    except ValueError:
-        return None
-    if year is None and moment < local_now:
-        moment = moment.replace(year=full_year + 1)
-    return moment.astimezone(UTC)
-
-
-def reminder_key(meeting_id: int, hours: float) -> str:
-    return f"meeting:{meeting_id}:remind:{int(hours * 3600)}"
-
-
-async def schedule_reminders(
-    session: AsyncSession, meeting: Meeting, settings: Settings, now: datetime
-) -> None:
-    """One job per reminder time still ahead; a time already passed (the meeting moved
-    closer) gets no reminder rather than one at once."""
-    for hours in settings.meeting_reminder_hours:
-        key = reminder_key(meeting.id, hours)
-        due = aware(meeting.starts_at) - timedelta(hours=hours)
-        if due > now:
-            await schedule.schedule(session, REMINDER_JOB, key, due, {"meeting_id": meeting.id})
-        else:
-            await schedule.cancel(session, key)
-
-
-async def broadcast(
-    session: AsyncSession,
-    kind: str,
-    messages: Sequence[NewMessage],
-    meeting: Meeting,
-    now: datetime,
-    creator_id: int | None,
-    subject: str | None = None,
-) -> None:
-    """The messages as one outbox broadcast; its creator (if any) gets a delivery report."""
-    await outbox.enqueue_broadcast(
-        session,
-        kind,
-        messages,
-        created_by_member_id=creator_id,
-        unit_id=meeting.unit_id,
-        now=now,
-        subject=subject,
-    )

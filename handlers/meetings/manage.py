@@ -4,50 +4,41 @@ cancelling (everyone invited is told), and the yearly attendance of the branch."
 from __future__ import annotations
 
 from html import escape
+from typing import Any, Literal
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can_anywhere, paths_for
-from bot.delivery.sender import wake_sender_after_commit
 from bot.fit import button_label
 from bot.i18n import Translator
-from bot.scheduler import wake_scheduler_after_commit
-from handlers.common import Context, ack, callback_args, edit_text, refuse
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse
 from handlers.drafts import draft_text, with_cancel
-from handlers.meeting_answer import show_my_meetings
-from handlers.meeting_common import (
-    EDIT_FLOW,
-    KIND_SHORT,
-    PLACE_LIMIT,
-    MessageText,
-    broadcast,
-    cancel_text,
-    change_text_of,
-    html_card,
-    may_manage,
-    messages_to,
-    parse_when,
-    schedule_reminders,
+from handlers.meetings import buttons
+from handlers.meetings.actions import (
+    Change,
+    Closed,
+    NotAllowed,
+    cancel_meeting,
+    change_meeting,
+    check_changeable,
+    managed_meeting,
 )
-from handlers.meeting_compose import managed_units
-from storage import audit, schedule
+from handlers.meetings.answer import show_my_meetings
+from handlers.meetings.buttons import MeetingRef, UnitRef
+from handlers.meetings.compose import managed_units
+from handlers.meetings.draft import EDIT_FLOW, FLOW, PLACE_LIMIT, TIME, EditDraft, parse_when
+from handlers.meetings.messages import KIND_SHORT, html_card
+from handlers.usecase import env_of
 from storage.flows import clear_flow, get_flow, save_flow
-from storage.meetings import (
-    Invitee,
-    attendance_by_member,
-    get_meeting,
-    has_started,
-    invitees,
-    meetings_of,
-    reachable,
-)
+from storage.meetings import Invitee, attendance_by_member, has_started, invitees, meetings_of
 from storage.models import Attendance, FlowState, Meeting, MeetingAnswer
 from storage.standing import members_counted
 from storage.text import clean_text
 
 MAX_NAMES = 40  # per list, so the answers fit one message
+CLOSED = "The meeting has started or was cancelled: it can no longer be changed."
 
 
 async def show_meetings(update: Update, context: Context) -> None:
@@ -63,14 +54,14 @@ async def _show_managed(update: Update, context: Context) -> None:
     if chat is None or user is None:
         return
     paths = paths_for(context.actor, Action.MANAGE_MEETINGS)
-    draft = await get_flow(context.db, user.id, "meeting")
+    draft = await get_flow(context.db, user.id, FLOW)
     new = _("✍️ Continue the draft") if draft else _("➕ New meeting")
-    rows = [[InlineKeyboardButton(new, callback_data="mnew")]]
+    rows = [[buttons.NEW.button(new)]]
     units = await managed_units(context)
     several = len(units) > 1  # the unit is named only when it tells the buttons apart
     for meeting in await meetings_of(context.db, paths, context.now()):
         label = _meeting_label(meeting, _, several)
-        rows.append([InlineKeyboardButton(label, callback_data=f"md:{meeting.id}")])
+        rows.append([buttons.DETAIL.button(label, MeetingRef(meeting.id))])
     year = _local_year(context)
     for unit in units:
         label = (
@@ -78,7 +69,7 @@ async def _show_managed(update: Update, context: Context) -> None:
             if several
             else _("📊 Attendance {year}", year=year)
         )
-        rows.append([InlineKeyboardButton(label, callback_data=f"my:{unit.id}")])
+        rows.append([buttons.UNIT_ATTENDANCE.button(label, UnitRef(unit.id))])
     await chat.send_message(
         _("🗓 Meetings of your units (coming first, then past):"),
         reply_markup=InlineKeyboardMarkup(rows),
@@ -99,20 +90,20 @@ def _meeting_label(meeting: Meeting, _: Translator, with_unit: bool) -> str:
     return button_label(" · ".join(parts))
 
 
-async def _managed_meeting(update: Update, context: Context, reason: str) -> Meeting | None:
+async def _managed_meeting(
+    update: Update, context: Context, pressed: MeetingRef, reason: str
+) -> Meeting | None:
     """The pressed meeting if the actor manages its unit; else a refusal."""
-    query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    meeting = await get_meeting(context.db, args[0]) if args else None
-    if query is None or meeting is None or not may_manage(context.actor, meeting.unit):
+    try:
+        return await managed_meeting(context.db, context.actor, pressed.meeting_id)
+    except NotAllowed:
         await refuse(update, context, reason)
         return None
-    return meeting
 
 
-async def on_detail(update: Update, context: Context) -> None:
+async def on_detail(update: Update, context: Context, pressed: MeetingRef) -> None:
     """The secretary sees the meeting and the answers so far, with what they can do next."""
-    meeting = await _managed_meeting(update, context, "meeting_detail")
+    meeting = await _managed_meeting(update, context, pressed, "meeting_detail")
     if meeting is None or update.callback_query is None:
         return
     _ = context._
@@ -151,50 +142,58 @@ def _answers_text(people: list[Invitee], _: Translator) -> str:
 
 def _detail_buttons(meeting: Meeting, context: Context) -> InlineKeyboardMarkup:
     _ = context._
-    rows = [[InlineKeyboardButton(_("🔄 Refresh"), callback_data=f"md:{meeting.id}")]]
+    ref = MeetingRef(meeting.id)
+    rows = [[buttons.DETAIL.button(_("🔄 Refresh"), ref)]]
     if meeting.cancelled_at is None and not has_started(meeting, context.now()):
         rows.append(
             [
-                InlineKeyboardButton(_("✏️ Time"), callback_data=f"met:{meeting.id}"),
-                InlineKeyboardButton(_("✏️ Place"), callback_data=f"mep:{meeting.id}"),
+                buttons.EDIT_TIME.button(_("✏️ Time"), ref),
+                buttons.EDIT_PLACE.button(_("✏️ Place"), ref),
             ]
         )
-        rows.append(
-            [InlineKeyboardButton(_("🚫 Cancel the meeting"), callback_data=f"mc:{meeting.id}")]
-        )
+        rows.append([buttons.CANCEL.button(_("🚫 Cancel the meeting"), ref)])
     elif meeting.cancelled_at is None:
-        rows.append(
-            [InlineKeyboardButton(_("📝 Record attendance"), callback_data=f"mrec:{meeting.id}")]
-        )
+        rows.append([buttons.RECORD.button(_("📝 Record attendance"), ref)])
     return InlineKeyboardMarkup(rows)
 
 
-async def _changeable(update: Update, context: Context, reason: str) -> Meeting | None:
+async def _changeable(
+    update: Update, context: Context, pressed: MeetingRef, reason: str
+) -> Meeting | None:
     """A managed meeting that has neither started nor been cancelled."""
-    meeting = await _managed_meeting(update, context, reason)
+    meeting = await _managed_meeting(update, context, pressed, reason)
     if meeting is None or update.callback_query is None:
         return None
-    if meeting.cancelled_at is not None or has_started(meeting, context.now()):
-        await ack(
-            update.callback_query,
-            context._("The meeting has started or was cancelled: it can no longer be changed."),
-            show_alert=True,
-        )
+    try:
+        check_changeable(meeting, env_of(context))
+    except Closed:
+        await ack(update.callback_query, context._(CLOSED), show_alert=True)
         return None
     return meeting
 
 
-async def on_edit(update: Update, context: Context) -> None:
-    """The secretary is asked for the new time or the new place."""
+async def on_edit_time(update: Update, context: Context, pressed: MeetingRef) -> None:
+    """The secretary is asked for the new time."""
+    await _ask_edit(update, context, pressed, "time")
+
+
+async def on_edit_place(update: Update, context: Context, pressed: MeetingRef) -> None:
+    """The secretary is asked for the new place."""
+    await _ask_edit(update, context, pressed, "place")
+
+
+async def _ask_edit(
+    update: Update, context: Context, pressed: MeetingRef, field: Literal["time", "place"]
+) -> None:
     query, chat = update.callback_query, update.effective_chat
-    meeting = await _changeable(update, context, "meeting_edit")
+    meeting = await _changeable(update, context, pressed, "meeting_edit")
     if meeting is None or query is None or chat is None:
         return
     _ = context._
     await ack(query)
-    field = "time" if (query.data or "").startswith("met:") else "place"
-    data = {"meeting_id": meeting.id}
-    await save_flow(context.db, context.actor.telegram_id, EDIT_FLOW, field, data, context.now())
+    draft = EditDraft(meeting.id, field)
+    user_id = context.actor.telegram_id
+    await save_flow(context.db, user_id, EDIT_FLOW, draft.step, draft.dump(), context.now())
     if field == "time":
         question = _("Send the new date and time, for example 25/12/2026 19:30.")
     else:
@@ -202,42 +201,42 @@ async def on_edit(update: Update, context: Context) -> None:
     await chat.send_message(question, reply_markup=with_cancel(_))
 
 
-async def on_edit_input(update: Update, context: Context, draft: FlowState) -> None:
+async def on_edit_input(update: Update, context: Context, state: FlowState) -> None:
     """The new time or place: stored, everyone invited is told, reminders follow the time."""
     _ = context._
     message = update.effective_message
-    meeting = await get_meeting(context.db, int(draft.data.get("meeting_id", 0)))
+    draft = EditDraft.load(state.data, state.step)
     if message is None:
         return
-    if meeting is None or not may_manage(context.actor, meeting.unit):
-        await clear_flow(context.db, draft.user_id, draft.flow)
+    env = env_of(context)
+    try:
+        check_changeable(await managed_meeting(context.db, context.actor, draft.meeting_id), env)
+    except NotAllowed:
+        await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "meeting_edit_forbidden")
         return
-    if meeting.cancelled_at is not None or has_started(meeting, context.now()):
-        await clear_flow(context.db, draft.user_id, draft.flow)
-        await message.reply_text(
-            _("The meeting has started or was cancelled: it can no longer be changed.")
-        )
+    except Closed:
+        await clear_flow(context.db, state.user_id, state.flow)
+        await message.reply_text(_(CLOSED))
         return
-    old_when, old_place = meeting.starts_at, meeting.place
-    problem = _apply_change(meeting, draft, draft_text(message), context)
+    text = draft_text(message)
+    problem = edit_problem(context, state, text)
     if problem is not None:
         await message.reply_text(problem)
         return
-    await clear_flow(context.db, draft.user_id, draft.flow)
-    changed = change_text_of(old_when, old_place)
-    count = await _tell_everyone(context, meeting, "meeting_changed", changed)
-    await schedule_reminders(context.db, meeting, context.settings, context.now())
-    wake_scheduler_after_commit(context.bot_data)
+    await clear_flow(context.db, state.user_id, state.flow)
+    count = await change_meeting(
+        context.db, context.actor, draft.meeting_id, _change(draft, text, context), env
+    )
     await message.reply_text(
         _.plural("Changed. {count} member is told.", "Changed. {count} members are told.", count)
     )
 
 
-def edit_problem(context: Context, draft: FlowState, text: str) -> str | None:
+def edit_problem(context: Context, state: FlowState, text: str) -> str | None:
     """Why the typed time or place cannot be taken, or None."""
     _ = context._
-    if draft.step == "time":
+    if state.step == TIME:
         when = parse_when(text, context.settings.tz, context.now())
         if when is None:
             return _("I could not read that. Please send it like 25/12/2026 19:30.")
@@ -250,71 +249,42 @@ def edit_problem(context: Context, draft: FlowState, text: str) -> str | None:
     return None
 
 
-def _apply_change(meeting: Meeting, draft: FlowState, text: str, context: Context) -> str | None:
-    """Sets the time or place from the text; or says why it cannot (nothing changes)."""
-    problem = edit_problem(context, draft, text)
-    if problem is not None:
-        return problem
-    if draft.step == "time":
+def _change(draft: EditDraft, text: str, context: Context) -> Change:
+    """The typed time or place (edit_problem found nothing wrong with it)."""
+    if draft.field == "time":
         when = parse_when(text, context.settings.tz, context.now())
         assert when is not None
-        meeting.starts_at = when
-    else:
-        meeting.place = clean_text(text).strip()
-    return None
+        return Change(starts_at=when)
+    return Change(place=clean_text(text).strip())
 
 
-async def _tell_everyone(
-    context: Context, meeting: Meeting, action: str, text: MessageText = cancel_text
-) -> int:
-    """A change or cancel message to every reachable invitee, and an audit row."""
-    people = reachable(await invitees(context.db, meeting.id))
-    cancelled = meeting.cancelled_at is not None
-    messages = messages_to(
-        people, meeting, meeting.unit.name, context.settings, text, not cancelled
-    )
-    await broadcast(context.db, action, messages, meeting, context.now(), None)
-    wake_sender_after_commit(context.bot_data)
-    await audit.record(
-        context.db,
-        action,
-        actor_member_id=context.actor.member_id,
-        unit_id=meeting.unit_id,
-        object_type="meeting",
-        object_id=meeting.id,
-        details={"told": len(messages)},
-    )
-    return len(messages)
-
-
-async def on_cancel(update: Update, context: Context) -> None:
+async def on_cancel(update: Update, context: Context, pressed: MeetingRef) -> None:
     """The secretary is asked to confirm the cancellation."""
-    meeting = await _changeable(update, context, "meeting_cancel")
+    meeting = await _changeable(update, context, pressed, "meeting_cancel")
     if meeting is None or update.callback_query is None:
         return
     _ = context._
     await ack(update.callback_query)
-    buttons = [
-        InlineKeyboardButton(_("🚫 Yes, cancel it"), callback_data=f"mcy:{meeting.id}"),
-        InlineKeyboardButton(_("↩️ No"), callback_data=f"md:{meeting.id}"),
+    ref = MeetingRef(meeting.id)
+    row = [
+        buttons.CANCEL_CONFIRMED.button(_("🚫 Yes, cancel it"), ref),
+        buttons.DETAIL.button(_("↩️ No"), ref),
     ]
     await edit_text(
         update.callback_query,
         _("Cancel this meeting? Everyone invited will be told."),
-        reply_markup=InlineKeyboardMarkup([buttons]),
+        reply_markup=InlineKeyboardMarkup([row]),
     )
 
 
-async def on_cancel_confirmed(update: Update, context: Context) -> None:
+async def on_cancel_confirmed(update: Update, context: Context, pressed: MeetingRef) -> None:
     """The meeting is cancelled, its reminders dropped, everyone invited told."""
-    meeting = await _changeable(update, context, "meeting_cancel")
+    meeting = await _changeable(update, context, pressed, "meeting_cancel")
     if meeting is None or update.callback_query is None:
         return
     _ = context._
     await ack(update.callback_query)
-    meeting.cancelled_at = context.now()
-    await schedule.cancel_prefix(context.db, f"meeting:{meeting.id}:")
-    count = await _tell_everyone(context, meeting, "meeting_cancelled")
+    count = await cancel_meeting(context.db, context.actor, meeting.id, env_of(context))
     await edit_text(
         update.callback_query,
         _.plural(
@@ -325,13 +295,12 @@ async def on_cancel_confirmed(update: Update, context: Context) -> None:
     )
 
 
-async def on_unit_attendance(update: Update, context: Context) -> None:
+async def on_unit_attendance(update: Update, context: Context, pressed: UnitRef) -> None:
     """The secretary sees this year's attendance per member, flagging unexcused absences."""
     _ = context._
     query = update.callback_query
-    args = callback_args(query, 1) if query else None
     units = {u.id: u for u in await managed_units(context)}
-    unit = units.get(args[0]) if args else None
+    unit = units.get(pressed.unit_id)
     if query is None or unit is None:
         await refuse(update, context, "meeting_attendance_view")
         return
@@ -361,11 +330,12 @@ async def on_unit_attendance(update: Update, context: Context) -> None:
     await edit_text(query, "\n".join(lines), parse_mode=ParseMode.HTML)
 
 
-def meeting_manage_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_detail, pattern=r"^md:"),
-        CallbackQueryHandler(on_edit, pattern=r"^me[tp]:"),
-        CallbackQueryHandler(on_cancel, pattern=r"^mc:"),
-        CallbackQueryHandler(on_cancel_confirmed, pattern=r"^mcy:"),
-        CallbackQueryHandler(on_unit_attendance, pattern=r"^my:"),
-    ]
+# The secretary's buttons, and what a press of each does (refused: audited with the reason).
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.DETAIL.route(on_detail, "meeting_detail"),
+    buttons.EDIT_TIME.route(on_edit_time, "meeting_edit"),
+    buttons.EDIT_PLACE.route(on_edit_place, "meeting_edit"),
+    buttons.CANCEL.route(on_cancel, "meeting_cancel"),
+    buttons.CANCEL_CONFIRMED.route(on_cancel_confirmed, "meeting_cancel"),
+    buttons.UNIT_ATTENDANCE.route(on_unit_attendance, "meeting_attendance_view"),
+)
