@@ -15,10 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
 from bot.settings import Settings
-from handlers import bulk_send, probation, transfers
+from handlers import bulk_send
 from handlers.drafts import REACHES_OTHERS, Draft
 from handlers.feature import Feature
-from handlers.language import language_handlers
 from handlers.meeting_answer import meeting_answer_handlers, on_reason_input, reason_problem
 from handlers.meeting_attendance import meeting_attendance_handlers
 from handlers.meeting_compose import meeting_compose_handlers, on_meeting_input
@@ -29,11 +28,10 @@ from handlers.meeting_manage import (
     on_edit_input,
     show_meetings,
 )
-from handlers.member_status import STATUS_FLOW, member_status_handlers, on_status_input
-from handlers.members import member_handlers, show_branch_members
-from handlers.menu import NOT_LINKED, show_help
+from handlers.members.feature import MEMBER_STATUS, MEMBERS_LIST, PROBATION, TRANSFERS
+from handlers.menu import show_help
 from handlers.notices.feature import FEATURE as NOTICES
-from handlers.onboarding import on_typed_before_link, onboarding_handlers
+from handlers.onboarding.feature import LANGUAGE, ONBOARDING
 from handlers.plan_assess import on_note_input, plan_assess_handlers
 from handlers.plan_member import on_plan_input, plan_member_handlers
 from handlers.plan_menu import plan_menu_handlers, show_plan
@@ -42,8 +40,8 @@ from handlers.plan_record import plan_record_handlers
 from handlers.plan_reminders import remind_missing_plans
 from handlers.plan_reopen import plan_reopen_handlers
 from handlers.plan_review import comment_problem, on_return_input, plan_review_handlers
-from handlers.profile import profile_handlers, show_me
-from handlers.reports import report_handlers, show_reports
+from handlers.profile import FEATURE as PROFILE
+from handlers.reports.feature import REPORTS, SCORECARD
 from handlers.residence import on_activity_input, residence_handlers, show_residence
 from handlers.residence_comment import comment_handlers, on_comment_input
 from handlers.residence_committee import committee_handlers
@@ -61,21 +59,18 @@ from handlers.residence_register import on_register_input, register_handlers
 from handlers.residence_save import save_handlers
 from handlers.residence_window import KIND as COMMENT_WINDOW_JOB
 from handlers.residence_window import ask_for_comments, book_comment_window
-from handlers.scorecard import scorecard_handlers
 from handlers.survey_answer import on_answer_input, survey_answer_handlers
 from handlers.survey_create import BUTTON_STEPS, on_new_input, survey_create_handlers
 from handlers.survey_jobs import CLOSE_JOB, OPEN_JOB, run_close, run_open
 from handlers.survey_menu import show_surveys, survey_menu_handlers
 from storage.plan_schedule import KIND as KIND_PLAN_REMINDER
 from storage.plan_schedule import schedule_reminders
-from storage.probation import KIND as PROBATION_JOB
-from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 
 # The survey wizard's own buttons: its steps' prefixes and the file/start/cancel ones.
 SURVEY_NEW_BUTTONS = rf"^(svfile$|svnew$|swa:|swgo$|swx$|({'|'.join(BUTTON_STEPS)})(:|$))"
 
 MEETINGS, RESIDENCE, PLAN = N_("📅 Meetings"), N_("🏠 Residence ties"), N_("📝 Yearly plan")
-SURVEYS, MEMBERS = N_("🗳 Surveys"), N_("👥 Branch members")
+SURVEYS = N_("🗳 Surveys")
 
 
 async def book_plan_reminders(session: AsyncSession, settings: Settings, now: datetime) -> None:
@@ -89,45 +84,6 @@ async def book_plan_reminders(session: AsyncSession, settings: Settings, now: da
     )
 
 
-ONBOARDING = Feature("onboarding", onboarding_handlers, menu={NOT_LINKED: on_typed_before_link})
-LANGUAGE = Feature("language", language_handlers)
-PROFILE = Feature("profile", profile_handlers, menu={"me": show_me})
-MEMBERS_LIST = Feature("members", member_handlers, menu={"members": show_branch_members})
-MEMBER_STATUS = Feature(
-    "member_status",
-    member_status_handlers,
-    flows={
-        STATUS_FLOW: Draft(
-            on_status_input, N_("a member's party standing"), MEMBERS, buttons=r"^(sts:|stx)"
-        )
-    },
-)
-PROBATION = Feature(
-    "probation",
-    probation.probation_handlers,
-    flows={
-        probation.PROBATION_FLOW: Draft(
-            probation.on_probation_input,
-            N_("an admission or probation"),
-            MEMBERS,
-            buttons=r"^(adm:|prn:|prnok:|prr:)",
-        )
-    },
-    jobs={PROBATION_JOB: probation.remind_probation},
-)
-TRANSFERS = Feature(
-    "transfers",
-    transfers.transfer_handlers,
-    flows={
-        transfers.TRANSFER_FLOW: Draft(
-            transfers.on_transfer_input,
-            N_("a transfer of party activity"),
-            MEMBERS,
-            buttons=r"^tr[bcfko]:",
-        )
-    },
-    jobs={TRANSFER_JOB: transfers.flag_overdue},
-)
 MEETINGS_FEATURE = Feature(
     "meetings",
     lambda: [
@@ -246,8 +202,6 @@ PLANS = Feature(
     jobs={KIND_PLAN_REMINDER: remind_missing_plans},
     bookings=(book_plan_reminders,),
 )
-REPORTS = Feature("reports", report_handlers, menu={"reports": show_reports})
-SCORECARD = Feature("scorecard", scorecard_handlers)
 SURVEYS_FEATURE = Feature(
     "surveys",
     lambda: [*survey_create_handlers(), *survey_answer_handlers(), *survey_menu_handlers()],
