@@ -18,6 +18,7 @@ from bot.settings import Settings
 from handlers import bulk_send
 from handlers.drafts import REACHES_OTHERS, Draft
 from handlers.feature import Feature
+from handlers.help import FEATURE as HELP
 from handlers.meeting_answer import meeting_answer_handlers, on_reason_input, reason_problem
 from handlers.meeting_attendance import meeting_attendance_handlers
 from handlers.meeting_compose import meeting_compose_handlers, on_meeting_input
@@ -29,7 +30,6 @@ from handlers.meeting_manage import (
     show_meetings,
 )
 from handlers.members.feature import MEMBER_STATUS, MEMBERS_LIST, PROBATION, TRANSFERS
-from handlers.menu import show_help
 from handlers.notices.feature import FEATURE as NOTICES
 from handlers.onboarding.feature import LANGUAGE, ONBOARDING
 from handlers.plan_assess import on_note_input, plan_assess_handlers
@@ -218,7 +218,6 @@ SURVEYS_FEATURE = Feature(
     jobs={OPEN_JOB: run_open, CLOSE_JOB: run_close},
 )
 BULK_SEND = Feature("bulk_send", jobs={bulk_send.KIND: bulk_send.run_bulk_send})
-HELP = Feature("help", menu={"help": show_help})
 
 FEATURES: tuple[Feature, ...] = (
     ONBOARDING,
