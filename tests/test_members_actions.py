@@ -16,12 +16,14 @@ from handlers.members.actions import (
     admit_member,
     confirm_receipt,
     end_today,
+    make_invite,
     record_exemption,
     record_probation_outcome,
+    reset_link,
     start_member_transfer,
 )
 from handlers.usecase import Env
-from storage import clock
+from storage import audit, clock
 from storage.db import transaction
 from storage.members import account_and_member, get_member
 from storage.models import Member, OutboxMessage, Role, ScheduledJob, Standing, TransferKind
@@ -66,6 +68,18 @@ async def test_the_members_use_cases_run_without_telegram(
         await member(session, cb2, "Đỗ Hà", "0913000004", telegram_id=HA, role=Role.SECRETARY)
         son, an_actor, ha = [await _actor(session, i) for i in (SON, AN, HA)]
         an, binh = [await _loaded(session, m.id) for m in (an, binh)]  # as the handlers read them
+
+        # Links: an invite for the member not linked yet, a reset of the linked one's.
+        with pytest.raises(NotAllowed):
+            await make_invite(session, an_actor, binh, env)
+        invite = await make_invite(session, son, binh, env)
+        assert invite.member_id == binh.id and invite.expires_at.date() > today
+        assert await reset_link(session, son, binh, env) is None  # not linked: nothing to do
+        assert await reset_link(session, son, an, env) == AN
+        assert [e.object_id for e in await audit.entries(session, "unbind")] == [str(an.id)]
+        assert [e.object_id for e in await audit.entries(session, "invite_created")] == [
+            str(binh.id)
+        ]
 
         # An exemption, by the secretary only; ended today.
         exemption = Exemption("age", today, None)

@@ -1,6 +1,7 @@
-"""What a branch secretary (or deputy) does with a member's standing, without Telegram: record
-or end an exemption, end a temporary transfer, admit someone, record the probation's outcome,
-start a transfer and confirm receiving one. A handler, a job, the command line or a test calls
+"""What a branch secretary (or deputy) does with the branch's members, without Telegram: reset
+a member's Telegram link or make them an invite link, record or end an exemption, end a
+temporary transfer, admit someone, record the probation's outcome, start a transfer and
+confirm receiving one. A handler, a job, the command line or a test calls
 these with a session, the actor and typed arguments; the caller commits.
 
 Each re-checks that the actor manages the branch (raising NotAllowed: nothing was written);
@@ -11,15 +12,17 @@ raises storage.standing.StandingError, whose code the handler words.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, can, can_on_member
 from handlers.members.messages import ask_confirm, receipt_confirmed, to_secretaries
 from handlers.usecase import Env
-from storage import outbox
-from storage.models import Member, MemberTransfer, Standing, Unit
+from storage import audit, outbox
+from storage.invites import create_invite
+from storage.members import unbind_member
+from storage.models import InviteCode, Member, MemberTransfer, Standing, Unit
 from storage.probation import Admission, admit, record_outcome, schedule_reminders
 from storage.standing import Change, end_period, open_overlay, record_change
 from storage.transfers import (
@@ -47,6 +50,40 @@ def _check(actor: Actor, member: Member) -> None:
 def today(env: Env) -> date:
     """The action's day where the organisation is."""
     return env.now.astimezone(env.settings.tz).date()
+
+
+async def reset_link(session: AsyncSession, actor: Actor, member: Member, env: Env) -> int | None:
+    """The member's Telegram link is reset (they link again with /start); the old account,
+    or None when they were not linked (nothing is audited then)."""
+    _check(actor, member)
+    old_account = await unbind_member(session, member, env.now)
+    if old_account is not None:
+        await audit.record(
+            session,
+            "unbind",
+            actor_member_id=actor.member_id,
+            actor_telegram_id=actor.telegram_id,
+            unit_id=member.branch_id,
+            object_type="member",
+            object_id=member.id,
+        )
+    return old_account
+
+
+async def make_invite(session: AsyncSession, actor: Actor, member: Member, env: Env) -> InviteCode:
+    """A one-time link for the member, valid `invite_valid_days`; their older ones stop."""
+    _check(actor, member)
+    valid = timedelta(days=env.settings.invite_valid_days)
+    invite = await create_invite(session, member, env.now, valid)
+    await audit.record(
+        session,
+        "invite_created",
+        actor_member_id=actor.member_id,
+        unit_id=member.branch_id,
+        object_type="member",
+        object_id=member.id,
+    )
+    return invite
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 from html import escape
 from typing import Any
 
@@ -17,11 +16,11 @@ from bot.i18n import Translator, pick_language, translator
 from handlers.buttons import Route
 from handlers.common import Context, ack, edit_text, refuse
 from handlers.members import buttons
+from handlers.members.actions import make_invite, reset_link
 from handlers.members.buttons import MemberAccount, MemberRef, Page, UnitRef
 from handlers.members.pick import managed
-from storage import audit
-from storage.invites import create_invite
-from storage.members import branch_members, get_account, unbind_member
+from handlers.usecase import env_of
+from storage.members import branch_members, get_account
 from storage.models import Member, Unit
 from storage.units import branches_under
 
@@ -161,19 +160,10 @@ async def on_unbind_confirm(update: Update, context: Context, pressed: MemberAcc
         await refuse(update, context, "stale_button")
         return
     await ack(query)
-    old_account = await unbind_member(context.db, member, context.now())
+    old_account = await reset_link(context.db, context.actor, member, env_of(context))
     if old_account is None:
         await edit_text(query, _("This member is not linked."))
         return
-    await audit.record(
-        context.db,
-        "unbind",
-        actor_member_id=context.actor.member_id,
-        actor_telegram_id=context.actor.telegram_id,
-        unit_id=member.branch_id,
-        object_type="member",
-        object_id=member.id,
-    )
     await edit_text(
         query,
         _("The link of <b>{name}</b> was reset.", name=escape(member.full_name)),
@@ -206,16 +196,7 @@ async def on_invite(update: Update, context: Context, pressed: MemberRef) -> Non
     if member is None or query is None or update.effective_chat is None:
         return
     await ack(query)
-    valid = timedelta(days=context.settings.invite_valid_days)
-    invite = await create_invite(context.db, member, context.now(), valid)
-    await audit.record(
-        context.db,
-        "invite_created",
-        actor_member_id=context.actor.member_id,
-        unit_id=member.branch_id,
-        object_type="member",
-        object_id=member.id,
-    )
+    invite = await make_invite(context.db, context.actor, member, env_of(context))
     link = f"https://t.me/{context.bot.username}?start={invite.code}"
     await update.effective_chat.send_message(
         _(
