@@ -11,8 +11,6 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 from bot.access import Action, Actor, can, can_anywhere
 from bot.i18n import LANGUAGES, N_, Translator, translator
 from handlers.common import Context
-from handlers.shared.plan_seasons import own_plan_season
-from storage.plan_seasons import Season
 
 Show = Callable[[Update, Context], Awaitable[None]]
 
@@ -89,37 +87,6 @@ async def show_menu(update: Update, context: Context) -> None:
     )
 
 
-async def show_help(update: Update, context: Context) -> None:
-    """The member sees what the bot does and its commands."""
-    _ = context._
-    if update.effective_message is None:
-        return
-    text = _(
-        "I help party members and branch committees with their work.\n\n"
-        "/menu - the main menu\n/me - what I store about you\n"
-        "/language - change the language\n/start - link your Telegram account\n"
-        "/help - this help"
-    )
-    if context.actor.member_id is not None:
-        text += "\n\n" + plan_calendar_text(await own_plan_season(context), _)
-    await update.effective_message.reply_text(text)
-
-
-def plan_calendar_text(season: Season, _: Translator) -> str:
-    """The plan calendar of the member's branch, so nobody meets a closed plan unawares."""
-    return _(
-        "📝 Yearly plan {year}: written from {opens} to {deadline} (the plan of the next year "
-        "opens when its season opens, often in December). Missed the deadline? Ask the "
-        "committee to reopen it from 📝 Yearly plan. Self-assessment: {assess_opens} to "
-        "{assess_closes}.",
-        year=season.year,
-        opens=_.date_text(season.opens_on),
-        deadline=_.date_text(season.deadline),
-        assess_opens=_.date_text(season.assessment_opens_on),
-        assess_closes=_.date_text(season.assessment_closes_on),
-    )
-
-
 NOT_LINKED = "not_linked"  # the feature answering text typed by someone not linked yet
 
 
@@ -154,9 +121,12 @@ def menu_handlers(features: dict[str, Show]) -> list[BaseHandler[Update, Context
     async def on_text(update: Update, context: Context) -> None:
         await on_menu_text(update, context, features)
 
+    async def on_help(update: Update, context: Context) -> None:
+        await features["help"](update, context)  # what the help feature shows (handlers/help.py)
+
     return [
         CommandHandler("menu", show_menu, filters=private),
-        CommandHandler("help", show_help, filters=private),
+        CommandHandler("help", on_help, filters=private),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
         # Last: a sticker, a photo, a file or a command nobody else took.
         MessageHandler(private & ~filters.StatusUpdate.ALL, on_anything_else),

@@ -11,6 +11,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 from bot.i18n import Translator
 from bot.standing_text import period_html
 from handlers.common import Context
+from handlers.feature import Feature
 from handlers.readers import split_message
 from handlers.shared.plan_words import GRADE_NAMES, STATUS_NAMES
 from handlers.shared.residence_words import EXEMPTION_LABELS, tie_text
@@ -142,3 +143,6 @@ async def show_me(update: Update, context: Context) -> None:
 
 def profile_handlers() -> list[BaseHandler[Update, Context, None]]:
     return [CommandHandler("me", show_me, filters=filters.ChatType.PRIVATE)]
+
+
+FEATURE = Feature("profile", profile_handlers, menu={"me": show_me})

@@ -10,8 +10,23 @@ from typing import Annotated, Literal
 import pytest
 
 from handlers.buttons import PRESSED, Bounded, ButtonKind
+from handlers.members import buttons as member_buttons
+from handlers.members.buttons import (
+    MemberAccount,
+    MemberBranch,
+    MemberOption,
+    MemberRef,
+    Page,
+    TransferRef,
+)
+from handlers.members.buttons import UnitRef as MemberUnitRef
 from handlers.notices import buttons as notice_buttons
 from handlers.notices.buttons import NoticeRef, UnitRef
+from handlers.onboarding import buttons as onboarding_buttons
+from handlers.onboarding.buttons import ConsentAnswer, LanguageChoice
+from handlers.reports import buttons as report_buttons
+from handlers.reports.buttons import DatasetChoice, DatasetFormat, DatasetRef, DatasetUnit
+from handlers.reports.buttons import UnitRef as ReportUnitRef
 
 
 @dataclass(frozen=True)
@@ -119,3 +134,77 @@ def test_declarations_that_cannot_work_are_refused() -> None:
 
     with pytest.raises(TypeError, match="optional"):
         ButtonKind("of", OptionalFirst)
+
+
+# --- the small features: each kind's data is what its handler wrote by hand ----------------
+
+
+def test_onboarding_buttons_are_written_as_the_handlers_wrote_them_by_hand() -> None:
+    other_code = "en"
+    made = [
+        onboarding_buttons.CONSENT.data(ConsentAnswer("yes")),
+        onboarding_buttons.CONSENT.data(ConsentAnswer("no")),
+        onboarding_buttons.LANGUAGE.data(LanguageChoice(other_code)),
+    ]
+    assert made == ["consent:yes", "consent:no", f"lang:{other_code}"]
+    # What is in chats parses back to what it was made from.
+    assert onboarding_buttons.CONSENT.parse("consent:no") == ConsentAnswer("no")
+    assert onboarding_buttons.LANGUAGE.parse(f"lang:{other_code}") == LanguageChoice(other_code)
+
+
+def test_member_buttons_are_written_as_the_handlers_wrote_them_by_hand() -> None:
+    b = member_buttons
+    unit, member, page, account, reason, kind, branch, transfer = 12, 417, 3, 2**40, 2, 1, 9, 77
+    made = {
+        b.PAGE.data(Page(unit, page)): f"mb:{unit}:{page}",
+        b.RESET.data(MemberRef(member)): f"ub:{member}",
+        b.RESET_CONFIRM.data(MemberAccount(member, account)): f"ubok:{member}:{account}",
+        b.INVITE.data(MemberRef(member)): f"inv:{member}",
+        b.CARD.data(MemberRef(member)): f"sts:{member}",
+        b.EXEMPT.data(MemberRef(member)): f"stx:{member}",
+        b.EXEMPT_REASON.data(MemberOption(member, reason)): f"stxr:{member}:{reason}",
+        b.NO_END.data(MemberRef(member)): f"stxn:{member}",
+        b.END_EXEMPTION.data(MemberRef(member)): f"stxe:{member}",
+        b.BACK.data(MemberRef(member)): f"stxb:{member}",
+        b.ADMISSION.data(MemberUnitRef(unit)): f"adm:{unit}",
+        b.RECOGNISED.data(MemberRef(member)): f"prr:{member}",
+        b.NOT_RECOGNISED.data(MemberRef(member)): f"prn:{member}",
+        b.NOT_RECOGNISED_CONFIRM.data(MemberRef(member)): f"prnok:{member}",
+        b.TRANSFER.data(MemberRef(member)): f"trf:{member}",
+        b.TRANSFER_KIND.data(MemberOption(member, kind)): f"trk:{member}:{kind}",
+        b.TRANSFER_BRANCH.data(MemberBranch(member, branch)): f"trb:{member}:{branch}",
+        b.TRANSFER_OUTSIDE.data(MemberRef(member)): f"tro:{member}",
+        b.TRANSFER_CONFIRM.data(TransferRef(transfer)): f"trc:{transfer}",
+    }
+    assert list(made) == list(made.values())
+    assert b.TRANSFER_CONFIRM.json("✅ Confirm receipt", TransferRef(transfer)) == {
+        "text": "✅ Confirm receipt",
+        "callback_data": f"trc:{transfer}",
+    }
+    # A reset confirmed for a Telegram account id beyond a row id still parses (52 bits).
+    assert b.RESET_CONFIRM.parse(f"ubok:{member}:{2**52}") == MemberAccount(member, 2**52)
+    assert b.RESET_CONFIRM.parse(f"ubok:{member}:{2**52 + 1}") is None
+    assert b.RESET.parse(f"ub:{2**31}") is None
+
+
+def test_report_buttons_are_written_as_the_handlers_wrote_them_by_hand() -> None:
+    b = report_buttons
+    key, unit, choice, fmt = "surveys", 12, 417, 1
+    tail = ""  # a dataset about no item among several
+    made = {
+        b.DATASET.data(DatasetRef(key)): f"xd:{key}",
+        b.UNIT.data(DatasetUnit(key, unit)): f"xu:{key}:{unit}",
+        b.CHOICE.data(DatasetChoice(key, unit, choice)): f"xc:{key}:{unit}:{choice}",
+        b.FORMAT.data(DatasetFormat(key, unit, fmt)): f"xf:{key}:{unit}:{fmt}{tail}",
+        b.FORMAT.data(DatasetFormat(key, unit, fmt, choice)): f"xf:{key}:{unit}:{fmt}:{choice}",
+        b.LOG.data(): "xlog",
+        b.SCORECARD.data(): "sc",
+        b.SCORECARD_UNIT.data(ReportUnitRef(unit)): f"scu:{unit}",
+        b.SCORECARD_TABLE.data(ReportUnitRef(unit)): f"scc:{unit}",
+    }
+    assert list(made) == list(made.values())
+    assert b.FORMAT.parse(f"xf:{key}:{unit}:{fmt}") == DatasetFormat(key, unit, fmt)
+    assert b.FORMAT.parse(f"xf:{key}:{unit}:{fmt}:{choice}") == DatasetFormat(
+        key, unit, fmt, choice
+    )
+    assert b.SCORECARD.parse("sc:1") is None and b.UNIT.parse(f"xu::{unit}") is None

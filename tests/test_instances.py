@@ -14,11 +14,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.leadership import LEADER_LOCK_KEY, asyncpg_dsn
 from storage import outbox
-from storage.models import InboxUpdate, OutboxMessage
+from storage.models import DeliveryStatus, InboxUpdate, OutboxMessage
 from storage.outbox import NewMessage, text_payload
 from tests.factories import member, tree
 from tests.fakebot import FakeBotApi, Hang
@@ -156,7 +156,16 @@ async def test_two_instances_one_killed_mid_burst(
         fake.inject("sendMessage", Hang(), times=100_000)
         before = fake.count("sendMessage")
         await fake.wait_until(lambda: fake.count("sendMessage") > before, timeout=20)
-        await asyncio.sleep(0.5)  # outcomes already known are committed
+
+        async def known_outcomes_committed() -> bool:
+            """Every broadcast message a reader got is recorded as sent (the recorder
+            commits outcomes in batches): only the hanging sends are left unknown."""
+            delivered = sum(len(r.messages) for r in readers)
+            async with checker.db(settle=False) as session:
+                sent = select(func.count()).where(OutboxMessage.status == DeliveryStatus.SENT)
+                return await session.scalar(sent) == delivered
+
+        await fake.wait_until(known_outcomes_committed, timeout=20)
         first.kill()
         await first.wait()
         fake.clear_faults()
@@ -181,6 +190,8 @@ async def test_two_instances_one_killed_mid_burst(
                 )
 
         await fake.wait_until(all_done, timeout=60)
+        # Kept on purpose: the instances are other processes, which tell the test nothing but
+        # the database, and it shows them done; only watching a while shows no late duplicate.
         await asyncio.sleep(1.0)  # anything sent twice would arrive now
 
     for user in members:  # each command answered once, in the order sent
@@ -231,6 +242,7 @@ async def test_two_instances_together_keep_telegrams_limits(
             return all(u.messages for u in users) and all(r.messages for r in reader_users)
 
         await fake.wait_until(everyone, timeout=90)
+        # Kept on purpose, as above: other processes, watched a while for a late duplicate.
         await asyncio.sleep(1.0)  # anything sent twice would arrive now
 
     assert [len(u.messages) for u in users] == [1] * len(users)
@@ -314,7 +326,9 @@ async def test_webhook_every_instance_stores_and_any_handles(
                             break
                     await asyncio.sleep(0.1)
         await an.wait_for_messages(len(COMMANDS) * 2, timeout=30)
-        await asyncio.sleep(0.5)  # anything answered twice would arrive now
+        # Every stored update handled and every reply recorded as sent (after Telegram took
+        # it): an update answered twice would have been answered by now.
+        await checker.settle(timeout=30)
         # Counted while both run: stopping the leader first hands leadership over, and the
         # next leader registers the webhook again, as it should.
         registered = fake.count("setWebhook")

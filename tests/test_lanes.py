@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-import handlers.onboarding
+import handlers.onboarding.welcome
 from storage import clock, inbox, outbox
 from storage.db import transaction
 from storage.models import InboxUpdate, TelegramAccount
@@ -51,7 +51,7 @@ async def test_a_reply_telegram_refuses_gets_one_apology_and_others_go_on(
 async def test_a_text_telegram_would_refuse_rolls_the_update_back(
     bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def too_long(update: Update, context: handlers.onboarding.Context) -> None:
+    async def too_long(update: Update, context: handlers.onboarding.welcome.Context) -> None:
         assert update.effective_chat is not None
         # Long texts are split to fit (bot/fit_bot.py); button data over 64 bytes cannot be.
         button = InlineKeyboardButton("x", callback_data="x" * 65)
@@ -61,7 +61,7 @@ async def test_a_text_telegram_would_refuse_rolls_the_update_back(
     unlucky = fake.user(911, language_code="vi")
     await unlucky.send_text("/start")
     await unlucky.wait_for_message()
-    monkeypatch.setattr(handlers.onboarding, "next_step", too_long)
+    monkeypatch.setattr(handlers.onboarding.welcome, "next_step", too_long)
     press = await unlucky.press("✅ Tôi đồng ý")
     other = fake.user(912, language_code="vi")
     await other.send_text("/help")

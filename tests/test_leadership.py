@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.leadership import LEADER_LOCK_KEY, Leadership, Wakeups, asyncpg_dsn
+from bot.leadership import LEADER_LOCK_KEY, Leadership, Wakeups, asyncpg_dsn, is_postgres
 from bot.scheduler import JobContext, Scheduler
 from storage import clock, schedule
 from storage.db import create_engine, session_factory, transaction
@@ -41,7 +41,17 @@ class Leader:
         self.leadership = Leadership(url, RETRY)
         self.terms = 0
         self.ended = 0
+        self.refused = 0  # tries of the leader lock that found it taken
         self.task: asyncio.Task[None] | None = None
+        ping = self.leadership._ping
+
+        async def counted(connection: asyncpg.Connection, query: str) -> bool:
+            held = await ping(connection, query)
+            if "pg_try_advisory_lock" in query and not held:
+                self.refused += 1
+            return held
+
+        self.leadership._ping = counted  # type: ignore[method-assign]
 
     async def lead(self) -> None:
         self.terms += 1
@@ -68,6 +78,20 @@ async def leader_backend(url: str) -> int | None:
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
             " AND ((classid::bigint << 32) | objid::bigint) = $1" + THIS_DATABASE,
             LEADER_LOCK_KEY,
+        )
+    finally:
+        await connection.close()
+
+
+async def lock_waits(url: str) -> int:
+    """Backends of this database waiting for a lock another transaction holds."""
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            )
         )
     finally:
         await connection.close()
@@ -102,7 +126,7 @@ async def test_one_leader_and_a_lost_connection_hands_over(
             return await waiting_connections(url) == 2
 
         await fake.wait_until(both_connected, timeout=10)
-        await asyncio.sleep(RETRY * 5)
+        await fake.wait_until(lambda: second.refused >= 3, timeout=10)
         assert (first.terms, second.terms) == (1, 0)
 
         # The leader's connection dies (as with kill -9, or a network cut).
@@ -136,20 +160,34 @@ async def test_sqlite_single_process_always_leads(sqlite_url: str) -> None:
         await leader.stop()
 
 
+async def notify(url: str, channel: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await connection.execute("SELECT pg_notify($1, '')", channel)
+    finally:
+        await connection.close()
+
+
 @pytest.mark.postgres
 async def test_a_commit_elsewhere_wakes_every_instance(postgres_migrated: str) -> None:
     engine = create_engine(postgres_migrated)
     sessions_pg = session_factory(engine)
-    woken = asyncio.Event()
-    listener = Wakeups(postgres_migrated, RETRY, {"chibo_schedule": woken.set})
+    woken, probed = asyncio.Event(), asyncio.Event()
+    wakes = {"chibo_schedule": woken.set, "chibo_test_probe": probed.set}
+    listener = Wakeups(postgres_migrated, RETRY, wakes)
     task = asyncio.create_task(listener.run())
     try:
         await asyncio.wait_for(woken.wait(), timeout=10)  # woken once when (re)connected
+        await asyncio.wait_for(probed.wait(), timeout=10)
         woken.clear()
+        probed.clear()
         async with transaction(sessions_pg) as session:
             due = clock.now() + timedelta(days=1)
             await schedule.schedule(session, "test", "wake:1", due, {})
-            await asyncio.sleep(RETRY * 3)
+            # A notification committed after the booking: PostgreSQL delivers notifications
+            # in commit order, so a wake sent by the booking before its commit arrives first.
+            await notify(postgres_migrated, "chibo_test_probe")
+            await asyncio.wait_for(probed.wait(), timeout=10)
             assert not woken.is_set()  # not before the commit
         await asyncio.wait_for(woken.wait(), timeout=10)
     finally:
@@ -177,8 +215,12 @@ async def test_two_schedulers_run_a_due_job_once(
     first, second = (Scheduler(sessions, settings, {"race": job}) for _ in range(2))
     running = asyncio.create_task(first.run_one())
     await asyncio.wait_for(entered.wait(), timeout=10)
-    other = asyncio.create_task(second.run_one())  # PostgreSQL: skips the locked job
-    await asyncio.sleep(0.2)
+    other = asyncio.create_task(second.run_one())
+    if is_postgres(database_url):  # skips the job the first holds, without waiting for it
+        assert await asyncio.wait_for(asyncio.shield(other), timeout=10) is False
+    else:  # SQLite, one writer: the second waits for the first's transaction
+        await asyncio.sleep(0)  # its first step reaches the writer lock the first holds
+        assert not other.done()
     release.set()
     assert sorted([await running, await other]) == [False, True]
     assert calls == ["race:1"]
@@ -188,10 +230,10 @@ async def test_two_schedulers_run_a_due_job_once(
 
 
 async def test_scheduling_the_same_key_at_once_keeps_one_job(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], database_url: str, fake: FakeBotApi
 ) -> None:
     due = clock.now() + timedelta(hours=1)
-    first_wrote = asyncio.Event()
+    first_wrote, second_booked = asyncio.Event(), asyncio.Event()
 
     async def book(minutes: int, wait: bool) -> None:
         async with transaction(sessions) as session:
@@ -200,11 +242,22 @@ async def test_scheduling_the_same_key_at_once_keeps_one_job(
             )
             if wait:
                 first_wrote.set()
-                await asyncio.sleep(0.2)  # the second books meanwhile
+                await second_booked.wait()  # the second books meanwhile
 
     first = asyncio.create_task(book(0, wait=True))
     await first_wrote.wait()
-    await asyncio.gather(first, book(5, wait=False))
+    second = asyncio.create_task(book(5, wait=False))
+    if is_postgres(database_url):  # the second's insert waits on the first's row
+
+        async def second_waits() -> bool:
+            return await lock_waits(database_url) >= 1
+
+        await fake.wait_until(second_waits, timeout=10)
+    else:  # SQLite, one writer: the second waits for the first's transaction
+        await asyncio.sleep(0)  # its first step reaches the writer lock the first holds
+    assert not second.done()
+    second_booked.set()
+    await asyncio.gather(first, second)
     async with transaction(sessions) as session:
         assert await session.scalar(select(func.count()).select_from(ScheduledJob)) == 1
         job = await session.scalar(select(ScheduledJob))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.menu import menu_handlers, show_help
+from handlers.help import show_help
+from handlers.menu import menu_handlers
 from storage.models import Role
 from tests.factories import member, tree
 from tests.harness import RunningBot, start_and_agree

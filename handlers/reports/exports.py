@@ -4,15 +4,18 @@ who exported their units' data recently."""
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.exports.worker import ChatExport, export_after_commit
 from bot.i18n import Translator
-from handlers.common import MAX_ROW_ID, Context, ack, edit_text, refuse
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse
+from handlers.reports import buttons
+from handlers.reports.buttons import DatasetChoice, DatasetFormat, DatasetRef, DatasetUnit
 from storage.exports.dataset import DatasetSpec
 from storage.exports.log import ExportRecord, recent_exports
 from storage.exports.registry import all_datasets, dataset_spec
@@ -35,30 +38,16 @@ async def show_reports(update: Update, context: Context) -> None:
     if chat is None:
         return
     rows = [
-        [InlineKeyboardButton(_("⬇️ {title}", title=_(s.title)), callback_data=f"xd:{s.key}")]
+        [buttons.DATASET.button(_("⬇️ {title}", title=_(s.title)), DatasetRef(s.key))]
         for s in all_datasets()
     ]
-    rows.append([InlineKeyboardButton(_("🎯 Resolution 21 scorecard"), callback_data="sc")])
+    rows.append([buttons.SCORECARD.button(_("🎯 Resolution 21 scorecard"))])
     if can_anywhere(context.actor, Action.VIEW_EXPORT_LOG):
-        rows.append([InlineKeyboardButton(_("🕘 Recent exports"), callback_data="xlog")])
+        rows.append([buttons.LOG.button(_("🕘 Recent exports"))])
     await chat.send_message(
         _("📊 Reports: export data of your units to Excel (XLSX) or CSV. What do you need?"),
         reply_markup=InlineKeyboardMarkup(rows),
     )
-
-
-def _parse(update: Update, *counts: int) -> tuple[DatasetSpec, list[int]] | None:
-    """The dataset and the integers (as many as one of `counts`) of button data
-    `prefix:key:n...`, or None if forged."""
-    query = update.callback_query
-    parts = (query.data or "").split(":") if query else []
-    if len(parts) - 2 not in counts or not all(p.isdigit() for p in parts[2:]):
-        return None
-    spec = dataset_spec(parts[1])
-    numbers = [int(p) for p in parts[2:]]
-    if spec is None or any(n > MAX_ROW_ID for n in numbers):
-        return None
-    return spec, numbers
 
 
 async def report_units(context: Context) -> list[Unit]:
@@ -72,15 +61,14 @@ def _unit_label(unit: Unit, _: Translator) -> str:
     return unit.name if unit.is_branch else _("{name} (all branches)", name=unit.name)
 
 
-async def on_dataset(update: Update, context: Context) -> None:
+async def on_dataset(update: Update, context: Context, pressed: DatasetRef) -> None:
     """The committee member picked what to export and picks the unit (if they have several)."""
     _ = context._
-    parsed, query = _parse(update, 0), update.callback_query
-    if parsed is None or query is None or not can_anywhere(context.actor, Action.VIEW_REPORTS):
+    spec, query = dataset_spec(pressed.dataset), update.callback_query
+    if spec is None or query is None or not can_anywhere(context.actor, Action.VIEW_REPORTS):
         await refuse(update, context, "export_dataset")
         return
     await ack(query)
-    spec = parsed[0]
     units = await report_units(context)
     if len(units) == 1:
         await _after_unit(update, context, spec, units[0])
@@ -88,14 +76,11 @@ async def on_dataset(update: Update, context: Context) -> None:
     if not units:
         await edit_text(query, _("There are no branches under your roles yet."))
         return
-    buttons = [
-        [InlineKeyboardButton(_unit_label(u, _), callback_data=f"xu:{spec.key}:{u.id}")]
-        for u in units
-    ]
+    rows = [[buttons.UNIT.button(_unit_label(u, _), DatasetUnit(spec.key, u.id))] for u in units]
     await edit_text(
         query,
         _("{title}: of which unit?", title=_(spec.title)),
-        reply_markup=InlineKeyboardMarkup(buttons),
+        reply_markup=InlineKeyboardMarkup(rows),
     )
 
 
@@ -106,15 +91,15 @@ async def _allowed_unit(context: Context, unit_id: int) -> Unit | None:
     return unit
 
 
-async def on_unit(update: Update, context: Context) -> None:
+async def on_unit(update: Update, context: Context, pressed: DatasetUnit) -> None:
     """The committee member picked the unit and picks the item (a survey) or the format."""
-    parsed, query = _parse(update, 1), update.callback_query
-    unit = await _allowed_unit(context, parsed[1][0]) if parsed else None
-    if parsed is None or query is None or unit is None:
+    spec, query = dataset_spec(pressed.dataset), update.callback_query
+    unit = await _allowed_unit(context, pressed.unit_id) if spec else None
+    if spec is None or query is None or unit is None:
         await refuse(update, context, "export_unit")
         return
     await ack(query)
-    await _after_unit(update, context, parsed[0], unit)
+    await _after_unit(update, context, spec, unit)
 
 
 async def _after_unit(update: Update, context: Context, spec: DatasetSpec, unit: Unit) -> None:
@@ -130,34 +115,29 @@ async def _after_unit(update: Update, context: Context, spec: DatasetSpec, unit:
     if not choices:
         await edit_text(query, _("There is nothing of this kind to export in the unit yet."))
         return
-    buttons = [
-        [
-            InlineKeyboardButton(
-                c.label[:LABEL_LIMIT], callback_data=f"xc:{spec.key}:{unit.id}:{c.id}"
-            )
-        ]
+    rows = [
+        [buttons.CHOICE.button(c.label[:LABEL_LIMIT], DatasetChoice(spec.key, unit.id, c.id))]
         for c in choices
     ]
     await edit_text(
         query,
         _("{title} — {unit}: which one?", title=_(spec.title), unit=_unit_label(unit, _)),
-        reply_markup=InlineKeyboardMarkup(buttons),
+        reply_markup=InlineKeyboardMarkup(rows),
     )
 
 
-async def on_choice(update: Update, context: Context) -> None:
+async def on_choice(update: Update, context: Context, pressed: DatasetChoice) -> None:
     """The committee member picked the item (a survey) and picks the file format."""
-    parsed, query = _parse(update, 2), update.callback_query
-    unit = await _allowed_unit(context, parsed[1][0]) if parsed else None
-    choice = parsed[1][1] if parsed else None
-    if parsed is None or query is None or unit is None:
+    spec, query = dataset_spec(pressed.dataset), update.callback_query
+    unit = await _allowed_unit(context, pressed.unit_id) if spec else None
+    if spec is None or query is None or unit is None:
         await refuse(update, context, "export_choice")
         return
-    if not await parsed[0].valid_choice(context.db, unit, choice):
+    if not await spec.valid_choice(context.db, unit, pressed.choice):
         await refuse(update, context, "export_choice")
         return
     await ack(query)
-    await _ask_format(update, context, parsed[0], unit, choice)
+    await _ask_format(update, context, spec, unit, pressed.choice)
 
 
 async def _ask_format(
@@ -167,26 +147,24 @@ async def _ask_format(
     query = update.callback_query
     if query is None:
         return
-    tail = "" if choice is None else f":{choice}"
-    buttons = [
-        InlineKeyboardButton(FORMAT_LABELS[fmt], callback_data=f"xf:{spec.key}:{unit.id}:{i}{tail}")
+    row = [
+        buttons.FORMAT.button(FORMAT_LABELS[fmt], DatasetFormat(spec.key, unit.id, i, choice))
         for i, fmt in enumerate(FORMATS)
     ]
     text = _("{title} — {unit}: which format?", title=_(spec.title), unit=_unit_label(unit, _))
-    await edit_text(query, text, reply_markup=InlineKeyboardMarkup([buttons]))
+    await edit_text(query, text, reply_markup=InlineKeyboardMarkup([row]))
 
 
-async def on_format(update: Update, context: Context) -> None:
+async def on_format(update: Update, context: Context, pressed: DatasetFormat) -> None:
     """The committee member is told the file is being prepared; it arrives as a document."""
     _ = context._
-    parsed, query, chat = _parse(update, 2, 3), update.callback_query, update.effective_chat
-    unit = await _allowed_unit(context, parsed[1][0]) if parsed else None
+    spec, query, chat = dataset_spec(pressed.dataset), update.callback_query, update.effective_chat
+    unit = await _allowed_unit(context, pressed.unit_id) if spec else None
     member_id = context.actor.member_id
-    if parsed is None or query is None or chat is None or unit is None or member_id is None:
+    if spec is None or query is None or chat is None or unit is None or member_id is None:
         await refuse(update, context, "export_format")
         return
-    spec, (_unit_id, fmt_index, *rest) = parsed
-    choice = rest[0] if rest else None
+    fmt_index, choice = pressed.format, pressed.choice
     if fmt_index >= len(FORMATS) or not await spec.valid_choice(context.db, unit, choice):
         await refuse(update, context, "export_format")
         return
@@ -206,7 +184,7 @@ async def on_format(update: Update, context: Context) -> None:
     )
 
 
-async def on_log(update: Update, context: Context) -> None:
+async def on_log(update: Update, context: Context, _pressed: object) -> None:
     """The secretary sees the latest exports holding data of their units, and who made them."""
     _ = context._
     query = update.callback_query
@@ -240,11 +218,10 @@ def _record_line(record: ExportRecord, _: Translator) -> str:
     )
 
 
-def report_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_dataset, pattern=r"^xd:"),
-        CallbackQueryHandler(on_unit, pattern=r"^xu:"),
-        CallbackQueryHandler(on_choice, pattern=r"^xc:"),
-        CallbackQueryHandler(on_format, pattern=r"^xf:"),
-        CallbackQueryHandler(on_log, pattern=r"^xlog$"),
-    ]
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.DATASET.route(on_dataset, "export_dataset"),
+    buttons.UNIT.route(on_unit, "export_unit"),
+    buttons.CHOICE.route(on_choice, "export_choice"),
+    buttons.FORMAT.route(on_format, "export_format"),
+    buttons.LOG.route(on_log, "export_log"),
+)

@@ -3,9 +3,8 @@ branch's member list (name, phone, admission date, decision number); the stored 
 reminds the branch secretary a month before the 12 months end and on the day (then every
 few days) until the outcome is recorded: recognised as a full member on a date, or not.
 
-Buttons: `adm:<branch>` record an admission, `prr:<member>` recognised, `prn:<member>` not
-recognised (asks to confirm), `prnok:<member>` confirmed. Every press asks again whether the
-presser manages the branch.
+Buttons (handlers/members/buttons.py): record an admission, recognised, not recognised (asks
+to confirm), confirmed. Every press asks again whether the presser manages the branch.
 """
 
 from __future__ import annotations
@@ -14,34 +13,27 @@ from datetime import date, timedelta
 from html import escape
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import Action, can, can_on_member
+from bot.access import Action, can
 from bot.i18n import N_, Translator
-from bot.scheduler import JobContext, wake_scheduler_after_commit
+from bot.scheduler import JobContext
 from bot.standing_text import STANDING_NAMES
-from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse, send
-from handlers.readers import reader_translator
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse, send
+from handlers.members import buttons
+from handlers.members.actions import admit_member, may_manage, record_probation_outcome
+from handlers.members.buttons import MemberRef, UnitRef
+from handlers.members.messages import outcome_rows, to_secretaries
+from handlers.members.pick import managed
 from handlers.typed_input import parse_day, typed_text
+from handlers.usecase import env_of
 from storage import outbox, schedule
 from storage.flows import clear_flow, save_flow
 from storage.members import get_member
 from storage.models import FlowState, Member, Role, Unit
-from storage.outbox import NewMessage, text_payload
-from storage.plan_reports import committee_of
-from storage.probation import (
-    KIND,
-    Admission,
-    PhoneOwner,
-    admit,
-    on_probation,
-    phone_owner,
-    probation_end,
-    record_outcome,
-    schedule_reminders,
-)
+from storage.probation import KIND, Admission, PhoneOwner, on_probation, phone_owner, probation_end
 from storage.standing import StandingError
 
 PROBATION_FLOW = "probation"
@@ -59,16 +51,11 @@ PROBLEMS = {
 }
 
 
-def local_today(context: Context) -> date:
-    return context.today()
-
-
-async def on_admission(update: Update, context: Context) -> None:
+async def on_admission(update: Update, context: Context, pressed: UnitRef) -> None:
     """The admission starts: the new member's full name is asked first."""
     _ = context._
     query, user = update.callback_query, update.effective_user
-    args = callback_args(query, 1) if query else None
-    unit = await context.db.get(Unit, args[0]) if args else None
+    unit = await context.db.get(Unit, pressed.unit_id)
     allowed = unit is not None and can(context.actor, Action.MANAGE_MEMBERS, unit.path)
     if query is None or user is None or unit is None or not allowed or not unit.is_branch:
         await refuse(update, context, "admission")
@@ -121,7 +108,7 @@ async def _step_phone(update: Update, context: Context, state: FlowState, branch
     if phone is None:
         return
     try:
-        owner = await phone_owner(context.db, phone, local_today(context))
+        owner = await phone_owner(context.db, phone, context.today())
     except StandingError as error:
         await send(update, _(PROBLEMS[error.code]))
         return
@@ -168,8 +155,8 @@ def _former_member(owner: PhoneOwner, branch: Unit, _: Translator) -> str:
 async def _step_date(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
     _ = context._
     message = update.effective_message
-    day = parse_day(message.text or "", local_today(context)) if message else None
-    if day is None or day > local_today(context):
+    day = parse_day(message.text or "", context.today()) if message else None
+    if day is None or day > context.today():
         await send(update, _("Please send a date as dd/mm/yyyy, for example 01/06/2026."))
         return
     await _next(context, state, "decision", {**state.data, "admitted_on": day.isoformat()})
@@ -188,11 +175,8 @@ async def _step_decision(update: Update, context: Context, state: FlowState, bra
         date.fromisoformat(data["admitted_on"]),
         decision,
     )
-    today = local_today(context)
     try:
-        member = await admit(
-            context.db, branch, new, by_member_id=context.actor.member_id, today=today
-        )
+        member = await admit_member(context.db, context.actor, branch, new, env_of(context))
     except StandingError as error:
         await send(update, _(PROBLEMS[error.code]))
         if error.code.startswith("phone"):
@@ -200,12 +184,7 @@ async def _step_decision(update: Update, context: Context, state: FlowState, bra
         elif error.code == "admitted_before_leaving":
             await _next(context, state, "date", dict(data))
         return
-    settings = context.settings
-    await schedule_reminders(
-        context.db, member.id, new.admitted_on, settings.tz, settings.probation_reminder_hour
-    )
     await clear_flow(context.db, state.user_id, state.flow)
-    wake_scheduler_after_commit(context.bot_data)
     text = _(
         "➕ Recorded: {name} is a probationary member of {branch} from {date} (decision "
         "{number}). The probation ends on {end}; I will remind the secretary a month before.",
@@ -218,26 +197,19 @@ async def _step_decision(update: Update, context: Context, state: FlowState, bra
     await send(update, text)
 
 
-def outcome_buttons(member_id: int, _: Translator) -> list[list[InlineKeyboardButton]]:
-    return [
-        [InlineKeyboardButton(_("✅ Recognised as full member"), callback_data=f"prr:{member_id}")],
-        [InlineKeyboardButton(_("❌ Not recognised"), callback_data=f"prn:{member_id}")],
-    ]
-
-
-async def _managed(update: Update, context: Context) -> Member | None:
-    member = await managed_member(update, context, "probation_outcome")
+async def _managed(update: Update, context: Context, pressed: MemberRef) -> Member | None:
+    member = await managed(update, context, pressed.member_id, "probation_outcome")
     if member is None:
         return None
-    if await on_probation(context.db, member.id, local_today(context)) is None:
+    if await on_probation(context.db, member.id, context.today()) is None:
         await refuse(update, context, "probation_stale")
         return None
     return member
 
 
-async def on_recognised(update: Update, context: Context) -> None:
+async def on_recognised(update: Update, context: Context, pressed: MemberRef) -> None:
     _ = context._
-    member = await _managed(update, context)
+    member = await _managed(update, context, pressed)
     query, user = update.callback_query, update.effective_user
     if member is None or query is None or user is None:
         return
@@ -255,20 +227,19 @@ async def on_recognised(update: Update, context: Context) -> None:
 async def _recognised_on(update: Update, context: Context, state: FlowState) -> None:
     _ = context._
     member = await get_member(context.db, int(state.data.get("member_id", 0)))
-    if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
+    if member is None or not may_manage(context.actor, member):
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "probation_draft")
         return
     message = update.effective_message
-    day = parse_day(message.text or "", local_today(context)) if message else None
+    day = parse_day(message.text or "", context.today()) if message else None
     if day is None:
         await send(update, _("Please send a date as dd/mm/yyyy, for example 01/06/2026."))
         return
     try:
-        await record_outcome(
-            context.db, member, True, day, by_member_id=context.actor.member_id,
-            today=local_today(context),
-        )  # fmt: skip
+        await record_probation_outcome(
+            context.db, context.actor, member, True, day, env_of(context)
+        )
     except StandingError as error:
         await send(update, _(PROBLEMS[error.code]))
         return
@@ -281,14 +252,14 @@ async def _recognised_on(update: Update, context: Context, state: FlowState) -> 
     await send(update, text)
 
 
-async def on_not_recognised(update: Update, context: Context) -> None:
+async def on_not_recognised(update: Update, context: Context, pressed: MemberRef) -> None:
     _ = context._
-    member = await _managed(update, context)
+    member = await _managed(update, context, pressed)
     query = update.callback_query
     if member is None or query is None:
         return
     await ack(query)
-    button = InlineKeyboardButton(_("Yes, record it"), callback_data=f"prnok:{member.id}")
+    button = buttons.NOT_RECOGNISED_CONFIRM.button(_("Yes, record it"), MemberRef(member.id))
     text = _(
         "Record that {name} was not recognised as a full member? They are struck off the "
         "roster (xóa tên) from today.",
@@ -297,17 +268,15 @@ async def on_not_recognised(update: Update, context: Context) -> None:
     await send(update, text, InlineKeyboardMarkup([[button]]))
 
 
-async def on_not_recognised_confirm(update: Update, context: Context) -> None:
+async def on_not_recognised_confirm(update: Update, context: Context, pressed: MemberRef) -> None:
     _ = context._
-    member = await _managed(update, context)
+    member = await _managed(update, context, pressed)
     query = update.callback_query
     if member is None or query is None:
         return
     await ack(query)
-    today = local_today(context)
-    await record_outcome(
-        context.db, member, False, today, by_member_id=context.actor.member_id, today=today
-    )
+    today = context.today()
+    await record_probation_outcome(context.db, context.actor, member, False, today, env_of(context))
     text = _("Recorded: {name} was not recognised.", name=f"<b>{escape(member.full_name)}</b>")
     await edit_text(query, text, parse_mode=ParseMode.HTML)
 
@@ -321,28 +290,22 @@ async def remind_probation(job: JobContext) -> None:
     probation = await on_probation(job.session, member.id, today)
     if probation is None or probation.valid_from is None:
         return
-    end = probation_end(probation.valid_from)
-    messages = []
-    for person in await committee_of(job.session, member.branch, (Role.SECRETARY,)):
-        _ = reader_translator(person.account, job.settings)
+    start, end = probation.valid_from, probation_end(probation.valid_from)
+
+    def build(_: Translator) -> tuple[str, dict[str, object] | None]:
         text = _(
             "⏳ The probation of {name} ({branch}), admitted on {start}, ends on {end}. "
             "Please record the outcome.",
             name=escape(member.full_name),
             branch=escape(member.branch.name),
-            start=_.date_text(probation.valid_from),
+            start=_.date_text(start),
             end=_.date_text(end),
         )
-        markup = {
-            "inline_keyboard": [
-                [{"text": b.text, "callback_data": b.callback_data} for b in row]
-                for row in outcome_buttons(member.id, _)
-            ]
-        }
-        chat_id = person.account.user_id if person.account else 0
-        messages.append(
-            NewMessage(chat_id, text_payload(text, reply_markup=markup), member_id=person.member.id)
-        )
+        return text, {"inline_keyboard": outcome_rows(member.id, _)}
+
+    messages = await to_secretaries(
+        job.session, member.branch, job.settings, build, roles=(Role.SECRETARY,)
+    )
     await outbox.enqueue_broadcast(
         job.session, KIND, messages, unit_id=member.branch_id, now=job.now
     )
@@ -353,10 +316,9 @@ async def remind_probation(job: JobContext) -> None:
         await schedule.schedule(job.session, KIND, key, again, {**job.payload, "which": "again"})
 
 
-def probation_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_admission, pattern=r"^adm:"),
-        CallbackQueryHandler(on_recognised, pattern=r"^prr:"),
-        CallbackQueryHandler(on_not_recognised, pattern=r"^prn:"),
-        CallbackQueryHandler(on_not_recognised_confirm, pattern=r"^prnok:"),
-    ]
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.ADMISSION.route(on_admission, "admission"),
+    buttons.RECOGNISED.route(on_recognised, "probation_outcome"),
+    buttons.NOT_RECOGNISED.route(on_not_recognised, "probation_outcome"),
+    buttons.NOT_RECOGNISED_CONFIRM.route(on_not_recognised_confirm, "probation_outcome"),
+)

@@ -6,7 +6,6 @@ import re
 from html import escape
 
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
@@ -14,11 +13,13 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import Translator
+from handlers.buttons import Route
 from handlers.common import Context, ack, drop_buttons
 from handlers.menu import menu_keyboard, not_a_member_text
+from handlers.onboarding.buttons import CONSENT, LANGUAGE, ConsentAnswer, LanguageChoice
 from storage import audit
 from storage.invites import InviteProblem, redeem_invite
 from storage.members import (
@@ -51,9 +52,9 @@ def consent_buttons(_: Translator) -> InlineKeyboardMarkup:
     other_code, other_name = OTHER_LANGUAGE[_.language]
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(_("✅ I agree"), callback_data="consent:yes")],
-            [InlineKeyboardButton(_("❌ I do not agree"), callback_data="consent:no")],
-            [InlineKeyboardButton(other_name, callback_data=f"lang:{other_code}")],
+            [CONSENT.button(_("✅ I agree"), ConsentAnswer("yes"))],
+            [CONSENT.button(_("❌ I do not agree"), ConsentAnswer("no"))],
+            [LANGUAGE.button(other_name, LanguageChoice(other_code))],
         ]
     )
 
@@ -143,7 +144,7 @@ async def start(update: Update, context: Context) -> None:
     await next_step(update, context)
 
 
-async def on_consent(update: Update, context: Context) -> None:
+async def on_consent(update: Update, context: Context, pressed: ConsentAnswer) -> None:
     """The person agrees (or not) to the privacy notice."""
     _ = context._
     query = update.callback_query
@@ -152,7 +153,7 @@ async def on_consent(update: Update, context: Context) -> None:
         return
     await ack(query)
     await drop_buttons(query)
-    if query.data != "consent:yes":
+    if pressed.answer != "yes":
         await _withdraw_consent(context, account)
         await query.get_bot().send_message(
             account.user_id,
@@ -283,6 +284,9 @@ def onboarding_handlers() -> list[BaseHandler[Update, Context, None]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("start", start, filters=private),
-        CallbackQueryHandler(on_consent, pattern=r"^consent:(yes|no)$"),
         MessageHandler(private & filters.CONTACT, on_contact),
     ]
+
+
+# A forged answer ("consent:maybe") was left to the catch-all before: same audit reason.
+ROUTES: tuple[Route[ConsentAnswer]] = (CONSENT.route(on_consent, "unknown_button"),)

@@ -1,43 +1,35 @@
 """A member's party standing in the branch's member list: the secretary or deputy sees the
 history and records an exemption from activity (reason, from, until) or ends one.
 
-Buttons: `sts:<member>` the card, `stx:<member>` exempt, `stxr:<member>:<reason>` the
-reason, `stxn:<member>` no end date, `stxe:<member>` end the exemption, `stxb:<member>` back from a
-temporary transfer. Every press asks
-again whether the presser manages the member's branch.
+Buttons (handlers/members/buttons.py): the card, exempt, the reason, no end date, end the
+exemption, back from a temporary transfer. Every press asks again whether the presser manages
+the member's branch.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import Action, can_on_member
 from bot.i18n import N_
 from bot.standing_text import DETAIL_NAMES, STANDING_NAMES, period_html
-from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse, send
-from handlers.probation import outcome_buttons
-from handlers.transfers import transfer_button
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse, send
+from handlers.members import buttons
+from handlers.members.actions import Exemption, end_today, may_manage, record_exemption
+from handlers.members.buttons import MemberOption, MemberRef
+from handlers.members.messages import outcome_rows
+from handlers.members.pick import chosen, managed
 from handlers.typed_input import parse_day, typed_text
+from handlers.usecase import env_of
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.members import get_member
 from storage.models import FlowState, Member, Standing
-from storage.standing import (
-    DETAILS,
-    ON_ROSTER,
-    TAKING_PART,
-    Change,
-    StandingError,
-    end_period,
-    history,
-    open_overlay,
-    record_change,
-    status_of,
-)
+from storage.standing import DETAILS, ON_ROSTER, TAKING_PART, StandingError, history, status_of
 from storage.transfers import pending_for
 
 STATUS_FLOW = "standing"
@@ -45,46 +37,40 @@ REASONS = DETAILS[Standing.EXEMPT]
 NOTE_LIMIT = 500
 
 
-def local_today(context: Context) -> date:
-    return context.today()
-
-
-async def _managed(update: Update, context: Context, count: int = 1) -> Member | None:
-    return await managed_member(update, context, "member_status", count)
+async def _managed(update: Update, context: Context, member_id: int) -> Member | None:
+    return await managed(update, context, member_id, "member_status")
 
 
 async def status_card(context: Context, member: Member) -> tuple[str, InlineKeyboardMarkup]:
     """The member's standing today, their history, and what the secretary can do."""
     _ = context._
-    today = local_today(context)
+    today = context.today()
     now = await status_of(context.db, member.id, today)
     state = _(STANDING_NAMES[now]) if now else _("not yet a member")
     lines = [
         _("<b>{name}</b>: {status}", name=escape(member.full_name), status=state),
         *(period_html(p, _) for p in await history(context.db, member.id)),
     ]
+    ref = MemberRef(member.id)
     rows = []
     if now in TAKING_PART:
-        rows.append(
-            [InlineKeyboardButton(_("🛌 Exempt from activity"), callback_data=f"stx:{member.id}")]
-        )
-    if now == Standing.PROBATIONARY:
-        rows += outcome_buttons(member.id, _)
+        rows.append([buttons.EXEMPT.button(_("🛌 Exempt from activity"), ref)])
+    if now == Standing.PROBATIONARY:  # the same buttons as the reminder's (outbox JSON)
+        rows += [
+            [InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
+            for row in outcome_rows(member.id, _)
+        ]
     if now in ON_ROSTER and await pending_for(context.db, member.id) is None:
-        rows.append(transfer_button(member.id, _))
+        rows.append([buttons.TRANSFER.button(_("➡️ Transfer of party activity"), ref)])
     if now == Standing.EXEMPT:
-        rows.append(
-            [InlineKeyboardButton(_("▶️ End the exemption"), callback_data=f"stxe:{member.id}")]
-        )
+        rows.append([buttons.END_EXEMPTION.button(_("▶️ End the exemption"), ref)])
     if now == Standing.TRANSFERRED_TEMPORARY:
-        rows.append(
-            [InlineKeyboardButton(_("↩️ Back at the branch"), callback_data=f"stxb:{member.id}")]
-        )
+        rows.append([buttons.BACK.button(_("↩️ Back at the branch"), ref)])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-async def on_card(update: Update, context: Context) -> None:
-    member = await _managed(update, context)
+async def on_card(update: Update, context: Context, pressed: MemberRef) -> None:
+    member = await _managed(update, context, pressed.member_id)
     query = update.callback_query
     if member is None or query is None:
         return
@@ -93,35 +79,34 @@ async def on_card(update: Update, context: Context) -> None:
     await send(update, text, markup)
 
 
-async def on_exempt(update: Update, context: Context) -> None:
+async def on_exempt(update: Update, context: Context, pressed: MemberRef) -> None:
     """The reasons to choose from."""
     _ = context._
-    member = await _managed(update, context)
+    member = await _managed(update, context, pressed.member_id)
     query = update.callback_query
     if member is None or query is None:
         return
     await ack(query)
     rows = [
-        [InlineKeyboardButton(_(DETAIL_NAMES[r]), callback_data=f"stxr:{member.id}:{i}")]
+        [buttons.EXEMPT_REASON.button(_(DETAIL_NAMES[r]), MemberOption(member.id, i))]
         for i, r in enumerate(REASONS)
     ]
     text = _("Why is {name} exempt from activity?", name=f"<b>{escape(member.full_name)}</b>")
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def on_reason(update: Update, context: Context) -> None:
+async def on_reason(update: Update, context: Context, pressed: MemberOption) -> None:
     """The reason chosen: 'other' asks for it in words, then the dates are asked."""
     _ = context._
-    member = await _managed(update, context, 2)
+    member = await _managed(update, context, pressed.member_id)
     query, user = update.callback_query, update.effective_user
-    args = callback_args(query, 2) if query else None
-    if member is None or query is None or user is None or args is None:
+    if member is None or query is None or user is None:
         return
-    if args[1] >= len(REASONS):
+    reason = chosen(REASONS, pressed)
+    if reason is None:
         await refuse(update, context, "member_status_reason")
         return
     await ack(query)
-    reason = REASONS[args[1]]
     step = "note" if reason == "other" else "from"
     data = {"member_id": member.id, "reason": reason}
     await save_flow(context.db, user.id, STATUS_FLOW, step, data, context.now())
@@ -140,7 +125,7 @@ async def on_status_input(update: Update, context: Context, state: FlowState) ->
     """A typed reason or date of the exemption being recorded."""
     _ = context._
     member = await get_member(context.db, int(state.data.get("member_id", 0)))
-    if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
+    if member is None or not may_manage(context.actor, member):
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "member_status_draft")
         return
@@ -154,22 +139,22 @@ async def on_status_input(update: Update, context: Context, state: FlowState) ->
         await send(update, _from_prompt(context))
         return
     message = update.effective_message
-    day = parse_day(message.text or "", local_today(context)) if message else None
+    day = parse_day(message.text or "", context.today()) if message else None
     if day is None:
         await send(update, _("Please send a date as dd/mm/yyyy, for example 01/06/2026."))
         return
     if state.step == "from":
         data["from"] = day.isoformat()
         await save_flow(context.db, state.user_id, STATUS_FLOW, "until", data, context.now())
-        button = InlineKeyboardButton(_("No end date"), callback_data=f"stxn:{member.id}")
+        button = buttons.NO_END.button(_("No end date"), MemberRef(member.id))
         prompt = _("Until which date? Send it as dd/mm/yyyy, or press “No end date”.")
         await send(update, prompt, InlineKeyboardMarkup([[button]]))
         return
     await _record(update, context, member, state, day)
 
 
-async def on_no_end(update: Update, context: Context) -> None:
-    member = await _managed(update, context)
+async def on_no_end(update: Update, context: Context, pressed: MemberRef) -> None:
+    member = await _managed(update, context, pressed.member_id)
     query, user = update.callback_query, update.effective_user
     if member is None or query is None or user is None:
         return
@@ -186,16 +171,9 @@ async def _record(
 ) -> None:
     _ = context._
     start = date.fromisoformat(str(state.data["from"]))
-    change = Change(
-        Standing.EXEMPT,
-        start,
-        until,
-        detail=str(state.data["reason"]),
-        note=state.data.get("note"),
-        by_member_id=context.actor.member_id,
-    )
+    exemption = Exemption(str(state.data["reason"]), start, until, state.data.get("note"))
     try:
-        await record_change(context.db, member, change, local_today(context))
+        await record_exemption(context.db, context.actor, member, exemption, env_of(context))
     except StandingError:
         await send(update, _("The end date must come after the start date."))
         return
@@ -209,45 +187,41 @@ async def _record(
     await send(update, text)
 
 
-async def on_end(update: Update, context: Context) -> None:
+async def on_end(update: Update, context: Context, pressed: MemberRef) -> None:
     """The exemption ends today; the member takes part again."""
-    await _end_today(
-        update, context, Standing.EXEMPT, N_("{name} takes part in activity again from {date}.")
-    )
+    done = N_("{name} takes part in activity again from {date}.")
+    await _end_today(update, context, pressed, Standing.EXEMPT, done)
 
 
-async def on_back(update: Update, context: Context) -> None:
+async def on_back(update: Update, context: Context, pressed: MemberRef) -> None:
     """A temporary transfer ends today: the member takes part at their own branch again,
     and no longer at the branch they were away at (storage/hosted.py)."""
     back = N_(
         "{name} is back from the temporary transfer and takes part at the branch again from {date}."
     )
-    await _end_today(update, context, Standing.TRANSFERRED_TEMPORARY, back)
+    await _end_today(update, context, pressed, Standing.TRANSFERRED_TEMPORARY, back)
 
 
-async def _end_today(update: Update, context: Context, standing: Standing, done: str) -> None:
+async def _end_today(
+    update: Update, context: Context, pressed: MemberRef, standing: Standing, done: str
+) -> None:
     """Ends the member's open `standing` period today, and says so (`done`, an N_ text)."""
     _ = context._
-    member = await _managed(update, context)
+    member = await _managed(update, context, pressed.member_id)
     query = update.callback_query
     if member is None or query is None:
         return
     await ack(query)
-    today = local_today(context)
-    period = await open_overlay(context.db, member.id, standing, today)
-    if period is not None:
-        by = context.actor.member_id
-        await end_period(context.db, member, period, today, today, by_member_id=by)
+    today = await end_today(context.db, context.actor, member, standing, env_of(context))
     text = _(done, name=f"<b>{escape(member.full_name)}</b>", date=_.date_text(today))
     await edit_text(query, text, parse_mode=ParseMode.HTML)
 
 
-def member_status_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_card, pattern=r"^sts:"),
-        CallbackQueryHandler(on_exempt, pattern=r"^stx:"),
-        CallbackQueryHandler(on_reason, pattern=r"^stxr:"),
-        CallbackQueryHandler(on_no_end, pattern=r"^stxn:"),
-        CallbackQueryHandler(on_end, pattern=r"^stxe:"),
-        CallbackQueryHandler(on_back, pattern=r"^stxb:"),
-    ]
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.CARD.route(on_card, "member_status"),
+    buttons.EXEMPT.route(on_exempt, "member_status"),
+    buttons.EXEMPT_REASON.route(on_reason, "member_status"),
+    buttons.NO_END.route(on_no_end, "member_status"),
+    buttons.END_EXEMPTION.route(on_end, "member_status"),
+    buttons.BACK.route(on_back, "member_status"),
+)

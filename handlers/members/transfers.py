@@ -3,49 +3,42 @@ the member's card (official or temporary, where to, the introduction letter's nu
 date); a receiving branch in the bot is told and confirms receipt; one outside the bot takes
 the member off the roster at once. Overdue transfers are flagged by a stored job.
 
-Buttons: `trf:<member>` start, `trk:<member>:<kind>`, `trb:<member>:<branch>` a branch in
-the bot, `tro:<member>` outside the bot, `trc:<transfer>` confirm receipt.
+Buttons (handlers/members/buttons.py): start, the kind, a branch in the bot, outside the bot,
+confirm receipt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from html import escape
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import Action, can, can_on_member
-from bot.delivery.sender import wake_sender_after_commit
 from bot.fit import button_label
 from bot.i18n import N_, Translator
-from bot.scheduler import JobContext, wake_scheduler_after_commit
-from bot.settings import Settings
-from handlers.common import Context, ack, callback_args, edit_text, managed_member, refuse, send
-from handlers.readers import reader_translator
+from bot.scheduler import JobContext
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse, send
+from handlers.members import buttons
+from handlers.members.actions import confirm_receipt, may_confirm, may_manage, start_member_transfer
+from handlers.members.buttons import MemberBranch, MemberOption, MemberRef, TransferRef
+from handlers.members.messages import KIND_NAMES, to_secretaries
+from handlers.members.pick import chosen, managed
+from handlers.shared.transfer_text import overdue_line
 from handlers.typed_input import parse_day, typed_text
+from handlers.usecase import env_of
 from storage import outbox
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.members import get_member
-from storage.models import FlowState, Member, MemberTransfer, Role, TransferKind, Unit
-from storage.outbox import NewMessage, text_payload
-from storage.plan_reports import committee_of
+from storage.models import FlowState, Member, TransferKind, Unit
 from storage.residence import search_branches
 from storage.standing import StandingError
-from storage.transfers import (
-    OVERDUE_KIND,
-    TransferDraft,
-    confirm_transfer,
-    get_transfer,
-    start_transfer,
-)
+from storage.transfers import OVERDUE_KIND, TransferDraft, get_transfer
 
 TRANSFER_FLOW = "transfer"
 KINDS = (TransferKind.OFFICIAL, TransferKind.TEMPORARY)
-KIND_NAMES = {TransferKind.OFFICIAL: N_("Official"), TransferKind.TEMPORARY: N_("Temporary")}
 WHERE_LIMIT = 255
 LETTER_LIMIT = 64
 PROBLEMS = {
@@ -55,29 +48,19 @@ PROBLEMS = {
 }
 
 
-def local_today(context: Context) -> date:
-    return context.today()
+async def _managed(update: Update, context: Context, member_id: int) -> Member | None:
+    return await managed(update, context, member_id, "transfer")
 
 
-def transfer_button(member_id: int, _: Translator) -> list[InlineKeyboardButton]:
-    return [
-        InlineKeyboardButton(_("➡️ Transfer of party activity"), callback_data=f"trf:{member_id}")
-    ]
-
-
-async def _managed(update: Update, context: Context, count: int = 1) -> Member | None:
-    return await managed_member(update, context, "transfer", count)
-
-
-async def on_start(update: Update, context: Context) -> None:
+async def on_start(update: Update, context: Context, pressed: MemberRef) -> None:
     _ = context._
-    member = await _managed(update, context)
+    member = await _managed(update, context, pressed.member_id)
     query = update.callback_query
     if member is None or query is None:
         return
     await ack(query)
     rows = [
-        [InlineKeyboardButton(_(KIND_NAMES[k]), callback_data=f"trk:{member.id}:{i}")]
+        [buttons.TRANSFER_KIND.button(_(KIND_NAMES[k]), MemberOption(member.id, i))]
         for i, k in enumerate(KINDS)
     ]
     text = _(
@@ -86,18 +69,18 @@ async def on_start(update: Update, context: Context) -> None:
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def on_kind(update: Update, context: Context) -> None:
+async def on_kind(update: Update, context: Context, pressed: MemberOption) -> None:
     _ = context._
-    member = await _managed(update, context, 2)
+    member = await _managed(update, context, pressed.member_id)
     query, user = update.callback_query, update.effective_user
-    args = callback_args(query, 2) if query else None
-    if member is None or query is None or user is None or args is None:
+    if member is None or query is None or user is None:
         return
-    if args[1] >= len(KINDS):
+    kind = chosen(KINDS, pressed)
+    if kind is None:
         await refuse(update, context, "transfer_kind")
         return
     await ack(query)
-    data = {"member_id": member.id, "kind": KINDS[args[1]].value}
+    data = {"member_id": member.id, "kind": kind.value}
     await save_flow(context.db, user.id, TRANSFER_FLOW, "where", data, context.now())
     await edit_text(
         query,
@@ -112,7 +95,7 @@ async def on_transfer_input(update: Update, context: Context, state: FlowState) 
     """The typed destination, letter number or letter date."""
     _ = context._
     member = await get_member(context.db, int(state.data.get("member_id", 0)))
-    if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
+    if member is None or not may_manage(context.actor, member):
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "transfer_draft")
         return
@@ -129,7 +112,7 @@ async def on_transfer_input(update: Update, context: Context, state: FlowState) 
         await send(update, _("The date of the introduction letter? Send it as dd/mm/yyyy."))
     else:
         message = update.effective_message
-        day = parse_day(message.text or "", local_today(context)) if message else None
+        day = parse_day(message.text or "", context.today()) if message else None
         if day is None:
             await send(update, _("Please send a date as dd/mm/yyyy, for example 01/06/2026."))
             return
@@ -145,11 +128,11 @@ async def _where(update: Update, context: Context, state: FlowState, member: Mem
     data = {**state.data, "typed": typed}
     await save_flow(context.db, state.user_id, TRANSFER_FLOW, "where", data, context.now())
     rows = [
-        [InlineKeyboardButton(button_label(b.name), callback_data=f"trb:{member.id}:{b.id}")]
+        [buttons.TRANSFER_BRANCH.button(button_label(b.name), MemberBranch(member.id, b.id))]
         for b in found
     ]
     outside = _("Not in the bot: {name}", name=typed)
-    rows.append([InlineKeyboardButton(outside, callback_data=f"tro:{member.id}")])
+    rows.append([buttons.TRANSFER_OUTSIDE.button(outside, MemberRef(member.id))])
     await send(update, _("Choose the receiving branch:"), InlineKeyboardMarkup(rows))
 
 
@@ -162,13 +145,12 @@ async def _draft_of(update: Update, context: Context, member: Member) -> FlowSta
     return state
 
 
-async def on_branch(update: Update, context: Context) -> None:
-    member = await _managed(update, context, 2)
+async def on_branch(update: Update, context: Context, pressed: MemberBranch) -> None:
+    member = await _managed(update, context, pressed.member_id)
     query = update.callback_query
-    args = callback_args(query, 2) if query else None
-    if member is None or query is None or args is None:
+    if member is None or query is None:
         return
-    branch = await context.db.get(Unit, args[1])
+    branch = await context.db.get(Unit, pressed.branch_id)
     state = await _draft_of(update, context, member)
     if state is None:
         return
@@ -179,8 +161,8 @@ async def on_branch(update: Update, context: Context) -> None:
     await _ask_letter(update, context, state, {"to_branch_id": branch.id, "to_name": branch.name})
 
 
-async def on_outside(update: Update, context: Context) -> None:
-    member = await _managed(update, context)
+async def on_outside(update: Update, context: Context, pressed: MemberRef) -> None:
+    member = await _managed(update, context, pressed.member_id)
     query = update.callback_query
     if member is None or query is None:
         return
@@ -214,10 +196,9 @@ async def _start(
         letter_date,
     )
     try:
-        transfer = await start_transfer(
-            context.db, member, draft, by_member_id=context.actor.member_id, now=context.now(),
-            today=local_today(context), confirm_days=context.settings.transfer_confirm_days,
-        )  # fmt: skip
+        transfer = await start_member_transfer(
+            context.db, context.actor, member, draft, env_of(context)
+        )
     except StandingError as error:
         await clear_flow(context.db, state.user_id, state.flow)
         await send(update, _(PROBLEMS[error.code]))
@@ -240,16 +221,6 @@ async def _start(
             )
         await send(update, done)
         return
-    full = await get_transfer(context.db, transfer.id)
-    assert full is not None and full.to_branch is not None
-    messages = await _to_secretaries(
-        context.db, full.to_branch, context.settings, lambda t: _ask_confirm(full, t)
-    )
-    await outbox.enqueue_broadcast(
-        context.db, OVERDUE_KIND, messages, unit_id=full.to_branch_id, now=context.now()
-    )
-    wake_sender_after_commit(context.bot_data)
-    wake_scheduler_after_commit(context.bot_data)
     await send(
         update,
         _(
@@ -260,56 +231,20 @@ async def _start(
     )
 
 
-def _ask_confirm(transfer: MemberTransfer, _: Translator) -> tuple[str, dict[str, object] | None]:
-    text = _(
-        "📨 {name} is transferred ({kind}) from {branch} to your branch, introduction letter "
-        "{number} of {date}. Confirm when you have received them.",
-        name=escape(transfer.member.full_name),
-        kind=_(KIND_NAMES[transfer.kind]).lower(),
-        branch=escape(transfer.from_branch.name),
-        number=escape(transfer.letter_no or "—"),
-        date=_.date_text(transfer.letter_date),
-    )
-    button = {"text": _("✅ Confirm receipt"), "callback_data": f"trc:{transfer.id}"}
-    return text, {"inline_keyboard": [[button]]}
-
-
-Build = Callable[[Translator], tuple[str, dict[str, object] | None]]
-
-
-async def _to_secretaries(
-    session: AsyncSession, branch: Unit, settings: Settings, build: Build
-) -> list[NewMessage]:
-    """A message to each secretary and deputy of the branch (or the nearest committee
-    above), in their language."""
-    messages = []
-    for person in await committee_of(session, branch, (Role.SECRETARY, Role.DEPUTY_SECRETARY)):
-        _ = reader_translator(person.account, settings)
-        text, markup = build(_)
-        chat_id = person.account.user_id if person.account else 0
-        payload = text_payload(text, reply_markup=markup) if markup else text_payload(text)
-        messages.append(NewMessage(chat_id, payload, member_id=person.member.id))
-    return messages
-
-
-async def on_confirm(update: Update, context: Context) -> None:
+async def on_confirm(update: Update, context: Context, pressed: TransferRef) -> None:
     """The receiving secretary confirms: the member moves (official) or is away (temporary)."""
     _ = context._
     query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    transfer = await get_transfer(context.db, args[0]) if args else None
+    transfer = await get_transfer(context.db, pressed.transfer_id)
     to_branch = transfer.to_branch if transfer else None
     if query is None or transfer is None or to_branch is None:
         await refuse(update, context, "transfer_confirm")
         return
-    if not can(context.actor, Action.MANAGE_MEMBERS, to_branch.path) or transfer.confirmed_at:
+    if not may_confirm(context.actor, transfer):
         await refuse(update, context, "transfer_confirm_forbidden")
         return
     await ack(query)
-    await confirm_transfer(
-        context.db, transfer, by_member_id=context.actor.member_id, now=context.now(),
-        today=local_today(context),
-    )  # fmt: skip
+    await confirm_receipt(context.db, context.actor, transfer, env_of(context))
     name = escape(transfer.member.full_name)
     text = _(
         "Confirmed: {name} is received by {branch}.",
@@ -317,17 +252,6 @@ async def on_confirm(update: Update, context: Context) -> None:
         branch=escape(to_branch.name),
     )
     await edit_text(query, text, parse_mode=ParseMode.HTML)
-
-    def told(_: Translator) -> tuple[str, dict[str, object] | None]:
-        return _(
-            "✅ {branch} confirmed receiving {name}.", branch=escape(to_branch.name), name=name
-        ), None
-
-    messages = await _to_secretaries(context.db, transfer.from_branch, context.settings, told)
-    await outbox.enqueue_broadcast(
-        context.db, OVERDUE_KIND, messages, unit_id=transfer.from_branch_id, now=context.now()
-    )
-    wake_sender_after_commit(context.bot_data)
 
 
 async def flag_overdue(job: JobContext) -> None:
@@ -342,30 +266,16 @@ async def flag_overdue(job: JobContext) -> None:
 
     messages = []
     for branch in (transfer.from_branch, transfer.to_branch):
-        messages += await _to_secretaries(job.session, branch, job.settings, build)
+        messages += await to_secretaries(job.session, branch, job.settings, build)
     await outbox.enqueue_broadcast(
         job.session, OVERDUE_KIND, messages, unit_id=transfer.from_branch_id, now=job.now
     )
 
 
-def overdue_line(transfer: MemberTransfer, _: Translator, days: int) -> str:
-    to_name = transfer.to_branch.name if transfer.to_branch else transfer.destination or "—"
-    return _(
-        "⚠️ The transfer of {name} from {source} to {target}, started on {date}, is not "
-        "confirmed after {days} days.",
-        name=escape(transfer.member.full_name),
-        source=escape(transfer.from_branch.name),
-        target=escape(to_name),
-        date=_.date_text(_.local(transfer.started_at)),
-        days=days,
-    )
-
-
-def transfer_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_start, pattern=r"^trf:"),
-        CallbackQueryHandler(on_kind, pattern=r"^trk:"),
-        CallbackQueryHandler(on_branch, pattern=r"^trb:"),
-        CallbackQueryHandler(on_outside, pattern=r"^tro:"),
-        CallbackQueryHandler(on_confirm, pattern=r"^trc:"),
-    ]
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.TRANSFER.route(on_start, "transfer"),
+    buttons.TRANSFER_KIND.route(on_kind, "transfer"),
+    buttons.TRANSFER_BRANCH.route(on_branch, "transfer"),
+    buttons.TRANSFER_OUTSIDE.route(on_outside, "transfer"),
+    buttons.TRANSFER_CONFIRM.route(on_confirm, "transfer_confirm"),
+)

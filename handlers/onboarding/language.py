@@ -2,34 +2,36 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, translator
+from handlers.buttons import Route
 from handlers.common import Context, ack, edit_text, refuse
-from handlers.onboarding import next_step
+from handlers.onboarding import buttons
+from handlers.onboarding.buttons import LanguageChoice
+from handlers.onboarding.welcome import next_step
 
 
 async def choose_language(update: Update, context: Context) -> None:
     """/language: the person sees one button per language."""
     _ = context._
-    buttons = [
-        [InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=f"lang:{code}")]
-        for code in LANGUAGES
+    rows = [
+        [buttons.LANGUAGE.button(LANGUAGE_NAMES[code], LanguageChoice(code))] for code in LANGUAGES
     ]
     if update.effective_message is not None:
         await update.effective_message.reply_text(
-            _("Choose your language:"), reply_markup=InlineKeyboardMarkup(buttons)
+            _("Choose your language:"), reply_markup=InlineKeyboardMarkup(rows)
         )
 
 
-async def on_language(update: Update, context: Context) -> None:
+async def on_language(update: Update, context: Context, pressed: LanguageChoice) -> None:
     """A language button: stored for this account, then the person's next step in it."""
     query = update.callback_query
     account = context.account
     if query is None or account is None:
         return
-    code = (query.data or "").removeprefix("lang:")
+    code = pressed.code
     if code not in LANGUAGES:
         await refuse(update, context, "language")
         return
@@ -41,7 +43,7 @@ async def on_language(update: Update, context: Context) -> None:
 
 
 def language_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CommandHandler("language", choose_language, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(on_language, pattern=r"^lang:"),
-    ]
+    return [CommandHandler("language", choose_language, filters=filters.ChatType.PRIVATE)]
+
+
+ROUTES: tuple[Route[LanguageChoice]] = (buttons.LANGUAGE.route(on_language, "language"),)

@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.access import Action, can, can_on_member, paths_for
+from bot.access import Action, can, paths_for
 from bot.fit import button_label
 from bot.i18n import Translator, pick_language, translator
-from handlers.common import (
-    MAX_ROW_ID,
-    MAX_TELEGRAM_ID,
-    Context,
-    ack,
-    callback_args,
-    edit_text,
-    refuse,
-)
-from storage import audit
-from storage.invites import create_invite
-from storage.members import branch_members, get_account, get_member, unbind_member
+from handlers.buttons import Route
+from handlers.common import Context, ack, edit_text, refuse
+from handlers.members import buttons
+from handlers.members.actions import make_invite, reset_link
+from handlers.members.buttons import MemberAccount, MemberRef, Page, UnitRef
+from handlers.members.pick import managed
+from handlers.usecase import env_of
+from storage.members import branch_members, get_account
 from storage.models import Member, Unit
 from storage.units import branches_under
 
@@ -50,26 +45,22 @@ async def show_branch_members(update: Update, context: Context) -> None:
         text, markup = await _member_page(context, branches[0], 0)
         await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     else:
-        buttons = [
-            [InlineKeyboardButton(button_label(b.name), callback_data=f"mb:{b.id}:0")]
-            for b in branches
-        ]
-        await chat.send_message(_("Choose a branch:"), reply_markup=InlineKeyboardMarkup(buttons))
+        rows = [[buttons.PAGE.button(button_label(b.name), Page(b.id, 0))] for b in branches]
+        await chat.send_message(_("Choose a branch:"), reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def on_member_page(update: Update, context: Context) -> None:
+async def on_member_page(update: Update, context: Context, pressed: Page) -> None:
     """A branch or page button: the list, if the presser has a role over that branch."""
     query = update.callback_query
-    args = callback_args(query, 2) if query else None
-    unit = await context.db.get(Unit, args[0]) if args else None
-    if query is None or args is None or unit is None or not unit.is_branch:
+    unit = await context.db.get(Unit, pressed.unit_id)
+    if query is None or unit is None or not unit.is_branch:
         await refuse(update, context, "member_page")
         return
     if not can(context.actor, Action.VIEW_MEMBERS, unit.path):
         await refuse(update, context, "member_page_forbidden")
         return
     await ack(query)
-    text, markup = await _member_page(context, unit, max(args[1], 0))
+    text, markup = await _member_page(context, unit, pressed.page)
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
@@ -94,67 +85,49 @@ async def _member_page(
         mark = "✅" if member.telegram_user_id else "⏳"
         lines.append(f"{number}. {mark} {escape(member.full_name)}")
     manage = can(context.actor, Action.MANAGE_MEMBERS, unit.path)
-    # The second button opens the member's party standing (handlers/member_status.py).
+    # The second button opens the member's party standing (handlers/members/status.py).
     rows = [[_member_button(m, _), _status_button(m)] for m in shown] if manage else []
     nav = _nav_row(unit, page, len(members), _)
     if nav:
         rows.append(nav)
     if manage:
         admission = _("➕ Record an admission")
-        rows.append([InlineKeyboardButton(admission, callback_data=f"adm:{unit.id}")])
+        rows.append([buttons.ADMISSION.button(admission, UnitRef(unit.id))])
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 
 def _member_button(member: Member, _: Translator) -> InlineKeyboardButton:
     if member.telegram_user_id:
-        return InlineKeyboardButton(
-            button_label(_("🔓 Reset link: {name}", name=member.full_name)),
-            callback_data=f"ub:{member.id}",
+        return buttons.RESET.button(
+            button_label(_("🔓 Reset link: {name}", name=member.full_name)), MemberRef(member.id)
         )
-    return InlineKeyboardButton(
-        button_label(_("🔗 Invite link: {name}", name=member.full_name)),
-        callback_data=f"inv:{member.id}",
+    return buttons.INVITE.button(
+        button_label(_("🔗 Invite link: {name}", name=member.full_name)), MemberRef(member.id)
     )
 
 
 def _status_button(member: Member) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        button_label(f"📋 {member.full_name}"), callback_data=f"sts:{member.id}"
-    )
+    return buttons.CARD.button(button_label(f"📋 {member.full_name}"), MemberRef(member.id))
 
 
 def _nav_row(unit: Unit, page: int, total: int, _: Translator) -> list[InlineKeyboardButton]:
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton(_("◀ Previous"), callback_data=f"mb:{unit.id}:{page - 1}"))
+        row.append(buttons.PAGE.button(_("◀ Previous"), Page(unit.id, page - 1)))
     if (page + 1) * PAGE_SIZE < total:
-        row.append(InlineKeyboardButton(_("Next ▶"), callback_data=f"mb:{unit.id}:{page + 1}"))
+        row.append(buttons.PAGE.button(_("Next ▶"), Page(unit.id, page + 1)))
     return row
 
 
-async def _managed_member(update: Update, context: Context, count: int = 1) -> Member | None:
-    """The member named by the button, if the presser may manage them; else a refusal.
-
-    A second argument, when present, is the Telegram account the button was made for: a
-    confirmation made before the member re-linked must not reset the new link.
-    """
-    query = update.callback_query
-    args = callback_args(query, count, MAX_TELEGRAM_ID) if query else None
-    valid = args is not None and args[0] <= MAX_ROW_ID
-    member = await get_member(context.db, args[0]) if args and valid else None
-    if member is None or not can_on_member(context.actor, Action.MANAGE_MEMBERS, member):
-        await refuse(update, context, "manage_member")
-        return None
-    if args and len(args) > 1 and member.telegram_user_id != args[1]:
-        await refuse(update, context, "stale_button")
-        return None
-    return member
+async def _managed_member(update: Update, context: Context, member_id: int) -> Member | None:
+    """The member named by the button, if the presser may manage them; else a refusal."""
+    return await managed(update, context, member_id, "manage_member")
 
 
-async def on_unbind_ask(update: Update, context: Context) -> None:
+async def on_unbind_ask(update: Update, context: Context, pressed: MemberRef) -> None:
     """The secretary is asked to confirm resetting a member's Telegram link."""
     _ = context._
-    member = await _managed_member(update, context)
+    member = await _managed_member(update, context, pressed.member_id)
     query = update.callback_query
     if member is None or query is None or update.effective_chat is None:
         return
@@ -162,8 +135,8 @@ async def on_unbind_ask(update: Update, context: Context) -> None:
     if member.telegram_user_id is None:
         await update.effective_chat.send_message(_("This member is not linked."))
         return
-    data = f"ubok:{member.id}:{member.telegram_user_id}"
-    button = InlineKeyboardButton(_("Yes, reset the link"), callback_data=data)
+    made_for = MemberAccount(member.id, member.telegram_user_id)
+    button = buttons.RESET_CONFIRM.button(_("Yes, reset the link"), made_for)
     await update.effective_chat.send_message(
         _(
             "Reset the Telegram link of <b>{name}</b>? They will need to link again with /start.",
@@ -174,27 +147,23 @@ async def on_unbind_ask(update: Update, context: Context) -> None:
     )
 
 
-async def on_unbind_confirm(update: Update, context: Context) -> None:
-    """The member's link is reset; the old account is told."""
+async def on_unbind_confirm(update: Update, context: Context, pressed: MemberAccount) -> None:
+    """The member's link is reset; the old account is told. The button carries the Telegram
+    account it was made for: a confirmation made before the member re-linked must not reset
+    the new link."""
     _ = context._
-    member = await _managed_member(update, context, count=2)
+    member = await _managed_member(update, context, pressed.member_id)
     query = update.callback_query
     if member is None or query is None:
         return
+    if member.telegram_user_id != pressed.telegram_id:
+        await refuse(update, context, "stale_button")
+        return
     await ack(query)
-    old_account = await unbind_member(context.db, member, context.now())
+    old_account = await reset_link(context.db, context.actor, member, env_of(context))
     if old_account is None:
         await edit_text(query, _("This member is not linked."))
         return
-    await audit.record(
-        context.db,
-        "unbind",
-        actor_member_id=context.actor.member_id,
-        actor_telegram_id=context.actor.telegram_id,
-        unit_id=member.branch_id,
-        object_type="member",
-        object_id=member.id,
-    )
     await edit_text(
         query,
         _("The link of <b>{name}</b> was reset.", name=escape(member.full_name)),
@@ -219,24 +188,15 @@ async def _tell_unlinked(context: Context, account_id: int) -> None:
         )
 
 
-async def on_invite(update: Update, context: Context) -> None:
+async def on_invite(update: Update, context: Context, pressed: MemberRef) -> None:
     """The secretary gets a one-time link to forward to the member."""
     _ = context._
-    member = await _managed_member(update, context)
+    member = await _managed_member(update, context, pressed.member_id)
     query = update.callback_query
     if member is None or query is None or update.effective_chat is None:
         return
     await ack(query)
-    valid = timedelta(days=context.settings.invite_valid_days)
-    invite = await create_invite(context.db, member, context.now(), valid)
-    await audit.record(
-        context.db,
-        "invite_created",
-        actor_member_id=context.actor.member_id,
-        unit_id=member.branch_id,
-        object_type="member",
-        object_id=member.id,
-    )
+    invite = await make_invite(context.db, context.actor, member, env_of(context))
     link = f"https://t.me/{context.bot.username}?start={invite.code}"
     await update.effective_chat.send_message(
         _(
@@ -249,10 +209,9 @@ async def on_invite(update: Update, context: Context) -> None:
     )
 
 
-def member_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_member_page, pattern=r"^mb:"),
-        CallbackQueryHandler(on_unbind_ask, pattern=r"^ub:"),
-        CallbackQueryHandler(on_unbind_confirm, pattern=r"^ubok:"),
-        CallbackQueryHandler(on_invite, pattern=r"^inv:"),
-    ]
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.PAGE.route(on_member_page, "member_page"),
+    buttons.RESET.route(on_unbind_ask, "manage_member"),
+    buttons.RESET_CONFIRM.route(on_unbind_confirm, "manage_member"),
+    buttons.INVITE.route(on_invite, "manage_member"),
+)

@@ -4,18 +4,21 @@ against the targets, and a chart."""
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.access import Action, can, can_anywhere
 from bot.exports.scorecard_chart import Bar, render_scorecard
 from bot.fit import button_label
 from bot.i18n import N_, Translator
-from handlers.common import Context, ack, callback_args, refuse
-from handlers.reports import report_units
-from handlers.transfers import overdue_line
+from handlers.buttons import Route
+from handlers.common import Context, ack, refuse
+from handlers.reports import buttons
+from handlers.reports.buttons import UnitRef
+from handlers.reports.exports import report_units
+from handlers.shared.transfer_text import overdue_line
 from storage.models import Unit
 from storage.scorecard import METRICS, TARGETS, Fraction, Scorecard, scorecards
 from storage.transfers import overdue_transfers
@@ -48,7 +51,7 @@ SHORT = {  # column headings of the table, three letters at most
 }
 
 
-async def on_scorecard(update: Update, context: Context) -> None:
+async def on_scorecard(update: Update, context: Context, _pressed: object) -> None:
     """The committee member picks the unit (or sees it at once when there is one)."""
     _ = context._
     query, chat = update.callback_query, update.effective_chat
@@ -60,27 +63,35 @@ async def on_scorecard(update: Update, context: Context) -> None:
     if len(units) == 1:
         await _show(update, context, units[0])
         return
-    rows = [
-        [InlineKeyboardButton(button_label(u.name), callback_data=f"scu:{u.id}")] for u in units
-    ]
+    rows = [[buttons.SCORECARD_UNIT.button(button_label(u.name), UnitRef(u.id))] for u in units]
     await chat.send_message(
         _("🎯 Resolution 21: which unit?"), reply_markup=InlineKeyboardMarkup(rows)
     )
 
 
-async def on_unit(update: Update, context: Context) -> None:
-    """The scorecard of the chosen unit, if the person's roles cover it."""
+async def _chosen_unit(update: Update, context: Context, pressed: UnitRef) -> Unit | None:
+    """The unit named by the button, if the person's roles cover it; else the refusal."""
     query = update.callback_query
-    args = callback_args(query, 1) if query else None
-    unit = await context.db.get(Unit, args[0]) if args else None
+    unit = await context.db.get(Unit, pressed.unit_id)
     if query is None or unit is None or not can(context.actor, Action.VIEW_REPORTS, unit.path):
         await refuse(update, context, "scorecard_unit")
-        return
+        return None
     await ack(query)
-    if (query.data or "").startswith("scc:"):
+    return unit
+
+
+async def on_unit(update: Update, context: Context, pressed: UnitRef) -> None:
+    """The scorecard of the chosen unit, in words."""
+    unit = await _chosen_unit(update, context, pressed)
+    if unit is not None:
+        await _show(update, context, unit)
+
+
+async def on_table(update: Update, context: Context, pressed: UnitRef) -> None:
+    """The compact table of the chosen unit."""
+    unit = await _chosen_unit(update, context, pressed)
+    if unit is not None:
         await _show_compact(update, context, unit)
-        return
-    await _show(update, context, unit)
 
 
 async def _show(update: Update, context: Context, unit: Unit) -> None:
@@ -92,7 +103,7 @@ async def _show(update: Update, context: Context, unit: Unit) -> None:
     today = context.today()
     year = today.year
     branches, total = await scorecards(context.db, unit, year, context.settings.tz, today)
-    compact = InlineKeyboardButton(_("🔢 Compact table"), callback_data=f"scc:{unit.id}")
+    compact = buttons.SCORECARD_TABLE.button(_("🔢 Compact table"), UnitRef(unit.id))
     text = _in_words(unit, year, branches, total, _)
     days = context.settings.transfer_confirm_days
     overdue = await overdue_transfers(context.db, unit.path, context.now(), days)
@@ -203,8 +214,8 @@ def _total_line(metric: str, fraction: Fraction, _: Translator, short: bool = Tr
     return _("{text} {mark} target {target}%", text=text, mark=mark, target=round(target * 100))
 
 
-def scorecard_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        CallbackQueryHandler(on_scorecard, pattern=r"^sc$"),
-        CallbackQueryHandler(on_unit, pattern=r"^sc[uc]:"),
-    ]
+ROUTES: tuple[Route[Any], ...] = (
+    buttons.SCORECARD.route(on_scorecard, "scorecard"),
+    buttons.SCORECARD_UNIT.route(on_unit, "scorecard_unit"),
+    buttons.SCORECARD_TABLE.route(on_table, "scorecard_unit"),
+)
