@@ -41,11 +41,11 @@ from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
 from bot.settings import Settings
 from bot.shared_pace import SharedPace
 from bot.webhook import start_webhook_server, webhook_app
-from handlers.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
-from handlers.drafts import Draft, draft_handlers
-from handlers.feature import Feature, check_features
 from handlers.features import FEATURES
-from handlers.menu import Show, menu_handlers
+from handlers.shared.common import CONTEXT_TYPES, answer_private_only, load_actor, on_error, refuse
+from handlers.shared.drafts import Draft, draft_handlers
+from handlers.shared.feature import Feature, check_features
+from handlers.shared.menu import Show, menu_handlers
 from storage import clock
 from storage.db import create_engine, receiving_engine, session_factory, transaction
 from storage.schedule import lock_bookings

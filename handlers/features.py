@@ -7,7 +7,6 @@ this list only orders them. It is the one module that imports every feature.
 
 from __future__ import annotations
 
-from handlers.feature import Feature
 from handlers.help import FEATURE as HELP
 from handlers.meetings.feature import FEATURE as MEETINGS
 from handlers.members.feature import MEMBER_STATUS, MEMBERS_LIST, PROBATION, TRANSFERS
@@ -19,6 +18,7 @@ from handlers.profile import FEATURE as PROFILE
 from handlers.reports.feature import REPORTS, SCORECARD
 from handlers.residence.feature import FEATURE as RESIDENCE
 from handlers.shared import audience
+from handlers.shared.feature import Feature
 from handlers.surveys.feature import BULK as SURVEY_BULK
 from handlers.surveys.feature import FEATURE as SURVEYS
 

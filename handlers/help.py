@@ -6,8 +6,8 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.i18n import Translator
-from handlers.common import Context
-from handlers.feature import Feature
+from handlers.shared.common import Context
+from handlers.shared.feature import Feature
 from handlers.shared.plan_seasons import own_plan_season
 from storage.plan_seasons import Season
 

@@ -10,10 +10,10 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.i18n import Translator
 from bot.standing_text import period_html
-from handlers.common import Context
-from handlers.feature import Feature
-from handlers.readers import split_message
+from handlers.shared.common import Context
+from handlers.shared.feature import Feature
 from handlers.shared.plan_words import GRADE_NAMES, STATUS_NAMES
+from handlers.shared.readers import split_message
 from handlers.shared.residence_words import EXEMPTION_LABELS, tie_text
 from storage.models import Member, MemberStanding, Role, TelegramAccount
 from storage.my_data import StoredAbout, stored_about

@@ -15,8 +15,8 @@ from bot.i18n import pick_language
 from bot.settings import Settings
 from handlers.notices.messages import NOTICE as NOTICE_SEND
 from handlers.notices.messages import notice_messages, reminder_messages
-from handlers.readers import reader_default
 from handlers.shared.audience import Bulk, bulk_job
+from handlers.shared.readers import reader_default
 from handlers.surveys.messages import SURVEY_REMINDER
 from storage.db import transaction
 from storage.models import (

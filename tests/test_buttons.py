@@ -1,4 +1,4 @@
-"""The button codec (handlers/buttons.py): buttons keep the wire format they were written in
+"""The button codec (handlers/shared/buttons.py): buttons keep the wire format they were written in
 by hand, so those already in chats and outbox rows still work, and forged data is refused."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 
 import pytest
 
-from handlers.buttons import PRESSED, Bounded, ButtonKind
 from handlers.members import buttons as member_buttons
 from handlers.members.buttons import (
     MemberAccount,
@@ -27,6 +26,9 @@ from handlers.onboarding.buttons import ConsentAnswer, LanguageChoice
 from handlers.reports import buttons as report_buttons
 from handlers.reports.buttons import DatasetChoice, DatasetFormat, DatasetRef, DatasetUnit
 from handlers.reports.buttons import UnitRef as ReportUnitRef
+from handlers.shared import drafts
+from handlers.shared.buttons import PRESSED, Bounded, ButtonKind
+from handlers.shared.drafts import FlowName
 
 
 @dataclass(frozen=True)
@@ -208,3 +210,17 @@ def test_report_buttons_are_written_as_the_handlers_wrote_them_by_hand() -> None
         key, unit, fmt, choice
     )
     assert b.SCORECARD.parse("sc:1") is None and b.UNIT.parse(f"xu::{unit}") is None
+
+
+def test_draft_buttons_are_written_as_the_handlers_wrote_them_by_hand() -> None:
+    """❌ / ▶️ / ✅ / ✏️ under every waiting question: `dfx`, then `dfr|dfs|dfe:<flow>`."""
+    flow = FlowName("survey_answer")
+    assert drafts.CANCEL.data() == "dfx"
+    assert drafts.RESUME.data(flow) == "dfr:survey_answer"
+    assert drafts.SEND.data(flow) == "dfs:survey_answer"
+    assert drafts.EDIT.data(flow) == "dfe:survey_answer"
+    assert drafts.SEND.parse("dfs:plan_return") == FlowName("plan_return")
+    assert drafts.CANCEL.parse("dfx") is PRESSED
+    assert drafts.RESUME.parse("dfs:plan") is None
+    assert re.match(drafts.EDIT.pattern, "dfe:meeting_edit")
+    assert not re.match(drafts.EDIT.pattern, "dfe")

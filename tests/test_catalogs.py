@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.i18n import LANGUAGES, LOCALES_DIR, pick_language, translator
-from handlers.typed_input import too_long_text
+from handlers.shared.typed_input import too_long_text
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "plural": (1, 2)}

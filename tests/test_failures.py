@@ -8,7 +8,7 @@ from sqlalchemy import select
 from telegram.error import TimedOut
 
 import bot.lanes as lanes_module
-import handlers.common
+import handlers.shared.common
 from bot.settings import Settings
 from storage.models import InboxUpdate, MemberStatus, TelegramAccount
 from tests.factories import member, tree
@@ -51,14 +51,14 @@ async def test_failed_button_answer_does_not_undo_the_press_nor_reorder(bot: Run
 async def test_a_failing_handler_is_set_aside_and_others_go_on(
     bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = handlers.common.account_and_member
+    real = handlers.shared.common.account_and_member
 
     async def broken_for_803(session, user_id, language):  # type: ignore[no-untyped-def]
         if user_id == 803:
             raise ValueError("a bug")
         return await real(session, user_id, language)
 
-    monkeypatch.setattr(handlers.common, "account_and_member", broken_for_803)
+    monkeypatch.setattr(handlers.shared.common, "account_and_member", broken_for_803)
     unlucky = bot.fake.user(803, language_code="vi")
     await unlucky.send_text("/start")
     sorry = await unlucky.wait_for_message(timeout=10)
@@ -150,14 +150,14 @@ async def test_an_error_that_never_clears_does_not_stall_everyone(
     bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(lanes_module, "MAX_PAUSES_PER_ATTEMPT", 2)  # instead of ~2 minutes
-    real = handlers.common.account_and_member
+    real = handlers.shared.common.account_and_member
 
     async def times_out_for_851(session, user_id, language):  # type: ignore[no-untyped-def]
         if user_id == 851:
             raise TimedOut()
         return await real(session, user_id, language)
 
-    monkeypatch.setattr(handlers.common, "account_and_member", times_out_for_851)
+    monkeypatch.setattr(handlers.shared.common, "account_and_member", times_out_for_851)
     await bot.fake.user(851, language_code="vi").send_text("/start")
     other = bot.fake.user(852, language_code="vi")
     await other.send_text("/start")

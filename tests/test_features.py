@@ -1,6 +1,6 @@
-"""Features declared once (handlers/feature.py, handlers/features.py): the bot refuses to start
-with two features claiming the same button prefix, flow, job kind or menu entry; bot/app.py
-knows nothing but the list; use cases import nothing from Telegram."""
+"""Features declared once (handlers/shared/feature.py, handlers/features.py): the bot refuses
+to start with two features claiming the same button prefix, flow, job kind or menu entry;
+bot/app.py knows nothing but the list; use cases import nothing from Telegram."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.app import build_application
 from bot.settings import Settings
-from handlers.drafts import Draft
-from handlers.feature import Feature, FeatureConflict, button_prefixes, check_features
 from handlers.features import FEATURES
 from handlers.notices import buttons as notice_buttons
+from handlers.shared.drafts import Draft
+from handlers.shared.feature import Feature, FeatureConflict, button_prefixes, check_features
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +78,12 @@ def test_app_imports_no_feature_module_but_the_list() -> None:
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("handlers")
     }
-    shared = {"handlers.common", "handlers.drafts", "handlers.feature", "handlers.menu"}
+    shared = {
+        "handlers.shared.common",
+        "handlers.shared.drafts",
+        "handlers.shared.feature",
+        "handlers.shared.menu",
+    }
     assert imported == shared | {"handlers.features"}
 
 
@@ -108,39 +113,7 @@ def test_use_cases_load_without_telegram() -> None:
 # --- the layout: a feature imports no other feature, shared code imports no feature --------
 
 HANDLERS = ROOT / "handlers"
-# Shared modules still at the top of handlers/ (the lead moves them into handlers/shared/).
-TOP_SHARED = {
-    "handlers.common",
-    "handlers.drafts",
-    "handlers.buttons",
-    "handlers.feature",
-    "handlers.usecase",
-    "handlers.readers",
-    "handlers.typed_input",
-    "handlers.reminder_guard",
-    "handlers.menu",
-}
 THE_LIST = "handlers.features"  # FEATURES: imports every feature, imported by none of them
-
-# Today's known violations, (importer, imported): the features not converted yet. Each is
-# taken off when its feature is converted (the lead empties this list after merging them);
-# a violation not listed here fails test_no_feature_imports_another_feature.
-KNOWN_IMPORTS = {
-    # The broadcasts (bulk_send) and the features whose broadcasts they send:
-    ("handlers.bulk_send", "handlers.notices.messages"),
-    ("handlers.bulk_send", "handlers.survey_common"),
-    ("handlers.notices.actions", "handlers.bulk_send"),  # queue_or_book, the job kinds
-    ("handlers.survey_menu", "handlers.bulk_send"),
-    # Texts of one feature shown by another:
-    ("handlers.plan_record", "handlers.residence_common"),
-    ("handlers.help", "handlers.plan_common"),  # /help's plan calendar: own_plan_season
-    ("handlers.profile", "handlers.plan_common"),  # /me: plan status and grade names
-    ("handlers.profile", "handlers.residence_common"),  # /me: the tie, exemption names
-}
-# Modules still registering hand-written button patterns (not converted to the codec yet).
-KNOWN_PATTERNS = {
-    "handlers/drafts.py",  # the drafts' own ❌ / ▶️ / ✅ / ✏️ (dfx, dfr, dfs, dfe)
-}
 
 
 def _module_name(path: Path) -> str:
@@ -174,28 +147,25 @@ def _imports(path: Path) -> set[str]:
 
 
 def _owner(module: str) -> str:
-    """Who a handlers module belongs to: "shared", "list", or its feature. A package is one
-    feature; a flat module not converted yet belongs with the modules sharing its first
-    word (meeting_answer and meeting_common are the meetings), a small feature module is
-    its own."""
+    """Who a handlers module belongs to: "shared" (handlers/shared/), "list"
+    (handlers/features.py), or its feature: a package under handlers/ is one feature, a module
+    at the top of handlers/ is a small feature of its own."""
     parts = module.split(".")
-    if module in TOP_SHARED or parts[1] == "shared":
+    if parts[1] == "shared":
         return "shared"
-    if module == THE_LIST:
-        return "list"
-    if (HANDLERS / parts[1]).is_dir():
-        return parts[1]
-    return parts[1].split("_")[0]
+    return "list" if module == THE_LIST else parts[1]
 
 
-def _layout_violations() -> set[tuple[str, str]]:
+def _layout_violations(extra: dict[str, set[str]] | None = None) -> set[tuple[str, str]]:
+    """(importer, imported) pairs crossing from one feature to another, or from shared code to
+    a feature; `extra` adds imports to check the rule itself."""
     violations = set()
     for path in sorted(HANDLERS.rglob("*.py")):
         importer = _module_name(path)
         if importer == "handlers":
             continue
         mine = _owner(importer)
-        for imported in _imports(path):
+        for imported in _imports(path) | (extra or {}).get(importer, set()):
             theirs = _owner(imported)
             if mine == "list" or theirs == "shared" or theirs == mine:
                 continue
@@ -204,27 +174,24 @@ def _layout_violations() -> set[tuple[str, str]]:
 
 
 def test_the_layout_rules_see_what_they_check() -> None:
-    assert _owner("handlers.common") == _owner("handlers.shared.transfer_text") == "shared"
+    assert _owner("handlers.shared.common") == _owner("handlers.shared.transfer_text") == "shared"
     assert _owner("handlers.members.probation") == _owner("handlers.members.buttons")
-    assert _owner("handlers.meeting_answer") == _owner("handlers.meeting_common") == "meeting"
-    assert _owner("handlers.profile") == "profile" != _owner("handlers.plan_common")
+    assert _owner("handlers.profile") == "profile" != _owner("handlers.plans.common")
     status = _imports(HANDLERS / "members" / "status.py")
-    assert {"handlers.members.buttons", "handlers.common", "handlers.buttons"} <= status
-    assert "handlers.bulk_send" in _imports(HANDLERS / "features.py")  # `from handlers import`
+    assert {"handlers.members.buttons", "handlers.shared.common"} <= status
+    # `from handlers.shared import audience` names a module
+    assert "handlers.shared.audience" in _imports(HANDLERS / "features.py")
+    assert _layout_violations(extra={"handlers.profile": {"handlers.plans.common"}}) == {
+        ("handlers.profile", "handlers.plans.common")
+    }
 
 
 def test_no_feature_imports_another_feature() -> None:
     """A feature imports shared modules only; shared modules import no feature; only the list
     (handlers/features.py) imports them all. A new crossing fails here: move what both need
     into handlers/shared/ (or storage/ when it is not Telegram) instead of listing it."""
-    new = sorted(_layout_violations() - KNOWN_IMPORTS)
-    assert new == [], f"imports across features (importer, imported): {new}"
-
-
-def test_the_known_crossings_are_still_there() -> None:
-    """A crossing gone (its feature converted) comes off KNOWN_IMPORTS, so none comes back."""
-    gone = sorted(KNOWN_IMPORTS - _layout_violations())
-    assert gone == [], f"no longer imported, take off KNOWN_IMPORTS: {gone}"
+    crossings = sorted(_layout_violations())
+    assert crossings == [], f"imports across features (importer, imported): {crossings}"
 
 
 def _hand_written_patterns(path: Path) -> list[int]:
@@ -247,23 +214,14 @@ def _hand_written_patterns(path: Path) -> list[int]:
     ]
 
 
-def _unconverted(relative: str) -> bool:
-    """The four features being converted into packages now (the lead empties this after
-    merging them): their buttons still have hand-written patterns."""
-    name = relative.removeprefix("handlers/")
-    return "/" not in name and name.startswith(("meeting_", "plan_", "residence", "survey_"))
-
-
 def test_buttons_are_routed_by_the_codec_only() -> None:
-    """Button patterns come from declared kinds (handlers/buttons.py builds the one
+    """Button patterns come from declared kinds (handlers/shared/buttons.py builds the one
     CallbackQueryHandler): a hand-written pattern is a second, unchecked, wire format."""
     written = {
         path.relative_to(ROOT).as_posix(): lines
         for path in sorted(HANDLERS.rglob("*.py"))
         if (lines := _hand_written_patterns(path))
     }
-    assert "handlers/buttons.py" in written  # the codec's own, and the walk finds calls
-    allowed = {p for p in written if p == "handlers/buttons.py" or _unconverted(p)}
-    new = {p: lines for p, lines in written.items() if p not in allowed | KNOWN_PATTERNS}
-    assert new == {}, f"hand-written CallbackQueryHandler patterns: {new}"
-    assert set(written) >= KNOWN_PATTERNS, "a known pattern is gone: take it off KNOWN_PATTERNS"
+    assert "handlers/shared/buttons.py" in written  # the codec's own, and the walk finds calls
+    del written["handlers/shared/buttons.py"]
+    assert written == {}, f"hand-written CallbackQueryHandler patterns: {written}"

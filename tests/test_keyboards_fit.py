@@ -35,7 +35,7 @@ from tests.harness import RunningBot
 
 ROOT = Path(__file__).resolve().parent.parent
 BUTTON_CALLS = {"InlineKeyboardButton", "Button"}
-CODEC_CALLS = {"button", "json"}  # handlers/buttons.py: ButtonKind.button / ButtonKind.json
+CODEC_CALLS = {"button", "json"}  # handlers/shared/buttons.py: ButtonKind.button / ButtonKind.json
 LONG = 12  # a phone shows three buttons to a row at about this width each
 PLACEHOLDER = re.compile(r"\{[^}]*\}")
 

@@ -42,7 +42,7 @@ from handlers.meetings.buttons import (
 )
 from handlers.meetings.draft import Agenda, MeetingDraft
 from handlers.meetings.messages import answer_markup
-from handlers.usecase import Env
+from handlers.shared.usecase import Env
 from storage import clock
 from storage.db import transaction
 from storage.flows import get_flow, save_flow

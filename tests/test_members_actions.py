@@ -22,7 +22,7 @@ from handlers.members.actions import (
     reset_link,
     start_member_transfer,
 )
-from handlers.usecase import Env
+from handlers.shared.usecase import Env
 from storage import audit, clock
 from storage.db import transaction
 from storage.members import account_and_member, get_member

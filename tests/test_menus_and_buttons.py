@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.help import show_help
-from handlers.menu import menu_handlers
+from handlers.shared.menu import menu_handlers
 from storage.models import Role
 from tests.factories import member, tree
 from tests.harness import RunningBot, start_and_agree

@@ -21,7 +21,7 @@ from handlers.notices.actions import (
 )
 from handlers.notices.draft import NoticeContent, NoticeDraft
 from handlers.notices.messages import acknowledge_markup
-from handlers.usecase import Env
+from handlers.shared.usecase import Env
 from storage.db import transaction
 from storage.flows import get_flow, save_flow
 from storage.members import account_and_member

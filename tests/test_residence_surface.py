@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.access import Actor
 from bot.i18n import translator
 from bot.settings import Settings
-from handlers.buttons import ButtonKind
 from handlers.residence import buttons as b
 from handlers.residence.actions import (
     NotAllowed,
@@ -46,7 +45,8 @@ from handlers.residence.draft import (
 )
 from handlers.residence.messages import activity_ask, decide_markup, register_reminder
 from handlers.residence.window import KIND, job_key
-from handlers.usecase import Env
+from handlers.shared.buttons import ButtonKind
+from handlers.shared.usecase import Env
 from storage import clock, schedule
 from storage.db import transaction
 from storage.flows import get_flow, save_flow

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.access import Actor
 from bot.settings import Settings
+from handlers.shared.usecase import Env
 from handlers.surveys import buttons
 from handlers.surveys.actions import (
     OPEN_JOB,
@@ -30,7 +31,6 @@ from handlers.surveys.answer_draft import AnswerDraft
 from handlers.surveys.buttons import Choice, Picked, QuestionRef, SurveyRef, UnitRef
 from handlers.surveys.draft import UNSET, NewQuestion, SurveyDraft
 from handlers.surveys.messages import answer_markup
-from handlers.usecase import Env
 from storage.db import transaction
 from storage.flows import get_flow, save_flow
 from storage.members import account_and_member

@@ -24,7 +24,7 @@ from handlers.meetings.messages import (
     messages_to,
     reminder_text,
 )
-from handlers.usecase import Env
+from handlers.shared.usecase import Env
 from storage import audit, outbox, schedule
 from storage.meetings import (
     NEXT_ATTENDANCE,

@@ -9,9 +9,6 @@ from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.access import Action, can
 from bot.i18n import Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, drop_buttons, edit_text, refuse
-from handlers.drafts import cancel_button, draft_text
 from handlers.meetings import buttons
 from handlers.meetings.actions import (
     BadReason,
@@ -25,7 +22,10 @@ from handlers.meetings.actions import (
 from handlers.meetings.buttons import MeetingRef
 from handlers.meetings.draft import ABSENCE_FLOW, REASON_LIMIT, REASON_MIN, AbsenceDraft
 from handlers.meetings.messages import KIND_LABELS, answer_markup, answer_text, card, with_answer
-from handlers.usecase import env_of
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, drop_buttons, edit_text, refuse
+from handlers.shared.drafts import cancel_button, draft_text
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.meetings import member_history, unexcused_months, upcoming_for_member
 from storage.models import Attendance, FlowState, Meeting, MeetingInvite

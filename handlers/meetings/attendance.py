@@ -12,8 +12,6 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.i18n import Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_buttons, edit_text, refuse
 from handlers.meetings import buttons
 from handlers.meetings.actions import (
     NotAllowed,
@@ -26,7 +24,9 @@ from handlers.meetings.actions import (
 )
 from handlers.meetings.answer import ATTENDANCE_MARK
 from handlers.meetings.buttons import InvitePage, MeetingPage, MeetingRef
-from handlers.usecase import env_of
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_buttons, edit_text, refuse
+from handlers.shared.usecase import env_of
 from storage.meetings import Invitee, get_meeting, invitees
 from storage.models import Attendance, Meeting
 

@@ -1,4 +1,4 @@
-"""The meetings' buttons, each declared once (handlers/buttons.py). The data on the wire is what
+"""The meetings' buttons, each declared once (shared/buttons.py). The data on the wire is what
 the handlers wrote by hand before: `mnew`, `mu:<unit>`, `mk:<kind index>`, `md:<meeting>`,
 `mat:<meeting>`, `mra:<invite>:<page>`..."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from handlers.buttons import Bounded, ButtonKind
+from handlers.shared.buttons import Bounded, ButtonKind
 from storage.models import MeetingAudience, MeetingKind
 
 KINDS = list(MeetingKind)  # a kind's button carries its index in this list

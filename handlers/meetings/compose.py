@@ -12,9 +12,6 @@ from telegram.constants import ParseMode
 
 from bot.access import Action, can_anywhere
 from bot.i18n import N_, Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse, refuse_draft_gone, units_for
-from handlers.drafts import saved_echo
 from handlers.meetings import buttons
 from handlers.meetings.actions import NotAllowed, TimePassed, create_meeting, may_manage
 from handlers.meetings.buttons import (
@@ -42,9 +39,12 @@ from handlers.meetings.draft import (
     save_draft,
 )
 from handlers.meetings.messages import AUDIENCE_LABELS, KIND_LABELS, html_card
-from handlers.readers import audience_name
-from handlers.typed_input import notice_content, too_long_text
-from handlers.usecase import env_of
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse, refuse_draft_gone, units_for
+from handlers.shared.drafts import saved_echo
+from handlers.shared.readers import audience_name
+from handlers.shared.typed_input import notice_content, too_long_text
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow, get_flow, lock_flow, touch_flow
 from storage.meetings import audience
 from storage.models import AttachmentKind, FlowState, Meeting, Unit

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import N_
-from handlers.buttons import ButtonKind
-from handlers.drafts import REACHES_OTHERS, Draft
-from handlers.feature import Feature
 from handlers.meetings import answer, attendance, buttons, compose, manage
 from handlers.meetings.draft import ABSENCE_FLOW, EDIT_FLOW, FLOW
 from handlers.meetings.jobs import meeting_jobs
+from handlers.shared.buttons import ButtonKind
+from handlers.shared.drafts import REACHES_OTHERS, Draft
+from handlers.shared.feature import Feature
 
 MENU = N_("📅 Meetings")
 

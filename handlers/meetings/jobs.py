@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.scheduler import JobContext, JobFn
 from handlers.meetings.actions import REMINDER_JOB
 from handlers.meetings.actions import send_reminders as remind
-from handlers.usecase import Env
+from handlers.shared.usecase import Env
 
 
 async def send_reminders(job: JobContext) -> None:

@@ -12,9 +12,6 @@ from telegram.constants import ParseMode
 from bot.access import Action, can_anywhere, paths_for
 from bot.fit import button_label
 from bot.i18n import Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse
-from handlers.drafts import draft_text, with_cancel
 from handlers.meetings import buttons
 from handlers.meetings.actions import (
     Change,
@@ -30,7 +27,10 @@ from handlers.meetings.buttons import MeetingRef, UnitRef
 from handlers.meetings.compose import managed_units
 from handlers.meetings.draft import EDIT_FLOW, FLOW, PLACE_LIMIT, TIME, EditDraft, parse_when
 from handlers.meetings.messages import KIND_SHORT, html_card
-from handlers.usecase import env_of
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse
+from handlers.shared.drafts import draft_text, with_cancel
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.meetings import Invitee, attendance_by_member, has_started, invitees, meetings_of
 from storage.models import Attendance, FlowState, Meeting, MeetingAnswer

@@ -11,7 +11,7 @@ from typing import Any
 from bot.i18n import N_, Translator
 from bot.settings import Settings
 from handlers.meetings.buttons import ABSENT, ATTEND, MeetingRef
-from handlers.readers import SEND_METHOD, reader_translator
+from handlers.shared.readers import SEND_METHOD, reader_translator
 from storage.meetings import Invitee, aware
 from storage.models import Meeting, MeetingAnswer, MeetingAudience, MeetingKind
 from storage.outbox import NewMessage, text_payload

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, can, can_on_member
 from handlers.members.messages import ask_confirm, receipt_confirmed, to_secretaries
-from handlers.usecase import Env
+from handlers.shared.usecase import Env
 from storage import audit, outbox
 from storage.invites import create_invite
 from storage.members import unbind_member

@@ -1,4 +1,4 @@
-"""The branch members' buttons, each declared once (handlers/buttons.py). The data on the wire
+"""The branch members' buttons, each declared once (shared/buttons.py). The data on the wire
 is what the handlers wrote by hand before:
 
 the list: `mb:<branch>:<page>`, `ub:<member>` reset a link, `ubok:<member>:<account>` confirmed
@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from handlers.buttons import Bounded, ButtonKind
-from handlers.common import MAX_TELEGRAM_ID
+from handlers.shared.buttons import Bounded, ButtonKind
+from handlers.shared.common import MAX_TELEGRAM_ID
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import N_
-from handlers.buttons import ButtonKind
-from handlers.drafts import Draft
-from handlers.feature import Feature
 from handlers.members import buttons, listing, probation, status, transfers
+from handlers.shared.buttons import ButtonKind
+from handlers.shared.drafts import Draft
+from handlers.shared.feature import Feature
 from storage.probation import KIND as PROBATION_JOB
 from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 

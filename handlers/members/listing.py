@@ -13,13 +13,13 @@ from telegram.error import TelegramError
 from bot.access import Action, can, paths_for
 from bot.fit import button_label
 from bot.i18n import Translator, pick_language, translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse
 from handlers.members import buttons
 from handlers.members.actions import make_invite, reset_link
 from handlers.members.buttons import MemberAccount, MemberRef, Page, UnitRef
 from handlers.members.pick import managed
-from handlers.usecase import env_of
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse
+from handlers.shared.usecase import env_of
 from storage.members import branch_members, get_account
 from storage.models import Member, Unit
 from storage.units import branches_under

@@ -12,7 +12,7 @@ from bot.i18n import N_, Translator
 from bot.settings import Settings
 from handlers.members import buttons
 from handlers.members.buttons import MemberRef, TransferRef
-from handlers.readers import reader_translator
+from handlers.shared.readers import reader_translator
 from storage.models import MemberTransfer, Role, TransferKind, Unit
 from storage.outbox import NewMessage, text_payload
 from storage.plan_reports import committee_of

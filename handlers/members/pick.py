@@ -9,9 +9,9 @@ from typing import TypeVar
 
 from telegram import Update
 
-from handlers.common import Context, refuse
 from handlers.members.actions import may_manage
 from handlers.members.buttons import MemberOption
+from handlers.shared.common import Context, refuse
 from storage.members import get_member
 from storage.models import Member
 

@@ -20,15 +20,15 @@ from bot.access import Action, can
 from bot.i18n import N_, Translator
 from bot.scheduler import JobContext
 from bot.standing_text import STANDING_NAMES
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse, send
 from handlers.members import buttons
 from handlers.members.actions import admit_member, may_manage, record_probation_outcome
 from handlers.members.buttons import MemberRef, UnitRef
 from handlers.members.messages import outcome_rows, to_secretaries
 from handlers.members.pick import managed
-from handlers.typed_input import parse_day, typed_text
-from handlers.usecase import env_of
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse, send
+from handlers.shared.typed_input import parse_day, typed_text
+from handlers.shared.usecase import env_of
 from storage import outbox, schedule
 from storage.flows import clear_flow, save_flow
 from storage.members import get_member

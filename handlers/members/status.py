@@ -17,15 +17,15 @@ from telegram.constants import ParseMode
 
 from bot.i18n import N_
 from bot.standing_text import DETAIL_NAMES, STANDING_NAMES, period_html
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse, send
 from handlers.members import buttons
 from handlers.members.actions import Exemption, end_today, may_manage, record_exemption
 from handlers.members.buttons import MemberOption, MemberRef
 from handlers.members.messages import outcome_rows
 from handlers.members.pick import chosen, managed
-from handlers.typed_input import parse_day, typed_text
-from handlers.usecase import env_of
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse, send
+from handlers.shared.typed_input import parse_day, typed_text
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.members import get_member
 from storage.models import FlowState, Member, Standing

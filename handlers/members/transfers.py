@@ -19,16 +19,16 @@ from telegram.constants import ParseMode
 from bot.fit import button_label
 from bot.i18n import N_, Translator
 from bot.scheduler import JobContext
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse, send
 from handlers.members import buttons
 from handlers.members.actions import confirm_receipt, may_confirm, may_manage, start_member_transfer
 from handlers.members.buttons import MemberBranch, MemberOption, MemberRef, TransferRef
 from handlers.members.messages import KIND_NAMES, to_secretaries
 from handlers.members.pick import chosen, managed
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse, send
 from handlers.shared.transfer_text import overdue_line
-from handlers.typed_input import parse_day, typed_text
-from handlers.usecase import env_of
+from handlers.shared.typed_input import parse_day, typed_text
+from handlers.shared.usecase import env_of
 from storage import outbox
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.members import get_member

@@ -14,7 +14,7 @@ from bot.access import Action, Actor, can
 from handlers.notices.draft import NoticeContent
 from handlers.notices.messages import NOTICE, NOTICE_REMINDER
 from handlers.shared.audience import queue_or_book
-from handlers.usecase import Env
+from handlers.shared.usecase import Env
 from storage import audit
 from storage.models import Notice, Unit
 from storage.notices import (

@@ -1,11 +1,11 @@
-"""The notices' buttons, each declared once (handlers/buttons.py). The data on the wire is what
+"""The notices' buttons, each declared once (shared/buttons.py). The data on the wire is what
 the handlers wrote by hand before: `nnew`, `na:<unit>`, `nst:<notice>`, `nack:<notice>`..."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers.buttons import ButtonKind
+from handlers.shared.buttons import ButtonKind
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,6 @@ from telegram.constants import ParseMode
 
 from bot.access import Action, can_anywhere
 from bot.i18n import N_, Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse, refuse_draft_gone, units_for
 from handlers.notices import buttons
 from handlers.notices.actions import may_send, send_notice
 from handlers.notices.buttons import NoticeRef, UnitRef
@@ -28,10 +26,12 @@ from handlers.notices.draft import (
     NoticeDraft,
     save_draft,
 )
-from handlers.readers import audience_name
 from handlers.shared.audience import audience_rows
-from handlers.typed_input import notice_content, too_long_text
-from handlers.usecase import env_of
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse, refuse_draft_gone, units_for
+from handlers.shared.readers import audience_name
+from handlers.shared.typed_input import notice_content, too_long_text
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow, get_flow, lock_flow, touch_flow
 from storage.models import AttachmentKind, FlowState, Unit
 from storage.notices import audience_counts

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.i18n import N_
-from handlers.drafts import Draft
-from handlers.feature import Feature
 from handlers.notices import buttons, compose, status
 from handlers.notices.draft import FLOW
 from handlers.notices.messages import BULK
+from handlers.shared.drafts import Draft
+from handlers.shared.feature import Feature
 
 # The buttons of the notice being written: any other press leaves its question.
 DRAFT_BUTTONS = (buttons.AUDIENCE, buttons.CANCEL, buttons.NEW, buttons.SEND)

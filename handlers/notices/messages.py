@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from bot.settings import Settings
 from handlers.notices.buttons import ACKNOWLEDGE, NoticeRef
-from handlers.readers import SEND_METHOD, PerLanguage, excerpt, per_language, reader_default
 from handlers.shared.audience import Bulk
+from handlers.shared.readers import SEND_METHOD, PerLanguage, excerpt, per_language, reader_default
 from storage.models import Notice
 from storage.notices import get_notice, queue_notice, queue_reminder
 from storage.outbox import text_payload

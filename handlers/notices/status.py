@@ -15,15 +15,15 @@ from bot.early_answers import Answer, Press
 from bot.fit import button_label
 from bot.i18n import N_, Translator, pick_language, translator
 from bot.settings import Settings
-from handlers.buttons import Route
-from handlers.common import NOT_FOR_YOU, Context, ack, edit_buttons, edit_text, refuse
 from handlers.notices import buttons
 from handlers.notices.actions import acknowledge_notice, may_send, remind_missing
 from handlers.notices.buttons import NoticeRef
 from handlers.notices.messages import acknowledge_markup
-from handlers.readers import audience_name, excerpt
-from handlers.reminder_guard import skipped_text, too_soon_text
-from handlers.usecase import env_of
+from handlers.shared.buttons import Route
+from handlers.shared.common import NOT_FOR_YOU, Context, ack, edit_buttons, edit_text, refuse
+from handlers.shared.readers import audience_name, excerpt
+from handlers.shared.reminder_guard import skipped_text, too_soon_text
+from handlers.shared.usecase import env_of
 from storage.models import Member, Notice
 from storage.notices import (
     NoticeStatus,

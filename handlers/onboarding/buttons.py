@@ -1,4 +1,4 @@
-"""The onboarding's buttons, each declared once (handlers/buttons.py). The data on the wire is
+"""The onboarding's buttons, each declared once (shared/buttons.py). The data on the wire is
 what the handlers wrote by hand before: `consent:yes`, `consent:no`, `lang:<code>`."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from handlers.buttons import ButtonKind
+from handlers.shared.buttons import ButtonKind
 
 
 @dataclass(frozen=True)

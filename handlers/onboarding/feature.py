@@ -3,9 +3,9 @@ here (two features, tried in this order)."""
 
 from __future__ import annotations
 
-from handlers.feature import Feature
-from handlers.menu import NOT_LINKED
 from handlers.onboarding import language, welcome
+from handlers.shared.feature import Feature
+from handlers.shared.menu import NOT_LINKED
 
 ONBOARDING = Feature(
     "onboarding",

@@ -6,11 +6,11 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse
 from handlers.onboarding import buttons
 from handlers.onboarding.buttons import LanguageChoice
 from handlers.onboarding.welcome import next_step
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse
 
 
 async def choose_language(update: Update, context: Context) -> None:

@@ -16,10 +16,10 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, drop_buttons
-from handlers.menu import menu_keyboard, not_a_member_text
 from handlers.onboarding.buttons import CONSENT, LANGUAGE, ConsentAnswer, LanguageChoice
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, drop_buttons
+from handlers.shared.menu import menu_keyboard, not_a_member_text
 from storage import audit
 from storage.invites import InviteProblem, redeem_invite
 from storage.members import (

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, can
 from handlers.plans import notify
-from handlers.usecase import Env
+from handlers.shared.usecase import Env
 from storage import audit, outbox
 from storage.members import get_member
 from storage.models import Grade, Member, PlanStatus, Role, Unit, YearlyPlan

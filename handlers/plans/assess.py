@@ -11,18 +11,18 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.i18n import N_
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse
-from handlers.drafts import saved_echo, with_cancel
 from handlers.plans import actions, buttons
 from handlers.plans.actions import NotAllowed, Refused
 from handlers.plans.buttons import GoalMark, GradeRef
 from handlers.plans.common import GRADES, SECTION_NAMES, refused_text, tell
 from handlers.plans.draft import NOTE_FLOW, NoteDraft, save_draft
 from handlers.plans.record import assessment_paragraphs
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse
+from handlers.shared.drafts import saved_echo, with_cancel
 from handlers.shared.plan_words import GRADE_NAMES
-from handlers.typed_input import too_long_text
-from handlers.usecase import env_of
+from handlers.shared.typed_input import too_long_text
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow
 from storage.models import FlowState, YearlyPlan
 from storage.plans import SECTIONS, GoalResult, goals, next_unassessed_goal

@@ -1,4 +1,4 @@
-"""The yearly plans' buttons, each declared once (handlers/buttons.py). The data on the wire is
+"""The yearly plans' buttons, each declared once (shared/buttons.py). The data on the wire is
 what the handlers wrote by hand before: `plfill`, `pledit:<section>`, `plr:<plan>`,
 `plok:<plan>:<version read>`, `plro:<member>:<year>`, `plrec` or `plrec:<member>`...
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from handlers.buttons import Bounded, ButtonKind
+from handlers.shared.buttons import Bounded, ButtonKind
 from storage.models import Grade
 from storage.plans import SECTIONS, GoalResult
 

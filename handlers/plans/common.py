@@ -9,8 +9,8 @@ from html import escape
 from telegram import Update
 
 from bot.i18n import N_, Translator
-from handlers.common import Context, ack
 from handlers.plans.actions import Refused
+from handlers.shared.common import Context, ack
 from handlers.shared.plan_words import GRADE_NAMES, STATUS_NAMES
 from storage.models import Grade, Member, YearlyPlan
 from storage.plan_seasons import Season

@@ -9,18 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
 from bot.settings import Settings
-from handlers.buttons import ButtonKind
-from handlers.drafts import REACHES_OTHERS, Draft
-from handlers.feature import Feature
 from handlers.plans import assess, buttons, member, menu, overview, record, reopen, review
 from handlers.plans.draft import FLOW, NOTE_FLOW, RETURN_FLOW
 from handlers.plans.reminders import run_reminder
+from handlers.shared.buttons import ButtonKind
+from handlers.shared.drafts import REACHES_OTHERS, Draft
+from handlers.shared.feature import Feature
 from storage.plan_schedule import KIND as REMINDER_JOB
 from storage.plan_schedule import schedule_reminders
 
 PLAN = N_("📝 Yearly plan")
 
-# Each draft's own buttons: any other press leaves its question (handlers/drafts.py).
+# Each draft's own buttons: any other press leaves its question (handlers/shared/drafts.py).
 PLAN_BUTTONS = (
     buttons.COMMIT,
     buttons.EDIT,

@@ -11,9 +11,6 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.i18n import N_
-from handlers.buttons import Route
-from handlers.common import Context, ack, refuse
-from handlers.drafts import saved_echo, with_cancel
 from handlers.plans import actions, buttons
 from handlers.plans.actions import NotAllowed, Refused, Writable
 from handlers.plans.buttons import SectionRef
@@ -29,10 +26,13 @@ from handlers.plans.common import (
     tell,
 )
 from handlers.plans.draft import FLOW, PlanDraft, Then, save_draft
-from handlers.readers import split_message
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, refuse
+from handlers.shared.drafts import saved_echo, with_cancel
 from handlers.shared.plan_seasons import own_plan_season, today
-from handlers.typed_input import too_long_text
-from handlers.usecase import env_of
+from handlers.shared.readers import split_message
+from handlers.shared.typed_input import too_long_text
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow
 from storage.models import FlowState, PlanStatus, YearlyPlan
 from storage.plan_seasons import Season

@@ -10,12 +10,12 @@ from telegram.constants import ParseMode
 
 from bot.access import Action, can, can_anywhere
 from bot.i18n import Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, refuse
 from handlers.plans import buttons
 from handlers.plans.actions import missed_deadline
 from handlers.plans.buttons import RecordOf
 from handlers.plans.common import plan_complete, refusal_text
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, refuse
 from handlers.shared.plan_seasons import own_plan_season, own_season, today
 from handlers.shared.plan_words import GRADE_NAMES, STATUS_NAMES
 from storage.models import PlanStatus, YearlyPlan

@@ -15,9 +15,9 @@ from bot.i18n import Translator
 from bot.settings import Settings
 from handlers.plans import buttons
 from handlers.plans.buttons import MemberYear, PlanRef
-from handlers.readers import reader_translator
 from handlers.shared.plan_words import GRADE_NAMES
-from handlers.usecase import Env
+from handlers.shared.readers import reader_translator
+from handlers.shared.usecase import Env
 from storage import outbox
 from storage.models import Member, TelegramAccount, Unit, YearlyPlan
 from storage.outbox import NewMessage, text_payload

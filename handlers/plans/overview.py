@@ -10,12 +10,12 @@ from telegram.constants import ParseMode
 
 from bot.access import Action, can_anywhere
 from bot.i18n import Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, refuse
 from handlers.plans import buttons
-from handlers.readers import split_message
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, refuse
 from handlers.shared.plan_seasons import season_at
 from handlers.shared.plan_words import GRADE_NAMES
+from handlers.shared.readers import split_message
 from storage.models import Grade, Unit
 from storage.plan_reports import PlanCounts, branch_counts
 from storage.units import units_by_id

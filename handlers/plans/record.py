@@ -11,8 +11,6 @@ from telegram.constants import ParseMode
 
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.i18n import N_, Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse
 from handlers.plans import actions, buttons
 from handlers.plans.actions import NotAllowed, Refused
 from handlers.plans.buttons import PlanGrade, PlanRef, RecordOf
@@ -27,11 +25,13 @@ from handlers.plans.common import (
     tell,
 )
 from handlers.plans.review import refused_for, reviewable_plan, send_plan_list
-from handlers.readers import split_message
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse
 from handlers.shared.plan_seasons import season_at
 from handlers.shared.plan_words import GRADE_NAMES
+from handlers.shared.readers import split_message
 from handlers.shared.residence_words import comment_text
-from handlers.usecase import env_of
+from handlers.shared.usecase import env_of
 from storage.members import get_member
 from storage.models import Member, ResidenceComment, YearlyPlan
 from storage.plans import GoalResult, get_plan, goals, plans_in

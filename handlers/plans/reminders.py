@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.scheduler import JobContext
 from handlers.plans.actions import remind_missing_plans
-from handlers.usecase import Env
+from handlers.shared.usecase import Env
 
 
 async def run_reminder(job: JobContext) -> None:

@@ -12,9 +12,6 @@ from telegram.constants import ParseMode
 from bot.access import Action, can_anywhere, paths_for
 from bot.fit import button_label
 from bot.i18n import N_, Translator
-from handlers.buttons import ButtonKind, Route
-from handlers.common import Context, ack, edit_text, refuse
-from handlers.drafts import draft_text
 from handlers.plans import actions, buttons
 from handlers.plans.actions import NotAllowed, Refused, may_review
 from handlers.plans.buttons import PlanRead, PlanRef, RecordOf
@@ -27,10 +24,13 @@ from handlers.plans.common import (
     tell,
 )
 from handlers.plans.draft import RETURN_FLOW, ReturnDraft, save_draft
-from handlers.readers import split_message
+from handlers.shared.buttons import ButtonKind, Route
+from handlers.shared.common import Context, ack, edit_text, refuse
+from handlers.shared.drafts import draft_text
 from handlers.shared.plan_seasons import plan_season_at
-from handlers.typed_input import too_long_text
-from handlers.usecase import env_of
+from handlers.shared.readers import split_message
+from handlers.shared.typed_input import too_long_text
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow
 from storage.models import FlowState, PlanRevision, PlanStatus, YearlyPlan
 from storage.plans import get_plan_with_member, plan_version, plans_in, revisions

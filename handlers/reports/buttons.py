@@ -1,4 +1,4 @@
-"""The reports' buttons, each declared once (handlers/buttons.py). The data on the wire is what
+"""The reports' buttons, each declared once (shared/buttons.py). The data on the wire is what
 the handlers wrote by hand before: `xd:<dataset>`, `xu:<dataset>:<unit>`,
 `xc:<dataset>:<unit>:<item>`, `xf:<dataset>:<unit>:<format>[:<item>]`, `xlog`, `sc`,
 `scu:<unit>`, `scc:<unit>`."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers.buttons import ButtonKind
+from handlers.shared.buttons import ButtonKind
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from telegram.constants import ParseMode
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.exports.worker import ChatExport, export_after_commit
 from bot.i18n import Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse
 from handlers.reports import buttons
 from handlers.reports.buttons import DatasetChoice, DatasetFormat, DatasetRef, DatasetUnit
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse
 from storage.exports.dataset import DatasetSpec
 from storage.exports.log import ExportRecord, recent_exports
 from storage.exports.registry import all_datasets, dataset_spec

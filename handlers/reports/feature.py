@@ -3,8 +3,8 @@ features, tried in this order)."""
 
 from __future__ import annotations
 
-from handlers.feature import Feature
 from handlers.reports import exports, scorecard
+from handlers.shared.feature import Feature
 
 REPORTS = Feature("reports", buttons=exports.ROUTES, menu={"reports": exports.show_reports})
 SCORECARD = Feature("scorecard", buttons=scorecard.ROUTES)

@@ -13,11 +13,11 @@ from bot.access import Action, can, can_anywhere
 from bot.exports.scorecard_chart import Bar, render_scorecard
 from bot.fit import button_label
 from bot.i18n import N_, Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, refuse
 from handlers.reports import buttons
 from handlers.reports.buttons import UnitRef
 from handlers.reports.exports import report_units
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, refuse
 from handlers.shared.transfer_text import overdue_line
 from storage.models import Unit
 from storage.scorecard import METRICS, TARGETS, Fraction, Scorecard, scorecards

@@ -14,8 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, can
 from bot.scheduler import JobContext
-from handlers.readers import reader_translator
-from handlers.reminder_guard import not_yet_reminded
 from handlers.residence.messages import (
     Builder,
     activity_request,
@@ -27,7 +25,9 @@ from handlers.residence.messages import (
 )
 from handlers.residence.window import KIND as WINDOW_JOB
 from handlers.residence.window import job_key, opening_time
-from handlers.usecase import Env
+from handlers.shared.readers import reader_translator
+from handlers.shared.reminder_guard import not_yet_reminded
+from handlers.shared.usecase import Env
 from storage import audit, outbox, schedule
 from storage.models import (
     ExemptionKind,

@@ -1,4 +1,4 @@
-"""The residence ties' buttons, each declared once (handlers/buttons.py). The data on the wire
+"""The residence ties' buttons, each declared once (shared/buttons.py). The data on the wire
 is what the handlers wrote by hand before (`rreg`, `rok:<tie>`, `rexk:<member>:<category>`...),
 so buttons already in members' chats and in outbox rows keep working."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from handlers.buttons import Bounded, ButtonKind
+from handlers.shared.buttons import Bounded, ButtonKind
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.access import Action, can_anywhere, paths_for
 from bot.i18n import N_
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse, send
 from handlers.residence import buttons
 from handlers.residence.actions import may_host, send_comment
 from handlers.residence.buttons import PointAnswer, TieRef
 from handlers.residence.common import cancel_markup, comment_year, local_today
 from handlers.residence.draft import COMMENT_FLOW, POINTS, PREVIEW, TEXT, CommentDraft, save_draft
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse, send
 from handlers.shared.residence_words import comment_text
-from handlers.typed_input import typed_text
-from handlers.usecase import env_of
+from handlers.shared.typed_input import typed_text
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow, get_flow
 from storage.models import FlowState, ResidenceTie, TieStatus
 from storage.residence import ResidenceError, activities_of, get_tie

@@ -12,17 +12,17 @@ from telegram.constants import ParseMode
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.fit import button_label
 from bot.i18n import N_, Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse, send
-from handlers.readers import excerpt
-from handlers.reminder_guard import skipped_text, too_soon_text
 from handlers.residence import buttons
 from handlers.residence.actions import remind_missing, reminder_targets
 from handlers.residence.actions import report_year as report_year_of
 from handlers.residence.buttons import UnitRef
 from handlers.residence.common import local_today
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse, send
+from handlers.shared.readers import excerpt
+from handlers.shared.reminder_guard import skipped_text, too_soon_text
 from handlers.shared.residence_words import EXEMPTION_LABELS, STATUS_LABELS, comment_text
-from handlers.usecase import env_of
+from handlers.shared.usecase import env_of
 from storage.models import Unit
 from storage.residence_comments import (
     MemberResidence,

@@ -8,9 +8,9 @@ from datetime import date
 from telegram import InlineKeyboardMarkup
 
 from bot.i18n import N_, Translator
-from handlers.common import Context
 from handlers.residence import buttons
-from handlers.typed_input import text_problem
+from handlers.shared.common import Context
+from handlers.shared.typed_input import text_problem
 from storage.models import ExemptionKind, FlowState
 
 # The exemption categories as buttons: short, and starting with a capital as every button does.

@@ -4,7 +4,7 @@ nothing), each with its next step worked out from what it still lacks.
 The stored JSON keeps the shape the handlers always wrote (`{"tie_id": 3, "date":
 "05/11/2026"}`, `{"address": ..., "commune": ..., "letter_no": null, ...}`), so drafts open
 when a new version starts keep loading; the `step` column is still written (from `step`)
-because the shared draft machinery (handlers/drafts.py) reads it.
+because the shared draft machinery (handlers/shared/drafts.py) reads it.
 """
 
 from __future__ import annotations

@@ -14,17 +14,17 @@ from telegram.constants import ParseMode
 from bot.access import Action, can
 from bot.fit import button_label
 from bot.i18n import N_
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse, send
-from handlers.drafts import saved_echo
 from handlers.residence import buttons
 from handlers.residence.actions import exempt, lift, may_manage
 from handlers.residence.buttons import CategoryChoice, MemberRef, UnitRef
 from handlers.residence.common import EXEMPTION_BUTTONS, cancel_markup
 from handlers.residence.draft import ExemptDraft, save_draft
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse, send
+from handlers.shared.drafts import saved_echo
 from handlers.shared.residence_words import EXEMPTION_LABELS
-from handlers.typed_input import typed_text
-from handlers.usecase import env_of
+from handlers.shared.typed_input import typed_text
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow
 from storage.members import branch_members, get_member
 from storage.models import ExemptionKind, FlowState, Member, MemberStatus, Unit

@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import N_
-from handlers.buttons import ButtonKind
-from handlers.drafts import REACHES_OTHERS, Draft
-from handlers.feature import Feature
 from handlers.residence import (
     buttons,
     comment,
@@ -29,12 +26,15 @@ from handlers.residence.draft import (
 )
 from handlers.residence.window import KIND as COMMENT_WINDOW_JOB
 from handlers.residence.window import book_comment_window
+from handlers.shared.buttons import ButtonKind
+from handlers.shared.drafts import REACHES_OTHERS, Draft
+from handlers.shared.feature import Feature
 
 RESIDENCE = N_("🏠 Residence ties")
 
 
 def _own(*kinds: ButtonKind[Any]) -> str:
-    """The buttons of a draft's question: any other press leaves it (handlers/drafts.py)."""
+    """The buttons of a draft's question: any other press leaves it (handlers/shared/drafts.py)."""
     return "|".join(kind.pattern for kind in kinds)
 
 

@@ -11,8 +11,6 @@ from telegram.constants import ParseMode
 
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.i18n import N_, Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_buttons, edit_text, refuse, send
 from handlers.residence import buttons
 from handlers.residence.actions import (
     confirm_participation,
@@ -25,9 +23,11 @@ from handlers.residence.buttons import ActivityRef, TieRef
 from handlers.residence.common import cancel_markup
 from handlers.residence.draft import DeclineDraft, save_draft
 from handlers.residence.messages import activity_ask, decide_markup, tie_request_text
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_buttons, edit_text, refuse, send
 from handlers.shared.residence_words import STATUS_LABELS
-from handlers.typed_input import typed_text
-from handlers.usecase import env_of
+from handlers.shared.typed_input import typed_text
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow
 from storage.models import FlowState, ResidenceTie, TieStatus
 from storage.residence import (

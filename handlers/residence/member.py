@@ -11,16 +11,16 @@ from telegram.constants import ParseMode
 
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.i18n import N_, Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse, send
-from handlers.drafts import saved_echo
 from handlers.residence import buttons
 from handlers.residence.actions import is_current, record_activity
 from handlers.residence.common import cancel_markup, comment_year, local_today
 from handlers.residence.draft import DATE, FLOWS, ActivityDraft, save_draft
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse, send
+from handlers.shared.drafts import saved_echo
 from handlers.shared.residence_words import EXEMPTION_LABELS, branch_label, tie_text
-from handlers.typed_input import parse_day, typed_text
-from handlers.usecase import env_of
+from handlers.shared.typed_input import parse_day, typed_text
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow, get_flow
 from storage.models import FlowState, ResidenceTie, TieStatus
 from storage.residence import (

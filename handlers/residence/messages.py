@@ -10,9 +10,9 @@ from typing import Any
 
 from bot.i18n import Translator
 from bot.settings import Settings
-from handlers.readers import reader_translator
 from handlers.residence import buttons
 from handlers.residence.buttons import ActivityRef, TieRef
+from handlers.shared.readers import reader_translator
 from handlers.shared.residence_words import tie_text
 from storage.models import Member, ResidenceActivity, ResidenceTie, Unit
 from storage.outbox import NewMessage, text_payload

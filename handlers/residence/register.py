@@ -16,9 +16,6 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.fit import button_label
 from bot.i18n import N_, Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, refuse, send
-from handlers.drafts import draft_text, saved_echo
 from handlers.residence import buttons
 from handlers.residence.buttons import UnitRef
 from handlers.residence.common import cancel_markup, local_today
@@ -36,7 +33,10 @@ from handlers.residence.draft import (
     save_draft,
 )
 from handlers.residence.save import draft_at, may_register_here, show_preview
-from handlers.typed_input import parse_day, typed_text
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, refuse, send
+from handlers.shared.drafts import draft_text, saved_echo
+from handlers.shared.typed_input import parse_day, typed_text
 from storage.flows import clear_flow
 from storage.models import FlowState, Unit
 from storage.residence import search_branches

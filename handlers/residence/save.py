@@ -9,11 +9,11 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.i18n import Translator
-from handlers.common import Context, ack, edit_text, refuse, send
 from handlers.residence import buttons
 from handlers.residence.actions import may_register, register
 from handlers.residence.draft import PREVIEW, REGISTER_FLOW, RegisterDraft, save_draft
-from handlers.usecase import env_of
+from handlers.shared.common import Context, ack, edit_text, refuse, send
+from handlers.shared.usecase import env_of
 from storage.flows import clear_flow, get_flow
 from storage.models import FlowState, ResidenceTie, TieStatus, Unit
 

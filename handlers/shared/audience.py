@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
 from bot.settings import Settings
-from handlers.buttons import ButtonKind
-from handlers.readers import audience_name, reader_translator
-from handlers.usecase import Env
+from handlers.shared.buttons import ButtonKind
+from handlers.shared.readers import audience_name, reader_translator
+from handlers.shared.usecase import Env
 from storage import outbox, schedule
 from storage.models import Member, TelegramAccount, Unit
 from storage.outbox import NewMessage, text_payload
@@ -42,7 +42,7 @@ KIND = "bulk_send"  # the stored job's kind
 def audience_rows(
     units: Sequence[Unit], kind: ButtonKind[T], ref: Callable[[int], T], _: Translator
 ) -> list[list[InlineKeyboardButton]]:
-    """The audience picker: a button per unit (`handlers.common.units_for` lists them:
+    """The audience picker: a button per unit (`handlers.shared.common.units_for` lists them:
     committees, meaning all their branches, first), carrying `ref(unit id)`."""
     return [[kind.button(audience_name(unit, _), ref(unit.id))] for unit in units]
 

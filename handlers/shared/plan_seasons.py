@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.settings import Settings
-from handlers.common import Context
+from handlers.shared.common import Context
 from storage.plan_seasons import Season, SeasonDefaults, current_season, planning_season
 
 

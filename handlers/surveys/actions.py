@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, can
-from handlers.readers import reader_translator
 from handlers.shared.audience import queue_or_book
+from handlers.shared.readers import reader_translator
+from handlers.shared.usecase import Env
 from handlers.surveys.draft import UNSET, SurveyDraft
 from handlers.surveys.messages import SURVEY_REMINDER, send_invitations
-from handlers.usecase import Env
 from storage import audit, outbox
 from storage.models import Member, Survey, TelegramAccount, Unit
 from storage.outbox import NewMessage, text_payload

@@ -8,8 +8,9 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse
+from handlers.shared.usecase import env_of
 from handlers.surveys import buttons
 from handlers.surveys.actions import submit_answers
 from handlers.surveys.answer_draft import QUESTION, REVIEW, AnswerDraft
@@ -26,7 +27,6 @@ from handlers.surveys.answer_state import (
 from handlers.surveys.answer_view import answered_view
 from handlers.surveys.buttons import Picked, SurveyRef
 from handlers.surveys.common import ANSWER_FLOW, problem_text
-from handlers.usecase import env_of
 from storage.flows import get_flow, lock_flow, touch_flow
 from storage.models import FlowState
 from storage.survey_questions import (

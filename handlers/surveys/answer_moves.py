@@ -8,7 +8,7 @@ from dataclasses import replace
 from telegram import Update
 from telegram.constants import ParseMode
 
-from handlers.common import Context, ack, drop_buttons, edit_text, refuse
+from handlers.shared.common import Context, ack, drop_buttons, edit_text, refuse
 from handlers.surveys.answer_draft import QUESTION, REVIEW
 from handlers.surveys.answer_state import (
     advance,

@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 
-from handlers.common import Context, ack, refuse
+from handlers.shared.common import Context, ack, refuse
 from handlers.surveys.actions import Unanswerable, answerable
 from handlers.surveys.answer_draft import QUESTION, REVIEW, AnswerDraft
 from handlers.surveys.answer_view import question_view, review_view

@@ -9,7 +9,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from handlers.drafts import cancel_button
+from handlers.shared.drafts import cancel_button
 from handlers.surveys import buttons
 from handlers.surveys.answer_draft import AnswerDraft
 from handlers.surveys.buttons import Picked, QuestionRef, SurveyRef

@@ -1,4 +1,4 @@
-"""The surveys' buttons, each declared once (handlers/buttons.py). The data on the wire is what
+"""The surveys' buttons, each declared once (shared/buttons.py). The data on the wire is what
 the handlers wrote by hand before, so buttons already in chats and outbox rows keep working:
 `svnew`, `svc:<survey>`, `swk:<kind>`, `sa:<survey>:<question>:<value>`...
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers.buttons import ButtonKind
+from handlers.shared.buttons import ButtonKind
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.i18n import N_, Translator
-from handlers.common import Context, refuse
-from handlers.readers import audience_name
+from handlers.shared.common import Context, refuse
+from handlers.shared.readers import audience_name
+from handlers.shared.typed_input import too_long_text
 from handlers.surveys import actions
 from handlers.surveys.buttons import SurveyRef
-from handlers.typed_input import too_long_text
 from storage.models import Survey, Unit
 from storage.survey_questions import Answer, Kind, Problem, Question, format_number
 from storage.surveys import ANSWER_FLOW as SUBMITTED_FLOW

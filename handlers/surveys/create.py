@@ -14,8 +14,9 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 
 from bot.access import Action, can_anywhere
-from handlers.buttons import Route
-from handlers.common import Context, ack, drop_buttons, edit_text, refuse, refuse_draft_gone
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, drop_buttons, edit_text, refuse, refuse_draft_gone
+from handlers.shared.usecase import env_of
 from handlers.surveys import buttons
 from handlers.surveys.actions import launch_survey, may_manage
 from handlers.surveys.buttons import SurveyRef, UnitRef
@@ -39,7 +40,6 @@ from handlers.surveys.draft import (
     save_draft,
 )
 from handlers.surveys.file_text import file_problems_text, read_document
-from handlers.usecase import env_of
 from storage.flows import clear_flow, get_flow, lock_flow
 from storage.models import FlowState, Unit
 

@@ -12,8 +12,9 @@ from telegram.constants import ParseMode
 
 from bot.access import Action
 from bot.i18n import N_, Translator
-from handlers.common import Context, units_for
 from handlers.shared.audience import audience_rows
+from handlers.shared.common import Context, units_for
+from handlers.shared.typed_input import too_long_text
 from handlers.surveys import buttons
 from handlers.surveys.buttons import Choice, UnitRef
 from handlers.surveys.common import KIND_NAMES, audience_text, chunks
@@ -34,7 +35,6 @@ from handlers.surveys.draft import (
     SurveyDraft,
     save_draft,
 )
-from handlers.typed_input import too_long_text
 from storage.models import Unit
 from storage.survey_file import END_OF_DAY
 from storage.survey_questions import (

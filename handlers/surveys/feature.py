@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.i18n import N_
-from handlers.drafts import Draft
-from handlers.feature import Feature
+from handlers.shared.drafts import Draft
+from handlers.shared.feature import Feature
 from handlers.surveys import answer, create, menu
 from handlers.surveys.actions import CLOSE_JOB, OPEN_JOB
 from handlers.surveys.common import ANSWER_FLOW

@@ -12,7 +12,7 @@ from telegram import Document, Message
 from bot.context import current_scope
 from bot.file_problems import LIMIT_PROBLEMS
 from bot.i18n import N_, Translator
-from handlers.common import Context
+from handlers.shared.common import Context
 from storage.survey_file import MAX_FILE_BYTES, FileProblem, SurveySpec, read_survey_file
 from storage.survey_xlsx import MAX_XLSX_BYTES, read_survey_xlsx
 

@@ -5,8 +5,8 @@ The scheduler wakes the sender after every job."""
 from __future__ import annotations
 
 from bot.scheduler import JobContext
+from handlers.shared.usecase import Env
 from handlers.surveys.actions import close_survey_on_time, open_survey
-from handlers.usecase import Env
 
 
 def _env(job: JobContext) -> Env:

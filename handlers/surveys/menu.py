@@ -12,9 +12,10 @@ from telegram.constants import ParseMode
 from bot.access import Action, can_anywhere, paths_for
 from bot.fit import button_label
 from bot.i18n import Translator
-from handlers.buttons import Route
-from handlers.common import Context, ack, edit_text, refuse
-from handlers.reminder_guard import skipped_text, too_soon_text
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context, ack, edit_text, refuse
+from handlers.shared.reminder_guard import skipped_text, too_soon_text
+from handlers.shared.usecase import env_of
 from handlers.surveys import buttons
 from handlers.surveys.actions import Status, remind_non_respondents, survey_status
 from handlers.surveys.buttons import SurveyRef
@@ -22,7 +23,6 @@ from handlers.surveys.common import audience_text, managed_survey
 from handlers.surveys.draft import FILE, FLOW
 from handlers.surveys.messages import closes_text
 from handlers.surveys.results import on_results
-from handlers.usecase import env_of
 from storage.flows import get_flow
 from storage.models import Survey
 from storage.surveys import open_surveys_for, recent_surveys

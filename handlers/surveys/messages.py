@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
 from bot.settings import Settings
-from handlers.readers import PerLanguage, per_language, reader_default
 from handlers.shared.audience import Bulk
+from handlers.shared.readers import PerLanguage, per_language, reader_default
 from handlers.surveys.buttons import START, SurveyRef
 from storage.models import Survey
 from storage.outbox import text_payload

@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.i18n import Translator
-from handlers.common import Context, ack
+from handlers.shared.common import Context, ack
 from handlers.surveys.actions import survey_results
 from handlers.surveys.buttons import SurveyRef
 from handlers.surveys.common import answer_text, chunks, managed_survey

@@ -22,10 +22,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.early_answers import Decide
 from bot.scheduler import JobFn
 from bot.settings import Settings
-from handlers.buttons import Route
-from handlers.common import Context
-from handlers.drafts import Draft
-from handlers.menu import Show
+from handlers.shared.buttons import Route
+from handlers.shared.common import Context
+from handlers.shared.drafts import Draft
+from handlers.shared.menu import Show
 
 Handler = BaseHandler[Update, Context, None]
 # Jobs a feature books when the bot starts (yearly windows, reminders): in a transaction
@@ -38,9 +38,9 @@ class Feature:
     """What one feature brings to the bot.
 
     handlers: its other handlers (commands, typed messages), in the order PTB tries them;
-    buttons: its button kinds with the handler each press goes to (handlers.buttons);
-    menu: the main-menu entries it answers (key of handlers.menu.ENTRIES -> what to show);
-    flows: its stored drafts that wait for typed text, by flow name (handlers.drafts);
+    buttons: its button kinds with the handler each press goes to (handlers.shared.buttons);
+    menu: the main-menu entries it answers (key of handlers.shared.menu.ENTRIES -> what to show);
+    flows: its stored drafts that wait for typed text, by flow name (handlers.shared.drafts);
     jobs: its stored jobs' functions, by kind (bot.scheduler);
     bookings: jobs it books itself when the bot starts;
     early_answers: presses answered as they arrive, by button prefix (bot/early_answers.py).

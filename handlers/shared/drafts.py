@@ -33,8 +33,9 @@ from telegram.ext import (
 )
 
 from bot.i18n import Translator
-from handlers.common import Context, ack, drop_buttons, refuse
-from handlers.menu import entry_for_text
+from handlers.shared.buttons import ButtonKind
+from handlers.shared.common import Context, ack, drop_buttons, refuse
+from handlers.shared.menu import entry_for_text
 from storage.flows import get_flow, left_flow, pause_flows, save_flow, touch_flow
 from storage.models import FlowState
 
@@ -47,7 +48,21 @@ CANCEL_COMMANDS = ("huy", "cancel")
 CANCEL_WORDS = frozenset({"huy", "thoi", "cancel", "stop"})  # compared without tone marks
 TYPED_KEY = "_typed"  # the answer shown back, waiting for Send / Edit
 ECHO_LIMIT = 200  # characters of a typed answer shown back in an echo line
-CANCEL_DATA, RESUME, SEND, EDIT = "dfx", "dfr", "dfs", "dfe"
+
+
+@dataclass(frozen=True)
+class FlowName:
+    """The draft a button is about: its stored flow name."""
+
+    flow: str
+
+
+# The drafts' own buttons, the same for every flow (shared/buttons.py: data `dfx`, `dfr:plan`).
+CANCEL = ButtonKind("dfx")  # ❌ Cancel: leave the question, the draft stays
+RESUME = ButtonKind("dfr", FlowName)  # ▶️ Continue
+SEND = ButtonKind("dfs", FlowName)  # ✅ Send what was shown back
+EDIT = ButtonKind("dfe", FlowName)  # ✏️ Edit it
+FLOW_KINDS = (RESUME, SEND, EDIT)
 # The steps whose typed answer goes to other people: shown back with Send / Edit first.
 REACHES_OTHERS = frozenset({"time", "place", "reason", "comment"})
 
@@ -82,7 +97,7 @@ def draft_text(message: Message) -> str:
 
 def cancel_button(_: Translator) -> InlineKeyboardButton:
     """❌ Cancel under a question that waits for typing: leaves it, the draft stays."""
-    return InlineKeyboardButton(_("❌ Cancel"), callback_data=CANCEL_DATA)
+    return CANCEL.button(_("❌ Cancel"))
 
 
 def with_cancel(
@@ -152,9 +167,11 @@ def draft_handlers(drafts: dict[str, Draft]) -> list[BaseHandler[Update, Context
             raise ApplicationHandlerStop
         await pause_flows(context.db, user.id)
 
-    async def on_button(update: Update, context: Context) -> None:
-        await _on_button(update, context, drafts)
-        raise ApplicationHandlerStop  # answered: not an unknown button
+    async def on_cancel(update: Update, context: Context, _pressed: object) -> None:
+        await _on_cancel(update, context, drafts)
+
+    async def on_flow_button(update: Update, context: Context, pressed: FlowName) -> None:
+        await _on_flow_button(update, context, drafts, pressed.flow)
 
     async def on_other_button(update: Update, context: Context) -> None:
         """A button of another feature leaves the waiting question, as a menu entry does
@@ -170,7 +187,9 @@ def draft_handlers(drafts: dict[str, Draft]) -> list[BaseHandler[Update, Context
     return [
         MessageHandler(private & filters.COMMAND, on_command),
         MessageHandler(private & DRAFT_INPUT, on_draft_input),
-        CallbackQueryHandler(on_button, pattern=rf"^({CANCEL_DATA}|{RESUME}|{SEND}|{EDIT})(:|$)"),
+        # Answered here, never as an unknown button (final: no later group sees the press).
+        CANCEL.route(on_cancel, "draft_button").handler(final=True),
+        *(kind.route(on_flow_button, "draft_button").handler(final=True) for kind in FLOW_KINDS),
         CallbackQueryHandler(on_other_button),
     ]
 
@@ -215,7 +234,7 @@ async def _tell_left(message: Message, context: Context, drafts: dict[str, Draft
 
 
 def _resume_button(_: Translator, flow: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(_("▶️ Continue"), callback_data=f"{RESUME}:{flow}")
+    return RESUME.button(_("▶️ Continue"), FlowName(flow))
 
 
 async def _show_back(message: Message, context: Context, state: FlowState, text: str) -> None:
@@ -224,8 +243,8 @@ async def _show_back(message: Message, context: Context, state: FlowState, text:
     data = {**state.data, TYPED_KEY: text}
     await save_flow(context.db, state.user_id, state.flow, state.step, data, context.now())
     buttons = [
-        InlineKeyboardButton(_("✅ Send"), callback_data=f"{SEND}:{state.flow}"),
-        InlineKeyboardButton(_("✏️ Edit"), callback_data=f"{EDIT}:{state.flow}"),
+        SEND.button(_("✅ Send"), FlowName(state.flow)),
+        EDIT.button(_("✏️ Edit"), FlowName(state.flow)),
     ]
     await message.reply_text(
         _("You wrote:\n«{text}»\n\nSend it?", text=escape(text.strip())),
@@ -234,17 +253,24 @@ async def _show_back(message: Message, context: Context, state: FlowState, text:
     )
 
 
-async def _on_button(update: Update, context: Context, drafts: dict[str, Draft]) -> None:
-    """❌ Cancel, ▶️ Continue, ✅ Send, ✏️ Edit: only ever on the presser's own drafts."""
+async def _on_cancel(update: Update, context: Context, drafts: dict[str, Draft]) -> None:
+    """❌ Cancel: the presser leaves the question waiting for them; their drafts stay."""
     query = update.callback_query
     if query is None or not isinstance(query.message, Message) or not context.actor.is_member:
         await refuse(update, context, "draft_button")
         return
-    kind, _sep, flow = (query.data or "").partition(":")
-    if kind == CANCEL_DATA:
-        await ack(query)
-        await drop_buttons(query)
-        await _leave(query.message, context, drafts)
+    await ack(query)
+    await drop_buttons(query)
+    await _leave(query.message, context, drafts)
+
+
+async def _on_flow_button(
+    update: Update, context: Context, drafts: dict[str, Draft], flow: str
+) -> None:
+    """▶️ Continue, ✅ Send, ✏️ Edit: only ever on the presser's own drafts."""
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message) or not context.actor.is_member:
+        await refuse(update, context, "draft_button")
         return
     state = await get_flow(context.db, context.actor.telegram_id, flow)
     draft = drafts.get(flow)
@@ -254,9 +280,10 @@ async def _on_button(update: Update, context: Context, drafts: dict[str, Draft])
         return
     await ack(query)
     await drop_buttons(query)
-    if kind == RESUME:
+    pressed = query.data or ""
+    if RESUME.parse(pressed) is not None:
         await _resume(update, context, state, draft)
-    elif kind == EDIT or TYPED_KEY not in state.data:
+    elif EDIT.parse(pressed) is not None or TYPED_KEY not in state.data:
         await _ask_again(update, context, state)
     else:
         await _send_confirmed(update, context, state, draft)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.i18n import Translator
-from handlers.common import Context
+from handlers.shared.common import Context
 from storage.outbox import NewMessage
 from storage.reminders import Reminded, reminded_since
 

@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import Action, Actor, can, can_anywhere
 from bot.i18n import LANGUAGES, N_, Translator, translator
-from handlers.common import Context
+from handlers.shared.common import Context
 
 Show = Callable[[Update, Context], Awaitable[None]]
 

@@ -10,8 +10,8 @@ from typing import Any
 from telegram import Message, Update
 
 from bot.i18n import Translator
-from handlers.common import Context
-from handlers.drafts import draft_text
+from handlers.shared.common import Context
+from handlers.shared.drafts import draft_text
 from storage.dates import parse_typed_date
 from storage.models import AttachmentKind
 from storage.text import TextTooLong, clean_text

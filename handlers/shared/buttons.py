@@ -9,7 +9,7 @@ written as text (ids in decimal). A field is `int` (a row id unless bounded othe
 the end (`plrec` and `plrec:3` are the same kind).
 
 Button data is the presser's to forge: what does not parse, is out of bounds, or has too few or
-too many fields gets the usual polite refusal (handlers.common.refuse) with the kind's reason.
+too many fields gets the usual polite refusal (shared.common.refuse) with the kind's reason.
 
 Building data, outbox JSON and parsing need no Telegram (use cases render outbox rows with
 `json`); Telegram is imported where a PTB button or handler is made.
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from telegram import InlineKeyboardButton, Update
     from telegram.ext import CallbackQueryHandler
 
-    from handlers.common import Context
+    from handlers.shared.common import Context
 
 T = TypeVar("T")
 DATA_LIMIT = 64  # Telegram's limit for callback_data, in bytes
@@ -211,10 +211,12 @@ class Route(Generic[T]):
     press: Press[T]
     reason: str
 
-    def handler(self) -> CallbackQueryHandler[Context, None]:
-        from telegram.ext import CallbackQueryHandler
+    def handler(self, final: bool = False) -> CallbackQueryHandler[Context, None]:
+        """The press handler; `final`: no handler of a later group sees the press after it
+        (the drafts' own buttons, tried before every feature's)."""
+        from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler
 
-        from handlers.common import refuse
+        from handlers.shared.common import refuse
 
         kind, press, reason = self.kind, self.press, self.reason
 
@@ -223,8 +225,10 @@ class Route(Generic[T]):
             value = kind.parse(query.data or "") if query is not None else None
             if value is None:
                 await refuse(update, context, reason)
-                return
-            await press(update, context, value)
+            else:
+                await press(update, context, value)
+            if final:
+                raise ApplicationHandlerStop
 
         on_press.__qualname__ = on_press.__name__ = getattr(press, "__name__", "on_press")
         return CallbackQueryHandler(on_press, pattern=kind.pattern)

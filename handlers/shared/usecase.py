@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # only the handlers' side builds an Env from a context
-    from handlers.common import Context
+    from handlers.shared.common import Context
 
 
 def _nothing() -> None:
