@@ -31,6 +31,7 @@ from storage import clock
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 MAX_ROW_ID = 2**31 - 1  # database ids are 32-bit; a forged larger one must not reach a query
+MAX_TELEGRAM_ID = 2**52  # Telegram's user ids fit in 52 bits
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -102,7 +102,8 @@ def test_use_cases_import_nothing_from_telegram() -> None:
 def test_use_cases_load_without_telegram() -> None:
     """Not only no direct import: nothing they import pulls Telegram in (the button codec's
     data side, the shared bulk sends, the feature's outbox messages)."""
-    modules = ["handlers.notices.actions", "handlers.surveys.actions"]
+    modules = [_module_name(path) for path in sorted((ROOT / "handlers").glob("*/actions*.py"))]
+    assert {"handlers.notices.actions", "handlers.meetings.actions"} <= set(modules)
     code = f"import sys; import {', '.join(modules)}; print('telegram' in sys.modules)"
     found = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True

@@ -19,7 +19,6 @@ from handlers.meetings.actions import (
     BadReason,
     Change,
     Closed,
-    NotAllowed,
     NotStarted,
     TimePassed,
     attend,
@@ -42,7 +41,7 @@ from handlers.meetings.buttons import (
 )
 from handlers.meetings.draft import Agenda, MeetingDraft
 from handlers.meetings.messages import answer_markup
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from storage import clock
 from storage.db import transaction
 from storage.flows import get_flow, save_flow

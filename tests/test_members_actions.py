@@ -12,7 +12,6 @@ from bot.access import Actor
 from bot.settings import Settings
 from handlers.members.actions import (
     Exemption,
-    NotAllowed,
     admit_member,
     confirm_receipt,
     end_today,
@@ -22,7 +21,7 @@ from handlers.members.actions import (
     reset_link,
     start_member_transfer,
 )
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from storage import audit, clock
 from storage.db import transaction
 from storage.members import account_and_member, get_member

@@ -14,14 +14,13 @@ from bot.access import Actor
 from bot.i18n import LANGUAGES
 from bot.settings import Settings
 from handlers.notices.actions import (
-    NotAllowed,
     acknowledge_notice,
     remind_missing,
     send_notice,
 )
 from handlers.notices.draft import NoticeContent, NoticeDraft
 from handlers.notices.messages import acknowledge_markup
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from storage.db import transaction
 from storage.flows import get_flow, save_flow
 from storage.members import account_and_member

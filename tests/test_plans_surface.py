@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.access import Actor
 from bot.settings import Settings
 from handlers.plans import actions, buttons
-from handlers.plans.actions import NotAllowed, Refused
+from handlers.plans.actions import Refused
 from handlers.plans.buttons import (
     GoalMark,
     GradeRef,
@@ -30,7 +30,7 @@ from handlers.plans.draft import NoteDraft, PlanDraft, ReturnDraft
 from handlers.plans.feature import FEATURE
 from handlers.plans.notify import member_reminder, reopen_request
 from handlers.shared.buttons import PRESSED, ButtonKind
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from storage import clock
 from storage.db import transaction
 from storage.flows import get_flow, save_flow

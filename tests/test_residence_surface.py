@@ -17,7 +17,6 @@ from bot.i18n import translator
 from bot.settings import Settings
 from handlers.residence import buttons as b
 from handlers.residence.actions import (
-    NotAllowed,
     confirm_participation,
     confirm_tie,
     exempt,
@@ -46,7 +45,7 @@ from handlers.residence.draft import (
 from handlers.residence.messages import activity_ask, decide_markup, register_reminder
 from handlers.residence.window import KIND, job_key
 from handlers.shared.buttons import ButtonKind
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from storage import clock, schedule
 from storage.db import transaction
 from storage.flows import get_flow, save_flow

@@ -14,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.access import Actor
 from bot.settings import Settings
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from handlers.surveys import buttons
 from handlers.surveys.actions import (
     OPEN_JOB,
-    NotAllowed,
     Unanswerable,
     answerable,
     close_survey_on_time,

@@ -24,7 +24,7 @@ from handlers.meetings.messages import (
     messages_to,
     reminder_text,
 )
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from storage import audit, outbox, schedule
 from storage.meetings import (
     NEXT_ATTENDANCE,
@@ -48,10 +48,6 @@ from storage.outbox import NewMessage
 from storage.standing import members_counted
 
 REMINDER_JOB = "meeting_reminder"
-
-
-class NotAllowed(PermissionError):
-    """The actor may not do this (any more): nothing was written."""
 
 
 class Closed(Exception):

@@ -8,12 +8,11 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.access import Action, can
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from handlers.meetings import buttons
 from handlers.meetings.actions import (
     BadReason,
     Closed,
-    NotAllowed,
     attend,
     open_invite,
     reason_fits,
@@ -25,7 +24,7 @@ from handlers.meetings.messages import KIND_LABELS, answer_markup, answer_text, 
 from handlers.shared.buttons import Route
 from handlers.shared.common import Context, ack, drop_buttons, edit_text, refuse
 from handlers.shared.drafts import cancel_button, draft_text
-from handlers.shared.usecase import env_of
+from handlers.shared.usecase import NotAllowed, env_of
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.meetings import member_history, unexcused_months, upcoming_for_member
 from storage.models import Attendance, FlowState, Meeting, MeetingInvite
@@ -34,8 +33,8 @@ from storage.text import clean_text
 SHOWN_UPCOMING = 5
 TOAST_REASON = 120  # characters of a reason in a button's answer (Telegram shows 200)
 ATTENDANCE_MARK = {Attendance.PRESENT: "✅", Attendance.EXCUSED: "🟡", Attendance.UNEXCUSED: "❌"}
-CANCELLED = "This meeting has been cancelled."
-STARTED = "The meeting has started: answers are closed."
+CANCELLED = N_("This meeting has been cancelled.")
+STARTED = N_("The meeting has started: answers are closed.")
 
 
 def answer_keyboard(meeting_id: int, _: Translator) -> InlineKeyboardMarkup:

@@ -14,7 +14,6 @@ from telegram.constants import ParseMode
 from bot.i18n import Translator
 from handlers.meetings import buttons
 from handlers.meetings.actions import (
-    NotAllowed,
     NotStarted,
     Saved,
     open_attendance,
@@ -26,7 +25,7 @@ from handlers.meetings.answer import ATTENDANCE_MARK
 from handlers.meetings.buttons import InvitePage, MeetingPage, MeetingRef
 from handlers.shared.buttons import Route
 from handlers.shared.common import Context, ack, edit_buttons, edit_text, refuse
-from handlers.shared.usecase import env_of
+from handlers.shared.usecase import NotAllowed, env_of
 from storage.meetings import Invitee, get_meeting, invitees
 from storage.models import Attendance, Meeting
 

@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from bot.access import Action, can_anywhere
 from bot.i18n import N_, Translator
 from handlers.meetings import buttons
-from handlers.meetings.actions import NotAllowed, TimePassed, create_meeting, may_manage
+from handlers.meetings.actions import TimePassed, create_meeting, may_manage
 from handlers.meetings.buttons import (
     AUDIENCES,
     KINDS,
@@ -44,7 +44,7 @@ from handlers.shared.common import Context, ack, edit_text, refuse, refuse_draft
 from handlers.shared.drafts import saved_echo
 from handlers.shared.readers import audience_name
 from handlers.shared.typed_input import notice_content, too_long_text
-from handlers.shared.usecase import env_of
+from handlers.shared.usecase import NotAllowed, env_of
 from storage.flows import clear_flow, get_flow, lock_flow, touch_flow
 from storage.meetings import audience
 from storage.models import AttachmentKind, FlowState, Meeting, Unit

@@ -11,12 +11,11 @@ from telegram.constants import ParseMode
 
 from bot.access import Action, can_anywhere, paths_for
 from bot.fit import button_label
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from handlers.meetings import buttons
 from handlers.meetings.actions import (
     Change,
     Closed,
-    NotAllowed,
     cancel_meeting,
     change_meeting,
     check_changeable,
@@ -30,7 +29,7 @@ from handlers.meetings.messages import KIND_SHORT, html_card
 from handlers.shared.buttons import Route
 from handlers.shared.common import Context, ack, edit_text, refuse
 from handlers.shared.drafts import draft_text, with_cancel
-from handlers.shared.usecase import env_of
+from handlers.shared.usecase import NotAllowed, env_of
 from storage.flows import clear_flow, get_flow, save_flow
 from storage.meetings import Invitee, attendance_by_member, has_started, invitees, meetings_of
 from storage.models import Attendance, FlowState, Meeting, MeetingAnswer
@@ -38,7 +37,7 @@ from storage.standing import members_counted
 from storage.text import clean_text
 
 MAX_NAMES = 40  # per list, so the answers fit one message
-CLOSED = "The meeting has started or was cancelled: it can no longer be changed."
+CLOSED = N_("The meeting has started or was cancelled: it can no longer be changed.")
 
 
 async def show_meetings(update: Update, context: Context) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, can, can_on_member
 from handlers.members.messages import ask_confirm, receipt_confirmed, to_secretaries
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from storage import audit, outbox
 from storage.invites import create_invite
 from storage.members import unbind_member
@@ -32,10 +32,6 @@ from storage.transfers import (
     get_transfer,
     start_transfer,
 )
-
-
-class NotAllowed(PermissionError):
-    """The actor may not do this (any more): nothing was written."""
 
 
 def may_manage(actor: Actor, member: Member) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from handlers.shared.buttons import Bounded, ButtonKind
-from handlers.shared.common import MAX_TELEGRAM_ID
+from storage.models import MAX_TELEGRAM_ID
 
 
 @dataclass(frozen=True)

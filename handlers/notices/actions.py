@@ -14,7 +14,7 @@ from bot.access import Action, Actor, can
 from handlers.notices.draft import NoticeContent
 from handlers.notices.messages import NOTICE, NOTICE_REMINDER
 from handlers.shared.audience import queue_or_book
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from storage import audit
 from storage.models import Notice, Unit
 from storage.notices import (
@@ -25,10 +25,6 @@ from storage.notices import (
     reminder_targets,
 )
 from storage.reminders import Reminded, reminded_since
-
-
-class NotAllowed(PermissionError):
-    """The actor may not do this (any more): nothing was written."""
 
 
 def may_send(actor: Actor, unit: Unit | None) -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, can
 from handlers.plans import notify
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from storage import audit, outbox
 from storage.members import get_member
 from storage.models import Grade, Member, PlanStatus, Role, Unit, YearlyPlan
@@ -46,10 +46,6 @@ from storage.plans import (
     submit_plan,
 )
 from storage.units import branches_under
-
-
-class NotAllowed(PermissionError):
-    """The actor may not do this (any more): nothing was written."""
 
 
 class Refused(Exception):

@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 
 from bot.i18n import N_
 from handlers.plans import actions, buttons
-from handlers.plans.actions import NotAllowed, Refused
+from handlers.plans.actions import Refused
 from handlers.plans.buttons import GoalMark, GradeRef
 from handlers.plans.common import GRADES, SECTION_NAMES, refused_text, tell
 from handlers.plans.draft import NOTE_FLOW, NoteDraft, save_draft
@@ -22,7 +22,7 @@ from handlers.shared.common import Context, ack, edit_text, refuse
 from handlers.shared.drafts import saved_echo, with_cancel
 from handlers.shared.plan_words import GRADE_NAMES
 from handlers.shared.typed_input import too_long_text
-from handlers.shared.usecase import env_of
+from handlers.shared.usecase import NotAllowed, env_of
 from storage.flows import clear_flow
 from storage.models import FlowState, YearlyPlan
 from storage.plans import SECTIONS, GoalResult, goals, next_unassessed_goal

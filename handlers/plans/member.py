@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 
 from bot.i18n import N_
 from handlers.plans import actions, buttons
-from handlers.plans.actions import NotAllowed, Refused, Writable
+from handlers.plans.actions import Refused, Writable
 from handlers.plans.buttons import SectionRef
 from handlers.plans.common import (
     SECTION_BUTTONS,
@@ -32,7 +32,7 @@ from handlers.shared.drafts import saved_echo, with_cancel
 from handlers.shared.plan_seasons import own_plan_season, today
 from handlers.shared.readers import split_message
 from handlers.shared.typed_input import too_long_text
-from handlers.shared.usecase import env_of
+from handlers.shared.usecase import NotAllowed, env_of
 from storage.flows import clear_flow
 from storage.models import FlowState, PlanStatus, YearlyPlan
 from storage.plan_seasons import Season

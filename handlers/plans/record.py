@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from bot.access import Action, can, can_anywhere, paths_for
 from bot.i18n import N_, Translator
 from handlers.plans import actions, buttons
-from handlers.plans.actions import NotAllowed, Refused
+from handlers.plans.actions import Refused
 from handlers.plans.buttons import PlanGrade, PlanRef, RecordOf
 from handlers.plans.common import (
     GRADES,
@@ -31,7 +31,7 @@ from handlers.shared.plan_seasons import season_at
 from handlers.shared.plan_words import GRADE_NAMES
 from handlers.shared.readers import split_message
 from handlers.shared.residence_words import comment_text
-from handlers.shared.usecase import env_of
+from handlers.shared.usecase import NotAllowed, env_of
 from storage.members import get_member
 from storage.models import Member, ResidenceComment, YearlyPlan
 from storage.plans import GoalResult, get_plan, goals, plans_in

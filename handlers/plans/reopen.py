@@ -9,11 +9,11 @@ from typing import Any
 from telegram import Update
 
 from handlers.plans import actions, buttons
-from handlers.plans.actions import NotAllowed, Refused
+from handlers.plans.actions import Refused
 from handlers.plans.buttons import MemberYear
 from handlers.shared.buttons import Route
 from handlers.shared.common import Context, ack, edit_text, refuse
-from handlers.shared.usecase import env_of
+from handlers.shared.usecase import NotAllowed, env_of
 
 
 async def on_ask(update: Update, context: Context, _pressed: object) -> None:

@@ -13,7 +13,7 @@ from bot.access import Action, can_anywhere, paths_for
 from bot.fit import button_label
 from bot.i18n import N_, Translator
 from handlers.plans import actions, buttons
-from handlers.plans.actions import NotAllowed, Refused, may_review
+from handlers.plans.actions import Refused, may_review
 from handlers.plans.buttons import PlanRead, PlanRef, RecordOf
 from handlers.plans.common import (
     commitment_status,
@@ -30,7 +30,7 @@ from handlers.shared.drafts import draft_text
 from handlers.shared.plan_seasons import plan_season_at
 from handlers.shared.readers import split_message
 from handlers.shared.typed_input import too_long_text
-from handlers.shared.usecase import env_of
+from handlers.shared.usecase import NotAllowed, env_of
 from storage.flows import clear_flow
 from storage.models import FlowState, PlanRevision, PlanStatus, YearlyPlan
 from storage.plans import get_plan_with_member, plan_version, plans_in, revisions

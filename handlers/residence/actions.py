@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Action, Actor, can
-from bot.scheduler import JobContext
 from handlers.residence.messages import (
     Builder,
     activity_request,
@@ -27,7 +27,7 @@ from handlers.residence.window import KIND as WINDOW_JOB
 from handlers.residence.window import job_key, opening_time
 from handlers.shared.readers import reader_translator
 from handlers.shared.reminder_guard import not_yet_reminded
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from storage import audit, outbox, schedule
 from storage.models import (
     ExemptionKind,
@@ -53,6 +53,10 @@ from storage.residence import (
     record_exemption,
     register_tie,
 )
+
+if TYPE_CHECKING:  # the job's side only: the scheduler pulls in the Telegram context
+    from bot.scheduler import JobContext
+
 from storage.residence_comments import (
     BranchResidence,
     CommentForm,
@@ -61,11 +65,6 @@ from storage.residence_comments import (
     hosts_to_ask,
     save_comment,
 )
-
-
-class NotAllowed(PermissionError):
-    """The actor may not do this (any more): nothing was written."""
-
 
 # --- who may do what, and when ------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from bot.logs import log_safe
 from storage import audit
 from storage.members import account_and_member, get_member
 from storage.models import MAX_ROW_ID as MAX_ROW_ID  # re-exported: button ids are checked here
+from storage.models import MAX_TELEGRAM_ID as MAX_TELEGRAM_ID
 from storage.models import Member, Unit
 from storage.units import branches_under
 
@@ -91,9 +92,6 @@ async def edit_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None
 async def drop_buttons(query: CallbackQuery) -> None:
     """Removes the inline keyboard of the pressed message, tolerating a repeat."""
     await edit_buttons(query, None)
-
-
-MAX_TELEGRAM_ID = 2**52  # Telegram's user ids fit in 52 bits
 
 
 def callback_args(query: CallbackQuery, count: int, limit: int = MAX_ROW_ID) -> list[int] | None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
-from handlers.shared.common import Context
 from storage.outbox import NewMessage
 from storage.reminders import Reminded, reminded_since
+
+if TYPE_CHECKING:  # a handler's context; the use cases that import this need no Telegram
+    from handlers.shared.common import Context
 
 
 async def recently_reminded(

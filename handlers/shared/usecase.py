@@ -19,6 +19,11 @@ if TYPE_CHECKING:  # only the handlers' side builds an Env from a context
     from handlers.shared.common import Context
 
 
+class NotAllowed(PermissionError):
+    """The actor may not do this (any more): nothing was written. Every feature's use cases
+    raise this one, so a caller catches one class."""
+
+
 def _nothing() -> None:
     return None
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import Action, Actor, can
 from handlers.shared.audience import queue_or_book
 from handlers.shared.readers import reader_translator
-from handlers.shared.usecase import Env
+from handlers.shared.usecase import Env, NotAllowed
 from handlers.surveys.draft import UNSET, SurveyDraft
 from handlers.surveys.messages import SURVEY_REMINDER, send_invitations
 from storage import audit, outbox
@@ -46,10 +46,6 @@ from storage.surveys import (
 
 OPEN_JOB = "survey_open"
 CLOSE_JOB = "survey_close"
-
-
-class NotAllowed(PermissionError):
-    """The actor may not do this (any more): nothing was written."""
 
 
 def may_manage(actor: Actor, unit: Unit | None) -> bool:
