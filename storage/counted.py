@@ -41,10 +41,12 @@ from storage.models import Unit
 from storage.standing import FIGURES, TAKING_PART, counted, history_counted, standing_at
 
 WORK_MEM = "32MB"
+# No primary key: every figure reads the whole table by hash, and keeping an index up to
+# date cost a third of making the snapshot of a province.
 _SNAPSHOT = Table(
     "standings_on_date",
     MetaData(),
-    Column("member_id", Integer, primary_key=True, autoincrement=False),
+    Column("member_id", Integer, nullable=False),
     Column("branch_id", Integer, nullable=False),
     Column("status", String(32), nullable=False),
     Column("flagged", Boolean, nullable=False),  # no history: stands on the flag
@@ -72,13 +74,16 @@ async def snapshot(session: AsyncSession, unit_path: str, at: date) -> AsyncIter
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         # A province's figures rank, hash and sort a row per member: in memory, not in
-        # batches on disk (for this transaction only).
+        # batches on disk; and without JIT compilation, which costs seconds when a plan's
+        # estimate passes its threshold and saves little on these scans (this transaction
+        # only).
         await session.execute(
-            text("SELECT set_config('work_mem', :size, true)"), {"size": WORK_MEM}
+            text("SELECT set_config('work_mem', :size, true), set_config('jit', 'off', true)"),
+            {"size": WORK_MEM},
         )
     await connection.run_sync(_SNAPSHOT.drop, checkfirst=True)
     await connection.run_sync(_SNAPSHOT.create)
-    standing = standing_at(at, within=unit_path)
+    standing = standing_at(at, within=within(unit_path))
     columns = ("member_id", "branch_id", "status", "flagged")
     rows = select(*(standing.c[name] for name in columns))
     await session.execute(insert(_SNAPSHOT).from_select(columns, rows))
@@ -86,6 +91,15 @@ async def snapshot(session: AsyncSession, unit_path: str, at: date) -> AsyncIter
         await session.execute(text(f"ANALYZE {_SNAPSHOT.name}"))
     yield Snapshot(unit_path, at)
     await connection.run_sync(_SNAPSHOT.drop)
+
+
+def within(unit_path: str) -> str | None:
+    """The subtree filter of the standings (`standing_at`, `history_counted`) for figures
+    under `unit_path`: none for a root committee ("/1/"), which holds everyone, so the history
+    is ranked without first finding who has a period there (a semi-join over the whole
+    history that took a third of a province's snapshot). Ranking members of another root too
+    is harmless: every figure keeps only the branches under its unit."""
+    return None if unit_path.count("/") <= 2 else unit_path
 
 
 @lru_cache(maxsize=256)
@@ -152,7 +166,7 @@ def counted_on(unit_path: str, figure: str, at: date, snapshot: Snapshot | None)
     flagged = select(stored.c.member_id, stored.c.branch_id, stored.c.status).where(
         stored.c.flagged, stored.c.status.in_(statuses)
     )
-    population = union_all(flagged, history_counted(figure, at, unit_path)).subquery(
+    population = union_all(flagged, history_counted(figure, at, within(unit_path))).subquery(
         f"counted_{figure}"
     )
     query = (
