@@ -19,10 +19,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
     Column,
+    CursorResult,
     FromClause,
     Integer,
     MetaData,
@@ -61,6 +63,7 @@ class Snapshot:
 
     unit_path: str
     at: date
+    members: int = 0  # rows stored: a report may choose its plans by the size
     table: FromClause = _SNAPSHOT
 
     def serves(self, unit_path: str, at: date) -> bool:
@@ -86,10 +89,10 @@ async def snapshot(session: AsyncSession, unit_path: str, at: date) -> AsyncIter
     standing = standing_at(at, within=within(unit_path))
     columns = ("member_id", "branch_id", "status", "flagged")
     rows = select(*(standing.c[name] for name in columns))
-    await session.execute(insert(_SNAPSHOT).from_select(columns, rows))
+    stored = await session.execute(insert(_SNAPSHOT).from_select(columns, rows))
     if connection.dialect.name == "postgresql":  # autovacuum never analyses temporary tables
         await session.execute(text(f"ANALYZE {_SNAPSHOT.name}"))
-    yield Snapshot(unit_path, at)
+    yield Snapshot(unit_path, at, max(cast(CursorResult[Any], stored).rowcount, 0))
     await connection.run_sync(_SNAPSHOT.drop)
 
 

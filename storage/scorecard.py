@@ -22,6 +22,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    null,
     or_,
     select,
     union_all,
@@ -42,6 +43,7 @@ from storage.as_of import (
 )
 from storage.as_of import day_end as as_of_day_end
 from storage.counted import Snapshot, counted_members, snapshot
+from storage.hosted import hosted_at
 from storage.meetings import counted_meetings, year_bounds
 from storage.models import (
     Attendance,
@@ -163,11 +165,16 @@ async def _standings(session: AsyncSession, unit: Unit, at: date) -> AsyncIterat
         yield standings
 
 
+# From this many members on, a committee's records are read table by table, whole, and
+# joined to its members once (`_duties`); below it, looked up per member by index.
+MANY_MEMBERS = 20_000
+
+
 @dataclass(frozen=True)
 class _Queries:
     duties: Select[Any]
-    roster: Select[Any]
-    attendance: Select[Any]
+    attendance: Select[Any] | None  # None: counted with the duties
+    roster: CompoundSelect[Any]
     survey_response: CompoundSelect[Any]
     admissions: CompoundSelect[Any]
 
@@ -181,10 +188,13 @@ def _queries(
     scorecard asked again (the chat, then its compact table or the sheet) neither builds nor
     compiles them again. Building and compiling them took longer than a branch's figures
     take in PostgreSQL."""
+    many = standings is not None and standings.members >= MANY_MEMBERS
     return _Queries(
-        duties=_duties(unit_path, year, at, standings),
+        duties=_duties(unit_path, year, tz, at, standings)
+        if many
+        else _duties_by_member(unit_path, year, at, standings),
+        attendance=None if many else _attendance(unit_path, year, tz, at, standings),
         roster=_roster(unit_path, at, standings),
-        attendance=_attendance(unit_path, year, tz, at, standings),
         survey_response=_survey_response(unit_path, year, tz, at, standings),
         admissions=admissions_query(unit_path, year, at, standings),
     )
@@ -192,24 +202,34 @@ def _queries(
 
 async def _fill(session: AsyncSession, cards: dict[int, Scorecard], queries: _Queries) -> None:
     """The figures counted over the standings on the scorecard's date: one pass over the
-    members taking part (residence and plans), one over the roster (exempt, away, and the
-    size of an organisation-wide survey's audience), then attendance and answers."""
+    roster (exempt, away, the duty figures' denominators and the size of an
+    organisation-wide survey's audience), one over the records of the members taking part
+    (residence, plans and attendance), then answers."""
+    sizes: dict[int, int] = {}  # members on the roster
+    taking_part: dict[int, tuple[int, int]] = {}  # (members taking part, working members)
+    for branch_id, members, exempt, away, taking, working in await session.execute(queries.roster):
+        card = cards[branch_id]
+        sizes[branch_id] = sizes.get(branch_id, 0) + int(members)
+        card.exempt += Fraction(int(exempt), int(members))
+        card.away += Fraction(int(away), int(members))
+        before = taking_part.get(branch_id, (0, 0))
+        taking_part[branch_id] = (before[0] + int(taking), before[1] + int(working))
+    done: dict[int, tuple[int, ...]] = {}
     for branch_id, *counts in await session.execute(queries.duties):
-        working_n, registered, residence_exempt, commented, members, handed_in, good = (
-            int(n) for n in counts
+        done[branch_id] = tuple(int(n) for n in counts)
+    for branch_id, (members, working_n) in taking_part.items():
+        registered, residence_exempt, both, commented, handed_in, good, present, recorded = (
+            done.get(branch_id, (0,) * 8)
         )
         card = cards[branch_id]
-        card.residence_registered += Fraction(registered, working_n)
+        card.residence_registered += Fraction(registered + residence_exempt - both, working_n)
         card.residence_commented += Fraction(commented, working_n - residence_exempt)
         card.plans_handed_in += Fraction(handed_in, members)
         card.good_or_better += Fraction(good, members)
-    sizes: dict[int, int] = {}
-    for branch_id, members, exempt, away in await session.execute(queries.roster):
-        sizes[branch_id] = int(members)
-        cards[branch_id].exempt += Fraction(int(exempt), int(members))
-        cards[branch_id].away += Fraction(int(away), int(members))
-    for branch_id, present, recorded in await session.execute(queries.attendance):
-        cards[branch_id].attendance += Fraction(int(present), int(recorded))
+        card.attendance += Fraction(present, recorded)
+    if queries.attendance is not None:
+        for branch_id, present, recorded in await session.execute(queries.attendance):
+            cards[branch_id].attendance += Fraction(int(present), int(recorded))
     for branch_id, count, kind in await session.execute(queries.survey_response):
         response = cards[branch_id].survey_response
         if kind == "everyone":  # surveys to everyone there: the roster, once per survey
@@ -224,12 +244,124 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _duties(unit_path: str, year: int, at: date, standings: Snapshot | None) -> Select[Any]:
-    """Residence ties and comments (of working members: `residence_figures`) and plans and
-    grades (`counts_by_branch`), counted in one pass over the members taking part on `at`,
-    each record as it stood at the end of that day (storage/as_of.py). A member has at most
-    one current tie, one current exemption, one comment and one plan of the year, so the
-    joins add no rows."""
+def _duties(
+    unit_path: str, year: int, tz: tzinfo, at: date, standings: Snapshot | None
+) -> Select[Any]:
+    """Per branch, of the members taking part on `at`: (working members' current residence
+    ties registered, their current residence exemptions, those of them with both, their
+    residence comments; plans handed in, plans graded good or better; present and recorded
+    attendance), each record as it stood at the end of that day (storage/as_of.py).
+
+    Attendance is that of the year up to `at`, at meetings of the member's branch on `at`
+    or a committee over it (residence meetings elsewhere are the host branch's business;
+    docs/populations.md): a member has many, each a row.
+
+    The records of every kind are one list of (member, what it counts) rows joined to the
+    members once: joining each table to the members in turn built a hash table per table
+    and probed each with every member of a province. A member has at most one current tie,
+    one current exemption, one comment and one plan of the year, so each of those rows
+    counts one member once; the exempt with a registered tie are counted apart, so that "registered
+    or exempt" counts them once. How many take part, and how many of them work, comes from
+    `_roster`."""
+    end = as_of_day_end(at)
+    counted = counted_members(unit_path, "plans_handed_in", at, snapshot=standings)
+    working = counted.c.is_residential.is_(False)
+    zero, one = literal(0), literal(1)
+    tie, exemption = aliased(ResidenceTie), aliased(ResidenceExemption)
+    comment = aliased(ResidenceComment)
+    registered = and_(tie_current_at(tie, end), tie_registered_at(tie, end))
+    other_tie = aliased(ResidenceTie)
+    also_registered = (
+        select(other_tie.id)
+        .where(
+            other_tie.member_id == exemption.member_id,
+            tie_current_at(other_tie, end),
+            tie_registered_at(other_tie, end),
+        )
+        .exists()
+    )
+    firsts = first_submissions()
+    no_path = null().cast(Unit.path.type)
+    meeting_unit = aliased(Unit)
+    local_end = day_end(at, tz)
+    facts = union_all(
+        select(
+            tie.member_id.label("member_id"),
+            one.label("registered"),
+            zero.label("exempt"),
+            zero.label("both"),
+            zero.label("commented"),
+            zero.label("handed_in"),
+            zero.label("good"),
+            zero.label("present"),
+            zero.label("recorded"),
+            no_path.label("meeting_path"),
+        ).where(registered),
+        select(
+            exemption.member_id,
+            zero,
+            one,
+            case((also_registered, 1), else_=0),
+            *(zero, zero, zero, zero, zero, no_path),
+        ).where(exemption_current_at(exemption, end)),
+        select(comment.member_id, zero, zero, zero, one, zero, zero, zero, zero, no_path).where(
+            comment.year == year, comment_sent_by(comment, end)
+        ),
+        select(
+            YearlyPlan.member_id,
+            *(zero, zero, zero, zero),
+            case((plan_status_at(end, firsts.c.first).in_(HANDED_IN), 1), else_=0),
+            case((grade_at(end).in_(GOOD_OR_BETTER), 1), else_=0),
+            *(zero, zero, no_path),
+        )
+        .select_from(YearlyPlan)
+        .outerjoin(firsts, firsts.c.plan_id == YearlyPlan.id)
+        .where(YearlyPlan.year == year),
+        select(
+            MeetingInvite.member_id,
+            *(zero, zero, zero, zero, zero, zero),
+            case((MeetingInvite.attendance == Attendance.PRESENT, 1), else_=0),
+            one,
+            meeting_unit.path,
+        )
+        .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
+        .join(meeting_unit, meeting_unit.id == Meeting.unit_id)
+        .where(
+            counted_meetings(year, tz),
+            MeetingInvite.attendance.is_not(None),
+            Meeting.starts_at < local_end,
+            recorded_by(Meeting.attendance_recorded_at, local_end),  # as_of
+        ),
+    ).subquery("facts")
+    # A meeting counts for members of its unit's branches (a test per row, not a join
+    # condition: PostgreSQL cannot estimate one, and then sorted the whole join to group it).
+    at_meeting = counted.c.branch_path.startswith(facts.c.meeting_path)
+    return (
+        select(
+            counted.c.branch_id,
+            _sum_if(working, facts.c.registered),
+            _sum_if(working, facts.c.exempt),
+            _sum_if(working, facts.c.both),
+            _sum_if(working, facts.c.commented),
+            func.sum(facts.c.handed_in),
+            func.sum(facts.c.good),
+            _sum_if(at_meeting, facts.c.present),
+            _sum_if(at_meeting, facts.c.recorded),
+        )
+        .select_from(counted)
+        .join(facts, facts.c.member_id == counted.c.member_id)
+        .group_by(counted.c.branch_id)
+    )
+
+
+def _duties_by_member(
+    unit_path: str, year: int, at: date, standings: Snapshot | None
+) -> Select[Any]:
+    """`_duties` (the same columns, attendance left to `_attendance`) for a few members:
+    each member's records looked up by index, one pass over the members joining each table
+    in turn (a member has at most one current tie, one current exemption, one comment and
+    one plan of the year, so the joins add no rows). Reading every table whole costs more
+    than that below some thousands of members."""
     end = as_of_day_end(at)
     counted = counted_members(unit_path, "plans_handed_in", at, snapshot=standings)
     member = counted.c.member_id
@@ -241,13 +373,14 @@ def _duties(unit_path: str, year: int, at: date, standings: Snapshot | None) -> 
     return (
         select(
             counted.c.branch_id,
-            _count(working),
-            _count(and_(working, or_(tie_registered_at(tie, end), exempt))),
+            _count(and_(working, tie_registered_at(tie, end))),
             _count(and_(working, exempt)),
+            _count(and_(working, tie_registered_at(tie, end), exempt)),
             _count(and_(working, comment.id.is_not(None))),
-            func.count(),
             _count(plan_status_at(end, firsts.c.first).in_(HANDED_IN)),
             _count(grade_at(end).in_(GOOD_OR_BETTER)),
+            literal(0),
+            literal(0),
         )
         .select_from(counted)
         .outerjoin(tie, and_(working, tie.member_id == member, tie_current_at(tie, end)))
@@ -270,27 +403,13 @@ def _duties(unit_path: str, year: int, at: date, standings: Snapshot | None) -> 
     )
 
 
-def _roster(unit_path: str, at: date, standings: Snapshot | None) -> Select[Any]:
-    """Per branch: members on the roster on `at`, of them exempt, of them away on a
-    temporary transfer: the exempt and away are shown apart from the duty figures, and
-    the roster is the audience of a survey to everyone (docs/populations.md). One pass over
-    the roster's standings."""
-    roster = counted_members(unit_path, "members", at, snapshot=standings)
-    exempt = roster.c.status.in_([s.value for s in FIGURES["exempt"].counts])
-    away = roster.c.status.in_([s.value for s in FIGURES["transferred_temporary"].counts])
-    return (
-        select(roster.c.branch_id, func.count(), _count(exempt), _count(away))
-        .select_from(roster)
-        .group_by(roster.c.branch_id)
-    )
-
-
 def _attendance(
     unit_path: str, year: int, tz: tzinfo, at: date, standings: Snapshot | None
 ) -> Select[Any]:
     """Per member's branch (on `at`): (present, recorded) attendance of the year up to `at`
     at meetings of that branch or a committee over it (residence meetings elsewhere are the
-    host branch's business), of the members taking part on `at` (docs/populations.md)."""
+    host branch's business), of the members taking part on `at` (docs/populations.md): what
+    `_duties` counts with the other records, for `_duties_by_member`'s few members."""
     counted = counted_members(unit_path, "attendance", at, snapshot=standings)
     meeting_unit = aliased(Unit)
     return (
@@ -312,6 +431,52 @@ def _attendance(
         )
         .group_by(counted.c.branch_id)
     )
+
+
+def _sum_if(condition: ColumnElement[bool], column: Any) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, column), else_=0)), 0)
+
+
+def _roster(unit_path: str, at: date, standings: Snapshot | None) -> CompoundSelect[Any]:
+    """Per branch: (members on the roster on `at`, of them exempt, of them away on a
+    temporary transfer, members taking part, of them working members): the exempt and away
+    are shown apart from the duty figures, those taking part are the duty figures'
+    denominators (docs/populations.md), and the roster is the audience of a survey to
+    everyone. One pass over the roster's standings, and one over the few members
+    temporarily transferred in (they take part where they are hosted: storage/hosted.py);
+    a branch may have a row of each."""
+    roster = counted_members(unit_path, "members", at, snapshot=standings)
+    exempt = roster.c.status.in_([s.value for s in FIGURES["exempt"].counts])
+    away = roster.c.status.in_([s.value for s in FIGURES["transferred_temporary"].counts])
+    taking_part = roster.c.status.in_([s.value for s in FIGURES["plans_handed_in"].counts])
+    own = (
+        select(
+            roster.c.branch_id,
+            func.count(),
+            _count(exempt),
+            _count(away),
+            _count(taking_part),
+            _count(and_(taking_part, roster.c.is_residential.is_(False))),
+        )
+        .select_from(roster)
+        .group_by(roster.c.branch_id)
+    )
+    hosted = hosted_at(at).subquery("hosted")
+    zero = literal(0)
+    hosted_here = (
+        select(
+            hosted.c.branch_id,
+            zero,
+            zero,
+            zero,
+            func.count(),
+            _count(Unit.is_residential.is_(False)),
+        )
+        .join(Unit, Unit.id == hosted.c.branch_id)
+        .where(Unit.is_branch, Unit.path.startswith(unit_path))
+        .group_by(hosted.c.branch_id)
+    )
+    return union_all(own, hosted_here)
 
 
 def _survey_response(
