@@ -143,7 +143,8 @@ async def scorecards(
     )
     cards = {row.id: Scorecard(BranchName(*row)) for row in await session.execute(branches)}
     async with _standings(session, unit, at) as standings:
-        queries = _queries(unit.path, year, tz, at, standings)
+        many = standings is not None and standings.members >= MANY_MEMBERS
+        queries = _queries(unit.path, year, tz, at, standings, many)
         await _fill(session, cards, queries)
         admissions = admissions_from(await session.execute(queries.admissions))
         for branch_id, (admitted, base) in admissions.items():
@@ -181,14 +182,13 @@ class _Queries:
 
 @lru_cache(maxsize=128)
 def _queries(
-    unit_path: str, year: int, tz: tzinfo, at: date, standings: Snapshot | None
+    unit_path: str, year: int, tz: tzinfo, at: date, standings: Snapshot | None, many: bool
 ) -> _Queries:
     """The scorecard's statements for a unit and date, kept for reuse: SQL constructs never
     change once built, and SQLAlchemy keeps a statement's cache key on the object, so a
     scorecard asked again (the chat, then its compact table or the sheet) neither builds nor
     compiles them again. Building and compiling them took longer than a branch's figures
-    take in PostgreSQL."""
-    many = standings is not None and standings.members >= MANY_MEMBERS
+    take in PostgreSQL. `many`: a large committee's (`_duties`)."""
     return _Queries(
         duties=_duties(unit_path, year, tz, at, standings)
         if many
