@@ -22,7 +22,6 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
-    Boolean,
     Column,
     CursorResult,
     FromClause,
@@ -40,7 +39,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.hosted import hosted_taking_part
 from storage.models import Unit
-from storage.standing import FIGURES, TAKING_PART, counted, history_counted, standing_at
+from storage.standing import (
+    FIGURES,
+    TAKING_PART,
+    changed_between,
+    counted,
+    history_counted,
+    standing_at,
+)
 
 WORK_MEM = "32MB"
 # No primary key: every figure reads the whole table by hash, and keeping an index up to
@@ -51,7 +57,6 @@ _SNAPSHOT = Table(
     Column("member_id", Integer, nullable=False),
     Column("branch_id", Integer, nullable=False),
     Column("status", String(32), nullable=False),
-    Column("flagged", Boolean, nullable=False),  # no history: stands on the flag
     prefixes=["TEMPORARY"],
 )
 
@@ -87,7 +92,7 @@ async def snapshot(session: AsyncSession, unit_path: str, at: date) -> AsyncIter
     await connection.run_sync(_SNAPSHOT.drop, checkfirst=True)
     await connection.run_sync(_SNAPSHOT.create)
     standing = standing_at(at, within=within(unit_path))
-    columns = ("member_id", "branch_id", "status", "flagged")
+    columns = ("member_id", "branch_id", "status")
     rows = select(*(standing.c[name] for name in columns))
     stored = await session.execute(insert(_SNAPSHOT).from_select(columns, rows))
     if connection.dialect.name == "postgresql":  # autovacuum never analyses temporary tables
@@ -159,19 +164,21 @@ def counted_members(
 
 def counted_on(unit_path: str, figure: str, at: date, snapshot: Snapshot | None) -> Subquery:
     """`counted_members` of a date other than the snapshot's (the roster on 1 January for
-    the admission rate) under the snapshot's unit: the members without history stand on
-    their flag on every date, so they are read from the snapshot and only the history is
-    ranked again. `figure` must not count the hosted (a population on the roster)."""
+    the admission rate) under the snapshot's unit: a member none of whose periods starts or
+    ends between the two dates stands the same on both (and the members without history
+    always do), so they are read from the snapshot; only the few others' history is ranked
+    again, for that date. `figure` must not count the hosted (a population on the
+    roster)."""
     if snapshot is None or not snapshot.serves(unit_path, snapshot.at):
         return counted_members(unit_path, figure, at)
     stored = snapshot.table
     statuses = [s.value for s in FIGURES[figure].counts]
-    flagged = select(stored.c.member_id, stored.c.branch_id, stored.c.status).where(
-        stored.c.flagged, stored.c.status.in_(statuses)
+    changed = changed_between(at, snapshot.at)
+    same = select(stored.c.member_id, stored.c.branch_id, stored.c.status).where(
+        stored.c.status.in_(statuses), stored.c.member_id.not_in(changed)
     )
-    population = union_all(flagged, history_counted(figure, at, within(unit_path))).subquery(
-        f"counted_{figure}"
-    )
+    ranked_again = history_counted(figure, at, within(unit_path), members=changed)
+    population = union_all(same, ranked_again).subquery(f"counted_{figure}")
     query = (
         select(
             population.c.member_id,
