@@ -19,10 +19,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any, cast
 
 from sqlalchemy import (
-    Boolean,
     Column,
+    CursorResult,
     FromClause,
     Integer,
     MetaData,
@@ -38,16 +39,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.hosted import hosted_taking_part
 from storage.models import Unit
-from storage.standing import FIGURES, TAKING_PART, counted, history_counted, standing_at
+from storage.standing import (
+    FIGURES,
+    TAKING_PART,
+    changed_between,
+    counted,
+    history_counted,
+    standing_at,
+)
 
 WORK_MEM = "32MB"
+# No primary key: every figure reads the whole table by hash, and keeping an index up to
+# date cost a third of making the snapshot of a province.
 _SNAPSHOT = Table(
     "standings_on_date",
     MetaData(),
-    Column("member_id", Integer, primary_key=True, autoincrement=False),
+    Column("member_id", Integer, nullable=False),
     Column("branch_id", Integer, nullable=False),
     Column("status", String(32), nullable=False),
-    Column("flagged", Boolean, nullable=False),  # no history: stands on the flag
     prefixes=["TEMPORARY"],
 )
 
@@ -59,6 +68,7 @@ class Snapshot:
 
     unit_path: str
     at: date
+    members: int = 0  # rows stored: a report may choose its plans by the size
     table: FromClause = _SNAPSHOT
 
     def serves(self, unit_path: str, at: date) -> bool:
@@ -72,20 +82,32 @@ async def snapshot(session: AsyncSession, unit_path: str, at: date) -> AsyncIter
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         # A province's figures rank, hash and sort a row per member: in memory, not in
-        # batches on disk (for this transaction only).
+        # batches on disk; and without JIT compilation, which costs seconds when a plan's
+        # estimate passes its threshold and saves little on these scans (this transaction
+        # only).
         await session.execute(
-            text("SELECT set_config('work_mem', :size, true)"), {"size": WORK_MEM}
+            text("SELECT set_config('work_mem', :size, true), set_config('jit', 'off', true)"),
+            {"size": WORK_MEM},
         )
     await connection.run_sync(_SNAPSHOT.drop, checkfirst=True)
     await connection.run_sync(_SNAPSHOT.create)
-    standing = standing_at(at, within=unit_path)
-    columns = ("member_id", "branch_id", "status", "flagged")
+    standing = standing_at(at, within=within(unit_path))
+    columns = ("member_id", "branch_id", "status")
     rows = select(*(standing.c[name] for name in columns))
-    await session.execute(insert(_SNAPSHOT).from_select(columns, rows))
+    stored = await session.execute(insert(_SNAPSHOT).from_select(columns, rows))
     if connection.dialect.name == "postgresql":  # autovacuum never analyses temporary tables
         await session.execute(text(f"ANALYZE {_SNAPSHOT.name}"))
-    yield Snapshot(unit_path, at)
+    yield Snapshot(unit_path, at, max(cast(CursorResult[Any], stored).rowcount, 0))
     await connection.run_sync(_SNAPSHOT.drop)
+
+
+def within(unit_path: str) -> str | None:
+    """The subtree filter of the standings (`standing_at`, `history_counted`) for figures
+    under `unit_path`: none for a root committee ("/1/"), which holds everyone, so the history
+    is ranked without first finding who has a period there (a semi-join over the whole
+    history that took a third of a province's snapshot). Ranking members of another root too
+    is harmless: every figure keeps only the branches under its unit."""
+    return None if unit_path.count("/") <= 2 else unit_path
 
 
 @lru_cache(maxsize=256)
@@ -142,19 +164,21 @@ def counted_members(
 
 def counted_on(unit_path: str, figure: str, at: date, snapshot: Snapshot | None) -> Subquery:
     """`counted_members` of a date other than the snapshot's (the roster on 1 January for
-    the admission rate) under the snapshot's unit: the members without history stand on
-    their flag on every date, so they are read from the snapshot and only the history is
-    ranked again. `figure` must not count the hosted (a population on the roster)."""
+    the admission rate) under the snapshot's unit: a member none of whose periods starts or
+    ends between the two dates stands the same on both (and the members without history
+    always do), so they are read from the snapshot; only the few others' history is ranked
+    again, for that date. `figure` must not count the hosted (a population on the
+    roster)."""
     if snapshot is None or not snapshot.serves(unit_path, snapshot.at):
         return counted_members(unit_path, figure, at)
     stored = snapshot.table
     statuses = [s.value for s in FIGURES[figure].counts]
-    flagged = select(stored.c.member_id, stored.c.branch_id, stored.c.status).where(
-        stored.c.flagged, stored.c.status.in_(statuses)
+    changed = changed_between(at, snapshot.at)
+    same = select(stored.c.member_id, stored.c.branch_id, stored.c.status).where(
+        stored.c.status.in_(statuses), stored.c.member_id.not_in(changed)
     )
-    population = union_all(flagged, history_counted(figure, at, unit_path)).subquery(
-        f"counted_{figure}"
-    )
+    ranked_again = history_counted(figure, at, within(unit_path), members=changed)
+    population = union_all(same, ranked_again).subquery(f"counted_{figure}")
     query = (
         select(
             population.c.member_id,

@@ -5,10 +5,12 @@ to the branch secretary are stored jobs; the admission rate is one figure of the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -213,6 +215,14 @@ async def admissions_by_branch(
     """Per branch at or under the unit: (admitted in `year` up to `at`, members on the roster
     on 1 January), docs/populations.md "admission_base". `snapshot`: the standings of the
     report's date, whose members without history stand the same on 1 January."""
+    return admissions_from(await session.execute(admissions_query(unit_path, year, at, snapshot)))
+
+
+def admissions_query(
+    unit_path: str, year: int, at: date, snapshot: Snapshot | None = None
+) -> CompoundSelect[Any]:
+    """The statement `admissions_by_branch` runs (rows: branch id, count, admitted or not),
+    for a report that keeps its statements for reuse; `admissions_from` reads its rows."""
     h = MemberStanding
     admitted = (
         select(h.branch_id, func.count(func.distinct(h.member_id)))
@@ -232,8 +242,12 @@ async def admissions_by_branch(
         members.add_columns(literal(False).label("admitted")),
         admitted.add_columns(literal(True).label("admitted")),
     )
+    return both
+
+
+def admissions_from(rows: Iterable[Any]) -> dict[int, tuple[int, int]]:
     result: dict[int, tuple[int, int]] = {}
-    for branch_id, count, is_admitted in await session.execute(both):
+    for branch_id, count, is_admitted in rows:
         done, total = result.get(branch_id, (0, 0))
         result[branch_id] = (int(count), total) if is_admitted else (done, int(count))
     return result

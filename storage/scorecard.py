@@ -7,14 +7,26 @@ Every figure is a count over a count, so the roll-up adds counts, never averages
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -31,6 +43,7 @@ from storage.as_of import (
 )
 from storage.as_of import day_end as as_of_day_end
 from storage.counted import Snapshot, counted_members, snapshot
+from storage.hosted import hosted_at
 from storage.meetings import counted_meetings, year_bounds
 from storage.models import (
     Attendance,
@@ -46,9 +59,8 @@ from storage.models import (
     YearlyPlan,
 )
 from storage.plan_reports import GOOD_OR_BETTER, GOOD_OR_BETTER_TARGET
-from storage.probation import ADMISSION_TARGET, admissions_by_branch
+from storage.probation import ADMISSION_TARGET, admissions_from, admissions_query
 from storage.standing import FIGURES, year_date
-from storage.units import branches_under
 
 
 @dataclass
@@ -67,9 +79,19 @@ class Fraction:
         return self
 
 
+@dataclass(frozen=True)
+class BranchName:
+    """What a branch's card shows of its branch: read as plain rows, since building 10,000
+    ORM units took longer than some of a province's figures."""
+
+    id: int
+    code: str
+    name: str
+
+
 @dataclass
 class Scorecard:
-    unit: Unit
+    unit: Unit | BranchName
     residence_registered: Fraction = field(default_factory=Fraction)  # or exempt
     residence_commented: Fraction = field(default_factory=Fraction)  # of those not exempt
     plans_handed_in: Fraction = field(default_factory=Fraction)
@@ -114,13 +136,18 @@ async def scorecards(
     query grouped by branch over `counted_members(unit.path, figure, at)`, all of that date
     reading one snapshot of the standings (the history is ranked once, not per figure)."""
     at = year_date(year, on)
-    branches = await branches_under(session, {unit.path})
-    cards = {b.id: Scorecard(b) for b in branches}
+    branches = (
+        select(Unit.id, Unit.code, Unit.name)
+        .where(Unit.is_branch, Unit.path.startswith(unit.path))
+        .order_by(Unit.name_folded, Unit.id)  # as storage.units.branches_under
+    )
+    cards = {row.id: Scorecard(BranchName(*row)) for row in await session.execute(branches)}
     async with _standings(session, unit, at) as standings:
-        await _fill(session, cards, unit, year, tz, at, standings)
-        for branch_id, (admitted, base) in (
-            await admissions_by_branch(session, unit.path, year, at, standings)
-        ).items():
+        many = standings is not None and standings.members >= MANY_MEMBERS
+        queries = _queries(unit.path, year, tz, at, standings, many)
+        await _fill(session, cards, queries)
+        admissions = admissions_from(await session.execute(queries.admissions))
+        for branch_id, (admitted, base) in admissions.items():
             cards[branch_id].admissions += Fraction(admitted, base)
     total = Scorecard(unit)
     for card in cards.values():
@@ -139,69 +166,221 @@ async def _standings(session: AsyncSession, unit: Unit, at: date) -> AsyncIterat
         yield standings
 
 
-async def _fill(
-    session: AsyncSession,
-    cards: dict[int, Scorecard],
-    unit: Unit,
-    year: int,
-    tz: tzinfo,
-    at: date,
-    standings: Snapshot | None,
-) -> None:
+# From this many members on, a committee's records are read table by table, whole, and
+# joined to its members once (`_duties`); below it, looked up per member by index.
+MANY_MEMBERS = 20_000
+
+
+@dataclass(frozen=True)
+class _Queries:
+    duties: Select[Any]
+    attendance: Select[Any] | None  # None: counted with the duties
+    roster: CompoundSelect[Any]
+    survey_response: CompoundSelect[Any]
+    admissions: CompoundSelect[Any]
+
+
+@lru_cache(maxsize=128)
+def _queries(
+    unit_path: str, year: int, tz: tzinfo, at: date, standings: Snapshot | None, many: bool
+) -> _Queries:
+    """The scorecard's statements for a unit and date, kept for reuse: SQL constructs never
+    change once built, and SQLAlchemy keeps a statement's cache key on the object, so a
+    scorecard asked again (the chat, then its compact table or the sheet) neither builds nor
+    compiles them again. Building and compiling them took longer than a branch's figures
+    take in PostgreSQL. `many`: a large committee's (`_duties`)."""
+    return _Queries(
+        duties=_duties(unit_path, year, tz, at, standings)
+        if many
+        else _duties_by_member(unit_path, year, at, standings),
+        attendance=None if many else _attendance(unit_path, year, tz, at, standings),
+        roster=_roster(unit_path, at, standings),
+        survey_response=_survey_response(unit_path, year, tz, at, standings),
+        admissions=admissions_query(unit_path, year, at, standings),
+    )
+
+
+async def _fill(session: AsyncSession, cards: dict[int, Scorecard], queries: _Queries) -> None:
     """The figures counted over the standings on the scorecard's date: one pass over the
-    members taking part (residence and plans), one over the roster (exempt, away, and the
-    size of an organisation-wide survey's audience), then attendance and answers."""
-    await _duties(session, cards, unit, year, at, standings)
-    roster = await _roster(session, unit, at, standings)
-    for branch_id, (members, exempt, away) in roster.items():
-        cards[branch_id].exempt += Fraction(exempt, members)
-        cards[branch_id].away += Fraction(away, members)
-    for branch_id, attendance in (
-        await _attendance(session, unit, year, tz, at, standings)
-    ).items():
-        present = attendance[Attendance.PRESENT]
-        cards[branch_id].attendance += Fraction(present, sum(attendance.values()))
-    sizes = {branch_id: members for branch_id, (members, _, _) in roster.items()}
-    survey_response = await _survey_response(session, unit, year, tz, at, standings, sizes)
-    for branch_id, response in survey_response.items():
-        cards[branch_id].survey_response += response
+    roster (exempt, away, the duty figures' denominators and the size of an
+    organisation-wide survey's audience), one over the records of the members taking part
+    (residence, plans and attendance), then answers."""
+    sizes: dict[int, int] = {}  # members on the roster
+    taking_part: dict[int, tuple[int, int]] = {}  # (members taking part, working members)
+    for branch_id, members, exempt, away, taking, working in await session.execute(queries.roster):
+        card = cards[branch_id]
+        sizes[branch_id] = sizes.get(branch_id, 0) + int(members)
+        card.exempt += Fraction(int(exempt), int(members))
+        card.away += Fraction(int(away), int(members))
+        before = taking_part.get(branch_id, (0, 0))
+        taking_part[branch_id] = (before[0] + int(taking), before[1] + int(working))
+    done: dict[int, tuple[int, ...]] = {}
+    for branch_id, *counts in await session.execute(queries.duties):
+        done[branch_id] = tuple(int(n) for n in counts)
+    for branch_id, (members, working_n) in taking_part.items():
+        registered, residence_exempt, both, commented, handed_in, good, present, recorded = (
+            done.get(branch_id, (0,) * 8)
+        )
+        card = cards[branch_id]
+        card.residence_registered += Fraction(registered + residence_exempt - both, working_n)
+        card.residence_commented += Fraction(commented, working_n - residence_exempt)
+        card.plans_handed_in += Fraction(handed_in, members)
+        card.good_or_better += Fraction(good, members)
+        card.attendance += Fraction(present, recorded)
+    if queries.attendance is not None:
+        for branch_id, present, recorded in await session.execute(queries.attendance):
+            cards[branch_id].attendance += Fraction(int(present), int(recorded))
+    for branch_id, count, kind in await session.execute(queries.survey_response):
+        response = cards[branch_id].survey_response
+        if kind == "everyone":  # surveys to everyone there: the roster, once per survey
+            response.total += int(count) * sizes.get(branch_id, 0)
+        elif kind == "leaders":
+            response.total += int(count)
+        else:
+            response.done += int(count)
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-async def _duties(
-    session: AsyncSession,
-    cards: dict[int, Scorecard],
-    unit: Unit,
-    year: int,
-    at: date,
-    standings: Snapshot | None,
-) -> None:
-    """Residence ties and comments (of working members: `residence_figures`) and plans and
-    grades (`counts_by_branch`), counted in one pass over the members taking part on `at`,
-    each record as it stood at the end of that day (storage/as_of.py). A member has at most
-    one current tie, one current exemption, one comment and one plan of the year, so the
-    joins add no rows."""
+def _duties(
+    unit_path: str, year: int, tz: tzinfo, at: date, standings: Snapshot | None
+) -> Select[Any]:
+    """Per branch, of the members taking part on `at`: (working members' current residence
+    ties registered, their current residence exemptions, those of them with both, their
+    residence comments; plans handed in, plans graded good or better; present and recorded
+    attendance), each record as it stood at the end of that day (storage/as_of.py).
+
+    Attendance is that of the year up to `at`, at meetings of the member's branch on `at`
+    or a committee over it (residence meetings elsewhere are the host branch's business;
+    docs/populations.md): a member has many, each a row.
+
+    The records of every kind are one list of (member, what it counts) rows joined to the
+    members once: joining each table to the members in turn built a hash table per table
+    and probed each with every member of a province. A member has at most one current tie,
+    one current exemption, one comment and one plan of the year, so each of those rows
+    counts one member once; the exempt with a registered tie are counted apart, so that "registered
+    or exempt" counts them once. How many take part, and how many of them work, comes from
+    `_roster`."""
     end = as_of_day_end(at)
-    counted = counted_members(unit.path, "plans_handed_in", at, snapshot=standings)
+    counted = counted_members(unit_path, "plans_handed_in", at, snapshot=standings)
+    working = counted.c.is_residential.is_(False)
+    zero, one = literal(0), literal(1)
+    tie, exemption = aliased(ResidenceTie), aliased(ResidenceExemption)
+    comment = aliased(ResidenceComment)
+    registered = and_(tie_current_at(tie, end), tie_registered_at(tie, end))
+    other_tie = aliased(ResidenceTie)
+    also_registered = (
+        select(other_tie.id)
+        .where(
+            other_tie.member_id == exemption.member_id,
+            tie_current_at(other_tie, end),
+            tie_registered_at(other_tie, end),
+        )
+        .exists()
+    )
+    firsts = first_submissions()
+    no_path = null().cast(Unit.path.type)
+    meeting_unit = aliased(Unit)
+    local_end = day_end(at, tz)
+    facts = union_all(
+        select(
+            tie.member_id.label("member_id"),
+            one.label("registered"),
+            zero.label("exempt"),
+            zero.label("both"),
+            zero.label("commented"),
+            zero.label("handed_in"),
+            zero.label("good"),
+            zero.label("present"),
+            zero.label("recorded"),
+            no_path.label("meeting_path"),
+        ).where(registered),
+        select(
+            exemption.member_id,
+            zero,
+            one,
+            case((also_registered, 1), else_=0),
+            *(zero, zero, zero, zero, zero, no_path),
+        ).where(exemption_current_at(exemption, end)),
+        select(comment.member_id, zero, zero, zero, one, zero, zero, zero, zero, no_path).where(
+            comment.year == year, comment_sent_by(comment, end)
+        ),
+        select(
+            YearlyPlan.member_id,
+            *(zero, zero, zero, zero),
+            case((plan_status_at(end, firsts.c.first).in_(HANDED_IN), 1), else_=0),
+            case((grade_at(end).in_(GOOD_OR_BETTER), 1), else_=0),
+            *(zero, zero, no_path),
+        )
+        .select_from(YearlyPlan)
+        .outerjoin(firsts, firsts.c.plan_id == YearlyPlan.id)
+        .where(YearlyPlan.year == year),
+        select(
+            MeetingInvite.member_id,
+            *(zero, zero, zero, zero, zero, zero),
+            case((MeetingInvite.attendance == Attendance.PRESENT, 1), else_=0),
+            one,
+            meeting_unit.path,
+        )
+        .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
+        .join(meeting_unit, meeting_unit.id == Meeting.unit_id)
+        .where(
+            counted_meetings(year, tz),
+            MeetingInvite.attendance.is_not(None),
+            Meeting.starts_at < local_end,
+            recorded_by(Meeting.attendance_recorded_at, local_end),  # as_of
+        ),
+    ).subquery("facts")
+    # A meeting counts for members of its unit's branches (a test per row, not a join
+    # condition: PostgreSQL cannot estimate one, and then sorted the whole join to group it).
+    at_meeting = counted.c.branch_path.startswith(facts.c.meeting_path)
+    return (
+        select(
+            counted.c.branch_id,
+            _sum_if(working, facts.c.registered),
+            _sum_if(working, facts.c.exempt),
+            _sum_if(working, facts.c.both),
+            _sum_if(working, facts.c.commented),
+            func.sum(facts.c.handed_in),
+            func.sum(facts.c.good),
+            _sum_if(at_meeting, facts.c.present),
+            _sum_if(at_meeting, facts.c.recorded),
+        )
+        .select_from(counted)
+        .join(facts, facts.c.member_id == counted.c.member_id)
+        .group_by(counted.c.branch_id)
+    )
+
+
+def _duties_by_member(
+    unit_path: str, year: int, at: date, standings: Snapshot | None
+) -> Select[Any]:
+    """`_duties` (the same columns, attendance left to `_attendance`) for a few members:
+    each member's records looked up by index, one pass over the members joining each table
+    in turn (a member has at most one current tie, one current exemption, one comment and
+    one plan of the year, so the joins add no rows). Reading every table whole costs more
+    than that below some thousands of members."""
+    end = as_of_day_end(at)
+    counted = counted_members(unit_path, "plans_handed_in", at, snapshot=standings)
     member = counted.c.member_id
     working = counted.c.is_residential.is_(False)
     tie, exemption = aliased(ResidenceTie), aliased(ResidenceExemption)
     comment = aliased(ResidenceComment)
     exempt = exemption.id.is_not(None)
     firsts = first_submissions()
-    query = (
+    return (
         select(
             counted.c.branch_id,
-            _count(working),
-            _count(and_(working, or_(tie_registered_at(tie, end), exempt))),
+            _count(and_(working, tie_registered_at(tie, end))),
             _count(and_(working, exempt)),
+            _count(and_(working, tie_registered_at(tie, end), exempt)),
             _count(and_(working, comment.id.is_not(None))),
-            func.count(),
             _count(plan_status_at(end, firsts.c.first).in_(HANDED_IN)),
             _count(grade_at(end).in_(GOOD_OR_BETTER)),
+            literal(0),
+            literal(0),
         )
         .select_from(counted)
         .outerjoin(tie, and_(working, tie.member_id == member, tie_current_at(tie, end)))
@@ -222,48 +401,23 @@ async def _duties(
         .outerjoin(firsts, firsts.c.plan_id == YearlyPlan.id)
         .group_by(counted.c.branch_id)
     )
-    for branch_id, *counts in await session.execute(query):
-        working_n, registered, residence_exempt, commented, members, handed_in, good = (
-            int(n) for n in counts
-        )
-        card = cards[branch_id]
-        card.residence_registered += Fraction(registered, working_n)
-        card.residence_commented += Fraction(commented, working_n - residence_exempt)
-        card.plans_handed_in += Fraction(handed_in, members)
-        card.good_or_better += Fraction(good, members)
 
 
-async def _roster(
-    session: AsyncSession, unit: Unit, at: date, standings: Snapshot | None
-) -> dict[int, tuple[int, int, int]]:
-    """Per branch: (members on the roster on `at`, of them exempt, of them away on a
-    temporary transfer): the exempt and away are shown apart from the duty figures, and
-    the roster is the audience of a survey to everyone (docs/populations.md). One pass over
-    the roster's standings."""
-    roster = counted_members(unit.path, "members", at, snapshot=standings)
-    exempt = roster.c.status.in_([s.value for s in FIGURES["exempt"].counts])
-    away = roster.c.status.in_([s.value for s in FIGURES["transferred_temporary"].counts])
-    query = (
-        select(roster.c.branch_id, func.count(), _count(exempt), _count(away))
-        .select_from(roster)
-        .group_by(roster.c.branch_id)
-    )
-    return {
-        branch_id: (int(members), int(exempt_n), int(away_n))
-        for branch_id, members, exempt_n, away_n in await session.execute(query)
-    }
-
-
-async def _attendance(
-    session: AsyncSession, unit: Unit, year: int, tz: tzinfo, at: date, standings: Snapshot | None
-) -> dict[int, Counter[Attendance]]:
-    """Recorded attendance of the year up to `at` per member's branch (on `at`), at meetings
-    of that branch or a committee over it (residence meetings elsewhere are the host
-    branch's business), of the members taking part on `at` (docs/populations.md)."""
-    counted = counted_members(unit.path, "attendance", at, snapshot=standings)
+def _attendance(
+    unit_path: str, year: int, tz: tzinfo, at: date, standings: Snapshot | None
+) -> Select[Any]:
+    """Per member's branch (on `at`): (present, recorded) attendance of the year up to `at`
+    at meetings of that branch or a committee over it (residence meetings elsewhere are the
+    host branch's business), of the members taking part on `at` (docs/populations.md): what
+    `_duties` counts with the other records, for `_duties_by_member`'s few members."""
+    counted = counted_members(unit_path, "attendance", at, snapshot=standings)
     meeting_unit = aliased(Unit)
-    query = (
-        select(counted.c.branch_id, MeetingInvite.attendance, func.count())
+    return (
+        select(
+            counted.c.branch_id,
+            _count(MeetingInvite.attendance == Attendance.PRESENT),
+            func.count(),
+        )
         .select_from(counted)
         .join(MeetingInvite, MeetingInvite.member_id == counted.c.member_id)
         .join(Meeting, Meeting.id == MeetingInvite.meeting_id)
@@ -275,35 +429,71 @@ async def _attendance(
             Meeting.starts_at < day_end(at, tz),
             recorded_by(Meeting.attendance_recorded_at, day_end(at, tz)),  # as_of
         )
-        .group_by(counted.c.branch_id, MeetingInvite.attendance)
+        .group_by(counted.c.branch_id)
     )
-    result: dict[int, Counter[Attendance]] = {}
-    for branch_id, attendance, count in await session.execute(query):
-        if attendance is not None:
-            result.setdefault(branch_id, Counter())[attendance] = count
-    return result
 
 
-async def _survey_response(
-    session: AsyncSession,
-    unit: Unit,
-    year: int,
-    tz: tzinfo,
-    at: date,
-    standings: Snapshot | None,
-    sizes: dict[int, int],
-) -> dict[int, Fraction]:
+def _sum_if(condition: ColumnElement[bool], column: Any) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, column), else_=0)), 0)
+
+
+def _roster(unit_path: str, at: date, standings: Snapshot | None) -> CompoundSelect[Any]:
+    """Per branch: (members on the roster on `at`, of them exempt, of them away on a
+    temporary transfer, members taking part, of them working members): the exempt and away
+    are shown apart from the duty figures, those taking part are the duty figures'
+    denominators (docs/populations.md), and the roster is the audience of a survey to
+    everyone. One pass over the roster's standings, and one over the few members
+    temporarily transferred in (they take part where they are hosted: storage/hosted.py);
+    a branch may have a row of each."""
+    roster = counted_members(unit_path, "members", at, snapshot=standings)
+    exempt = roster.c.status.in_([s.value for s in FIGURES["exempt"].counts])
+    away = roster.c.status.in_([s.value for s in FIGURES["transferred_temporary"].counts])
+    taking_part = roster.c.status.in_([s.value for s in FIGURES["plans_handed_in"].counts])
+    own = (
+        select(
+            roster.c.branch_id,
+            func.count(),
+            _count(exempt),
+            _count(away),
+            _count(taking_part),
+            _count(and_(taking_part, roster.c.is_residential.is_(False))),
+        )
+        .select_from(roster)
+        .group_by(roster.c.branch_id)
+    )
+    hosted = hosted_at(at).subquery("hosted")
+    zero = literal(0)
+    hosted_here = (
+        select(
+            hosted.c.branch_id,
+            zero,
+            zero,
+            zero,
+            func.count(),
+            _count(Unit.is_residential.is_(False)),
+        )
+        .join(Unit, Unit.id == hosted.c.branch_id)
+        .where(Unit.is_branch, Unit.path.startswith(unit_path))
+        .group_by(hosted.c.branch_id)
+    )
+    return union_all(own, hosted_here)
+
+
+def _survey_response(
+    unit_path: str, year: int, tz: tzinfo, at: date, standings: Snapshot | None
+) -> CompoundSelect[Any]:
     """Per branch: of the members each survey opened in `year` up to `at` is for, how many
     answered. The audience is the survey's, of the members on the roster on `at`
-    (docs/populations.md, "survey_response").
+    (docs/populations.md, "survey_response"). Rows (branch id, count, kind): "everyone",
+    the surveys to everyone there (their audience there is the branch's roster, counted by
+    `_roster`); "leaders", the members in the audience of the others; "answered".
 
     The pairs (survey, branch under it) come from the few units first, so that members and
     answers join on equalities the planner estimates well (a join on the path prefix made
-    PostgreSQL probe the answers once per member). A survey to everyone has the branch's
-    roster as its audience there: `sizes` (branch id -> members on the roster on `at`)."""
+    PostgreSQL probe the answers once per member)."""
     start, end = year_bounds(year, tz)
     end = min(end, day_end(at, tz))
-    counted = counted_members(unit.path, "survey_response", at, snapshot=standings)
+    counted = counted_members(unit_path, "survey_response", at, snapshot=standings)
     survey_unit, branch = aliased(Unit), aliased(Unit)
     pairs = (
         select(
@@ -314,7 +504,7 @@ async def _survey_response(
         )
         .join(survey_unit, survey_unit.id == Survey.unit_id)
         .join(branch, and_(branch.is_branch, branch.path.startswith(survey_unit.path)))
-        .where(Survey.opens_at >= start, Survey.opens_at < end, branch.path.startswith(unit.path))
+        .where(Survey.opens_at >= start, Survey.opens_at < end, branch.path.startswith(unit_path))
         .subquery("pairs")
     )
     everyone = pairs.c.audience_role.is_(None)
@@ -367,21 +557,11 @@ async def _survey_response(
         .group_by(pairs.c.branch_id)
     )
     # One round trip for the three counts (a branch's whole scorecard takes milliseconds).
-    tagged = union_all(
+    return union_all(
         everyone_surveys.add_columns(literal("everyone").label("kind")),
         leaders_total.add_columns(literal("leaders").label("kind")),
         answered.add_columns(literal("answered").label("kind")),
     )
-    result: dict[int, Fraction] = {}
-    for branch_id, count, kind in await session.execute(tagged):
-        entry = result.setdefault(branch_id, Fraction())
-        if kind == "everyone":  # surveys to everyone there: the roster, once per survey
-            entry.total += int(count) * sizes.get(branch_id, 0)
-        elif kind == "leaders":
-            entry.total += int(count)
-        else:
-            entry.done += int(count)
-    return result
 
 
 def _leaders(survey_path: Any) -> Select[Any]:

@@ -97,10 +97,11 @@ class StandingError(ValueError):
         self.code = code
 
 
-def _periods(within: str | None) -> Subquery:
+def _periods(within: str | None, members: Select[Any] | None = None) -> Subquery:
     """Every stored period; `within` (a unit path) keeps the members with a period at a
     branch there (all their periods, so the one in force still wins): a branch's figures
-    then rank its own members' periods, not the whole organisation's."""
+    then rank its own members' periods, not the whole organisation's. `members` (a select
+    of member ids) keeps only theirs."""
     h = MemberStanding
     query = select(
         h.id.label("id"),
@@ -113,15 +114,17 @@ def _periods(within: str | None) -> Subquery:
     if within is not None:
         there = select(h.member_id).join(Unit, Unit.id == h.branch_id)
         query = query.where(h.member_id.in_(there.where(Unit.path.startswith(within))))
+    if members is not None:
+        query = query.where(h.member_id.in_(members))
     return query.subquery("periods")
 
 
-def _ranked(at: date, within: str | None) -> Subquery:
+def _ranked(at: date, within: str | None, members: Select[Any] | None = None) -> Subquery:
     """The period in force on `at` of each member with a history (`member_id`,
     `branch_id`, `status`): an end (removed, transferred out) wins over all; an open
     overlay (exempt, temporarily transferred) over the base; among equals the latest start,
     then the latest row. One window over the periods in force that day, nothing else."""
-    rows = _periods(within)
+    rows = _periods(within, members)
     weight = case(
         (rows.c.status.in_([s.value for s in ENDS]), 2),
         (rows.c.status.in_([s.value for s in OVERLAYS]), 1),
@@ -224,11 +227,34 @@ def _by_own_standing(
     return history, flagged
 
 
-def history_counted(figure: str, at: date, within: str | None) -> Select[Any]:
+def history_counted(
+    figure: str, at: date, within: str | None, members: Select[Any] | None = None
+) -> Select[Any]:
     """`counted` of the members with a history only (`member_id`, `branch_id`, `status`):
     those without one stand on their flag, the same on every date, so a report that has
-    them already (storage/counted.py `Snapshot`) adds only these."""
-    return _by_own_standing(FIGURES[figure].counts, at, within)[0]
+    them already (storage/counted.py `Snapshot`) adds only these. `members` (a select of
+    member ids): only theirs, ranked alone."""
+    if members is None:
+        return _by_own_standing(FIGURES[figure].counts, at, within)[0]
+    ranked = _ranked(at, within, members)
+    statuses = [s.value for s in FIGURES[figure].counts]
+    return select(ranked.c.member_id, ranked.c.branch_id, ranked.c.status).where(
+        ranked.c.rank == 1, ranked.c.status.in_(statuses)
+    )
+
+
+def changed_between(first: date, last: date) -> Select[Any]:
+    """Ids of the members whose periods in force differ between the two dates: a period of
+    theirs starts or ends after the earlier and by the later one. Everyone else stands the
+    same on both (the same periods are in force, so the same one wins)."""
+    h = MemberStanding
+    low, high = min(first, last), max(first, last)
+    return select(h.member_id).where(
+        or_(
+            and_(h.valid_from > low, h.valid_from <= high),
+            and_(h.valid_to > low, h.valid_to <= high),
+        )
+    )
 
 
 def counted_ids(figure: str, at: date) -> Select[tuple[int]]:

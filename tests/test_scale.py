@@ -23,6 +23,7 @@ from bench.scale_seed import (
     tie_status,
 )
 from bot.i18n import translator
+from storage import scorecard
 from storage.db import transaction
 from storage.models import Member, PlanStatus, Standing, TieStatus, Unit
 from storage.residence_comments import residence_overview
@@ -93,12 +94,18 @@ async def test_a_branch_figure_does_not_change_when_members_join_elsewhere(
     assert root_after.plans_handed_in.total == 10 * MEMBERS_PER_BRANCH + 10_020
 
 
+@pytest.mark.parametrize("many_members", [scorecard.MANY_MEMBERS, 0], ids=["few", "many"])
 async def test_a_committees_cards_match_each_branchs_own_with_a_mixed_history(
     sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+    many_members: int,
 ) -> None:
     """A committee's scorecard reads one snapshot of the standings, a branch's ranks its
     members' history in each query: both give every figure the same, for members with a
-    history (half the seeded ones), without one (their flag), exempt, removed and admitted."""
+    history (half the seeded ones), without one (their flag), exempt, removed and admitted.
+    "many": the committee counts as a large one, whose records are read table by table and
+    joined to its members once, where a branch's are looked up per member."""
+    monkeypatch.setattr(scorecard, "MANY_MEMBERS", many_members)
     on = date(YEAR, 12, 31)
     async with transaction(sessions) as session:
         seeded = await seed_org(session, 3 * MEMBERS_PER_BRANCH, "M")
