@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import N_
-from handlers.members import buttons, listing, probation, status, transfers
+from handlers.members import buttons, draft, listing, probation, status, transfers
 from handlers.shared.buttons import ButtonKind
 from handlers.shared.drafts import Draft
 from handlers.shared.feature import Feature
@@ -28,7 +28,7 @@ MEMBER_STATUS = Feature(
     "member_status",
     buttons=status.ROUTES,
     flows={
-        status.STATUS_FLOW: Draft(
+        draft.STATUS_FLOW: Draft(
             status.on_status_input,
             N_("a member's party standing"),
             MEMBERS,
@@ -47,7 +47,7 @@ PROBATION = Feature(
     "probation",
     buttons=probation.ROUTES,
     flows={
-        probation.PROBATION_FLOW: Draft(
+        draft.PROBATION_FLOW: Draft(
             probation.on_probation_input,
             N_("an admission or probation"),
             MEMBERS,
@@ -65,7 +65,7 @@ TRANSFERS = Feature(
     "transfers",
     buttons=transfers.ROUTES,
     flows={
-        transfers.TRANSFER_FLOW: Draft(
+        draft.TRANSFER_FLOW: Draft(
             transfers.on_transfer_input,
             N_("a transfer of party activity"),
             MEMBERS,

@@ -9,7 +9,7 @@ to confirm), confirmed. Every press asks again whether the presser manages the b
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from html import escape
 from typing import Any
 
@@ -23,6 +23,16 @@ from bot.standing_text import STANDING_NAMES
 from handlers.members import buttons
 from handlers.members.actions import admit_member, may_manage, record_probation_outcome
 from handlers.members.buttons import MemberRef, UnitRef
+from handlers.members.draft import (
+    DATE,
+    DECISION,
+    NAME,
+    PHONE,
+    AdmissionDraft,
+    RecognitionDraft,
+    probation_draft,
+    save_draft,
+)
 from handlers.members.messages import outcome_rows, to_secretaries
 from handlers.members.pick import managed
 from handlers.shared.buttons import Route
@@ -30,13 +40,12 @@ from handlers.shared.common import Context, ack, edit_text, refuse, send
 from handlers.shared.typed_input import parse_day, typed_text
 from handlers.shared.usecase import env_of
 from storage import outbox, schedule
-from storage.flows import clear_flow, save_flow
+from storage.flows import clear_flow
 from storage.members import get_member
 from storage.models import FlowState, Member, Role, Unit
 from storage.probation import KIND, Admission, PhoneOwner, on_probation, phone_owner, probation_end
 from storage.standing import StandingError
 
-PROBATION_FLOW = "probation"
 NAME_LIMIT = 255
 DECISION_LIMIT = 64
 PROBLEMS = {
@@ -61,8 +70,7 @@ async def on_admission(update: Update, context: Context, pressed: UnitRef) -> No
         await refuse(update, context, "admission")
         return
     await ack(query)
-    data = {"branch_id": unit.id}
-    await save_flow(context.db, user.id, PROBATION_FLOW, "name", data, context.now())
+    await save_draft(context.db, user.id, AdmissionDraft(unit.id), context.now())
     await send(
         update, _("➕ Admission to {branch}. The new member's full name?", branch=escape(unit.name))
     )
@@ -70,36 +78,41 @@ async def on_admission(update: Update, context: Context, pressed: UnitRef) -> No
 
 async def on_probation_input(update: Update, context: Context, state: FlowState) -> None:
     """Each typed step of an admission, or the date of recognition."""
-    if state.step == "recognised":
-        await _recognised_on(update, context, state)
+    draft = probation_draft(state.data, state.step)
+    if isinstance(draft, RecognitionDraft):
+        await _recognised_on(update, context, state, draft)
         return
-    branch = await context.db.get(Unit, int(state.data.get("branch_id", 0)))
+    branch = await context.db.get(Unit, draft.branch_id)
     if branch is None or not can(context.actor, Action.MANAGE_MEMBERS, branch.path):
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "admission_draft")
         return
     steps = {
-        "name": _step_name,
-        "phone": _step_phone,
-        "date": _step_date,
-        "decision": _step_decision,
+        NAME: _step_name,
+        PHONE: _step_phone,
+        DATE: _step_date,
+        DECISION: _step_decision,
     }
-    await steps[state.step](update, context, state, branch)
+    await steps[draft.step](update, context, state, draft, branch)
 
 
-async def _next(context: Context, state: FlowState, step: str, data: dict[str, Any]) -> None:
-    await save_flow(context.db, state.user_id, PROBATION_FLOW, step, data, context.now())
+async def _next(context: Context, state: FlowState, draft: AdmissionDraft) -> None:
+    await save_draft(context.db, state.user_id, draft, context.now())
 
 
-async def _step_name(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
+async def _step_name(
+    update: Update, context: Context, state: FlowState, draft: AdmissionDraft, branch: Unit
+) -> None:
     name = await typed_text(update, context, NAME_LIMIT, N_("The name"))
     if name is None:
         return
-    await _next(context, state, "phone", {**state.data, "full_name": name})
+    await _next(context, state, draft.with_name(name))
     await send(update, context._("Their phone number?"))
 
 
-async def _step_phone(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
+async def _step_phone(
+    update: Update, context: Context, state: FlowState, draft: AdmissionDraft, branch: Unit
+) -> None:
     """The phone finds anyone already on a roster at once: a member on one is refused (the
     roster lists members; one moving here comes by a transfer), a former member is
     re-admitted on their record (docs/populations.md, "Admission")."""
@@ -117,7 +130,7 @@ async def _step_phone(update: Update, context: Context, state: FlowState, branch
         return
     if owner is not None:
         await send(update, _former_member(owner, branch, _))
-    await _next(context, state, "date", {**state.data, "phone": phone})
+    await _next(context, state, draft.with_phone(phone))
     await send(update, _("The admission date (ngày kết nạp)? Send it as dd/mm/yyyy."))
 
 
@@ -152,37 +165,37 @@ def _former_member(owner: PhoneOwner, branch: Unit, _: Translator) -> str:
     )
 
 
-async def _step_date(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
+async def _step_date(
+    update: Update, context: Context, state: FlowState, draft: AdmissionDraft, branch: Unit
+) -> None:
     _ = context._
     message = update.effective_message
     day = parse_day(message.text or "", context.today()) if message else None
     if day is None or day > context.today():
         await send(update, _("Please send a date as dd/mm/yyyy, for example 01/06/2026."))
         return
-    await _next(context, state, "decision", {**state.data, "admitted_on": day.isoformat()})
+    await _next(context, state, draft.with_date(day))
     await send(update, _("The number of the admission decision?"))
 
 
-async def _step_decision(update: Update, context: Context, state: FlowState, branch: Unit) -> None:
+async def _step_decision(
+    update: Update, context: Context, state: FlowState, draft: AdmissionDraft, branch: Unit
+) -> None:
     _ = context._
     decision = await typed_text(update, context, DECISION_LIMIT, N_("The decision number"))
     if decision is None:
         return
-    data = state.data
-    new = Admission(
-        str(data["full_name"]),
-        str(data["phone"]),
-        date.fromisoformat(data["admitted_on"]),
-        decision,
-    )
+    name, phone, admitted_on = draft.full_name, draft.phone, draft.admitted_on
+    assert name is not None and phone is not None and admitted_on is not None
+    new = Admission(name, phone, admitted_on, decision)
     try:
         member = await admit_member(context.db, context.actor, branch, new, env_of(context))
     except StandingError as error:
         await send(update, _(PROBLEMS[error.code]))
         if error.code.startswith("phone"):
-            await _next(context, state, "phone", dict(data))
+            await _next(context, state, draft.back_to(PHONE))
         elif error.code == "admitted_before_leaving":
-            await _next(context, state, "date", dict(data))
+            await _next(context, state, draft.back_to(DATE))
         return
     await clear_flow(context.db, state.user_id, state.flow)
     text = _(
@@ -214,9 +227,7 @@ async def on_recognised(update: Update, context: Context, pressed: MemberRef) ->
     if member is None or query is None or user is None:
         return
     await ack(query)
-    await save_flow(
-        context.db, user.id, PROBATION_FLOW, "recognised", {"member_id": member.id}, context.now()
-    )
+    await save_draft(context.db, user.id, RecognitionDraft(member.id), context.now())
     text = _(
         "On which date was {name} recognised as a full member? Send it as dd/mm/yyyy.",
         name=f"<b>{escape(member.full_name)}</b>",
@@ -224,9 +235,11 @@ async def on_recognised(update: Update, context: Context, pressed: MemberRef) ->
     await send(update, text)
 
 
-async def _recognised_on(update: Update, context: Context, state: FlowState) -> None:
+async def _recognised_on(
+    update: Update, context: Context, state: FlowState, draft: RecognitionDraft
+) -> None:
     _ = context._
-    member = await get_member(context.db, int(state.data.get("member_id", 0)))
+    member = await get_member(context.db, draft.member_id)
     if member is None or not may_manage(context.actor, member):
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "probation_draft")

@@ -20,19 +20,19 @@ from bot.standing_text import DETAIL_NAMES, STANDING_NAMES, period_html
 from handlers.members import buttons
 from handlers.members.actions import Exemption, end_today, may_manage, record_exemption
 from handlers.members.buttons import MemberOption, MemberRef
+from handlers.members.draft import NOTE, STATUS_FLOW, UNTIL, ExemptionDraft, save_draft
 from handlers.members.messages import outcome_rows
 from handlers.members.pick import chosen, managed
 from handlers.shared.buttons import Route
 from handlers.shared.common import Context, ack, edit_text, refuse, send
 from handlers.shared.typed_input import parse_day, typed_text
 from handlers.shared.usecase import env_of
-from storage.flows import clear_flow, get_flow, save_flow
+from storage.flows import clear_flow, get_flow
 from storage.members import get_member
 from storage.models import FlowState, Member, Standing
 from storage.standing import DETAILS, ON_ROSTER, TAKING_PART, StandingError, history, status_of
 from storage.transfers import pending_for
 
-STATUS_FLOW = "standing"
 REASONS = DETAILS[Standing.EXEMPT]
 NOTE_LIMIT = 500
 
@@ -107,10 +107,9 @@ async def on_reason(update: Update, context: Context, pressed: MemberOption) -> 
         await refuse(update, context, "member_status_reason")
         return
     await ack(query)
-    step = "note" if reason == "other" else "from"
-    data = {"member_id": member.id, "reason": reason}
-    await save_flow(context.db, user.id, STATUS_FLOW, step, data, context.now())
-    if step == "note":
+    draft = ExemptionDraft(member.id, reason)
+    await save_draft(context.db, user.id, draft, context.now())
+    if draft.step == NOTE:
         prompt = _("Send the reason in words (up to {limit} characters).", limit=NOTE_LIMIT)
     else:
         prompt = _from_prompt(context)
@@ -124,18 +123,17 @@ def _from_prompt(context: Context) -> str:
 async def on_status_input(update: Update, context: Context, state: FlowState) -> None:
     """A typed reason or date of the exemption being recorded."""
     _ = context._
-    member = await get_member(context.db, int(state.data.get("member_id", 0)))
+    draft = ExemptionDraft.load(state.data)
+    member = await get_member(context.db, draft.member_id)
     if member is None or not may_manage(context.actor, member):
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "member_status_draft")
         return
-    data = dict(state.data)
-    if state.step == "note":
+    if draft.step == NOTE:
         note = await typed_text(update, context, NOTE_LIMIT, N_("The note"))
         if note is None:
             return
-        data["note"] = note
-        await save_flow(context.db, state.user_id, STATUS_FLOW, "from", data, context.now())
+        await save_draft(context.db, state.user_id, draft.with_note(note), context.now())
         await send(update, _from_prompt(context))
         return
     message = update.effective_message
@@ -143,14 +141,13 @@ async def on_status_input(update: Update, context: Context, state: FlowState) ->
     if day is None:
         await send(update, _("Please send a date as dd/mm/yyyy, for example 01/06/2026."))
         return
-    if state.step == "from":
-        data["from"] = day.isoformat()
-        await save_flow(context.db, state.user_id, STATUS_FLOW, "until", data, context.now())
+    if draft.step != UNTIL:
+        await save_draft(context.db, state.user_id, draft.with_start(day), context.now())
         button = buttons.NO_END.button(_("No end date"), MemberRef(member.id))
         prompt = _("Until which date? Send it as dd/mm/yyyy, or press “No end date”.")
         await send(update, prompt, InlineKeyboardMarkup([[button]]))
         return
-    await _record(update, context, member, state, day)
+    await _record(update, context, member, state.user_id, draft, day)
 
 
 async def on_no_end(update: Update, context: Context, pressed: MemberRef) -> None:
@@ -159,25 +156,33 @@ async def on_no_end(update: Update, context: Context, pressed: MemberRef) -> Non
     if member is None or query is None or user is None:
         return
     state = await get_flow(context.db, user.id, STATUS_FLOW)
-    if state is None or state.step != "until" or state.data.get("member_id") != member.id:
+    draft = ExemptionDraft.load(state.data) if state is not None else None
+    if draft is None or draft.step != UNTIL or draft.member_id != member.id:
         await refuse(update, context, "member_status_stale")
         return
     await ack(query)
-    await _record(update, context, member, state, None)
+    await _record(update, context, member, user.id, draft, None)
 
 
 async def _record(
-    update: Update, context: Context, member: Member, state: FlowState, until: date | None
+    update: Update,
+    context: Context,
+    member: Member,
+    user_id: int,
+    draft: ExemptionDraft,
+    until: date | None,
 ) -> None:
+    """The complete draft (its step is the last day) recorded, ending on `until`."""
     _ = context._
-    start = date.fromisoformat(str(state.data["from"]))
-    exemption = Exemption(str(state.data["reason"]), start, until, state.data.get("note"))
+    start = draft.start
+    assert start is not None
+    exemption = Exemption(draft.reason, start, until, draft.note)
     try:
         await record_exemption(context.db, context.actor, member, exemption, env_of(context))
     except StandingError:
         await send(update, _("The end date must come after the start date."))
         return
-    await clear_flow(context.db, state.user_id, state.flow)
+    await clear_flow(context.db, user_id, STATUS_FLOW)
     text = _(
         "🛌 Recorded: {name} is exempt from activity from {start}. They get no meeting "
         "invitations or reminders and are left out of the figures' denominators.",

@@ -22,6 +22,13 @@ from bot.scheduler import JobContext
 from handlers.members import buttons
 from handlers.members.actions import confirm_receipt, may_confirm, may_manage, start_member_transfer
 from handlers.members.buttons import MemberBranch, MemberOption, MemberRef, TransferRef
+from handlers.members.draft import (
+    LETTER_NO,
+    TRANSFER_FLOW,
+    WHERE,
+    MemberTransferDraft,
+    save_draft,
+)
 from handlers.members.messages import KIND_NAMES, to_secretaries
 from handlers.members.pick import chosen, managed
 from handlers.shared.buttons import Route
@@ -30,14 +37,13 @@ from handlers.shared.transfer_text import overdue_line
 from handlers.shared.typed_input import parse_day, typed_text
 from handlers.shared.usecase import env_of
 from storage import outbox
-from storage.flows import clear_flow, get_flow, save_flow
+from storage.flows import clear_flow, get_flow
 from storage.members import get_member
 from storage.models import FlowState, Member, TransferKind, Unit
 from storage.residence import search_branches
 from storage.standing import StandingError
 from storage.transfers import OVERDUE_KIND, TransferDraft, get_transfer
 
-TRANSFER_FLOW = "transfer"
 KINDS = (TransferKind.OFFICIAL, TransferKind.TEMPORARY)
 WHERE_LIMIT = 255
 LETTER_LIMIT = 64
@@ -80,8 +86,7 @@ async def on_kind(update: Update, context: Context, pressed: MemberOption) -> No
         await refuse(update, context, "transfer_kind")
         return
     await ack(query)
-    data = {"member_id": member.id, "kind": kind.value}
-    await save_flow(context.db, user.id, TRANSFER_FLOW, "where", data, context.now())
+    await save_draft(context.db, user.id, MemberTransferDraft(member.id, kind), context.now())
     await edit_text(
         query,
         _(
@@ -94,21 +99,19 @@ async def on_kind(update: Update, context: Context, pressed: MemberOption) -> No
 async def on_transfer_input(update: Update, context: Context, state: FlowState) -> None:
     """The typed destination, letter number or letter date."""
     _ = context._
-    member = await get_member(context.db, int(state.data.get("member_id", 0)))
+    draft = MemberTransferDraft.load(state.data)
+    member = await get_member(context.db, draft.member_id)
     if member is None or not may_manage(context.actor, member):
         await clear_flow(context.db, state.user_id, state.flow)
         await refuse(update, context, "transfer_draft")
         return
-    if state.step == "where":
-        await _where(update, context, state, member)
-    elif state.step == "letter_no":
+    if draft.step == WHERE:
+        await _where(update, context, state.user_id, draft, member)
+    elif draft.step == LETTER_NO:
         number = await typed_text(update, context, LETTER_LIMIT, N_("The letter number"))
         if number is None:
             return
-        data = {**state.data, "letter_no": number}
-        await save_flow(
-            context.db, state.user_id, TRANSFER_FLOW, "letter_date", data, context.now()
-        )
+        await save_draft(context.db, state.user_id, draft.with_letter_no(number), context.now())
         await send(update, _("The date of the introduction letter? Send it as dd/mm/yyyy."))
     else:
         message = update.effective_message
@@ -116,17 +119,18 @@ async def on_transfer_input(update: Update, context: Context, state: FlowState) 
         if day is None:
             await send(update, _("Please send a date as dd/mm/yyyy, for example 01/06/2026."))
             return
-        await _start(update, context, state, member, day)
+        await _start(update, context, state.user_id, draft, member, day)
 
 
-async def _where(update: Update, context: Context, state: FlowState, member: Member) -> None:
+async def _where(
+    update: Update, context: Context, user_id: int, draft: MemberTransferDraft, member: Member
+) -> None:
     _ = context._
     typed = await typed_text(update, context, WHERE_LIMIT, N_("The search"))
     if typed is None:
         return
     found = await search_branches(context.db, typed, exclude_id=member.branch_id)
-    data = {**state.data, "typed": typed}
-    await save_flow(context.db, state.user_id, TRANSFER_FLOW, "where", data, context.now())
+    await save_draft(context.db, user_id, draft.with_typed(typed), context.now())
     rows = [
         [buttons.TRANSFER_BRANCH.button(button_label(b.name), MemberBranch(member.id, b.id))]
         for b in found
@@ -136,13 +140,17 @@ async def _where(update: Update, context: Context, state: FlowState, member: Mem
     await send(update, _("Choose the receiving branch:"), InlineKeyboardMarkup(rows))
 
 
-async def _draft_of(update: Update, context: Context, member: Member) -> FlowState | None:
+async def _draft_of(
+    update: Update, context: Context, member: Member
+) -> tuple[int, MemberTransferDraft] | None:
+    """The presser and their transfer draft of `member`, waiting for the destination."""
     user = update.effective_user
     state = await get_flow(context.db, user.id, TRANSFER_FLOW) if user else None
-    if state is None or state.step != "where" or state.data.get("member_id") != member.id:
+    draft = MemberTransferDraft.load(state.data) if state is not None else None
+    if state is None or draft is None or draft.step != WHERE or draft.member_id != member.id:
         await refuse(update, context, "transfer_stale")
         return None
-    return state
+    return state.user_id, draft
 
 
 async def on_branch(update: Update, context: Context, pressed: MemberBranch) -> None:
@@ -151,14 +159,15 @@ async def on_branch(update: Update, context: Context, pressed: MemberBranch) -> 
     if member is None or query is None:
         return
     branch = await context.db.get(Unit, pressed.branch_id)
-    state = await _draft_of(update, context, member)
-    if state is None:
+    found = await _draft_of(update, context, member)
+    if found is None:
         return
     if branch is None or not branch.is_branch or branch.id == member.branch_id:
         await refuse(update, context, "transfer_branch")
         return
     await ack(query)
-    await _ask_letter(update, context, state, {"to_branch_id": branch.id, "to_name": branch.name})
+    user_id, draft = found
+    await _ask_letter(update, context, user_id, draft.to(branch.id, branch.name))
 
 
 async def on_outside(update: Update, context: Context, pressed: MemberRef) -> None:
@@ -166,45 +175,51 @@ async def on_outside(update: Update, context: Context, pressed: MemberRef) -> No
     query = update.callback_query
     if member is None or query is None:
         return
-    state = await _draft_of(update, context, member)
-    if state is None:
+    found = await _draft_of(update, context, member)
+    if found is None:
         return
     await ack(query)
-    typed = str(state.data.get("typed", ""))
-    await _ask_letter(update, context, state, {"to_branch_id": None, "to_name": typed})
+    user_id, draft = found
+    await _ask_letter(update, context, user_id, draft.to(None, draft.typed or ""))
 
 
 async def _ask_letter(
-    update: Update, context: Context, state: FlowState, more: dict[str, object]
+    update: Update, context: Context, user_id: int, draft: MemberTransferDraft
 ) -> None:
-    data = {**state.data, **more}
-    await save_flow(context.db, state.user_id, TRANSFER_FLOW, "letter_no", data, context.now())
+    await save_draft(context.db, user_id, draft, context.now())
     await send(update, context._("The number of the introduction letter (giấy giới thiệu)?"))
 
 
 async def _start(
-    update: Update, context: Context, state: FlowState, member: Member, letter_date: date
+    update: Update,
+    context: Context,
+    user_id: int,
+    draft: MemberTransferDraft,
+    member: Member,
+    letter_date: date,
 ) -> None:
+    """The complete draft (its step is the letter's date) starts the transfer."""
     _ = context._
-    data = state.data
-    to_branch_id = data.get("to_branch_id")
-    draft = TransferDraft(
-        TransferKind(data["kind"]),
-        int(to_branch_id) if to_branch_id else None,
-        None if to_branch_id else str(data["to_name"]),
-        str(data["letter_no"]),
+    to_name, letter_no = draft.to_name, draft.letter_no
+    assert to_name is not None and letter_no is not None
+    to_branch_id = draft.to_branch_id
+    new = TransferDraft(
+        draft.kind,
+        to_branch_id,
+        None if to_branch_id else to_name,
+        letter_no,
         letter_date,
     )
     try:
         transfer = await start_member_transfer(
-            context.db, context.actor, member, draft, env_of(context)
+            context.db, context.actor, member, new, env_of(context)
         )
     except StandingError as error:
-        await clear_flow(context.db, state.user_id, state.flow)
+        await clear_flow(context.db, user_id, TRANSFER_FLOW)
         await send(update, _(PROBLEMS[error.code]))
         return
-    await clear_flow(context.db, state.user_id, state.flow)
-    name, where = f"<b>{escape(member.full_name)}</b>", escape(str(data["to_name"]))
+    await clear_flow(context.db, user_id, TRANSFER_FLOW)
+    name, where = f"<b>{escape(member.full_name)}</b>", escape(to_name)
     if transfer.to_branch_id is None:
         if transfer.kind == TransferKind.OFFICIAL:
             done = _(
