@@ -58,11 +58,11 @@ class Receiver:
     base_url: str
 
     async def store(self, payloads: list[dict[str, Any]]) -> None:
-        """Stores updates and wakes the lanes; presses that can be answered at once are
-        answered first, from a read that does not wait for SQLite's one writer, and their
-        answers leave while the batch is being stored."""
-        answers = await self.early.decide(self.sessions, payloads)
-        self.early.send(answers)
+        """Stores updates and wakes the lanes. Presses that can be answered at once are
+        marked as such, then decided and answered while the batch is being stored: neither
+        waits for the other, so the next batch (fetched once this one is stored) waits for
+        the storing alone."""
+        self.early.answer(self.sessions, self.early.mark(payloads))
         async with transaction(self.sessions) as session:
             await inbox.store_updates(session, payloads)
         self.wake()

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import early_answers
 from storage import inbox
 from storage.models import Broadcast, DeliveryStatus, NoticeReceipt, OutboxMessage
 from storage.notices import add_notice, enqueue_notice
@@ -141,3 +145,29 @@ async def test_a_press_is_answered_while_its_batch_is_being_stored(
     assert answers == [query_id]
     postgres = bot.settings.database_url.startswith("postgresql")
     assert (stored_in[0] is not threading.main_thread()) == postgres
+
+
+async def test_a_press_whose_answer_cannot_be_read_is_answered_without_text_once(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The press was marked as answered on arrival before its answer was read: when the read
+    fails, it is still answered (no spinner left), once, and its handler still records it."""
+    fake = bot.fake
+    _notice_id, messages = await sent_notice(bot)
+
+    @asynccontextmanager
+    async def unreadable(_sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
+        raise OperationalError("SELECT", {}, Exception("the database went away"))
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(early_answers, "read_transaction", unreadable)
+    pressed = await fake.user(AN).press("✅ Đã nhận", message=messages[AN])
+    query_id = pressed["callback_query"]["id"]
+    await fake.wait_until(lambda: messages[AN].buttons() != ["✅ Đã nhận"], timeout=10)
+    await bot.settle()
+    await fake.wait_until(lambda: query_id in fake.answered_at, timeout=10)
+    answers = [(a.text, a.show_alert) for a in fake.callback_answers]
+    assert answers == [(None, False)]
+    async with bot.db() as session:
+        receipts = list(await session.scalars(select(NoticeReceipt)))
+    assert [r.acknowledged_at is not None for r in receipts] == [True]
