@@ -30,7 +30,7 @@ from pathlib import Path
 from telegram import Bot
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bench.remote_fake import RemoteFake
+from bench.remote_fake import NoticeTally, RemoteFake, stats, wait_everyone
 from storage.db import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from tests.fakebot import FakeBotApi
@@ -69,7 +69,7 @@ async def measure_sender(
     """The outbox sender: enqueue one broadcast, time it until every member has it."""
     url, branch = await prepared(folder, f"paid{paid}{bool(latency)}.sqlite3", members)
     chat_ids = [m.telegram_user_id or 0 for m in branch.members]
-    async with RemoteFake(chat_ids, [SECRETARY_ID], latency, **LIMITS) as fake:
+    async with RemoteFake(NoticeTally(chat_ids, [SECRETARY_ID], latency, **LIMITS)) as fake:
         running = RunningBot(fake, bot_settings(fake, url, outbox_paid_broadcast=paid))  # type: ignore[arg-type]
         await running.start()
         started = time.monotonic()
@@ -79,21 +79,22 @@ async def measure_sender(
         await engine.dispose()
         assert running.chibo is not None
         running.chibo.sender.wake()
-        stats = await fake.wait_everyone(timeout=members / 10 + 120)
-        assert stats.completed_at is not None
+        tally = await wait_everyone(fake, timeout=members / 10 + 120)
+        assert tally.completed_at is not None
         await asyncio.sleep(1.0)  # anything sent twice would arrive now
-        stats = await fake.stats()
+        tally = await stats(fake)
         await running.stop()
-    elapsed = stats.completed_at - started
-    first = stats.first_at or started
-    late = [t for t in stats.got_429_times if t > first + 1.0]
-    return Run(members / elapsed, len(late), stats.duplicates, stats.lost)
+    assert tally.completed_at is not None
+    elapsed = tally.completed_at - started
+    first = tally.first_at or started
+    late = [t for t in tally.got_429_times if t > first + 1.0]
+    return Run(members / elapsed, len(late), tally.duplicates, tally.lost)
 
 
 async def measure_naive(members: int) -> float:
     """`for chat in chats: await bot.send_message(...)` with PTB's AIORateLimiter."""
     chats = [90_000 + i for i in range(members)]
-    async with RemoteFake(chats, **LIMITS) as fake:
+    async with RemoteFake(NoticeTally(chats, **LIMITS)) as fake:
         limiter: AIORateLimiter = AIORateLimiter(overall_max_rate=PAID_LIMIT, max_retries=3)
         bot: Bot = ExtBot(
             TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url, rate_limiter=limiter

@@ -39,7 +39,9 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from bench.burst_fake import NOTICE, Plan, RemoteBurst, Summary
+from bench import burst_fake
+from bench.burst_fake import NOTICE, Burst, Plan, Summary
+from bench.remote_fake import RemoteFake
 from storage.db import create_engine, session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import Broadcast, DeliveryStatus, OutboxMessage
@@ -93,7 +95,7 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
-async def spawn(fake: RemoteBurst, url: str, cwd: Path) -> asyncio.subprocess.Process:
+async def spawn(fake: RemoteFake, url: str, cwd: Path) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "BOT_TOKEN": TOKEN,
@@ -117,16 +119,16 @@ async def spawn(fake: RemoteBurst, url: str, cwd: Path) -> asyncio.subprocess.Pr
 
 
 async def run_chibo(plan: Plan, url: str, instances: int, cwd: Path) -> Summary:
-    async with RemoteBurst(plan) as fake:
+    async with RemoteFake(Burst(plan)) as fake:
         processes = [await spawn(fake, url, cwd) for _ in range(instances)]
         try:
             deadline = time.monotonic() + START_SECONDS
-            while await fake.polls() < 2 * instances:  # every instance is polling
+            while await burst_fake.polls(fake) < 2 * instances:  # every instance is polling
                 if time.monotonic() > deadline:
                     raise TimeoutError("chibo did not start")
                 await asyncio.sleep(0.2)
-            await fake.burst()
-            return await fake.wait_done(SETTLE_SECONDS)
+            await burst_fake.burst(fake)
+            return await burst_fake.wait_done(fake, SETTLE_SECONDS)
         finally:
             for process in processes:
                 with contextlib.suppress(ProcessLookupError):
@@ -156,7 +158,7 @@ async def on_menu(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def run_bare(plan: Plan) -> Summary:
-    async with RemoteBurst(plan) as fake:
+    async with RemoteFake(Burst(plan)) as fake:
         application = (
             Application.builder()
             .token(TOKEN)
@@ -171,8 +173,8 @@ async def run_bare(plan: Plan) -> Summary:
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            await fake.burst()
-            summary = await fake.wait_done(SETTLE_SECONDS)
+            await burst_fake.burst(fake)
+            summary = await burst_fake.wait_done(fake, SETTLE_SECONDS)
             await application.updater.stop()
             await application.stop()
         return summary

@@ -1,5 +1,6 @@
-"""The fake Bot API for bench/burst.py, in a process of its own (as Telegram is remote): it
-plays the members, pushes their burst at once, and measures what each of them sees.
+"""What the fake Bot API plays for bench/burst.py, in a process of its own (as Telegram is
+remote, bench/remote_fake.py): the members; it pushes their burst at once and measures what
+each of them sees.
 
 Times are the child's time.monotonic(). A press is answered when answerCallbackQuery
 reaches the fake (after the way in); a member is replied to when the reply message (a
@@ -9,14 +10,13 @@ command) or the edited buttons (a press) reach it.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any
 
+from bench.remote_fake import RemoteFake
 from tests.fakebot import FakeBotApi
 from tests.fakebot.methods import HANDLERS
 
@@ -60,15 +60,17 @@ def p(values: list[float], q: float) -> float:
 
 
 class Burst:
-    def __init__(self, fake: FakeBotApi, plan: Plan) -> None:
-        self.fake = fake
+    """The scenario (bench/remote_fake.py). Commands: "burst" (everyone acts now), "polls"
+    (getUpdates calls so far), "stats" (a `Summary`)."""
+
+    def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.pushed: dict[int, float] = {}  # user id -> when they acted
         self.query_of: dict[int, str] = {}  # presser -> callback query id
         self.notice_message: dict[int, int] = {}  # presser -> message id of the notice
 
-    def setup(self) -> None:
-        fake = self.fake
+    async def start(self, fake: FakeBotApi) -> None:
+        self.fake = fake
         for user_id, notice_id in self.plan.pressers:
             fake.user(user_id)
             button = {"text": "Đã nhận", "callback_data": f"nack:{notice_id}"}
@@ -81,6 +83,16 @@ class Burst:
             fake.user(user_id)
         fake.enforce_limits()
         fake.add_latency(*self.plan.latency)
+
+    def answer(self, fake: FakeBotApi, command: str) -> Any:
+        if command == "burst":
+            self.push()
+            return "ok"
+        if command == "stats":
+            return self.summary()
+        if command == "polls":
+            return fake.count("getUpdates")
+        raise ValueError(command)
 
     def push(self) -> None:
         """Everyone at once, presses and commands interleaved."""
@@ -158,73 +170,24 @@ def _run_now(coro: Any) -> Any:
     raise RuntimeError("a fake user's action waited")
 
 
-async def _serve(conn: Connection, plan: Plan) -> None:
-    async with FakeBotApi() as fake:
-        burst = Burst(fake, plan)
-        burst.setup()
-        conn.send(fake.port)
-        while True:
-            command = await asyncio.to_thread(conn.recv)
-            if command == "stop":
-                return
-            if command == "burst":
-                burst.push()
-                conn.send("ok")
-            elif command == "stats":
-                conn.send(burst.summary())
-            elif command == "polls":
-                conn.send(fake.count("getUpdates"))
+async def burst(fake: RemoteFake) -> None:
+    await fake.ask("burst")
 
 
-def _main(conn: Connection, plan: Plan) -> None:
-    asyncio.run(_serve(conn, plan))
+async def polls(fake: RemoteFake) -> int:
+    return int(await fake.ask("polls"))
 
 
-class RemoteBurst:
-    """`async with RemoteBurst(plan) as fake:` then fake.base_url, burst(), summary()."""
+async def summary(fake: RemoteFake) -> Summary:
+    result: Summary = await fake.ask("stats")
+    return result
 
-    def __init__(self, plan: Plan) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process: Any = context.Process(target=_main, args=(child, plan), daemon=True)
-        self.port = 0
 
-    async def __aenter__(self) -> RemoteBurst:
-        self._process.start()
-        self.port = await asyncio.to_thread(self._conn.recv)
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._conn.send("stop")
-        await asyncio.to_thread(self._process.join, 10)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
-
-    @property
-    def base_file_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/file/bot"
-
-    async def _ask(self, command: str) -> Any:
-        self._conn.send(command)
-        return await asyncio.to_thread(self._conn.recv)
-
-    async def burst(self) -> None:
-        await self._ask("burst")
-
-    async def polls(self) -> int:
-        return int(await self._ask("polls"))
-
-    async def summary(self) -> Summary:
-        summary: Summary = await self._ask("stats")
-        return summary
-
-    async def wait_done(self, timeout: float) -> Summary:  # noqa: ASYNC109
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:  # the other process has no event to wait on: ask twice a second
-            summary = await self.summary()
-            if summary.done or loop.time() >= deadline:
-                return summary
-            await asyncio.sleep(0.5)
+async def wait_done(fake: RemoteFake, timeout: float) -> Summary:  # noqa: ASYNC109
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:  # the other process has no event to wait on: ask twice a second
+        result = await summary(fake)
+        if result.done or loop.time() >= deadline:
+            return result
+        await asyncio.sleep(0.5)

@@ -24,7 +24,7 @@ from telegram.ext import (
 from bot.context import SETTINGS_KEY, ChiboContext
 from bot.delivery.http import AiohttpRequest
 from bot.delivery.sender import SENDER_KEY, OutboxSender, sender_bot
-from bot.early_answers import Decide, EarlyAnswers
+from bot.early_answers import Decide
 from bot.exports.worker import EXPORTS_KEY, ExportWorker
 from bot.i18n import LANGUAGES, N_, translator
 from bot.leadership import (
@@ -35,6 +35,7 @@ from bot.leadership import (
     Wakeups,
 )
 from bot.maintenance import Maintenance
+from bot.receiving import Receiver, Receiving
 from bot.replies import DeferringRequest, ReplySender
 from bot.runner import ALLOWED_UPDATES, Poller, UpdateRunner
 from bot.scheduler import SCHEDULER_KEY, JobFn, Scheduler
@@ -47,7 +48,7 @@ from handlers.shared.drafts import Draft, draft_handlers
 from handlers.shared.feature import Feature, check_features
 from handlers.shared.menu import Show, menu_handlers
 from storage import clock
-from storage.db import create_engine, receiving_engine, session_factory, transaction
+from storage.db import create_engine, session_factory, transaction
 from storage.schedule import lock_bookings
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,8 @@ class Chibo:
     leadership: Leadership
     wakeups: Wakeups
     maintenance: Maintenance
-    # Where arriving updates are stored and presses answered from (storage/db.py).
-    receiving: async_sessionmaker[AsyncSession]
+    # Where arriving updates are stored and presses answered from (bot/receiving.py).
+    receiving: Receiving
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -138,9 +139,12 @@ class Chibo:
     async def _lead_polling(self) -> None:
         """What only the leader does in polling mode: poll Telegram and send the outbox."""
         await self.application.bot.delete_webhook()
-        poller = Poller(self.application, self.receiving, self.runner, self.settings)
+
+        async def poll(receiver: Receiver) -> None:
+            await Poller(receiver, self.settings).run()
+
         async with asyncio.TaskGroup() as group:
-            group.create_task(poller.run())
+            group.create_task(self.receiving.run(poll, self.runner.wake.set))
             group.create_task(self.sender.run())
 
     async def run_webhook(self) -> None:
@@ -150,20 +154,24 @@ class Chibo:
         secret = settings.webhook_secret_token
         if not settings.webhook_url or secret is None:
             raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET_TOKEN")
-        app = webhook_app(
-            settings.webhook_path, secret.get_secret_value(), self.receiving, self.runner
+        token = secret.get_secret_value()
+
+        async def serve(receiver: Receiver) -> None:
+            app = webhook_app(settings.webhook_path, token, receiver)
+            server = await start_webhook_server(app, settings.webhook_listen, settings.webhook_port)
+            try:
+                await asyncio.Event().wait()  # until cancelled
+            finally:
+                await server.cleanup()
+
+        await self._run_together(
+            self.receiving.run(serve, self.runner.wake.set),
+            self.runner.run(),
+            self.scheduler.run(),
+            self.maintenance.run(),
+            self.wakeups.run(),
+            self.leadership.run(self._lead_webhook),
         )
-        server = await start_webhook_server(app, settings.webhook_listen, settings.webhook_port)
-        try:
-            await self._run_together(
-                self.runner.run(),
-                self.scheduler.run(),
-                self.maintenance.run(),
-                self.wakeups.run(),
-                self.leadership.run(self._lead_webhook),
-            )
-        finally:
-            await server.cleanup()
 
     async def _lead_webhook(self) -> None:
         """What only the leader does in webhook mode: register the webhook, send the outbox."""
@@ -201,9 +209,6 @@ class Chibo:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
-        receiving = self.receiving.kw.get("bind")
-        if receiving is not None and receiving is not self.engine:
-            await receiving.dispose()
         await self.engine.dispose()
 
 
@@ -233,8 +238,7 @@ def build_application(settings: Settings) -> Chibo:
     application.bot_data[SENDER_KEY] = sender
     base_url = application.bot.base_url
     replies = ReplySender(request, base_url, sender.limits, BOT_TIMEOUT_SECONDS, pace)
-    early = EarlyAnswers(_early_answers(FEATURES), settings, replies)
-    runner = UpdateRunner(application, sessions, settings, replies, early)
+    runner = UpdateRunner(application, sessions, settings, replies)
     scheduler = Scheduler(sessions, settings, _jobs(FEATURES), after_job=sender.wake)
     application.bot_data[SCHEDULER_KEY] = scheduler
     exports = ExportWorker(application.bot, sessions, settings)
@@ -258,7 +262,14 @@ def build_application(settings: Settings) -> Chibo:
         leadership,
         wakeups,
         Maintenance(sessions, settings),
-        session_factory(receiving_engine(settings.database_url, engine)),
+        Receiving(
+            settings,
+            sessions,
+            _early_answers(FEATURES),
+            base_url,
+            sender.limits,
+            BOT_TIMEOUT_SECONDS,
+        ),
     )
 
 

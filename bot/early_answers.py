@@ -3,12 +3,12 @@
 Telegram takes `answerCallbackQuery` for about 15 seconds after a press. When hundreds press
 at once (a notice reaching a whole committee), the lanes handle their updates as fast as the
 processor allows, which can take longer than that: answered from the lane, most presses
-would only show a spinner. So the receiving side (the poller or the webhook, right before
-the updates are stored) answers the presses whose answer is a fast access decision: one read
-for the whole batch, closed before the answers go out. The stored update is marked
-(`ANSWERED`), so its handler's own answer is dropped when the lane handles it later; the rest
-of the handler (the receipt, its audit row, the edited button) stays durable and happens
-once, as before.
+would only show a spinner. So the receiving side (the poller or the webhook, bot/receiving.py)
+answers the presses whose answer is a fast access decision: one read for the whole batch,
+closed before the answers go out, while the batch is being stored (the next batch waits for
+the storing, not for the answers). The update is marked (`ANSWERED`) before it is stored, so
+its handler's own answer is dropped when the lane handles it later; the rest of the handler
+(the receipt, its audit row, the edited button) stays durable and happens once, as before.
 
 Only buttons with a decider (`Decide`, by the prefix of their callback data) are answered
 early: their decider says what the handler would say, a refusal included. Any other press is
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 ANSWERED = inbox.ANSWERED  # in a stored payload: its press was answered on arrival
 TRIES = 3
 PAUSE_SECONDS = 0.5
+STOP_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Answer:
 
 
 # Answers for a batch of presses of one kind of button, by query id; a press left out is
-# answered by its handler.
+# answered with no text (its handler's answer is dropped: it was marked before the decision).
 Decide = Callable[[AsyncSession, list[Press], Settings], Awaitable[dict[str, Answer]]]
 
 
@@ -94,7 +95,8 @@ def press_of(payload: Mapping[str, Any]) -> Press | None:
 
 
 class EarlyAnswers:
-    """Decides (in the storing transaction) and sends (after its commit) early answers."""
+    """Marks the presses it will answer (before their batch is stored), then decides and
+    sends their answers while the batch is being stored."""
 
     def __init__(
         self, deciders: Mapping[str, Decide], settings: Settings, replies: ReplySender
@@ -104,50 +106,64 @@ class EarlyAnswers:
         self.replies = replies
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def decide(
-        self, sessions: async_sessionmaker[AsyncSession], payloads: list[dict[str, Any]]
-    ) -> list[Call]:
-        """The answers for the batch's presses that have a decider; marks their payloads.
-
-        A read of its own, before the updates are stored: on SQLite it does not queue for the
-        one writer behind the lanes' transactions. Should storing then fail, Telegram sends
-        the updates again and they are answered again (refused as a repeat: harmless)."""
-        try:
-            async with read_transaction(sessions) as session:
-                return await self._decide(session, payloads)
-        except SQLAlchemyError as error:  # the handlers will answer, as before
-            log.warning("early answers unavailable (%s)", type(error).__name__)
-            for payload in payloads:
-                payload.pop(ANSWERED, None)
-            return []
-
-    async def _decide(self, session: AsyncSession, payloads: list[dict[str, Any]]) -> list[Call]:
-        by_prefix: dict[str, list[tuple[Press, dict[str, Any]]]] = {}
+    def mark(self, payloads: list[dict[str, Any]]) -> list[tuple[str, list[Press]]]:
+        """The batch's presses that have a decider, by prefix; their payloads are marked
+        (`ANSWERED`), so their handlers' answers are dropped: they are answered here."""
+        by_prefix: dict[str, list[Press]] = {}
         for payload in payloads:
             press = press_of(payload)
             if press is None:
                 continue
             prefix = press.data.split(":", 1)[0]
             if prefix in self.deciders:
-                by_prefix.setdefault(prefix, []).append((press, payload))
-        calls: list[Call] = []
-        for prefix, entries in by_prefix.items():
-            answers = await self.deciders[prefix](
-                session, [press for press, _ in entries], self.settings
-            )
-            for press, payload in entries:
-                answer = answers.get(press.query_id)
-                if answer is not None:
-                    payload[ANSWERED] = True
-                    calls.append(answer.call(press.query_id))
-        return calls
+                by_prefix.setdefault(prefix, []).append(press)
+                payload[ANSWERED] = True
+        return list(by_prefix.items())
+
+    def answer(
+        self, sessions: async_sessionmaker[AsyncSession], marked: list[tuple[str, list[Press]]]
+    ) -> None:
+        """Decides and sends the marked presses' answers in the background: the batch's
+        storing (and with it the next batch) does not wait for them, nor they for it."""
+        if marked:
+            self._track(asyncio.create_task(self._answer(sessions, marked)))
+
+    async def _answer(
+        self, sessions: async_sessionmaker[AsyncSession], marked: list[tuple[str, list[Press]]]
+    ) -> None:
+        self.send(await self.decide(sessions, marked))
+
+    async def decide(
+        self, sessions: async_sessionmaker[AsyncSession], marked: list[tuple[str, list[Press]]]
+    ) -> list[Call]:
+        """The answers of the marked presses, from a read of its own: on SQLite it does not
+        queue for the one writer behind the lanes' transactions.
+
+        Every marked press gets one: a press its decider left out, or every press when the
+        database cannot be read, is answered with no text (its handler's answer is dropped,
+        and a spinner must not be left turning). Should storing fail, Telegram sends the
+        updates again and they are answered again (refused as a repeat: harmless)."""
+        answers: dict[str, Answer] = {}
+        try:
+            async with read_transaction(sessions) as session:
+                for prefix, presses in marked:
+                    answers.update(await self.deciders[prefix](session, presses, self.settings))
+        except SQLAlchemyError as error:
+            log.warning("early answers without their text (%s)", type(error).__name__)
+        return [
+            answers.get(press.query_id, Answer()).call(press.query_id)
+            for _prefix, presses in marked
+            for press in presses
+        ]
 
     def send(self, calls: list[Call]) -> None:
-        """Sends the answers concurrently (the batch's transaction has committed)."""
+        """Sends the answers concurrently."""
         for call in calls:
-            task = asyncio.create_task(self._send(call))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+            self._track(asyncio.create_task(self._send(call)))
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     async def _send(self, call: Call) -> None:
         for attempt in range(TRIES):
@@ -163,6 +179,7 @@ class EarlyAnswers:
                 await asyncio.sleep(PAUSE_SECONDS * 2**attempt)
 
     async def stop(self) -> None:
-        """Lets answers on their way finish (a clean stop)."""
-        if self._sending:
-            await asyncio.wait(set(self._sending), timeout=5.0)
+        """Lets answers on their way finish (a clean stop), those still being decided too."""
+        deadline = asyncio.get_running_loop().time() + STOP_SECONDS
+        while self._sending and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            await asyncio.wait(set(self._sending), timeout=left)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -34,7 +35,6 @@ from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.early_answers import EarlyAnswers
 from bot.lanes import (
     MAX_PAUSE_SECONDS,
     HandlerFailed,
@@ -43,7 +43,8 @@ from bot.lanes import (
     database_unavailable,
     transient_pause,
 )
-from bot.replies import ReplySender
+from bot.receiving import Receiver
+from bot.replies import Call, ReplySender, StoredRequestData
 from bot.retry import retry_after_seconds
 from bot.settings import Settings
 from bot.waiting import wait_for_event
@@ -69,12 +70,10 @@ class UpdateRunner:
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         replies: ReplySender,
-        early: EarlyAnswers | None = None,
     ) -> None:
         self.application = application
         self.sessions = sessions
         self.settings = settings
-        self.early = early or EarlyAnswers({}, settings, replies)
         self.wake = asyncio.Event()
         self.holder = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         self.worker = LaneWorker(application, sessions, settings, self.holder, replies)
@@ -107,7 +106,6 @@ class UpdateRunner:
         finally:
             renewer.cancel()
             await self._stop_lanes()
-            await self.early.stop()
 
     async def _start_lanes(self) -> None:
         free = self.settings.update_concurrency - len(self._lanes)
@@ -181,31 +179,12 @@ class UpdateRunner:
             log.info("pruned %d handled updates, %d accounts without consent", pruned, strangers)
 
 
-async def store_and_wake(
-    sessions: async_sessionmaker[AsyncSession], runner: UpdateRunner, payloads: list[dict[str, Any]]
-) -> None:
-    """Stores updates and wakes the lanes; presses that can be answered at once are answered
-    first (bot/early_answers.py), from a read that does not wait for SQLite's one writer."""
-    answers = await runner.early.decide(sessions, payloads)
-    runner.early.send(answers)
-    async with transaction(sessions) as session:
-        await inbox.store_updates(session, payloads)
-    runner.wake.set()
-
-
 class Poller:
     """Long polling that acknowledges an update only after it is stored."""
 
-    def __init__(
-        self,
-        application: Application[Any, Any, Any, Any, Any, Any],
-        sessions: async_sessionmaker[AsyncSession],
-        runner: UpdateRunner,
-        settings: Settings,
-    ) -> None:
-        self.bot = application.bot
-        self.sessions = sessions
-        self.runner = runner
+    def __init__(self, receiver: Receiver, settings: Settings) -> None:
+        self.receiver = receiver
+        self.sessions = receiver.sessions
         self.timeout = settings.poll_timeout_seconds
 
     async def run(self) -> None:
@@ -215,7 +194,7 @@ class Poller:
             try:
                 updates = await self._fetch(offset)
                 if updates:  # not stored -> not acknowledged: Telegram sends them again
-                    await store_and_wake(self.sessions, self.runner, updates)
+                    await self.receiver.store(updates)
                     offset = int(updates[-1]["update_id"]) + 1
             except InvalidToken:
                 raise
@@ -234,15 +213,20 @@ class Poller:
 
         Bot.get_updates would build Update objects that we would only turn back into dicts
         (profiled: about a tenth of the cost of an update); the runner builds each update
-        once, when it handles it. Same request, errors and timeouts as get_updates.
+        once, when it handles it. The same request, errors and timeouts as get_updates, on
+        the receiving side's own HTTP session (bot/receiving.py: maybe another thread's).
         """
-        data: dict[str, Any] = {"timeout": self.timeout, "allowed_updates": ALLOWED_UPDATES}
+        params = {"timeout": str(self.timeout), "allowed_updates": json.dumps(ALLOWED_UPDATES)}
         if offset is not None:
-            data["offset"] = offset
-        result = await self.bot._post(  # PTB's one call for raw results of a known method
-            "getUpdates", data, read_timeout=2 * self.timeout + 10
+            params["offset"] = str(offset)
+        seconds = 2 * self.timeout + 10
+        result = await self.receiver.request.post(
+            f"{self.receiver.base_url}/getUpdates",
+            request_data=StoredRequestData(Call("getUpdates", params)),  # type: ignore[arg-type]
+            read_timeout=seconds,
+            write_timeout=seconds,
         )
-        return list(result or [])
+        return list(result) if isinstance(result, list) else []
 
     async def _first_offset(self) -> int | None:
         while True:

@@ -12,6 +12,19 @@ The spacing leaves room for that: `SPACING` times Telegram's interval, so 30 a s
 `LATE_SECONDS` of its slot takes a new overall one, rather than crowd the slots after it (a
 chat's slots are far enough apart for such a delay).
 
+Why 1.2 and not less (checked 2026-12-01, issue 10): a message leaves up to `LATE_SECONDS`
+(0.1 s) after its slot, and one leg of the way to Telegram varies by its jitter (+-25 ms for
+a 150 +- 50 ms round trip, bench/burst). Two messages to one chat with slots 1.2 s apart so
+arrive at least 1.2 - 0.1 - 0.05 = 1.05 s apart, 5% above Telegram's second; thirty messages
+span 29 slots of 40 ms = 1.16 s and arrive at least 1.16 - 0.15 = 1.01 s apart. The factor
+is the lateness allowed plus the jitter, not slack: a smaller one needs a smaller
+`LATE_SECONDS`, and more messages of a busy process would then miss their slot and take a
+second one. Within one process the local limiter needs no such margin (it dates a message by
+its answer, bot/delivery/limits.py); shared slots cannot, another instance's answers are not
+seen here. Not counted: the time the reservation's answer takes to come back from the
+database (`due` starts when it is read), so on a very busy process a message may be later
+than `LATE_SECONDS` says; no 429 has been seen in bench/burst with two instances.
+
 A message takes the next overall slot only if its chat is due by then. Otherwise it reserves
 nothing, sleeps until its chat is due and asks again: the other chats' messages go on taking
 the overall slots meanwhile, instead of waiting behind it (a reply then the next question to

@@ -8,17 +8,14 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.runner import UpdateRunner, store_and_wake
+from bot.receiving import Receiver
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 
 
-def webhook_app(
-    path: str, secret: str, sessions: async_sessionmaker[AsyncSession], runner: UpdateRunner
-) -> web.Application:
+def webhook_app(path: str, secret: str, receiver: Receiver) -> web.Application:
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
@@ -30,7 +27,7 @@ def webhook_app(
         except (ValueError, KeyError, TypeError):
             return web.Response(status=400)
         # Stored before answering: if we die now, Telegram has no 200 and sends it again.
-        await store_and_wake(sessions, runner, [payload])
+        await receiver.store([payload])
         return web.Response(status=200)
 
     app = web.Application(client_max_size=1024 * 1024)

@@ -47,16 +47,6 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(parsed, **kwargs)
 
 
-def receiving_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
-    """The engine that stores updates as they arrive (and reads the answers of presses).
-
-    PostgreSQL: two connections of its own, so arriving updates never wait for a connection
-    behind the lanes' transactions. SQLite: the same engine (its one writer is shared)."""
-    if engine.dialect.name != "postgresql":
-        return engine
-    return create_engine(url, pool_size=2, max_overflow=0)
-
-
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:

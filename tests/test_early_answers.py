@@ -4,10 +4,20 @@ handler's writes and edits still happen once."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import early_answers
+from storage import inbox
 from storage.models import Broadcast, DeliveryStatus, NoticeReceipt, OutboxMessage
 from storage.notices import add_notice, enqueue_notice
 from storage.outbox import NewMessage
@@ -91,3 +101,73 @@ async def test_a_press_is_answered_while_its_lane_is_busy(bot: RunningBot) -> No
     # Each press was answered once: the handlers' own answers were dropped, not refused.
     answers = [p["callback_query_id"] for m, p in fake.calls if m == "answerCallbackQuery"]
     assert sorted(answers) == sorted(ids)
+
+
+async def test_a_press_is_answered_while_its_batch_is_being_stored(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer leaves before the batch it came in is stored, and does not wait for it; the
+    update is acknowledged to Telegram only once stored, and answered once. On PostgreSQL the
+    receiving side runs in a thread of its own (bot/receiving.py), away from the lanes' loop."""
+    fake = bot.fake
+    _notice_id, messages = await sent_notice(bot)
+    store_updates = inbox.store_updates
+    storing, release = threading.Event(), threading.Event()
+    stored_in: list[threading.Thread] = []
+
+    async def held(session: AsyncSession, payloads: list[dict[str, Any]]) -> None:
+        if any("callback_query" in payload for payload in payloads):
+            stored_in.append(threading.current_thread())
+            storing.set()
+            await asyncio.to_thread(release.wait, 20)  # on the receiving side's loop
+        await store_updates(session, payloads)
+
+    monkeypatch.setattr(inbox, "store_updates", held)
+    pressed = await fake.user(AN).press("✅ Đã nhận", message=messages[AN])
+    query_id = pressed["callback_query"]["id"]
+    try:
+        await fake.wait_until(lambda: query_id in fake.answered_at, timeout=10)
+        assert storing.is_set()
+        assert not release.is_set()
+        answers = [a.text for a in fake.callback_answers if a.callback_query_id == query_id]
+        assert answers == [RECORDED]
+        # Not stored yet, so not acknowledged: Telegram would send it again.
+        assert pressed["update_id"] in [u["update_id"] for u in fake.updates.pending]
+    finally:
+        release.set()
+    await fake.wait_until(lambda: messages[AN].buttons() != ["✅ Đã nhận"], timeout=10)
+    await bot.settle()
+    assert fake.updates.pending == []
+    async with bot.db() as session:
+        receipts = list(await session.scalars(select(NoticeReceipt)))
+    assert [r.acknowledged_at is not None for r in receipts] == [True]
+    answers = [p["callback_query_id"] for m, p in fake.calls if m == "answerCallbackQuery"]
+    assert answers == [query_id]
+    postgres = bot.settings.database_url.startswith("postgresql")
+    assert (stored_in[0] is not threading.main_thread()) == postgres
+
+
+async def test_a_press_whose_answer_cannot_be_read_is_answered_without_text_once(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The press was marked as answered on arrival before its answer was read: when the read
+    fails, it is still answered (no spinner left), once, and its handler still records it."""
+    fake = bot.fake
+    _notice_id, messages = await sent_notice(bot)
+
+    @asynccontextmanager
+    async def unreadable(_sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
+        raise OperationalError("SELECT", {}, Exception("the database went away"))
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(early_answers, "read_transaction", unreadable)
+    pressed = await fake.user(AN).press("✅ Đã nhận", message=messages[AN])
+    query_id = pressed["callback_query"]["id"]
+    await fake.wait_until(lambda: messages[AN].buttons() != ["✅ Đã nhận"], timeout=10)
+    await bot.settle()
+    await fake.wait_until(lambda: query_id in fake.answered_at, timeout=10)
+    answers = [(a.text, a.show_alert) for a in fake.callback_answers]
+    assert answers == [(None, False)]
+    async with bot.db() as session:
+        receipts = list(await session.scalars(select(NoticeReceipt)))
+    assert [r.acknowledged_at is not None for r in receipts] == [True]
