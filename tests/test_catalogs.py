@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import string
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,124 @@ def test_a_count_before_a_plural_noun_uses_the_plural_forms() -> None:
     singular_only = sorted(m for m in _msgids_in_code() if counted.search(m))
     plural_firsts = {singular for singular, _plural in _plurals_in_code()}
     assert [m for m in singular_only if m not in plural_firsts] == []
+
+
+# --- texts kept in constants -------------------------------------------------------------------
+
+TRANSLATING = {"_", "plural"}  # _(...), context._(...), _.plural(...)
+IDENTIFIER = re.compile(r"[a-z0-9_]*")  # a key or a step name, not a text
+
+
+def _marked(node: ast.AST) -> set[int]:
+    """The nodes inside `N_(...)` / `_(...)` calls: extracted by `make messages`."""
+    inside: set[int] = set()
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call):
+            continue
+        if isinstance(call.func, ast.Name) and call.func.id in ("N_", "_"):
+            inside.update(id(n) for arg in call.args for n in ast.walk(arg))
+    return inside
+
+
+def _bare_texts(value: ast.AST) -> list[str]:
+    """Texts in a constant's value that no marker extracts (dict keys are not texts)."""
+    keys = {id(k) for d in ast.walk(value) if isinstance(d, ast.Dict) for k in d.keys if k}
+    marked = _marked(value)
+    return [
+        n.value
+        for n in ast.walk(value)
+        if isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and id(n) not in marked | keys
+        and re.search(r"[^\W\d_]", n.value)
+        and not IDENTIFIER.fullmatch(n.value)
+    ]
+
+
+def _translated_names(tree: ast.AST) -> set[str]:
+    """Names whose value becomes a msgid: in `_()`'s first argument (both of `.plural`), or a
+    local variable assigned from them that is (`text = A if x else B; _(text)`)."""
+    found: set[str] = set()
+    for scope in ast.walk(tree):
+        if not isinstance(scope, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        local: dict[str, set[str]] = {}
+        for node in ast.walk(scope):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    names = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                    local.setdefault(target.id, set()).update(names)
+        for call in ast.walk(scope):
+            if not isinstance(call, ast.Call):
+                continue
+            func = call.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name not in TRANSLATING:
+                continue
+            args = call.args[:2] if name == "plural" else call.args[:1]
+            todo = [n.id for arg in args for n in ast.walk(arg) if isinstance(n, ast.Name)]
+            while todo:
+                used = todo.pop()
+                if used not in found:
+                    found.add(used)
+                    todo += local.get(used, set())
+    return found
+
+
+def _unextracted_constants(folders: Iterable[Path]) -> list[str]:
+    """Module-level constants holding a text without `N_()` whose value is translated later:
+    `make messages` does not extract such a text, so the catalogs lose it and members read
+    the English (it happened to three meeting alerts when they moved into constants)."""
+    constants: dict[str, list[tuple[str, int, list[str]]]] = {}
+    translated: set[str] = set()
+    for folder in folders:
+        for path in sorted(folder.rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            translated |= _translated_names(tree)
+            for node in tree.body:
+                value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+                if value is None:
+                    continue
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                texts = _bare_texts(value)
+                for target in targets:
+                    for name in (n.id for n in ast.walk(target) if isinstance(n, ast.Name)):
+                        where = path.relative_to(folder.parent).as_posix()
+                        constants.setdefault(name, []).append((where, node.lineno, texts))
+    return [
+        f"{where}:{line} {name}: {texts[0]!r}"
+        for name in sorted(translated)
+        for where, line, texts in constants.get(name, [])
+        if texts
+    ]
+
+
+def test_texts_kept_in_constants_are_marked_for_the_catalogs() -> None:
+    found = _unextracted_constants(ROOT / folder for folder in ("bot", "handlers", "storage"))
+    assert found == [], "mark these texts with N_(): " + "; ".join(found)
+
+
+def test_an_unmarked_constant_that_is_translated_is_found(tmp_path: Path) -> None:
+    """The check above can fail: the shapes the meeting alerts had when they lost N_()."""
+    module = tmp_path / "handlers" / "meetings" / "answer.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(
+        "from bot.i18n import N_\n"
+        'CANCELLED = "This meeting has been cancelled."\n'
+        'STARTED = "The meeting has started: answers are closed."\n'
+        'CLOSED = N_("It can no longer be changed.")\n'
+        'KINDS = {"regular": "Regular meeting", "thematic": N_("Thematic meeting")}\n'
+        'STEP = "time"\n'
+        "def closed(context, cancelled):\n"
+        "    text = CANCELLED if cancelled else STARTED\n"
+        "    return context._(text), context._(CLOSED), context._(STEP)\n"
+        "def kind(_, key):\n"
+        "    return _(KINDS[key])\n"
+    )
+    found = _unextracted_constants([tmp_path / "handlers"])
+    assert [line.split(": ", 1)[0] for line in found] == [
+        "handlers/meetings/answer.py:2 CANCELLED",
+        "handlers/meetings/answer.py:5 KINDS",
+        "handlers/meetings/answer.py:3 STARTED",
+    ]
