@@ -141,18 +141,41 @@ async def scorecards(
         .where(Unit.is_branch, Unit.path.startswith(unit.path))
         .order_by(Unit.name_folded, Unit.id)  # as storage.units.branches_under
     )
-    cards = {row.id: Scorecard(BranchName(*row)) for row in await session.execute(branches)}
+    names = (await session.execute(branches)).all()
+    # Each branch's counts as plain ints (done, total per metric, in METRICS order), the
+    # cards built once at the end: a province has 10,000 branches, and building and adding
+    # a Fraction per row and metric took longer than some of its queries.
+    counts = {row[0]: [0] * _WIDTH for row in names}
     async with _standings(session, unit, at) as standings:
         many = standings is not None and standings.members >= MANY_MEMBERS
         queries = _queries(unit.path, year, tz, at, standings, many)
-        await _fill(session, cards, queries)
+        await _fill(session, counts, queries)
         admissions = admissions_from(await session.execute(queries.admissions))
         for branch_id, (admitted, base) in admissions.items():
-            cards[branch_id].admissions += Fraction(admitted, base)
-    total = Scorecard(unit)
-    for card in cards.values():
-        total.add(card)
-    return list(cards.values()), total
+            mine = counts[branch_id]
+            mine[_ADMISSIONS] += admitted
+            mine[_ADMISSIONS + 1] += base
+    cards = [_card(BranchName(*row), counts[row[0]]) for row in names]
+    return cards, _card(unit, [sum(column) for column in zip(*counts.values(), strict=True)])
+
+
+# Where a metric's (done, total) sit in a branch's counts (`_fill`): METRICS order.
+_WIDTH = 2 * len(METRICS)
+_REGISTERED = 2 * METRICS.index("residence_registered")
+_COMMENTED = 2 * METRICS.index("residence_commented")
+_HANDED_IN = 2 * METRICS.index("plans_handed_in")
+_GOOD = 2 * METRICS.index("good_or_better")
+_ATTENDANCE = 2 * METRICS.index("attendance")
+_SURVEY = 2 * METRICS.index("survey_response")
+_EXEMPT = 2 * METRICS.index("exempt")
+_AWAY = 2 * METRICS.index("away")
+_ADMISSIONS = 2 * METRICS.index("admissions")
+
+
+def _card(unit: Unit | BranchName, counts: list[int]) -> Scorecard:
+    if not counts:  # no branch at all
+        counts = [0] * _WIDTH
+    return Scorecard(unit, *(Fraction(counts[i], counts[i + 1]) for i in range(0, _WIDTH, 2)))
 
 
 @asynccontextmanager
@@ -200,44 +223,56 @@ def _queries(
     )
 
 
-async def _fill(session: AsyncSession, cards: dict[int, Scorecard], queries: _Queries) -> None:
-    """The figures counted over the standings on the scorecard's date: one pass over the
-    roster (exempt, away, the duty figures' denominators and the size of an
-    organisation-wide survey's audience), one over the records of the members taking part
-    (residence, plans and attendance), then answers."""
+async def _fill(session: AsyncSession, counts: dict[int, list[int]], queries: _Queries) -> None:
+    """The figures counted over the standings on the scorecard's date, added to each
+    branch's `counts` (`_card`'s order): one pass over the roster (exempt, away, the duty
+    figures' denominators and the size of an organisation-wide survey's audience), one over
+    the records of the members taking part (residence, plans and attendance), then
+    answers."""
     sizes: dict[int, int] = {}  # members on the roster
     taking_part: dict[int, tuple[int, int]] = {}  # (members taking part, working members)
-    for branch_id, members, exempt, away, taking, working in await session.execute(queries.roster):
-        card = cards[branch_id]
-        sizes[branch_id] = sizes.get(branch_id, 0) + int(members)
-        card.exempt += Fraction(int(exempt), int(members))
-        card.away += Fraction(int(away), int(members))
+    for row in await session.execute(queries.roster):
+        branch_id, members, exempt, away, taking, working = (int(n) for n in row)
+        mine = counts[branch_id]
+        sizes[branch_id] = sizes.get(branch_id, 0) + members
+        mine[_EXEMPT] += exempt
+        mine[_EXEMPT + 1] += members
+        mine[_AWAY] += away
+        mine[_AWAY + 1] += members
         before = taking_part.get(branch_id, (0, 0))
-        taking_part[branch_id] = (before[0] + int(taking), before[1] + int(working))
+        taking_part[branch_id] = (before[0] + taking, before[1] + working)
     done: dict[int, tuple[int, ...]] = {}
-    for branch_id, *counts in await session.execute(queries.duties):
-        done[branch_id] = tuple(int(n) for n in counts)
+    for branch_id, *row in await session.execute(queries.duties):
+        done[branch_id] = tuple(int(n) for n in row)
+    nothing = (0,) * 8
     for branch_id, (members, working_n) in taking_part.items():
         registered, residence_exempt, both, commented, handed_in, good, present, recorded = (
-            done.get(branch_id, (0,) * 8)
+            done.get(branch_id, nothing)
         )
-        card = cards[branch_id]
-        card.residence_registered += Fraction(registered + residence_exempt - both, working_n)
-        card.residence_commented += Fraction(commented, working_n - residence_exempt)
-        card.plans_handed_in += Fraction(handed_in, members)
-        card.good_or_better += Fraction(good, members)
-        card.attendance += Fraction(present, recorded)
+        mine = counts[branch_id]
+        mine[_REGISTERED] += registered + residence_exempt - both
+        mine[_REGISTERED + 1] += working_n
+        mine[_COMMENTED] += commented
+        mine[_COMMENTED + 1] += working_n - residence_exempt
+        mine[_HANDED_IN] += handed_in
+        mine[_HANDED_IN + 1] += members
+        mine[_GOOD] += good
+        mine[_GOOD + 1] += members
+        mine[_ATTENDANCE] += present
+        mine[_ATTENDANCE + 1] += recorded
     if queries.attendance is not None:
         for branch_id, present, recorded in await session.execute(queries.attendance):
-            cards[branch_id].attendance += Fraction(int(present), int(recorded))
-    for branch_id, count, kind in await session.execute(queries.survey_response):
-        response = cards[branch_id].survey_response
+            mine = counts[branch_id]
+            mine[_ATTENDANCE] += int(present)
+            mine[_ATTENDANCE + 1] += int(recorded)
+    for branch_id, total, kind in await session.execute(queries.survey_response):
+        mine, count = counts[branch_id], int(total)  # a sum: numeric in PostgreSQL
         if kind == "everyone":  # surveys to everyone there: the roster, once per survey
-            response.total += int(count) * sizes.get(branch_id, 0)
+            mine[_SURVEY + 1] += count * sizes.get(branch_id, 0)
         elif kind == "leaders":
-            response.total += int(count)
+            mine[_SURVEY + 1] += count
         else:
-            response.done += int(count)
+            mine[_SURVEY] += count
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -281,6 +316,8 @@ def _duties(
         .exists()
     )
     firsts = first_submissions()
+    handed_in = plan_status_at(end, firsts.c.first).in_(HANDED_IN)
+    good = grade_at(end).in_(GOOD_OR_BETTER)
     no_path = null().cast(Unit.path.type)
     meeting_unit = aliased(Unit)
     local_end = day_end(at, tz)
@@ -310,13 +347,14 @@ def _duties(
         select(
             YearlyPlan.member_id,
             *(zero, zero, zero, zero),
-            case((plan_status_at(end, firsts.c.first).in_(HANDED_IN), 1), else_=0),
-            case((grade_at(end).in_(GOOD_OR_BETTER), 1), else_=0),
+            case((handed_in, 1), else_=0),
+            case((good, 1), else_=0),
             *(zero, zero, no_path),
         )
         .select_from(YearlyPlan)
         .outerjoin(firsts, firsts.c.plan_id == YearlyPlan.id)
-        .where(YearlyPlan.year == year),
+        # A plan neither handed in nor graded good counts nothing: not a row to join.
+        .where(YearlyPlan.year == year, or_(handed_in, good)),
         select(
             MeetingInvite.member_id,
             *(zero, zero, zero, zero, zero, zero),
