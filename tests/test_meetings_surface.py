@@ -244,6 +244,8 @@ async def test_drafts_stored_as_before_continue_to_the_invitations(bot: RunningB
         assert await get_flow(session, SON, "meeting") is None
     # Sơn is invited too: his invitation is not the answer to what he types next.
     await bot.fake.wait_until(lambda: len(received(bot, SON, "📨 Giấy mời họp.")) == 1)
+    # And his delivery report, which would otherwise land between his next text and its answer.
+    await bot.fake.wait_until(lambda: len(received(bot, SON, "<b>📬 Báo cáo gửi tin</b>")) == 1)
 
     # A draft sent back to its time (it had passed) kept everything else: the time comes
     # first, then the place and what follows are asked again, as before.
