@@ -110,6 +110,12 @@ async def _seeded_ids(url: str) -> dict[str, int]:
     engine = create_engine(url)
     async with engine.connect() as connection:
         rows = (await connection.execute(text("SELECT name, value FROM bench_scale_seed"))).all()
+    async with engine.connect() as connection:
+        # Every run queues a notice to everyone (300,000 receipts and outbox rows at 300k):
+        # fresh statistics, as autovacuum would gather in production, or the notice status is
+        # planned on the row counts of the seeding (measured: 1.9 s stale, 0.44 s analysed).
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text("ANALYZE"))
     await engine.dispose()
     return {name: value for name, value in rows}
 
