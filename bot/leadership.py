@@ -50,7 +50,17 @@ SCHEDULE_CHANNEL = "chibo_schedule"
 
 Lead = Callable[[], Awaitable[None]]
 # What a lost or refused database connection raises (a timeout included).
-CONNECTION_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+# InternalClientError: a connection cut in the middle of a query (pg_terminate_backend, a
+# network drop) can leave asyncpg's protocol "in progress", and the next query on it says
+# "cannot switch to state ...; another operation is in progress". Before it was counted here
+# it ended the leadership task for good: that instance never led again (seen in CI).
+CONNECTION_ERRORS = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    TimeoutError,
+)
 
 
 def is_postgres(database_url: str) -> bool:

@@ -150,6 +150,35 @@ async def test_one_leader_and_a_lost_connection_hands_over(
         await second.stop()
 
 
+@pytest.mark.postgres
+async def test_a_connection_left_in_a_broken_state_is_replaced(
+    postgres_migrated: str, fake: FakeBotApi
+) -> None:
+    """A connection cut mid-query can leave asyncpg saying "another operation is in
+    progress" on the next one: the instance stops leading, connects again and leads again,
+    instead of its leadership task ending for good."""
+    leader = Leader(postgres_migrated)
+    counted = leader.leadership._ping
+    broken = {"left": 1}
+
+    async def breaks_once(connection: asyncpg.Connection, query: str) -> bool:
+        if query == "SELECT 1" and broken["left"]:
+            broken["left"] -= 1
+            raise asyncpg.InternalClientError(
+                "cannot switch to state 12; another operation (2) is in progress"
+            )
+        return await counted(connection, query)
+
+    leader.leadership._ping = breaks_once  # type: ignore[method-assign]
+    leader.start()
+    try:
+        await fake.wait_until(lambda: leader.terms == 2, timeout=10)
+        assert leader.ended == 1 and leader.leadership.leading.is_set()
+        assert leader.task is not None and not leader.task.done()
+    finally:
+        await leader.stop()
+
+
 async def test_sqlite_single_process_always_leads(sqlite_url: str) -> None:
     leader = Leader(sqlite_url)
     leader.start()
