@@ -46,7 +46,7 @@ from storage.as_of import (
     tie_registered_at,
 )
 from storage.as_of import day_end as as_of_day_end
-from storage.counted import Snapshot, counted_members, snapshot
+from storage.counted import WORK_MEM, Snapshot, counted_members, snapshot
 from storage.hosted import hosted_at
 from storage.meetings import counted_meetings, year_bounds
 from storage.models import (
@@ -156,7 +156,10 @@ async def scorecards(
         helper = asyncio.create_task(_duties_apart(session, shared, unit, year, tz, at))
     try:
         async with _standings(session, unit, at) as standings:
-            many = standings is not None and standings.members >= MANY_MEMBERS
+            # Read apart, the records are read whole (`_duties`), attendance with them.
+            many = helper is not None or (
+                standings is not None and standings.members >= MANY_MEMBERS
+            )
             queries = _queries(unit.path, year, tz, at, standings, many)
             admissions = admissions_from(await session.execute(queries.admissions))
             await _fill(session, counts, queries, helper)
@@ -236,19 +239,23 @@ async def _shared_snapshot(session: AsyncSession, unit: Unit, branches: int) -> 
 async def _duties_apart(
     session: AsyncSession, shared: str, unit: Unit, year: int, tz: tzinfo, at: date
 ) -> list[Row[Any]]:
-    """The rows of the scorecard's records pass (`_Queries.duties`) read on a connection of
-    its own, in a transaction importing the session's snapshot `shared` (the same data),
-    over a snapshot of the standings of its own. The connection goes back to the pool when
-    this ends, cancelled or not."""
+    """The rows of the scorecard's records pass (`_duties`, attendance included) read on a
+    connection of its own, in a read-only transaction importing the session's snapshot
+    `shared` (the same data). It ranks the standings in the query itself: making a snapshot
+    of them first took longer. The connection goes back to the pool when this ends,
+    cancelled or not."""
     engine = session.bind
     assert isinstance(engine, AsyncEngine)
+    options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
     async with AsyncSession(engine) as apart:
-        await apart.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        await apart.connection(execution_options=options)
         await apart.execute(text(f"SET TRANSACTION SNAPSHOT '{shared}'"))
-        async with _standings(apart, unit, at) as standings:
-            many = standings is not None and standings.members >= MANY_MEMBERS
-            queries = _queries(unit.path, year, tz, at, standings, many)
-            rows = (await apart.execute(queries.duties)).all()
+        await apart.execute(  # as `storage.counted.snapshot` does for the other passes
+            text("SELECT set_config('work_mem', :size, true), set_config('jit', 'off', true)"),
+            {"size": WORK_MEM},
+        )
+        queries = _queries(unit.path, year, tz, at, None, True)
+        rows = (await apart.execute(queries.duties)).all()
         await apart.rollback()
     return list(rows)
 
