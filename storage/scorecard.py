@@ -7,6 +7,8 @@ Every figure is a count over a count, so the roll-up adds counts, never averages
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
@@ -17,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Row,
     Select,
     and_,
     case,
@@ -25,9 +28,10 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.as_of import (
@@ -42,7 +46,7 @@ from storage.as_of import (
     tie_registered_at,
 )
 from storage.as_of import day_end as as_of_day_end
-from storage.counted import Snapshot, counted_members, snapshot
+from storage.counted import WORK_MEM, Snapshot, counted_members, snapshot
 from storage.hosted import hosted_at
 from storage.meetings import counted_meetings, year_bounds
 from storage.models import (
@@ -146,15 +150,30 @@ async def scorecards(
     # cards built once at the end: a province has 10,000 branches, and building and adding
     # a Fraction per row and metric took longer than some of its queries.
     counts = {row[0]: [0] * _WIDTH for row in names}
-    async with _standings(session, unit, at) as standings:
-        many = standings is not None and standings.members >= MANY_MEMBERS
-        queries = _queries(unit.path, year, tz, at, standings, many)
-        await _fill(session, counts, queries)
-        admissions = admissions_from(await session.execute(queries.admissions))
-        for branch_id, (admitted, base) in admissions.items():
-            mine = counts[branch_id]
-            mine[_ADMISSIONS] += admitted
-            mine[_ADMISSIONS + 1] += base
+    shared = await _shared_snapshot(session, unit, len(names))
+    helper = None
+    if shared is not None:
+        helper = asyncio.create_task(_duties_apart(session, shared, unit, year, tz, at))
+    try:
+        async with _standings(session, unit, at) as standings:
+            # Read apart, the records are read whole (`_duties`), attendance with them.
+            many = helper is not None or (
+                standings is not None and standings.members >= MANY_MEMBERS
+            )
+            queries = _queries(unit.path, year, tz, at, standings, many)
+            admissions = admissions_from(await session.execute(queries.admissions))
+            await _fill(session, counts, queries, helper)
+    except BaseException:
+        if helper is not None:  # its connection goes back to the pool before this returns
+            helper.cancel()
+            await asyncio.wait([helper])
+            if not helper.cancelled():
+                helper.exception()  # retrieved: the error raised here is the one to report
+        raise
+    for branch_id, (admitted, base) in admissions.items():
+        mine = counts[branch_id]
+        mine[_ADMISSIONS] += admitted
+        mine[_ADMISSIONS + 1] += base
     cards = [_card(BranchName(*row), counts[row[0]]) for row in names]
     return cards, _card(unit, [sum(column) for column in zip(*counts.values(), strict=True)])
 
@@ -187,6 +206,58 @@ async def _standings(session: AsyncSession, unit: Unit, at: date) -> AsyncIterat
         return
     async with snapshot(session, unit.path, at) as standings:
         yield standings
+
+
+# From this many branches on, an organisation's records are read on a connection of their
+# own beside the other passes (`_shared_snapshot`): a province's records take about as long
+# as everything else together, and the database has more than one core.
+APART_BRANCHES = 2_000
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+
+
+async def _shared_snapshot(session: AsyncSession, unit: Unit, branches: int) -> str | None:
+    """The id of the session's snapshot of the database, exported for another connection to
+    read the same data (PostgreSQL), where the records are worth reading apart: a large
+    committee's, in a transaction that has written nothing (another connection would not
+    see its writes). None: everything on the session's own connection."""
+    if unit.is_branch or branches < APART_BRANCHES:
+        return None
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        return None
+    if session.new or session.dirty or session.deleted or session.in_nested_transaction():
+        return None  # unwritten objects; or a savepoint, where no snapshot can be exported
+    written, exported = (
+        await session.execute(
+            text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL, pg_export_snapshot()")
+        )
+    ).one()
+    if written or not _SNAPSHOT_ID.fullmatch(exported):
+        return None
+    return str(exported)
+
+
+async def _duties_apart(
+    session: AsyncSession, shared: str, unit: Unit, year: int, tz: tzinfo, at: date
+) -> list[Row[Any]]:
+    """The rows of the scorecard's records pass (`_duties`, attendance included) read on a
+    connection of its own, in a read-only transaction importing the session's snapshot
+    `shared` (the same data). It ranks the standings in the query itself: making a snapshot
+    of them first took longer. The connection goes back to the pool when this ends,
+    cancelled or not."""
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine)
+    options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    async with AsyncSession(engine) as apart:
+        await apart.connection(execution_options=options)
+        await apart.execute(text(f"SET TRANSACTION SNAPSHOT '{shared}'"))
+        await apart.execute(  # as `storage.counted.snapshot` does for the other passes
+            text("SELECT set_config('work_mem', :size, true), set_config('jit', 'off', true)"),
+            {"size": WORK_MEM},
+        )
+        queries = _queries(unit.path, year, tz, at, None, True)
+        rows = (await apart.execute(queries.duties)).all()
+        await apart.rollback()
+    return list(rows)
 
 
 # From this many members on, a committee's records are read table by table, whole, and
@@ -223,12 +294,18 @@ def _queries(
     )
 
 
-async def _fill(session: AsyncSession, counts: dict[int, list[int]], queries: _Queries) -> None:
+async def _fill(
+    session: AsyncSession,
+    counts: dict[int, list[int]],
+    queries: _Queries,
+    helper: asyncio.Task[list[Row[Any]]] | None = None,
+) -> None:
     """The figures counted over the standings on the scorecard's date, added to each
     branch's `counts` (`_card`'s order): one pass over the roster (exempt, away, the duty
     figures' denominators and the size of an organisation-wide survey's audience), one over
     the records of the members taking part (residence, plans and attendance), then
-    answers."""
+    answers. `helper`: the records' pass, run on another connection (`_duties_apart`),
+    awaited after the others."""
     sizes: dict[int, int] = {}  # members on the roster
     taking_part: dict[int, tuple[int, int]] = {}  # (members taking part, working members)
     for row in await session.execute(queries.roster):
@@ -241,8 +318,14 @@ async def _fill(session: AsyncSession, counts: dict[int, list[int]], queries: _Q
         mine[_AWAY + 1] += members
         before = taking_part.get(branch_id, (0, 0))
         taking_part[branch_id] = (before[0] + taking, before[1] + working)
+    survey_rows = None
+    if helper is not None:  # the answers while the helper reads the records
+        survey_rows = (await session.execute(queries.survey_response)).all()
+        duty_rows = await helper
+    else:
+        duty_rows = (await session.execute(queries.duties)).all()
     done: dict[int, tuple[int, ...]] = {}
-    for branch_id, *row in await session.execute(queries.duties):
+    for branch_id, *row in duty_rows:
         done[branch_id] = tuple(int(n) for n in row)
     nothing = (0,) * 8
     for branch_id, (members, working_n) in taking_part.items():
@@ -265,7 +348,9 @@ async def _fill(session: AsyncSession, counts: dict[int, list[int]], queries: _Q
             mine = counts[branch_id]
             mine[_ATTENDANCE] += int(present)
             mine[_ATTENDANCE + 1] += int(recorded)
-    for branch_id, total, kind in await session.execute(queries.survey_response):
+    if survey_rows is None:
+        survey_rows = (await session.execute(queries.survey_response)).all()
+    for branch_id, total, kind in survey_rows:
         mine, count = counts[branch_id], int(total)  # a sum: numeric in PostgreSQL
         if kind == "everyone":  # surveys to everyone there: the roster, once per survey
             mine[_SURVEY + 1] += count * sizes.get(branch_id, 0)

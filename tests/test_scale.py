@@ -6,6 +6,7 @@ database. Seeded with bulk inserts (bench/scale_seed.py)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -138,3 +139,46 @@ async def test_a_committees_cards_match_each_branchs_own_with_a_mixed_history(
 
 def all_figures(card: Scorecard) -> dict[str, Fraction]:
     return {name: getattr(card, name) for name in METRICS}
+
+
+async def test_a_large_committees_records_read_on_another_connection_give_the_same_cards(
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On PostgreSQL a large committee's records are read on a connection of their own, in a
+    transaction reading the session's snapshot of the database, beside the other passes: the
+    cards are those read on one connection. A transaction that has written reads everything
+    itself (another connection would not see its writes), and so does SQLite."""
+    monkeypatch.setattr(scorecard, "MANY_MEMBERS", 0)
+    monkeypatch.setattr(scorecard, "APART_BRANCHES", 0)
+    apart_calls = []
+    read_apart = scorecard._duties_apart
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        apart_calls.append(args[1])
+        return await read_apart(*args, **kwargs)
+
+    monkeypatch.setattr(scorecard, "_duties_apart", spy)
+    on = date(YEAR, 12, 31)
+    async with transaction(sessions) as session:
+        seeded = await seed_org(session, 3 * MEMBERS_PER_BRANCH, "P")
+        ids = list(await session.scalars(select(Member.id).order_by(Member.id)))
+        someone = await session.get(Member, ids[40])
+        assert someone is not None
+        await record_change(
+            session, someone, Change(Standing.EXEMPT, date(YEAR, 3, 1), detail="age"), on
+        )
+        written, written_total = await scorecards(session, seeded.root, YEAR, TZ)
+    assert apart_calls == []
+    async with transaction(sessions) as session:
+        root = await session.get(Unit, seeded.root.id)
+        assert root is not None
+        apart, apart_total = await scorecards(session, root, YEAR, TZ)
+        monkeypatch.setattr(scorecard, "APART_BRANCHES", 10**9)
+        alone, alone_total = await scorecards(session, root, YEAR, TZ)
+    postgres = sessions.kw["bind"].dialect.name == "postgresql"
+    assert len(apart_calls) == (1 if postgres else 0)
+    assert [all_figures(card) for card in apart] == [all_figures(card) for card in alone]
+    assert [all_figures(card) for card in apart] == [all_figures(card) for card in written]
+    assert all_figures(apart_total) == all_figures(alone_total) == all_figures(written_total)
+    assert apart_total.exempt == Fraction(1, seeded.members)  # the one made exempt
