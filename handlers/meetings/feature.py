@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.i18n import N_
 from handlers.meetings import answer, attendance, buttons, compose, manage
 from handlers.meetings.draft import ABSENCE_FLOW, EDIT_FLOW, FLOW
 from handlers.meetings.jobs import meeting_jobs
-from handlers.shared.buttons import ButtonKind
+from handlers.shared.buttons import any_of
 from handlers.shared.drafts import REACHES_OTHERS, Draft
 from handlers.shared.feature import Feature
 
@@ -26,10 +24,6 @@ EDIT_BUTTONS = (
 ABSENCE_BUTTONS = (buttons.ABSENT, buttons.KEEP_ANSWER, buttons.ATTEND, buttons.MY_ATTENDANCE)
 
 
-def _owned(kinds: tuple[ButtonKind[Any], ...]) -> str:
-    return "|".join(k.pattern for k in kinds)
-
-
 FEATURE = Feature(
     "meetings",
     buttons=(*compose.ROUTES, *manage.ROUTES, *answer.ROUTES, *attendance.ROUTES),
@@ -39,7 +33,7 @@ FEATURE = Feature(
             compose.on_meeting_input,
             N_("a new meeting"),
             MENU,
-            buttons=_owned(compose.DRAFT_BUTTONS),
+            buttons=any_of(*compose.DRAFT_BUTTONS),
         ),
         EDIT_FLOW: Draft(
             manage.on_edit_input,
@@ -47,7 +41,7 @@ FEATURE = Feature(
             MENU,
             REACHES_OTHERS,
             manage.edit_problem,
-            buttons=_owned(EDIT_BUTTONS),
+            buttons=any_of(*EDIT_BUTTONS),
         ),
         ABSENCE_FLOW: Draft(
             answer.on_reason_input,
@@ -55,7 +49,7 @@ FEATURE = Feature(
             MENU,
             REACHES_OTHERS,
             answer.reason_problem,
-            buttons=_owned(ABSENCE_BUTTONS),
+            buttons=any_of(*ABSENCE_BUTTONS),
         ),
     },
     jobs=meeting_jobs(),

@@ -3,22 +3,15 @@ features, tried in this order)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.i18n import N_
 from handlers.members import buttons, draft, listing, probation, status, transfers
-from handlers.shared.buttons import ButtonKind
+from handlers.shared.buttons import any_of
 from handlers.shared.drafts import Draft
 from handlers.shared.feature import Feature
 from storage.probation import KIND as PROBATION_JOB
 from storage.transfers import OVERDUE_KIND as TRANSFER_JOB
 
 MEMBERS = N_("👥 Branch members")
-
-
-def _pattern(*kinds: ButtonKind[Any]) -> str:
-    """A draft's own buttons: a press of any other leaves its question."""
-    return "|".join(kind.pattern for kind in kinds)
 
 
 MEMBERS_LIST = Feature(
@@ -32,7 +25,7 @@ MEMBER_STATUS = Feature(
             status.on_status_input,
             N_("a member's party standing"),
             MEMBERS,
-            buttons=_pattern(
+            buttons=any_of(
                 buttons.CARD,
                 buttons.EXEMPT,
                 buttons.EXEMPT_REASON,
@@ -51,7 +44,7 @@ PROBATION = Feature(
             probation.on_probation_input,
             N_("an admission or probation"),
             MEMBERS,
-            buttons=_pattern(
+            buttons=any_of(
                 buttons.ADMISSION,
                 buttons.NOT_RECOGNISED,
                 buttons.NOT_RECOGNISED_CONFIRM,
@@ -69,7 +62,7 @@ TRANSFERS = Feature(
             transfers.on_transfer_input,
             N_("a transfer of party activity"),
             MEMBERS,
-            buttons=_pattern(
+            buttons=any_of(
                 buttons.TRANSFER_BRANCH,
                 buttons.TRANSFER_CONFIRM,
                 buttons.TRANSFER,

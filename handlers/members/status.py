@@ -12,7 +12,7 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.i18n import N_
@@ -56,10 +56,8 @@ async def status_card(context: Context, member: Member) -> tuple[str, InlineKeyb
     if now in TAKING_PART:
         rows.append([buttons.EXEMPT.button(_("🛌 Exempt from activity"), ref)])
     if now == Standing.PROBATIONARY:  # the same buttons as the reminder's (outbox JSON)
-        rows += [
-            [InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
-            for row in outcome_rows(member.id, _)
-        ]
+        outcomes = {"inline_keyboard": outcome_rows(member.id, _)}
+        rows += map(list, InlineKeyboardMarkup.de_json(outcomes, None).inline_keyboard)
     if now in ON_ROSTER and await pending_for(context.db, member.id) is None:
         rows.append([buttons.TRANSFER.button(_("➡️ Transfer of party activity"), ref)])
     if now == Standing.EXEMPT:

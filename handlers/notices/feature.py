@@ -6,6 +6,7 @@ from bot.i18n import N_
 from handlers.notices import buttons, compose, status
 from handlers.notices.draft import FLOW
 from handlers.notices.messages import BULK
+from handlers.shared.buttons import any_of
 from handlers.shared.drafts import Draft
 from handlers.shared.feature import Feature
 
@@ -22,7 +23,7 @@ FEATURE = Feature(
             compose.on_notice_input,
             N_("a notice"),
             N_("📣 Send a notice"),
-            buttons="|".join(k.pattern for k in DRAFT_BUTTONS),
+            buttons=any_of(*DRAFT_BUTTONS),
         )
     },
 )

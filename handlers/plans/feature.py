@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +11,7 @@ from bot.settings import Settings
 from handlers.plans import assess, buttons, member, menu, overview, record, reopen, review
 from handlers.plans.draft import FLOW, NOTE_FLOW, RETURN_FLOW
 from handlers.plans.reminders import run_reminder
-from handlers.shared.buttons import ButtonKind
+from handlers.shared.buttons import any_of
 from handlers.shared.drafts import REACHES_OTHERS, Draft
 from handlers.shared.feature import Feature
 from storage.plan_schedule import KIND as REMINDER_JOB
@@ -45,10 +44,6 @@ RETURN_BUTTONS = (
 )
 
 
-def _pattern(kinds: tuple[ButtonKind[Any], ...]) -> str:
-    return "|".join(kind.pattern for kind in kinds)
-
-
 async def book_plan_reminders(session: AsyncSession, settings: Settings, now: datetime) -> None:
     """Reminder jobs for the seasons as they are now (the defaults may have changed)."""
     await schedule_reminders(
@@ -74,13 +69,13 @@ FEATURE = Feature(
     menu={"plan": menu.show_plan},
     flows={
         FLOW: Draft(
-            member.on_plan_input, N_("your yearly plan"), PLAN, buttons=_pattern(PLAN_BUTTONS)
+            member.on_plan_input, N_("your yearly plan"), PLAN, buttons=any_of(*PLAN_BUTTONS)
         ),
         NOTE_FLOW: Draft(
             assess.on_note_input,
             N_("a note on your self-assessment"),
             PLAN,
-            buttons=_pattern(NOTE_BUTTONS),
+            buttons=any_of(*NOTE_BUTTONS),
         ),
         RETURN_FLOW: Draft(
             review.on_return_input,
@@ -88,7 +83,7 @@ FEATURE = Feature(
             PLAN,
             REACHES_OTHERS,
             review.comment_problem,
-            buttons=_pattern(RETURN_BUTTONS),
+            buttons=any_of(*RETURN_BUTTONS),
         ),
     },
     jobs={REMINDER_JOB: run_reminder},

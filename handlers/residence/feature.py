@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.i18n import N_
 from handlers.residence import (
     buttons,
@@ -26,16 +24,11 @@ from handlers.residence.draft import (
 )
 from handlers.residence.window import KIND as COMMENT_WINDOW_JOB
 from handlers.residence.window import book_comment_window
-from handlers.shared.buttons import ButtonKind
+from handlers.shared.buttons import any_of
 from handlers.shared.drafts import REACHES_OTHERS, Draft
 from handlers.shared.feature import Feature
 
 RESIDENCE = N_("🏠 Residence ties")
-
-
-def _own(*kinds: ButtonKind[Any]) -> str:
-    """The buttons of a draft's question: any other press leaves it (handlers/shared/drafts.py)."""
-    return "|".join(kind.pattern for kind in kinds)
 
 
 FEATURE = Feature(
@@ -55,7 +48,7 @@ FEATURE = Feature(
             register.on_register_input,
             N_("your residence registration"),
             RESIDENCE,
-            buttons=_own(
+            buttons=any_of(
                 buttons.BRANCH,
                 buttons.OUTSIDE,
                 buttons.REGISTER,
@@ -68,7 +61,7 @@ FEATURE = Feature(
             member.on_activity_input,
             N_("a residence activity"),
             RESIDENCE,
-            buttons=_own(buttons.ACTIVITY, buttons.CANCEL, buttons.SAVE),
+            buttons=any_of(buttons.ACTIVITY, buttons.CANCEL, buttons.SAVE),
         ),
         DECLINE_FLOW: Draft(
             host.on_decline_reason,
@@ -76,7 +69,7 @@ FEATURE = Feature(
             RESIDENCE,
             REACHES_OTHERS,
             note_problem,
-            buttons=_own(
+            buttons=any_of(
                 buttons.CONFIRM_ACTIVITY,
                 buttons.PENDING_ACTIVITIES,
                 buttons.CANCEL,
@@ -90,7 +83,7 @@ FEATURE = Feature(
             comment.on_comment_input,
             N_("a yearly residence comment"),
             RESIDENCE,
-            buttons=_own(
+            buttons=any_of(
                 buttons.CANCEL,
                 buttons.COMMENTS,
                 buttons.COMMENT,
@@ -102,7 +95,7 @@ FEATURE = Feature(
             exempt.on_exemption_reason,
             N_("an exemption reason"),
             RESIDENCE,
-            buttons=_own(
+            buttons=any_of(
                 buttons.EXEMPTIONS,
                 buttons.EXEMPT_MEMBER,
                 buttons.EXEMPT_CATEGORY,

@@ -193,6 +193,12 @@ class ButtonKind(Generic[T]):
         return Route(self, press, reason)
 
 
+def any_of(*kinds: ButtonKind[Any]) -> str:
+    """The pattern of a draft's own buttons (`Draft(buttons=...)`): a press of any of these
+    kinds keeps its question waiting, a press of any other leaves it (shared/drafts.py)."""
+    return "|".join(kind.pattern for kind in kinds)
+
+
 class _Pressed:
     """What a button without fields parses to: it was pressed, it carries nothing."""
 

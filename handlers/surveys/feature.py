@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import N_
+from handlers.shared.buttons import any_of
 from handlers.shared.drafts import Draft
 from handlers.shared.feature import Feature
 from handlers.surveys import answer, create, menu
@@ -24,13 +25,13 @@ FEATURE = Feature(
             create.on_new_input,
             N_("a new survey"),
             SURVEYS,
-            buttons="|".join(route.kind.pattern for route in create.ROUTES),
+            buttons=any_of(*(route.kind for route in create.ROUTES)),
         ),
         ANSWER_FLOW: Draft(
             answer.on_answer_input,
             N_("your survey answers"),
             SURVEYS,
-            buttons="|".join(route.kind.pattern for route in answer.ROUTES),
+            buttons=any_of(*(route.kind for route in answer.ROUTES)),
         ),
     },
     jobs={OPEN_JOB: run_open, CLOSE_JOB: run_close},
