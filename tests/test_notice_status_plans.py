@@ -1,0 +1,171 @@
+"""The status of a notice just queued to many. Until PostgreSQL's statistics are gathered
+again (autovacuum: a minute later, or, in a large table, not for one write), the planner takes
+the new notice for a single receipt. A plan built on that which reads the whole notice again
+for every receipt took over ten minutes at 300,000 members (bench/scale); the status must read
+each side once. And a notice to many gets its statistics in the transaction that wrote it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import and_, event, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bench.scale_seed import MEMBERS_PER_BRANCH, seed_org
+from storage import notices
+from storage.db import analyse_now, transaction
+from storage.models import DeliveryStatus, Member, Notice, NoticeReceipt, OutboxMessage, Unit
+from storage.notices import add_notice, notice_status, queue_notice
+
+NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+MESSAGES = {"vi": ("sendMessage", {"text": "Thông báo"})}
+MEMBERS = 10 * MEMBERS_PER_BRANCH
+SIDES = ("notice_receipts", "outbox_messages")
+
+
+def on_postgres(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    return bool(sessions.kw["bind"].dialect.name == "postgresql")
+
+
+async def seeded_then_new_notice(sessions: async_sessionmaker[AsyncSession]) -> Notice:
+    """An organisation with a notice to everyone, statistics gathered; then a second notice
+    to everyone, queued as the product does."""
+    async with transaction(sessions) as session:
+        seeded = await seed_org(session, MEMBERS)
+    async with transaction(sessions) as session:
+        await analyse_now(session, "notice_receipts", "outbox_messages")
+    async with transaction(sessions) as session:
+        root = await session.get(Unit, seeded.root.id)
+        assert root is not None
+        notice = await add_notice(session, root.id, None, "Họp toàn Đảng bộ")
+        await queue_notice(session, notice, root, MESSAGES, default="vi", now=NOW)
+    return notice
+
+
+async def estimated_receipts(session: AsyncSession, notice_id: int) -> int:
+    query = f"EXPLAIN (FORMAT JSON) SELECT * FROM notice_receipts WHERE notice_id = {notice_id}"
+    plan = (await session.execute(text(query))).scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child)
+
+
+def rereads_the_notice(plan: dict[str, Any]) -> bool:
+    """A loop that scans the notice's receipts or its broadcast's rows once per row of its
+    other side, filtering them by the join condition (not looking up one row by key)."""
+    for node in nodes(plan):
+        if node["Node Type"] != "Nested Loop" or "Join Filter" not in node:
+            continue
+        inner = next(c for c in node["Plans"] if c["Parent Relationship"] == "Inner")
+        for scan in nodes(inner):
+            conditions = f"{scan.get('Index Cond', '')} {scan.get('Filter', '')}"
+            if scan["Node Type"] == "Seq Scan" and scan.get("Relation Name") in SIDES:
+                return True
+            if "notice_id =" in conditions or "broadcast_id =" in conditions:
+                return True
+    return False
+
+
+async def test_a_notice_the_statistics_have_not_seen_is_counted_reading_each_side_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    notice = await seeded_then_new_notice(sessions)
+    plans: list[dict[str, Any]] = []
+
+    def explain(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        # The plan of each statement of the status, on its own connection (so with the
+        # transaction's settings), just before it runs.
+        if "notice_receipts" not in statement or not statement.lstrip().startswith("SELECT"):
+            return
+        own = conn.connection.cursor()
+        own.execute(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
+        found = own.fetchone()[0]
+        plans.append((json.loads(found) if isinstance(found, str) else found)[0]["Plan"])
+
+    postgres = on_postgres(sessions)
+    engine = sessions.kw["bind"].sync_engine
+    async with transaction(sessions) as session:
+        linked = (
+            await session.execute(select(func.count()).where(Member.telegram_user_id.is_not(None)))
+        ).scalar_one()
+        if postgres:  # what this test is about: the planner takes the notice for one receipt
+            assert await estimated_receipts(session, notice.id) < 10
+            event.listen(engine, "before_cursor_execute", explain)
+        try:
+            status = await notice_status(session, notice.id)
+        finally:
+            if postgres:
+                event.remove(engine, "before_cursor_execute", explain)
+    assert (status.total, status.sending) == (MEMBERS, linked)
+    assert status.never_linked_count == MEMBERS - linked > 0
+    assert len(status.never_linked) == min(notices.STATUS_NAMES, MEMBERS - linked)
+    assert status.delivered == status.not_acknowledged_count == len(status.blocked) == 0
+    if postgres:
+        assert plans  # the counts, then the list of never linked (the others are empty)
+        assert [plan for plan in plans if rereads_the_notice(plan)] == []
+
+
+@pytest.mark.postgres
+async def test_a_notice_to_many_gets_its_statistics_with_its_rows(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not on_postgres(sessions):
+        pytest.skip("PostgreSQL's planner statistics")
+    monkeypatch.setattr(notices, "ANALYSE_FROM", MEMBERS // 2)
+    notice = await seeded_then_new_notice(sessions)
+    async with transaction(sessions) as session:
+        assert await estimated_receipts(session, notice.id) >= MEMBERS // 2
+
+
+@pytest.mark.parametrize("few", [0, 10**6], ids=["walking-the-names", "from-the-notice"])
+async def test_each_list_names_its_first_members_by_name_however_it_is_read(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """A list is read walking the members in name order, or, when short, from the notice's
+    own rows and then its members by id: the same names either way."""
+    monkeypatch.setattr(notices, "FEW", few)
+    async with transaction(sessions) as session:
+        seeded = await seed_org(session, MEMBERS)
+        assert seeded.notice_id is not None
+        broadcast = await session.scalar(
+            select(Notice.broadcast_id).where(Notice.id == seeded.notice_id)
+        )
+        blocked = update(OutboxMessage).where(
+            OutboxMessage.broadcast_id == broadcast, OutboxMessage.member_id % 7 == 0
+        )
+        await session.execute(blocked.values(status=DeliveryStatus.UNREACHABLE))
+    async with transaction(sessions) as session:
+        status = await notice_status(session, seeded.notice_id, names=25)
+        expected = {}
+        for name, which in (
+            ("blocked", OutboxMessage.status == DeliveryStatus.UNREACHABLE),
+            ("never_linked", NoticeReceipt.outbox_message_id.is_(None)),
+            (
+                "not_acknowledged",
+                and_(
+                    OutboxMessage.status == DeliveryStatus.SENT,
+                    NoticeReceipt.acknowledged_at.is_(None),
+                ),
+            ),
+        ):
+            everyone = (
+                select(Member.full_name, Member.name_folded, Member.id)
+                .join(NoticeReceipt, NoticeReceipt.member_id == Member.id)
+                .outerjoin(OutboxMessage, OutboxMessage.id == NoticeReceipt.outbox_message_id)
+                .where(NoticeReceipt.notice_id == seeded.notice_id, which)
+            )
+            rows = sorted((await session.execute(everyone)).all(), key=lambda r: (r[1], r[2]))
+            expected[name] = (len(rows), [full_name for full_name, *_ in rows[:25]])
+    for name, (count, first) in expected.items():
+        assert count > 25, name  # every list is longer than the page
+        assert getattr(status, f"{name}_count") == count, name
+        assert [m.full_name for m in getattr(status, name)] == first, name
