@@ -22,6 +22,7 @@ from storage.models import (
     NoticeReceipt,
     OutboxMessage,
     Role,
+    Unit,
 )
 from storage.notices import add_notice
 from tests.factories import member, tree
@@ -351,3 +352,54 @@ async def test_flow_states_are_saved_per_flow_and_cleared_one_by_one(
         await clear_flow(session, 7, "notice")
     async with sessions() as session, session.begin():
         assert await get_flow(session, 7) is None
+
+
+async def test_a_long_list_of_the_status_pages_on_to_every_name(bot: RunningBot) -> None:
+    """75 never linked: the status names the first 60 and offers page 2; page 2 names the
+    rest, numbered on; ◀ goes back; a page past the end shows the last one."""
+    ids = await seed(bot)
+    async with bot.db(settle=False) as session:
+        branch = await session.get(Unit, ids["cb1"])
+        assert branch is not None
+        for n in range(70):
+            await member(session, branch, f"Người Thứ {n:02d}", f"0913{n:06d}")
+        cb1 = list(await session.scalars(select(Member.id).where(Member.branch_id == branch.id)))
+    notice_id = await notice_for(bot, ids["cb1"], cb1)  # no outbox rows: never linked
+    son = user(bot, SON)
+    await son.send_text("/menu")
+    status = await son.wait_for_message()  # the status is shown in its place
+    await son.press_data(f"nst:{notice_id}", message=status)
+    await bot.fake.wait_until(lambda: "Số đảng viên: 75" in (status.text or ""))
+    text = status.text or ""
+    assert text.count("• ") == 60 and "… và 15 đồng chí khác" in text
+    assert "▶ Chưa liên kết: trang 2" in status.buttons()
+
+    await son.press("▶ Chưa liên kết: trang 2", message=status)
+    await bot.fake.wait_until(lambda: "(trang 2/2)" in (status.text or ""))
+    page = status.text or ""
+    assert "<b>Chưa liên kết Telegram:</b> 75 (trang 2/2)" in page
+    assert re.search(r"^61\. ", page, re.M) and re.search(r"^75\. ", page, re.M)
+    assert not re.search(r"^60\. ", page, re.M)
+    assert status.buttons() == ["◀ Trang 1", "↩️ Về tình hình nhận"]
+
+    await son.press("◀ Trang 1", message=status)
+    await bot.fake.wait_until(lambda: "(trang 1/2)" in (status.text or ""))
+    assert re.search(r"^1\. ", status.text or "", re.M)
+    assert status.buttons() == ["Trang 2 ▶", "↩️ Về tình hình nhận"]
+
+    await son.press_data(f"nsl:{notice_id}:2:9", message=status)  # past the end
+    await bot.fake.wait_until(lambda: "(trang 2/2)" in (status.text or ""))
+    await son.press("↩️ Về tình hình nhận", message=status)
+    await bot.fake.wait_until(lambda: "Số đảng viên: 75" in (status.text or ""))
+
+
+async def test_the_pages_of_a_status_are_refused_to_whoever_may_not_see_it(
+    bot: RunningBot,
+) -> None:
+    ids = await seed(bot)
+    notice_id = await notice_for(bot, ids["cb1"], [ids["an"], ids["binh"]])
+    await assert_refused(bot, AN, f"nsl:{notice_id}:2:0")  # a plain member
+    await assert_refused(bot, HA, f"nsl:{notice_id}:2:0")  # another branch's secretary
+    await assert_refused(bot, SON, f"nsl:{notice_id}:7:0")  # no such list
+    await assert_refused(bot, SON, "nsl:99999999:0:0")  # no such notice
+    assert len(await bot.audit("refused")) == 4

@@ -17,7 +17,7 @@ from bot.i18n import N_, Translator, pick_language, translator
 from bot.settings import Settings
 from handlers.notices import buttons
 from handlers.notices.actions import acknowledge_notice, may_send, remind_missing
-from handlers.notices.buttons import NoticeRef
+from handlers.notices.buttons import NamesPage, NoticeRef
 from handlers.notices.messages import acknowledge_markup
 from handlers.shared.buttons import Route
 from handlers.shared.common import NOT_FOR_YOU, Context, ack, edit_buttons, edit_text, refuse
@@ -26,8 +26,10 @@ from handlers.shared.reminder_guard import skipped_text, too_soon_text
 from handlers.shared.usecase import env_of
 from storage.models import Member, Notice
 from storage.notices import (
+    NoticeList,
     NoticeStatus,
     get_notice,
+    notice_list_page,
     notice_status,
     pressers_with_receipts,
     recent_notices,
@@ -35,6 +37,18 @@ from storage.notices import (
 
 RECORDED = N_("Thank you, your confirmation is recorded.")
 MAX_NAMES = 60  # a status longer than Telegram's 4096 characters would not be sent
+# The lists of names, in the order shown; a page button names one by its place here.
+LISTS = (NoticeList.NOT_ACKNOWLEDGED, NoticeList.BLOCKED, NoticeList.NEVER_LINKED)
+LIST_TITLES = {
+    NoticeList.NOT_ACKNOWLEDGED: N_("Not acknowledged yet:"),
+    NoticeList.BLOCKED: N_("Blocked the bot:"),
+    NoticeList.NEVER_LINKED: N_("Never linked to Telegram:"),
+}
+LIST_NAMES = {  # on a button: short
+    NoticeList.NOT_ACKNOWLEDGED: N_("Not acknowledged"),
+    NoticeList.BLOCKED: N_("Blocked the bot"),
+    NoticeList.NEVER_LINKED: N_("Never linked"),
+}
 
 
 async def on_list(update: Update, context: Context, _pressed: object) -> None:
@@ -86,6 +100,10 @@ async def on_status(update: Update, context: Context, pressed: NoticeRef) -> Non
     if status.not_acknowledged_count:
         remind = _("🔔 Remind ({count})", count=status.not_acknowledged_count)
         rows.append([buttons.REMIND.button(remind, NoticeRef(notice.id))])
+    for place, which in enumerate(LISTS):
+        if getattr(status, f"{which.value}_count") > len(getattr(status, which.value)):
+            label = _("▶ {list}: page 2", list=_(LIST_NAMES[which]))
+            rows.append([buttons.NAMES.button(label, NamesPage(notice.id, place, 1))])
     rows.append(
         [
             buttons.STATUS.button(_("🔄 Refresh"), NoticeRef(notice.id)),
@@ -97,15 +115,21 @@ async def on_status(update: Update, context: Context, pressed: NoticeRef) -> Non
     await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-def _status_text(notice: Notice, status: NoticeStatus, _: Translator) -> str:
-    """Counts, then the names to chase; user text escaped (HTML)."""
-    lines = [
+def _heading(notice: Notice, _: Translator) -> list[str]:
+    return [
         _(
             "<b>Notice of {time}</b> to {audience}",
             time=_.datetime_text(notice.created_at),
             audience=escape(audience_name(notice.unit, _)),
         ),
         f"<i>{escape(excerpt(notice.text, _, 200))}</i>",
+    ]
+
+
+def _status_text(notice: Notice, status: NoticeStatus, _: Translator) -> str:
+    """Counts, then the names to chase; user text escaped (HTML)."""
+    lines = [
+        *_heading(notice, _),
         "",
         _("Members: {count}", count=status.total),
         _("Delivered: {count}", count=status.delivered),
@@ -117,13 +141,9 @@ def _status_text(notice: Notice, status: NoticeStatus, _: Translator) -> str:
         lines.append(_("Still being sent: {count}", count=status.sending))
     if status.failed:
         lines.append(_("Failed: {count}", count=status.failed))
-    lines += _names(
-        _("Not acknowledged yet:"), status.not_acknowledged, status.not_acknowledged_count, _
-    )
-    lines += _names(_("Blocked the bot:"), status.blocked, status.blocked_count, _)
-    lines += _names(
-        _("Never linked to Telegram:"), status.never_linked, status.never_linked_count, _
-    )
+    for which in LISTS:
+        members, count = getattr(status, which.value), getattr(status, f"{which.value}_count")
+        lines += _names(_(LIST_TITLES[which]), members, count, _)
     return "\n".join(lines)
 
 
@@ -135,6 +155,65 @@ def _names(title: str, members: list[Member], count: int, _: Translator) -> list
     if count > len(members):
         lines.append(_("… and {count} more", count=count - len(members)))
     return lines
+
+
+async def on_names_page(update: Update, context: Context, pressed: NamesPage) -> None:
+    """One page of a list of the status (the first page is on the status itself), with
+    ◀ ▶ to the pages around it and back to the status."""
+    _ = context._
+    ref = NoticeRef(pressed.notice_id)
+    notice = await _managed_notice(update, context, ref, "notice_names")
+    query = update.callback_query
+    if notice is None or query is None:
+        return
+    if not 0 <= pressed.which < len(LISTS):
+        await refuse(update, context, "notice_names")
+        return
+    which = LISTS[pressed.which]
+    await ack(query)
+    count, page, members = await notice_list_page(
+        context.db, notice.id, which, pressed.page, MAX_NAMES
+    )
+    text = _names_page_text(notice, which, count, page, members, _)
+    markup = _names_page_buttons(notice.id, pressed.which, page, count, _)
+    await edit_text(query, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def _names_page_text(
+    notice: Notice, which: NoticeList, count: int, page: int, members: list[Member], _: Translator
+) -> str:
+    """The notice, the list's title and size, then the page's names, numbered."""
+    heading = _(
+        "<b>{title}</b> {count} (page {page} of {pages})",
+        title=_(LIST_TITLES[which]),
+        count=count,
+        page=page + 1,
+        pages=_pages(count),
+    )
+    first = page * MAX_NAMES + 1
+    names = [f"{n}. {escape(m.full_name)}" for n, m in enumerate(members, start=first)]
+    if not members:
+        names = [_("Nobody is on this list now.")]
+    return "\n".join([*_heading(notice, _), "", heading, *names])
+
+
+def _names_page_buttons(
+    notice_id: int, place: int, page: int, count: int, _: Translator
+) -> InlineKeyboardMarkup:
+    """◀ ▶ to the pages around this one, and back to the status."""
+    nav = []
+    if page > 0:
+        label = _("◀ Page {page}", page=page)
+        nav.append(buttons.NAMES.button(label, NamesPage(notice_id, place, page - 1)))
+    if page + 1 < _pages(count):
+        label = _("Page {page} ▶", page=page + 2)
+        nav.append(buttons.NAMES.button(label, NamesPage(notice_id, place, page + 1)))
+    back = [buttons.STATUS.button(_("↩️ Back to the status"), NoticeRef(notice_id))]
+    return InlineKeyboardMarkup([row for row in (nav, back) if row])
+
+
+def _pages(count: int) -> int:
+    return max(1, -(-count // MAX_NAMES))
 
 
 async def on_remind(update: Update, context: Context, pressed: NoticeRef) -> None:
@@ -207,6 +286,7 @@ async def answer_acknowledgements(
 ROUTES: tuple[Route[Any], ...] = (
     buttons.LIST.route(on_list, "notice_list"),
     buttons.STATUS.route(on_status, "notice_status"),
+    buttons.NAMES.route(on_names_page, "notice_names"),
     buttons.REMIND.route(on_remind, "notice_remind"),
     buttons.ACKNOWLEDGE.route(on_acknowledge, "notice_not_yours"),
 )
