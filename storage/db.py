@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import CursorResult, Executable, event, make_url, text
+from sqlalchemy import CursorResult, Executable, Table, event, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -137,16 +138,60 @@ async def refresh_statistics(session: AsyncSession) -> str | None:
     return statement
 
 
-async def analyse_now(session: AsyncSession, *tables: str) -> None:
+@asynccontextmanager
+async def local_settings(session: AsyncSession, **settings: str) -> AsyncIterator[None]:
+    """PostgreSQL runs the block's statements with these settings (this transaction only),
+    then goes back to what it had. A block that fails in the database has failed its
+    transaction, whose rollback takes the settings with it: they are restored only after a
+    block that did not. SQLite has none of them: nothing happens."""
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    names = {f"name{n}": name for n, name in enumerate(settings)}
+    read = ", ".join(f"current_setting(:{key})" for key in names)
+    values = (await session.execute(text(f"SELECT {read}"), names)).one()
+    before = {name: str(value) for name, value in zip(settings, values, strict=True)}
+    await _set_config(session, settings)
+    try:
+        yield
+    except DBAPIError:
+        raise
+    else:
+        await _set_config(session, before)
+
+
+async def _set_config(session: AsyncSession, settings: dict[str, str]) -> None:
+    values: dict[str, str] = {}
+    calls = []
+    for n, (name, value) in enumerate(settings.items()):
+        values |= {f"name{n}": name, f"value{n}": value}
+        calls.append(f"set_config(:name{n}, :value{n}, true)")
+    await session.execute(text(f"SELECT {', '.join(calls)}"), values)
+
+
+async def analyse_now(session: AsyncSession, *tables: Table) -> bool:
     """PostgreSQL gathers these tables' statistics at once, in the session's transaction
-    (ANALYZE counts the transaction's own new rows), so they commit with the rows.
+    (ANALYZE counts the transaction's own new rows), so they commit with the rows; whether
+    it did.
 
     For a write of many rows under a new id (a notice to a province: 300,000 receipts): until
     autovacuum next analyses the table, which can be minutes later or, in a large table,
     never for that write, the planner takes that id for a single row and plans as if the
     rest of the transaction's statements and every later read of them were tiny (the notice's
-    status took 2.8 s instead of 0.4 s). SQLite does nothing here: its estimates are averages
-    per key (`refresh_statistics`)."""
+    status took 2.8 s instead of 0.4 s). ANALYZE waits for another's ANALYZE or VACUUM of the
+    table (and holds off migrations until the transaction ends): after 2 s it is skipped,
+    and the estimates wait for autovacuum; it also needs the tables' owner (the role that
+    migrated them), else PostgreSQL only warns. SQLite does nothing here: its estimates are
+    averages per key (`refresh_statistics`)."""
     connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        await session.execute(text(f"ANALYZE {', '.join(tables)}"))
+    if connection.dialect.name != "postgresql":
+        return False
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(table.name) for table in tables)
+    try:
+        async with session.begin_nested(), local_settings(session, lock_timeout="2s"):
+            await session.execute(text(f"ANALYZE {names}"))
+    except DBAPIError:  # rolled back to the savepoint: the queueing goes on without
+        return False
+    return True

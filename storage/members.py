@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -204,12 +204,12 @@ async def unbind_member(session: AsyncSession, member: Member, now: datetime) ->
 
 async def prune_unconsented_accounts(session: AsyncSession, before: datetime) -> int:
     """Forgets Telegram users who never agreed to the privacy notice nor were linked."""
-    linked = select(Member.telegram_user_id).where(Member.telegram_user_id.is_not(None))
+    linked = exists().where(Member.telegram_user_id == TelegramAccount.user_id)  # not NOT IN
     result = await session.execute(
         delete(TelegramAccount).where(
             TelegramAccount.consent_at.is_(None),
             TelegramAccount.created_at < before,
-            TelegramAccount.user_id.not_in(linked),
+            ~linked,
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)

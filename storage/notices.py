@@ -7,8 +7,7 @@ so "never linked", "blocked the bot" and "delivered" all come from the receipts.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -25,14 +24,13 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage import outbox
 from storage.bulk_outbox import enqueue_to_all, id_chunks, recipients_of
-from storage.db import analyse_now
+from storage.db import analyse_now, local_settings
 from storage.models import (
     AttachmentKind,
     Broadcast,
@@ -50,7 +48,7 @@ from storage.outbox import NewMessage
 RECENT_NOTICES = 10
 STATUS_NAMES = 60  # names per list on a status; Telegram cuts a message at 4096 characters
 RECEIPTS = cast(Table, NoticeReceipt.__table__)
-OUTBOX_TABLE = OutboxMessage.__tablename__
+OUTBOX = cast(Table, OutboxMessage.__table__)
 # From this many receipts on, a notice's rows get statistics in the transaction that wrote
 # them (`storage.db.analyse_now`); below, a plan that mistakes them for one row costs
 # milliseconds.
@@ -61,6 +59,14 @@ ANALYSE_FROM = 10_000
 class Recipient:
     member: Member
     account: TelegramAccount | None  # None: never linked to Telegram
+
+
+class NoticeList(enum.Enum):
+    """The lists of names a notice's status shows, in the order it shows them."""
+
+    NOT_ACKNOWLEDGED = "not_acknowledged"
+    BLOCKED = "blocked"
+    NEVER_LINKED = "never_linked"
 
 
 @dataclass
@@ -79,6 +85,20 @@ class NoticeStatus:
     blocked: list[Member] = field(default_factory=list)
     never_linked: list[Member] = field(default_factory=list)
     not_acknowledged: list[Member] = field(default_factory=list)
+
+    def count_of(self, which: NoticeList) -> int:
+        return {
+            NoticeList.NOT_ACKNOWLEDGED: self.not_acknowledged_count,
+            NoticeList.BLOCKED: self.blocked_count,
+            NoticeList.NEVER_LINKED: self.never_linked_count,
+        }[which]
+
+    def names_of(self, which: NoticeList) -> list[Member]:
+        return {
+            NoticeList.NOT_ACKNOWLEDGED: self.not_acknowledged,
+            NoticeList.BLOCKED: self.blocked,
+            NoticeList.NEVER_LINKED: self.never_linked,
+        }[which]
 
 
 def _in_audience(unit: Unit) -> tuple[ColumnElement[bool], ...]:
@@ -144,7 +164,7 @@ async def queue_notice(
     columns = ("notice_id", "member_id", "outbox_message_id")
     stored = await session.execute(insert(RECEIPTS).from_select(columns, receipts))
     if int(getattr(stored, "rowcount", 0) or 0) >= ANALYSE_FROM:
-        await analyse_now(session, RECEIPTS.name, OUTBOX_TABLE)
+        await analyse_now(session, RECEIPTS, OUTBOX)
     return queued
 
 
@@ -263,43 +283,17 @@ def _its_row(broadcast_id: int | None) -> ColumnElement[bool]:
     return and_(row, OutboxMessage.broadcast_id == broadcast_id)
 
 
-@asynccontextmanager
-async def _planned(session: AsyncSession, **settings: str) -> AsyncIterator[None]:
-    """PostgreSQL plans the block's statements with these planner settings, then goes back
-    to what it had (this transaction only; SQLite has none of them)."""
-    connection = await session.connection()
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    before = await _set_config(session, settings)
-    yield
-    # Not reached when the block failed: the transaction is then rolled back, the settings too.
-    await _set_config(session, before)
-
-
-async def _set_config(session: AsyncSession, settings: Mapping[str, str]) -> dict[str, str]:
-    """Sets each setting for the transaction in one statement; what each was before."""
-    columns: list[str] = []
-    values: dict[str, str] = {}
-    for n, (name, value) in enumerate(settings.items()):
-        columns += [f"current_setting(:name{n})", f"set_config(:name{n}, :value{n}, true)"]
-        values |= {f"name{n}": name, f"value{n}": value}
-    row = (await session.execute(text(f"SELECT {', '.join(columns)}"), values)).one()
-    return {name: str(row[2 * n]) for n, name in enumerate(settings)}
-
-
 async def notice_status(
     session: AsyncSession, notice_id: int, names: int = STATUS_NAMES
 ) -> NoticeStatus:
     """The counts, then the first `names` names of each list (by name), all in SQL."""
     # Without JIT compilation: a list's lookup per receipt is costed at millions of units,
     # and compiling it took 0.2 s for a statement that runs in milliseconds.
-    async with _planned(session, jit="off"):
+    async with local_settings(session, jit="off"):
         broadcast_id, status = await _counts(session, notice_id)
         for which in NoticeList:
-            count = getattr(status, f"{which.value}_count")
-            first = await _list_page(session, notice_id, broadcast_id, which, count, 0, names)
-            setattr(status, which.value, first)
+            first = await _list_page(session, notice_id, broadcast_id, status, which, 0, names)
+            status.names_of(which).extend(first)
     return status
 
 
@@ -309,22 +303,14 @@ async def notice_list_page(
     """Page `page` (from 0) of `size` names of one list of the notice's status, by name:
     how many the list has, the page shown (the last one, if the list has shrunk to fewer
     pages since), and its members."""
-    async with _planned(session, jit="off"):
+    async with local_settings(session, jit="off"):
         broadcast_id, status = await _counts(session, notice_id)
-        count = getattr(status, f"{which.value}_count")
+        count = status.count_of(which)
         page = max(0, min(page, (count - 1) // size))
         members = await _list_page(
-            session, notice_id, broadcast_id, which, count, page * size, size
+            session, notice_id, broadcast_id, status, which, page * size, size
         )
     return count, page, members
-
-
-class NoticeList(enum.Enum):
-    """The lists of names a notice's status shows (the value names their fields)."""
-
-    NOT_ACKNOWLEDGED = "not_acknowledged"
-    BLOCKED = "blocked"
-    NEVER_LINKED = "never_linked"
 
 
 _DELIVERED = OutboxMessage.status == DeliveryStatus.SENT
@@ -355,7 +341,7 @@ async def _counts(session: AsyncSession, notice_id: int) -> tuple[int | None, No
     # receipt and 1 broadcast row, and joins them in a nested loop that reads the whole
     # broadcast again for every receipt: 0.1 s at 1,100 members, over ten minutes at 300,000.
     # A hash join reads each side once whatever the estimate (5 ms and 0.2 s).
-    async with _planned(session, enable_nestloop="off"):
+    async with local_settings(session, enable_nestloop="off"):
         numbers = [int(n) for n in (await session.execute(counts)).one()]
     status = NoticeStatus()
     status.total, status.delivered, status.acknowledged, status.sending = numbers[:4]
@@ -376,19 +362,21 @@ async def _list_page(
     session: AsyncSession,
     notice_id: int,
     broadcast_id: int | None,
+    status: NoticeStatus,
     which: NoticeList,
-    count: int,
     offset: int,
     limit: int,
 ) -> list[Member]:
-    """`limit` members by name from the `offset`-th of a list of `count`: none, or from its
-    members' ids when it is short, else walking the members in name order."""
+    """`limit` members by name from the `offset`-th of a list (`status` has the counts):
+    none, or from its members' ids when it is short, else walking the members in name
+    order."""
+    count = status.count_of(which)
     if count <= offset:
         return []
     if count > FEW:
         walk = _walk(notice_id, which)
         return list(await session.scalars(walk.offset(offset).limit(limit)))
-    ids = list(await session.scalars(_list_members(notice_id, broadcast_id, which)))
+    ids = list(await session.scalars(_list_members(notice_id, broadcast_id, status, which)))
     query = select(Member).where(Member.id.in_(ids)).order_by(*NAME_ORDER)
     return list(await session.scalars(query.offset(offset).limit(limit)))
 
@@ -416,13 +404,20 @@ def _walk(notice_id: int, which: NoticeList) -> Select[Any]:
     return query.join(OutboxMessage, _its_row(None))
 
 
-def _list_members(notice_id: int, broadcast_id: int | None, which: NoticeList) -> Select[Any]:
-    """The member ids of a (short) list, read from the notice's own rows."""
-    if which is NoticeList.BLOCKED:
-        return _blocked_members(notice_id, broadcast_id)
+def _list_members(
+    notice_id: int, broadcast_id: int | None, status: NoticeStatus, which: NoticeList
+) -> Select[Any]:
+    """The member ids of a (short) list, read from the notice's own rows: from its broadcast's
+    rows of that status, or from its receipts, whichever side has fewer rows to look up."""
     if which is NoticeList.NEVER_LINKED:
         return _receipt_members(notice_id, _NEVER_LINKED)
+    if which is NoticeList.BLOCKED:
+        return _from_rows(notice_id, broadcast_id, DeliveryStatus.UNREACHABLE)
     unacknowledged = NoticeReceipt.acknowledged_at.is_(None)
+    # While it is being sent, few are delivered and most have not acknowledged; at the end,
+    # the other way round.
+    if status.delivered <= status.total - status.acknowledged:
+        return _from_rows(notice_id, broadcast_id, DeliveryStatus.SENT, unacknowledged)
     return _receipt_members(notice_id, unacknowledged, _row_status() == DeliveryStatus.SENT)
 
 
@@ -440,18 +435,23 @@ def _receipt_members(notice_id: int, *which: ColumnElement[bool]) -> Select[Any]
     return select(NoticeReceipt.member_id).where(NoticeReceipt.notice_id == notice_id, *which)
 
 
-def _blocked_members(notice_id: int, broadcast_id: int | None) -> Select[Any]:
-    """The members whose row of the notice's broadcast found the bot blocked: found from the
-    broadcast's rows, not by looking up each receipt's row."""
-    unreachable = OutboxMessage.status == DeliveryStatus.UNREACHABLE
+def _from_rows(
+    notice_id: int,
+    broadcast_id: int | None,
+    row_status: DeliveryStatus,
+    *which: ColumnElement[bool],
+) -> Select[Any]:
+    """The members whose row of the notice's broadcast has `row_status` (and whose receipt
+    is `which`): found from the broadcast's rows, not by looking up each receipt's row."""
     if broadcast_id is None:  # no broadcast (never queued): by each receipt's row
-        return _receipt_members(notice_id, _row_status() == DeliveryStatus.UNREACHABLE)
+        return _receipt_members(notice_id, _row_status() == row_status, *which)
     # The receipt is found by its row's id alone, the one index that can: by the notice too,
     # a stale plan could read the notice's receipts again for every row.
     return (
         select(NoticeReceipt.member_id)
         .join(OutboxMessage, _its_row(None))
-        .where(OutboxMessage.broadcast_id == broadcast_id, unreachable)
+        .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status == row_status)
+        .where(*which)
     )
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.as_of import day_end, grade_at, plan_status_at
@@ -168,8 +168,10 @@ async def missing_members(
     plan of the year, by name."""
     at = year_date(year, on)
     own = and_(Member.branch_id == branch_id, is_counted("plans_handed_in", at))
-    has_plan = select(YearlyPlan.member_id).where(
-        YearlyPlan.year == year, YearlyPlan.status != PlanStatus.DRAFT
+    has_plan = exists().where(  # not NOT IN: see storage/surveys.py `_not_answered`
+        YearlyPlan.member_id == Member.id,
+        YearlyPlan.year == year,
+        YearlyPlan.status != PlanStatus.DRAFT,
     )
     query = (
         select(Member, TelegramAccount)
@@ -177,7 +179,7 @@ async def missing_members(
         .where(
             or_(own, Member.id.in_(hosted_in(branch_id, at))),  # and those away here
             Member.status == MemberStatus.ACTIVE,
-            Member.id.not_in(has_plan),
+            ~has_plan,
         )
         .order_by(Member.name_folded, Member.id)
     )

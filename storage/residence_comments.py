@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -182,8 +182,14 @@ async def comments_to_write(
     activity) and not residence-exempt, still without a comment for `year`, by name."""
     if not residence_branch_ids:
         return []
-    commented = select(ResidenceComment.member_id).where(ResidenceComment.year == year)
-    exempt = select(ResidenceExemption.member_id).where(ResidenceExemption.ended_at.is_(None))
+    # NOT EXISTS, not NOT IN: see storage/surveys.py `_not_answered`.
+    commented = exists().where(
+        ResidenceComment.member_id == ResidenceTie.member_id, ResidenceComment.year == year
+    )
+    exempt = exists().where(
+        ResidenceExemption.member_id == ResidenceTie.member_id,
+        ResidenceExemption.ended_at.is_(None),
+    )
     query = (
         select(ResidenceTie)
         .join(Member, Member.id == ResidenceTie.member_id)
@@ -193,8 +199,8 @@ async def comments_to_write(
             ResidenceTie.ended_at.is_(None),
             Member.status == MemberStatus.ACTIVE,
             is_counted("residence_commented", year_date(year, on)),
-            ResidenceTie.member_id.not_in(commented),
-            ResidenceTie.member_id.not_in(exempt),
+            ~commented,
+            ~exempt,
         )
         .options(joinedload(ResidenceTie.member).joinedload(Member.branch))
         .order_by(Member.name_folded, Member.id)

@@ -7,12 +7,11 @@ each side once. And a notice to many gets its statistics in the transaction that
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import and_, event, func, select, text, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.scale_seed import MEMBERS_PER_BRANCH, seed_org
@@ -20,15 +19,12 @@ from storage import notices
 from storage.db import analyse_now, transaction
 from storage.models import DeliveryStatus, Member, Notice, NoticeReceipt, OutboxMessage, Unit
 from storage.notices import add_notice, notice_status, queue_notice
+from tests.query_plans import explained, nodes, on_postgres
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 MESSAGES = {"vi": ("sendMessage", {"text": "Thông báo"})}
 MEMBERS = 10 * MEMBERS_PER_BRANCH
 SIDES = ("notice_receipts", "outbox_messages")
-
-
-def on_postgres(sessions: async_sessionmaker[AsyncSession]) -> bool:
-    return bool(sessions.kw["bind"].dialect.name == "postgresql")
 
 
 async def seeded_then_new_notice(sessions: async_sessionmaker[AsyncSession]) -> Notice:
@@ -37,7 +33,7 @@ async def seeded_then_new_notice(sessions: async_sessionmaker[AsyncSession]) -> 
     async with transaction(sessions) as session:
         seeded = await seed_org(session, MEMBERS)
     async with transaction(sessions) as session:
-        await analyse_now(session, "notice_receipts", "outbox_messages")
+        await analyse_now(session, notices.RECEIPTS, notices.OUTBOX)
     async with transaction(sessions) as session:
         root = await session.get(Unit, seeded.root.id)
         assert root is not None
@@ -51,12 +47,6 @@ async def estimated_receipts(session: AsyncSession, notice_id: int) -> int:
     plan = (await session.execute(text(query))).scalar_one()
     plan = json.loads(plan) if isinstance(plan, str) else plan
     return int(plan[0]["Plan"]["Plan Rows"])
-
-
-def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
 
 
 def rereads_the_notice(plan: dict[str, Any]) -> bool:
@@ -79,32 +69,15 @@ async def test_a_notice_the_statistics_have_not_seen_is_counted_reading_each_sid
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     notice = await seeded_then_new_notice(sessions)
-    plans: list[dict[str, Any]] = []
-
-    def explain(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        # The plan of each statement of the status, on its own connection (so with the
-        # transaction's settings), just before it runs.
-        if "notice_receipts" not in statement or not statement.lstrip().startswith("SELECT"):
-            return
-        own = conn.connection.cursor()
-        own.execute(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
-        found = own.fetchone()[0]
-        plans.append((json.loads(found) if isinstance(found, str) else found)[0]["Plan"])
-
     postgres = on_postgres(sessions)
-    engine = sessions.kw["bind"].sync_engine
     async with transaction(sessions) as session:
         linked = (
             await session.execute(select(func.count()).where(Member.telegram_user_id.is_not(None)))
         ).scalar_one()
         if postgres:  # what this test is about: the planner takes the notice for one receipt
             assert await estimated_receipts(session, notice.id) < 10
-            event.listen(engine, "before_cursor_execute", explain)
-        try:
+        async with explained(sessions, "notice_receipts") as plans:
             status = await notice_status(session, notice.id)
-        finally:
-            if postgres:
-                event.remove(engine, "before_cursor_execute", explain)
     assert (status.total, status.sending) == (MEMBERS, linked)
     assert status.never_linked_count == MEMBERS - linked > 0
     assert len(status.never_linked) == min(notices.STATUS_NAMES, MEMBERS - linked)
@@ -134,13 +107,13 @@ async def test_each_list_names_its_first_members_by_name_however_it_is_read(
     own rows and then its members by id: the same names either way."""
     monkeypatch.setattr(notices, "FEW", few)
     async with transaction(sessions) as session:
-        seeded = await seed_org(session, MEMBERS)
+        seeded = await seed_org(session, 2 * MEMBERS)  # every list over two pages
         assert seeded.notice_id is not None
         broadcast = await session.scalar(
             select(Notice.broadcast_id).where(Notice.id == seeded.notice_id)
         )
         blocked = update(OutboxMessage).where(
-            OutboxMessage.broadcast_id == broadcast, OutboxMessage.member_id % 7 == 0
+            OutboxMessage.broadcast_id == broadcast, OutboxMessage.member_id % 4 == 0
         )
         await session.execute(blocked.values(status=DeliveryStatus.UNREACHABLE))
     async with transaction(sessions) as session:
@@ -164,8 +137,15 @@ async def test_each_list_names_its_first_members_by_name_however_it_is_read(
                 .where(NoticeReceipt.notice_id == seeded.notice_id, which)
             )
             rows = sorted((await session.execute(everyone)).all(), key=lambda r: (r[1], r[2]))
-            expected[name] = (len(rows), [full_name for full_name, *_ in rows[:25]])
-    for name, (count, first) in expected.items():
-        assert count > 25, name  # every list is longer than the page
-        assert getattr(status, f"{name}_count") == count, name
-        assert [m.full_name for m in getattr(status, name)] == first, name
+            expected[name] = (len(rows), [full_name for full_name, *_ in rows])
+    for name, (count, in_order) in expected.items():
+        listed = notices.NoticeList(name)
+        assert count > 50, name  # every list is longer than two pages
+        assert status.count_of(listed) == count, name
+        assert [m.full_name for m in status.names_of(listed)] == in_order[:25], name
+        async with transaction(sessions) as session:
+            for page in (1, 2):
+                shown = await notices.notice_list_page(session, seeded.notice_id, listed, page, 25)
+                assert shown[:2] == (count, page), name
+                names = [m.full_name for m in shown[2]]
+                assert names == in_order[page * 25 : (page + 1) * 25], (name, page)

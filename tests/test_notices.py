@@ -380,16 +380,16 @@ async def test_a_long_list_of_the_status_pages_on_to_every_name(bot: RunningBot)
     assert "<b>Chưa liên kết Telegram:</b> 75 (trang 2/2)" in page
     assert re.search(r"^61\. ", page, re.M) and re.search(r"^75\. ", page, re.M)
     assert not re.search(r"^60\. ", page, re.M)
-    assert status.buttons() == ["◀ Trang 1", "↩️ Về tình hình nhận"]
+    assert status.buttons() == ["◀ Trang 1", "↩️ Quay lại tình hình nhận"]
 
     await son.press("◀ Trang 1", message=status)
     await bot.fake.wait_until(lambda: "(trang 1/2)" in (status.text or ""))
     assert re.search(r"^1\. ", status.text or "", re.M)
-    assert status.buttons() == ["Trang 2 ▶", "↩️ Về tình hình nhận"]
+    assert status.buttons() == ["Trang 2 ▶", "↩️ Quay lại tình hình nhận"]
 
     await son.press_data(f"nsl:{notice_id}:2:9", message=status)  # past the end
     await bot.fake.wait_until(lambda: "(trang 2/2)" in (status.text or ""))
-    await son.press("↩️ Về tình hình nhận", message=status)
+    await son.press("↩️ Quay lại tình hình nhận", message=status)
     await bot.fake.wait_until(lambda: "Số đảng viên: 75" in (status.text or ""))
 
 
@@ -402,4 +402,5 @@ async def test_the_pages_of_a_status_are_refused_to_whoever_may_not_see_it(
     await assert_refused(bot, HA, f"nsl:{notice_id}:2:0")  # another branch's secretary
     await assert_refused(bot, SON, f"nsl:{notice_id}:7:0")  # no such list
     await assert_refused(bot, SON, "nsl:99999999:0:0")  # no such notice
-    assert len(await bot.audit("refused")) == 4
+    await assert_refused(bot, SON, f"nsl:{notice_id}:0:-1")  # no such page
+    assert len(await bot.audit("refused")) == 5

@@ -4,8 +4,12 @@ the handlers wrote by hand before: `nnew`, `na:<unit>`, `nst:<notice>`, `nack:<n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from handlers.shared.buttons import ButtonKind
+from handlers.shared.buttons import Bounded, ButtonKind
+from storage.notices import NoticeList
+
+MAX_PAGE = 100_000  # of 60 names: more than any organisation has members
 
 
 @dataclass(frozen=True)
@@ -21,8 +25,8 @@ class NoticeRef:
 @dataclass(frozen=True)
 class NamesPage:
     notice_id: int
-    which: int  # the list: its place in handlers/notices/status.py LISTS
-    page: int  # from 0
+    which: Annotated[int, Bounded(0, len(NoticeList) - 1)]  # the list: its place in NoticeList
+    page: Annotated[int, Bounded(0, MAX_PAGE)]  # from 0
 
 
 NEW = ButtonKind("nnew")  # ✍️ New notice / Continue the draft

@@ -38,7 +38,7 @@ from storage.notices import (
 RECORDED = N_("Thank you, your confirmation is recorded.")
 MAX_NAMES = 60  # a status longer than Telegram's 4096 characters would not be sent
 # The lists of names, in the order shown; a page button names one by its place here.
-LISTS = (NoticeList.NOT_ACKNOWLEDGED, NoticeList.BLOCKED, NoticeList.NEVER_LINKED)
+LISTS = tuple(NoticeList)
 LIST_TITLES = {
     NoticeList.NOT_ACKNOWLEDGED: N_("Not acknowledged yet:"),
     NoticeList.BLOCKED: N_("Blocked the bot:"),
@@ -101,7 +101,7 @@ async def on_status(update: Update, context: Context, pressed: NoticeRef) -> Non
         remind = _("🔔 Remind ({count})", count=status.not_acknowledged_count)
         rows.append([buttons.REMIND.button(remind, NoticeRef(notice.id))])
     for place, which in enumerate(LISTS):
-        if getattr(status, f"{which.value}_count") > len(getattr(status, which.value)):
+        if status.count_of(which) > len(status.names_of(which)):
             label = _("▶ {list}: page 2", list=_(LIST_NAMES[which]))
             rows.append([buttons.NAMES.button(label, NamesPage(notice.id, place, 1))])
     rows.append(
@@ -142,8 +142,8 @@ def _status_text(notice: Notice, status: NoticeStatus, _: Translator) -> str:
     if status.failed:
         lines.append(_("Failed: {count}", count=status.failed))
     for which in LISTS:
-        members, count = getattr(status, which.value), getattr(status, f"{which.value}_count")
-        lines += _names(_(LIST_TITLES[which]), members, count, _)
+        title = _(LIST_TITLES[which])
+        lines += _names(title, status.names_of(which), status.count_of(which), _)
     return "\n".join(lines)
 
 
@@ -165,9 +165,6 @@ async def on_names_page(update: Update, context: Context, pressed: NamesPage) ->
     notice = await _managed_notice(update, context, ref, "notice_names")
     query = update.callback_query
     if notice is None or query is None:
-        return
-    if not 0 <= pressed.which < len(LISTS):
-        await refuse(update, context, "notice_names")
         return
     which = LISTS[pressed.which]
     await ack(query)

@@ -182,7 +182,8 @@ async def survey_status(
     if not may_manage(actor, survey.unit):
         raise NotAllowed(f"follow survey {survey.id}")
     counts = await audience_counts(session, survey)
-    waiting = [] if survey.anonymous else await first_non_respondents(session, survey, names)
+    nobody = survey.anonymous or counts.waiting == 0  # then no names to look for
+    waiting = [] if nobody else await first_non_respondents(session, survey, names)
     answered = await participation_count(session, survey.id)
     return Status(answered, counts, waiting, is_open(survey, env.now))
 
