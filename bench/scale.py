@@ -17,7 +17,8 @@ measured in another, so `peak_mb` (ru_maxrss) is the measuring process's own. Wh
 notice is queued, a member's update (acknowledging a notice: one small write transaction)
 runs every 20 ms; the longest it waited is printed on a `scale-note:` line, and so is
 not_acked_new_s: the status of the notice just queued (before any of it is sent, with the
-statistics the queueing left).
+statistics the queueing left), and survey_status_root_s: the status of the survey to everyone
+(half answered), its counts and first page of who has not answered.
 
     python -m bench.scale [--sizes 3000,30000,300000] [--database-url URL] [--repeat 3]
                           [--skip-sqlite] [--reuse]
@@ -152,8 +153,9 @@ async def _measure(url: str, ids: dict[str, int], repeat: int) -> dict[str, floa
     from handlers.surveys.messages import SURVEY_REMINDER
     from storage.db import create_engine, session_factory, transaction
     from storage.models import Unit
-    from storage.notices import add_notice, notice_status
+    from storage.notices import STATUS_NAMES, add_notice, notice_status
     from storage.scorecard import scorecards
+    from storage.surveys import audience_counts, first_non_respondents, get_survey
 
     settings = Settings(_env_file=None, database_url=url)
     engine = create_engine(url)
@@ -169,6 +171,13 @@ async def _measure(url: str, ids: dict[str, int], repeat: int) -> dict[str, floa
     async def not_acked(notice_id: int) -> None:
         async with transaction(sessions) as session:
             await notice_status(session, notice_id)
+
+    async def survey_status() -> None:  # as handlers/surveys/actions.py survey_status
+        async with transaction(sessions) as session:
+            survey = await get_survey(session, ids["survey"])
+            assert survey is not None
+            if (await audience_counts(session, survey)).waiting:
+                await first_non_respondents(session, survey, STATUS_NAMES)
 
     queued: list[int] = []
 
@@ -194,6 +203,7 @@ async def _measure(url: str, ids: dict[str, int], repeat: int) -> dict[str, floa
     results["member_update_max_s"] = max(waits, default=0.0)
     # The secretary looks at once: nothing sent yet, the statistics as the queueing left them.
     results["not_acked_new_s"] = await _median(repeat, lambda: not_acked(queued[-1]))
+    results["survey_status_root_s"] = await _median(repeat, survey_status)
     results["remind_all_s"] = await _median(repeat, remind_all)
     results["export_roster_s"] = await _median(repeat, lambda: _export(sessions, ids["root"]))
     await engine.dispose()
@@ -299,6 +309,11 @@ def report(backend: str, result: dict[str, float]) -> None:
         f"scale-note: backend={backend} members={int(result['members'])} "
         f"not_acked_new_s={result['not_acked_new_s']:.3f} "
         "(the status of the notice just queued to everyone, before any of it is sent)",
+    )
+    print(
+        f"scale-note: backend={backend} members={int(result['members'])} "
+        f"survey_status_root_s={result['survey_status_root_s']:.3f} "
+        "(a survey to everyone, half answered: its counts and first page of who is waiting)",
         flush=True,
     )
 
