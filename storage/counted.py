@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import set_for_transaction
 from storage.hosted import hosted_taking_part
 from storage.models import Unit
 from storage.standing import (
@@ -49,6 +50,7 @@ from storage.standing import (
 )
 
 WORK_MEM = "32MB"
+REPORT_SETTINGS = {"work_mem": WORK_MEM, "jit": "off"}  # `snapshot` says why
 # No primary key: every figure reads the whole table by hash, and keeping an index up to
 # date cost a third of making the snapshot of a province.
 _SNAPSHOT = Table(
@@ -85,10 +87,7 @@ async def snapshot(session: AsyncSession, unit_path: str, at: date) -> AsyncIter
         # batches on disk; and without JIT compilation, which costs seconds when a plan's
         # estimate passes its threshold and saves little on these scans (this transaction
         # only).
-        await session.execute(
-            text("SELECT set_config('work_mem', :size, true), set_config('jit', 'off', true)"),
-            {"size": WORK_MEM},
-        )
+        await set_for_transaction(session, REPORT_SETTINGS)
     await connection.run_sync(_SNAPSHOT.drop, checkfirst=True)
     await connection.run_sync(_SNAPSHOT.create)
     standing = standing_at(at, within=within(unit_path))

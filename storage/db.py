@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, cast
 from weakref import WeakKeyDictionary
@@ -141,9 +141,9 @@ async def refresh_statistics(session: AsyncSession) -> str | None:
 @asynccontextmanager
 async def local_settings(session: AsyncSession, **settings: str) -> AsyncIterator[None]:
     """PostgreSQL runs the block's statements with these settings (this transaction only),
-    then goes back to what it had. A block that fails in the database has failed its
-    transaction, whose rollback takes the settings with it: they are restored only after a
-    block that did not. SQLite has none of them: nothing happens."""
+    then goes back to what it had, when the block ends without an exception (a failure
+    ends the transaction, whose rollback takes the settings with it). SQLite has none of
+    them: nothing happens."""
     connection = await session.connection()
     if connection.dialect.name != "postgresql":
         yield
@@ -152,16 +152,13 @@ async def local_settings(session: AsyncSession, **settings: str) -> AsyncIterato
     read = ", ".join(f"current_setting(:{key})" for key in names)
     values = (await session.execute(text(f"SELECT {read}"), names)).one()
     before = {name: str(value) for name, value in zip(settings, values, strict=True)}
-    await _set_config(session, settings)
-    try:
-        yield
-    except DBAPIError:
-        raise
-    else:
-        await _set_config(session, before)
+    await set_for_transaction(session, settings)
+    yield  # not past a failure: see above
+    await set_for_transaction(session, before)
 
 
-async def _set_config(session: AsyncSession, settings: dict[str, str]) -> None:
+async def set_for_transaction(session: AsyncSession, settings: Mapping[str, str]) -> None:
+    """PostgreSQL's settings for the rest of the transaction (`set_config(..., true)`)."""
     values: dict[str, str] = {}
     calls = []
     for n, (name, value) in enumerate(settings.items()):

@@ -46,7 +46,8 @@ from storage.as_of import (
     tie_registered_at,
 )
 from storage.as_of import day_end as as_of_day_end
-from storage.counted import WORK_MEM, Snapshot, counted_members, snapshot
+from storage.counted import REPORT_SETTINGS, Snapshot, counted_members, snapshot
+from storage.db import set_for_transaction
 from storage.hosted import hosted_at
 from storage.meetings import counted_meetings, year_bounds
 from storage.models import (
@@ -250,10 +251,8 @@ async def _duties_apart(
     async with AsyncSession(engine) as apart:
         await apart.connection(execution_options=options)
         await apart.execute(text(f"SET TRANSACTION SNAPSHOT '{shared}'"))
-        await apart.execute(  # as `storage.counted.snapshot` does for the other passes
-            text("SELECT set_config('work_mem', :size, true), set_config('jit', 'off', true)"),
-            {"size": WORK_MEM},
-        )
+        # As `storage.counted.snapshot` does for the other passes.
+        await set_for_transaction(apart, REPORT_SETTINGS)
         queries = _queries(unit.path, year, tz, at, None, True)
         rows = (await apart.execute(queries.duties)).all()
         await apart.rollback()
